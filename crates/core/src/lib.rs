@@ -1,0 +1,14 @@
+//! Callboard's domain and storage. Knows nothing of HTTP.
+
+pub mod body;
+pub mod error;
+pub mod hub;
+pub mod keys;
+pub mod mapping;
+pub mod status;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use status::Status;
+pub use store::Store;

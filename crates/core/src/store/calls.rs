@@ -1,0 +1,732 @@
+//! Calls: the rows the queues are made of, how an event merges into one, and
+//! the work agents do on them (assignment, dispositions).
+
+use super::providers::Actor;
+use super::Writer;
+use crate::error::{Error, Result};
+use crate::hub::Audience;
+use crate::mapping::MappedCall;
+use crate::status::Status;
+use crate::time;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Call {
+    /// Internal row id.
+    pub id: i64,
+    pub call_id: String,
+    /// The provider's slug.
+    pub department: String,
+    pub mobile_number: Option<String>,
+    pub caller_name: Option<String>,
+    pub did: Option<String>,
+    pub direction: Option<String>,
+    /// Canonical status; null while the provider's raw status is unknown.
+    pub status: Option<Status>,
+    pub raw_status: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub started_at: Option<String>,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub recording_url: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub assigned_at: Option<String>,
+    pub attempts: i64,
+    pub last_outcome: Option<String>,
+    pub next_callback_at: Option<String>,
+    pub resolved_at: Option<String>,
+    /// When the call first became missed/hung up: the callback SLA clock starts here.
+    pub worklist_since: Option<String>,
+    pub sla_due_at: Option<String>,
+    /// Worklist view of a missed/hangup call: pending, assigned, attempted or resolved.
+    pub work_state: Option<String>,
+    /// Newest event timestamp applied to this call.
+    pub event_at: Option<String>,
+    pub events_count: i64,
+    /// Increments on every change; send it back as `expected_version` to detect conflicts.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub(crate) const CALL_COLS: &str = "c.id, c.call_id, c.department, c.mobile_number, c.caller_name, c.did, c.direction, c.status, c.raw_status, c.agent_id, c.agent_name, c.started_at, c.answered_at, c.ended_at, c.duration_seconds, c.recording_url, c.metadata, c.assignee_id, u.username, c.assigned_at, c.attempts, c.last_outcome, c.next_callback_at, c.resolved_at, c.worklist_since, c.sla_due_at, c.work_state, c.event_at, c.events_count, c.version, c.created_at, c.updated_at";
+
+pub(crate) const CALL_FROM: &str = "calls c LEFT JOIN users u ON u.id = c.assignee_id";
+
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
+    let status: Option<String> = r.get(7)?;
+    let metadata: String = r.get(16)?;
+    Ok(Call {
+        id: r.get(0)?,
+        call_id: r.get(1)?,
+        department: r.get(2)?,
+        mobile_number: r.get(3)?,
+        caller_name: r.get(4)?,
+        did: r.get(5)?,
+        direction: r.get(6)?,
+        status: status.and_then(|s| s.parse().ok()),
+        raw_status: r.get(8)?,
+        agent_id: r.get(9)?,
+        agent_name: r.get(10)?,
+        started_at: r.get(11)?,
+        answered_at: r.get(12)?,
+        ended_at: r.get(13)?,
+        duration_seconds: r.get(14)?,
+        recording_url: r.get(15)?,
+        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Object(Map::new())),
+        assignee_id: r.get(17)?,
+        assignee_name: r.get(18)?,
+        assigned_at: r.get(19)?,
+        attempts: r.get(20)?,
+        last_outcome: r.get(21)?,
+        next_callback_at: r.get(22)?,
+        resolved_at: r.get(23)?,
+        worklist_since: r.get(24)?,
+        sla_due_at: r.get(25)?,
+        work_state: r.get(26)?,
+        event_at: r.get(27)?,
+        events_count: r.get(28)?,
+        version: r.get(29)?,
+        created_at: r.get(30)?,
+        updated_at: r.get(31)?,
+    })
+}
+
+pub(crate) fn by_row_id(conn: &Connection, id: i64) -> Result<Call> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.id = ?1"))?;
+    stmt.query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("call not found"))
+}
+
+/// Finds a call by its provider call id. Ids are unique per department; a
+/// collision across departments asks for the department.
+pub fn find(conn: &Connection, call_id: &str, department: Option<&str>) -> Result<Call> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.call_id = ?1 AND (?2 IS NULL OR c.department = ?2) LIMIT 2"
+    ))?;
+    let mut found = stmt
+        .query_map(params![call_id, department], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    match found.len() {
+        0 => Err(Error::not_found(format!("no call `{call_id}`"))),
+        1 => Ok(found.remove(0)),
+        _ => Err(Error::Conflict(format!(
+            "call id `{call_id}` exists in several departments: add ?department="
+        ))),
+    }
+}
+
+fn pick<T: Clone>(newer: bool, incoming: &Option<T>, current: &Option<T>) -> Option<T> {
+    if newer {
+        incoming.clone().or_else(|| current.clone())
+    } else {
+        current.clone().or_else(|| incoming.clone())
+    }
+}
+
+/// Folds one mapped event into the call it belongs to. `event_at` orders
+/// events: an older event only fills gaps, it never overwrites.
+pub(crate) fn merge(
+    existing: Option<&Call>,
+    m: &MappedCall,
+    event_at: &str,
+    sla_minutes: i64,
+) -> Call {
+    let base = existing.cloned().unwrap_or_default();
+    let newer = existing
+        .and_then(|c| c.event_at.as_deref())
+        .is_none_or(|cur| event_at >= cur);
+    let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| t.map(time::fmt);
+
+    let answered_at = pick(newer, &ts(&m.answered_at), &base.answered_at);
+    let answered = answered_at.is_some()
+        || base.status == Some(Status::Active)
+        || m.status == Some(Status::Active);
+    let status = match m.status {
+        Some(incoming) => Some(Status::advance(base.status, incoming, answered)),
+        None => base.status,
+    };
+    let started_at = pick(newer, &ts(&m.started_at), &base.started_at);
+    let ended_at = pick(newer, &ts(&m.ended_at), &base.ended_at);
+    let mut duration = pick(newer, &m.duration_seconds, &base.duration_seconds);
+    if duration.is_none() {
+        if let (Some(a), Some(e)) = (
+            answered_at.as_deref().and_then(time::parse),
+            ended_at.as_deref().and_then(time::parse),
+        ) {
+            let secs = (e - a).num_seconds();
+            if secs >= 0 {
+                duration = Some(secs);
+            }
+        }
+    }
+    let mut metadata = match base.metadata {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for (k, v) in &m.metadata {
+        if newer || !metadata.contains_key(k) {
+            metadata.insert(k.clone(), v.clone());
+        }
+    }
+    let mut worklist_since = base.worklist_since.clone();
+    let mut sla_due_at = base.sla_due_at.clone();
+    if worklist_since.is_none() && status.is_some_and(Status::is_worklist) {
+        worklist_since = Some(event_at.to_string());
+        sla_due_at = time::parse(event_at)
+            .map(|t| time::fmt(t + chrono::Duration::minutes(sla_minutes)));
+    }
+    Call {
+        call_id: m.call_id.clone(),
+        mobile_number: pick(newer, &m.mobile_number, &base.mobile_number),
+        caller_name: pick(newer, &m.caller_name, &base.caller_name),
+        did: pick(newer, &m.did, &base.did),
+        direction: pick(newer, &m.direction, &base.direction),
+        status,
+        raw_status: pick(newer, &m.raw_status, &base.raw_status),
+        agent_id: pick(newer, &m.agent_id, &base.agent_id),
+        agent_name: pick(newer, &m.agent_name, &base.agent_name),
+        started_at,
+        answered_at,
+        ended_at,
+        duration_seconds: duration,
+        recording_url: pick(newer, &m.recording_url, &base.recording_url),
+        metadata: Value::Object(metadata),
+        worklist_since,
+        sla_due_at,
+        event_at: Some(match &base.event_at {
+            Some(cur) if cur.as_str() > event_at => cur.clone(),
+            _ => event_at.to_string(),
+        }),
+        events_count: base.events_count + 1,
+        ..base
+    }
+}
+
+/// Inserts or updates the call `m` describes and announces it. Returns the stored call.
+pub(crate) fn upsert(
+    w: &mut Writer<'_>,
+    provider_id: i64,
+    department: &str,
+    m: &MappedCall,
+    event_at: &str,
+    sla_minutes: i64,
+) -> Result<Call> {
+    let existing = {
+        let mut stmt = w.conn.prepare_cached(&format!(
+            "SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.provider_id = ?1 AND c.call_id = ?2"
+        ))?;
+        stmt.query_row(params![provider_id, m.call_id], from_row)
+            .optional()?
+    };
+    let merged = merge(existing.as_ref(), m, event_at, sla_minutes);
+    let now = time::fmt(w.now);
+    let metadata = serde_json::to_string(&merged.metadata)?;
+    let status = merged.status.map(Status::as_str);
+    let row_id = match &existing {
+        Some(cur) => {
+            let mut stmt = w.conn.prepare_cached(
+                "UPDATE calls SET mobile_number = ?2, caller_name = ?3, did = ?4, direction = ?5,
+                    status = ?6, raw_status = ?7, agent_id = ?8, agent_name = ?9, started_at = ?10,
+                    answered_at = ?11, ended_at = ?12, duration_seconds = ?13, recording_url = ?14,
+                    metadata = ?15, worklist_since = ?16, sla_due_at = ?17, event_at = ?18,
+                    events_count = ?19, version = version + 1, updated_at = ?20
+                 WHERE id = ?1",
+            )?;
+            stmt.execute(params![
+                cur.id,
+                merged.mobile_number,
+                merged.caller_name,
+                merged.did,
+                merged.direction,
+                status,
+                merged.raw_status,
+                merged.agent_id,
+                merged.agent_name,
+                merged.started_at,
+                merged.answered_at,
+                merged.ended_at,
+                merged.duration_seconds,
+                merged.recording_url,
+                metadata,
+                merged.worklist_since,
+                merged.sla_due_at,
+                merged.event_at,
+                merged.events_count,
+                now,
+            ])?;
+            cur.id
+        }
+        None => {
+            let mut stmt = w.conn.prepare_cached(
+                "INSERT INTO calls (provider_id, department, call_id, mobile_number, caller_name, did,
+                    direction, status, raw_status, agent_id, agent_name, started_at, answered_at,
+                    ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
+                    event_at, events_count, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                    ?18, ?19, ?20, ?21, ?22, ?22)",
+            )?;
+            stmt.execute(params![
+                provider_id,
+                department,
+                merged.call_id,
+                merged.mobile_number,
+                merged.caller_name,
+                merged.did,
+                merged.direction,
+                status,
+                merged.raw_status,
+                merged.agent_id,
+                merged.agent_name,
+                merged.started_at,
+                merged.answered_at,
+                merged.ended_at,
+                merged.duration_seconds,
+                merged.recording_url,
+                metadata,
+                merged.worklist_since,
+                merged.sla_due_at,
+                merged.event_at,
+                merged.events_count,
+                now,
+            ])?;
+            w.conn.last_insert_rowid()
+        }
+    };
+    announce(w, row_id)
+}
+
+/// Re-reads the call and puts it on the event stream.
+pub(crate) fn announce(w: &mut Writer<'_>, row_id: i64) -> Result<Call> {
+    let call = by_row_id(w.conn, row_id)?;
+    let data = serde_json::to_string(&call)?;
+    w.emit("call.upserted", Some(&call.department), Audience::All, data)?;
+    Ok(call)
+}
+
+// ---------------------------------------------------------------- queries
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkState {
+    Pending,
+    Assigned,
+    Attempted,
+    Resolved,
+}
+
+impl WorkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkState::Pending => "pending",
+            WorkState::Assigned => "assigned",
+            WorkState::Attempted => "attempted",
+            WorkState::Resolved => "resolved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssigneeFilter {
+    None,
+    User(i64),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CallQuery {
+    /// `None`: every department. `Some(empty)`: none (an agent with no departments).
+    pub departments: Option<Vec<String>>,
+    pub statuses: Vec<Status>,
+    pub text: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub assignee: Option<AssigneeFilter>,
+    pub view: Option<WorkState>,
+    pub sort: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub const SORTABLE: [&str; 11] = [
+    "created_at",
+    "updated_at",
+    "started_at",
+    "event_at",
+    "status",
+    "department",
+    "mobile_number",
+    "duration_seconds",
+    "attempts",
+    "sla_due_at",
+    "worklist_since",
+];
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let bind = |args: &mut Vec<rusqlite::types::Value>, v: rusqlite::types::Value| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(deps) = &q.departments {
+        if deps.is_empty() {
+            clauses.push("0".into());
+        } else {
+            let ph: Vec<String> = deps.iter().map(|d| bind(&mut args, d.clone().into())).collect();
+            clauses.push(format!("c.department IN ({})", ph.join(", ")));
+        }
+    }
+    if !q.statuses.is_empty() {
+        let ph: Vec<String> = q
+            .statuses
+            .iter()
+            .map(|s| bind(&mut args, s.as_str().to_string().into()))
+            .collect();
+        clauses.push(format!("c.status IN ({})", ph.join(", ")));
+    }
+    if let Some(view) = q.view {
+        let p = bind(&mut args, view.as_str().to_string().into());
+        clauses.push(format!("c.work_state = {p}"));
+    }
+    if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = bind(&mut args, format!("%{}%", escape_like(text)).into());
+        clauses.push(format!(
+            "(c.mobile_number LIKE {p} ESCAPE '\\' OR c.caller_name LIKE {p} ESCAPE '\\' OR c.call_id LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(from) = &q.from {
+        let p = bind(&mut args, from.clone().into());
+        clauses.push(format!("c.created_at >= {p}"));
+    }
+    if let Some(to) = &q.to {
+        let p = bind(&mut args, to.clone().into());
+        clauses.push(format!("c.created_at < {p}"));
+    }
+    match &q.assignee {
+        Some(AssigneeFilter::None) => clauses.push("c.assignee_id IS NULL".into()),
+        Some(AssigneeFilter::User(id)) => {
+            let p = bind(&mut args, (*id).into());
+            clauses.push(format!("c.assignee_id = {p}"));
+        }
+        None => {}
+    }
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let (field, desc) = match q.sort.as_deref() {
+        Some(s) if s.starts_with('-') => (&s[1..], true),
+        Some(s) => (s, false),
+        None => ("created_at", true),
+    };
+    if !SORTABLE.contains(&field) {
+        return Err(Error::invalid(format!(
+            "cannot sort by `{field}`: use one of {}",
+            SORTABLE.join(", ")
+        )));
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let sql = format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.{field} IS NULL, c.{field} {dir}, c.id {dir} LIMIT {} OFFSET {}",
+        q.limit.clamp(1, 1000),
+        q.offset.max(0)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+// ------------------------------------------------------------ dispositions
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The caller's need was met: the call leaves the worklist.
+    Resolved,
+    /// A callback is scheduled (`next_callback_at` required).
+    Callback,
+    NoAnswer,
+    Busy,
+    Voicemail,
+    /// Closes the call.
+    WrongNumber,
+    /// Closes the call.
+    DoNotCall,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::Callback => "callback",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Busy => "busy",
+            Outcome::Voicemail => "voicemail",
+            Outcome::WrongNumber => "wrong_number",
+            Outcome::DoNotCall => "do_not_call",
+        }
+    }
+    pub fn closes(self) -> bool {
+        matches!(self, Outcome::Resolved | Outcome::WrongNumber | Outcome::DoNotCall)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDisposition {
+    /// Category name, one of the department's categories (or a global one).
+    pub category: String,
+    pub sub_category: Option<String>,
+    pub notes: Option<String>,
+    pub outcome: Outcome,
+    /// RFC 3339; required when `outcome` is `callback`.
+    pub next_callback_at: Option<String>,
+    /// The call's `version` the person saw; a newer one answers 409.
+    pub expected_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Disposition {
+    pub id: i64,
+    pub call_id: String,
+    pub department: String,
+    pub user_id: Option<i64>,
+    pub actor: String,
+    pub category: String,
+    pub sub_category: Option<String>,
+    pub notes: Option<String>,
+    pub outcome: Outcome,
+    pub next_callback_at: Option<String>,
+    pub created_at: String,
+}
+
+fn check_version(call: &Call, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != call.version => Err(Error::Conflict(format!(
+            "the call changed since you loaded it (version {v}, now {}): reload and try again",
+            call.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub fn dispose(
+    w: &mut Writer<'_>,
+    call_row_id: i64,
+    input: NewDisposition,
+    actor: &Actor,
+) -> Result<(Disposition, Call)> {
+    let call = by_row_id(w.conn, call_row_id)?;
+    check_version(&call, input.expected_version)?;
+    let category = super::categories::resolve(w.conn, &call.department, &input.category)?;
+    let sub = input
+        .sub_category
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if let Some(s) = &sub {
+        if !category.sub_categories.is_empty()
+            && !category.sub_categories.iter().any(|c| c.eq_ignore_ascii_case(s))
+        {
+            return Err(Error::invalid(format!(
+                "sub_category `{s}` is not one of {:?} for category `{}`",
+                category.sub_categories, category.name
+            )));
+        }
+    }
+    let notes = input.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if notes.is_some_and(|n| n.chars().count() > 4000) {
+        return Err(Error::invalid("notes must be at most 4000 characters"));
+    }
+    let next = match (&input.outcome, input.next_callback_at.as_deref()) {
+        (Outcome::Callback, None) => {
+            return Err(Error::invalid("next_callback_at is required when outcome is `callback`"))
+        }
+        (_, Some(s)) => {
+            let t = time::parse(s).ok_or_else(|| {
+                Error::invalid(format!("next_callback_at `{s}` is not an RFC 3339 timestamp"))
+            })?;
+            if t <= w.now {
+                return Err(Error::invalid("next_callback_at must be in the future"));
+            }
+            Some(time::fmt(t))
+        }
+        (_, None) => None,
+    };
+    let now = time::fmt(w.now);
+    w.conn.execute(
+        "INSERT INTO dispositions (call_row_id, user_id, actor, category_id, category, sub_category, notes, outcome, next_callback_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            call.id,
+            actor.user_id,
+            actor.name,
+            category.id,
+            category.name,
+            sub,
+            notes,
+            input.outcome.as_str(),
+            next,
+            now
+        ],
+    )?;
+    let disp_id = w.conn.last_insert_rowid();
+    let resolved_at = if input.outcome.closes() { Some(now.clone()) } else { None };
+    w.conn.execute(
+        "UPDATE calls SET attempts = attempts + 1, last_outcome = ?2, next_callback_at = ?3,
+             resolved_at = COALESCE(?4, resolved_at),
+             assignee_id = COALESCE(assignee_id, ?5),
+             assigned_at = CASE WHEN assignee_id IS NULL AND ?5 IS NOT NULL THEN ?6 ELSE assigned_at END,
+             version = version + 1, updated_at = ?6
+         WHERE id = ?1",
+        params![call.id, input.outcome.as_str(), next, resolved_at, actor.user_id, now],
+    )?;
+    let disposition = Disposition {
+        id: disp_id,
+        call_id: call.call_id.clone(),
+        department: call.department.clone(),
+        user_id: actor.user_id,
+        actor: actor.name.clone(),
+        category: category.name,
+        sub_category: sub,
+        notes: notes.map(str::to_string),
+        outcome: input.outcome,
+        next_callback_at: next,
+        created_at: now,
+    };
+    let updated = by_row_id(w.conn, call.id)?;
+    let data = serde_json::to_string(&serde_json::json!({
+        "call_id": updated.call_id,
+        "department": updated.department,
+        "disposition": disposition,
+        "call": updated,
+    }))?;
+    w.emit("disposition.saved", Some(&updated.department), Audience::All, data)?;
+    let updated = announce(w, call.id)?;
+    Ok((disposition, updated))
+}
+
+pub fn dispositions(conn: &Connection, call_row_id: i64) -> Result<Vec<Disposition>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id, c.call_id, c.department, d.user_id, d.actor, d.category, d.sub_category, d.notes,
+                d.outcome, d.next_callback_at, d.created_at
+         FROM dispositions d JOIN calls c ON c.id = d.call_row_id
+         WHERE d.call_row_id = ?1 ORDER BY d.id",
+    )?;
+    let rows = stmt.query_map([call_row_id], |r| {
+        let outcome: String = r.get(8)?;
+        Ok(Disposition {
+            id: r.get(0)?,
+            call_id: r.get(1)?,
+            department: r.get(2)?,
+            user_id: r.get(3)?,
+            actor: r.get(4)?,
+            category: r.get(5)?,
+            sub_category: r.get(6)?,
+            notes: r.get(7)?,
+            outcome: serde_json::from_value(Value::String(outcome)).unwrap_or(Outcome::NoAnswer),
+            next_callback_at: r.get(9)?,
+            created_at: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Assigns the call to `assignee` (None: unassigns).
+pub fn assign(
+    w: &mut Writer<'_>,
+    call_row_id: i64,
+    assignee: Option<i64>,
+    expected_version: Option<i64>,
+) -> Result<Call> {
+    let call = by_row_id(w.conn, call_row_id)?;
+    check_version(&call, expected_version)?;
+    if let Some(uid) = assignee {
+        let user = super::users::get(w.conn, uid)?;
+        if !user.active {
+            return Err(Error::invalid(format!("user `{}` is deactivated", user.username)));
+        }
+        if !user.can_see(&call.department) {
+            return Err(Error::invalid(format!(
+                "user `{}` does not work in department `{}`",
+                user.username, call.department
+            )));
+        }
+    }
+    let now = time::fmt(w.now);
+    w.conn.execute(
+        "UPDATE calls SET assignee_id = ?2, assigned_at = CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END,
+             version = version + 1, updated_at = ?3 WHERE id = ?1",
+        params![call.id, assignee, now],
+    )?;
+    announce(w, call.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn mapped(status: Option<Status>) -> MappedCall {
+        MappedCall {
+            call_id: "c1".into(),
+            status,
+            raw_status: status.map(|s| s.to_string()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn older_events_fill_gaps_but_never_overwrite() {
+        let mut first = mapped(Some(Status::Ringing));
+        first.mobile_number = Some("+911".into());
+        let c1 = merge(None, &first, "2026-01-01T10:00:05.000Z", 30);
+        let mut late = mapped(Some(Status::Waiting));
+        late.mobile_number = Some("+999".into());
+        late.caller_name = Some("Asha".into());
+        let c2 = merge(Some(&c1), &late, "2026-01-01T10:00:01.000Z", 30);
+        assert_eq!(c2.mobile_number.as_deref(), Some("+911"));
+        assert_eq!(c2.caller_name.as_deref(), Some("Asha"));
+        assert_eq!(c2.status, Some(Status::Ringing));
+        assert_eq!(c2.raw_status.as_deref(), Some("ringing"));
+        assert_eq!(c2.event_at.as_deref(), Some("2026-01-01T10:00:05.000Z"));
+    }
+
+    #[test]
+    fn worklist_clock_starts_at_first_miss() {
+        let c1 = merge(None, &mapped(Some(Status::Missed)), "2026-01-01T10:00:00.000Z", 15);
+        assert_eq!(c1.worklist_since.as_deref(), Some("2026-01-01T10:00:00.000Z"));
+        assert_eq!(c1.sla_due_at.as_deref(), Some("2026-01-01T10:15:00.000Z"));
+    }
+
+    #[test]
+    fn duration_from_answer_to_end() {
+        let mut m = mapped(Some(Status::Completed));
+        m.answered_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap());
+        m.ended_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 1, 30).unwrap());
+        let c = merge(None, &m, "2026-01-01T10:01:30.000Z", 30);
+        assert_eq!(c.duration_seconds, Some(90));
+    }
+}

@@ -1,0 +1,347 @@
+//! Webhook deliveries: every one is recorded as received; its effect (a call
+//! upsert and an event) commits in the same transaction, or its mapping error
+//! is kept for a replay.
+
+use super::calls::{self, Call};
+use super::providers::Actor;
+use super::{audit, Writer};
+use crate::error::{Error, Result};
+use crate::mapping::{MapContext, MapOutcome, Mapping};
+use crate::time::{self, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub fn body_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// One webhook delivery, parsed and mapped at the edge.
+#[derive(Debug)]
+pub struct Delivery {
+    pub provider_id: i64,
+    pub slug: String,
+    pub sla_minutes: i64,
+    pub method: String,
+    pub content_type: Option<String>,
+    /// The normalised payload as JSON text.
+    pub payload: String,
+    pub body_hash: String,
+    pub request_id: Option<String>,
+    pub received_at: Timestamp,
+    pub mapped: MapOutcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum IngestResult {
+    Applied {
+        raw_event_id: i64,
+        call: Box<Call>,
+        warnings: Vec<String>,
+    },
+    Duplicate {
+        raw_event_id: i64,
+        duplicate_of: i64,
+        call_id: Option<String>,
+    },
+    MappingFailed {
+        raw_event_id: i64,
+        error: String,
+    },
+}
+
+fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<String>)>> {
+    if let Some(eid) = &d.mapped.event_id {
+        let mut stmt = w.conn.prepare_cached(
+            "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND event_id = ?2
+               AND outcome IN ('applied', 'mapping_failed') LIMIT 1",
+        )?;
+        if let Some(hit) = stmt
+            .query_row(params![d.provider_id, eid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+        {
+            return Ok(Some(hit));
+        }
+    }
+    let mut stmt = w.conn.prepare_cached(
+        "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND body_hash = ?2
+           AND outcome IN ('applied', 'mapping_failed') LIMIT 1",
+    )?;
+    Ok(stmt
+        .query_row(params![d.provider_id, d.body_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_raw(
+    w: &Writer<'_>,
+    d: &Delivery,
+    outcome: &str,
+    error: Option<&str>,
+    call_row_id: Option<i64>,
+    call_id: Option<&str>,
+    duplicate_of: Option<i64>,
+) -> Result<i64> {
+    let mut stmt = w.conn.prepare_cached(
+        "INSERT INTO raw_events (provider_id, received_at, method, content_type, payload, body_hash,
+             event_id, event_at, outcome, error, warnings, call_row_id, call_id, duplicate_of, request_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    let warnings = if d.mapped.warnings.is_empty() {
+        "[]".to_string()
+    } else {
+        serde_json::to_string(&d.mapped.warnings)?
+    };
+    stmt.execute(params![
+        d.provider_id,
+        time::fmt(d.received_at),
+        d.method,
+        d.content_type,
+        d.payload,
+        d.body_hash,
+        d.mapped.event_id,
+        d.mapped.event_at.map(time::fmt),
+        outcome,
+        error,
+        warnings,
+        call_row_id,
+        call_id,
+        duplicate_of,
+        d.request_id,
+    ])?;
+    Ok(w.conn.last_insert_rowid())
+}
+
+pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
+    if let Some((original, call_id)) = find_original(w, &d)? {
+        let id = insert_raw(w, &d, "duplicate", None, None, call_id.as_deref(), Some(original))?;
+        return Ok(IngestResult::Duplicate {
+            raw_event_id: id,
+            duplicate_of: original,
+            call_id,
+        });
+    }
+    if let Some(err) = &d.mapped.error {
+        let id = insert_raw(w, &d, "mapping_failed", Some(err), None, None, None)?;
+        return Ok(IngestResult::MappingFailed {
+            raw_event_id: id,
+            error: err.clone(),
+        });
+    }
+    let event_at = time::fmt(d.mapped.event_at.unwrap_or(d.received_at));
+    let call = calls::upsert(
+        w,
+        d.provider_id,
+        &d.slug,
+        &d.mapped.call,
+        &event_at,
+        d.sla_minutes,
+    )?;
+    let id = insert_raw(w, &d, "applied", None, Some(call.id), Some(&call.call_id), None)?;
+    Ok(IngestResult::Applied {
+        raw_event_id: id,
+        call: Box::new(call),
+        warnings: d.mapped.warnings,
+    })
+}
+
+/// Records a delivery refused before parsing (bad credentials), with the
+/// reason and never the secret.
+pub fn record_rejected(
+    w: &mut Writer<'_>,
+    provider_id: i64,
+    method: &str,
+    content_type: Option<&str>,
+    reason: &str,
+    request_id: Option<&str>,
+) -> Result<i64> {
+    w.conn.execute(
+        "INSERT INTO raw_events (provider_id, received_at, method, content_type, body_hash, outcome, error, request_id)
+         VALUES (?1, ?2, ?3, ?4, '', 'rejected', ?5, ?6)",
+        params![provider_id, time::fmt(w.now), method, content_type, reason, request_id],
+    )?;
+    Ok(w.conn.last_insert_rowid())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RawEvent {
+    pub id: i64,
+    pub department: String,
+    pub received_at: String,
+    pub method: String,
+    pub content_type: Option<String>,
+    /// applied, duplicate, mapping_failed or rejected.
+    pub outcome: String,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub call_id: Option<String>,
+    pub event_id: Option<String>,
+    pub event_at: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub replayed_at: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+const RAW_COLS: &str = "r.id, p.slug, r.received_at, r.method, r.content_type, r.outcome, r.error, r.warnings, r.call_id, r.event_id, r.event_at, r.duplicate_of, r.replayed_at, r.request_id, r.payload";
+
+fn raw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
+    let warnings: String = r.get(7)?;
+    let payload: Option<String> = r.get(14)?;
+    Ok(RawEvent {
+        id: r.get(0)?,
+        department: r.get(1)?,
+        received_at: r.get(2)?,
+        method: r.get(3)?,
+        content_type: r.get(4)?,
+        outcome: r.get(5)?,
+        error: r.get(6)?,
+        warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+        call_id: r.get(8)?,
+        event_id: r.get(9)?,
+        event_at: r.get(10)?,
+        duplicate_of: r.get(11)?,
+        replayed_at: r.get(12)?,
+        request_id: r.get(13)?,
+        payload: payload
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or(Value::Null),
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    pub outcome: Option<String>,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// The provider's ingestion log, newest first.
+pub fn deliveries(conn: &Connection, provider_id: i64, q: &DeliveryQuery) -> Result<Vec<RawEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RAW_COLS} FROM raw_events r JOIN providers p ON p.id = r.provider_id
+         WHERE r.provider_id = ?1 AND (?2 IS NULL OR r.outcome = ?2) AND (?3 IS NULL OR r.id < ?3)
+         ORDER BY r.id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(
+        params![provider_id, q.outcome, q.before_id, q.limit.clamp(1, 500)],
+        raw_from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The raw events that touched a call, oldest first.
+pub fn call_timeline(conn: &Connection, call_row_id: i64) -> Result<Vec<RawEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RAW_COLS} FROM raw_events r JOIN providers p ON p.id = r.provider_id
+         WHERE r.call_row_id = ?1 ORDER BY r.id"
+    ))?;
+    let rows = stmt.query_map([call_row_id], raw_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The newest payload a provider sent, for mapping previews.
+pub fn last_payload(conn: &Connection, provider_id: i64) -> Result<Option<Value>> {
+    let p: Option<String> = conn
+        .query_row(
+            "SELECT payload FROM raw_events WHERE provider_id = ?1 AND payload IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [provider_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(p.and_then(|p| serde_json::from_str(&p).ok()))
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ReplayReport {
+    /// Failed deliveries looked at.
+    pub replayed: i64,
+    /// Now applied to their call.
+    pub applied: i64,
+    /// Still failing, with their new error stored.
+    pub failed: i64,
+}
+
+/// Most deliveries one replay handles, so a replay never stalls ingestion for long.
+pub const REPLAY_BATCH: i64 = 5_000;
+
+/// Maps the provider's failed deliveries again with its current mapping.
+pub fn replay(
+    w: &mut Writer<'_>,
+    slug: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    actor: &Actor,
+) -> Result<ReplayReport> {
+    let (provider_id, sla, fm, sm): (i64, i64, String, String) = w
+        .conn
+        .query_row(
+            "SELECT id, sla_minutes, field_mapping, status_map FROM providers WHERE slug = ?1",
+            [slug],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))?;
+    let mapping = Mapping::compile(&serde_json::from_str(&fm)?, &serde_json::from_str(&sm)?)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let failed: Vec<(i64, String, String)> = {
+        let mut stmt = w.conn.prepare(
+            "SELECT id, received_at, COALESCE(payload, 'null') FROM raw_events
+             WHERE provider_id = ?1 AND outcome = 'mapping_failed'
+               AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3)
+             ORDER BY id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![provider_id, from, to, REPLAY_BATCH], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let mut report = ReplayReport::default();
+    let now = time::fmt(w.now);
+    for (id, received_at, payload) in failed {
+        report.replayed += 1;
+        let received = time::parse(&received_at).unwrap_or(w.now);
+        let value: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+        let outcome = mapping.apply(
+            &value,
+            &MapContext {
+                slug,
+                received_at: received,
+            },
+        );
+        if let Some(err) = outcome.error {
+            w.conn.execute(
+                "UPDATE raw_events SET error = ?2, replayed_at = ?3 WHERE id = ?1",
+                params![id, err, now],
+            )?;
+            report.failed += 1;
+            continue;
+        }
+        let event_at = time::fmt(outcome.event_at.unwrap_or(received));
+        let call = calls::upsert(w, provider_id, slug, &outcome.call, &event_at, sla)?;
+        w.conn.execute(
+            "UPDATE raw_events SET outcome = 'applied', error = NULL, warnings = ?2, call_row_id = ?3,
+                 call_id = ?4, event_id = COALESCE(?5, event_id), replayed_at = ?6 WHERE id = ?1",
+            params![
+                id,
+                serde_json::to_string(&outcome.warnings)?,
+                call.id,
+                call.call_id,
+                outcome.event_id,
+                now
+            ],
+        )?;
+        report.applied += 1;
+    }
+    audit::record(
+        w,
+        actor,
+        "provider.replay",
+        Some(slug),
+        serde_json::json!({ "from": from, "to": to, "replayed": report.replayed, "applied": report.applied, "failed": report.failed }),
+    )?;
+    Ok(report)
+}

@@ -1,0 +1,396 @@
+//! The store: one writer thread that owns the write connection and commits
+//! whatever arrives together in one transaction (group commit), and a small
+//! pool of read connections used from blocking threads. No rusqlite call runs
+//! on a tokio worker thread.
+
+pub mod audit;
+pub mod calls;
+pub mod categories;
+pub mod events;
+pub mod ingest;
+pub mod migrate;
+pub mod providers;
+pub mod stats;
+pub mod users;
+
+use crate::error::{Error, Result};
+use crate::hub::{Event, Hub};
+use crate::time::{self, SharedClock, Timestamp};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+pub use providers::ProviderCache;
+
+/// Most jobs a single transaction takes; bounds the latency of the first one.
+const MAX_BATCH: usize = 1024;
+const READERS: usize = 4;
+const HUB_CAPACITY: usize = 8192;
+
+/// The write side of one job inside the shared transaction.
+pub struct Writer<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) now: Timestamp,
+    events: Vec<Event>,
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    pub(crate) providers: &'a ProviderCache,
+}
+
+impl<'a> Writer<'a> {
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Appends a change to the event log; it is published once committed.
+    pub(crate) fn emit(
+        &mut self,
+        kind: &str,
+        department: Option<&str>,
+        audience: crate::hub::Audience,
+        data: String,
+    ) -> Result<i64> {
+        let at = time::fmt(self.now);
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO event_log (at, type, department, audience, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        stmt.execute(rusqlite::params![at, kind, department, audience.as_str(), data])?;
+        let seq = self.conn.last_insert_rowid();
+        self.events.push(Event {
+            seq,
+            kind: kind.to_string(),
+            department: department.map(str::to_string),
+            audience,
+            at,
+            data,
+        });
+        Ok(seq)
+    }
+
+    /// Runs `f` after the transaction commits (in commit order), e.g. to
+    /// refresh an in-memory cache so it never shows uncommitted state.
+    pub(crate) fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(f));
+    }
+}
+
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(&mut Writer<'_>) -> (bool, Completion) + Send>;
+
+struct ReadPool {
+    conns: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+struct Inner {
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: ReadPool,
+    hub: Hub,
+    clock: SharedClock,
+    providers: ProviderCache,
+    path: PathBuf,
+}
+
+/// A cheap, cloneable handle on the database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) `callboard.db` at `path`.
+    pub fn open(path: impl AsRef<Path>, clock: SharedClock) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut wconn = Connection::open(&path)?;
+        configure(&wconn)?;
+        migrate::run(&mut wconn)?;
+        seed(&wconn, clock.now())?;
+
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.set_prepared_statement_cache_capacity(64);
+            readers.push(c);
+        }
+
+        let head: i64 = wconn.query_row("SELECT COALESCE(MAX(seq), 0) FROM event_log", [], |r| {
+            r.get(0)
+        })?;
+        let hub = Hub::new(HUB_CAPACITY, head);
+        let providers = ProviderCache::load(&wconn)?;
+
+        let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        let writer_hub = hub.clone();
+        let writer_clock = clock.clone();
+        let writer_providers = providers.clone();
+        let handle = std::thread::Builder::new()
+            .name("callboard-writer".into())
+            .spawn(move || writer_loop(wconn, rx, writer_hub, writer_clock, writer_providers))
+            .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
+
+        Ok(Store {
+            inner: Arc::new(Inner {
+                jobs: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(handle)),
+                readers: ReadPool {
+                    conns: Mutex::new(readers),
+                    permits: Semaphore::new(READERS),
+                },
+                hub,
+                clock,
+                providers,
+                path,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub fn providers(&self) -> &ProviderCache {
+        &self.inner.providers
+    }
+
+    /// Runs `f` inside the writer's current transaction and resolves once that
+    /// transaction has committed. An `Err` from `f` rolls back only `f`'s own
+    /// changes (a savepoint), never its neighbours'.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Writer<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |w| {
+            let out = f(w);
+            let ok = out.is_ok();
+            let done: Completion = Box::new(move |commit_error| {
+                let result = match commit_error {
+                    None => out,
+                    Some(e) => Err(Error::Commit(e.to_string())),
+                };
+                let _ = reply.send(result);
+            });
+            (ok, done)
+        });
+        {
+            let guard = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
+            let sender = guard.as_ref().ok_or(Error::Closed)?;
+            sender.send(job).map_err(|_| Error::Closed)?;
+        }
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` on a read connection in a blocking thread.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .readers
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Closed)?;
+        let conn = self
+            .inner
+            .readers
+            .conns
+            .lock()
+            .map_err(|_| Error::Closed)?
+            .pop()
+            .ok_or(Error::Closed)?;
+        let (conn, out) = tokio::task::spawn_blocking(move || {
+            let out = f(&conn);
+            (conn, out)
+        })
+        .await
+        .map_err(|e| Error::Commit(format!("read task failed: {e}")))?;
+        if let Ok(mut pool) = self.inner.readers.conns.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Stops taking writes, commits what is queued and joins the writer.
+    pub async fn close(&self) {
+        let sender = self.inner.jobs.lock().ok().and_then(|mut g| g.take());
+        drop(sender);
+        let handle = self.inner.writer.lock().ok().and_then(|mut g| g.take());
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    hub: Hub,
+    clock: SharedClock,
+    providers: ProviderCache,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, &mut batch, &hub, &clock, &providers);
+    }
+    // Leave a tidy file behind for the next start.
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    tracing::debug!("writer stopped");
+}
+
+fn run_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Job>,
+    hub: &Hub,
+    clock: &SharedClock,
+    providers: &ProviderCache,
+) {
+    let now = clock.now();
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let msg = e.to_string();
+            tracing::error!(error = %msg, "cannot begin a write transaction");
+            for job in batch.drain(..) {
+                // Jobs never ran; tell their callers.
+                drop(job);
+            }
+            return;
+        }
+    };
+    let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+    let (events, after_commit) = {
+        let mut w = Writer {
+            conn: &tx,
+            now,
+            events: Vec::new(),
+            after_commit: Vec::new(),
+            providers,
+        };
+        for job in batch.drain(..) {
+            if let Err(e) = w.conn.execute_batch("SAVEPOINT job") {
+                tracing::error!(error = %e, "savepoint failed");
+            }
+            let events_mark = w.events.len();
+            let hooks_mark = w.after_commit.len();
+            let (ok, done) = job(&mut w);
+            let end = if ok {
+                "RELEASE job"
+            } else {
+                w.events.truncate(events_mark);
+                w.after_commit.truncate(hooks_mark);
+                "ROLLBACK TO job; RELEASE job"
+            };
+            if let Err(e) = w.conn.execute_batch(end) {
+                tracing::error!(error = %e, "savepoint end failed");
+            }
+            completions.push(done);
+        }
+        (w.events, w.after_commit)
+    };
+    match tx.commit() {
+        Ok(()) => {
+            for hook in after_commit {
+                hook();
+            }
+            for event in events {
+                hub.publish(event);
+            }
+            for done in completions {
+                done(None);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            tracing::error!(error = %msg, jobs = completions.len(), "group commit failed");
+            for done in completions {
+                done(Some(&msg));
+            }
+        }
+    }
+}
+
+/// Rows every new database starts with.
+fn seed(conn: &Connection, now: Timestamp) -> Result<()> {
+    let seeded: Option<String> = conn
+        .query_row("SELECT value FROM settings WHERE key = 'seeded'", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    if seeded.is_some() {
+        return Ok(());
+    }
+    let at = time::fmt(now);
+    let defaults: [(&str, &[&str]); 5] = [
+        ("Callback done", &["Issue resolved", "Information given", "Follow-up needed"]),
+        ("Not reachable", &["No answer", "Switched off", "Busy"]),
+        ("Wrong number", &[]),
+        ("Sales enquiry", &["New order", "Pricing", "Product information"]),
+        ("Support", &["Complaint", "Technical issue", "Billing"]),
+    ];
+    for (i, (name, subs)) in defaults.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO categories (department, name, sub_categories, display_order, created_at, updated_at)
+             VALUES (NULL, ?1, ?2, ?3, ?4, ?4)",
+            rusqlite::params![name, serde_json::to_string(subs)?, i as i64, at],
+        )?;
+    }
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('seeded', ?1)",
+        [at],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("callboard.db"), time::system_clock()).unwrap();
+        (dir, store)
+    }
+}

@@ -1,0 +1,481 @@
+//! Providers ("masters"): the IVR platforms that post to us, kept as data.
+
+use super::{audit, Writer};
+use crate::error::{Error, Result};
+use crate::hub::Audience;
+use crate::keys;
+use crate::mapping::Mapping;
+use crate::time::{self, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A provider as the console sees it. Secrets never leave the store; only a
+/// hint of the key does.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Provider {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub icon: String,
+    pub display_order: i64,
+    pub did_numbers: Vec<String>,
+    #[schema(value_type = Object)]
+    pub field_mapping: Value,
+    #[schema(value_type = Object)]
+    pub status_map: Value,
+    pub auth_scheme: String,
+    pub api_key_hint: String,
+    /// When the previous key stops working after a rotation with a grace period.
+    pub previous_key_expires_at: Option<String>,
+    pub sla_minutes: i64,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What the webhook path needs, compiled once per change.
+#[derive(Debug)]
+pub struct ProviderRuntime {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+    pub key_hash: String,
+    pub prev_key_hash: Option<String>,
+    pub prev_key_expires_at: Option<Timestamp>,
+    pub sla_minutes: i64,
+    pub mapping: Arc<Mapping>,
+}
+
+impl ProviderRuntime {
+    pub fn key_matches(&self, key: &str, now: Timestamp) -> bool {
+        if keys::secret_matches(key, &self.key_hash) {
+            return true;
+        }
+        match (&self.prev_key_hash, self.prev_key_expires_at) {
+            (Some(hash), Some(until)) if now < until => keys::secret_matches(key, hash),
+            _ => false,
+        }
+    }
+}
+
+/// Providers by slug, always equal to the last committed state.
+#[derive(Clone, Default)]
+pub struct ProviderCache {
+    by_slug: Arc<RwLock<HashMap<String, Arc<ProviderRuntime>>>>,
+}
+
+impl ProviderCache {
+    pub(crate) fn load(conn: &Connection) -> Result<ProviderCache> {
+        let cache = ProviderCache::default();
+        let mut stmt = conn.prepare(&format!("SELECT {RUNTIME_COLS} FROM providers"))?;
+        let rows = stmt.query_map([], runtime_from_row)?;
+        for row in rows {
+            let rt = row??;
+            cache.put(rt);
+        }
+        Ok(cache)
+    }
+
+    pub fn get(&self, slug: &str) -> Option<Arc<ProviderRuntime>> {
+        self.by_slug.read().ok()?.get(slug).cloned()
+    }
+
+    fn put(&self, rt: ProviderRuntime) {
+        if let Ok(mut map) = self.by_slug.write() {
+            map.insert(rt.slug.clone(), Arc::new(rt));
+        }
+    }
+}
+
+const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map";
+
+fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
+    let fm: String = r.get(8)?;
+    let sm: String = r.get(9)?;
+    let slug: String = r.get(1)?;
+    let mapping = (|| -> Result<Mapping> {
+        let fm: Value = serde_json::from_str(&fm)?;
+        let sm: Value = serde_json::from_str(&sm)?;
+        Mapping::compile(&fm, &sm)
+            .map_err(|e| Error::Invalid(format!("provider {slug}: stored mapping invalid: {e}")))
+    })();
+    let prev_exp: Option<String> = r.get(6)?;
+    Ok(mapping.map(|mapping| ProviderRuntime {
+        id: r.get(0).unwrap_or_default(),
+        slug: slug.clone(),
+        name: r.get(2).unwrap_or_default(),
+        active: r.get(3).unwrap_or(false),
+        key_hash: r.get(4).unwrap_or_default(),
+        prev_key_hash: r.get(5).unwrap_or_default(),
+        prev_key_expires_at: prev_exp.as_deref().and_then(time::parse),
+        sla_minutes: r.get(7).unwrap_or(30),
+        mapping: Arc::new(mapping),
+    }))
+}
+
+const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
+    let dids: String = r.get(5)?;
+    let fm: String = r.get(6)?;
+    let sm: String = r.get(7)?;
+    Ok(Provider {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        icon: r.get(3)?,
+        display_order: r.get(4)?,
+        did_numbers: serde_json::from_str(&dids).unwrap_or_default(),
+        field_mapping: serde_json::from_str(&fm).unwrap_or(Value::Null),
+        status_map: serde_json::from_str(&sm).unwrap_or(Value::Null),
+        auth_scheme: r.get(8)?,
+        api_key_hint: r.get(9)?,
+        previous_key_expires_at: r.get(10)?,
+        sla_minutes: r.get(11)?,
+        active: r.get(12)?,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+/// `Sales IVR (North)` → `sales-ivr-north`.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars().flat_map(char::to_lowercase) {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if ch.is_alphanumeric() {
+            // Letters outside ASCII are dropped, not turned into separators.
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out.truncate(48);
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+pub fn validate_slug(slug: &str) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 48
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok && slug != "all" {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "slug `{slug}` is not valid: use 1-48 lowercase letters, digits and inner hyphens (and not `all`)"
+        )))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewProvider {
+    pub name: String,
+    pub slug: Option<String>,
+    pub icon: Option<String>,
+    pub display_order: Option<i64>,
+    pub did_numbers: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub field_mapping: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub status_map: Option<Value>,
+    pub sla_minutes: Option<i64>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderPatch {
+    pub name: Option<String>,
+    /// Accepted only when equal to the current slug: slugs are immutable.
+    pub slug: Option<String>,
+    pub icon: Option<String>,
+    pub display_order: Option<i64>,
+    pub did_numbers: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub field_mapping: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub status_map: Option<Value>,
+    pub sla_minutes: Option<i64>,
+    pub active: Option<bool>,
+}
+
+/// Who did it, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+fn validate_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(Error::invalid("name must be 1-80 characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn validate_sla(m: i64) -> Result<i64> {
+    if !(0..=10_080).contains(&m) {
+        return Err(Error::invalid("sla_minutes must be between 0 and 10080 (one week)"));
+    }
+    Ok(m)
+}
+
+fn normalise_json(v: Option<Value>) -> Value {
+    match v {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(v) => v,
+    }
+}
+
+fn compile(fm: &Value, sm: &Value) -> Result<Mapping> {
+    Mapping::compile(fm, sm).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn load_runtime(conn: &Connection, id: i64) -> Result<ProviderRuntime> {
+    conn.query_row(
+        &format!("SELECT {RUNTIME_COLS} FROM providers WHERE id = ?1"),
+        [id],
+        runtime_from_row,
+    )?
+}
+
+fn refresh_cache(w: &mut Writer<'_>, id: i64) -> Result<Provider> {
+    let rt = load_runtime(w.conn, id)?;
+    let cache = w.providers.clone();
+    w.after_commit(move || cache.put(rt));
+    let p = get_by_id(w.conn, id)?;
+    let data = serde_json::to_string(&p)?;
+    w.emit("provider.changed", Some(&p.slug), Audience::All, data)?;
+    Ok(p)
+}
+
+fn get_by_id(conn: &Connection, id: i64) -> Result<Provider> {
+    conn.query_row(&format!("SELECT {COLS} FROM providers WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("provider not found"))
+}
+
+/// Creates a provider; returns it with its API key (shown this once).
+pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(Provider, String)> {
+    let name = validate_name(&input.name)?;
+    let slug = match input.slug.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => slugify(&name),
+    };
+    validate_slug(&slug)?;
+    let fm = normalise_json(input.field_mapping);
+    let sm = normalise_json(input.status_map);
+    compile(&fm, &sm)?;
+    let sla = validate_sla(input.sla_minutes.unwrap_or(30))?;
+    let exists: bool = w
+        .conn
+        .query_row("SELECT 1 FROM providers WHERE slug = ?1", [&slug], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if exists {
+        return Err(Error::Conflict(format!("a provider with slug `{slug}` already exists")));
+    }
+    let order = match input.display_order {
+        Some(o) => o,
+        None => w.conn.query_row(
+            "SELECT COALESCE(MAX(display_order), 0) + 10 FROM providers",
+            [],
+            |r| r.get(0),
+        )?,
+    };
+    let key = keys::new_api_key();
+    let at = time::fmt(w.now);
+    w.conn.execute(
+        "INSERT INTO providers (slug, name, icon, display_order, did_numbers, field_mapping, status_map,
+             api_key_hash, api_key_hint, sla_minutes, active, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        params![
+            slug,
+            name,
+            input.icon.unwrap_or_else(|| "phone".into()),
+            order,
+            serde_json::to_string(&input.did_numbers.unwrap_or_default())?,
+            serde_json::to_string(&fm)?,
+            serde_json::to_string(&sm)?,
+            keys::hash_secret(&key),
+            keys::key_hint(&key),
+            sla,
+            input.active.unwrap_or(true),
+            at,
+        ],
+    )?;
+    let id = w.conn.last_insert_rowid();
+    let p = refresh_cache(w, id)?;
+    audit::record(w, actor, "provider.create", Some(&slug), serde_json::json!({ "name": p.name }))?;
+    Ok((p, key))
+}
+
+pub fn update(w: &mut Writer<'_>, slug: &str, patch: ProviderPatch, actor: &Actor) -> Result<Provider> {
+    let cur = get(w.conn, slug)?;
+    if let Some(s) = &patch.slug {
+        if s != slug {
+            return Err(Error::invalid("slug is immutable: create a new provider instead"));
+        }
+    }
+    let name = match &patch.name {
+        Some(n) => validate_name(n)?,
+        None => cur.name.clone(),
+    };
+    let fm = match patch.field_mapping.clone() {
+        Some(v) => normalise_json(Some(v)),
+        None => cur.field_mapping.clone(),
+    };
+    let sm = match patch.status_map.clone() {
+        Some(v) => normalise_json(Some(v)),
+        None => cur.status_map.clone(),
+    };
+    compile(&fm, &sm)?;
+    let sla = validate_sla(patch.sla_minutes.unwrap_or(cur.sla_minutes))?;
+    w.conn.execute(
+        "UPDATE providers SET name = ?2, icon = ?3, display_order = ?4, did_numbers = ?5,
+             field_mapping = ?6, status_map = ?7, sla_minutes = ?8, active = ?9, updated_at = ?10
+         WHERE id = ?1",
+        params![
+            cur.id,
+            name,
+            patch.icon.clone().unwrap_or(cur.icon.clone()),
+            patch.display_order.unwrap_or(cur.display_order),
+            serde_json::to_string(patch.did_numbers.as_ref().unwrap_or(&cur.did_numbers))?,
+            serde_json::to_string(&fm)?,
+            serde_json::to_string(&sm)?,
+            sla,
+            patch.active.unwrap_or(cur.active),
+            time::fmt(w.now),
+        ],
+    )?;
+    let p = refresh_cache(w, cur.id)?;
+    let mut changed = serde_json::Map::new();
+    for (field, set) in [
+        ("name", patch.name.is_some()),
+        ("icon", patch.icon.is_some()),
+        ("display_order", patch.display_order.is_some()),
+        ("did_numbers", patch.did_numbers.is_some()),
+        ("field_mapping", patch.field_mapping.is_some()),
+        ("status_map", patch.status_map.is_some()),
+        ("sla_minutes", patch.sla_minutes.is_some()),
+        ("active", patch.active.is_some()),
+    ] {
+        if set {
+            let before = serde_json::to_value(&cur)?.get(field).cloned().unwrap_or(Value::Null);
+            let after = serde_json::to_value(&p)?.get(field).cloned().unwrap_or(Value::Null);
+            if before != after {
+                changed.insert(field.into(), serde_json::json!({ "from": before, "to": after }));
+            }
+        }
+    }
+    audit::record(w, actor, "provider.update", Some(slug), Value::Object(changed))?;
+    Ok(p)
+}
+
+pub fn set_active(w: &mut Writer<'_>, slug: &str, active: bool, actor: &Actor) -> Result<Provider> {
+    let cur = get(w.conn, slug)?;
+    w.conn.execute(
+        "UPDATE providers SET active = ?2, updated_at = ?3 WHERE id = ?1",
+        params![cur.id, active, time::fmt(w.now)],
+    )?;
+    let p = refresh_cache(w, cur.id)?;
+    let action = if active { "provider.activate" } else { "provider.deactivate" };
+    audit::record(w, actor, action, Some(slug), Value::Null)?;
+    Ok(p)
+}
+
+/// Issues a new key. The old one keeps working for `grace_seconds` (0: dies now).
+pub fn rotate_key(
+    w: &mut Writer<'_>,
+    slug: &str,
+    grace_seconds: i64,
+    actor: &Actor,
+) -> Result<(Provider, String)> {
+    if !(0..=30 * 86_400).contains(&grace_seconds) {
+        return Err(Error::invalid("grace_seconds must be between 0 and 2592000 (30 days)"));
+    }
+    let cur = get(w.conn, slug)?;
+    let key = keys::new_api_key();
+    let (prev_hash, prev_until): (Option<String>, Option<String>) = if grace_seconds > 0 {
+        let old: String = w.conn.query_row(
+            "SELECT api_key_hash FROM providers WHERE id = ?1",
+            [cur.id],
+            |r| r.get(0),
+        )?;
+        (
+            Some(old),
+            Some(time::fmt(w.now + chrono::Duration::seconds(grace_seconds))),
+        )
+    } else {
+        (None, None)
+    };
+    w.conn.execute(
+        "UPDATE providers SET api_key_hash = ?2, api_key_hint = ?3, prev_key_hash = ?4,
+             prev_key_expires_at = ?5, updated_at = ?6 WHERE id = ?1",
+        params![
+            cur.id,
+            keys::hash_secret(&key),
+            keys::key_hint(&key),
+            prev_hash,
+            prev_until,
+            time::fmt(w.now)
+        ],
+    )?;
+    let p = refresh_cache(w, cur.id)?;
+    audit::record(
+        w,
+        actor,
+        "provider.rotate_key",
+        Some(slug),
+        serde_json::json!({ "grace_seconds": grace_seconds }),
+    )?;
+    Ok((p, key))
+}
+
+pub fn get(conn: &Connection, slug: &str) -> Result<Provider> {
+    conn.query_row(&format!("SELECT {COLS} FROM providers WHERE slug = ?1"), [slug], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))
+}
+
+pub fn list(conn: &Connection, include_inactive: bool) -> Result<Vec<Provider>> {
+    let sql = if include_inactive {
+        format!("SELECT {COLS} FROM providers ORDER BY display_order, name")
+    } else {
+        format!("SELECT {COLS} FROM providers WHERE active = 1 ORDER BY display_order, name")
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_from_names() {
+        assert_eq!(slugify("Sales IVR (North)"), "sales-ivr-north");
+        assert_eq!(slugify("  --Support__Line-- "), "support-line");
+        assert_eq!(slugify("Ünïcode Çall"), "ncode-all");
+        assert!(validate_slug("sales-ivr").is_ok());
+        assert!(validate_slug("Sales").is_err());
+        assert!(validate_slug("").is_err());
+        assert!(validate_slug("all").is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! The numbers on the console's badges and dashboard header.
+
+use crate::error::Result;
+use rusqlite::Connection;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct LiveCounts {
+    pub waiting: i64,
+    pub ringing: i64,
+    pub active: i64,
+    pub missed: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct WorklistCounts {
+    pub pending: i64,
+    pub assigned: i64,
+    pub attempted: i64,
+    pub resolved: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    /// Per department: calls waiting, ringing, active, and missed still pending.
+    pub live: BTreeMap<String, LiveCounts>,
+    /// Per department: missed/hangup calls nobody has taken yet.
+    pub hangup_pending: BTreeMap<String, i64>,
+    /// Per department: the four worklist views.
+    pub worklist: BTreeMap<String, WorklistCounts>,
+    /// Calls waiting, ringing or talking right now.
+    pub active_calls: i64,
+    /// Calls created since `day_start`.
+    pub total_today: i64,
+    pub completed_today: i64,
+    pub failed_today: i64,
+    pub missed_today: i64,
+    pub hangup_today: i64,
+    /// Mean `duration_seconds` of today's completed calls (0 when none).
+    pub avg_duration: f64,
+    /// Start of "today" used above (UTC, RFC 3339).
+    pub day_start: String,
+    /// Event stream head when these were read.
+    pub seq: i64,
+}
+
+/// `departments`: None for all, Some(list) to restrict (agents).
+pub fn read(conn: &Connection, departments: Option<&[String]>, day_start: &str) -> Result<Stats> {
+    let allowed = |d: &str| departments.is_none_or(|ds| ds.iter().any(|x| x == d));
+    let mut s = Stats {
+        day_start: day_start.to_string(),
+        ..Default::default()
+    };
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT department, status, COUNT(*) FROM calls
+             WHERE status IN ('waiting', 'ringing', 'active') GROUP BY department, status",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        for row in rows {
+            let (dep, status, n) = row?;
+            if !allowed(&dep) {
+                continue;
+            }
+            let e = s.live.entry(dep).or_default();
+            match status.as_str() {
+                "waiting" => e.waiting = n,
+                "ringing" => e.ringing = n,
+                _ => e.active = n,
+            }
+            s.active_calls += n;
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT department, work_state, status, COUNT(*) FROM calls
+             WHERE work_state IS NOT NULL GROUP BY department, work_state, status",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (dep, state, status, n) = row?;
+            if !allowed(&dep) {
+                continue;
+            }
+            let w = s.worklist.entry(dep.clone()).or_default();
+            match state.as_str() {
+                "pending" => {
+                    w.pending += n;
+                    *s.hangup_pending.entry(dep.clone()).or_default() += n;
+                    if status == "missed" {
+                        s.live.entry(dep).or_default().missed += n;
+                    }
+                }
+                "assigned" => w.assigned += n,
+                "attempted" => w.attempted += n,
+                _ => w.resolved += n,
+            }
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT department, COUNT(*),
+                    SUM(status = 'completed'), SUM(status = 'failed'), SUM(status = 'missed'),
+                    SUM(status = 'hangup'),
+                    SUM(CASE WHEN status = 'completed' AND duration_seconds IS NOT NULL THEN duration_seconds ELSE 0 END),
+                    SUM(status = 'completed' AND duration_seconds IS NOT NULL)
+             FROM calls WHERE created_at >= ?1 GROUP BY department",
+        )?;
+        let rows = stmt.query_map([day_start], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                [
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                ],
+            ))
+        })?;
+        let (mut dur_sum, mut dur_n) = (0i64, 0i64);
+        for row in rows {
+            let (dep, v) = row?;
+            if !allowed(&dep) {
+                continue;
+            }
+            s.total_today += v[0];
+            s.completed_today += v[1];
+            s.failed_today += v[2];
+            s.missed_today += v[3];
+            s.hangup_today += v[4];
+            dur_sum += v[5];
+            dur_n += v[6];
+        }
+        if dur_n > 0 {
+            s.avg_duration = ((dur_sum as f64 / dur_n as f64) * 10.0).round() / 10.0;
+        }
+    }
+    s.seq = super::events::head(conn)?;
+    Ok(s)
+}

@@ -1,0 +1,370 @@
+//! Users, their roles and departments, and the bearer tokens they sign in with.
+
+use super::providers::Actor;
+use super::{audit, Writer};
+use crate::error::{Error, Result};
+use crate::hub::Audience;
+use crate::keys;
+use crate::time::{self, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Supervisor,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Agent => "agent",
+        }
+    }
+    fn parse(s: &str) -> Role {
+        match s {
+            "admin" => Role::Admin,
+            "supervisor" => Role::Supervisor,
+            _ => Role::Agent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    /// Departments (provider slugs) an agent works in; admins and supervisors see all.
+    pub departments: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    pub fn can_see(&self, department: &str) -> bool {
+        self.role != Role::Agent || self.departments.iter().any(|d| d == department)
+    }
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+}
+
+const SESSION_DAYS: i64 = 30;
+const LOGIN_LINK_HOURS: i64 = 24;
+
+const COLS: &str =
+    "id, username, display_name, role, departments, active, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    let deps: String = r.get(4)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::parse(&role),
+        departments: serde_json::from_str(&deps).unwrap_or_default(),
+        active: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<User> {
+    conn.query_row(&format!("SELECT {COLS} FROM users WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no user {id}")))
+}
+
+pub fn by_username(conn: &Connection, username: &str) -> Result<User> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM users WHERE username = ?1"),
+        [username],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no user `{username}`")))
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLS} FROM users ORDER BY username"))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub departments: Vec<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub password: Option<String>,
+    pub role: Option<Role>,
+    pub departments: Option<Vec<String>>,
+    pub display_name: Option<String>,
+    pub active: Option<bool>,
+}
+
+fn check_username(u: &str) -> Result<String> {
+    let u = u.trim();
+    let ok = (2..=64).contains(&u.chars().count())
+        && u.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !ok {
+        return Err(Error::invalid(
+            "username must be 2-64 letters, digits, dots, underscores, hyphens or @",
+        ));
+    }
+    Ok(u.to_string())
+}
+
+fn check_password(p: &str) -> Result<()> {
+    if p.chars().count() < 8 || p.len() > 1024 {
+        return Err(Error::invalid("password must be at least 8 characters"));
+    }
+    Ok(())
+}
+
+fn check_departments(conn: &Connection, deps: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for d in deps {
+        super::providers::get(conn, d)
+            .map_err(|_| Error::invalid(format!("department `{d}` does not exist")))?;
+        if !out.contains(d) {
+            out.push(d.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn announce(w: &mut Writer<'_>, u: &User) -> Result<()> {
+    let data = serde_json::to_string(u)?;
+    w.emit("user.changed", None, Audience::Admin, data)?;
+    Ok(())
+}
+
+/// `password_hash` is computed by the caller, off the writer thread: argon2 is
+/// deliberately slow and must not hold up ingestion.
+pub fn create(w: &mut Writer<'_>, input: NewUser, password_hash: String, actor: &Actor) -> Result<User> {
+    let username = check_username(&input.username)?;
+    check_password(&input.password)?;
+    let deps = check_departments(w.conn, &input.departments)?;
+    if by_username(w.conn, &username).is_ok() {
+        return Err(Error::Conflict(format!("user `{username}` already exists")));
+    }
+    let at = time::fmt(w.now);
+    w.conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![username, input.display_name, password_hash, input.role.as_str(), serde_json::to_string(&deps)?, at],
+    )?;
+    let u = get(w.conn, w.conn.last_insert_rowid())?;
+    announce(w, &u)?;
+    audit::record(w, actor, "user.create", Some(&u.username), serde_json::json!({ "role": u.role, "departments": u.departments }))?;
+    Ok(u)
+}
+
+pub fn validate_new(input: &NewUser) -> Result<()> {
+    check_username(&input.username)?;
+    check_password(&input.password)
+}
+
+pub fn validate_patch(patch: &UserPatch) -> Result<()> {
+    match &patch.password {
+        Some(p) => check_password(p),
+        None => Ok(()),
+    }
+}
+
+fn active_admins(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn update(
+    w: &mut Writer<'_>,
+    id: i64,
+    patch: UserPatch,
+    password_hash: Option<String>,
+    actor: &Actor,
+) -> Result<User> {
+    let cur = get(w.conn, id)?;
+    let deps = match &patch.departments {
+        Some(d) => check_departments(w.conn, d)?,
+        None => cur.departments.clone(),
+    };
+    let role = patch.role.unwrap_or(cur.role);
+    let active = patch.active.unwrap_or(cur.active);
+    if cur.role == Role::Admin && cur.active && (role != Role::Admin || !active) && active_admins(w.conn)? <= 1 {
+        return Err(Error::Conflict("cannot demote or deactivate the last admin".into()));
+    }
+    w.conn.execute(
+        "UPDATE users SET display_name = ?2, role = ?3, departments = ?4, active = ?5,
+             password_hash = COALESCE(?6, password_hash), updated_at = ?7 WHERE id = ?1",
+        params![
+            id,
+            patch.display_name.clone().or(cur.display_name.clone()),
+            role.as_str(),
+            serde_json::to_string(&deps)?,
+            active,
+            password_hash,
+            time::fmt(w.now)
+        ],
+    )?;
+    if !active || patch.password.is_some() {
+        // A deactivated user or a changed password ends every session.
+        w.conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            params![id, time::fmt(w.now)],
+        )?;
+    }
+    let u = get(w.conn, id)?;
+    announce(w, &u)?;
+    audit::record(
+        w,
+        actor,
+        "user.update",
+        Some(&u.username),
+        serde_json::json!({
+            "role": patch.role, "departments": patch.departments, "active": patch.active,
+            "password_changed": patch.password.is_some()
+        }),
+    )?;
+    Ok(u)
+}
+
+/// The stored password hash of an active user, for a login attempt.
+pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(User, String)>> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {COLS}, password_hash FROM users WHERE username = ?1 AND active = 1"),
+            [username.trim()],
+            |r| Ok((from_row(r)?, r.get::<_, String>(8)?)),
+        )
+        .optional()?;
+    Ok(row)
+}
+
+/// Issues a session token for a user; returns it (the only time it is visible) and its expiry.
+pub fn issue_token(w: &mut Writer<'_>, user_id: i64) -> Result<(String, String)> {
+    let token = keys::new_token();
+    let expires = time::fmt(w.now + chrono::Duration::days(SESSION_DAYS));
+    w.conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?1, ?2, 'session', ?3, ?4)",
+        params![keys::hash_secret(&token), user_id, time::fmt(w.now), expires],
+    )?;
+    Ok((token, expires))
+}
+
+/// The active user a session token belongs to, if it is valid now.
+pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Option<User>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL
+           AND t.expires_at > ?2 AND u.active = 1",
+        COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+    ))?;
+    Ok(stmt
+        .query_row(params![keys::hash_secret(token), time::fmt(now)], from_row)
+        .optional()?)
+}
+
+pub fn revoke(w: &mut Writer<'_>, token: &str) -> Result<bool> {
+    let n = w.conn.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+        params![keys::hash_secret(token), time::fmt(w.now)],
+    )?;
+    Ok(n > 0)
+}
+
+/// A one-time code that signs `user_id` in (the first-start link).
+pub fn issue_login_link(w: &mut Writer<'_>, user_id: i64) -> Result<String> {
+    let code = keys::new_login_code();
+    w.conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?1, ?2, 'login_link', ?3, ?4)",
+        params![
+            keys::hash_secret(&code),
+            user_id,
+            time::fmt(w.now),
+            time::fmt(w.now + chrono::Duration::hours(LOGIN_LINK_HOURS))
+        ],
+    )?;
+    Ok(code)
+}
+
+/// Spends a one-time login code: returns a session token, or None if the
+/// code is unknown, used or expired.
+pub fn redeem_login_link(w: &mut Writer<'_>, code: &str) -> Result<Option<(User, String, String)>> {
+    let hash = keys::hash_secret(code);
+    let user_id: Option<i64> = w
+        .conn
+        .query_row(
+            "SELECT user_id FROM tokens WHERE token_hash = ?1 AND kind = 'login_link'
+               AND revoked_at IS NULL AND expires_at > ?2",
+            params![hash, time::fmt(w.now)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    w.conn.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1",
+        params![hash, time::fmt(w.now)],
+    )?;
+    let user = get(w.conn, user_id)?;
+    if !user.active {
+        return Ok(None);
+    }
+    let (token, expires) = issue_token(w, user_id)?;
+    Ok(Some((user, token, expires)))
+}
+
+/// On a database with no users: creates `admin` with `password_hash` and a
+/// one-time login code. Returns None when users already exist.
+pub fn bootstrap_admin(w: &mut Writer<'_>, password_hash: String) -> Result<Option<(User, String)>> {
+    if count(w.conn)? > 0 {
+        return Ok(None);
+    }
+    let at = time::fmt(w.now);
+    w.conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at)
+         VALUES ('admin', 'Administrator', ?1, 'admin', '[]', ?2, ?2)",
+        params![password_hash, at],
+    )?;
+    let user = get(w.conn, w.conn.last_insert_rowid())?;
+    let code = issue_login_link(w, user.id)?;
+    audit::record(
+        w,
+        &Actor { user_id: None, name: "system".into() },
+        "user.bootstrap",
+        Some("admin"),
+        serde_json::Value::Null,
+    )?;
+    Ok(Some((user, code)))
+}

@@ -1,0 +1,266 @@
+//! Calls: the queues, one call with its timeline, assignment and dispositions.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use callboard_core::store::calls::{
+    self, AssigneeFilter, Call, CallQuery, Disposition, NewDisposition, WorkState,
+};
+use callboard_core::store::ingest::{self, RawEvent};
+use callboard_core::Status;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// A department (provider slug), several separated by commas, or `all`.
+    pub department: Option<String>,
+    /// Canonical statuses separated by commas; `live` = waiting,ringing,active,missed;
+    /// `worklist` = missed,hangup.
+    pub status: Option<String>,
+    /// Text search on number, name and call id.
+    pub q: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Created before (RFC 3339).
+    pub to: Option<String>,
+    /// A user id, `me`, or `none`.
+    pub assignee: Option<String>,
+    /// Worklist view of missed/hangup calls: pending, assigned, attempted, resolved.
+    pub view: Option<WorkState>,
+    /// A column, `-column` for descending (default `-created_at`).
+    pub sort: Option<String>,
+    /// 1-1000, default 50.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallList {
+    pub data: Vec<Call>,
+    /// Calls matching the filters, across all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part {
+            "live" => out.extend(Status::LIVE),
+            "worklist" => out.extend(Status::WORKLIST),
+            p => out.push(p.parse::<Status>().map_err(|e| ApiError::invalid(e.to_string()))?),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_time(s: Option<String>, name: &str) -> ApiResult<Option<String>> {
+    match s {
+        None => Ok(None),
+        Some(s) => callboard_core::time::parse(&s)
+            .map(|t| Some(callboard_core::time::fmt(t)))
+            .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp"))),
+    }
+}
+
+#[utoipa::path(get, path = "/api/calls", tag = "calls", params(ListParams),
+    responses((status = 200, body = CallList), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<CallList>> {
+    let requested: Option<Vec<String>> = p
+        .department
+        .as_deref()
+        .map(|d| {
+            d.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && *s != "all")
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| !v.is_empty());
+    let departments = match (who.scope(), requested) {
+        (None, r) => r,
+        (Some(mine), None) => Some(mine),
+        (Some(mine), Some(r)) => Some(r.into_iter().filter(|d| mine.contains(d)).collect()),
+    };
+    let assignee = match p.assignee.as_deref() {
+        None | Some("") => None,
+        Some("none") => Some(AssigneeFilter::None),
+        Some("me") => match who.user_id() {
+            Some(id) => Some(AssigneeFilter::User(id)),
+            None => return Err(ApiError::invalid("`assignee=me` needs a signed-in user")),
+        },
+        Some(id) => Some(AssigneeFilter::User(id.parse().map_err(|_| {
+            ApiError::invalid(format!("assignee `{id}`: use a user id, `me` or `none`"))
+        })?)),
+    };
+    let limit = p.limit.unwrap_or(50).clamp(1, 1000);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let q = CallQuery {
+        departments,
+        statuses: match &p.status {
+            Some(s) => parse_statuses(s)?,
+            None => vec![],
+        },
+        text: p.q,
+        from: parse_time(p.from, "from")?,
+        to: parse_time(p.to, "to")?,
+        assignee,
+        view: p.view,
+        sort: p.sort,
+        limit,
+        offset,
+    };
+    let (data, total) = state.store.read(move |c| calls::list(c, &q)).await?;
+    Ok(Json(CallList {
+        data,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallKey {
+    /// Needed only when the same call id exists in two departments.
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: Call,
+    /// Every delivery that touched this call, oldest first, with its payload.
+    pub events: Vec<RawEvent>,
+    /// Disposition history, oldest first.
+    pub dispositions: Vec<Disposition>,
+}
+
+async fn find(state: &AppState, who: &Principal, call_id: String, dep: Option<String>) -> ApiResult<Call> {
+    let call = state
+        .store
+        .read(move |c| calls::find(c, &call_id, dep.as_deref()))
+        .await?;
+    who.check_department(&call.department)?;
+    Ok(call)
+}
+
+#[utoipa::path(get, path = "/api/calls/{call_id}", tag = "calls",
+    params(("call_id" = String, Path), CallKey),
+    responses((status = 200, body = CallDetail), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(call_id): Path<String>,
+    Query(k): Query<CallKey>,
+) -> ApiResult<Json<CallDetail>> {
+    let call = find(&state, &who, call_id, k.department).await?;
+    let id = call.id;
+    let (events, dispositions) = state
+        .store
+        .read(move |c| Ok((ingest::call_timeline(c, id)?, calls::dispositions(c, id)?)))
+        .await?;
+    Ok(Json(CallDetail {
+        call,
+        events,
+        dispositions,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DispositionSaved {
+    pub disposition: Disposition,
+    pub call: Call,
+}
+
+#[utoipa::path(post, path = "/api/calls/{call_id}/disposition", tag = "calls",
+    params(("call_id" = String, Path), CallKey), request_body = NewDisposition,
+    responses((status = 201, body = DispositionSaved), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn dispose(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(call_id): Path<String>,
+    Query(k): Query<CallKey>,
+    Json(input): Json<NewDisposition>,
+) -> ApiResult<(StatusCode, Json<DispositionSaved>)> {
+    let call = find(&state, &who, call_id, k.department).await?;
+    let actor = who.actor();
+    let (disposition, call) = state
+        .store
+        .write(move |w| calls::dispose(w, call.id, input, &actor))
+        .await?;
+    Ok((StatusCode::CREATED, Json(DispositionSaved { disposition, call })))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The user to assign to; omitted: yourself.
+    pub user_id: Option<i64>,
+    pub expected_version: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/calls/{call_id}/assign", tag = "calls",
+    params(("call_id" = String, Path), CallKey), request_body(content = Option<AssignRequest>),
+    responses((status = 200, body = Call), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn assign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(call_id): Path<String>,
+    Query(k): Query<CallKey>,
+    OptionalJson(body): OptionalJson<AssignRequest>,
+) -> ApiResult<Json<Call>> {
+    let req = body.unwrap_or_default();
+    let call = find(&state, &who, call_id, k.department).await?;
+    let target = match (req.user_id, who.user_id()) {
+        (Some(uid), me) => {
+            if Some(uid) != me {
+                who.require_supervisor()
+                    .map_err(|_| ApiError::forbidden("agents may only assign calls to themselves"))?;
+            }
+            uid
+        }
+        (None, Some(me)) => me,
+        (None, None) => return Err(ApiError::invalid("give `user_id`: the admin token is not a user")),
+    };
+    let v = req.expected_version;
+    let call = state
+        .store
+        .write(move |w| calls::assign(w, call.id, Some(target), v))
+        .await?;
+    Ok(Json(call))
+}
+
+#[utoipa::path(post, path = "/api/calls/{call_id}/unassign", tag = "calls",
+    params(("call_id" = String, Path), CallKey),
+    responses((status = 200, body = Call), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unassign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(call_id): Path<String>,
+    Query(k): Query<CallKey>,
+) -> ApiResult<Json<Call>> {
+    let call = find(&state, &who, call_id, k.department).await?;
+    if call.assignee_id.is_some() && call.assignee_id != who.user_id() {
+        who.require_supervisor()
+            .map_err(|_| ApiError::forbidden("only supervisors may unassign someone else's call"))?;
+    }
+    let call = state
+        .store
+        .write(move |w| calls::assign(w, call.id, None, None))
+        .await?;
+    Ok(Json(call))
+}

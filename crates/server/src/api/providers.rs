@@ -1,0 +1,407 @@
+//! Providers ("masters"): CRUD, keys, the ingestion log, replay and previews.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use callboard_core::mapping::{MapContext, MapOutcome, Mapping};
+use callboard_core::store::ingest::{self, DeliveryQuery, RawEvent, ReplayReport};
+use callboard_core::store::providers::{self, NewProvider, Provider, ProviderPatch};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProviderView {
+    #[serde(flatten)]
+    pub provider: Provider,
+    /// Where the platform must POST its events.
+    pub webhook_url: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProviderCreated {
+    #[serde(flatten)]
+    pub provider: Provider,
+    pub webhook_url: String,
+    /// Shown this once: store it in the platform's webhook settings.
+    pub api_key: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProviderList {
+    pub data: Vec<ProviderView>,
+}
+
+fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+}
+
+fn view(state: &AppState, headers: &HeaderMap, p: Provider) -> ProviderView {
+    let webhook_url = state.webhook_url(host(headers), &p.slug);
+    ProviderView {
+        provider: p,
+        webhook_url,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Include deactivated providers (admins only).
+    pub include_inactive: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/providers", tag = "providers", params(ListParams),
+    responses((status = 200, body = ProviderList)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<ProviderList>> {
+    let all = p.include_inactive.unwrap_or(false) && who.require_admin().is_ok();
+    let rows = state.store.read(move |c| providers::list(c, all)).await?;
+    let data = rows
+        .into_iter()
+        .filter(|p| who.can_see(&p.slug))
+        .map(|p| view(&state, &headers, p))
+        .collect();
+    Ok(Json(ProviderList { data }))
+}
+
+#[utoipa::path(post, path = "/api/providers", tag = "providers", request_body = NewProvider,
+    responses((status = 201, body = ProviderCreated), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<NewProvider>,
+) -> ApiResult<(StatusCode, Json<ProviderCreated>)> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let (p, api_key) = state
+        .store
+        .write(move |w| providers::create(w, input, &actor))
+        .await?;
+    let webhook_url = state.webhook_url(host(&headers), &p.slug);
+    Ok((
+        StatusCode::CREATED,
+        Json(ProviderCreated {
+            provider: p,
+            webhook_url,
+            api_key,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/providers/{slug}", tag = "providers",
+    params(("slug" = String, Path)), responses((status = 200, body = ProviderView),
+        (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ProviderView>> {
+    who.check_department(&slug)?;
+    let p = state.store.read(move |c| providers::get(c, &slug)).await?;
+    Ok(Json(view(&state, &headers, p)))
+}
+
+#[utoipa::path(patch, path = "/api/providers/{slug}", tag = "providers",
+    params(("slug" = String, Path)), request_body = ProviderPatch,
+    responses((status = 200, body = ProviderView), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Json(patch): Json<ProviderPatch>,
+) -> ApiResult<Json<ProviderView>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let p = state
+        .store
+        .write(move |w| providers::update(w, &slug, patch, &actor))
+        .await?;
+    Ok(Json(view(&state, &headers, p)))
+}
+
+#[utoipa::path(delete, path = "/api/providers/{slug}", tag = "providers",
+    description = "Deactivates the provider (soft): its webhook answers 404, its calls stay.",
+    params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
+    security(("bearer" = [])))]
+pub async fn deactivate(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ProviderView>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let p = state
+        .store
+        .write(move |w| providers::set_active(w, &slug, false, &actor))
+        .await?;
+    Ok(Json(view(&state, &headers, p)))
+}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/activate", tag = "providers",
+    params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
+    security(("bearer" = [])))]
+pub async fn activate(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ProviderView>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let p = state
+        .store
+        .write(move |w| providers::set_active(w, &slug, true, &actor))
+        .await?;
+    Ok(Json(view(&state, &headers, p)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// Seconds the old key keeps working (default 0: it dies at once).
+    #[serde(default)]
+    pub grace_seconds: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RotateResponse {
+    /// The new key, shown this once.
+    pub api_key: String,
+    pub previous_key_expires_at: Option<String>,
+    pub provider: ProviderView,
+}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/rotate-key", tag = "providers",
+    params(("slug" = String, Path)), request_body(content = Option<RotateRequest>),
+    responses((status = 200, body = RotateResponse)), security(("bearer" = [])))]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    OptionalJson(body): OptionalJson<RotateRequest>,
+) -> ApiResult<Json<RotateResponse>> {
+    who.require_admin()?;
+    let grace = body.map(|b| b.grace_seconds).unwrap_or(0);
+    let actor = who.actor();
+    let (p, api_key) = state
+        .store
+        .write(move |w| providers::rotate_key(w, &slug, grace, &actor))
+        .await?;
+    Ok(Json(RotateResponse {
+        api_key,
+        previous_key_expires_at: p.previous_key_expires_at.clone(),
+        provider: view(&state, &headers, p),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryParams {
+    /// applied, duplicate, mapping_failed or rejected.
+    pub outcome: Option<String>,
+    /// Page backwards: deliveries with a smaller id.
+    pub before: Option<i64>,
+    /// 1-500, default 100.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryList {
+    pub data: Vec<RawEvent>,
+}
+
+#[utoipa::path(get, path = "/api/providers/{slug}/deliveries", tag = "providers",
+    description = "The ingestion log: recent deliveries with their outcome and error, newest first.",
+    params(("slug" = String, Path), DeliveryParams), responses((status = 200, body = DeliveryList)),
+    security(("bearer" = [])))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(p): Query<DeliveryParams>,
+) -> ApiResult<Json<DeliveryList>> {
+    who.require_admin()?;
+    if let Some(o) = &p.outcome {
+        if !["applied", "duplicate", "mapping_failed", "rejected"].contains(&o.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "outcome `{o}`: use applied, duplicate, mapping_failed or rejected"
+            )));
+        }
+    }
+    let q = DeliveryQuery {
+        outcome: p.outcome,
+        before_id: p.before,
+        limit: p.limit.unwrap_or(100),
+    };
+    let data = state
+        .store
+        .read(move |c| {
+            let prov = providers::get(c, &slug)?;
+            ingest::deliveries(c, prov.id, &q)
+        })
+        .await?;
+    Ok(Json(DeliveryList { data }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Only deliveries received at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Only deliveries received before this time (RFC 3339).
+    pub to: Option<String>,
+}
+
+fn norm_time(s: Option<String>, name: &str) -> ApiResult<Option<String>> {
+    match s {
+        None => Ok(None),
+        Some(s) => callboard_core::time::parse(&s)
+            .map(|t| Some(callboard_core::time::fmt(t)))
+            .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp"))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/replay", tag = "providers",
+    description = "Maps the provider's failed deliveries again with its current mapping.",
+    params(("slug" = String, Path)), request_body(content = Option<ReplayRequest>),
+    responses((status = 200, body = ReplayReport)), security(("bearer" = [])))]
+pub async fn replay(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    OptionalJson(body): OptionalJson<ReplayRequest>,
+) -> ApiResult<Json<ReplayReport>> {
+    who.require_admin()?;
+    let req = body.unwrap_or_default();
+    let from = norm_time(req.from, "from")?;
+    let to = norm_time(req.to, "to")?;
+    let actor = who.actor();
+    let report = state
+        .store
+        .write(move |w| ingest::replay(w, &slug, from.as_deref(), to.as_deref(), &actor))
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Draft mapping; defaults to the provider's saved one.
+    #[schema(value_type = Option<Object>)]
+    pub field_mapping: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub status_map: Option<Value>,
+    /// Sample payload; defaults to the provider's last received one.
+    #[schema(value_type = Option<Object>)]
+    pub sample: Option<Value>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewResponse {
+    /// The call the sample maps to (nothing is stored).
+    #[schema(value_type = Object)]
+    pub call: Value,
+    pub event_id: Option<String>,
+    pub event_at: Option<String>,
+    pub warnings: Vec<String>,
+    /// Why the sample would be stored as a failed delivery, if it would.
+    pub error: Option<String>,
+    pub unknown_status: bool,
+    /// The sample that was used.
+    #[schema(value_type = Object)]
+    pub sample: Value,
+}
+
+fn preview_of(outcome: MapOutcome, sample: Value) -> PreviewResponse {
+    PreviewResponse {
+        call: serde_json::to_value(&outcome.call).unwrap_or(Value::Null),
+        event_id: outcome.event_id,
+        event_at: outcome.event_at.map(callboard_core::time::fmt),
+        warnings: outcome.warnings,
+        error: outcome.error,
+        unknown_status: outcome.unknown_status,
+        sample,
+    }
+}
+
+fn run_preview(slug: &str, fm: &Value, sm: &Value, sample: Value, now: callboard_core::time::Timestamp) -> ApiResult<PreviewResponse> {
+    let mapping = Mapping::compile(fm, sm).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let outcome = mapping.apply(&sample, &MapContext { slug, received_at: now });
+    Ok(preview_of(outcome, sample))
+}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/preview", tag = "providers",
+    description = "Runs a draft mapping over a sample (or the last received payload); stores nothing.",
+    params(("slug" = String, Path)), request_body = PreviewRequest,
+    responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn preview(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    Json(req): Json<PreviewRequest>,
+) -> ApiResult<Json<PreviewResponse>> {
+    who.require_admin()?;
+    let s = slug.clone();
+    let (prov, last) = state
+        .store
+        .read(move |c| {
+            let p = providers::get(c, &s)?;
+            let last = ingest::last_payload(c, p.id)?;
+            Ok((p, last))
+        })
+        .await?;
+    let sample = match req.sample.or(last) {
+        Some(s) => s,
+        None => {
+            return Err(ApiError::invalid(
+                "no sample given and this provider has not received anything yet: paste a sample",
+            ))
+        }
+    };
+    let fm = req.field_mapping.unwrap_or(prov.field_mapping);
+    let sm = req.status_map.unwrap_or(prov.status_map);
+    Ok(Json(run_preview(&slug, &fm, &sm, sample, state.store.now())?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftPreviewRequest {
+    #[schema(value_type = Object)]
+    pub field_mapping: Value,
+    #[schema(value_type = Option<Object>)]
+    pub status_map: Option<Value>,
+    #[schema(value_type = Object)]
+    pub sample: Value,
+    /// Used for generated call ids; default `draft`.
+    pub slug: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/mapping/preview", tag = "providers",
+    description = "Previews a mapping for a provider not saved yet.",
+    request_body = DraftPreviewRequest,
+    responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn draft_preview(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(req): Json<DraftPreviewRequest>,
+) -> ApiResult<Json<PreviewResponse>> {
+    who.require_admin()?;
+    let slug = req.slug.unwrap_or_else(|| "draft".into());
+    let sm = req.status_map.unwrap_or(Value::Null);
+    Ok(Json(run_preview(&slug, &req.field_mapping, &sm, req.sample, state.store.now())?))
+}

@@ -1,0 +1,131 @@
+//! Sign in, sign out, who am I, and the first-start login link.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use callboard_core::keys;
+use callboard_core::store::users::{self, Role, User};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: String,
+    pub user: User,
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let username = req.username.clone();
+    let found = state
+        .store
+        .read(move |c| users::credentials(c, &username))
+        .await?;
+    let password = req.password;
+    // Verify even for unknown users so timing does not reveal who exists.
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let ok = tokio::task::spawn_blocking(move || keys::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => {
+            return Err(ApiError::unauthorized(
+                "bad_credentials",
+                "wrong user name or password",
+            ))
+        }
+    };
+    let uid = user.id;
+    let (token, expires_at) = state.store.write(move |w| users::issue_token(w, uid)).await?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        user,
+    }))
+}
+
+/// An argon2 hash of a random password, verified against when the user does not exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Vb0hS4b0Yb3p5bY2vJ6yVxM6m9XJqK2tq1qv0m3bqY";
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRequest {
+    /// The `code` from the one-time login link.
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/exchange", tag = "auth",
+    description = "Spends a one-time login code (the link `callboard serve` prints on first start) for a session token.",
+    request_body = ExchangeRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn exchange(
+    State(state): State<AppState>,
+    Json(req): Json<ExchangeRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let code = req.code;
+    match state
+        .store
+        .write(move |w| users::redeem_login_link(w, &code))
+        .await?
+    {
+        Some((user, token, expires_at)) => Ok(Json(LoginResponse {
+            token,
+            expires_at,
+            user,
+        })),
+        None => Err(ApiError::unauthorized(
+            "invalid_login_code",
+            "this login link was already used or has expired",
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "The token is revoked")), security(("bearer" = [])))]
+pub async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<StatusCode> {
+    if who.user.is_none() {
+        return Err(ApiError::invalid(
+            "the admin token comes from the environment and cannot be revoked here",
+        ));
+    }
+    let token = who.token;
+    state.store.write(move |w| users::revoke(w, &token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user: Option<User>,
+    pub role: Role,
+    /// None: every department.
+    pub departments: Option<Vec<String>>,
+}
+
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me(who: Principal) -> Json<Me> {
+    Json(Me {
+        departments: who.scope(),
+        role: who.role,
+        user: who.user,
+    })
+}

@@ -1,0 +1,109 @@
+//! User administration (admins only).
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use callboard_core::keys;
+use callboard_core::store::users::{self, NewUser, User, UserPatch};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserList {
+    pub data: Vec<User>,
+}
+
+async fn hash(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || keys::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))
+}
+
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    responses((status = 200, body = UserList)), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<UserList>> {
+    who.require_supervisor()?;
+    let data = state.store.read(users::list).await?;
+    Ok(Json(UserList { data }))
+}
+
+#[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(input): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    who.require_admin()?;
+    users::validate_new(&input)?;
+    let h = hash(input.password.clone()).await?;
+    let actor = who.actor();
+    let u = state
+        .store
+        .write(move |w| users::create(w, input, h, &actor))
+        .await?;
+    Ok((StatusCode::CREATED, Json(u)))
+}
+
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Json<User>> {
+    if who.user_id() != Some(id) {
+        who.require_supervisor()?;
+    }
+    Ok(Json(state.store.read(move |c| users::get(c, id)).await?))
+}
+
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+    request_body = UserPatch,
+    responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(patch): Json<UserPatch>,
+) -> ApiResult<Json<User>> {
+    let own_password_only = who.user_id() == Some(id)
+        && patch.role.is_none()
+        && patch.departments.is_none()
+        && patch.active.is_none();
+    if !own_password_only {
+        who.require_admin()?;
+    }
+    users::validate_patch(&patch)?;
+    let h = match &patch.password {
+        Some(p) => Some(hash(p.clone()).await?),
+        None => None,
+    };
+    let actor = who.actor();
+    Ok(Json(
+        state
+            .store
+            .write(move |w| users::update(w, id, patch, h, &actor))
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+    description = "Deactivates the user and ends their sessions; their history stays.",
+    responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn deactivate(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Json<User>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let patch = UserPatch {
+        active: Some(false),
+        ..Default::default()
+    };
+    Ok(Json(
+        state
+            .store
+            .write(move |w| users::update(w, id, patch, None, &actor))
+            .await?,
+    ))
+}

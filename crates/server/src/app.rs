@@ -1,0 +1,217 @@
+//! The router, its OpenAPI document, and `serve(listener, shutdown)`.
+
+use crate::api::{calls, categories, events, providers, session, stats, users};
+use crate::error::{ApiError, ErrorBody, Json};
+use crate::state::{AppState, Config};
+use crate::webhooks;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use callboard_core::store::events as event_log;
+use callboard_core::Store;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
+    modifiers(&Security),
+    components(schemas(ErrorBody, callboard_core::Status)),
+    tags(
+        (name = "webhooks", description = "Where IVR platforms post call events"),
+        (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
+        (name = "providers", description = "Providers (departments) as data"),
+        (name = "events", description = "The live event stream"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    /// Newest event seq.
+    pub seq: i64,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        seq: state.store.hub().head(),
+    })
+}
+
+async fn index() -> Html<&'static str> {
+    Html(concat!(
+        "<!doctype html><meta charset=utf-8><title>Callboard</title>",
+        "<h1>Callboard receiver</h1><p>The receiver is running. The API is described at ",
+        "<a href=\"/api/openapi.json\">/api/openapi.json</a>.</p>"
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+/// The API routes with their OpenAPI document.
+pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(webhooks::receive_post, webhooks::receive_get))
+        .routes(routes!(session::login))
+        .routes(routes!(session::exchange))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(providers::list, providers::create))
+        .routes(routes!(providers::get, providers::update, providers::deactivate))
+        .routes(routes!(providers::activate))
+        .routes(routes!(providers::rotate_key))
+        .routes(routes!(providers::deliveries))
+        .routes(routes!(providers::replay))
+        .routes(routes!(providers::preview))
+        .routes(routes!(providers::draft_preview))
+        .routes(routes!(calls::list))
+        .routes(routes!(calls::get))
+        .routes(routes!(calls::dispose))
+        .routes(routes!(calls::assign))
+        .routes(routes!(calls::unassign))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update, categories::retire))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::deactivate))
+        .routes(routes!(stats::get))
+        .routes(routes!(stats::audit_log))
+        .routes(routes!(events::stream))
+        .routes(routes!(events::head))
+        .split_for_parts()
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router();
+    let doc = Arc::new(doc);
+    let request_id = HeaderName::from_static("x-request-id");
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc.as_ref().clone()).into_response() }
+        }),
+    )
+    .route("/", get(index))
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .with_state(state)
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let path = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            let rid = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            tracing::info_span!("request", method = %req.method(), path, request_id = rid)
+        }),
+    )
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish, closes event streams and flushes the writer.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let retention = config.event_retention_days;
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        shutdown: stop_rx.clone(),
+    };
+    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
+    let app = router(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await;
+    pruner.abort();
+    store.close().await;
+    result
+}
+
+/// Keeps the event log to its retention, in small batches that never hold
+/// the writer for long.
+async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let before = callboard_core::time::fmt(store.now() - chrono::Duration::days(days));
+        loop {
+            let b = before.clone();
+            match store.write(move |w| event_log::prune(w, &b, 2000)).await {
+                Ok(0) => break,
+                Ok(n) => tracing::debug!(deleted = n, "pruned the event log"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "event log pruning failed");
+                    break;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Who is asking: a bearer token resolved to a principal with a role and,
+//! for agents, the departments they may see.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use callboard_core::keys;
+use callboard_core::store::providers::Actor;
+use callboard_core::store::users::{self, Role, User};
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// None for the `CALLBOARD_ADMIN_TOKEN` automation principal.
+    pub user: Option<User>,
+    pub role: Role,
+    /// The bearer token presented (for logout).
+    pub token: String,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        match &self.user {
+            Some(u) => u.actor(),
+            None => Actor {
+                user_id: None,
+                name: "admin-token".into(),
+            },
+        }
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.id)
+    }
+
+    pub fn can_see(&self, department: &str) -> bool {
+        match (&self.user, self.role) {
+            (Some(u), Role::Agent) => u.departments.iter().any(|d| d == department),
+            _ => true,
+        }
+    }
+
+    /// None: every department; Some(list): only these.
+    pub fn scope(&self) -> Option<Vec<String>> {
+        match (&self.user, self.role) {
+            (Some(u), Role::Agent) => Some(u.departments.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only admins may do this"))
+        }
+    }
+
+    pub fn require_supervisor(&self) -> Result<(), ApiError> {
+        if matches!(self.role, Role::Admin | Role::Supervisor) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only supervisors and admins may do this"))
+        }
+    }
+
+    pub fn check_department(&self, department: &str) -> Result<(), ApiError> {
+        if self.can_see(department) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "you do not work in department `{department}`"
+            )))
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let h = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = h.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Browsers cannot set headers on a WebSocket: the event stream also takes `?token=`.
+fn query_token(parts: &Parts) -> Option<String> {
+    if parts.uri.path() != "/api/events" {
+        return None;
+    }
+    let q = parts.uri.query()?;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+}
+
+pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiError> {
+    if let Some(hash) = &state.config.admin_token_hash {
+        if keys::secret_matches(&token, hash) {
+            return Ok(Principal {
+                user: None,
+                role: Role::Admin,
+                token,
+            });
+        }
+    }
+    let now = state.store.now();
+    let t = token.clone();
+    let user = state
+        .store
+        .read(move |c| users::authenticate(c, &t, now))
+        .await?;
+    match user {
+        Some(u) => Ok(Principal {
+            role: u.role,
+            user: Some(u),
+            token,
+        }),
+        None => Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is unknown, expired or revoked: sign in again",
+        )),
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).or_else(|| query_token(parts)).ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_token",
+                "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
+            )
+        })?;
+        resolve(state, token).await
+    }
+}

@@ -1,0 +1,12 @@
+//! Callboard's network edges over the core: the webhook receiver, the console
+//! API, the live event stream. No SQL lives here: only the store's API.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod state;
+pub mod webhooks;
+
+pub use app::{openapi, router, serve};
+pub use state::Config;

@@ -1,0 +1,47 @@
+//! What every handler shares.
+
+use callboard_core::Store;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Base URL the IVR platforms reach us at (for webhook URLs); when unset,
+    /// derived from each request's Host header.
+    pub public_url: Option<String>,
+    /// SHA-256 of `CALLBOARD_ADMIN_TOKEN`, when set.
+    pub admin_token_hash: Option<String>,
+    pub max_body_bytes: usize,
+    /// Days of event log kept for `since=` resumes.
+    pub event_retention_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            public_url: None,
+            admin_token_hash: None,
+            max_body_bytes: 1024 * 1024,
+            event_retention_days: 7,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// Flips to true when the server is shutting down (closes event streams).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn webhook_url(&self, host: Option<&str>, slug: &str) -> String {
+        let base = match (&self.config.public_url, host) {
+            (Some(u), _) => u.trim_end_matches('/').to_string(),
+            (None, Some(h)) => format!("http://{h}"),
+            (None, None) => "http://localhost:8787".to_string(),
+        };
+        format!("{base}/webhooks/ivr/{slug}")
+    }
+}

@@ -1,0 +1,270 @@
+//! `POST|GET /webhooks/ivr/{slug}`: the receiver. A 2xx means the delivery
+//! and its effect are committed.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use callboard_core::body::{self, BodyError};
+use callboard_core::mapping::MapContext;
+use callboard_core::store::ingest::{self, Delivery, IngestResult};
+use callboard_core::store::providers::ProviderRuntime;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookAck {
+    /// `applied`, `duplicate` (recorded, applied once before) or `stored`
+    /// (kept with a mapping error, replayable).
+    pub status: String,
+    /// The ingestion-log id of this delivery.
+    pub delivery_id: i64,
+    pub call_id: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+fn provider_for(state: &AppState, slug: &str) -> ApiResult<Arc<ProviderRuntime>> {
+    match state.store.providers().get(slug) {
+        Some(p) if p.active => Ok(p),
+        _ => Err(ApiError::not_found(format!(
+            "no active provider `{slug}`: check the webhook URL"
+        ))),
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<bytes_alias::Bytes> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => Err(ApiError::bad_request(
+            "body_unreadable",
+            format!("could not read the body: {e}"),
+        )),
+    }
+}
+
+mod bytes_alias {
+    pub use axum::body::Bytes;
+}
+
+#[utoipa::path(
+    post,
+    path = "/webhooks/ivr/{slug}",
+    tag = "webhooks",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    request_body(content = Object, description = "The platform's event: JSON, form-encoded, or empty with a query string", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed (applied or a recognised duplicate)", body = WebhookAck),
+        (status = 202, description = "Stored with a mapping error; replayable after the mapping is fixed", body = WebhookAck),
+        (status = 400, description = "Body cannot be parsed", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
+        (status = 413, description = "Body over the size limit", body = crate::error::ErrorBody),
+        (status = 415, description = "Unsupported content type", body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn receive_post(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    receive(state, slug, req).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/webhooks/ivr/{slug}",
+    tag = "webhooks",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    responses(
+        (status = 200, description = "Committed", body = WebhookAck),
+        (status = 202, description = "Stored with a mapping error", body = WebhookAck),
+        (status = 401, description = "Missing or wrong API key", body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn receive_get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    receive(state, slug, req).await
+}
+
+async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Response> {
+    let provider = provider_for(&state, &slug)?;
+    let (parts, body) = req.into_parts();
+    let rid = request_id(&parts.headers);
+    let ctype = content_type(&parts.headers);
+    let method = parts.method.clone();
+
+    let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let now = state.store.now();
+    let refusal = match key {
+        None => Some(("missing_api_key", "send the provider's API key in the `x-api-key` header")),
+        Some(k) if !provider.key_matches(k, now) => Some(("invalid_api_key", "the API key is wrong, rotated or expired")),
+        Some(_) => None,
+    };
+    if let Some((code, message)) = refusal {
+        let store = state.store.clone();
+        let pid = provider.id;
+        let m = method.to_string();
+        let ct = ctype.clone();
+        let r = rid.clone();
+        // The refusal is not an acknowledgement: logging it must not delay it.
+        tokio::spawn(async move {
+            let reason = code.to_string();
+            if let Err(e) = store
+                .write(move |w| ingest::record_rejected(w, pid, &m, ct.as_deref(), &reason, r.as_deref()))
+                .await
+            {
+                tracing::warn!(error = %e, "could not record a rejected delivery");
+            }
+        });
+        return Err(ApiError::unauthorized(code, message));
+    }
+
+    let bytes = read_body(body, &parts.headers, state.config.max_body_bytes).await?;
+    let query = parts.uri.query();
+    let payload = match body::normalize(ctype.as_deref(), &bytes, query) {
+        Ok(v) => v,
+        Err(BodyError::UnsupportedMediaType(ct)) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                BodyError::UnsupportedMediaType(ct).to_string(),
+            ))
+        }
+        Err(e @ BodyError::TooDeep(_)) => {
+            return Err(ApiError::bad_request("body_too_deep", e.to_string()))
+        }
+        Err(e) => return Err(ApiError::bad_request("malformed_body", e.to_string())),
+    };
+    if method == Method::GET && payload.as_object().is_some_and(|o| o.is_empty()) {
+        return Err(ApiError::bad_request(
+            "empty_delivery",
+            "a GET callback must carry its fields in the query string",
+        ));
+    }
+    let mapped = provider.mapping.apply(
+        &payload,
+        &MapContext {
+            slug: &provider.slug,
+            received_at: now,
+        },
+    );
+    // JSON bodies are stored as sent; other forms as their normalised JSON.
+    let is_json_text = matches!(payload, serde_json::Value::Object(_) | serde_json::Value::Array(_))
+        && bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
+        && query.is_none();
+    let payload_text = if is_json_text {
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        payload.to_string()
+    };
+    let hash_input: &[u8] = if bytes.is_empty() {
+        query.unwrap_or("").as_bytes()
+    } else {
+        &bytes
+    };
+    let delivery = Delivery {
+        provider_id: provider.id,
+        slug: provider.slug.clone(),
+        sla_minutes: provider.sla_minutes,
+        method: method.to_string(),
+        content_type: ctype,
+        payload: payload_text,
+        body_hash: ingest::body_hash(hash_input),
+        request_id: rid,
+        received_at: now,
+        mapped,
+    };
+    let result = state.store.write(move |w| ingest::ingest(w, delivery)).await?;
+    Ok(match result {
+        IngestResult::Applied {
+            raw_event_id,
+            call,
+            warnings,
+        } => (
+            StatusCode::OK,
+            axum::Json(WebhookAck {
+                status: "applied".into(),
+                delivery_id: raw_event_id,
+                call_id: Some(call.call_id),
+                duplicate_of: None,
+                error: None,
+                warnings,
+            }),
+        )
+            .into_response(),
+        IngestResult::Duplicate {
+            raw_event_id,
+            duplicate_of,
+            call_id,
+        } => (
+            StatusCode::OK,
+            axum::Json(WebhookAck {
+                status: "duplicate".into(),
+                delivery_id: raw_event_id,
+                call_id,
+                duplicate_of: Some(duplicate_of),
+                error: None,
+                warnings: vec![],
+            }),
+        )
+            .into_response(),
+        IngestResult::MappingFailed {
+            raw_event_id,
+            error,
+        } => {
+            tracing::warn!(provider = %slug, %error, "delivery stored with a mapping error");
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(WebhookAck {
+                    status: "stored".into(),
+                    delivery_id: raw_event_id,
+                    call_id: None,
+                    duplicate_of: None,
+                    error: Some(error),
+                    warnings: vec![],
+                }),
+            )
+                .into_response()
+        }
+    })
+}

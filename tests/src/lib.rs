@@ -1,0 +1,315 @@
+//! Test support: start the real `callboard` binary on loopback with a fresh
+//! data directory and talk to it over real HTTP and WebSocket.
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+
+/// The `callboard` binary under test: `$CALLBOARD_BIN`, or the workspace's
+/// `target/{debug,release}/callboard` (build it first: see README).
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("CALLBOARD_BIN") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let exe = if cfg!(windows) { "callboard.exe" } else { "callboard" };
+    target.join(profile).join(exe)
+}
+
+pub struct TestServer {
+    child: Option<Child>,
+    pub addr: String,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    /// Lines the server printed on stdout at start.
+    pub banner: Vec<String>,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start() -> Result<TestServer> {
+        let dir = tempfile::tempdir()?;
+        Self::start_in(dir, &[]).await
+    }
+
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Result<TestServer> {
+        Self::start_in(tempfile::tempdir()?, env).await
+    }
+
+    /// Starts the binary on `127.0.0.1:0` over `dir`, with the admin token set.
+    pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestServer> {
+        let bin = binary();
+        if !bin.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build -p callboard-server` (scripts/test does)",
+                bin.display()
+            );
+        }
+        let mut cmd = Command::new(&bin);
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .env("CALLBOARD_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("CALLBOARD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().with_context(|| format!("spawn {}", bin.display()))?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                banner.push(line.clone());
+                if let Some(a) = line.strip_prefix("callboard listening on http://") {
+                    return Ok::<_, anyhow::Error>(a.trim().to_string());
+                }
+            }
+            bail!("the server exited before listening: {banner:?}")
+        })
+        .await
+        .context("server did not start within 30 s")??;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(TestServer {
+            child: Some(child),
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            banner,
+            http,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub async fn kill9(&mut self) -> Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill().await?;
+            c.wait().await?;
+        }
+        Ok(())
+    }
+
+    /// SIGTERM and wait for a clean exit; returns the exit status code.
+    pub async fn stop(&mut self) -> Result<Option<i32>> {
+        if let Some(mut c) = self.child.take() {
+            if let Some(pid) = c.id() {
+                let _ = std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status();
+            }
+            let status = tokio::time::timeout(Duration::from_secs(20), c.wait())
+                .await
+                .context("server did not stop within 20 s of SIGTERM")??;
+            return Ok(status.code());
+        }
+        Ok(None)
+    }
+
+    /// Stops (or has been killed) and starts again on the same data directory.
+    pub async fn restart(self) -> Result<TestServer> {
+        let mut me = self;
+        me.stop().await?;
+        let dir = std::mem::replace(&mut me.dir, tempfile::tempdir()?);
+        TestServer::start_in(dir, &[]).await
+    }
+
+    // ------------------------------------------------------------ API helpers
+
+    pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn post(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> Result<(u16, Value)> {
+        let r = self.get(path, token).send().await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Result<(u16, Value)> {
+        let r = self.post(path, token).json(body).send().await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Creates a provider with the generic test mapping; returns (slug, api_key).
+    pub async fn provider(&self, name: &str) -> Result<(String, String)> {
+        self.provider_with(name, generic_mapping(), generic_status_map()).await
+    }
+
+    pub async fn provider_with(&self, name: &str, mapping: Value, status_map: Value) -> Result<(String, String)> {
+        let (s, body) = self
+            .post_json(
+                "/api/providers",
+                ADMIN_TOKEN,
+                &json!({ "name": name, "field_mapping": mapping, "status_map": status_map }),
+            )
+            .await?;
+        if s != 201 {
+            bail!("create provider: {s} {body}");
+        }
+        Ok((
+            body["slug"].as_str().unwrap_or_default().to_string(),
+            body["api_key"].as_str().unwrap_or_default().to_string(),
+        ))
+    }
+
+    pub async fn webhook(&self, slug: &str, key: &str, body: &Value) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .post(self.url(&format!("/webhooks/ivr/{slug}")))
+            .header("x-api-key", key)
+            .json(body)
+            .send()
+            .await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Creates a user and signs them in; returns their token.
+    pub async fn user(&self, username: &str, role: &str, departments: &[&str]) -> Result<String> {
+        let (s, b) = self
+            .post_json(
+                "/api/users",
+                ADMIN_TOKEN,
+                &json!({ "username": username, "password": "password-123", "role": role, "departments": departments }),
+            )
+            .await?;
+        if s != 201 {
+            bail!("create user: {s} {b}");
+        }
+        let (s, b) = self
+            .post_json(
+                "/api/auth/login",
+                "",
+                &json!({ "username": username, "password": "password-123" }),
+            )
+            .await?;
+        if s != 200 {
+            bail!("login: {s} {b}");
+        }
+        Ok(b["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    pub fn ws_url(&self, token: &str, since: Option<i64>) -> String {
+        match since {
+            Some(s) => format!("ws://{}/api/events?token={token}&since={s}", self.addr),
+            None => format!("ws://{}/api/events?token={token}", self.addr),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.start_kill();
+        }
+    }
+}
+
+/// The seed's generic JSON shape: `{"data":{"call_id","caller","status",…}}`.
+pub fn generic_mapping() -> Value {
+    json!({
+        "call_id": "data.call_id | call_id",
+        "mobile_number": "data.caller | from",
+        "caller_name": "data.name",
+        "did": "data.did",
+        "status": "data.status | status",
+        "agent_name": "data.agent",
+        "event_at": "data.ts",
+        "event_id": "data.event_id"
+    })
+}
+
+pub fn generic_status_map() -> Value {
+    json!({
+        "queued": "waiting",
+        "ringing": "ringing",
+        "answered": "active",
+        "in-progress": "active",
+        "no-answer": "missed",
+        "abandoned": "hangup",
+        "completed": "completed",
+        "busy": "failed"
+    })
+}
+
+/// A generic event body.
+pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
+    json!({ "data": { "call_id": call_id, "caller": caller, "status": status } })
+}
+
+pub mod ws {
+    //! A small event-stream client.
+    use anyhow::{anyhow, Result};
+    use futures_util::StreamExt;
+    use serde_json::Value;
+    use std::time::Duration;
+    use tokio_tungstenite::tungstenite::Message;
+
+    pub type Socket =
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    pub async fn connect(url: &str) -> Result<Socket> {
+        let (s, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(s)
+    }
+
+    /// The next JSON message, or None after `wait` with nothing.
+    pub async fn next(s: &mut Socket, wait: Duration) -> Result<Option<Value>> {
+        loop {
+            match tokio::time::timeout(wait, s.next()).await {
+                Err(_) => return Ok(None),
+                Ok(None) => return Err(anyhow!("stream closed")),
+                Ok(Some(m)) => match m? {
+                    Message::Text(t) => return Ok(Some(serde_json::from_str(&t)?)),
+                    Message::Close(f) => return Err(anyhow!("closed: {f:?}")),
+                    _ => continue,
+                },
+            }
+        }
+    }
+
+    /// Collects messages until `n` arrived or `wait` passes with nothing new.
+    pub async fn collect(s: &mut Socket, n: usize, wait: Duration) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            match next(s, wait).await? {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,91 @@
+use callboard_tests::{event, TestServer, ADMIN_TOKEN};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn all_call_ids(srv: &TestServer) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    let mut offset = 0;
+    loop {
+        let (s, b) = srv.get_json(&format!("/api/calls?limit=1000&offset={offset}&sort=created_at"), ADMIN_TOKEN).await.unwrap();
+        assert_eq!(s, 200, "{b}");
+        let page = b["data"].as_array().unwrap();
+        for c in page {
+            ids.insert(c["call_id"].as_str().unwrap().to_string());
+        }
+        if page.len() < 1000 {
+            return ids;
+        }
+        offset += 1000;
+    }
+}
+
+#[tokio::test]
+async fn data_survives_a_clean_restart() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Persist").await.unwrap();
+    for i in 0..20 {
+        srv.webhook(&slug, &key, &event(&format!("p{i}"), "no-answer", "+91")).await.unwrap();
+    }
+    srv.post_json("/api/calls/p0/disposition", ADMIN_TOKEN, &serde_json::json!({"category": "Support", "outcome": "resolved"})).await.unwrap();
+    let (_, head_before) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
+    let srv = srv.restart().await.unwrap();
+    assert_eq!(all_call_ids(&srv).await.len(), 20);
+    let (_, p0) = srv.get_json("/api/calls/p0", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(p0["work_state"], "resolved");
+    let (_, head_after) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(head_before["seq"], head_after["seq"], "the event log continues where it stopped");
+    // The key still works after the restart.
+    assert_eq!(srv.webhook(&slug, &key, &event("p-after", "ringing", "+91")).await.unwrap().0, 200);
+}
+
+#[tokio::test]
+async fn sigkill_under_load_loses_no_acknowledged_event() {
+    let mut srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Crash").await.unwrap();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for worker in 0..16 {
+        let http = srv.http.clone();
+        let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+        let key = key.clone();
+        let acked = acked.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let id = format!("k{worker}-{i}");
+                let r = http.post(&url).header("x-api-key", &key).json(&event(&id, "no-answer", "+91")).send().await;
+                match r {
+                    Ok(r) if r.status() == 200 => acked.lock().unwrap().push(id),
+                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let load build up, then pull the plug.
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if acked.lock().unwrap().len() >= 500 {
+            break;
+        }
+    }
+    srv.kill9().await.unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acked: Vec<String> = acked.lock().unwrap().clone();
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().unwrap());
+    let srv = TestServer::start_in(dir, &[]).await.unwrap();
+    let stored = all_call_ids(&srv).await;
+    let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged events lost, e.g. {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+}
+
+#[tokio::test]
+async fn sigterm_stops_cleanly() {
+    let mut srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Term").await.unwrap();
+    srv.webhook(&slug, &key, &event("t1", "ringing", "+91")).await.unwrap();
+    let code = srv.stop().await.unwrap();
+    assert_eq!(code, Some(0));
+}

@@ -1,0 +1,10 @@
+//! Black-box tests: the real `callboard` binary on loopback, real HTTP and
+//! WebSocket clients, a real SQLite file. One test binary (faster to link).
+
+mod durability;
+mod events;
+mod openapi;
+mod providers;
+mod roles;
+mod webhooks;
+mod worklist;
