@@ -394,3 +394,70 @@ pub(crate) mod test_support {
         (dir, store)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::temp_store;
+    use super::*;
+    use crate::hub::Audience;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_rolls_back_alone_and_commits_publish_in_order() {
+        let (_dir, store) = temp_store();
+        let mut rx = store.hub().subscribe();
+        let mut handles = Vec::new();
+        for i in 0..200i64 {
+            let s = store.clone();
+            handles.push(tokio::spawn(async move {
+                s.write(move |w| {
+                    w.emit("test", None, Audience::All, format!("{{\"i\":{i}}}"))?;
+                    if i % 10 == 0 {
+                        return Err(Error::invalid("boom"));
+                    }
+                    Ok(i)
+                })
+                .await
+            }));
+        }
+        let mut ok = 0;
+        for h in handles {
+            match h.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(Error::Invalid(m)) => assert_eq!(m, "boom"),
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok, 180);
+        let logged: i64 = store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM event_log", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(logged, 180, "failed jobs left nothing behind");
+        let mut last = 0;
+        for _ in 0..180 {
+            let ev = rx.recv().await.unwrap();
+            assert!(ev.seq > last, "published in seq order");
+            last = ev.seq;
+        }
+        assert_eq!(store.hub().head(), last);
+        store.close().await;
+        assert!(matches!(store.write(|_| Ok(())).await, Err(Error::Closed)));
+    }
+
+    #[tokio::test]
+    async fn seeds_global_categories_once() {
+        let (dir, store) = temp_store();
+        let n = store
+            .read(|c| Ok(categories::list(c, None, false)?.len()))
+            .await
+            .unwrap();
+        assert_eq!(n, 5);
+        store.close().await;
+        let again = Store::open(dir.path().join("callboard.db"), time::system_clock()).unwrap();
+        let n = again
+            .read(|c| Ok(categories::list(c, None, false)?.len()))
+            .await
+            .unwrap();
+        assert_eq!(n, 5);
+    }
+}
