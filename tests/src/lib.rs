@@ -21,8 +21,16 @@ pub fn binary() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let exe = if cfg!(windows) { "callboard.exe" } else { "callboard" };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let exe = if cfg!(windows) {
+        "callboard.exe"
+    } else {
+        "callboard"
+    };
     target.join(profile).join(exe)
 }
 
@@ -69,7 +77,9 @@ impl TestServer {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().with_context(|| format!("spawn {}", bin.display()))?;
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("spawn {}", bin.display()))?;
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
         let mut banner = Vec::new();
@@ -165,10 +175,16 @@ impl TestServer {
 
     /// Creates a provider with the generic test mapping; returns (slug, api_key).
     pub async fn provider(&self, name: &str) -> Result<(String, String)> {
-        self.provider_with(name, generic_mapping(), generic_status_map()).await
+        self.provider_with(name, generic_mapping(), generic_status_map())
+            .await
     }
 
-    pub async fn provider_with(&self, name: &str, mapping: Value, status_map: Value) -> Result<(String, String)> {
+    pub async fn provider_with(
+        &self,
+        name: &str,
+        mapping: Value,
+        status_map: Value,
+    ) -> Result<(String, String)> {
         let (s, body) = self
             .post_json(
                 "/api/providers",
@@ -278,8 +294,9 @@ pub mod ws {
     use std::time::Duration;
     use tokio_tungstenite::tungstenite::Message;
 
-    pub type Socket =
-        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    pub type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
 
     pub async fn connect(url: &str) -> Result<Socket> {
         let (s, _) = tokio_tungstenite::connect_async(url).await?;

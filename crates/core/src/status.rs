@@ -27,7 +27,12 @@ impl Status {
         Status::Failed,
     ];
     /// Statuses shown in the live queue.
-    pub const LIVE: [Status; 4] = [Status::Waiting, Status::Ringing, Status::Active, Status::Missed];
+    pub const LIVE: [Status; 4] = [
+        Status::Waiting,
+        Status::Ringing,
+        Status::Active,
+        Status::Missed,
+    ];
     /// Statuses that land in the missed/hangup worklist.
     pub const WORKLIST: [Status; 2] = [Status::Missed, Status::Hangup];
 
@@ -123,7 +128,10 @@ mod tests {
 
     #[test]
     fn moves_forward() {
-        assert_eq!(Status::advance(None, Status::Waiting, false), Status::Waiting);
+        assert_eq!(
+            Status::advance(None, Status::Waiting, false),
+            Status::Waiting
+        );
         assert_eq!(
             Status::advance(Some(Status::Waiting), Status::Ringing, false),
             Status::Ringing

@@ -8,6 +8,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use callboard_core::store::events as event_log;
 use callboard_core::Store;
@@ -101,7 +102,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
         .routes(routes!(providers::list, providers::create))
-        .routes(routes!(providers::get, providers::update, providers::deactivate))
+        .routes(routes!(
+            providers::get,
+            providers::update,
+            providers::deactivate
+        ))
         .routes(routes!(providers::activate))
         .routes(routes!(providers::rotate_key))
         .routes(routes!(providers::deliveries))
@@ -144,22 +149,20 @@ pub fn router(state: AppState) -> Router {
     .method_not_allowed_fallback(method_not_allowed)
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(
-        TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let path = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            let rid = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-")
-                .to_string();
-            tracing::info_span!("request", method = %req.method(), path, request_id = rid)
-        }),
-    )
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let path = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let rid = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
+        tracing::info_span!("request", method = %req.method(), path, request_id = rid)
+    }))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
@@ -180,6 +183,13 @@ pub async fn serve(
     };
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
     let app = router(state);
+    // Events are small frames sent as they happen: Nagle's algorithm would
+    // hold them back waiting for the client's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

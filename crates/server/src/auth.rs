@@ -60,7 +60,9 @@ impl Principal {
         if matches!(self.role, Role::Admin | Role::Supervisor) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("only supervisors and admins may do this"))
+            Err(ApiError::forbidden(
+                "only supervisors and admins may do this",
+            ))
         }
     }
 
@@ -76,7 +78,11 @@ impl Principal {
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
-    let h = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let h = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = h.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -128,13 +134,18 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).or_else(|| query_token(parts)).ok_or_else(|| {
-            ApiError::unauthorized(
-                "missing_token",
-                "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
-            )
-        })?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .or_else(|| query_token(parts))
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "missing_token",
+                    "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
+                )
+            })?;
         resolve(state, token).await
     }
 }

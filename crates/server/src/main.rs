@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
-#[command(name = "callboard", version, about = "Call-center supervisor console: webhook receiver and console API")]
+#[command(
+    name = "callboard",
+    version,
+    about = "Call-center supervisor console: webhook receiver and console API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,7 +53,9 @@ enum Command {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -113,8 +119,9 @@ async fn main() -> anyhow::Result<()> {
         } => {
             init_logs(log_format);
             let data_dir = data_dir.unwrap_or_else(default_data_dir);
-            std::fs::create_dir_all(&data_dir)
-                .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+            std::fs::create_dir_all(&data_dir).with_context(|| {
+                format!("cannot create the data directory {}", data_dir.display())
+            })?;
             let db = data_dir.join("callboard.db");
             let store = Store::open(&db, time::system_clock())
                 .with_context(|| format!("cannot open {}", db.display()))?;
@@ -123,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             let urls = lan_urls(addr);
-            let base = public_url.clone().unwrap_or_else(|| urls[urls.len().min(2) - 1].clone());
+            let base = public_url
+                .clone()
+                .unwrap_or_else(|| urls[urls.len().min(2) - 1].clone());
 
             let password = keys::new_token();
             let hash = tokio::task::spawn_blocking({
@@ -132,9 +141,17 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?
             .map_err(anyhow::Error::msg)?;
-            if let Some((user, code)) = store.write(move |w| users::bootstrap_admin(w, hash)).await? {
-                println!("First start: an administrator `{}` was created.", user.username);
-                println!("  Sign in once with this link (valid 24 hours): {base}/login?code={code}");
+            if let Some((user, code)) = store
+                .write(move |w| users::bootstrap_admin(w, hash))
+                .await?
+            {
+                println!(
+                    "First start: an administrator `{}` was created.",
+                    user.username
+                );
+                println!(
+                    "  Sign in once with this link (valid 24 hours): {base}/login?code={code}"
+                );
                 println!("  Or with user `admin` and password {password}");
             }
             let admin_token_hash = std::env::var("CALLBOARD_ADMIN_TOKEN")

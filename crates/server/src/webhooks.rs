@@ -136,8 +136,14 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
     let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
     let now = state.store.now();
     let refusal = match key {
-        None => Some(("missing_api_key", "send the provider's API key in the `x-api-key` header")),
-        Some(k) if !provider.key_matches(k, now) => Some(("invalid_api_key", "the API key is wrong, rotated or expired")),
+        None => Some((
+            "missing_api_key",
+            "send the provider's API key in the `x-api-key` header",
+        )),
+        Some(k) if !provider.key_matches(k, now) => Some((
+            "invalid_api_key",
+            "the API key is wrong, rotated or expired",
+        )),
         Some(_) => None,
     };
     if let Some((code, message)) = refusal {
@@ -150,7 +156,9 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
         tokio::spawn(async move {
             let reason = code.to_string();
             if let Err(e) = store
-                .write(move |w| ingest::record_rejected(w, pid, &m, ct.as_deref(), &reason, r.as_deref()))
+                .write(move |w| {
+                    ingest::record_rejected(w, pid, &m, ct.as_deref(), &reason, r.as_deref())
+                })
                 .await
             {
                 tracing::warn!(error = %e, "could not record a rejected delivery");
@@ -189,8 +197,10 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
         },
     );
     // JSON bodies are stored as sent; other forms as their normalised JSON.
-    let is_json_text = matches!(payload, serde_json::Value::Object(_) | serde_json::Value::Array(_))
-        && bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
+    let is_json_text = matches!(
+        payload,
+        serde_json::Value::Object(_) | serde_json::Value::Array(_)
+    ) && bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
         && query.is_none();
     let payload_text = if is_json_text {
         String::from_utf8_lossy(&bytes).into_owned()
@@ -214,7 +224,10 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
         received_at: now,
         mapped,
     };
-    let result = state.store.write(move |w| ingest::ingest(w, delivery)).await?;
+    let result = state
+        .store
+        .write(move |w| ingest::ingest(w, delivery))
+        .await?;
     Ok(match result {
         IngestResult::Applied {
             raw_event_id,

@@ -7,7 +7,13 @@ async fn all_call_ids(srv: &TestServer) -> HashSet<String> {
     let mut ids = HashSet::new();
     let mut offset = 0;
     loop {
-        let (s, b) = srv.get_json(&format!("/api/calls?limit=1000&offset={offset}&sort=created_at"), ADMIN_TOKEN).await.unwrap();
+        let (s, b) = srv
+            .get_json(
+                &format!("/api/calls?limit=1000&offset={offset}&sort=created_at"),
+                ADMIN_TOKEN,
+            )
+            .await
+            .unwrap();
         assert_eq!(s, 200, "{b}");
         let page = b["data"].as_array().unwrap();
         for c in page {
@@ -25,18 +31,35 @@ async fn data_survives_a_clean_restart() {
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Persist").await.unwrap();
     for i in 0..20 {
-        srv.webhook(&slug, &key, &event(&format!("p{i}"), "no-answer", "+91")).await.unwrap();
+        srv.webhook(&slug, &key, &event(&format!("p{i}"), "no-answer", "+91"))
+            .await
+            .unwrap();
     }
-    srv.post_json("/api/calls/p0/disposition", ADMIN_TOKEN, &serde_json::json!({"category": "Support", "outcome": "resolved"})).await.unwrap();
+    srv.post_json(
+        "/api/calls/p0/disposition",
+        ADMIN_TOKEN,
+        &serde_json::json!({"category": "Support", "outcome": "resolved"}),
+    )
+    .await
+    .unwrap();
     let (_, head_before) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
     let srv = srv.restart().await.unwrap();
     assert_eq!(all_call_ids(&srv).await.len(), 20);
     let (_, p0) = srv.get_json("/api/calls/p0", ADMIN_TOKEN).await.unwrap();
     assert_eq!(p0["work_state"], "resolved");
     let (_, head_after) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
-    assert_eq!(head_before["seq"], head_after["seq"], "the event log continues where it stopped");
+    assert_eq!(
+        head_before["seq"], head_after["seq"],
+        "the event log continues where it stopped"
+    );
     // The key still works after the restart.
-    assert_eq!(srv.webhook(&slug, &key, &event("p-after", "ringing", "+91")).await.unwrap().0, 200);
+    assert_eq!(
+        srv.webhook(&slug, &key, &event("p-after", "ringing", "+91"))
+            .await
+            .unwrap()
+            .0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -53,7 +76,12 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
                 let id = format!("k{worker}-{i}");
-                let r = http.post(&url).header("x-api-key", &key).json(&event(&id, "no-answer", "+91")).send().await;
+                let r = http
+                    .post(&url)
+                    .header("x-api-key", &key)
+                    .json(&event(&id, "no-answer", "+91"))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status() == 200 => acked.lock().unwrap().push(id),
                     Ok(r) => panic!("unexpected status {}", r.status()),
@@ -78,14 +106,22 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     let srv = TestServer::start_in(dir, &[]).await.unwrap();
     let stored = all_call_ids(&srv).await;
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged events lost, e.g. {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
 }
 
 #[tokio::test]
 async fn sigterm_stops_cleanly() {
     let mut srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Term").await.unwrap();
-    srv.webhook(&slug, &key, &event("t1", "ringing", "+91")).await.unwrap();
+    srv.webhook(&slug, &key, &event("t1", "ringing", "+91"))
+        .await
+        .unwrap();
     let code = srv.stop().await.unwrap();
     assert_eq!(code, Some(0));
 }

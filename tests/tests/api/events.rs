@@ -10,12 +10,18 @@ fn seqs(msgs: &[Value]) -> Vec<i64> {
 async fn resume_after_a_disconnect_has_no_gap_and_no_duplicate() {
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Stream").await.unwrap();
-    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(0))).await.unwrap();
+    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(0)))
+        .await
+        .unwrap();
     for i in 0..5 {
-        srv.webhook(&slug, &key, &event(&format!("w{i}"), "ringing", "+91")).await.unwrap();
+        srv.webhook(&slug, &key, &event(&format!("w{i}"), "ringing", "+91"))
+            .await
+            .unwrap();
     }
     // provider.changed + 5 call.upserted
-    let first = ws::collect(&mut sock, 6, Duration::from_secs(5)).await.unwrap();
+    let first = ws::collect(&mut sock, 6, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(first.len(), 6);
     assert_eq!(first[0]["type"], "provider.changed");
     assert!(first[1..].iter().all(|m| m["type"] == "call.upserted"));
@@ -27,27 +33,50 @@ async fn resume_after_a_disconnect_has_no_gap_and_no_duplicate() {
 
     // Missed while away.
     for i in 5..12 {
-        srv.webhook(&slug, &key, &event(&format!("w{i}"), "no-answer", "+91")).await.unwrap();
+        srv.webhook(&slug, &key, &event(&format!("w{i}"), "no-answer", "+91"))
+            .await
+            .unwrap();
     }
-    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(last))).await.unwrap();
+    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(last)))
+        .await
+        .unwrap();
     // And live after reconnecting.
     for i in 12..15 {
-        srv.webhook(&slug, &key, &event(&format!("w{i}"), "no-answer", "+91")).await.unwrap();
+        srv.webhook(&slug, &key, &event(&format!("w{i}"), "no-answer", "+91"))
+            .await
+            .unwrap();
     }
-    let rest = ws::collect(&mut sock, 20, Duration::from_millis(1500)).await.unwrap();
+    let rest = ws::collect(&mut sock, 20, Duration::from_millis(1500))
+        .await
+        .unwrap();
     let s = seqs(&rest);
-    assert_eq!(s, ((last + 1)..=(last + 10)).collect::<Vec<_>>(), "exactly the missed and new events, in order");
-    let ids: Vec<&str> = rest.iter().map(|m| m["data"]["call_id"].as_str().unwrap()).collect();
+    assert_eq!(
+        s,
+        ((last + 1)..=(last + 10)).collect::<Vec<_>>(),
+        "exactly the missed and new events, in order"
+    );
+    let ids: Vec<&str> = rest
+        .iter()
+        .map(|m| m["data"]["call_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, (5..15).map(|i| format!("w{i}")).collect::<Vec<_>>());
-    assert_eq!(rest[0]["data"]["status"], "missed", "events carry the whole call");
+    assert_eq!(
+        rest[0]["data"]["status"], "missed",
+        "events carry the whole call"
+    );
 }
 
 #[tokio::test]
 async fn a_seq_the_server_never_issued_asks_for_a_reload() {
     let srv = TestServer::start().await.unwrap();
     let (_, _) = srv.provider("Reload").await.unwrap();
-    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(10_000))).await.unwrap();
-    let msg = ws::next(&mut sock, Duration::from_secs(5)).await.unwrap().unwrap();
+    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(10_000)))
+        .await
+        .unwrap();
+    let msg = ws::next(&mut sock, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(msg["type"], "reload");
     assert_eq!(msg["data"]["reason"], "unknown_seq");
     let (_, head) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
@@ -57,9 +86,13 @@ async fn a_seq_the_server_never_issued_asks_for_a_reload() {
 #[tokio::test]
 async fn the_stream_refuses_a_missing_or_bad_token() {
     let srv = TestServer::start().await.unwrap();
-    let err = ws::connect(&format!("ws://{}/api/events", srv.addr)).await.unwrap_err();
+    let err = ws::connect(&format!("ws://{}/api/events", srv.addr))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
-    let err = ws::connect(&format!("ws://{}/api/events?token=cbt_bad", srv.addr)).await.unwrap_err();
+    let err = ws::connect(&format!("ws://{}/api/events?token=cbt_bad", srv.addr))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
 }
 
@@ -67,14 +100,22 @@ async fn the_stream_refuses_a_missing_or_bad_token() {
 async fn dispositions_are_on_the_stream() {
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Disp Stream").await.unwrap();
-    srv.webhook(&slug, &key, &event("ds1", "no-answer", "+91")).await.unwrap();
+    srv.webhook(&slug, &key, &event("ds1", "no-answer", "+91"))
+        .await
+        .unwrap();
     let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
     let (s, _) = srv
-        .post_json("/api/calls/ds1/disposition", ADMIN_TOKEN, &serde_json::json!({"category": "Wrong number", "outcome": "wrong_number"}))
+        .post_json(
+            "/api/calls/ds1/disposition",
+            ADMIN_TOKEN,
+            &serde_json::json!({"category": "Wrong number", "outcome": "wrong_number"}),
+        )
         .await
         .unwrap();
     assert_eq!(s, 201);
-    let got = ws::collect(&mut sock, 2, Duration::from_secs(5)).await.unwrap();
+    let got = ws::collect(&mut sock, 2, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(got[0]["type"], "disposition.saved");
     assert_eq!(got[0]["data"]["disposition"]["outcome"], "wrong_number");
     assert_eq!(got[1]["type"], "call.upserted");

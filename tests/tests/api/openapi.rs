@@ -49,20 +49,35 @@ async fn the_document_lists_every_route_and_every_listed_route_exists() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for (method, path) in ROUTES {
-        assert!(paths.get(*path).and_then(|p| p.get(*method)).is_some(), "{method} {path} missing from openapi.json");
+        assert!(
+            paths.get(*path).and_then(|p| p.get(*method)).is_some(),
+            "{method} {path} missing from openapi.json"
+        );
     }
     // And the reverse: every documented operation is served (not the router's 404/405).
     let mut documented = 0;
     for (path, item) in paths {
         for (method, _) in item.as_object().unwrap() {
             documented += 1;
-            assert!(ROUTES.contains(&(method.as_str(), path.as_str())), "{method} {path} documented but not in the test's list");
-            let concrete = path.replace("{slug}", "zz").replace("{call_id}", "zz").replace("{id}", "999");
-            let req = srv.http.request(method.to_uppercase().parse().unwrap(), srv.url(&concrete)).bearer_auth(ADMIN_TOKEN);
+            assert!(
+                ROUTES.contains(&(method.as_str(), path.as_str())),
+                "{method} {path} documented but not in the test's list"
+            );
+            let concrete = path
+                .replace("{slug}", "zz")
+                .replace("{call_id}", "zz")
+                .replace("{id}", "999");
+            let req = srv
+                .http
+                .request(method.to_uppercase().parse().unwrap(), srv.url(&concrete))
+                .bearer_auth(ADMIN_TOKEN);
             let r = req.send().await.unwrap();
             let body: Value = r.json().await.unwrap_or(Value::Null);
             assert_ne!(body["error"]["code"], "route_not_found", "{method} {path}");
-            assert_ne!(body["error"]["code"], "method_not_allowed", "{method} {path}");
+            assert_ne!(
+                body["error"]["code"], "method_not_allowed",
+                "{method} {path}"
+            );
         }
     }
     assert_eq!(documented, ROUTES.len());
@@ -73,14 +88,32 @@ async fn the_document_lists_every_route_and_every_listed_route_exists() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json_errors() {
     let srv = TestServer::start().await.unwrap();
-    let (s, b) = srv.get_json("/api/nothing-here", ADMIN_TOKEN).await.unwrap();
-    assert_eq!((s, b["error"]["code"].as_str().unwrap()), (404, "route_not_found"));
-    let r = srv.http.put(srv.url("/api/calls")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    let (s, b) = srv
+        .get_json("/api/nothing-here", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, b["error"]["code"].as_str().unwrap()),
+        (404, "route_not_found")
+    );
+    let r = srv
+        .http
+        .put(srv.url("/api/calls"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 405);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["error"]["code"], "method_not_allowed");
     // A malformed JSON body to the console API speaks the same shape.
-    let r = srv.post("/api/providers", ADMIN_TOKEN).header("content-type", "application/json").body("{").send().await.unwrap();
+    let r = srv
+        .post("/api/providers", ADMIN_TOKEN)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["error"]["code"], "malformed_json");

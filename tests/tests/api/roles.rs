@@ -9,18 +9,38 @@ async fn agents_see_only_their_departments() {
     let (support, kp) = srv.provider("Support").await.unwrap();
     let agent = srv.user("asha", "agent", &[&sales]).await.unwrap();
     let mut stream = ws::connect(&srv.ws_url(&agent, None)).await.unwrap();
-    srv.webhook(&sales, &ks, &event("s-1", "no-answer", "+911")).await.unwrap();
-    srv.webhook(&support, &kp, &event("p-1", "no-answer", "+912")).await.unwrap();
-    srv.webhook(&sales, &ks, &event("s-2", "ringing", "+913")).await.unwrap();
+    srv.webhook(&sales, &ks, &event("s-1", "no-answer", "+911"))
+        .await
+        .unwrap();
+    srv.webhook(&support, &kp, &event("p-1", "no-answer", "+912"))
+        .await
+        .unwrap();
+    srv.webhook(&sales, &ks, &event("s-2", "ringing", "+913"))
+        .await
+        .unwrap();
 
     let (_, list) = srv.get_json("/api/calls", &agent).await.unwrap();
     assert_eq!(list["total"], 2);
-    assert!(list["data"].as_array().unwrap().iter().all(|c| c["department"] == sales));
-    let (_, list) = srv.get_json(&format!("/api/calls?department={support}"), &agent).await.unwrap();
+    assert!(list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["department"] == sales));
+    let (_, list) = srv
+        .get_json(&format!("/api/calls?department={support}"), &agent)
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0, "another department's calls are absent");
     let (s, b) = srv.get_json("/api/calls/p-1", &agent).await.unwrap();
     assert_eq!(s, 403, "{b}");
-    let (s, _) = srv.post_json("/api/calls/p-1/disposition", &agent, &json!({"category": "Support", "outcome": "resolved"})).await.unwrap();
+    let (s, _) = srv
+        .post_json(
+            "/api/calls/p-1/disposition",
+            &agent,
+            &json!({"category": "Support", "outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, 403);
     let (_, stats) = srv.get_json("/api/stats", &agent).await.unwrap();
     assert!(stats["hangup_pending"].get(&support).is_none());
@@ -29,7 +49,9 @@ async fn agents_see_only_their_departments() {
     assert_eq!(provs["data"].as_array().unwrap().len(), 1);
 
     // The stream carries only Sales events.
-    let got = ws::collect(&mut stream, 3, Duration::from_millis(1500)).await.unwrap();
+    let got = ws::collect(&mut stream, 3, Duration::from_millis(1500))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.iter().all(|m| m["data"]["department"] == sales));
 }
@@ -41,23 +63,49 @@ async fn roles_gate_masters_and_tokens_end_at_logout() {
     let sup = srv.user("sam", "supervisor", &[]).await.unwrap();
     let agent = srv.user("ravi", "agent", &[&sales]).await.unwrap();
     for t in [&sup, &agent] {
-        let (s, b) = srv.post_json("/api/providers", t, &json!({"name": "X"})).await.unwrap();
+        let (s, b) = srv
+            .post_json("/api/providers", t, &json!({"name": "X"}))
+            .await
+            .unwrap();
         assert_eq!(s, 403, "{b}");
         assert_eq!(b["error"]["code"], "forbidden");
-        let (s, _) = srv.post_json("/api/users", t, &json!({"username": "x1", "password": "password-123", "role": "admin"})).await.unwrap();
+        let (s, _) = srv
+            .post_json(
+                "/api/users",
+                t,
+                &json!({"username": "x1", "password": "password-123", "role": "admin"}),
+            )
+            .await
+            .unwrap();
         assert_eq!(s, 403);
     }
     // Supervisors see every department's calls.
-    let (s, _) = srv.get_json("/api/calls?department=anything", &sup).await.unwrap();
+    let (s, _) = srv
+        .get_json("/api/calls?department=anything", &sup)
+        .await
+        .unwrap();
     assert_eq!(s, 200);
     // No token, bad token.
     let r = srv.http.get(srv.url("/api/calls")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let (s, b) = srv.get_json("/api/calls", "cbt_nope").await.unwrap();
-    assert_eq!((s, b["error"]["code"].as_str().unwrap()), (401, "invalid_token"));
+    assert_eq!(
+        (s, b["error"]["code"].as_str().unwrap()),
+        (401, "invalid_token")
+    );
     // Wrong password.
-    let (s, b) = srv.post_json("/api/auth/login", "", &json!({"username": "ravi", "password": "nope-nope"})).await.unwrap();
-    assert_eq!((s, b["error"]["code"].as_str().unwrap()), (401, "bad_credentials"));
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "ravi", "password": "nope-nope"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, b["error"]["code"].as_str().unwrap()),
+        (401, "bad_credentials")
+    );
     // Logout revokes.
     let (s, me) = srv.get_json("/api/auth/me", &agent).await.unwrap();
     assert_eq!(s, 200);
@@ -71,15 +119,26 @@ async fn roles_gate_masters_and_tokens_end_at_logout() {
 #[tokio::test]
 async fn first_start_prints_a_one_time_login_link() {
     let srv = TestServer::start().await.unwrap();
-    let line = srv.banner.iter().find(|l| l.contains("/login?code=")).expect("a login link").clone();
+    let line = srv
+        .banner
+        .iter()
+        .find(|l| l.contains("/login?code="))
+        .expect("a login link")
+        .clone();
     let code = line.split("code=").nth(1).unwrap().trim().to_string();
-    let (s, b) = srv.post_json("/api/auth/exchange", "", &json!({"code": code})).await.unwrap();
+    let (s, b) = srv
+        .post_json("/api/auth/exchange", "", &json!({"code": code}))
+        .await
+        .unwrap();
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["user"]["role"], "admin");
     let token = b["token"].as_str().unwrap();
     assert_eq!(srv.get_json("/api/providers", token).await.unwrap().0, 200);
     // Once only.
-    let (s, _) = srv.post_json("/api/auth/exchange", "", &json!({"code": code})).await.unwrap();
+    let (s, _) = srv
+        .post_json("/api/auth/exchange", "", &json!({"code": code}))
+        .await
+        .unwrap();
     assert_eq!(s, 401);
     // A second start of the same database creates no second admin.
     let srv = srv.restart().await.unwrap();

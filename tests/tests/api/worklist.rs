@@ -2,7 +2,13 @@ use callboard_tests::{event, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 async fn view_total(srv: &TestServer, slug: &str, view: &str) -> i64 {
-    let (_, b) = srv.get_json(&format!("/api/calls?department={slug}&view={view}"), ADMIN_TOKEN).await.unwrap();
+    let (_, b) = srv
+        .get_json(
+            &format!("/api/calls?department={slug}&view={view}"),
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
     b["total"].as_i64().unwrap()
 }
 
@@ -13,14 +19,23 @@ async fn the_four_views_cover_every_hangup_call_exactly_once() {
     let agent = srv.user("meera", "agent", &[&slug]).await.unwrap();
     for i in 0..12 {
         let status = if i % 2 == 0 { "no-answer" } else { "abandoned" };
-        srv.webhook(&slug, &key, &event(&format!("v{i}"), status, "+91")).await.unwrap();
+        srv.webhook(&slug, &key, &event(&format!("v{i}"), status, "+91"))
+            .await
+            .unwrap();
     }
     // A live call and a completed one are not in the worklist.
-    srv.webhook(&slug, &key, &event("live", "ringing", "+91")).await.unwrap();
-    srv.webhook(&slug, &key, &event("done", "completed", "+91")).await.unwrap();
+    srv.webhook(&slug, &key, &event("live", "ringing", "+91"))
+        .await
+        .unwrap();
+    srv.webhook(&slug, &key, &event("done", "completed", "+91"))
+        .await
+        .unwrap();
     // Assign some, attempt some, resolve some, and mix.
     for i in 0..3 {
-        let (s, b) = srv.post_json(&format!("/api/calls/v{i}/assign"), &agent, &json!({})).await.unwrap();
+        let (s, b) = srv
+            .post_json(&format!("/api/calls/v{i}/assign"), &agent, &json!({}))
+            .await
+            .unwrap();
         assert_eq!(s, 200, "{b}");
     }
     for i in 3..6 {
@@ -28,15 +43,33 @@ async fn the_four_views_cover_every_hangup_call_exactly_once() {
         assert_eq!(s, 201, "{b}");
     }
     for i in 6..8 {
-        let (s, b) = srv.post_json(&format!("/api/calls/v{i}/disposition"), &agent, &json!({"category": "Callback done", "outcome": "resolved", "notes": "sorted"})).await.unwrap();
+        let (s, b) = srv
+            .post_json(
+                &format!("/api/calls/v{i}/disposition"),
+                &agent,
+                &json!({"category": "Callback done", "outcome": "resolved", "notes": "sorted"}),
+            )
+            .await
+            .unwrap();
         assert_eq!(s, 201, "{b}");
     }
     // Assigned then unassigned is pending again.
-    srv.post_json("/api/calls/v8/assign", &agent, &json!({})).await.unwrap();
-    let (s, _) = srv.post_json("/api/calls/v8/unassign", &agent, &json!({})).await.unwrap();
+    srv.post_json("/api/calls/v8/assign", &agent, &json!({}))
+        .await
+        .unwrap();
+    let (s, _) = srv
+        .post_json("/api/calls/v8/unassign", &agent, &json!({}))
+        .await
+        .unwrap();
     assert_eq!(s, 200);
 
-    let (_, all) = srv.get_json(&format!("/api/calls?department={slug}&status=worklist&limit=1000"), ADMIN_TOKEN).await.unwrap();
+    let (_, all) = srv
+        .get_json(
+            &format!("/api/calls?department={slug}&status=worklist&limit=1000"),
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
     let total = all["total"].as_i64().unwrap();
     assert_eq!(total, 12);
     let counts: Vec<i64> = futures_util::future::join_all(
@@ -44,37 +77,74 @@ async fn the_four_views_cover_every_hangup_call_exactly_once() {
     )
     .await;
     assert_eq!(counts, vec![4, 3, 3, 2]);
-    assert_eq!(counts.iter().sum::<i64>(), total, "no hangup call falls through the views");
+    assert_eq!(
+        counts.iter().sum::<i64>(),
+        total,
+        "no hangup call falls through the views"
+    );
     // Every worklist call says which view it is in.
     for c in all["data"].as_array().unwrap() {
-        assert!(["pending", "assigned", "attempted", "resolved"].contains(&c["work_state"].as_str().unwrap()), "{c}");
+        assert!(
+            ["pending", "assigned", "attempted", "resolved"]
+                .contains(&c["work_state"].as_str().unwrap()),
+            "{c}"
+        );
     }
     let (_, stats) = srv.get_json("/api/stats", ADMIN_TOKEN).await.unwrap();
     assert_eq!(stats["hangup_pending"][&slug], 4);
-    assert_eq!(stats["worklist"][&slug], json!({"pending": 4, "assigned": 3, "attempted": 3, "resolved": 2}));
+    assert_eq!(
+        stats["worklist"][&slug],
+        json!({"pending": 4, "assigned": 3, "attempted": 3, "resolved": 2})
+    );
 }
 
 #[tokio::test]
 async fn dispositions_are_validated_counted_and_kept_in_history() {
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Disp").await.unwrap();
-    srv.webhook(&slug, &key, &event("x1", "no-answer", "+9198")).await.unwrap();
+    srv.webhook(&slug, &key, &event("x1", "no-answer", "+9198"))
+        .await
+        .unwrap();
     let bad: [(Value, &str); 5] = [
-        (json!({"category": "Nope", "outcome": "resolved"}), "category"),
-        (json!({"category": "Not reachable", "sub_category": "Moon", "outcome": "no_answer"}), "sub_category"),
-        (json!({"category": "Not reachable", "outcome": "callback"}), "next_callback_at"),
-        (json!({"category": "Not reachable", "outcome": "callback", "next_callback_at": "2001-01-01T00:00:00Z"}), "future"),
-        (json!({"category": "Not reachable", "outcome": "teleported"}), "outcome"),
+        (
+            json!({"category": "Nope", "outcome": "resolved"}),
+            "category",
+        ),
+        (
+            json!({"category": "Not reachable", "sub_category": "Moon", "outcome": "no_answer"}),
+            "sub_category",
+        ),
+        (
+            json!({"category": "Not reachable", "outcome": "callback"}),
+            "next_callback_at",
+        ),
+        (
+            json!({"category": "Not reachable", "outcome": "callback", "next_callback_at": "2001-01-01T00:00:00Z"}),
+            "future",
+        ),
+        (
+            json!({"category": "Not reachable", "outcome": "teleported"}),
+            "outcome",
+        ),
     ];
     for (body, needle) in bad {
-        let (s, b) = srv.post_json("/api/calls/x1/disposition", ADMIN_TOKEN, &body).await.unwrap();
+        let (s, b) = srv
+            .post_json("/api/calls/x1/disposition", ADMIN_TOKEN, &body)
+            .await
+            .unwrap();
         assert_eq!(s, 422, "{body} → {b}");
-        assert!(b["error"]["message"].as_str().unwrap().contains(needle), "{b}");
+        assert!(
+            b["error"]["message"].as_str().unwrap().contains(needle),
+            "{b}"
+        );
     }
     let (s, b) = srv.post_json("/api/calls/x1/disposition", ADMIN_TOKEN, &json!({"category": "not reachable", "sub_category": "busy", "outcome": "callback", "next_callback_at": "2099-01-01T09:30:00+05:30", "notes": "call after lunch"})).await.unwrap();
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["disposition"]["category"], "Not reachable");
-    assert_eq!(b["disposition"]["next_callback_at"], "2099-01-01T04:00:00.000Z");
+    assert_eq!(
+        b["disposition"]["next_callback_at"],
+        "2099-01-01T04:00:00.000Z"
+    );
     assert_eq!(b["call"]["attempts"], 1);
     let version = b["call"]["version"].as_i64().unwrap();
     // A stale version is a conflict, not an overwrite.
@@ -89,11 +159,32 @@ async fn dispositions_are_validated_counted_and_kept_in_history() {
     assert_eq!(c["dispositions"][0]["notes"], "call after lunch");
 
     // Department categories are offered only there.
-    let (s, cat) = srv.post_json("/api/categories", ADMIN_TOKEN, &json!({"department": slug, "name": "Escalated", "sub_categories": ["Manager"]})).await.unwrap();
+    let (s, cat) = srv
+        .post_json(
+            "/api/categories",
+            ADMIN_TOKEN,
+            &json!({"department": slug, "name": "Escalated", "sub_categories": ["Manager"]}),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, 201, "{cat}");
-    let (_, cats) = srv.get_json(&format!("/api/categories?department={slug}"), ADMIN_TOKEN).await.unwrap();
-    assert!(cats["data"].as_array().unwrap().iter().any(|c| c["name"] == "Escalated"));
-    let (s, _) = srv.post_json("/api/calls/x1/disposition", ADMIN_TOKEN, &json!({"category": "Escalated", "sub_category": "Manager", "outcome": "resolved"})).await.unwrap();
+    let (_, cats) = srv
+        .get_json(&format!("/api/categories?department={slug}"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert!(cats["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "Escalated"));
+    let (s, _) = srv
+        .post_json(
+            "/api/calls/x1/disposition",
+            ADMIN_TOKEN,
+            &json!({"category": "Escalated", "sub_category": "Manager", "outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, 201);
 }
 
@@ -105,24 +196,54 @@ async fn list_filters_search_sort_and_paginate() {
         let status = ["queued", "ringing", "answered", "no-answer", "completed"][i % 5];
         srv.webhook(&slug, &key, &json!({"data": {"call_id": format!("L{i:02}"), "caller": format!("+9190000000{i:02}"), "name": if i == 7 { "Priya Sharma" } else { "Caller" }, "status": status}})).await.unwrap();
     }
-    let (_, live) = srv.get_json(&format!("/api/calls?department={slug}&status=live&limit=5&offset=0"), ADMIN_TOKEN).await.unwrap();
+    let (_, live) = srv
+        .get_json(
+            &format!("/api/calls?department={slug}&status=live&limit=5&offset=0"),
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
     assert_eq!(live["total"], 20);
     assert_eq!(live["data"].as_array().unwrap().len(), 5);
-    let (_, q) = srv.get_json("/api/calls?q=priya", ADMIN_TOKEN).await.unwrap();
+    let (_, q) = srv
+        .get_json("/api/calls?q=priya", ADMIN_TOKEN)
+        .await
+        .unwrap();
     assert_eq!(q["total"], 1);
     assert_eq!(q["data"][0]["call_id"], "L07");
-    let (_, q) = srv.get_json("/api/calls?q=%2B919000000012", ADMIN_TOKEN).await.unwrap();
+    let (_, q) = srv
+        .get_json("/api/calls?q=%2B919000000012", ADMIN_TOKEN)
+        .await
+        .unwrap();
     assert_eq!(q["data"][0]["call_id"], "L12");
-    let (_, asc) = srv.get_json("/api/calls?sort=mobile_number&limit=3", ADMIN_TOKEN).await.unwrap();
+    let (_, asc) = srv
+        .get_json("/api/calls?sort=mobile_number&limit=3", ADMIN_TOKEN)
+        .await
+        .unwrap();
     assert_eq!(asc["data"][0]["call_id"], "L00");
-    let (_, page2) = srv.get_json("/api/calls?sort=mobile_number&limit=3&offset=3", ADMIN_TOKEN).await.unwrap();
+    let (_, page2) = srv
+        .get_json(
+            "/api/calls?sort=mobile_number&limit=3&offset=3",
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
     assert_eq!(page2["data"][0]["call_id"], "L03");
-    let (s, b) = srv.get_json("/api/calls?sort=password", ADMIN_TOKEN).await.unwrap();
+    let (s, b) = srv
+        .get_json("/api/calls?sort=password", ADMIN_TOKEN)
+        .await
+        .unwrap();
     assert_eq!(s, 422, "{b}");
-    let (s, _) = srv.get_json("/api/calls?status=bogus", ADMIN_TOKEN).await.unwrap();
+    let (s, _) = srv
+        .get_json("/api/calls?status=bogus", ADMIN_TOKEN)
+        .await
+        .unwrap();
     assert_eq!(s, 422);
     let (_, stats) = srv.get_json("/api/stats", ADMIN_TOKEN).await.unwrap();
-    assert_eq!(stats["live"][&slug], json!({"waiting": 5, "ringing": 5, "active": 5, "missed": 5}));
+    assert_eq!(
+        stats["live"][&slug],
+        json!({"waiting": 5, "ringing": 5, "active": 5, "missed": 5})
+    );
     assert_eq!(stats["active_calls"], 15);
     assert_eq!(stats["total_today"], 25);
     assert_eq!(stats["completed_today"], 5);

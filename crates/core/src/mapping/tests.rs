@@ -822,7 +822,7 @@ fn dialpad_mapping() -> Mapping {
             "started_at": "date_started",
             "answered_at": "date_connected",
             "ended_at": "date_ended",
-            "duration_seconds": {"path": "total_duration", "transform": "int"},
+            "total_duration_ms": {"path": "total_duration", "transform": "int"},
             "event_at": {"path": "event_timestamp", "transform": "epoch_ms"},
             "event_id": {"path": "call_id", "transform": ["string", "uuid_v5"]},
             "master_call_id": "master_call_id | call_id",
@@ -882,8 +882,10 @@ fn dialpad_hangup_to_office() {
     assert_eq!(c.agent_name, None);
     assert_eq!(c.answered_at, None);
     assert_eq!(c.ended_at, Some(ts("2024-11-14T22:40:48.355Z")));
+    // never connected: no duration computed
+    assert_eq!(c.duration_seconds, None);
     // total_duration is milliseconds as a float; `int` rounds
-    assert_eq!(c.duration_seconds, Some(8951));
+    assert_eq!(c.metadata.get("total_duration_ms"), Some(&json!(8951)));
 }
 
 #[test]
@@ -953,20 +955,14 @@ fn outcome_serializes() {
 }
 
 #[test]
-#[ignore]
-fn zz_throughput() {
-    let m = dialpad_mapping();
-    let payload: Value = serde_json::from_str(DIALPAD_HANGUP).unwrap();
-    let n = 200_000;
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(m.apply(&payload, &ctx()));
-    }
-    let e = t.elapsed();
-    println!("apply: {:.2} µs each", e.as_secs_f64() * 1e6 / n as f64);
-    let t = std::time::Instant::now();
-    for _ in 0..n / 10 {
-        std::hint::black_box(crate::body::normalize(Some("application/json"), DIALPAD_HANGUP.as_bytes(), None).unwrap());
-    }
-    println!("normalize: {:.2} µs each", t.elapsed().as_secs_f64() * 1e6 / (n / 10) as f64);
+fn documented_uuid_v5_example() {
+    let out = map(
+        json!({"event_id": {"path": "e", "transform": "uuid_v5"}}),
+        Value::Null,
+        &json!({"e": "evt-1"}),
+    );
+    assert_eq!(
+        out.event_id.as_deref(),
+        Some("4fefc6d6-04f5-5465-9de2-0dfca9179c1d")
+    );
 }

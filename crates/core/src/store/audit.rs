@@ -78,7 +78,10 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         args.push(b.into());
         sql.push_str(&format!(" AND id < ?{}", args.len()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.limit.clamp(1, 1000)));
+    sql.push_str(&format!(
+        " ORDER BY id DESC LIMIT {}",
+        q.limit.clamp(1, 1000)
+    ));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
         let details: String = r.get(6)?;

@@ -100,8 +100,9 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
 }
 
 pub(crate) fn by_row_id(conn: &Connection, id: i64) -> Result<Call> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.id = ?1"
+    ))?;
     stmt.query_row([id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("call not found"))
@@ -182,8 +183,8 @@ pub(crate) fn merge(
     let mut sla_due_at = base.sla_due_at.clone();
     if worklist_since.is_none() && status.is_some_and(Status::is_worklist) {
         worklist_since = Some(event_at.to_string());
-        sla_due_at = time::parse(event_at)
-            .map(|t| time::fmt(t + chrono::Duration::minutes(sla_minutes)));
+        sla_due_at =
+            time::parse(event_at).map(|t| time::fmt(t + chrono::Duration::minutes(sla_minutes)));
     }
     Call {
         call_id: m.call_id.clone(),
@@ -371,7 +372,9 @@ pub const SORTABLE: [&str; 11] = [
 ];
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
@@ -385,7 +388,10 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
         if deps.is_empty() {
             clauses.push("0".into());
         } else {
-            let ph: Vec<String> = deps.iter().map(|d| bind(&mut args, d.clone().into())).collect();
+            let ph: Vec<String> = deps
+                .iter()
+                .map(|d| bind(&mut args, d.clone().into()))
+                .collect();
             clauses.push(format!("c.department IN ({})", ph.join(", ")));
         }
     }
@@ -488,7 +494,10 @@ impl Outcome {
         }
     }
     pub fn closes(self) -> bool {
-        matches!(self, Outcome::Resolved | Outcome::WrongNumber | Outcome::DoNotCall)
+        matches!(
+            self,
+            Outcome::Resolved | Outcome::WrongNumber | Outcome::DoNotCall
+        )
     }
 }
 
@@ -548,7 +557,10 @@ pub fn dispose(
         .map(str::to_string);
     if let Some(s) = &sub {
         if !category.sub_categories.is_empty()
-            && !category.sub_categories.iter().any(|c| c.eq_ignore_ascii_case(s))
+            && !category
+                .sub_categories
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(s))
         {
             return Err(Error::invalid(format!(
                 "sub_category `{s}` is not one of {:?} for category `{}`",
@@ -556,17 +568,25 @@ pub fn dispose(
             )));
         }
     }
-    let notes = input.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let notes = input
+        .notes
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     if notes.is_some_and(|n| n.chars().count() > 4000) {
         return Err(Error::invalid("notes must be at most 4000 characters"));
     }
     let next = match (&input.outcome, input.next_callback_at.as_deref()) {
         (Outcome::Callback, None) => {
-            return Err(Error::invalid("next_callback_at is required when outcome is `callback`"))
+            return Err(Error::invalid(
+                "next_callback_at is required when outcome is `callback`",
+            ))
         }
         (_, Some(s)) => {
             let t = time::parse(s).ok_or_else(|| {
-                Error::invalid(format!("next_callback_at `{s}` is not an RFC 3339 timestamp"))
+                Error::invalid(format!(
+                    "next_callback_at `{s}` is not an RFC 3339 timestamp"
+                ))
             })?;
             if t <= w.now {
                 return Err(Error::invalid("next_callback_at must be in the future"));
@@ -593,7 +613,11 @@ pub fn dispose(
         ],
     )?;
     let disp_id = w.conn.last_insert_rowid();
-    let resolved_at = if input.outcome.closes() { Some(now.clone()) } else { None };
+    let resolved_at = if input.outcome.closes() {
+        Some(now.clone())
+    } else {
+        None
+    };
     w.conn.execute(
         "UPDATE calls SET attempts = attempts + 1, last_outcome = ?2, next_callback_at = ?3,
              resolved_at = COALESCE(?4, resolved_at),
@@ -623,7 +647,12 @@ pub fn dispose(
         "disposition": disposition,
         "call": updated,
     }))?;
-    w.emit("disposition.saved", Some(&updated.department), Audience::All, data)?;
+    w.emit(
+        "disposition.saved",
+        Some(&updated.department),
+        Audience::All,
+        data,
+    )?;
     let updated = announce(w, call.id)?;
     Ok((disposition, updated))
 }
@@ -666,7 +695,10 @@ pub fn assign(
     if let Some(uid) = assignee {
         let user = super::users::get(w.conn, uid)?;
         if !user.active {
-            return Err(Error::invalid(format!("user `{}` is deactivated", user.username)));
+            return Err(Error::invalid(format!(
+                "user `{}` is deactivated",
+                user.username
+            )));
         }
         if !user.can_see(&call.department) {
             return Err(Error::invalid(format!(
@@ -716,8 +748,16 @@ mod tests {
 
     #[test]
     fn worklist_clock_starts_at_first_miss() {
-        let c1 = merge(None, &mapped(Some(Status::Missed)), "2026-01-01T10:00:00.000Z", 15);
-        assert_eq!(c1.worklist_since.as_deref(), Some("2026-01-01T10:00:00.000Z"));
+        let c1 = merge(
+            None,
+            &mapped(Some(Status::Missed)),
+            "2026-01-01T10:00:00.000Z",
+            15,
+        );
+        assert_eq!(
+            c1.worklist_since.as_deref(),
+            Some("2026-01-01T10:00:00.000Z")
+        );
         assert_eq!(c1.sla_due_at.as_deref(), Some("2026-01-01T10:15:00.000Z"));
     }
 

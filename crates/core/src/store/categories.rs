@@ -58,13 +58,21 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Category> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Category> {
-    conn.query_row(&format!("SELECT {COLS} FROM categories WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("no category {id}")))
+    conn.query_row(
+        &format!("SELECT {COLS} FROM categories WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no category {id}")))
 }
 
 /// Categories offered in `department` (its own and the global ones), or all.
-pub fn list(conn: &Connection, department: Option<&str>, include_inactive: bool) -> Result<Vec<Category>> {
+pub fn list(
+    conn: &Connection,
+    department: Option<&str>,
+    include_inactive: bool,
+) -> Result<Vec<Category>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM categories
          WHERE (?1 IS NULL OR department IS NULL OR department = ?1) AND (?2 OR active = 1)
@@ -113,13 +121,20 @@ fn clean_subs(subs: &[String]) -> Result<Vec<String>> {
 
 fn announce(w: &mut Writer<'_>, c: &Category) -> Result<()> {
     let data = serde_json::to_string(c)?;
-    w.emit("category.changed", c.department.as_deref(), Audience::All, data)?;
+    w.emit(
+        "category.changed",
+        c.department.as_deref(),
+        Audience::All,
+        data,
+    )?;
     Ok(())
 }
 
 fn map_unique(e: rusqlite::Error, name: &str) -> Error {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
             Error::Conflict(format!("a category named `{name}` already exists there"))
         }
         _ => Error::Sqlite(e),
@@ -143,11 +158,22 @@ pub fn create(w: &mut Writer<'_>, input: NewCategory, actor: &Actor) -> Result<C
         .map_err(|e| map_unique(e, &name))?;
     let c = get(w.conn, w.conn.last_insert_rowid())?;
     announce(w, &c)?;
-    audit::record(w, actor, "category.create", Some(&c.name), serde_json::json!({ "department": c.department }))?;
+    audit::record(
+        w,
+        actor,
+        "category.create",
+        Some(&c.name),
+        serde_json::json!({ "department": c.department }),
+    )?;
     Ok(c)
 }
 
-pub fn update(w: &mut Writer<'_>, id: i64, patch: CategoryPatch, actor: &Actor) -> Result<Category> {
+pub fn update(
+    w: &mut Writer<'_>,
+    id: i64,
+    patch: CategoryPatch,
+    actor: &Actor,
+) -> Result<Category> {
     let cur = get(w.conn, id)?;
     let name = match &patch.name {
         Some(n) => clean_name(n)?,
@@ -172,6 +198,12 @@ pub fn update(w: &mut Writer<'_>, id: i64, patch: CategoryPatch, actor: &Actor) 
         .map_err(|e| map_unique(e, &name))?;
     let c = get(w.conn, id)?;
     announce(w, &c)?;
-    audit::record(w, actor, "category.update", Some(&c.name), serde_json::json!({ "id": id }))?;
+    audit::record(
+        w,
+        actor,
+        "category.update",
+        Some(&c.name),
+        serde_json::json!({ "id": id }),
+    )?;
     Ok(c)
 }

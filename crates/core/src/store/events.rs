@@ -25,11 +25,19 @@ pub fn since(conn: &Connection, since: i64, limit: i64) -> Result<Vec<Event>> {
 
 /// The oldest seq still held (0 when the log is empty).
 pub fn oldest(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COALESCE(MIN(seq), 0) FROM event_log", [], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT COALESCE(MIN(seq), 0) FROM event_log", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn head(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM event_log", [], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM event_log", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Deletes up to `batch` events older than `before`, never the newest one (so

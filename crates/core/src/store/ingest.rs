@@ -70,7 +70,9 @@ fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<Str
            AND outcome IN ('applied', 'mapping_failed') LIMIT 1",
     )?;
     Ok(stmt
-        .query_row(params![d.provider_id, d.body_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![d.provider_id, d.body_hash], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
 }
 
@@ -116,7 +118,15 @@ fn insert_raw(
 
 pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
     if let Some((original, call_id)) = find_original(w, &d)? {
-        let id = insert_raw(w, &d, "duplicate", None, None, call_id.as_deref(), Some(original))?;
+        let id = insert_raw(
+            w,
+            &d,
+            "duplicate",
+            None,
+            None,
+            call_id.as_deref(),
+            Some(original),
+        )?;
         return Ok(IngestResult::Duplicate {
             raw_event_id: id,
             duplicate_of: original,
@@ -139,7 +149,15 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
         &event_at,
         d.sla_minutes,
     )?;
-    let id = insert_raw(w, &d, "applied", None, Some(call.id), Some(&call.call_id), None)?;
+    let id = insert_raw(
+        w,
+        &d,
+        "applied",
+        None,
+        Some(call.id),
+        Some(&call.call_id),
+        None,
+    )?;
     Ok(IngestResult::Applied {
         raw_event_id: id,
         call: Box::new(call),

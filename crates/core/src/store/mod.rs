@@ -59,7 +59,13 @@ impl<'a> Writer<'a> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO event_log (at, type, department, audience, data) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        stmt.execute(rusqlite::params![at, kind, department, audience.as_str(), data])?;
+        stmt.execute(rusqlite::params![
+            at,
+            kind,
+            department,
+            audience.as_str(),
+            data
+        ])?;
         let seq = self.conn.last_insert_rowid();
         self.events.push(Event {
             seq,
@@ -133,9 +139,10 @@ impl Store {
             readers.push(c);
         }
 
-        let head: i64 = wconn.query_row("SELECT COALESCE(MAX(seq), 0) FROM event_log", [], |r| {
-            r.get(0)
-        })?;
+        let head: i64 =
+            wconn.query_row("SELECT COALESCE(MAX(seq), 0) FROM event_log", [], |r| {
+                r.get(0)
+            })?;
         let hub = Hub::new(HUB_CAPACITY, head);
         let providers = ProviderCache::load(&wconn)?;
 
@@ -364,10 +371,16 @@ fn seed(conn: &Connection, now: Timestamp) -> Result<()> {
     }
     let at = time::fmt(now);
     let defaults: [(&str, &[&str]); 5] = [
-        ("Callback done", &["Issue resolved", "Information given", "Follow-up needed"]),
+        (
+            "Callback done",
+            &["Issue resolved", "Information given", "Follow-up needed"],
+        ),
         ("Not reachable", &["No answer", "Switched off", "Busy"]),
         ("Wrong number", &[]),
-        ("Sales enquiry", &["New order", "Pricing", "Product information"]),
+        (
+            "Sales enquiry",
+            &["New order", "Pricing", "Product information"],
+        ),
         ("Support", &["Complaint", "Technical issue", "Billing"]),
     ];
     for (i, (name, subs)) in defaults.iter().enumerate() {

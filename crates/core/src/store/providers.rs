@@ -230,7 +230,9 @@ fn validate_name(name: &str) -> Result<String> {
 
 fn validate_sla(m: i64) -> Result<i64> {
     if !(0..=10_080).contains(&m) {
-        return Err(Error::invalid("sla_minutes must be between 0 and 10080 (one week)"));
+        return Err(Error::invalid(
+            "sla_minutes must be between 0 and 10080 (one week)",
+        ));
     }
     Ok(m)
 }
@@ -265,9 +267,13 @@ fn refresh_cache(w: &mut Writer<'_>, id: i64) -> Result<Provider> {
 }
 
 fn get_by_id(conn: &Connection, id: i64) -> Result<Provider> {
-    conn.query_row(&format!("SELECT {COLS} FROM providers WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("provider not found"))
+    conn.query_row(
+        &format!("SELECT {COLS} FROM providers WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("provider not found"))
 }
 
 /// Creates a provider; returns it with its API key (shown this once).
@@ -284,11 +290,15 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(
     let sla = validate_sla(input.sla_minutes.unwrap_or(30))?;
     let exists: bool = w
         .conn
-        .query_row("SELECT 1 FROM providers WHERE slug = ?1", [&slug], |_| Ok(true))
+        .query_row("SELECT 1 FROM providers WHERE slug = ?1", [&slug], |_| {
+            Ok(true)
+        })
         .optional()?
         .unwrap_or(false);
     if exists {
-        return Err(Error::Conflict(format!("a provider with slug `{slug}` already exists")));
+        return Err(Error::Conflict(format!(
+            "a provider with slug `{slug}` already exists"
+        )));
     }
     let order = match input.display_order {
         Some(o) => o,
@@ -321,15 +331,28 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(
     )?;
     let id = w.conn.last_insert_rowid();
     let p = refresh_cache(w, id)?;
-    audit::record(w, actor, "provider.create", Some(&slug), serde_json::json!({ "name": p.name }))?;
+    audit::record(
+        w,
+        actor,
+        "provider.create",
+        Some(&slug),
+        serde_json::json!({ "name": p.name }),
+    )?;
     Ok((p, key))
 }
 
-pub fn update(w: &mut Writer<'_>, slug: &str, patch: ProviderPatch, actor: &Actor) -> Result<Provider> {
+pub fn update(
+    w: &mut Writer<'_>,
+    slug: &str,
+    patch: ProviderPatch,
+    actor: &Actor,
+) -> Result<Provider> {
     let cur = get(w.conn, slug)?;
     if let Some(s) = &patch.slug {
         if s != slug {
-            return Err(Error::invalid("slug is immutable: create a new provider instead"));
+            return Err(Error::invalid(
+                "slug is immutable: create a new provider instead",
+            ));
         }
     }
     let name = match &patch.name {
@@ -376,14 +399,29 @@ pub fn update(w: &mut Writer<'_>, slug: &str, patch: ProviderPatch, actor: &Acto
         ("active", patch.active.is_some()),
     ] {
         if set {
-            let before = serde_json::to_value(&cur)?.get(field).cloned().unwrap_or(Value::Null);
-            let after = serde_json::to_value(&p)?.get(field).cloned().unwrap_or(Value::Null);
+            let before = serde_json::to_value(&cur)?
+                .get(field)
+                .cloned()
+                .unwrap_or(Value::Null);
+            let after = serde_json::to_value(&p)?
+                .get(field)
+                .cloned()
+                .unwrap_or(Value::Null);
             if before != after {
-                changed.insert(field.into(), serde_json::json!({ "from": before, "to": after }));
+                changed.insert(
+                    field.into(),
+                    serde_json::json!({ "from": before, "to": after }),
+                );
             }
         }
     }
-    audit::record(w, actor, "provider.update", Some(slug), Value::Object(changed))?;
+    audit::record(
+        w,
+        actor,
+        "provider.update",
+        Some(slug),
+        Value::Object(changed),
+    )?;
     Ok(p)
 }
 
@@ -394,7 +432,11 @@ pub fn set_active(w: &mut Writer<'_>, slug: &str, active: bool, actor: &Actor) -
         params![cur.id, active, time::fmt(w.now)],
     )?;
     let p = refresh_cache(w, cur.id)?;
-    let action = if active { "provider.activate" } else { "provider.deactivate" };
+    let action = if active {
+        "provider.activate"
+    } else {
+        "provider.deactivate"
+    };
     audit::record(w, actor, action, Some(slug), Value::Null)?;
     Ok(p)
 }
@@ -407,7 +449,9 @@ pub fn rotate_key(
     actor: &Actor,
 ) -> Result<(Provider, String)> {
     if !(0..=30 * 86_400).contains(&grace_seconds) {
-        return Err(Error::invalid("grace_seconds must be between 0 and 2592000 (30 days)"));
+        return Err(Error::invalid(
+            "grace_seconds must be between 0 and 2592000 (30 days)",
+        ));
     }
     let cur = get(w.conn, slug)?;
     let key = keys::new_api_key();
@@ -448,9 +492,13 @@ pub fn rotate_key(
 }
 
 pub fn get(conn: &Connection, slug: &str) -> Result<Provider> {
-    conn.query_row(&format!("SELECT {COLS} FROM providers WHERE slug = ?1"), [slug], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))
+    conn.query_row(
+        &format!("SELECT {COLS} FROM providers WHERE slug = ?1"),
+        [slug],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))
 }
 
 pub fn list(conn: &Connection, include_inactive: bool) -> Result<Vec<Provider>> {

@@ -58,7 +58,11 @@ pub fn read(conn: &Connection, departments: Option<&[String]>, day_start: &str) 
              WHERE status IN ('waiting', 'ringing', 'active') GROUP BY department, status",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (dep, status, n) = row?;

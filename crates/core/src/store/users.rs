@@ -62,8 +62,7 @@ impl User {
 const SESSION_DAYS: i64 = 30;
 const LOGIN_LINK_HOURS: i64 = 24;
 
-const COLS: &str =
-    "id, username, display_name, role, departments, active, created_at, updated_at";
+const COLS: &str = "id, username, display_name, role, departments, active, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(3)?;
@@ -81,9 +80,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<User> {
-    conn.query_row(&format!("SELECT {COLS} FROM users WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("no user {id}")))
+    conn.query_row(
+        &format!("SELECT {COLS} FROM users WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no user {id}")))
 }
 
 pub fn by_username(conn: &Connection, username: &str) -> Result<User> {
@@ -167,7 +170,12 @@ fn announce(w: &mut Writer<'_>, u: &User) -> Result<()> {
 
 /// `password_hash` is computed by the caller, off the writer thread: argon2 is
 /// deliberately slow and must not hold up ingestion.
-pub fn create(w: &mut Writer<'_>, input: NewUser, password_hash: String, actor: &Actor) -> Result<User> {
+pub fn create(
+    w: &mut Writer<'_>,
+    input: NewUser,
+    password_hash: String,
+    actor: &Actor,
+) -> Result<User> {
     let username = check_username(&input.username)?;
     check_password(&input.password)?;
     let deps = check_departments(w.conn, &input.departments)?;
@@ -182,7 +190,13 @@ pub fn create(w: &mut Writer<'_>, input: NewUser, password_hash: String, actor: 
     )?;
     let u = get(w.conn, w.conn.last_insert_rowid())?;
     announce(w, &u)?;
-    audit::record(w, actor, "user.create", Some(&u.username), serde_json::json!({ "role": u.role, "departments": u.departments }))?;
+    audit::record(
+        w,
+        actor,
+        "user.create",
+        Some(&u.username),
+        serde_json::json!({ "role": u.role, "departments": u.departments }),
+    )?;
     Ok(u)
 }
 
@@ -220,8 +234,14 @@ pub fn update(
     };
     let role = patch.role.unwrap_or(cur.role);
     let active = patch.active.unwrap_or(cur.active);
-    if cur.role == Role::Admin && cur.active && (role != Role::Admin || !active) && active_admins(w.conn)? <= 1 {
-        return Err(Error::Conflict("cannot demote or deactivate the last admin".into()));
+    if cur.role == Role::Admin
+        && cur.active
+        && (role != Role::Admin || !active)
+        && active_admins(w.conn)? <= 1
+    {
+        return Err(Error::Conflict(
+            "cannot demote or deactivate the last admin".into(),
+        ));
     }
     w.conn.execute(
         "UPDATE users SET display_name = ?2, role = ?3, departments = ?4, active = ?5,
@@ -287,7 +307,10 @@ pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Op
         "SELECT {} FROM tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL
            AND t.expires_at > ?2 AND u.active = 1",
-        COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        COLS.split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))?;
     Ok(stmt
         .query_row(params![keys::hash_secret(token), time::fmt(now)], from_row)
@@ -347,7 +370,10 @@ pub fn redeem_login_link(w: &mut Writer<'_>, code: &str) -> Result<Option<(User,
 
 /// On a database with no users: creates `admin` with `password_hash` and a
 /// one-time login code. Returns None when users already exist.
-pub fn bootstrap_admin(w: &mut Writer<'_>, password_hash: String) -> Result<Option<(User, String)>> {
+pub fn bootstrap_admin(
+    w: &mut Writer<'_>,
+    password_hash: String,
+) -> Result<Option<(User, String)>> {
     if count(w.conn)? > 0 {
         return Ok(None);
     }
@@ -361,7 +387,10 @@ pub fn bootstrap_admin(w: &mut Writer<'_>, password_hash: String) -> Result<Opti
     let code = issue_login_link(w, user.id)?;
     audit::record(
         w,
-        &Actor { user_id: None, name: "system".into() },
+        &Actor {
+            user_id: None,
+            name: "system".into(),
+        },
         "user.bootstrap",
         Some("admin"),
         serde_json::Value::Null,

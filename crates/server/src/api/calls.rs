@@ -52,7 +52,10 @@ fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
         match part {
             "live" => out.extend(Status::LIVE),
             "worklist" => out.extend(Status::WORKLIST),
-            p => out.push(p.parse::<Status>().map_err(|e| ApiError::invalid(e.to_string()))?),
+            p => out.push(
+                p.parse::<Status>()
+                    .map_err(|e| ApiError::invalid(e.to_string()))?,
+            ),
         }
     }
     Ok(out)
@@ -145,7 +148,12 @@ pub struct CallDetail {
     pub dispositions: Vec<Disposition>,
 }
 
-async fn find(state: &AppState, who: &Principal, call_id: String, dep: Option<String>) -> ApiResult<Call> {
+async fn find(
+    state: &AppState,
+    who: &Principal,
+    call_id: String,
+    dep: Option<String>,
+) -> ApiResult<Call> {
     let call = state
         .store
         .read(move |c| calls::find(c, &call_id, dep.as_deref()))
@@ -200,7 +208,10 @@ pub async fn dispose(
         .store
         .write(move |w| calls::dispose(w, call.id, input, &actor))
         .await?;
-    Ok((StatusCode::CREATED, Json(DispositionSaved { disposition, call })))
+    Ok((
+        StatusCode::CREATED,
+        Json(DispositionSaved { disposition, call }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -227,13 +238,18 @@ pub async fn assign(
     let target = match (req.user_id, who.user_id()) {
         (Some(uid), me) => {
             if Some(uid) != me {
-                who.require_supervisor()
-                    .map_err(|_| ApiError::forbidden("agents may only assign calls to themselves"))?;
+                who.require_supervisor().map_err(|_| {
+                    ApiError::forbidden("agents may only assign calls to themselves")
+                })?;
             }
             uid
         }
         (None, Some(me)) => me,
-        (None, None) => return Err(ApiError::invalid("give `user_id`: the admin token is not a user")),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "give `user_id`: the admin token is not a user",
+            ))
+        }
     };
     let v = req.expected_version;
     let call = state
@@ -255,8 +271,9 @@ pub async fn unassign(
 ) -> ApiResult<Json<Call>> {
     let call = find(&state, &who, call_id, k.department).await?;
     if call.assignee_id.is_some() && call.assignee_id != who.user_id() {
-        who.require_supervisor()
-            .map_err(|_| ApiError::forbidden("only supervisors may unassign someone else's call"))?;
+        who.require_supervisor().map_err(|_| {
+            ApiError::forbidden("only supervisors may unassign someone else's call")
+        })?;
     }
     let call = state
         .store

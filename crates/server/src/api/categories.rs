@@ -82,7 +82,11 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "categories", params(("id" = i64, Path)),
     description = "Retires the category (kept for the history that uses it).",
     responses((status = 200, body = Category)), security(("bearer" = [])))]
-pub async fn retire(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Json<Category>> {
+pub async fn retire(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Category>> {
     who.require_admin()?;
     let actor = who.actor();
     let patch = CategoryPatch {

@@ -57,7 +57,12 @@ fn visible(who: &Principal, ev: &Event) -> bool {
     }
 }
 
-async fn run(mut socket: WebSocket, state: AppState, who: Principal, since: Option<i64>) -> Result<(), axum::Error> {
+async fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    who: Principal,
+    since: Option<i64>,
+) -> Result<(), axum::Error> {
     // Subscribe before reading the log: anything committed meanwhile arrives
     // twice at worst, and the seq check drops the second copy.
     let mut live = state.store.hub().subscribe();
@@ -89,7 +94,11 @@ async fn run(mut socket: WebSocket, state: AppState, who: Principal, since: Opti
         }
         loop {
             let after = last;
-            let page = match state.store.read(move |c| events::since(c, after, REPLAY_PAGE)).await {
+            let page = match state
+                .store
+                .read(move |c| events::since(c, after, REPLAY_PAGE))
+                .await
+            {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "event replay failed");

@@ -337,9 +337,21 @@ fn preview_of(outcome: MapOutcome, sample: Value) -> PreviewResponse {
     }
 }
 
-fn run_preview(slug: &str, fm: &Value, sm: &Value, sample: Value, now: callboard_core::time::Timestamp) -> ApiResult<PreviewResponse> {
+fn run_preview(
+    slug: &str,
+    fm: &Value,
+    sm: &Value,
+    sample: Value,
+    now: callboard_core::time::Timestamp,
+) -> ApiResult<PreviewResponse> {
     let mapping = Mapping::compile(fm, sm).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let outcome = mapping.apply(&sample, &MapContext { slug, received_at: now });
+    let outcome = mapping.apply(
+        &sample,
+        &MapContext {
+            slug,
+            received_at: now,
+        },
+    );
     Ok(preview_of(outcome, sample))
 }
 
@@ -364,17 +376,22 @@ pub async fn preview(
             Ok((p, last))
         })
         .await?;
-    let sample = match req.sample.or(last) {
-        Some(s) => s,
-        None => {
-            return Err(ApiError::invalid(
+    let sample =
+        match req.sample.or(last) {
+            Some(s) => s,
+            None => return Err(ApiError::invalid(
                 "no sample given and this provider has not received anything yet: paste a sample",
-            ))
-        }
-    };
+            )),
+        };
     let fm = req.field_mapping.unwrap_or(prov.field_mapping);
     let sm = req.status_map.unwrap_or(prov.status_map);
-    Ok(Json(run_preview(&slug, &fm, &sm, sample, state.store.now())?))
+    Ok(Json(run_preview(
+        &slug,
+        &fm,
+        &sm,
+        sample,
+        state.store.now(),
+    )?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -403,5 +420,11 @@ pub async fn draft_preview(
     who.require_admin()?;
     let slug = req.slug.unwrap_or_else(|| "draft".into());
     let sm = req.status_map.unwrap_or(Value::Null);
-    Ok(Json(run_preview(&slug, &req.field_mapping, &sm, req.sample, state.store.now())?))
+    Ok(Json(run_preview(
+        &slug,
+        &req.field_mapping,
+        &sm,
+        req.sample,
+        state.store.now(),
+    )?))
 }

@@ -54,7 +54,10 @@ pub async fn login(
         }
     };
     let uid = user.id;
-    let (token, expires_at) = state.store.write(move |w| users::issue_token(w, uid)).await?;
+    let (token, expires_at) = state
+        .store
+        .write(move |w| users::issue_token(w, uid))
+        .await?;
     Ok(Json(LoginResponse {
         token,
         expires_at,

@@ -38,7 +38,9 @@ pub async fn get(
     let day_start = match p.day_start {
         Some(s) => callboard_core::time::parse(&s)
             .map(callboard_core::time::fmt)
-            .ok_or_else(|| ApiError::invalid(format!("day_start `{s}` is not an RFC 3339 timestamp")))?,
+            .ok_or_else(|| {
+                ApiError::invalid(format!("day_start `{s}` is not an RFC 3339 timestamp"))
+            })?,
         None => local_midnight(),
     };
     let scope: Option<Vec<String>> = match (who.scope(), p.department) {

@@ -51,7 +51,11 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Json<User>> {
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
     if who.user_id() != Some(id) {
         who.require_supervisor()?;
     }
@@ -93,7 +97,11 @@ pub async fn update(
     description = "Deactivates the user and ends their sessions; their history stays.",
     responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn deactivate(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Json<User>> {
+pub async fn deactivate(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
     who.require_admin()?;
     let actor = who.actor();
     let patch = UserPatch {
