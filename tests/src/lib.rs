@@ -330,3 +330,31 @@ pub mod ws {
         Ok(out)
     }
 }
+
+/// Runs `callboard serve` expecting it to refuse to start; returns its exit
+/// code and everything it printed.
+pub async fn serve_expecting_failure(
+    data_dir: &Path,
+    listen: &str,
+) -> Result<(Option<i32>, String)> {
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new(binary())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg(listen)
+            .env("CALLBOARD_LOG", "warn")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .context("the server kept running")??;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status.code(), text))
+}

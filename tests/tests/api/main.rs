@@ -3,6 +3,7 @@
 
 mod durability;
 mod events;
+mod faults;
 mod openapi;
 mod providers;
 mod roles;

@@ -86,7 +86,8 @@ impl<'a> Writer<'a> {
 }
 
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
-type Job = Box<dyn FnOnce(&mut Writer<'_>) -> (bool, Completion) + Send>;
+/// A job runs inside the batch's transaction, or is told why there is none.
+type Job = Box<dyn FnOnce(Result<&mut Writer<'_>, &str>) -> (bool, Completion) + Send>;
 
 struct ReadPool {
     conns: Mutex<Vec<Connection>>,
@@ -201,7 +202,10 @@ impl Store {
     {
         let (reply, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |w| {
-            let out = f(w);
+            let out = match w {
+                Ok(w) => f(w),
+                Err(e) => Err(Error::Commit(e.to_string())),
+            };
             let ok = out.is_ok();
             let done: Completion = Box::new(move |commit_error| {
                 let result = match commit_error {
@@ -298,11 +302,11 @@ fn run_batch(
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
-            let msg = e.to_string();
-            tracing::error!(error = %msg, "cannot begin a write transaction");
+            let msg = format!("cannot begin a write transaction: {e}");
+            tracing::error!(error = %msg, "write batch refused");
             for job in batch.drain(..) {
-                // Jobs never ran; tell their callers.
-                drop(job);
+                let (_, done) = job(Err(&msg));
+                done(Some(&msg));
             }
             return;
         }
@@ -322,7 +326,16 @@ fn run_batch(
             }
             let events_mark = w.events.len();
             let hooks_mark = w.after_commit.len();
-            let (ok, done) = job(&mut w);
+            // A bug in one job must not take the writer (and every later
+            // write) down with it: its caller gets an error, the rest go on.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&mut w))));
+            let (ok, done) = match ran {
+                Ok(r) => (r.0, Some(r.1)),
+                Err(_) => {
+                    tracing::error!("a write job panicked; its changes are rolled back");
+                    (false, None)
+                }
+            };
             let end = if ok {
                 "RELEASE job"
             } else {
@@ -333,7 +346,7 @@ fn run_batch(
             if let Err(e) = w.conn.execute_batch(end) {
                 tracing::error!(error = %e, "savepoint end failed");
             }
-            completions.push(done);
+            completions.extend(done);
         }
         (w.events, w.after_commit)
     };
@@ -455,6 +468,23 @@ mod tests {
         assert_eq!(store.hub().head(), last);
         store.close().await;
         assert!(matches!(store.write(|_| Ok(())).await, Err(Error::Closed)));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_survives() {
+        let (_dir, store) = temp_store();
+        let boom = store
+            .write(|w| -> Result<()> {
+                w.emit("test", None, Audience::All, "{}".into())?;
+                panic!("bug in a job")
+            })
+            .await;
+        assert!(boom.is_err());
+        let seq = store
+            .write(|w| w.emit("test", None, Audience::All, "{}".into()))
+            .await
+            .unwrap();
+        assert_eq!(seq, 1, "the panicking job's event was rolled back");
     }
 
     #[tokio::test]

@@ -39,11 +39,14 @@ pub async fn login(
     // Verify even for unknown users so timing does not reveal who exists.
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), h),
-        None => (None, DUMMY_HASH.to_string()),
+        None => (None, String::new()),
     };
-    let ok = tokio::task::spawn_blocking(move || keys::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || {
+        let hash = if hash.is_empty() { dummy_hash() } else { hash };
+        keys::verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false);
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
@@ -65,8 +68,13 @@ pub async fn login(
     }))
 }
 
-/// An argon2 hash of a random password, verified against when the user does not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Vb0hS4b0Yb3p5bY2vJ6yVxM6m9XJqK2tq1qv0m3bqY";
+/// A real argon2 hash of a random password, so a login for a user that does
+/// not exist costs the same as one with a wrong password.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| keys::hash_password(&keys::new_token()).unwrap_or_default())
+        .clone()
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
