@@ -121,3 +121,91 @@ async fn dispositions_are_on_the_stream() {
     assert_eq!(got[1]["type"], "call.upserted");
     assert_eq!(got[1]["data"]["work_state"], "resolved");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_never_slows_ingestion() {
+    use futures_util::StreamExt;
+    use std::collections::HashSet;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Slow Reader").await.unwrap();
+    let (_, head) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
+    let start_seq = head["seq"].as_i64().unwrap();
+
+    // A client with a tiny receive window that reads nothing.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let stream = sock.connect(srv.addr.parse().unwrap()).await.unwrap();
+    let (mut slow, _) =
+        tokio_tungstenite::client_async(srv.ws_url(ADMIN_TOKEN, Some(start_seq)), stream)
+            .await
+            .unwrap();
+
+    // Ingestion goes on at full speed regardless.
+    let total = 5000;
+    let began = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..32 {
+        let http = srv.http.clone();
+        let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (w..total).step_by(32) {
+                let r = http
+                    .post(&url)
+                    .header("x-api-key", &key)
+                    .json(&event(&format!("sr{i}"), "ringing", "+91"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(began.elapsed() < Duration::from_secs(60));
+
+    // Past the server's send timeout, the slow client has been dropped.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let mut seen: Vec<i64> = Vec::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut record = |v: Value, seen: &mut Vec<i64>| {
+        seen.push(v["seq"].as_i64().unwrap());
+        if let Some(id) = v["data"]["call_id"].as_str() {
+            assert!(ids.insert(id.to_string()), "duplicate delivery of {id}");
+        }
+    };
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), slow.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => record(serde_json::from_str(&t).unwrap(), &mut seen),
+            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => break,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("the slow client was never dropped"),
+        }
+    }
+    assert!(
+        seen.len() < total,
+        "dropped before it got everything ({} events)",
+        seen.len()
+    );
+
+    // It resumes from its last seq and ends with every event exactly once.
+    let last = seen.last().copied().unwrap_or(start_seq);
+    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(last)))
+        .await
+        .unwrap();
+    let rest = ws::collect(&mut sock, total, Duration::from_secs(3))
+        .await
+        .unwrap();
+    for v in rest {
+        record(v, &mut seen);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[1] == w[0] + 1),
+        "no gap, no duplicate"
+    );
+    assert_eq!(ids.len(), total);
+}

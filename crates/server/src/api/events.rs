@@ -18,6 +18,19 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 const REPLAY_PAGE: i64 = 1000;
 /// Close code telling a client it fell behind and must reconnect with `since`.
 const CLOSE_LAGGED: u16 = 4008;
+/// A client that has not taken a message for this long is dropped: it holds
+/// nothing up, and it resumes with `since` when it reconnects.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), axum::Error> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await {
+        Ok(r) => r,
+        Err(_) => Err(axum::Error::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "client stopped reading",
+        ))),
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -79,7 +92,7 @@ async fn run(
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the event log");
-                return socket.send(Message::Close(None)).await;
+                return send(&mut socket, Message::Close(None)).await;
             }
         };
         let gap = oldest > 0 && last < oldest - 1;
@@ -89,7 +102,7 @@ async fn run(
                 "seq": head, "type": "reload", "at": callboard_core::time::fmt(state.store.now()),
                 "data": { "reason": reason, "oldest": oldest, "head": head }
             });
-            socket.send(Message::Text(msg.to_string().into())).await?;
+            send(&mut socket, Message::Text(msg.to_string().into())).await?;
             last = head;
         }
         loop {
@@ -102,14 +115,14 @@ async fn run(
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "event replay failed");
-                    return socket.send(Message::Close(None)).await;
+                    return send(&mut socket, Message::Close(None)).await;
                 }
             };
             let n = page.len() as i64;
             for ev in page {
                 last = ev.seq;
                 if visible(&who, &ev) {
-                    socket.send(Message::Text(ev.to_message().into())).await?;
+                    send(&mut socket, Message::Text(ev.to_message().into())).await?;
                 }
             }
             if n < REPLAY_PAGE {
@@ -129,22 +142,22 @@ async fn run(
                     }
                     last = ev.seq;
                     if visible(&who, &ev) {
-                        socket.send(Message::Text(ev.to_message().into())).await?;
+                        send(&mut socket, Message::Text(ev.to_message().into())).await?;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     let reason = format!("lagged: reconnect with since={last}");
-                    return socket.send(Message::Close(Some(CloseFrame { code: CLOSE_LAGGED, reason: reason.into() }))).await;
+                    return send(&mut socket, Message::Close(Some(CloseFrame { code: CLOSE_LAGGED, reason: reason.into() }))).await;
                 }
-                Err(RecvError::Closed) => return socket.send(Message::Close(None)).await,
+                Err(RecvError::Closed) => return send(&mut socket, Message::Close(None)).await,
             },
             msg = socket.recv() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
-            _ = ping.tick() => socket.send(Message::Ping(Vec::new().into())).await?,
+            _ = ping.tick() => send(&mut socket, Message::Ping(Vec::new().into())).await?,
             _ = shutdown.changed() => {
-                return socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
+                return send(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
             }
         }
     }
