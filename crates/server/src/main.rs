@@ -123,8 +123,11 @@ async fn main() -> anyhow::Result<()> {
                 format!("cannot create the data directory {}", data_dir.display())
             })?;
             let db = data_dir.join("callboard.db");
-            let store = Store::open(&db, time::system_clock())
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let path = db.clone();
+            let store =
+                tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
+                    .await?
+                    .with_context(|| format!("cannot open {}", db.display()))?;
             let listener = TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;

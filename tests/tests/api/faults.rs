@@ -23,6 +23,38 @@ async fn a_database_from_a_newer_version_is_refused() {
 }
 
 #[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is a spreadsheet, not a database".repeat(200);
+    std::fs::write(dir.path().join("callboard.db"), &garbage).unwrap();
+    let (code, out) = serve_expecting_failure(dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("cannot open") && out.contains("not a database"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("callboard.db")).unwrap(),
+        garbage,
+        "never overwritten"
+    );
+}
+
+#[tokio::test]
+async fn an_unusable_data_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let (code, out) = serve_expecting_failure(&file.join("data"), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_ne!(code, Some(0));
+    assert!(out.contains("cannot create the data directory"), "{out}");
+}
+
+#[tokio::test]
 async fn a_port_in_use_is_an_error_not_a_log_line() {
     let srv = TestServer::start().await.unwrap();
     let other = tempfile::tempdir().unwrap();
