@@ -233,7 +233,7 @@ pub(crate) fn upsert(
     let now = time::fmt(w.now);
     let metadata = serde_json::to_string(&merged.metadata)?;
     let status = merged.status.map(Status::as_str);
-    let row_id = match &existing {
+    let stored = match &existing {
         Some(cur) => {
             let mut stmt = w.conn.prepare_cached(
                 "UPDATE calls SET mobile_number = ?2, caller_name = ?3, did = ?4, direction = ?5,
@@ -241,31 +241,34 @@ pub(crate) fn upsert(
                     answered_at = ?11, ended_at = ?12, duration_seconds = ?13, recording_url = ?14,
                     metadata = ?15, worklist_since = ?16, sla_due_at = ?17, event_at = ?18,
                     events_count = ?19, version = version + 1, updated_at = ?20
-                 WHERE id = ?1",
+                 WHERE id = ?1
+                 RETURNING id, version, work_state, created_at, updated_at",
             )?;
-            stmt.execute(params![
-                cur.id,
-                merged.mobile_number,
-                merged.caller_name,
-                merged.did,
-                merged.direction,
-                status,
-                merged.raw_status,
-                merged.agent_id,
-                merged.agent_name,
-                merged.started_at,
-                merged.answered_at,
-                merged.ended_at,
-                merged.duration_seconds,
-                merged.recording_url,
-                metadata,
-                merged.worklist_since,
-                merged.sla_due_at,
-                merged.event_at,
-                merged.events_count,
-                now,
-            ])?;
-            cur.id
+            stmt.query_row(
+                params![
+                    cur.id,
+                    merged.mobile_number,
+                    merged.caller_name,
+                    merged.did,
+                    merged.direction,
+                    status,
+                    merged.raw_status,
+                    merged.agent_id,
+                    merged.agent_name,
+                    merged.started_at,
+                    merged.answered_at,
+                    merged.ended_at,
+                    merged.duration_seconds,
+                    merged.recording_url,
+                    metadata,
+                    merged.worklist_since,
+                    merged.sla_due_at,
+                    merged.event_at,
+                    merged.events_count,
+                    now,
+                ],
+                stored_row,
+            )?
         }
         None => {
             let mut stmt = w.conn.prepare_cached(
@@ -274,36 +277,70 @@ pub(crate) fn upsert(
                     ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
                     event_at, events_count, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?22)",
+                    ?18, ?19, ?20, ?21, ?22, ?22)
+                 RETURNING id, version, work_state, created_at, updated_at",
             )?;
-            stmt.execute(params![
-                provider_id,
-                department,
-                merged.call_id,
-                merged.mobile_number,
-                merged.caller_name,
-                merged.did,
-                merged.direction,
-                status,
-                merged.raw_status,
-                merged.agent_id,
-                merged.agent_name,
-                merged.started_at,
-                merged.answered_at,
-                merged.ended_at,
-                merged.duration_seconds,
-                merged.recording_url,
-                metadata,
-                merged.worklist_since,
-                merged.sla_due_at,
-                merged.event_at,
-                merged.events_count,
-                now,
-            ])?;
-            w.conn.last_insert_rowid()
+            stmt.query_row(
+                params![
+                    provider_id,
+                    department,
+                    merged.call_id,
+                    merged.mobile_number,
+                    merged.caller_name,
+                    merged.did,
+                    merged.direction,
+                    status,
+                    merged.raw_status,
+                    merged.agent_id,
+                    merged.agent_name,
+                    merged.started_at,
+                    merged.answered_at,
+                    merged.ended_at,
+                    merged.duration_seconds,
+                    merged.recording_url,
+                    metadata,
+                    merged.worklist_since,
+                    merged.sla_due_at,
+                    merged.event_at,
+                    merged.events_count,
+                    now,
+                ],
+                stored_row,
+            )?
         }
     };
-    announce(w, row_id)
+    // The row as stored, without reading it back: the database supplies only
+    // what it computes (id, version, work_state, timestamps).
+    let call = Call {
+        id: stored.id,
+        department: department.to_string(),
+        version: stored.version,
+        work_state: stored.work_state,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        ..merged
+    };
+    let data = serde_json::to_string(&call)?;
+    w.emit("call.upserted", Some(department), Audience::All, data)?;
+    Ok(call)
+}
+
+struct Stored {
+    id: i64,
+    version: i64,
+    work_state: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn stored_row(r: &Row<'_>) -> rusqlite::Result<Stored> {
+    Ok(Stored {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        work_state: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
 }
 
 /// Re-reads the call and puts it on the event stream.

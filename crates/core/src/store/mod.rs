@@ -97,6 +97,7 @@ struct ReadPool {
 struct Inner {
     jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: ReadPool,
     hub: Hub,
     clock: SharedClock,
@@ -126,6 +127,8 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let mut wconn = Connection::open(&path)?;
         configure(&wconn)?;
+        // Checkpoints run on their own thread (below), not inside a commit.
+        wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrate::run(&mut wconn)?;
         seed(&wconn, clock.now())?;
 
@@ -156,10 +159,13 @@ impl Store {
             .spawn(move || writer_loop(wconn, rx, writer_hub, writer_clock, writer_providers))
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
 
+        let checkpointer = spawn_checkpointer(&path)?;
+
         Ok(Store {
             inner: Arc::new(Inner {
                 jobs: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
+                checkpointer: Mutex::new(Some(checkpointer)),
                 readers: ReadPool {
                     conns: Mutex::new(readers),
                     permits: Semaphore::new(READERS),
@@ -259,6 +265,16 @@ impl Store {
 
     /// Stops taking writes, commits what is queued and joins the writer.
     pub async fn close(&self) {
+        let checkpointer = self
+            .inner
+            .checkpointer
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take());
+        if let Some((stop, handle)) = checkpointer {
+            drop(stop);
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
         let sender = self.inner.jobs.lock().ok().and_then(|mut g| g.take());
         drop(sender);
         let handle = self.inner.writer.lock().ok().and_then(|mut g| g.take());
@@ -266,6 +282,29 @@ impl Store {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
     }
+}
+
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies the WAL back into the database in the background (PASSIVE: it
+/// never blocks the writer or readers), keeping commits free of that work.
+fn spawn_checkpointer(path: &Path) -> Result<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::Builder::new()
+        .name("callboard-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| Error::Commit(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok((stop, handle))
 }
 
 fn writer_loop(
@@ -321,7 +360,7 @@ fn run_batch(
             providers,
         };
         for job in batch.drain(..) {
-            if let Err(e) = w.conn.execute_batch("SAVEPOINT job") {
+            if let Err(e) = exec_cached(w.conn, "SAVEPOINT job") {
                 tracing::error!(error = %e, "savepoint failed");
             }
             let events_mark = w.events.len();
@@ -337,13 +376,14 @@ fn run_batch(
                 }
             };
             let end = if ok {
-                "RELEASE job"
+                exec_cached(w.conn, "RELEASE job")
             } else {
                 w.events.truncate(events_mark);
                 w.after_commit.truncate(hooks_mark);
-                "ROLLBACK TO job; RELEASE job"
+                exec_cached(w.conn, "ROLLBACK TO job")
+                    .and_then(|_| exec_cached(w.conn, "RELEASE job"))
             };
-            if let Err(e) = w.conn.execute_batch(end) {
+            if let Err(e) = end {
                 tracing::error!(error = %e, "savepoint end failed");
             }
             completions.extend(done);
@@ -370,6 +410,10 @@ fn run_batch(
             }
         }
     }
+}
+
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
 }
 
 /// Rows every new database starts with.
