@@ -233,82 +233,55 @@ pub(crate) fn upsert(
     let now = time::fmt(w.now);
     let metadata = serde_json::to_string(&merged.metadata)?;
     let status = merged.status.map(Status::as_str);
-    let stored = match &existing {
-        Some(cur) => {
-            let mut stmt = w.conn.prepare_cached(
-                "UPDATE calls SET mobile_number = ?2, caller_name = ?3, did = ?4, direction = ?5,
-                    status = ?6, raw_status = ?7, agent_id = ?8, agent_name = ?9, started_at = ?10,
-                    answered_at = ?11, ended_at = ?12, duration_seconds = ?13, recording_url = ?14,
-                    metadata = ?15, worklist_since = ?16, sla_due_at = ?17, event_at = ?18,
-                    events_count = ?19, version = version + 1, updated_at = ?20
-                 WHERE id = ?1
-                 RETURNING id, version, work_state, created_at, updated_at",
-            )?;
-            stmt.query_row(
-                params![
-                    cur.id,
-                    merged.mobile_number,
-                    merged.caller_name,
-                    merged.did,
-                    merged.direction,
-                    status,
-                    merged.raw_status,
-                    merged.agent_id,
-                    merged.agent_name,
-                    merged.started_at,
-                    merged.answered_at,
-                    merged.ended_at,
-                    merged.duration_seconds,
-                    merged.recording_url,
-                    metadata,
-                    merged.worklist_since,
-                    merged.sla_due_at,
-                    merged.event_at,
-                    merged.events_count,
-                    now,
-                ],
-                stored_row,
-            )?
-        }
-        None => {
-            let mut stmt = w.conn.prepare_cached(
-                "INSERT INTO calls (provider_id, department, call_id, mobile_number, caller_name, did,
-                    direction, status, raw_status, agent_id, agent_name, started_at, answered_at,
-                    ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
-                    event_at, events_count, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?22)
-                 RETURNING id, version, work_state, created_at, updated_at",
-            )?;
-            stmt.query_row(
-                params![
-                    provider_id,
-                    department,
-                    merged.call_id,
-                    merged.mobile_number,
-                    merged.caller_name,
-                    merged.did,
-                    merged.direction,
-                    status,
-                    merged.raw_status,
-                    merged.agent_id,
-                    merged.agent_name,
-                    merged.started_at,
-                    merged.answered_at,
-                    merged.ended_at,
-                    merged.duration_seconds,
-                    merged.recording_url,
-                    metadata,
-                    merged.worklist_since,
-                    merged.sla_due_at,
-                    merged.event_at,
-                    merged.events_count,
-                    now,
-                ],
-                stored_row,
-            )?
-        }
-    };
+    // One statement for a new call and for an update: the merge above
+    // already decided every column's value.
+    let mut stmt = w.conn.prepare_cached(
+        "INSERT INTO calls (provider_id, department, call_id, mobile_number, caller_name, did,
+            direction, status, raw_status, agent_id, agent_name, started_at, answered_at,
+            ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
+            event_at, events_count, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20, ?21, ?22, ?22)
+         ON CONFLICT (provider_id, call_id) DO UPDATE SET
+            mobile_number = excluded.mobile_number, caller_name = excluded.caller_name,
+            did = excluded.did, direction = excluded.direction, status = excluded.status,
+            raw_status = excluded.raw_status, agent_id = excluded.agent_id,
+            agent_name = excluded.agent_name, started_at = excluded.started_at,
+            answered_at = excluded.answered_at, ended_at = excluded.ended_at,
+            duration_seconds = excluded.duration_seconds, recording_url = excluded.recording_url,
+            metadata = excluded.metadata, worklist_since = excluded.worklist_since,
+            sla_due_at = excluded.sla_due_at, event_at = excluded.event_at,
+            events_count = excluded.events_count, version = version + 1,
+            updated_at = excluded.updated_at
+         RETURNING id, version, work_state, created_at, updated_at",
+    )?;
+    let stored = stmt.query_row(
+        params![
+            provider_id,
+            department,
+            merged.call_id,
+            merged.mobile_number,
+            merged.caller_name,
+            merged.did,
+            merged.direction,
+            status,
+            merged.raw_status,
+            merged.agent_id,
+            merged.agent_name,
+            merged.started_at,
+            merged.answered_at,
+            merged.ended_at,
+            merged.duration_seconds,
+            merged.recording_url,
+            metadata,
+            merged.worklist_since,
+            merged.sla_due_at,
+            merged.event_at,
+            merged.events_count,
+            now,
+        ],
+        stored_row,
+    )?;
     // The row as stored, without reading it back: the database supplies only
     // what it computes (id, version, work_state, timestamps).
     let call = Call {

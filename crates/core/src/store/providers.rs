@@ -182,6 +182,7 @@ pub fn validate_slug(slug: &str) -> Result<()> {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewProvider {
     pub name: String,
     pub slug: Option<String>,

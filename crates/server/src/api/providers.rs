@@ -130,6 +130,22 @@ pub async fn update(
     Ok(Json(view(&state, &headers, p)))
 }
 
+async fn set_active(
+    state: AppState,
+    who: Principal,
+    headers: HeaderMap,
+    slug: String,
+    active: bool,
+) -> ApiResult<Json<ProviderView>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let p = state
+        .store
+        .write(move |w| providers::set_active(w, &slug, active, &actor))
+        .await?;
+    Ok(Json(view(&state, &headers, p)))
+}
+
 #[utoipa::path(delete, path = "/api/providers/{slug}", tag = "providers",
     description = "Deactivates the provider (soft): its webhook answers 404, its calls stay.",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
@@ -140,13 +156,7 @@ pub async fn deactivate(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ProviderView>> {
-    who.require_admin()?;
-    let actor = who.actor();
-    let p = state
-        .store
-        .write(move |w| providers::set_active(w, &slug, false, &actor))
-        .await?;
-    Ok(Json(view(&state, &headers, p)))
+    set_active(state, who, headers, slug, false).await
 }
 
 #[utoipa::path(post, path = "/api/providers/{slug}/activate", tag = "providers",
@@ -158,13 +168,7 @@ pub async fn activate(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ProviderView>> {
-    who.require_admin()?;
-    let actor = who.actor();
-    let p = state
-        .store
-        .write(move |w| providers::set_active(w, &slug, true, &actor))
-        .await?;
-    Ok(Json(view(&state, &headers, p)))
+    set_active(state, who, headers, slug, true).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
