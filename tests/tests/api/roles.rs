@@ -47,6 +47,18 @@ async fn agents_see_only_their_departments() {
     assert_eq!(stats["hangup_pending"][&sales], 1);
     let (_, provs) = srv.get_json("/api/providers", &agent).await.unwrap();
     assert_eq!(provs["data"].as_array().unwrap().len(), 1);
+    assert!(
+        provs["data"][0].get("api_key_hint").is_none(),
+        "no part of a key for agents"
+    );
+    let (_, admin_view) = srv
+        .get_json(
+            &format!("/api/providers/{sales}"),
+            callboard_tests::ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert!(ks.starts_with(admin_view["api_key_hint"].as_str().unwrap()));
 
     // The stream carries only Sales events.
     let got = ws::collect(&mut stream, 3, Duration::from_millis(1500))

@@ -27,7 +27,10 @@ pub struct Provider {
     #[schema(value_type = Object)]
     pub status_map: Value,
     pub auth_scheme: String,
-    pub api_key_hint: String,
+    /// The key's first characters, to tell keys apart. Admins only: absent
+    /// from other users' views and from the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_hint: Option<String>,
     /// When the previous key stops working after a rotation with a grace period.
     pub previous_key_expires_at: Option<String>,
     pub sla_minutes: i64,
@@ -133,7 +136,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
         field_mapping: serde_json::from_str(&fm).unwrap_or(Value::Null),
         status_map: serde_json::from_str(&sm).unwrap_or(Value::Null),
         auth_scheme: r.get(8)?,
-        api_key_hint: r.get(9)?,
+        api_key_hint: Some(r.get(9)?),
         previous_key_expires_at: r.get(10)?,
         sla_minutes: r.get(11)?,
         active: r.get(12)?,
@@ -262,7 +265,11 @@ fn refresh_cache(w: &mut Writer<'_>, id: i64) -> Result<Provider> {
     let cache = w.providers.clone();
     w.after_commit(move || cache.put(rt));
     let p = get_by_id(w.conn, id)?;
-    let data = serde_json::to_string(&p)?;
+    let public = Provider {
+        api_key_hint: None,
+        ..p.clone()
+    };
+    let data = serde_json::to_string(&public)?;
     w.emit("provider.changed", Some(&p.slug), Audience::All, data)?;
     Ok(p)
 }

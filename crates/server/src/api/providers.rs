@@ -45,6 +45,19 @@ fn view(state: &AppState, headers: &HeaderMap, p: Provider) -> ProviderView {
     }
 }
 
+/// What a non-admin may see of a provider.
+fn public_view(state: &AppState, headers: &HeaderMap, p: Provider) -> ProviderView {
+    let p = Provider {
+        api_key_hint: None,
+        ..p
+    };
+    let webhook_url = state.webhook_url(host(headers), &p.slug);
+    ProviderView {
+        provider: p,
+        webhook_url,
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -60,12 +73,19 @@ pub async fn list(
     headers: HeaderMap,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<ProviderList>> {
-    let all = p.include_inactive.unwrap_or(false) && who.require_admin().is_ok();
+    let admin = who.require_admin().is_ok();
+    let all = p.include_inactive.unwrap_or(false) && admin;
     let rows = state.store.read(move |c| providers::list(c, all)).await?;
     let data = rows
         .into_iter()
         .filter(|p| who.can_see(&p.slug))
-        .map(|p| view(&state, &headers, p))
+        .map(|p| {
+            if admin {
+                view(&state, &headers, p)
+            } else {
+                public_view(&state, &headers, p)
+            }
+        })
         .collect();
     Ok(Json(ProviderList { data }))
 }
@@ -107,7 +127,11 @@ pub async fn get(
 ) -> ApiResult<Json<ProviderView>> {
     who.check_department(&slug)?;
     let p = state.store.read(move |c| providers::get(c, &slug)).await?;
-    Ok(Json(view(&state, &headers, p)))
+    if who.require_admin().is_ok() {
+        Ok(Json(view(&state, &headers, p)))
+    } else {
+        Ok(Json(public_view(&state, &headers, p)))
+    }
 }
 
 #[utoipa::path(patch, path = "/api/providers/{slug}", tag = "providers",
