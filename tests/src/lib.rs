@@ -12,11 +12,33 @@ use tokio::process::{Child, Command};
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// The `callboard` binary under test: `$CALLBOARD_BIN`, or the workspace's
-/// `target/{debug,release}/callboard` (build it first: see README).
+/// `target/{debug,release}/callboard`, brought up to date once per test
+/// process so a plain `cargo test` never runs a stale binary.
 pub fn binary() -> PathBuf {
     if let Ok(p) = std::env::var("CALLBOARD_BIN") {
         return PathBuf::from(p);
     }
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "callboard-server",
+            "--bin",
+            "callboard",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        match cmd.status() {
+            Ok(s) if s.success() => {}
+            other => eprintln!("building callboard failed ({other:?}); using what is there"),
+        }
+    });
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -357,4 +379,23 @@ pub async fn serve_expecting_failure(
         String::from_utf8_lossy(&out.stderr)
     );
     Ok((out.status.code(), text))
+}
+
+/// Checks `instance` against `#/components/schemas/{name}` of the server's
+/// own OpenAPI document; returns every violation.
+pub fn schema_violations(openapi: &Value, name: &str, instance: &Value) -> Result<Vec<String>> {
+    let mut root = openapi.clone();
+    let obj = root
+        .as_object_mut()
+        .ok_or_else(|| anyhow!("openapi.json is not an object"))?;
+    obj.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    obj.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+    let validator = jsonschema::validator_for(&root).map_err(|e| anyhow!("schema {name}: {e}"))?;
+    Ok(validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect())
 }

@@ -124,3 +124,115 @@ async fn r_has_request_id(srv: &TestServer) -> bool {
     let r = srv.http.get(srv.url("/healthz")).send().await.unwrap();
     r.headers().get("x-request-id").is_some()
 }
+
+/// Real responses, checked against the schemas the document declares for them.
+#[tokio::test]
+async fn responses_match_their_documented_schemas() {
+    use callboard_tests::{event, schema_violations, ws};
+    use serde_json::json;
+    let srv = TestServer::start().await.unwrap();
+    let (_, doc) = srv.get_json("/api/openapi.json", "").await.unwrap();
+    let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
+    let mut checked: Vec<(&str, Value)> = Vec::new();
+
+    let (_, created) = srv.post_json("/api/providers", ADMIN_TOKEN, &json!({"name": "Schema", "field_mapping": callboard_tests::generic_mapping(), "status_map": callboard_tests::generic_status_map()})).await.unwrap();
+    let key = created["api_key"].as_str().unwrap().to_string();
+    checked.push(("ProviderCreated", created));
+    let (_, ack) = srv.webhook("schema", &key, &json!({"data": {"call_id": "sc1", "caller": "+91", "status": "no-answer", "ts": "2026-01-01T00:00:00Z"}})).await.unwrap();
+    checked.push(("WebhookAck", ack));
+    let (_, ack) = srv
+        .webhook(
+            "schema",
+            &key,
+            &json!({"data": {"status": "ringing"}, "call_id": null}),
+        )
+        .await
+        .unwrap();
+    checked.push(("WebhookAck", ack));
+    let (_, err) = srv
+        .webhook("schema", "bad", &event("x", "ringing", "1"))
+        .await
+        .unwrap();
+    checked.push(("ErrorBody", err));
+    let agent = srv
+        .user("schema-agent", "agent", &["schema"])
+        .await
+        .unwrap();
+    let (_, login) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "schema-agent", "password": "password-123"}),
+        )
+        .await
+        .unwrap();
+    checked.push(("LoginResponse", login));
+    checked.push(("Me", srv.get_json("/api/auth/me", &agent).await.unwrap().1));
+    let (_, saved) = srv.post_json("/api/calls/sc1/disposition", &agent, &json!({"category": "Support", "outcome": "callback", "next_callback_at": "2099-01-01T00:00:00Z"})).await.unwrap();
+    checked.push(("DispositionSaved", saved));
+    for (schema, path) in [
+        ("ProviderList", "/api/providers"),
+        ("ProviderView", "/api/providers/schema"),
+        ("CallList", "/api/calls?department=schema"),
+        ("CallDetail", "/api/calls/sc1"),
+        ("Stats", "/api/stats"),
+        ("UserList", "/api/users"),
+        ("CategoryList", "/api/categories"),
+        ("DeliveryList", "/api/providers/schema/deliveries"),
+        ("AuditList", "/api/audit"),
+        ("Head", "/api/events/head"),
+        ("Health", "/healthz"),
+    ] {
+        let (s, body) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();
+        assert_eq!(s, 200, "{path}: {body}");
+        checked.push((schema, body));
+    }
+    let (_, pv) = srv
+        .post_json("/api/providers/schema/preview", ADMIN_TOKEN, &json!({}))
+        .await
+        .unwrap();
+    checked.push(("PreviewResponse", pv));
+    let (_, rep) = srv
+        .post_json("/api/providers/schema/replay", ADMIN_TOKEN, &json!({}))
+        .await
+        .unwrap();
+    checked.push(("ReplayReport", rep));
+    let (_, rot) = srv
+        .post_json(
+            "/api/providers/schema/rotate-key",
+            ADMIN_TOKEN,
+            &json!({"grace_seconds": 60}),
+        )
+        .await
+        .unwrap();
+    checked.push(("RotateResponse", rot));
+
+    // Event payloads are the documented objects too.
+    let events = ws::collect(&mut sock, 20, std::time::Duration::from_millis(1500))
+        .await
+        .unwrap();
+    for e in &events {
+        let schema = match e["type"].as_str().unwrap() {
+            "call.upserted" => "Call",
+            "provider.changed" => "Provider",
+            "disposition.saved" => "DispositionSaved",
+            "user.changed" => "User",
+            other => panic!("unexpected event type {other}"),
+        };
+        checked.push((schema, e["data"].clone()));
+    }
+    assert!(events.iter().any(|e| e["type"] == "call.upserted"));
+
+    let mut problems = Vec::new();
+    for (schema, body) in &checked {
+        for v in schema_violations(&doc, schema, body).unwrap() {
+            problems.push(format!("{schema}: {v}\n  in {body}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} violations:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

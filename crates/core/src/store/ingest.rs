@@ -200,7 +200,8 @@ pub struct RawEvent {
     pub duplicate_of: Option<i64>,
     pub replayed_at: Option<String>,
     pub request_id: Option<String>,
-    #[schema(value_type = Object)]
+    /// The delivery as received (JSON bodies as sent, forms and query strings
+    /// as an object); null for refused deliveries.
     pub payload: Value,
 }
 

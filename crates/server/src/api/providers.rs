@@ -333,7 +333,6 @@ pub struct PreviewRequest {
     #[schema(value_type = Option<Object>)]
     pub status_map: Option<Value>,
     /// Sample payload; defaults to the provider's last received one.
-    #[schema(value_type = Option<Object>)]
     pub sample: Option<Value>,
 }
 
@@ -349,7 +348,6 @@ pub struct PreviewResponse {
     pub error: Option<String>,
     pub unknown_status: bool,
     /// The sample that was used.
-    #[schema(value_type = Object)]
     pub sample: Value,
 }
 
@@ -429,7 +427,6 @@ pub struct DraftPreviewRequest {
     pub field_mapping: Value,
     #[schema(value_type = Option<Object>)]
     pub status_map: Option<Value>,
-    #[schema(value_type = Object)]
     pub sample: Value,
     /// Used for generated call ids; default `draft`.
     pub slug: Option<String>,
