@@ -180,6 +180,7 @@ pub async fn serve(
         store: store.clone(),
         config: Arc::new(config),
         shutdown: stop_rx.clone(),
+        logins: Arc::default(),
     };
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
     let app = router(state);

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod state;
+pub mod throttle;
 pub mod webhooks;
 
 pub use app::{openapi, router, serve};

@@ -48,6 +48,15 @@ enum Command {
         #[arg(long, env = "CALLBOARD_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
+    /// Write a consistent copy of the database to a new file; safe while the
+    /// receiver runs.
+    Backup {
+        #[arg(long, env = "CALLBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The new file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -176,6 +185,19 @@ async fn main() -> anyhow::Result<()> {
             };
             callboard_server::serve(listener, store, config, shutdown_signal()).await?;
             tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        Command::Backup { data_dir, out } => {
+            let db = data_dir
+                .unwrap_or_else(default_data_dir)
+                .join("callboard.db");
+            let dest = out.clone();
+            let size = tokio::task::spawn_blocking(move || {
+                callboard_core::store::backup::backup(&db, &dest)
+            })
+            .await?
+            .with_context(|| format!("backup to {} failed", out.display()))?;
+            println!("backup written: {} ({size} bytes)", out.display());
             Ok(())
         }
     }

@@ -33,6 +33,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Flips to true when the server is shutting down (closes event streams).
     pub shutdown: watch::Receiver<bool>,
+    pub logins: Arc<crate::throttle::LoginThrottle>,
 }
 
 impl AppState {

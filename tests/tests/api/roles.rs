@@ -156,3 +156,46 @@ async fn first_start_prints_a_one_time_login_link() {
     let srv = srv.restart().await.unwrap();
     assert!(!srv.banner.iter().any(|l| l.contains("/login?code=")));
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_that_user_name_for_a_while() {
+    let srv = TestServer::start().await.unwrap();
+    srv.user("target", "agent", &[]).await.unwrap();
+    srv.user("bystander", "agent", &[]).await.unwrap();
+    for _ in 0..5 {
+        let (s, _) = srv
+            .post_json(
+                "/api/auth/login",
+                "",
+                &json!({"username": "target", "password": "guess-guess"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s, 401);
+    }
+    let r = srv
+        .http
+        .post(srv.url("/api/auth/login"))
+        .json(&json!({"username": "Target", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "even the right password waits");
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    let b: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(b["error"]["code"], "too_many_attempts");
+    let (s, _) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "bystander", "password": "password-123"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "other users are not affected");
+}

@@ -4,6 +4,7 @@
 //! on a tokio worker thread.
 
 pub mod audit;
+pub mod backup;
 pub mod calls;
 pub mod categories;
 pub mod events;

@@ -25,17 +25,30 @@ pub struct LoginResponse {
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+    description = "After 5 wrong passwords for a user name, attempts wait 30 s, doubling to 15 min (429 with Retry-After); a success resets it.",
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
+    let attempt = std::time::Instant::now();
+    if let Some(wait) = state.logins.wait(&req.username, attempt) {
+        let secs = wait.as_secs().max(1);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many wrong passwords for this user: try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
     let username = req.username.clone();
     let found = state
         .store
         .read(move |c| users::credentials(c, &username))
         .await?;
-    let password = req.password;
+    let password = req.password.clone();
     // Verify even for unknown users so timing does not reveal who exists.
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), h),
@@ -48,12 +61,18 @@ pub async fn login(
     .await
     .unwrap_or(false);
     let user = match (ok, user) {
-        (true, Some(u)) => u,
+        (true, Some(u)) => {
+            state.logins.succeeded(&req.username);
+            u
+        }
         _ => {
+            state
+                .logins
+                .failed(&req.username, std::time::Instant::now());
             return Err(ApiError::unauthorized(
                 "bad_credentials",
                 "wrong user name or password",
-            ))
+            ));
         }
     };
     let uid = user.id;
