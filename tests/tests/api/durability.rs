@@ -62,9 +62,14 @@ async fn data_survives_a_clean_restart() {
     );
 }
 
-#[tokio::test]
-async fn sigkill_under_load_loses_no_acknowledged_event() {
-    let mut srv = TestServer::start().await.unwrap();
+enum Stop {
+    Kill,
+    Term,
+}
+
+/// Fires webhooks from 16 connections until at least 500 are acknowledged,
+/// then stops the server with `stop`; returns the acknowledged call ids.
+async fn ack_under_load_then(srv: &mut TestServer, stop: Stop) -> (Vec<String>, String, String) {
     let (slug, key) = srv.provider("Crash").await.unwrap();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -90,21 +95,28 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
             }
         }));
     }
-    // Let load build up, then pull the plug.
+    // Let load build up, then stop the server.
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if acked.lock().unwrap().len() >= 500 {
             break;
         }
     }
-    srv.kill9().await.unwrap();
+    match stop {
+        Stop::Kill => srv.kill9().await.unwrap(),
+        Stop::Term => assert_eq!(srv.stop().await.unwrap(), Some(0), "clean exit"),
+    }
     for t in tasks {
         t.await.unwrap();
     }
-    let acked: Vec<String> = acked.lock().unwrap().clone();
+    let acked = acked.lock().unwrap().clone();
+    (acked, slug, key)
+}
+
+async fn assert_all_stored(srv: &mut TestServer, acked: &[String]) {
     let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().unwrap());
-    let srv = TestServer::start_in(dir, &[]).await.unwrap();
-    let stored = all_call_ids(&srv).await;
+    let again = TestServer::start_in(dir, &[]).await.unwrap();
+    let stored = all_call_ids(&again).await;
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(
         lost.is_empty(),
@@ -116,14 +128,17 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
 }
 
 #[tokio::test]
-async fn sigterm_stops_cleanly() {
+async fn sigkill_under_load_loses_no_acknowledged_event() {
     let mut srv = TestServer::start().await.unwrap();
-    let (slug, key) = srv.provider("Term").await.unwrap();
-    srv.webhook(&slug, &key, &event("t1", "ringing", "+91"))
-        .await
-        .unwrap();
-    let code = srv.stop().await.unwrap();
-    assert_eq!(code, Some(0));
+    let (acked, _, _) = ack_under_load_then(&mut srv, Stop::Kill).await;
+    assert_all_stored(&mut srv, &acked).await;
+}
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_in_flight_requests_and_exits_cleanly() {
+    let mut srv = TestServer::start().await.unwrap();
+    let (acked, _, _) = ack_under_load_then(&mut srv, Stop::Term).await;
+    assert_all_stored(&mut srv, &acked).await;
 }
 
 #[tokio::test]
