@@ -28,6 +28,21 @@ pub fn new_token() -> String {
     random_secret(TOKEN_PREFIX)
 }
 
+/// A password a person can type: 20 characters from an alphabet without
+/// look-alikes (about 100 bits), in groups of five.
+pub fn new_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let chars: Vec<char> = (0..20)
+        .map(|_| ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(5)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 pub fn new_login_code() -> String {
     random_secret(LOGIN_CODE_PREFIX)
 }

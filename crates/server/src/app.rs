@@ -80,6 +80,12 @@ async fn index() -> Html<&'static str> {
     ))
 }
 
+/// The first-start link lands here. Until the web console is served, this
+/// page spends the one-time code and shows the session token it yields.
+async fn login_page() -> Html<&'static str> {
+    Html(include_str!("login.html"))
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
 }
@@ -145,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/", get(index))
+    .route("/login", get(login_page))
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
     .with_state(state)

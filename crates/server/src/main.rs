@@ -146,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| urls[urls.len().min(2) - 1].clone());
 
-            let password = keys::new_token();
+            let password = keys::new_password();
             let hash = tokio::task::spawn_blocking({
                 let p = password.clone();
                 move || keys::hash_password(&p)

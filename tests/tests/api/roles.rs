@@ -138,6 +138,34 @@ async fn first_start_prints_a_one_time_login_link() {
         .expect("a login link")
         .clone();
     let code = line.split("code=").nth(1).unwrap().trim().to_string();
+    let link = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap();
+    let page = srv.http.get(link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().await.unwrap().contains("/api/auth/exchange"),
+        "the link lands on a page that signs in"
+    );
+    let password = srv
+        .banner
+        .iter()
+        .find(|l| l.contains("password"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let (s, _) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "admin", "password": password}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "the printed password works");
     let (s, b) = srv
         .post_json("/api/auth/exchange", "", &json!({"code": code}))
         .await
