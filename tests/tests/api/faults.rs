@@ -329,3 +329,41 @@ async fn categories_refuse_duplicates_and_unknown_departments() {
         .unwrap();
     assert_eq!(s, 422, "{b}");
 }
+
+#[tokio::test]
+async fn environment_variables_do_what_the_flags_do() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(callboard_tests::binary())
+        .arg("serve")
+        .env("CALLBOARD_DATA_DIR", dir.path())
+        .env("CALLBOARD_LISTEN", "127.0.0.1:0")
+        .env("CALLBOARD_ADMIN_TOKEN", "env-token-123456")
+        .env("CALLBOARD_PUBLIC_URL", "https://ivr.example.com")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut addr = String::new();
+    while let Some(l) = lines.next_line().await.unwrap() {
+        if let Some(a) = l.strip_prefix("callboard listening on http://") {
+            addr = a.to_string();
+            break;
+        }
+    }
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    assert!(dir.path().join("callboard.db").exists());
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("http://{addr}/api/providers"))
+        .bearer_auth("env-token-123456")
+        .json(&json!({"name": "Env"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["webhook_url"], "https://ivr.example.com/webhooks/ivr/env");
+    child.kill().await.unwrap();
+}
