@@ -11,7 +11,7 @@ use callboard_core::body::{self, BodyError};
 use callboard_core::mapping::MapContext;
 use callboard_core::store::ingest::{self, Delivery, IngestResult};
 use callboard_core::store::providers::ProviderRuntime;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -63,17 +63,46 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<b
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    // An oversized body is read to its end (up to a bound) and dropped, so
+    // the sender is still reading when the 413 comes, rather than seeing a
+    // broken pipe.
+    let drain_cap = limit.saturating_mul(8).min(16 * 1024 * 1024);
+    if declared.is_some_and(|n| n > drain_cap) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ApiError::bad_request(
-            "body_unreadable",
-            format!("could not read the body: {e}"),
-        )),
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut seen = 0usize;
+    let read_all = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::bad_request("body_unreadable", format!("could not read the body: {e}"))
+            })?;
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen <= limit {
+                    buf.extend_from_slice(&data);
+                } else if seen > drain_cap {
+                    break;
+                }
+            }
+        }
+        Ok::<_, ApiError>(())
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(30), read_all).await {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the body did not arrive within 30 s",
+            ))
+        }
     }
+    if seen > limit {
+        return Err(too_large());
+    }
+    Ok(bytes_alias::Bytes::from(buf))
 }
 
 mod bytes_alias {

@@ -11,8 +11,10 @@ use axum::response::Response;
 use callboard_core::hub::{Audience, Event};
 use callboard_core::store::events;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
 
 const PING_EVERY: Duration = Duration::from_secs(30);
 const REPLAY_PAGE: i64 = 1000;
@@ -53,8 +55,14 @@ pub async fn stream(
     Query(p): Query<StreamParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Without `since`, the stream starts at the head as of now, before the
+    // 101 is sent: every event committed after the client sees the upgrade
+    // reaches it. Events published between reading the head and subscribing
+    // are in the log, which the catch-up below reads.
+    let head = state.store.hub().head();
+    let live = state.store.hub().subscribe();
     ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(socket, state, who, p.since).await {
+        if let Err(e) = run(socket, state, who, p.since, live, head).await {
             tracing::debug!(error = %e, "event stream ended");
         }
     })
@@ -75,15 +83,13 @@ async fn run(
     state: AppState,
     who: Principal,
     since: Option<i64>,
+    mut live: Receiver<Arc<Event>>,
+    head_at_subscribe: i64,
 ) -> Result<(), axum::Error> {
-    // Subscribe before reading the log: anything committed meanwhile arrives
-    // twice at worst, and the seq check drops the second copy.
-    let mut live = state.store.hub().subscribe();
-    let mut last = match since {
-        None => state.store.hub().head(),
-        Some(s) => s,
-    };
-    if since.is_some() {
+    // `live` was subscribed before the log is read: anything committed
+    // meanwhile arrives twice at worst, and the seq check drops the copy.
+    let mut last = since.unwrap_or(head_at_subscribe);
+    {
         let (oldest, head) = match state
             .store
             .read(|c| Ok((events::oldest(c)?, events::head(c)?)))
@@ -96,7 +102,7 @@ async fn run(
             }
         };
         let gap = oldest > 0 && last < oldest - 1;
-        if gap || last > head {
+        if since.is_some() && (gap || last > head) {
             let reason = if gap { "too_far_behind" } else { "unknown_seq" };
             let msg = serde_json::json!({
                 "seq": head, "type": "reload", "at": callboard_core::time::fmt(state.store.now()),
