@@ -22,15 +22,10 @@ pub fn binary() -> PathBuf {
     BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "callboard-server",
-            "--bin",
-            "callboard",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // The same command as scripts/test, so features resolve the same way
+        // and an up-to-date build is a no-op.
+        cmd.args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
         if !cfg!(debug_assertions) {
             cmd.arg("--release");
         }
