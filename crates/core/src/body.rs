@@ -23,6 +23,8 @@ pub enum BodyError {
     Malformed(String),
     #[error("body nests deeper than {0} levels")]
     TooDeep(usize),
+    #[error("a GET callback must carry its fields in the query string")]
+    EmptyGet,
 }
 
 /// The deepest nesting of arrays/objects accepted (`[[1]]` is 2 levels).

@@ -135,10 +135,6 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().1
-}
-
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_router();
     let doc = Arc::new(doc);

@@ -9,5 +9,5 @@ pub mod state;
 pub mod throttle;
 pub mod webhooks;
 
-pub use app::{openapi, router, serve};
+pub use app::{router, serve};
 pub use state::Config;

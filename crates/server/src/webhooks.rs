@@ -3,13 +3,12 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use callboard_core::body::{self, BodyError};
-use callboard_core::mapping::MapContext;
-use callboard_core::store::ingest::{self, Delivery, IngestResult};
+use callboard_core::body::BodyError;
+use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
 use callboard_core::store::providers::ProviderRuntime;
 use http_body_util::BodyExt;
 use serde::Serialize;
@@ -51,7 +50,7 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<bytes_alias::Bytes> {
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -102,11 +101,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<b
     if seen > limit {
         return Err(too_large());
     }
-    Ok(bytes_alias::Bytes::from(buf))
-}
-
-mod bytes_alias {
-    pub use axum::body::Bytes;
+    Ok(Bytes::from(buf))
 }
 
 #[utoipa::path(
@@ -197,61 +192,32 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
     }
 
     let bytes = read_body(body, &parts.headers, state.config.max_body_bytes).await?;
-    let query = parts.uri.query();
-    let payload = match body::normalize(ctype.as_deref(), &bytes, query) {
-        Ok(v) => v,
-        Err(BodyError::UnsupportedMediaType(ct)) => {
+    let received = Received {
+        method: method.as_str(),
+        content_type: ctype.as_deref(),
+        body: &bytes,
+        query: parts.uri.query(),
+        request_id: rid.as_deref(),
+        at: now,
+    };
+    let delivery = match Delivery::prepare(&provider, received) {
+        Ok(d) => d,
+        Err(e @ BodyError::UnsupportedMediaType(_)) => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                BodyError::UnsupportedMediaType(ct).to_string(),
+                e.to_string(),
             ))
         }
         Err(e @ BodyError::TooDeep(_)) => {
             return Err(ApiError::bad_request("body_too_deep", e.to_string()))
         }
-        Err(e) => return Err(ApiError::bad_request("malformed_body", e.to_string())),
-    };
-    if method == Method::GET && payload.as_object().is_some_and(|o| o.is_empty()) {
-        return Err(ApiError::bad_request(
-            "empty_delivery",
-            "a GET callback must carry its fields in the query string",
-        ));
-    }
-    let mapped = provider.mapping.apply(
-        &payload,
-        &MapContext {
-            slug: &provider.slug,
-            received_at: now,
-        },
-    );
-    // JSON bodies are stored as sent; other forms as their normalised JSON.
-    let is_json_text = matches!(
-        payload,
-        serde_json::Value::Object(_) | serde_json::Value::Array(_)
-    ) && bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
-        && query.is_none();
-    let payload_text = if is_json_text {
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        payload.to_string()
-    };
-    let hash_input: &[u8] = if bytes.is_empty() {
-        query.unwrap_or("").as_bytes()
-    } else {
-        &bytes
-    };
-    let delivery = Delivery {
-        provider_id: provider.id,
-        slug: provider.slug.clone(),
-        sla_minutes: provider.sla_minutes,
-        method: method.to_string(),
-        content_type: ctype,
-        payload: payload_text,
-        body_hash: ingest::body_hash(hash_input),
-        request_id: rid,
-        received_at: now,
-        mapped,
+        Err(e @ BodyError::EmptyGet) => {
+            return Err(ApiError::bad_request("empty_delivery", e.to_string()))
+        }
+        Err(e @ BodyError::Malformed(_)) => {
+            return Err(ApiError::bad_request("malformed_body", e.to_string()))
+        }
     };
     let result = state
         .store

@@ -17,8 +17,6 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use transform::{Transform, Val};
 
-pub use transform::{DEFAULT_UUID_NAMESPACE, TRANSFORM_NAMES};
-
 /// Why a provider's mapping configuration is unusable (rejected when the provider is saved).
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum MappingError {
@@ -67,26 +65,6 @@ pub struct MapContext<'a> {
     pub slug: &'a str,
     pub received_at: DateTime<Utc>,
 }
-
-/// The targets with a meaning of their own; any other target name is stored
-/// in the call's `metadata`.
-pub const TARGETS: &[&str] = &[
-    "call_id",
-    "mobile_number",
-    "caller_name",
-    "did",
-    "direction",
-    "status",
-    "agent_id",
-    "agent_name",
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "duration_seconds",
-    "recording_url",
-    "event_id",
-    "event_at",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Target {

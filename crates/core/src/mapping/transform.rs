@@ -7,27 +7,8 @@ use serde_json::Value;
 use std::borrow::Cow;
 use uuid::Uuid;
 
-/// Names accepted in a spec's `transform` (arguments after `:`).
-pub const TRANSFORM_NAMES: &[&str] = &[
-    "trim",
-    "lower",
-    "upper",
-    "digits",
-    "e164",
-    "e164:CC",
-    "epoch_s",
-    "epoch_ms",
-    "iso8601",
-    "datetime",
-    "seconds_between",
-    "uuid_v5",
-    "uuid_v5:NAMESPACE",
-    "int",
-    "string",
-];
-
 /// The namespace `uuid_v5` uses when none is given.
-pub const DEFAULT_UUID_NAMESPACE: Uuid = Uuid::NAMESPACE_OID;
+pub(crate) const DEFAULT_UUID_NAMESPACE: Uuid = Uuid::NAMESPACE_OID;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Transform {

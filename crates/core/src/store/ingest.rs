@@ -3,8 +3,9 @@
 //! is kept for a replay.
 
 use super::calls::{self, Call};
-use super::providers::Actor;
+use super::providers::{Actor, ProviderRuntime};
 use super::{audit, Writer};
+use crate::body::{self, BodyError};
 use crate::error::{Error, Result};
 use crate::mapping::{MapContext, MapOutcome, Mapping};
 use crate::time::{self, Timestamp};
@@ -17,7 +18,18 @@ pub fn body_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// One webhook delivery, parsed and mapped at the edge.
+/// A webhook request as the receiver got it, before any interpretation.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    pub method: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    pub query: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// One webhook delivery, parsed and mapped, ready to be stored.
 #[derive(Debug)]
 pub struct Delivery {
     pub provider_id: i64,
@@ -31,6 +43,53 @@ pub struct Delivery {
     pub request_id: Option<String>,
     pub received_at: Timestamp,
     pub mapped: MapOutcome,
+}
+
+impl Delivery {
+    /// Normalises and maps a request for `provider`. Decides what is kept
+    /// (JSON bodies as sent, other forms as their normalised JSON) and what
+    /// identifies a repeated delivery (the body, or the query of a bodiless
+    /// callback).
+    pub fn prepare(provider: &ProviderRuntime, req: Received<'_>) -> Result<Delivery, BodyError> {
+        let payload = body::normalize(req.content_type, req.body, req.query)?;
+        if req.method.eq_ignore_ascii_case("GET")
+            && payload.as_object().is_some_and(|o| o.is_empty())
+        {
+            return Err(BodyError::EmptyGet);
+        }
+        let mapped = provider.mapping.apply(
+            &payload,
+            &MapContext {
+                slug: &provider.slug,
+                received_at: req.at,
+            },
+        );
+        let stored_as_sent = matches!(payload, Value::Object(_) | Value::Array(_))
+            && req.body.first().is_some_and(|b| *b == b'{' || *b == b'[')
+            && req.query.is_none();
+        let payload = if stored_as_sent {
+            String::from_utf8_lossy(req.body).into_owned()
+        } else {
+            payload.to_string()
+        };
+        let identity: &[u8] = if req.body.is_empty() {
+            req.query.unwrap_or("").as_bytes()
+        } else {
+            req.body
+        };
+        Ok(Delivery {
+            provider_id: provider.id,
+            slug: provider.slug.clone(),
+            sla_minutes: provider.sla_minutes,
+            method: req.method.to_string(),
+            content_type: req.content_type.map(str::to_string),
+            payload,
+            body_hash: body_hash(identity),
+            request_id: req.request_id.map(str::to_string),
+            received_at: req.at,
+            mapped,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,8 +297,19 @@ pub struct DeliveryQuery {
     pub limit: i64,
 }
 
+/// What can become of a delivery (the `raw_events.outcome` values).
+pub const OUTCOMES: [&str; 4] = ["applied", "duplicate", "mapping_failed", "rejected"];
+
 /// The provider's ingestion log, newest first.
 pub fn deliveries(conn: &Connection, provider_id: i64, q: &DeliveryQuery) -> Result<Vec<RawEvent>> {
+    if let Some(o) = &q.outcome {
+        if !OUTCOMES.contains(&o.as_str()) {
+            return Err(Error::invalid(format!(
+                "outcome `{o}`: use one of {}",
+                OUTCOMES.join(", ")
+            )));
+        }
+    }
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {RAW_COLS} FROM raw_events r JOIN providers p ON p.id = r.provider_id
          WHERE r.provider_id = ?1 AND (?2 IS NULL OR r.outcome = ?2) AND (?3 IS NULL OR r.id < ?3)
@@ -363,4 +433,77 @@ pub fn replay(
         serde_json::json!({ "from": from, "to": to, "replayed": report.replayed, "applied": report.applied, "failed": report.failed }),
     )?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn provider() -> ProviderRuntime {
+        let mapping =
+            Mapping::compile(&serde_json::json!({"call_id": "id"}), &Value::Null).unwrap();
+        ProviderRuntime {
+            id: 1,
+            slug: "p".into(),
+            name: "P".into(),
+            active: true,
+            key_hash: String::new(),
+            prev_key_hash: None,
+            prev_key_expires_at: None,
+            sla_minutes: 30,
+            mapping: Arc::new(mapping),
+        }
+    }
+
+    fn received<'a>(
+        method: &'a str,
+        ct: Option<&'a str>,
+        body: &'a [u8],
+        query: Option<&'a str>,
+    ) -> Received<'a> {
+        Received {
+            method,
+            content_type: ct,
+            body,
+            query,
+            request_id: None,
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn json_is_kept_as_sent_and_forms_as_normalised_json() {
+        let body = br#"{ "id":  "c1" }"#;
+        let d = Delivery::prepare(
+            &provider(),
+            received("POST", Some("application/json"), body, None),
+        )
+        .unwrap();
+        assert_eq!(d.payload.as_bytes(), body);
+        assert_eq!(d.mapped.call.call_id, "c1");
+        let d = Delivery::prepare(
+            &provider(),
+            received(
+                "POST",
+                Some("application/x-www-form-urlencoded"),
+                b"id=c2",
+                None,
+            ),
+        )
+        .unwrap();
+        assert_eq!(d.payload, r#"{"id":"c2"}"#);
+    }
+
+    #[test]
+    fn a_bodiless_callback_is_identified_by_its_query() {
+        let a = Delivery::prepare(&provider(), received("GET", None, b"", Some("id=c3"))).unwrap();
+        let b = Delivery::prepare(&provider(), received("GET", None, b"", Some("id=c4"))).unwrap();
+        assert_ne!(a.body_hash, b.body_hash);
+        assert_eq!(a.body_hash, body_hash(b"id=c3"));
+        assert!(matches!(
+            Delivery::prepare(&provider(), received("GET", None, b"", None)),
+            Err(BodyError::EmptyGet)
+        ));
+    }
 }

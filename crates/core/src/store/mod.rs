@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::hub::{Event, Hub};
 use crate::time::{self, SharedClock, Timestamp};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -40,10 +41,6 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub fn conn(&self) -> &Connection {
-        self.conn
-    }
-
     pub fn now(&self) -> Timestamp {
         self.now
     }
@@ -210,7 +207,15 @@ impl Store {
         let (reply, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |w| {
             let out = match w {
-                Ok(w) => f(w),
+                // A bug in one job must not take the writer (and every later
+                // write) down: the panic becomes this caller's error and its
+                // savepoint is rolled back like any other failure.
+                Ok(w) => catch_unwind(AssertUnwindSafe(|| f(w))).unwrap_or_else(|_| {
+                    tracing::error!("a write job panicked; its changes are rolled back");
+                    Err(Error::Commit(
+                        "the write failed on an internal error".into(),
+                    ))
+                }),
                 Err(e) => Err(Error::Commit(e.to_string())),
             };
             let ok = out.is_ok();
@@ -253,7 +258,11 @@ impl Store {
             .pop()
             .ok_or(Error::Closed)?;
         let (conn, out) = tokio::task::spawn_blocking(move || {
-            let out = f(&conn);
+            // The connection always goes back to the pool, even if `f` panics.
+            let out = catch_unwind(AssertUnwindSafe(|| f(&conn))).unwrap_or_else(|_| {
+                tracing::error!("a read panicked");
+                Err(Error::Commit("the read failed on an internal error".into()))
+            });
             (conn, out)
         })
         .await
@@ -366,16 +375,7 @@ fn run_batch(
             }
             let events_mark = w.events.len();
             let hooks_mark = w.after_commit.len();
-            // A bug in one job must not take the writer (and every later
-            // write) down with it: its caller gets an error, the rest go on.
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&mut w))));
-            let (ok, done) = match ran {
-                Ok(r) => (r.0, Some(r.1)),
-                Err(_) => {
-                    tracing::error!("a write job panicked; its changes are rolled back");
-                    (false, None)
-                }
-            };
+            let (ok, done) = job(Ok(&mut w));
             let end = if ok {
                 exec_cached(w.conn, "RELEASE job")
             } else {
@@ -387,7 +387,7 @@ fn run_batch(
             if let Err(e) = end {
                 tracing::error!(error = %e, "savepoint end failed");
             }
-            completions.extend(done);
+            completions.push(done);
         }
         (w.events, w.after_commit)
     };
@@ -530,6 +530,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(seq, 1, "the panicking job's event was rolled back");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_read_keeps_its_connection_in_the_pool() {
+        let (_dir, store) = temp_store();
+        for _ in 0..READERS {
+            let r: Result<()> = store.read(|_| panic!("bug in a read")).await;
+            assert!(r.is_err());
+        }
+        let n = store
+            .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "every connection came back");
     }
 
     #[tokio::test]

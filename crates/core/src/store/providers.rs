@@ -107,15 +107,23 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
             .map_err(|e| Error::Invalid(format!("provider {slug}: stored mapping invalid: {e}")))
     })();
     let prev_exp: Option<String> = r.get(6)?;
+    let (id, name, active, key_hash, prev_key_hash, sla_minutes) = (
+        r.get(0)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(7)?,
+    );
     Ok(mapping.map(|mapping| ProviderRuntime {
-        id: r.get(0).unwrap_or_default(),
-        slug: slug.clone(),
-        name: r.get(2).unwrap_or_default(),
-        active: r.get(3).unwrap_or(false),
-        key_hash: r.get(4).unwrap_or_default(),
-        prev_key_hash: r.get(5).unwrap_or_default(),
+        id,
+        slug,
+        name,
+        active,
+        key_hash,
+        prev_key_hash,
         prev_key_expires_at: prev_exp.as_deref().and_then(time::parse),
-        sla_minutes: r.get(7).unwrap_or(30),
+        sla_minutes,
         mapping: Arc::new(mapping),
     }))
 }
@@ -395,6 +403,7 @@ pub fn update(
         ],
     )?;
     let p = refresh_cache(w, cur.id)?;
+    let (before, after) = (serde_json::to_value(&cur)?, serde_json::to_value(&p)?);
     let mut changed = serde_json::Map::new();
     for (field, set) in [
         ("name", patch.name.is_some()),
@@ -406,21 +415,9 @@ pub fn update(
         ("sla_minutes", patch.sla_minutes.is_some()),
         ("active", patch.active.is_some()),
     ] {
-        if set {
-            let before = serde_json::to_value(&cur)?
-                .get(field)
-                .cloned()
-                .unwrap_or(Value::Null);
-            let after = serde_json::to_value(&p)?
-                .get(field)
-                .cloned()
-                .unwrap_or(Value::Null);
-            if before != after {
-                changed.insert(
-                    field.into(),
-                    serde_json::json!({ "from": before, "to": after }),
-                );
-            }
+        let (from, to) = (&before[field], &after[field]);
+        if set && from != to {
+            changed.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
         }
     }
     audit::record(

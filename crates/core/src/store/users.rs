@@ -62,7 +62,9 @@ impl User {
 const SESSION_DAYS: i64 = 30;
 const LOGIN_LINK_HOURS: i64 = 24;
 
-const COLS: &str = "id, username, display_name, role, departments, active, created_at, updated_at";
+/// Qualified with `u` so the same list serves the join with `tokens`.
+const COLS: &str =
+    "u.id, u.username, u.display_name, u.role, u.departments, u.active, u.created_at, u.updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(3)?;
@@ -81,7 +83,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 
 pub fn get(conn: &Connection, id: i64) -> Result<User> {
     conn.query_row(
-        &format!("SELECT {COLS} FROM users WHERE id = ?1"),
+        &format!("SELECT {COLS} FROM users u WHERE u.id = ?1"),
         [id],
         from_row,
     )
@@ -91,7 +93,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<User> {
 
 pub fn by_username(conn: &Connection, username: &str) -> Result<User> {
     conn.query_row(
-        &format!("SELECT {COLS} FROM users WHERE username = ?1"),
+        &format!("SELECT {COLS} FROM users u WHERE u.username = ?1"),
         [username],
         from_row,
     )
@@ -100,7 +102,8 @@ pub fn by_username(conn: &Connection, username: &str) -> Result<User> {
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLS} FROM users ORDER BY username"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLS} FROM users u ORDER BY u.username"))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -282,7 +285,7 @@ pub fn update(
 pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(User, String)>> {
     let row = conn
         .query_row(
-            &format!("SELECT {COLS}, password_hash FROM users WHERE username = ?1 AND active = 1"),
+            &format!("SELECT {COLS}, u.password_hash FROM users u WHERE u.username = ?1 AND u.active = 1"),
             [username.trim()],
             |r| Ok((from_row(r)?, r.get::<_, String>(8)?)),
         )
@@ -304,13 +307,9 @@ pub fn issue_token(w: &mut Writer<'_>, user_id: i64) -> Result<(String, String)>
 /// The active user a session token belongs to, if it is valid now.
 pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Option<User>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM tokens t JOIN users u ON u.id = t.user_id
+        "SELECT {COLS} FROM tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL
-           AND t.expires_at > ?2 AND u.active = 1",
-        COLS.split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+           AND t.expires_at > ?2 AND u.active = 1"
     ))?;
     Ok(stmt
         .query_row(params![keys::hash_secret(token), time::fmt(now)], from_row)

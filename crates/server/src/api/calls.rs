@@ -61,15 +61,6 @@ fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
     Ok(out)
 }
 
-fn parse_time(s: Option<String>, name: &str) -> ApiResult<Option<String>> {
-    match s {
-        None => Ok(None),
-        Some(s) => callboard_core::time::parse(&s)
-            .map(|t| Some(callboard_core::time::fmt(t)))
-            .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp"))),
-    }
-}
-
 #[utoipa::path(get, path = "/api/calls", tag = "calls", params(ListParams),
     responses((status = 200, body = CallList), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -114,8 +105,8 @@ pub async fn list(
             None => vec![],
         },
         text: p.q,
-        from: parse_time(p.from, "from")?,
-        to: parse_time(p.to, "to")?,
+        from: super::timestamp_param(p.from, "from")?,
+        to: super::timestamp_param(p.to, "to")?,
         assignee,
         view: p.view,
         sort: p.sort,

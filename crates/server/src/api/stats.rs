@@ -1,7 +1,7 @@
 //! Stats for badges and the dashboard header, and the audit log.
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::error::{ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use callboard_core::store::audit::{self, AuditEntry, AuditQuery};
@@ -35,14 +35,8 @@ pub async fn get(
     who: Principal,
     Query(p): Query<StatsParams>,
 ) -> ApiResult<Json<Stats>> {
-    let day_start = match p.day_start {
-        Some(s) => callboard_core::time::parse(&s)
-            .map(callboard_core::time::fmt)
-            .ok_or_else(|| {
-                ApiError::invalid(format!("day_start `{s}` is not an RFC 3339 timestamp"))
-            })?,
-        None => local_midnight(),
-    };
+    let day_start =
+        super::timestamp_param(p.day_start, "day_start")?.unwrap_or_else(local_midnight);
     let scope: Option<Vec<String>> = match (who.scope(), p.department) {
         (None, None) => None,
         (None, Some(d)) => Some(vec![d]),
