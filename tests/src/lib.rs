@@ -130,10 +130,6 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(|c| c.id())
-    }
-
     /// SIGKILL: no chance to flush anything.
     pub async fn kill9(&mut self) -> Result<()> {
         if let Some(mut c) = self.child.take() {
@@ -186,6 +182,59 @@ impl TestServer {
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Result<(u16, Value)> {
         let r = self.post(path, token).json(body).send().await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn delete_json(&self, path: &str, token: &str) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The id of the user named `username`.
+    pub async fn user_id(&self, username: &str) -> Result<i64> {
+        let (_, users) = self.get_json("/api/users", ADMIN_TOKEN).await?;
+        users["data"]
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["username"] == username))
+            .and_then(|u| u["id"].as_i64())
+            .ok_or_else(|| anyhow!("no user {username}"))
+    }
+
+    /// POSTs `body` exactly as given, with `content_type`, to a provider's webhook.
+    pub async fn webhook_raw(
+        &self,
+        slug: &str,
+        key: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .post(self.url(&format!("/webhooks/ivr/{slug}")))
+            .header("x-api-key", key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
         let s = r.status().as_u16();
         Ok((s, r.json().await.unwrap_or(Value::Null)))
     }

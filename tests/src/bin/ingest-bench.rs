@@ -276,8 +276,6 @@ async fn main() -> Result<()> {
 
     let (achieved, ws_lat, ws_acks) = ws_latency(&srv, &slug, &key, a.rate, a.seconds).await?;
 
-    let (_, stats) = srv.get_json("/api/stats", ADMIN_TOKEN).await?;
-    let _ = stats;
     let (_, list) = srv
         .get_json(
             &format!("/api/calls?department={slug}&limit=1"),

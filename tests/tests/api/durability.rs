@@ -69,7 +69,7 @@ enum Stop {
 
 /// Fires webhooks from 16 connections until at least 500 are acknowledged,
 /// then stops the server with `stop`; returns the acknowledged call ids.
-async fn ack_under_load_then(srv: &mut TestServer, stop: Stop) -> (Vec<String>, String, String) {
+async fn ack_under_load_then(srv: &mut TestServer, stop: Stop) -> Vec<String> {
     let (slug, key) = srv.provider("Crash").await.unwrap();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -110,7 +110,7 @@ async fn ack_under_load_then(srv: &mut TestServer, stop: Stop) -> (Vec<String>, 
         t.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    (acked, slug, key)
+    acked
 }
 
 async fn assert_all_stored(srv: &mut TestServer, acked: &[String]) {
@@ -130,14 +130,14 @@ async fn assert_all_stored(srv: &mut TestServer, acked: &[String]) {
 #[tokio::test]
 async fn sigkill_under_load_loses_no_acknowledged_event() {
     let mut srv = TestServer::start().await.unwrap();
-    let (acked, _, _) = ack_under_load_then(&mut srv, Stop::Kill).await;
+    let acked = ack_under_load_then(&mut srv, Stop::Kill).await;
     assert_all_stored(&mut srv, &acked).await;
 }
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_in_flight_requests_and_exits_cleanly() {
     let mut srv = TestServer::start().await.unwrap();
-    let (acked, _, _) = ack_under_load_then(&mut srv, Stop::Term).await;
+    let acked = ack_under_load_then(&mut srv, Stop::Term).await;
     assert_all_stored(&mut srv, &acked).await;
 }
 

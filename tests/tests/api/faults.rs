@@ -71,17 +71,12 @@ async fn hostile_or_empty_bodies_are_refused() {
     let (slug, key) = srv.provider("Faults").await.unwrap();
     let url = srv.url(&format!("/webhooks/ivr/{slug}"));
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/json")
-        .body(deep)
-        .send()
+    let (status, b) = srv
+        .webhook_raw(&slug, &key, "application/json", deep)
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert_eq!(code(&r.json().await.unwrap()), "body_too_deep");
+    assert_eq!(status, 400);
+    assert_eq!(code(&b), "body_too_deep");
     let r = srv
         .http
         .get(&url)
@@ -91,16 +86,11 @@ async fn hostile_or_empty_bodies_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(code(&r.json().await.unwrap()), "empty_delivery");
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/json")
-        .body(vec![0xff, 0xfe, b'{'])
-        .send()
+    let (status, _) = srv
+        .webhook_raw(&slug, &key, "application/json", vec![0xff, 0xfe, b'{'])
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(status, 400);
     let (_, list) = srv
         .get_json(&format!("/api/calls?department={slug}"), ADMIN_TOKEN)
         .await
@@ -152,37 +142,23 @@ async fn user_administration_refuses_bad_input() {
     );
 
     // The bootstrap admin is the only admin: it cannot be demoted or removed.
-    let (_, users) = srv.get_json("/api/users", ADMIN_TOKEN).await.unwrap();
-    let admin_id = users["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "admin")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let r = srv
-        .http
-        .delete(srv.url(&format!("/api/users/{admin_id}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
+    let admin_id = srv.user_id("admin").await.unwrap();
+    let (status, _) = srv
+        .delete_json(&format!("/api/users/{admin_id}"), ADMIN_TOKEN)
         .await
         .unwrap();
-    assert_eq!(r.status(), 409);
+    assert_eq!(status, 409);
 
     // Deactivating a user ends their sessions at once.
     let tok = srv.user("gone", "supervisor", &[]).await.unwrap();
     assert_eq!(srv.get_json("/api/calls", &tok).await.unwrap().0, 200);
     let (_, me) = srv.get_json("/api/auth/me", &tok).await.unwrap();
     let id = me["user"]["id"].as_i64().unwrap();
-    let r = srv
-        .http
-        .delete(srv.url(&format!("/api/users/{id}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
+    let (status, _) = srv
+        .delete_json(&format!("/api/users/{id}"), ADMIN_TOKEN)
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(status, 200);
     assert_eq!(srv.get_json("/api/calls", &tok).await.unwrap().0, 401);
     let (s, _) = srv
         .post_json(
@@ -231,15 +207,7 @@ async fn assignment_rules() {
         .unwrap();
     let agent = srv.user("ag", "agent", &[&sales]).await.unwrap();
     srv.user("outsider", "agent", &[&other]).await.unwrap();
-    let (_, users) = srv.get_json("/api/users", ADMIN_TOKEN).await.unwrap();
-    let outsider = users["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "outsider")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let outsider = srv.user_id("outsider").await.unwrap();
     // An agent cannot hand work to someone else.
     let (s, b) = srv
         .post_json(

@@ -34,15 +34,15 @@ async fn slugs_are_generated_unique_and_immutable() {
         .unwrap();
     assert_eq!(s, 409, "{b}");
     assert_eq!(b["error"]["code"], "conflict");
-    let r = srv
-        .http
-        .patch(srv.url("/api/providers/sales-ivr-north"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"slug": "renamed"}))
-        .send()
+    let (status, _) = srv
+        .patch_json(
+            "/api/providers/sales-ivr-north",
+            ADMIN_TOKEN,
+            &json!({"slug": "renamed"}),
+        )
         .await
         .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(status, 422);
     // The key is never shown again.
     let (_, got) = srv
         .get_json("/api/providers/sales-ivr-north", ADMIN_TOKEN)
@@ -131,14 +131,11 @@ async fn deactivated_providers_answer_404_and_keep_their_calls() {
     srv.webhook(&slug, &key, &event("s1", "no-answer", "+91"))
         .await
         .unwrap();
-    let r = srv
-        .http
-        .delete(srv.url(&format!("/api/providers/{slug}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
+    let (status, _) = srv
+        .delete_json(&format!("/api/providers/{slug}"), ADMIN_TOKEN)
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(status, 200);
     let (s, b) = srv
         .webhook(&slug, &key, &event("s2", "ringing", "+91"))
         .await
@@ -206,15 +203,15 @@ async fn provider_changes_reach_every_console_at_once() {
     let mut a = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
     let mut b = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
     let (slug, _) = srv.provider("Live Edit").await.unwrap();
-    let r = srv
-        .http
-        .patch(srv.url(&format!("/api/providers/{slug}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"name": "Live Edit Renamed", "display_order": 1}))
-        .send()
+    let (status, _) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"name": "Live Edit Renamed", "display_order": 1}),
+        )
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(status, 200);
     for sock in [&mut a, &mut b] {
         let got = ws::collect(sock, 2, Duration::from_secs(5)).await.unwrap();
         assert_eq!(got.len(), 2);

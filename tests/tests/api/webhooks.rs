@@ -32,17 +32,11 @@ async fn every_refusal_has_its_status_and_a_json_error() {
     assert_eq!((s, code(&b)), (404, "not_found"));
 
     // 400: unparseable JSON.
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/json")
-        .body("{\"data\": {")
-        .send()
+    let (status, b) = srv
+        .webhook_raw(&slug, &key, "application/json", "{\"data\": {")
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
-    let b: Value = r.json().await.unwrap();
+    assert_eq!(status, 400);
     assert_eq!(code(&b), "malformed_body");
     assert!(
         b["error"]["message"].as_str().unwrap().contains("line"),
@@ -51,30 +45,20 @@ async fn every_refusal_has_its_status_and_a_json_error() {
 
     // 413: over 1 MiB.
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(1024 * 1024 + 10));
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/json")
-        .body(big)
-        .send()
+    let (status, b) = srv
+        .webhook_raw(&slug, &key, "application/json", big)
         .await
         .unwrap();
-    assert_eq!(r.status(), 413);
-    assert_eq!(code(&r.json().await.unwrap()), "body_too_large");
+    assert_eq!(status, 413);
+    assert_eq!(code(&b), "body_too_large");
 
     // 415: XML.
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/xml")
-        .body("<call/>")
-        .send()
+    let (status, b) = srv
+        .webhook_raw(&slug, &key, "application/xml", "<call/>")
         .await
         .unwrap();
-    assert_eq!(r.status(), 415);
-    assert_eq!(code(&r.json().await.unwrap()), "unsupported_media_type");
+    assert_eq!(status, 415);
+    assert_eq!(code(&b), "unsupported_media_type");
 
     // None of the refusals created a call.
     let (_, list) = srv
@@ -84,13 +68,6 @@ async fn every_refusal_has_its_status_and_a_json_error() {
     assert_eq!(list["total"], 0);
 
     // The key failures are in the ingestion log with their reason, never the key.
-    let (_, log) = srv
-        .get_json(
-            &format!("/api/providers/{slug}/deliveries?outcome=rejected"),
-            ADMIN_TOKEN,
-        )
-        .await
-        .unwrap();
     let mut reasons: Vec<String> = Vec::new();
     for _ in 0..50 {
         let (_, l) = srv
@@ -100,6 +77,10 @@ async fn every_refusal_has_its_status_and_a_json_error() {
             )
             .await
             .unwrap();
+        assert!(
+            !l.to_string().contains("cbk_wrong"),
+            "the offered key is not logged"
+        );
         reasons = l["data"]
             .as_array()
             .unwrap()
@@ -111,7 +92,6 @@ async fn every_refusal_has_its_status_and_a_json_error() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(log["data"].is_array());
     reasons.sort();
     assert_eq!(reasons, vec!["invalid_api_key", "missing_api_key"]);
 }
@@ -245,16 +225,16 @@ async fn form_and_get_callbacks_are_normalised() {
         .await
         .unwrap();
     let url = srv.url(&format!("/webhooks/ivr/{slug}"));
-    let r = srv
-        .http
-        .post(&url)
-        .header("x-api-key", &key)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("CallSid=CA1&From=%2B919876543210&To=0801234&CallStatus=no-answer")
-        .send()
+    let (status, _) = srv
+        .webhook_raw(
+            &slug,
+            &key,
+            "application/x-www-form-urlencoded",
+            "CallSid=CA1&From=%2B919876543210&To=0801234&CallStatus=no-answer",
+        )
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(status, 200);
     let r = srv
         .http
         .get(format!(
@@ -351,9 +331,13 @@ async fn a_mapping_failure_is_stored_then_replayed_after_the_fix() {
     assert_eq!(pv["call"]["call_id"], "r2");
     assert_eq!(pv["error"], Value::Null);
 
-    let r = srv.http.patch(srv.url(&format!("/api/providers/{slug}"))).bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"field_mapping": {"call_id": "id", "mobile_number": "from", "status": "state"}})).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let fix =
+        json!({"field_mapping": {"call_id": "id", "mobile_number": "from", "status": "state"}});
+    let (status, _) = srv
+        .patch_json(&format!("/api/providers/{slug}"), ADMIN_TOKEN, &fix)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
     let (s, rep) = srv
         .post_json(
             &format!("/api/providers/{slug}/replay"),
