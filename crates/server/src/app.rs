@@ -1,12 +1,13 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{calls, categories, events, providers, session, stats, users};
+use crate::assets;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
 use crate::webhooks;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::http::{HeaderName, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -29,7 +30,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::Status)),
+    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
@@ -72,22 +73,15 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     })
 }
 
-async fn index() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><meta charset=utf-8><title>Callboard</title>",
-        "<h1>Callboard receiver</h1><p>The receiver is running. The API is described at ",
-        "<a href=\"/api/openapi.json\">/api/openapi.json</a>.</p>"
-    ))
-}
-
-/// The first-start link lands here. Until the web console is served, this
-/// page spends the one-time code and shows the session token it yields.
-async fn login_page() -> Html<&'static str> {
-    Html(include_str!("login.html"))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+/// API paths answer a JSON 404; every other GET is the web console (its
+/// client-side routes included, such as the first-start `/login?code=`).
+async fn not_found(method: Method, uri: Uri) -> Response {
+    if !assets::is_api_path(uri.path()) {
+        if let Some(page) = assets::serve(&method, &uri) {
+            return page;
+        }
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route").into_response()
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -146,8 +140,6 @@ pub fn router(state: AppState) -> Router {
             async move { axum::Json(doc.as_ref().clone()).into_response() }
         }),
     )
-    .route("/", get(index))
-    .route("/login", get(login_page))
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
     .with_state(state)

@@ -57,6 +57,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the OpenAPI document of the console API (what `/api/openapi.json` serves).
+    Openapi,
 }
 
 fn init_logs(format: LogFormat) {
@@ -185,6 +187,11 @@ async fn main() -> anyhow::Result<()> {
             };
             callboard_server::serve(listener, store, config, shutdown_signal()).await?;
             tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        Command::Openapi => {
+            let (_, doc) = callboard_server::app::api_router();
+            println!("{}", doc.to_pretty_json()?);
             Ok(())
         }
         Command::Backup { data_dir, out } => {

@@ -248,3 +248,56 @@ async fn list_filters_search_sort_and_paginate() {
     assert_eq!(stats["total_today"], 25);
     assert_eq!(stats["completed_today"], 5);
 }
+
+#[tokio::test]
+async fn stats_count_sla_breaches_and_split_the_day_by_department() {
+    let srv = TestServer::start().await.unwrap();
+    let (late, late_key) = srv.provider("Late").await.unwrap();
+    let (calm, calm_key) = srv.provider("Calm").await.unwrap();
+    // A zero-minute SLA is due the moment the call is missed.
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/providers/{late}"),
+            ADMIN_TOKEN,
+            &json!({"sla_minutes": 0}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    for i in 0..3 {
+        srv.webhook(
+            &late,
+            &late_key,
+            &event(&format!("l{i}"), "no-answer", "+91"),
+        )
+        .await
+        .unwrap();
+    }
+    srv.webhook(&calm, &calm_key, &event("c0", "no-answer", "+91"))
+        .await
+        .unwrap();
+    srv.webhook(&calm, &calm_key, &event("c1", "completed", "+91"))
+        .await
+        .unwrap();
+    // A resolved call no longer breaches.
+    let (s, b) = srv
+        .post_json(
+            &format!("/api/calls/l0/disposition?department={late}"),
+            ADMIN_TOKEN,
+            &json!({"category": "Callback done", "outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{b}");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let (_, stats) = srv.get_json("/api/stats", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(stats["sla_breached"], 2, "{stats}");
+    assert_eq!(stats["departments"][&late]["sla_breached"], 2);
+    assert_eq!(stats["departments"][&late]["total_today"], 3);
+    assert_eq!(stats["departments"][&late]["missed_today"], 3);
+    assert_eq!(stats["departments"][&calm]["sla_breached"], 0);
+    assert_eq!(stats["departments"][&calm]["total_today"], 2);
+    assert_eq!(stats["departments"][&calm]["completed_today"], 1);
+    assert_eq!(stats["total_today"], 5);
+}

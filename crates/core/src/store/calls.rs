@@ -367,7 +367,7 @@ pub struct CallQuery {
     pub offset: i64,
 }
 
-pub const SORTABLE: [&str; 11] = [
+pub const SORTABLE: [&str; 13] = [
     "created_at",
     "updated_at",
     "started_at",
@@ -379,6 +379,8 @@ pub const SORTABLE: [&str; 11] = [
     "attempts",
     "sla_due_at",
     "worklist_since",
+    "next_callback_at",
+    "resolved_at",
 ];
 
 fn escape_like(s: &str) -> String {

@@ -89,7 +89,7 @@ type Job = Box<dyn FnOnce(Result<&mut Writer<'_>, &str>) -> (bool, Completion) +
 
 struct ReadPool {
     conns: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 struct Inner {
@@ -166,7 +166,7 @@ impl Store {
                 checkpointer: Mutex::new(Some(checkpointer)),
                 readers: ReadPool {
                     conns: Mutex::new(readers),
-                    permits: Semaphore::new(READERS),
+                    permits: Arc::new(Semaphore::new(READERS)),
                 },
                 hub,
                 clock,
@@ -237,40 +237,42 @@ impl Store {
     }
 
     /// Runs `f` on a read connection in a blocking thread.
+    ///
+    /// The caller may be cancelled at any await (a client hangs up, a browser
+    /// aborts a request): the permit and the connection therefore belong to
+    /// the blocking task, which hands both back when `f` is done, never to
+    /// the future, which may be dropped halfway.
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .readers
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.inner.readers.permits)
+            .acquire_owned()
             .await
             .map_err(|_| Error::Closed)?;
-        let conn = self
-            .inner
-            .readers
-            .conns
-            .lock()
-            .map_err(|_| Error::Closed)?
-            .pop()
-            .ok_or(Error::Closed)?;
-        let (conn, out) = tokio::task::spawn_blocking(move || {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = inner
+                .readers
+                .conns
+                .lock()
+                .map_err(|_| Error::Closed)?
+                .pop()
+                .ok_or(Error::Closed)?;
             // The connection always goes back to the pool, even if `f` panics.
             let out = catch_unwind(AssertUnwindSafe(|| f(&conn))).unwrap_or_else(|_| {
                 tracing::error!("a read panicked");
                 Err(Error::Commit("the read failed on an internal error".into()))
             });
-            (conn, out)
+            if let Ok(mut pool) = inner.readers.conns.lock() {
+                pool.push(conn);
+            }
+            out
         })
         .await
-        .map_err(|e| Error::Commit(format!("read task failed: {e}")))?;
-        if let Ok(mut pool) = self.inner.readers.conns.lock() {
-            pool.push(conn);
-        }
-        out
+        .map_err(|e| Error::Commit(format!("read task failed: {e}")))?
     }
 
     /// Stops taking writes, commits what is queued and joins the writer.
@@ -544,6 +546,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1, "every connection came back");
+    }
+
+    /// A browser that aborts a request drops the read's future halfway: the
+    /// connection must still come back, or the pool empties and every later
+    /// read fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_read_returns_its_connection() {
+        let (_dir, store) = temp_store();
+        for _ in 0..READERS * 3 {
+            let slow = store.read(|c| {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
+            });
+            let r = tokio::time::timeout(std::time::Duration::from_millis(2), slow).await;
+            assert!(r.is_err(), "the read was cancelled");
+        }
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..READERS * 2 {
+            let store = store.clone();
+            reads.spawn(async move {
+                store
+                    .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+                    .await
+            });
+        }
+        while let Some(r) = reads.join_next().await {
+            assert_eq!(r.unwrap().unwrap(), 1);
+        }
     }
 
     #[tokio::test]

@@ -21,6 +21,20 @@ pub struct WorklistCounts {
     pub resolved: i64,
 }
 
+/// One department's day, for the dashboard's per-department rows.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct DepartmentDay {
+    pub total_today: i64,
+    pub completed_today: i64,
+    pub failed_today: i64,
+    pub missed_today: i64,
+    pub hangup_today: i64,
+    /// Mean `duration_seconds` of today's completed calls (0 when none).
+    pub avg_duration: f64,
+    /// Open worklist calls (not resolved) whose callback SLA is past due.
+    pub sla_breached: i64,
+}
+
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Per department: calls waiting, ringing, active, and missed still pending.
@@ -39,6 +53,10 @@ pub struct Stats {
     pub hangup_today: i64,
     /// Mean `duration_seconds` of today's completed calls (0 when none).
     pub avg_duration: f64,
+    /// Open worklist calls (not resolved) whose callback SLA is past due.
+    pub sla_breached: i64,
+    /// Per department: today's figures and SLA breaches.
+    pub departments: BTreeMap<String, DepartmentDay>,
     /// Start of "today" used above (UTC, RFC 3339).
     pub day_start: String,
     /// Event stream head when these were read.
@@ -46,7 +64,13 @@ pub struct Stats {
 }
 
 /// `departments`: None for all, Some(list) to restrict (agents).
-pub fn read(conn: &Connection, departments: Option<&[String]>, day_start: &str) -> Result<Stats> {
+/// `now` decides which SLA clocks have run out.
+pub fn read(
+    conn: &Connection,
+    departments: Option<&[String]>,
+    day_start: &str,
+    now: &str,
+) -> Result<Stats> {
     let allowed = |d: &str| departments.is_none_or(|ds| ds.iter().any(|x| x == d));
     let mut s = Stats {
         day_start: day_start.to_string(),
@@ -147,11 +171,41 @@ pub fn read(conn: &Connection, departments: Option<&[String]>, day_start: &str) 
             s.hangup_today += v[4];
             dur_sum += v[5];
             dur_n += v[6];
+            let d = s.departments.entry(dep).or_default();
+            d.total_today = v[0];
+            d.completed_today = v[1];
+            d.failed_today = v[2];
+            d.missed_today = v[3];
+            d.hangup_today = v[4];
+            d.avg_duration = mean(v[5], v[6]);
         }
-        if dur_n > 0 {
-            s.avg_duration = ((dur_sum as f64 / dur_n as f64) * 10.0).round() / 10.0;
+        s.avg_duration = mean(dur_sum, dur_n);
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT department, COUNT(*) FROM calls
+             WHERE work_state IN ('pending', 'assigned', 'attempted')
+               AND sla_due_at IS NOT NULL AND sla_due_at < ?1
+             GROUP BY department",
+        )?;
+        let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (dep, n) = row?;
+            if !allowed(&dep) {
+                continue;
+            }
+            s.sla_breached += n;
+            s.departments.entry(dep).or_default().sla_breached = n;
         }
     }
     s.seq = super::events::head(conn)?;
     Ok(s)
+}
+
+/// Mean to one decimal; 0 when there is nothing to average.
+fn mean(sum: i64, n: i64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    ((sum as f64 / n as f64) * 10.0).round() / 10.0
 }

@@ -46,9 +46,10 @@ pub async fn get(
             Some(vec![d])
         }
     };
+    let now = callboard_core::time::fmt(state.store.now());
     let s = state
         .store
-        .read(move |c| stats::read(c, scope.as_deref(), &day_start))
+        .read(move |c| stats::read(c, scope.as_deref(), &day_start, &now))
         .await?;
     Ok(Json(s))
 }

@@ -1,0 +1,137 @@
+// Starts a real `callboard serve` on loopback with a fresh data directory and
+// a real Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SHOTS = join(here, "shots");
+const BIN = process.env.CALLBOARD_BIN ?? resolve(here, "../../target/debug/callboard");
+export const ADMIN_TOKEN = "e2e-admin-token-0123456789";
+
+/** `restart`: the same data directory and port again (no first-start banner). */
+export async function startServer(restart) {
+  const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), "callboard-e2e-"));
+  const listen = restart ? new URL(restart.url).host : "127.0.0.1:0";
+  const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", listen], {
+    env: { ...process.env, CALLBOARD_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let errOut = "";
+  child.stderr.on("data", (d) => (errOut += d));
+  const info = await new Promise((resolveInfo, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${errOut}`)), 20_000);
+    child.on("exit", (code) => reject(new Error(`server exited ${code}:\n${out}\n${errOut}`)));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const listen = /callboard listening on (http:\/\/\S+)/.exec(out);
+      const link = /(http:\/\/\S+\/login\?code=\S+)/.exec(out);
+      const password = /password (\S+)/.exec(out);
+      if (listen && restart) {
+        clearTimeout(timer);
+        resolveInfo({ url: listen[1], loginLink: restart.loginLink, password: restart.password });
+      } else if (listen && link && password) {
+        clearTimeout(timer);
+        resolveInfo({ url: listen[1], loginLink: link[1], password: password[1] });
+      }
+    });
+  });
+  const exited = new Promise((r) => {
+    if (child.exitCode !== null) r();
+    else child.on("exit", r);
+  });
+  return {
+    ...info,
+    dataDir,
+    /** Dies at once, as on a power cut; the data directory stays. */
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** The admin API, for setting up what a test does not drive through the UI. */
+export function adminApi(base) {
+  const call = async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return json;
+  };
+  return {
+    get: (p) => call("GET", p),
+    post: (p, b) => call("POST", p, b ?? {}),
+    patch: (p, b) => call("PATCH", p, b),
+  };
+}
+
+export async function webhook(url, key, body) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "x-api-key": key, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`webhook ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Screenshots in the light and the dark theme. */
+export async function shots(page, name) {
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(50);
+    await page.screenshot({ path: join(SHOTS, `${name}-${scheme}.png`) });
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+/** Accessibility violations (axe-core) of impact serious or critical. */
+export async function axeViolations(page) {
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+  return result.filter((v) => v.impact === "serious" || v.impact === "critical");
+}

@@ -1,0 +1,58 @@
+import { lazy, Suspense } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useSearchParams } from "react-router";
+import { Sidebar } from "./components/Sidebar";
+import { LoginPage } from "./pages/Login";
+import { LivePage } from "./pages/LivePage";
+import { HangupPage } from "./pages/HangupPage";
+import { DashboardPage, Wallboard } from "./pages/Dashboard";
+import { useSession } from "./session";
+import { StreamProvider } from "./stream/StreamProvider";
+
+const ProvidersPage = lazy(() => import("./pages/masters/Providers"));
+const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
+const UsersPage = lazy(() => import("./pages/masters/Users"));
+
+function Shell() {
+  const { isAdmin, me } = useSession();
+  const [params] = useSearchParams();
+  if (params.get("wallboard") === "1") return <Wallboard />;
+  const home = me?.role === "agent" ? "/hangup/all" : "/live/all";
+  return (
+    <div className="shell">
+      <Sidebar />
+      <Suspense fallback={<div className="content muted">Loading…</div>}>
+        <Routes>
+          <Route path="/" element={<Navigate to={home} replace />} />
+          <Route path="/login" element={<Navigate to={home} replace />} />
+          <Route path="/live/:department" element={<LivePage />} />
+          <Route path="/hangup/:department" element={<HangupPage />} />
+          <Route path="/dashboard" element={<DashboardPage />} />
+          {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
+          {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}
+          {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
+          {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
+          <Route path="*" element={<Navigate to={home} replace />} />
+        </Routes>
+      </Suspense>
+    </div>
+  );
+}
+
+function Gate() {
+  const { token, loading, me } = useSession();
+  if (!token) return <LoginPage />;
+  if (loading || !me) return <div className="login muted">Signing in…</div>;
+  return (
+    <StreamProvider token={token}>
+      <Shell />
+    </StreamProvider>
+  );
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Gate />
+    </BrowserRouter>
+  );
+}

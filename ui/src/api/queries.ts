@@ -1,0 +1,109 @@
+// The server reads the console shares, with their query keys in one place so
+// the stream applier (stream/apply.ts) and the screens agree on them.
+import { useQuery } from "@tanstack/react-query";
+import { api } from "./client";
+import type { Call, CallDetail, CallList, Category, Provider, Stats, User, WorkState } from "./types";
+import { usePollWhileOffline } from "../stream/StreamProvider";
+
+export function useProviders(includeInactive = false) {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["providers", { includeInactive }],
+    queryFn: ({ signal }) =>
+      api.get<{ data: Provider[] }>("/api/providers", { include_inactive: includeInactive || undefined }, signal),
+    refetchInterval: poll,
+  });
+}
+
+export function useStats() {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["stats"],
+    queryFn: ({ signal }) => api.get<Stats>("/api/stats", undefined, signal),
+    refetchInterval: poll,
+  });
+}
+
+export function useCategories(department?: string) {
+  return useQuery({
+    queryKey: ["categories", department ?? "all"],
+    queryFn: ({ signal }) => api.get<{ data: Category[] }>("/api/categories", { department }, signal),
+  });
+}
+
+export function useUsers(enabled = true) {
+  return useQuery({
+    queryKey: ["users"],
+    queryFn: ({ signal }) => api.get<{ data: User[] }>("/api/users", undefined, signal),
+    enabled,
+  });
+}
+
+const PAGE = 1000;
+/** Most rows the live queue holds; the table virtualises them. */
+export const LIVE_LIMIT = 20_000;
+
+async function allPages(query: Record<string, string | undefined>, signal: AbortSignal): Promise<Call[]> {
+  const out: Call[] = [];
+  for (let offset = 0; offset < LIVE_LIMIT; offset += PAGE) {
+    const page = await api.get<CallList>("/api/calls", { ...query, limit: PAGE, offset }, signal);
+    out.push(...page.data);
+    if (page.data.length < PAGE || out.length >= page.total) break;
+  }
+  return out;
+}
+
+/** Calls waiting, ringing or talking, and missed calls nobody has taken. */
+export function useLiveCalls(department: string) {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["live", department],
+    queryFn: async ({ signal }) => {
+      const dept = department === "all" ? undefined : department;
+      const [live, missed] = await Promise.all([
+        allPages({ department: dept, status: "waiting,ringing,active" }, signal),
+        allPages({ department: dept, status: "missed", view: "pending" }, signal),
+      ]);
+      return [...live, ...missed];
+    },
+    refetchInterval: poll,
+  });
+}
+
+export interface WorklistQuery {
+  department: string;
+  view: WorkState;
+  q: string;
+  sort: string;
+}
+
+export function useWorklist(w: WorklistQuery) {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["worklist", w],
+    queryFn: ({ signal }) =>
+      api.get<CallList>(
+        "/api/calls",
+        {
+          department: w.department === "all" ? undefined : w.department,
+          status: "worklist",
+          view: w.view,
+          q: w.q || undefined,
+          sort: w.sort,
+          limit: PAGE,
+        },
+        signal,
+      ),
+    refetchInterval: poll,
+    placeholderData: (prev) => prev,
+  });
+}
+
+export function useCallDetail(department: string, callId: string | null) {
+  return useQuery({
+    queryKey: ["call", department, callId],
+    queryFn: ({ signal }) =>
+      api.get<CallDetail>(`/api/calls/${encodeURIComponent(callId ?? "")}`, { department }, signal),
+    enabled: callId !== null,
+  });
+}

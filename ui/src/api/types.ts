@@ -1,0 +1,46 @@
+// Names for the generated OpenAPI shapes: every type the console uses comes
+// from the server's document (src/api/schema.d.ts, `npm run gen:api`).
+import type { components } from "./schema";
+
+type S = components["schemas"];
+export type Call = S["Call"];
+export type CallDetail = S["CallDetail"];
+export type CallList = S["CallList"];
+export type Category = S["Category"];
+export type NewCategory = S["NewCategory"];
+export type CategoryPatch = S["CategoryPatch"];
+export type Disposition = S["Disposition"];
+export type NewDisposition = S["NewDisposition"];
+export type DispositionSaved = S["DispositionSaved"];
+export type Outcome = S["Outcome"];
+export type Provider = S["ProviderView"];
+export type ProviderCreated = S["ProviderCreated"];
+export type NewProvider = S["NewProvider"];
+export type ProviderPatch = S["ProviderPatch"];
+export type RotateResponse = S["RotateResponse"];
+export type PreviewResponse = S["PreviewResponse"];
+export type RawEvent = S["RawEvent"];
+export type ReplayReport = S["ReplayReport"];
+export type Stats = S["Stats"];
+export type Status = S["Status"];
+export type User = S["User"];
+export type NewUser = S["NewUser"];
+export type UserPatch = S["UserPatch"];
+export type Role = S["Role"];
+export type Me = S["Me"];
+export type LoginResponse = S["LoginResponse"];
+export type WorkState = S["WorkState"];
+export type ErrorBody = S["ErrorBody"];
+
+export const STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed", "hangup", "completed", "failed"];
+export const LIVE_STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed"];
+export const WORK_STATES: readonly WorkState[] = ["pending", "assigned", "attempted", "resolved"];
+export const OUTCOMES: readonly Outcome[] = [
+  "resolved",
+  "callback",
+  "no_answer",
+  "busy",
+  "voicemail",
+  "wrong_number",
+  "do_not_call",
+];

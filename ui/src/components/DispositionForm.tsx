@@ -1,0 +1,202 @@
+import { useId, useMemo, useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, ApiError } from "../api/client";
+import { useCategories } from "../api/queries";
+import { OUTCOMES, type Call, type DispositionSaved, type Outcome } from "../api/types";
+import { titleCase } from "../lib/format";
+
+interface Errors {
+  category?: string;
+  next_callback_at?: string;
+  form?: string;
+}
+
+/** Local datetime-local value → RFC 3339 (UTC). */
+function toIso(local: string): string | null {
+  const t = new Date(local);
+  return Number.isNaN(t.getTime()) ? null : t.toISOString();
+}
+
+export function validateDisposition(v: { category: string; outcome: Outcome; next: string }, now = Date.now()): Errors {
+  const e: Errors = {};
+  if (!v.category) e.category = "Choose a category.";
+  if (v.outcome === "callback") {
+    if (!v.next) e.next_callback_at = "A callback needs a time.";
+    else {
+      const iso = toIso(v.next);
+      if (!iso) e.next_callback_at = "That is not a valid date and time.";
+      else if (Date.parse(iso) < now - 60_000) e.next_callback_at = "The callback time is in the past.";
+    }
+  }
+  return e;
+}
+
+export function DispositionForm({
+  call,
+  onSaved,
+  autoFocus,
+}: {
+  call: Call;
+  onSaved?: () => void;
+  autoFocus?: boolean;
+}) {
+  const qc = useQueryClient();
+  const uid = useId();
+  const categories = useCategories(call.department);
+  // A department's own category hides a global one of the same name.
+  const active = useMemo(() => {
+    const live = (categories.data?.data ?? []).filter((c) => c.active);
+    const own = new Set(live.filter((c) => c.department).map((c) => c.name));
+    return live.filter((c) => c.department || !own.has(c.name));
+  }, [categories.data]);
+  const [category, setCategory] = useState("");
+  const [sub, setSub] = useState("");
+  const [notes, setNotes] = useState("");
+  const [outcome, setOutcome] = useState<Outcome>("resolved");
+  const [next, setNext] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const subs = active.find((c) => c.name === category)?.sub_categories ?? [];
+
+  const save = useMutation({
+    mutationFn: () =>
+      api.post<DispositionSaved>(
+        `/api/calls/${encodeURIComponent(call.call_id)}/disposition`,
+        {
+          category,
+          sub_category: sub || null,
+          notes: notes.trim() || null,
+          outcome,
+          next_callback_at: outcome === "callback" ? toIso(next) : null,
+          expected_version: call.version,
+        },
+        { department: call.department },
+      ),
+    onSuccess: () => {
+      setCategory("");
+      setSub("");
+      setNotes("");
+      setNext("");
+      setErrors({});
+      void qc.invalidateQueries({ queryKey: ["call", call.department, call.call_id] });
+      void qc.invalidateQueries({ queryKey: ["worklist"] });
+      void qc.invalidateQueries({ queryKey: ["stats"] });
+      onSaved?.();
+    },
+    onError: (e) => {
+      if (e instanceof ApiError && e.status === 409) {
+        void qc.invalidateQueries({ queryKey: ["call", call.department, call.call_id] });
+      }
+      setErrors({ form: e.message });
+    },
+  });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const found = validateDisposition({ category, outcome, next });
+    setErrors(found);
+    if (Object.keys(found).length === 0) save.mutate();
+  };
+
+  return (
+    <form
+      className="stack"
+      onSubmit={submit}
+      aria-label="Disposition"
+      noValidate
+      data-testid="disposition-form"
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
+      }}
+    >
+      <div className="grid2">
+        <div className="stack" style={{ gap: 4 }}>
+          <label htmlFor={`${uid}-cat`}>Category</label>
+          <select
+            id={`${uid}-cat`}
+            autoFocus={autoFocus}
+            value={category}
+            aria-invalid={errors.category ? true : undefined}
+            aria-describedby={errors.category ? "disp-cat-err" : undefined}
+            onChange={(e) => {
+              setCategory(e.target.value);
+              setSub("");
+            }}
+          >
+            <option value="">Choose…</option>
+            {active.map((c) => (
+              <option key={c.id} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+          {errors.category && (
+            <span id="disp-cat-err" className="error-text">
+              {errors.category}
+            </span>
+          )}
+          {categories.isSuccess && active.length === 0 && (
+            <span className="muted">
+              No categories for this department yet: an admin adds them in Masters → Categories.
+            </span>
+          )}
+        </div>
+        <div className="stack" style={{ gap: 4 }}>
+          <label htmlFor={`${uid}-sub`}>Sub-category</label>
+          <select id={`${uid}-sub`} value={sub} onChange={(e) => setSub(e.target.value)} disabled={subs.length === 0}>
+            <option value="">{subs.length ? "Choose…" : "None"}</option>
+            {subs.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="stack" style={{ gap: 4 }}>
+          <label htmlFor={`${uid}-outcome`}>Outcome</label>
+          <select id={`${uid}-outcome`} value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome)}>
+            {OUTCOMES.map((o) => (
+              <option key={o} value={o}>
+                {titleCase(o)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="stack" style={{ gap: 4 }}>
+          <label>
+            Next callback
+            <input
+              type="datetime-local"
+              value={next}
+              disabled={outcome !== "callback"}
+              aria-invalid={errors.next_callback_at ? true : undefined}
+              aria-describedby={errors.next_callback_at ? "disp-next-err" : undefined}
+              onChange={(e) => setNext(e.target.value)}
+            />
+          </label>
+          {errors.next_callback_at && (
+            <span id="disp-next-err" className="error-text">
+              {errors.next_callback_at}
+            </span>
+          )}
+        </div>
+      </div>
+      <label>
+        Notes
+        <textarea rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={4000} />
+      </label>
+      {errors.form && (
+        <div className="banner error" role="alert">
+          {errors.form}
+        </div>
+      )}
+      <div className="row">
+        <button className="primary" type="submit" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save disposition"}
+        </button>
+        <span className="muted">
+          <span className="kbd">Ctrl</span>+<span className="kbd">Enter</span> saves
+        </span>
+      </div>
+    </form>
+  );
+}

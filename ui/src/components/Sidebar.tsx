@@ -1,0 +1,139 @@
+import { NavLink } from "react-router";
+import { useProviders, useStats } from "../api/queries";
+import type { ReactNode } from "react";
+import type { Provider, Stats } from "../api/types";
+import { iconGlyph } from "../lib/icons";
+import { useSession } from "../session";
+
+function liveCount(stats: Stats | undefined, dept?: string): number {
+  if (!stats) return 0;
+  const sum = (c: { waiting: number; ringing: number; active: number; missed: number } | undefined) =>
+    c ? c.waiting + c.ringing + c.active + c.missed : 0;
+  if (dept) return sum(stats.live[dept]);
+  return Object.values(stats.live).reduce((n, c) => n + sum(c), 0);
+}
+
+function pendingCount(stats: Stats | undefined, dept?: string): number {
+  if (!stats) return 0;
+  if (dept) return stats.hangup_pending[dept] ?? 0;
+  return Object.values(stats.hangup_pending).reduce((n, c) => n + c, 0);
+}
+
+function Badge({ n, label, hot }: { n: number; label: string; hot?: boolean }) {
+  return (
+    <span className={`badge${hot && n > 0 ? " hot" : ""}`} aria-label={`${n} ${label}`} data-testid="badge">
+      {n}
+    </span>
+  );
+}
+
+/** A queue's entries: All, then one per department, each with its badge. */
+function QueueNav({
+  id,
+  title,
+  allIcon,
+  providers,
+  badge,
+}: {
+  id: string;
+  title: string;
+  allIcon: string;
+  providers: Provider[];
+  badge: (slug?: string) => ReactNode;
+}) {
+  const entries: { slug: string; name: string; glyph: string; key?: string }[] = [
+    { slug: "all", name: "All", glyph: allIcon },
+    ...providers.map((p) => ({ slug: p.slug, name: p.name, glyph: iconGlyph(p.icon), key: p.slug })),
+  ];
+  return (
+    <>
+      <h2 id={`nav-${id}-title`}>{title}</h2>
+      <ul aria-labelledby={`nav-${id}-title`} data-testid={`nav-${id}`}>
+        {entries.map((e) => (
+          <li key={e.slug}>
+            <NavLink to={`/${id}/${e.slug}`} data-slug={e.key}>
+              <span className="icon" aria-hidden="true">
+                {e.glyph}
+              </span>
+              {e.name}
+              {badge(e.key)}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+export function Sidebar() {
+  const { isAdmin, me } = useSession();
+  const providers = useProviders();
+  const stats = useStats();
+  const visible = (providers.data?.data ?? [])
+    .filter((p) => p.active)
+    .filter((p) => me?.departments == null || me.role !== "agent" || me.departments.includes(p.slug))
+    .sort((a, b) => a.display_order - b.display_order || a.name.localeCompare(b.name));
+
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="brand">
+        <span aria-hidden="true">📟</span> Callboard
+      </div>
+      <ul>
+        <li>
+          <NavLink to="/dashboard">
+            <span className="icon" aria-hidden="true">
+              📊
+            </span>
+            Dashboard
+          </NavLink>
+        </li>
+      </ul>
+      <QueueNav
+        id="live"
+        title="IVR Live"
+        allIcon="◉"
+        providers={visible}
+        badge={(slug) => <Badge n={liveCount(stats.data, slug)} label="live calls" />}
+      />
+      <QueueNav
+        id="hangup"
+        title="IVR Hangup"
+        allIcon="☎"
+        providers={visible}
+        badge={(slug) => <Badge n={pendingCount(stats.data, slug)} label="pending callbacks" hot />}
+      />
+      {isAdmin && (
+        <>
+          <h2 id="nav-masters">Masters</h2>
+          <ul aria-labelledby="nav-masters">
+            <li>
+              <NavLink to="/masters/providers">
+                <span className="icon" aria-hidden="true">
+                  🔌
+                </span>
+                Providers
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/masters/categories">
+                <span className="icon" aria-hidden="true">
+                  🏷
+                </span>
+                Categories
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/masters/users">
+                <span className="icon" aria-hidden="true">
+                  👥
+                </span>
+                Users
+              </NavLink>
+            </li>
+          </ul>
+        </>
+      )}
+    </nav>
+  );
+}

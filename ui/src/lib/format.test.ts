@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { formatDuration, formatPhone, secondsBetween, slaText } from "./format";
+import { backoffDelay } from "./backoff";
+
+describe("formatDuration", () => {
+  it("reads as m:ss under an hour and h:mm:ss above", () => {
+    expect(formatDuration(0)).toBe("0:00");
+    expect(formatDuration(65)).toBe("1:05");
+    expect(formatDuration(3600 + 62)).toBe("1:01:02");
+    expect(formatDuration(null)).toBe("—");
+  });
+});
+
+describe("formatPhone", () => {
+  it("groups Indian and North American numbers, leaves others", () => {
+    expect(formatPhone("+919876543210")).toBe("+91 98765 43210");
+    expect(formatPhone("+14155550100")).toBe("+1 415 555 0100");
+    expect(formatPhone("1800-123")).toBe("1800-123");
+    expect(formatPhone(null)).toBe("—");
+  });
+});
+
+describe("secondsBetween", () => {
+  it("counts from a start to now or to an end", () => {
+    const now = Date.parse("2026-01-01T00:01:00Z");
+    expect(secondsBetween("2026-01-01T00:00:00Z", null, now)).toBe(60);
+    expect(secondsBetween("2026-01-01T00:00:00Z", "2026-01-01T00:00:30Z")).toBe(30);
+    expect(secondsBetween("garbage")).toBeNull();
+  });
+});
+
+describe("slaText", () => {
+  const now = Date.parse("2026-01-01T10:00:00Z");
+  it("shows time left, then overdue as a breach", () => {
+    expect(slaText("2026-01-01T10:30:00Z", now)).toEqual({ text: "30 min left", breached: false });
+    expect(slaText("2026-01-01T08:55:00Z", now)).toEqual({ text: "overdue 1 h 5 min", breached: true });
+    expect(slaText(null, now)).toBeNull();
+  });
+});
+
+describe("backoffDelay", () => {
+  it("grows exponentially, is capped, and is jittered", () => {
+    expect(backoffDelay(0, () => 0)).toBe(250);
+    expect(backoffDelay(3, () => 1)).toBe(4000);
+    expect(backoffDelay(20, () => 1)).toBe(30_000);
+    const spread = new Set(Array.from({ length: 20 }, (_, i) => backoffDelay(4, () => i / 20)));
+    expect(spread.size).toBe(20);
+  });
+});

@@ -1,0 +1,75 @@
+// How numbers, times and durations read on screen.
+
+export function formatDuration(totalSeconds: number | null | undefined): string {
+  if (totalSeconds === null || totalSeconds === undefined || !Number.isFinite(totalSeconds)) return "—";
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const mm = String(m).padStart(h ? 2 : 1, "0");
+  const ss = String(sec).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** Seconds between `from` and `to` (default: now), or null. */
+export function secondsBetween(from: string | null | undefined, to?: string | null, now = Date.now()): number | null {
+  if (!from) return null;
+  const a = Date.parse(from);
+  if (Number.isNaN(a)) return null;
+  const b = to ? Date.parse(to) : now;
+  if (Number.isNaN(b)) return null;
+  return Math.max(0, Math.round((b - a) / 1000));
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+/** Today: the time; another day: date and time. */
+export function formatWhen(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "—";
+  const sameDay = d.toDateString() === now.toDateString();
+  return sameDay ? timeFmt.format(d) : dateTimeFmt.format(d);
+}
+
+export function formatHHMM(d: Date): string {
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+/** Groups an E.164-ish number for reading: +91 98765 43210. Leaves others alone. */
+export function formatPhone(raw: string | null | undefined): string {
+  if (!raw) return "—";
+  const digits = raw.replace(/[^\d+]/g, "");
+  const m = /^\+91(\d{5})(\d{5})$/.exec(digits);
+  if (m) return `+91 ${m[1]} ${m[2]}`;
+  const us = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(digits);
+  if (us) return `+1 ${us[1]} ${us[2]} ${us[3]}`;
+  return raw;
+}
+
+/** Time left until `due` as "12 min", or "overdue 5 min". */
+export function slaText(due: string | null | undefined, now = Date.now()): { text: string; breached: boolean } | null {
+  if (!due) return null;
+  const t = Date.parse(due);
+  if (Number.isNaN(t)) return null;
+  const mins = Math.round((t - now) / 60000);
+  if (mins < 0) return { text: `overdue ${humanMinutes(-mins)}`, breached: true };
+  return { text: `${humanMinutes(mins)} left`, breached: false };
+}
+
+function humanMinutes(m: number): string {
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  const r = m % 60;
+  return r ? `${h} h ${r} min` : `${h} h`;
+}
+
+export function titleCase(s: string): string {
+  return s.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+}

@@ -1,0 +1,63 @@
+// Validation of the Categories and Users forms (pure, so it can be tested).
+import type { Role } from "../../api/types";
+import { parseIntField, splitList } from "./mapping";
+
+export interface CategoryDraft {
+  name: string;
+  subs: string;
+  order: string;
+}
+
+export function validateCategory(d: CategoryDraft): {
+  errors: Partial<Record<keyof CategoryDraft, string>>;
+  name: string;
+  subs: string[];
+  order: number | null;
+} {
+  const errors: Partial<Record<keyof CategoryDraft, string>> = {};
+  const name = d.name.trim();
+  if (!name) errors.name = "Name is required.";
+  else if (Array.from(name).length > 80) errors.name = "Name must be at most 80 characters.";
+  const subs = splitList(d.subs);
+  const long = subs.find((s) => Array.from(s).length > 80);
+  if (long) errors.subs = `“${long.slice(0, 20)}…” is longer than 80 characters.`;
+  const folded = subs.map((s) => s.toLowerCase());
+  const dup = folded.find((s, i) => folded.indexOf(s) !== i);
+  if (dup) errors.subs = `“${subs[folded.indexOf(dup)]}” is listed twice.`;
+  const order = parseIntField(d.order, "Display order", { min: -1_000_000, max: 1_000_000 });
+  if (order.error) errors.order = order.error;
+  return { errors, name, subs, order: order.value };
+}
+
+export const ROLES: readonly { value: Role; label: string; hint: string }[] = [
+  { value: "admin", label: "Admin", hint: "Everything, including Masters." },
+  { value: "supervisor", label: "Supervisor", hint: "Every department; no Masters." },
+  { value: "agent", label: "Agent", hint: "Only the departments ticked below." },
+];
+
+export interface UserDraft {
+  username: string;
+  displayName: string;
+  password: string;
+  role: Role;
+  departments: string[];
+}
+
+export function validateUser(
+  d: UserDraft,
+  creating: boolean,
+): { errors: Partial<Record<keyof UserDraft, string>>; ok: boolean } {
+  const errors: Partial<Record<keyof UserDraft, string>> = {};
+  if (creating) {
+    const u = d.username.trim();
+    if (!u) errors.username = "User name is required.";
+    else if (!/^[\p{L}\p{N}._@-]{2,64}$/u.test(u))
+      errors.username = "Use 2–64 letters, digits, dots, underscores, hyphens or @ (no spaces).";
+  }
+  if (creating && !d.password) errors.password = "Password is required.";
+  else if (d.password && Array.from(d.password).length < 8) errors.password = "Password must be at least 8 characters.";
+  if (Array.from(d.displayName.trim()).length > 80) errors.displayName = "Display name must be at most 80 characters.";
+  if (d.role === "agent" && d.departments.length === 0)
+    errors.departments = "An agent needs at least one department: tick the providers whose calls they handle.";
+  return { errors, ok: Object.keys(errors).length === 0 };
+}

@@ -1,0 +1,104 @@
+// Who is signed in. The token is remembered in localStorage (or handed over
+// by the desktop shell); `me` says the role and departments the UI obeys.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, configure, setUnauthorizedHandler } from "./api/client";
+import type { LoginResponse, Me } from "./api/types";
+import { desktopConfig } from "./desktop/bridge";
+
+const TOKEN_KEY = "callboard.token";
+
+interface Session {
+  token: string | null;
+  me: Me | undefined;
+  loading: boolean;
+  isAdmin: boolean;
+  canSeeAll: boolean;
+  signIn: (username: string, password: string) => Promise<void>;
+  exchange: (code: string) => Promise<void>;
+  signOut: () => Promise<void>;
+}
+
+const Ctx = createContext<Session | null>(null);
+
+function initialToken(): string | null {
+  const d = desktopConfig();
+  if (d) {
+    configure({ base: d.apiBase, token: d.token });
+    return d.token;
+  }
+  try {
+    const t = localStorage.getItem(TOKEN_KEY);
+    configure({ token: t });
+    return t;
+  } catch {
+    return null;
+  }
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [token, setToken] = useState<string | null>(initialToken);
+  const qc = useQueryClient();
+
+  const adopt = useCallback(
+    (t: string | null) => {
+      configure({ token: t });
+      try {
+        if (t) localStorage.setItem(TOKEN_KEY, t);
+        else localStorage.removeItem(TOKEN_KEY);
+      } catch {
+        // Private windows may refuse storage: the session lasts the tab.
+      }
+      qc.clear();
+      setToken(t);
+    },
+    [qc],
+  );
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => adopt(null));
+    return () => setUnauthorizedHandler(null);
+  }, [adopt]);
+
+  const meQuery = useQuery({
+    queryKey: ["me", token],
+    queryFn: () => api.get<Me>("/api/auth/me"),
+    enabled: token !== null,
+    staleTime: 60_000,
+  });
+
+  const value = useMemo<Session>(() => {
+    const me = meQuery.data;
+    return {
+      token,
+      me,
+      loading: token !== null && meQuery.isPending,
+      isAdmin: me?.role === "admin",
+      canSeeAll: me !== undefined && (me.role !== "agent" || me.departments === null || me.departments === undefined),
+      signIn: async (username, password) => {
+        const r = await api.post<LoginResponse>("/api/auth/login", { username, password });
+        adopt(r.token);
+      },
+      exchange: async (code) => {
+        const r = await api.post<LoginResponse>("/api/auth/exchange", { code });
+        adopt(r.token);
+      },
+      signOut: async () => {
+        try {
+          await api.post("/api/auth/logout");
+        } catch {
+          // Signing out locally is what matters; the token expires anyway.
+        }
+        adopt(null);
+      },
+    };
+  }, [token, meQuery.data, meQuery.isPending, adopt]);
+
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useSession(): Session {
+  const s = useContext(Ctx);
+  if (!s) throw new Error("useSession outside SessionProvider");
+  return s;
+}

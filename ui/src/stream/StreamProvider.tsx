@@ -1,0 +1,46 @@
+import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { eventsUrl } from "../api/client";
+import { CacheApplier } from "./apply";
+import { EventStream, type StreamStatus } from "./stream";
+
+const Ctx = createContext<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
+
+/** While the stream is down, lists are polled at this interval. */
+const POLL_MS = 5000;
+
+export function StreamProvider({ token, children }: { token: string; children: ReactNode }) {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
+
+  useEffect(() => {
+    const applier = new CacheApplier(qc);
+    const stream = new EventStream({
+      url: (since) => eventsUrl(since),
+      onEvent: (ev) => applier.apply(ev),
+      onStatus: (s) => setStatus({ ...s }),
+      // Events replayed with `since` cover the stream; lists fetched while
+      // offline may still be older than them.
+      onResume: () => void qc.invalidateQueries(),
+    });
+    stream.start();
+    const online = () => stream.nudge();
+    window.addEventListener("online", online);
+    return () => {
+      window.removeEventListener("online", online);
+      stream.stop();
+    };
+  }, [qc, token]);
+
+  return <Ctx.Provider value={status}>{children}</Ctx.Provider>;
+}
+
+export function useStreamStatus(): StreamStatus {
+  return useContext(Ctx);
+}
+
+/** `refetchInterval` for lists: poll only while the stream cannot push. */
+export function usePollWhileOffline(): number | false {
+  const s = useContext(Ctx);
+  return s.state === "offline" || s.state === "reconnecting" ? POLL_MS : false;
+}

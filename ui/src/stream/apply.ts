@@ -1,0 +1,102 @@
+// Stream events patched into the query cache: the live queue changes row by
+// row; lists whose membership depends on server-side filters are refetched,
+// coalesced so a burst of events costs one request per list.
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import type { Call, Provider } from "../api/types";
+import type { StreamEvent } from "./stream";
+
+/** Whether a call belongs in the live queue. */
+export function isLive(c: Call): boolean {
+  if (c.status === "waiting" || c.status === "ringing" || c.status === "active") return true;
+  return c.status === "missed" && c.work_state === "pending";
+}
+
+export function callKey(c: Pick<Call, "department" | "call_id">): string {
+  return `${c.department}\u0000${c.call_id}`;
+}
+
+/** Upserts or removes `call` in a live-queue list. Returns a new array. */
+export function patchLive(list: Call[], call: Call, department: string): Call[] {
+  const belongs = isLive(call) && (department === "all" || call.department === department);
+  const key = callKey(call);
+  const i = list.findIndex((c) => callKey(c) === key);
+  if (i === -1) return belongs ? [call, ...list] : list;
+  const old = list[i];
+  if (old && old.version > call.version) return list;
+  if (!belongs) return list.filter((_, j) => j !== i);
+  const next = list.slice();
+  next[i] = call;
+  return next;
+}
+
+export function patchProviders(list: Provider[], p: Provider): Provider[] {
+  const i = list.findIndex((x) => x.id === p.id);
+  const next = i === -1 ? [...list, p] : list.map((x, j) => (j === i ? { ...x, ...p } : x));
+  return next.sort((a, b) => a.display_order - b.display_order || a.name.localeCompare(b.name));
+}
+
+export class CacheApplier {
+  private pending = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly qc: QueryClient;
+
+  constructor(qc: QueryClient) {
+    this.qc = qc;
+  }
+
+  apply(ev: StreamEvent): void {
+    switch (ev.type) {
+      case "call.upserted":
+        this.call(ev.data as Call);
+        break;
+      case "disposition.saved": {
+        const d = ev.data as { call?: Call };
+        if (d.call) this.call(d.call);
+        break;
+      }
+      case "provider.changed": {
+        const p = ev.data as Provider;
+        for (const [key, list] of this.qc.getQueriesData<{ data: Provider[] }>({ queryKey: ["providers"] })) {
+          if (list?.data) this.qc.setQueryData(key, { ...list, data: patchProviders(list.data, p) });
+        }
+        this.later(["providers"]);
+        this.later(["provider", p.slug]);
+        break;
+      }
+      case "category.changed":
+        this.later(["categories"]);
+        break;
+      case "user.changed":
+        this.later(["users"]);
+        // It may be this person: their role or departments decide what they see.
+        this.later(["me"]);
+        break;
+      case "reload":
+        void this.qc.invalidateQueries();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private call(c: Call): void {
+    for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: ["live"] })) {
+      const dept = String((key as unknown[])[1] ?? "all");
+      if (list) this.qc.setQueryData(key, patchLive(list, c, dept));
+    }
+    this.later(["call", c.department, c.call_id]);
+    this.later(["worklist"]);
+    this.later(["stats"]);
+  }
+
+  private later(key: QueryKey): void {
+    this.pending.add(JSON.stringify(key));
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const keys = [...this.pending];
+      this.pending.clear();
+      for (const k of keys) void this.qc.invalidateQueries({ queryKey: JSON.parse(k) as QueryKey });
+    }, 200);
+  }
+}

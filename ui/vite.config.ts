@@ -1,0 +1,19 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// `npm run dev` proxies the API to a `callboard serve` on the default port.
+const target = process.env.CALLBOARD_URL ?? "http://127.0.0.1:8787";
+
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 900 },
+  server: {
+    proxy: {
+      "/api": { target, ws: true },
+      "/webhooks": { target },
+      "/healthz": { target },
+    },
+  },
+  test: { environment: "jsdom", include: ["src/**/*.test.{ts,tsx}"], setupFiles: [] },
+});
