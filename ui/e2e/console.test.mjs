@@ -188,7 +188,7 @@ test("an agent sees only their department and dispositions the call into Resolve
   await page.context().close();
 });
 
-test("a provider created from another browser appears in every open console", async () => {
+test("a provider created, renamed, reordered or deactivated elsewhere changes every open console's sidebar", async () => {
   const page = state.admin;
   await page.getByRole("link", { name: "Dashboard" }).click();
   await page.getByTestId("card-totalToday").waitFor();

@@ -94,6 +94,7 @@ export function adminApi(base) {
     get: (p) => call("GET", p),
     post: (p, b) => call("POST", p, b ?? {}),
     patch: (p, b) => call("PATCH", p, b),
+    del: (p) => call("DELETE", p),
   };
 }
 

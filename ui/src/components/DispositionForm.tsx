@@ -120,6 +120,7 @@ export function DispositionForm({
             onChange={(e) => {
               setCategory(e.target.value);
               setSub("");
+              setErrors((prev) => ({ ...prev, category: undefined }));
             }}
           >
             <option value="">Choose…</option>
@@ -153,7 +154,14 @@ export function DispositionForm({
         </div>
         <div className="stack" style={{ gap: 4 }}>
           <label htmlFor={`${uid}-outcome`}>Outcome</label>
-          <select id={`${uid}-outcome`} value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome)}>
+          <select
+            id={`${uid}-outcome`}
+            value={outcome}
+            onChange={(e) => {
+              setOutcome(e.target.value as Outcome);
+              setErrors((prev) => ({ ...prev, next_callback_at: undefined }));
+            }}
+          >
             {OUTCOMES.map((o) => (
               <option key={o} value={o}>
                 {titleCase(o)}
@@ -170,7 +178,10 @@ export function DispositionForm({
               disabled={outcome !== "callback"}
               aria-invalid={errors.next_callback_at ? true : undefined}
               aria-describedby={errors.next_callback_at ? "disp-next-err" : undefined}
-              onChange={(e) => setNext(e.target.value)}
+              onChange={(e) => {
+                setNext(e.target.value);
+                setErrors((prev) => ({ ...prev, next_callback_at: undefined }));
+              }}
             />
           </label>
           {errors.next_callback_at && (
