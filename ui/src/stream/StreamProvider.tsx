@@ -4,7 +4,7 @@ import { eventsUrl } from "../api/client";
 import { CacheApplier } from "./apply";
 import { EventStream, type StreamStatus } from "./stream";
 
-const Ctx = createContext<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
+export const StreamStatusContext = createContext<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
 
 /** While the stream is down, lists are polled at this interval. */
 const POLL_MS = 5000;
@@ -32,15 +32,15 @@ export function StreamProvider({ token, children }: { token: string; children: R
     };
   }, [qc, token]);
 
-  return <Ctx.Provider value={status}>{children}</Ctx.Provider>;
+  return <StreamStatusContext.Provider value={status}>{children}</StreamStatusContext.Provider>;
 }
 
 export function useStreamStatus(): StreamStatus {
-  return useContext(Ctx);
+  return useContext(StreamStatusContext);
 }
 
 /** `refetchInterval` for lists: poll only while the stream cannot push. */
 export function usePollWhileOffline(): number | false {
-  const s = useContext(Ctx);
+  const s = useContext(StreamStatusContext);
   return s.state === "offline" || s.state === "reconnecting" ? POLL_MS : false;
 }
