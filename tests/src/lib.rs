@@ -267,6 +267,46 @@ impl TestServer {
         ))
     }
 
+    /// Creates a provider from a preset, with extra fields (e.g. `domains`,
+    /// `signing_secret`); returns the whole create response.
+    pub async fn provider_from_preset(
+        &self,
+        name: &str,
+        preset: &str,
+        extra: Value,
+    ) -> Result<Value> {
+        let mut body = json!({ "name": name, "preset": preset });
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        let (s, created) = self.post_json("/api/providers", ADMIN_TOKEN, &body).await?;
+        if s != 201 {
+            bail!("create provider from preset {preset}: {s} {created}");
+        }
+        Ok(created)
+    }
+
+    /// Sends `req` and returns the status and JSON body.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value)> {
+        let r = req.send().await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The call `call_id` of department `slug`, as `GET /api/calls/{id}` shows it.
+    pub async fn call(&self, slug: &str, call_id: &str) -> Result<Value> {
+        let (s, c) = self
+            .get_json(
+                &format!("/api/calls/{call_id}?department={slug}"),
+                ADMIN_TOKEN,
+            )
+            .await?;
+        if s != 200 {
+            bail!("call {call_id}: {s} {c}");
+        }
+        Ok(c)
+    }
+
     pub async fn webhook(&self, slug: &str, key: &str, body: &Value) -> Result<(u16, Value)> {
         let r = self
             .http

@@ -5,6 +5,8 @@ pub mod error;
 pub mod hub;
 pub mod keys;
 pub mod mapping;
+pub mod presets;
+pub mod signature;
 pub mod status;
 pub mod store;
 pub mod time;

@@ -1,9 +1,9 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
-use crate::api::{calls, categories, events, providers, session, stats, users};
+use crate::api::{calls, categories, events, presets, providers, session, stats, users};
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
-use crate::webhooks;
+use crate::{cloudonix, webhooks};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse};
@@ -103,10 +103,12 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(webhooks::receive_post, webhooks::receive_get))
+        .routes(routes!(cloudonix::session_update))
         .routes(routes!(session::login))
         .routes(routes!(session::exchange))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(presets::list))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(
             providers::get,

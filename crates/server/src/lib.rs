@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod cloudonix;
 pub mod error;
 pub mod state;
 pub mod throttle;

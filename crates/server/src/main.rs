@@ -127,6 +127,9 @@ async fn main() -> anyhow::Result<()> {
             log_format,
         } => {
             init_logs(log_format);
+            let presets = callboard_core::presets::all()
+                .context("the provider presets shipped with this build are invalid")?;
+            tracing::debug!(count = presets.len(), "provider presets loaded");
             let data_dir = data_dir.unwrap_or_else(default_data_dir);
             std::fs::create_dir_all(&data_dir).with_context(|| {
                 format!("cannot create the data directory {}", data_dir.display())

@@ -6,6 +6,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("post", "/webhooks/ivr/{slug}"),
     ("get", "/webhooks/ivr/{slug}"),
+    ("post", "/api/session/update"),
+    ("get", "/api/presets"),
     ("post", "/api/auth/login"),
     ("post", "/api/auth/exchange"),
     ("post", "/api/auth/logout"),

@@ -92,6 +92,18 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// For platforms that send no end time (Cloudonix session updates): an
+    /// event with a final status ends the call at the event's time, so the
+    /// duration follows from the answer and end times.
+    pub fn end_at_event_time(&mut self) {
+        let call = &mut self.mapped.call;
+        if call.ended_at.is_none() && call.status.is_some_and(|s| s.is_terminal()) {
+            call.ended_at = Some(self.mapped.event_at.unwrap_or(self.received_at));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum IngestResult {
@@ -453,6 +465,9 @@ mod tests {
             prev_key_expires_at: None,
             sla_minutes: 30,
             mapping: Arc::new(mapping),
+            auth: Default::default(),
+            signing_secret: None,
+            domains: vec![],
         }
     }
 

@@ -6,13 +6,14 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 const V1: &str = include_str!("sql/v1.sql");
+const V2: &str = include_str!("sql/v2.sql");
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 pub fn known_version() -> i64 {
-    1
+    2
 }
 
 pub fn run(conn: &mut Connection) -> Result<()> {

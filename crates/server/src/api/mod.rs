@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod categories;
 pub mod events;
+pub mod presets;
 pub mod providers;
 pub mod session;
 pub mod stats;
