@@ -1,6 +1,8 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
-use crate::api::{calls, categories, events, presets, providers, session, stats, users};
+use crate::api::{
+    agents, calls, categories, dialpad, events, presets, providers, session, stats, users,
+};
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
 use crate::{cloudonix, webhooks};
@@ -35,6 +37,7 @@ use utoipa_axum::routes;
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
+        (name = "dialpad", description = "Dialpad user mapping"),
     )
 )]
 struct ApiDoc;
@@ -122,6 +125,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(providers::preview))
         .routes(routes!(providers::draft_preview))
         .routes(routes!(calls::list))
+        .routes(routes!(dialpad::voicemail_list))
+        .routes(routes!(agents::calls))
+        .routes(routes!(dialpad::list))
+        .routes(routes!(dialpad::bulk))
+        .routes(routes!(dialpad::get, dialpad::put, dialpad::delete))
         .routes(routes!(calls::get))
         .routes(routes!(calls::dispose))
         .routes(routes!(calls::assign))

@@ -150,3 +150,103 @@ async fn hmac_with_a_timestamp_refuses_stale_replays() {
     let (s, b) = send(now - 3600).await.unwrap();
     assert_eq!((s, code(&b)), (401, "stale_signature"));
 }
+
+#[tokio::test]
+async fn agent_grouped_calls_summarise_per_agent() {
+    let srv = TestServer::start().await.unwrap();
+    let p = srv
+        .provider_from_preset("Convoso", "convoso", json!({}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap();
+    let secret = p["signing_secret"].as_str().unwrap().to_string();
+    let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+    // Jane: 3 calls (2 sales of 120 s and 60 s, 1 no answer); Raj: 1 sale of 600 s.
+    let logs = [
+        ("1", "Jane", "12345", "SALE", 120, "2026-03-03 10:00:00"),
+        ("2", "Jane", "12345", "SALE", 60, "2026-03-03 11:00:00"),
+        ("3", "Jane", "12345", "NA", 0, "2026-03-03 12:00:00"),
+        ("4", "Raj", "777", "SALE", 600, "2026-03-04 09:00:00"),
+    ];
+    for (id, user, uid, status, len, date) in logs {
+        let body =
+            json!({"id": id, "user": user, "user_id": uid, "status": status, "call_length": len,
+            "call_date": date, "phone_number": "5551234567"})
+            .to_string();
+        let sig = hmac_sha256_signature(&secret, None, body.as_bytes(), Encoding::Hex);
+        let (s, ack) = srv
+            .send(
+                srv.http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-convoso-signature", sig)
+                    .body(body),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{ack}");
+    }
+    let (s, r) = srv
+        .get_json("/api/agents/calls", callboard_tests::ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        r["summary"],
+        json!({"totalAgents": 2, "totalCalls": 4, "avgCallsPerAgent": 2.0})
+    );
+    let jane = &r["data"][0];
+    assert_eq!(jane["agentId"], "12345");
+    assert_eq!(jane["agentName"], "Jane");
+    assert_eq!(jane["calls"], 3);
+    assert_eq!(jane["avgDurationSec"], 60.0);
+    assert_eq!(jane["completedRate"], 0.67);
+    assert_eq!(jane["totalDurationMin"], 3.0);
+    assert_eq!(jane["lastCall"], "2026-03-03T12:00:00.000Z");
+    // Filters: disposition, agent, date range, pagination.
+    let (_, r) = srv
+        .get_json(
+            "/api/agents/calls?disposition=sale",
+            callboard_tests::ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["summary"]["totalCalls"], 3);
+    let (_, r) = srv
+        .get_json("/api/agents/calls?agent=Raj", callboard_tests::ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r["summary"]["totalAgents"].as_i64(),
+            r["data"][0]["calls"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    let (_, r) = srv
+        .get_json(
+            "/api/agents/calls?from=2026-03-04T00:00:00Z&to=2026-03-05T00:00:00Z",
+            callboard_tests::ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["summary"]["totalCalls"], 1);
+    let (_, r) = srv
+        .get_json(
+            "/api/agents/calls?limit=1&offset=1",
+            callboard_tests::ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["data"].as_array().unwrap().len(), 1);
+    assert_eq!(r["data"][0]["agentName"], "Raj");
+    assert_eq!(r["summary"]["totalAgents"], 2);
+    let (s, _) = srv
+        .get_json(
+            "/api/agents/calls?from=yesterday",
+            callboard_tests::ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 422);
+}

@@ -4,7 +4,7 @@
 
 use super::calls::{self, Call};
 use super::providers::{Actor, ProviderRuntime};
-use super::{audit, Writer};
+use super::{agents_map, audit, voicemails, Writer};
 use crate::body::{self, BodyError};
 use crate::error::{Error, Result};
 use crate::mapping::{MapContext, MapOutcome, Mapping};
@@ -187,7 +187,25 @@ fn insert_raw(
     Ok(w.conn.last_insert_rowid())
 }
 
+/// Names the Callboard user a platform's agent id is mapped to (Dialpad
+/// users): `agent_name` becomes theirs and `metadata.agent_user_id` their id,
+/// so the console can notify that agent.
+fn attribute_agent(w: &Writer<'_>, d: &mut Delivery) -> Result<()> {
+    let Some(agent) = d.mapped.call.agent_id.clone() else {
+        return Ok(());
+    };
+    if let Some((user_id, name)) = agents_map::user_for_agent(w.conn, d.provider_id, &agent)? {
+        d.mapped.call.agent_name = Some(name);
+        d.mapped
+            .call
+            .metadata
+            .insert("agent_user_id".into(), Value::from(user_id));
+    }
+    Ok(())
+}
+
 pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
+    let mut d = d;
     if let Some((original, call_id)) = find_original(w, &d)? {
         let id = insert_raw(
             w,
@@ -211,6 +229,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
             error: err.clone(),
         });
     }
+    attribute_agent(w, &mut d)?;
     let event_at = time::fmt(d.mapped.event_at.unwrap_or(d.received_at));
     let call = calls::upsert(
         w,
@@ -220,6 +239,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
         &event_at,
         d.sla_minutes,
     )?;
+    voicemails::record(w, &call, &d.mapped.call.metadata)?;
     let id = insert_raw(
         w,
         &d,

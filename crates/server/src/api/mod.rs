@@ -1,7 +1,9 @@
 //! The console API under `/api`.
 
+pub mod agents;
 pub mod calls;
 pub mod categories;
+pub mod dialpad;
 pub mod events;
 pub mod presets;
 pub mod providers;
