@@ -1,8 +1,10 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{
-    agents, calls, categories, dialpad, events, presets, providers, session, stats, users,
+    agents, calls, categories, connectors, dialpad, events, presets, providers, session, stats,
+    users,
 };
+use crate::convoso::Pollers;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
 use crate::{cloudonix, webhooks};
@@ -123,6 +125,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(providers::deliveries))
         .routes(routes!(providers::replay))
         .routes(routes!(providers::preview))
+        .routes(routes!(connectors::health, connectors::put))
+        .routes(routes!(connectors::backfill))
+        .routes(routes!(connectors::sync))
         .routes(routes!(providers::draft_preview))
         .routes(routes!(calls::list))
         .routes(routes!(dialpad::voicemail_list))
@@ -194,8 +199,10 @@ pub async fn serve(
         config: Arc::new(config),
         shutdown: stop_rx.clone(),
         logins: Arc::default(),
+        pollers: Pollers::default(),
     };
-    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
+    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
+    let poller = tokio::spawn(state.pollers.clone().schedule(store.clone(), stop_rx));
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -211,6 +218,7 @@ pub async fn serve(
         })
         .await;
     pruner.abort();
+    poller.abort();
     store.close().await;
     result
 }

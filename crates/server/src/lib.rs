@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cloudonix;
+pub mod convoso;
 pub mod error;
 pub mod state;
 pub mod throttle;

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Flips to true when the server is shutting down (closes event streams).
     pub shutdown: watch::Receiver<bool>,
     pub logins: Arc<crate::throttle::LoginThrottle>,
+    /// API pollers' circuits and run locks.
+    pub pollers: crate::convoso::Pollers,
 }
 
 impl AppState {

@@ -8,6 +8,7 @@ mod dialpad;
 mod exotel;
 mod generic;
 mod india;
+mod poller;
 mod twilio;
 
 use serde_json::Value;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod calls;
 pub mod categories;
+pub mod connectors;
 pub mod events;
 pub mod ingest;
 pub mod migrate;

@@ -34,11 +34,28 @@ CREATE TABLE voicemails (
 );
 CREATE INDEX voicemails_dept ON voicemails (department, created_at);
 
--- Runs of API pollers (Convoso): what each did.
+-- API pollers (Convoso): one per provider. The auth token is a secret:
+-- never returned by the API nor logged.
+CREATE TABLE connectors (
+    provider_id      INTEGER PRIMARY KEY REFERENCES providers(id),
+    kind             TEXT NOT NULL,
+    base_url         TEXT NOT NULL,
+    auth_token       TEXT,
+    interval_seconds INTEGER NOT NULL DEFAULT 900,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    options          TEXT NOT NULL DEFAULT '{}',
+    synced_until     TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+
+-- Runs of API pollers: what each did.
 CREATE TABLE sync_runs (
     id          INTEGER PRIMARY KEY,
     provider_id INTEGER NOT NULL REFERENCES providers(id),
     kind        TEXT NOT NULL,
+    window_from TEXT,
+    window_to   TEXT,
     started_at  TEXT NOT NULL,
     finished_at TEXT,
     scanned     INTEGER NOT NULL DEFAULT 0,
