@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::time;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// Tuning a poller; the defaults are Convoso's documented limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -318,9 +317,4 @@ pub fn last_run(conn: &Connection, slug: &str) -> Result<Option<RunReport>> {
             },
         )
         .optional()?)
-}
-
-/// Options as stored, for callers that hold raw JSON.
-pub fn options_from(v: &Value) -> ConnectorOptions {
-    serde_json::from_value(v.clone()).unwrap_or_default()
 }

@@ -39,6 +39,34 @@ mod tests {
     }
 
     #[test]
+    fn a_v1_database_upgrades_and_its_providers_keep_the_header_key() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(vec![M::up(V1)])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES ('old', 'Old', 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        let p = crate::store::providers::get(&conn, "old").unwrap();
+        assert_eq!(p.auth_scheme, "api_key");
+        assert_eq!(p.auth_config["header"], "x-api-key");
+        assert!(!p.has_signing_secret && p.domains.is_empty() && p.preset.is_none());
+        let cache = crate::store::ProviderCache::load(&conn).unwrap();
+        assert_eq!(
+            cache.get("old").unwrap().auth,
+            crate::signature::AuthScheme::default()
+        );
+    }
+
+    #[test]
     fn refuses_a_newer_schema() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
