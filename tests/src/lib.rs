@@ -26,6 +26,23 @@ pub fn binary() -> PathBuf {
         // and an up-to-date build is a no-op.
         cmd.args(["build", "--quiet", "--workspace", "--bins"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // `cargo test` gives this process the test package's variables
+        // (CARGO_MANIFEST_DIR, CARGO_PKG_*, …). Build scripts that watch them
+        // (ring's does) would see a change and rebuild the TLS stack on every
+        // run, so the child cargo gets the environment a shell would give it.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            let package_var = k == "CARGO_MANIFEST_DIR"
+                || k == "CARGO_MANIFEST_PATH"
+                || k == "CARGO_CRATE_NAME"
+                || k == "CARGO_PRIMARY_PACKAGE"
+                || k == "CARGO_TARGET_TMPDIR"
+                || k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_BIN_");
+            if package_var {
+                cmd.env_remove(&k);
+            }
+        }
         if !cfg!(debug_assertions) {
             cmd.arg("--release");
         }

@@ -6,6 +6,7 @@ pub mod hub;
 pub mod keys;
 pub mod mapping;
 pub mod presets;
+pub mod secrets;
 pub mod signature;
 pub mod status;
 pub mod store;

@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
+use callboard_core::secrets::SecretStore;
 use callboard_core::store::events as event_log;
 use callboard_core::Store;
 use serde::Serialize;
@@ -200,9 +201,16 @@ pub async fn serve(
         shutdown: stop_rx.clone(),
         logins: Arc::default(),
         pollers: Pollers::default(),
+        secrets: Arc::new(SecretStore::in_dir(
+            store.path().parent().unwrap_or(std::path::Path::new(".")),
+        )),
     };
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
-    let poller = tokio::spawn(state.pollers.clone().schedule(store.clone(), stop_rx));
+    let poller = tokio::spawn(state.pollers.clone().schedule(
+        store.clone(),
+        state.secrets.clone(),
+        stop_rx,
+    ));
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.

@@ -215,9 +215,9 @@ async fn main() -> anyhow::Result<()> {
             to,
         } => {
             init_logs(LogFormat::Text);
-            let db = data_dir
-                .unwrap_or_else(default_data_dir)
-                .join("callboard.db");
+            let dir = data_dir.unwrap_or_else(default_data_dir);
+            let db = dir.join("callboard.db");
+            let secrets = callboard_core::secrets::SecretStore::in_dir(&dir);
             let when = |s: &str| {
                 time::parse(s)
                     .or_else(|| time::parse(&format!("{s}T00:00:00Z")))
@@ -235,9 +235,15 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot open {}", db.display()))?;
             let bar = progress::Bar::new();
             let result = callboard_server::convoso::Pollers::default()
-                .run(&store, &provider, "backfill", from, to, &|done, total| {
-                    bar.show(done, total)
-                })
+                .run(
+                    &store,
+                    &secrets,
+                    &provider,
+                    "backfill",
+                    from,
+                    to,
+                    &|done, total| bar.show(done, total),
+                )
                 .await;
             bar.finish();
             store.close().await;

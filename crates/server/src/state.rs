@@ -36,6 +36,8 @@ pub struct AppState {
     pub logins: Arc<crate::throttle::LoginThrottle>,
     /// API pollers' circuits and run locks.
     pub pollers: crate::convoso::Pollers,
+    /// Credentials for calling other services (Convoso's API token).
+    pub secrets: Arc<callboard_core::secrets::SecretStore>,
 }
 
 impl AppState {

@@ -40,6 +40,17 @@ async fn setup(srv: &TestServer, fake: &FakeConvoso) -> String {
     assert_eq!(s, 200, "{c}");
     assert_eq!(c["has_auth_token"], true);
     assert!(!c.to_string().contains(TOKEN));
+    // The token is in the secret store, not in the database (nor its WAL).
+    let secrets = std::fs::read_to_string(srv.dir.path().join("secrets.json")).unwrap();
+    assert!(secrets.contains(TOKEN));
+    for f in ["callboard.db", "callboard.db-wal"] {
+        if let Ok(bytes) = std::fs::read(srv.dir.path().join(f)) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(TOKEN),
+                "{f} holds the token"
+            );
+        }
+    }
     slug
 }
 

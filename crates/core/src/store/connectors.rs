@@ -1,6 +1,6 @@
 //! API pollers' configuration (one per provider) and the record of their
-//! runs. The auth token is stored for the poller's use only: no read here
-//! returns it except `token_for`, which the poller calls.
+//! runs. The auth token is not here: it lives in the receiver's secret
+//! store (`crate::secrets`) under [`token_name`].
 
 use super::providers::Actor;
 use super::{audit, Writer};
@@ -113,7 +113,7 @@ pub struct ConnectorInput {
     pub options: Option<ConnectorOptions>,
 }
 
-const COLS: &str = "p.slug, k.kind, k.base_url, k.auth_token IS NOT NULL, k.interval_seconds, k.enabled, k.options, k.synced_until, k.updated_at";
+const COLS: &str = "p.slug, k.kind, k.base_url, k.has_auth_token, k.interval_seconds, k.enabled, k.options, k.synced_until, k.updated_at";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
     let options: String = r.get(6)?;
@@ -148,25 +148,42 @@ pub fn list(conn: &Connection) -> Result<Vec<Connector>> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// The token, for the poller's requests only.
-pub fn token_for(conn: &Connection, slug: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT k.auth_token FROM connectors k JOIN providers p ON p.id = k.provider_id WHERE p.slug = ?1",
-            [slug],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten())
+/// The name of a provider's API token in the secret store.
+pub fn token_name(slug: &str) -> String {
+    format!("connector:{slug}:auth_token")
 }
 
-/// Creates or replaces the provider's poller configuration.
+/// Checks `input` without storing anything (so the caller can keep the
+/// token in the secret store before the row records that it has one).
+pub fn validate(input: &ConnectorInput) -> Result<()> {
+    let base = input.base_url.trim();
+    if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 500 {
+        return Err(Error::invalid("base_url must be an http(s) URL"));
+    }
+    if !(1..=1440).contains(&input.interval_minutes.unwrap_or(15)) {
+        return Err(Error::invalid("interval_minutes must be 1-1440"));
+    }
+    if let Some(o) = &input.options {
+        o.validate()?;
+    }
+    if let Some(t) = &input.auth_token {
+        if t.trim().is_empty() || t.len() > 512 {
+            return Err(Error::invalid("auth_token must be 1-512 characters"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates or replaces the provider's poller configuration; `token_stored`
+/// says the caller has just put a token in the secret store.
 pub fn put(
     w: &mut Writer<'_>,
     slug: &str,
     input: ConnectorInput,
+    token_stored: bool,
     actor: &Actor,
 ) -> Result<Connector> {
+    validate(&input)?;
     let (pid, preset): (i64, Option<String>) = w
         .conn
         .query_row(
@@ -177,20 +194,8 @@ pub fn put(
         .optional()?
         .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))?;
     let base = input.base_url.trim().trim_end_matches('/').to_string();
-    if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 500 {
-        return Err(Error::invalid("base_url must be an http(s) URL"));
-    }
     let minutes = input.interval_minutes.unwrap_or(15);
-    if !(1..=1440).contains(&minutes) {
-        return Err(Error::invalid("interval_minutes must be 1-1440"));
-    }
     let options = input.options.unwrap_or_default();
-    options.validate()?;
-    if let Some(t) = &input.auth_token {
-        if t.trim().is_empty() || t.len() > 512 {
-            return Err(Error::invalid("auth_token must be 1-512 characters"));
-        }
-    }
     let kind = preset.unwrap_or_else(|| "convoso".into());
     if kind != "convoso" {
         return Err(Error::invalid(format!(
@@ -199,17 +204,17 @@ pub fn put(
     }
     let at = time::fmt(w.now);
     w.conn.execute(
-        "INSERT INTO connectors (provider_id, kind, base_url, auth_token, interval_seconds, enabled, options, created_at, updated_at)
+        "INSERT INTO connectors (provider_id, kind, base_url, has_auth_token, interval_seconds, enabled, options, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
          ON CONFLICT (provider_id) DO UPDATE SET base_url = excluded.base_url,
-             auth_token = COALESCE(excluded.auth_token, connectors.auth_token),
+             has_auth_token = excluded.has_auth_token OR connectors.has_auth_token,
              interval_seconds = excluded.interval_seconds, enabled = excluded.enabled,
              options = excluded.options, updated_at = excluded.updated_at",
         params![
             pid,
             kind,
             base,
-            input.auth_token.map(|t| t.trim().to_string()),
+            token_stored,
             minutes * 60,
             input.enabled.unwrap_or(true),
             serde_json::to_string(&options)?,

@@ -54,7 +54,7 @@ pub async fn health(
 }
 
 #[utoipa::path(put, path = "/api/providers/{slug}/connector", tag = "providers",
-    description = "Configures the provider's Convoso API poller. The auth token is stored and never shown again.",
+    description = "Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
     params(("slug" = String, Path)), request_body = ConnectorInput,
     responses((status = 200, body = Connector), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -65,10 +65,31 @@ pub async fn put(
     Json(input): Json<ConnectorInput>,
 ) -> ApiResult<Json<Connector>> {
     who.require_admin()?;
+    connectors::validate(&input)?;
+    let s = slug.clone();
+    state
+        .store
+        .read(move |c| callboard_core::store::providers::get(c, &s).map(|_| ()))
+        .await?;
+    let token = input
+        .auth_token
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_string);
+    let token_stored = token.is_some();
+    if let Some(t) = token {
+        let (secrets, name) = (state.secrets.clone(), connectors::token_name(&slug));
+        let internal =
+            |m: String| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", m);
+        tokio::task::spawn_blocking(move || secrets.set(&name, Some(&t)))
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .map_err(|e| internal(e.to_string()))?;
+    }
     let actor = who.actor();
     let c = state
         .store
-        .write(move |w| connectors::put(w, &slug, input, &actor))
+        .write(move |w| connectors::put(w, &slug, input, token_stored, &actor))
         .await?;
     Ok(Json(c))
 }
@@ -107,7 +128,15 @@ pub async fn backfill(
     };
     let report = state
         .pollers
-        .run(&state.store, &slug, "backfill", from, to, &|_, _| {})
+        .run(
+            &state.store,
+            &state.secrets,
+            &slug,
+            "backfill",
+            from,
+            to,
+            &|_, _| {},
+        )
         .await?;
     Ok(Json(report))
 }
@@ -139,7 +168,15 @@ pub async fn sync(
         - chrono::Duration::minutes(c.options.overlap_minutes);
     let report = state
         .pollers
-        .run(&state.store, &slug, "delta", from, now, &|_, _| {})
+        .run(
+            &state.store,
+            &state.secrets,
+            &slug,
+            "delta",
+            from,
+            now,
+            &|_, _| {},
+        )
         .await?;
     Ok(Json(report))
 }

@@ -7,6 +7,7 @@ pub mod breaker;
 pub mod client;
 
 use breaker::{Breaker, CircuitState};
+use callboard_core::secrets::SecretStore;
 use callboard_core::store::connectors::{self, RunReport};
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
 use callboard_core::{time, Store};
@@ -97,9 +98,11 @@ impl Pollers {
 
     /// Runs one sync of `slug` over `[from, to)`, reporting progress as
     /// `(scanned, total)`. `kind` is `backfill` or `delta`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn run(
         &self,
         store: &Store,
+        secrets: &SecretStore,
         slug: &str,
         kind: &str,
         from: DateTime<Utc>,
@@ -114,16 +117,18 @@ impl Pollers {
             .ok_or_else(|| RunError::Invalid("poller state unavailable".into()))?;
         let _guard = lock.try_lock().map_err(|_| RunError::Busy)?;
         let s = slug.to_string();
-        let (conf, token) = store
-            .read(move |c| Ok((connectors::get(c, &s)?, connectors::token_for(c, &s)?)))
-            .await?;
-        let token = token.ok_or_else(|| {
-            RunError::Invalid("no auth token is stored for this poller: set one first".into())
-        })?;
+        let conf = store.read(move |c| connectors::get(c, &s)).await?;
+        let token = secrets
+            .get(&connectors::token_name(slug))
+            .map_err(|e| RunError::Invalid(e.to_string()))?
+            .ok_or_else(|| {
+                RunError::Invalid("no auth token is stored for this poller: set one first".into())
+            })?;
         let provider = store
             .providers()
             .get(slug)
-            .ok_or_else(|| RunError::Invalid(format!("no provider `{slug}`")))?;
+            .filter(|p| p.active)
+            .ok_or_else(|| RunError::Invalid(format!("no active provider `{slug}`")))?;
         let breaker = self.breaker(slug, &conf.options);
         let mut client = Client::new(&conf.base_url, token, conf.options.clone(), breaker)
             .map_err(|e| RunError::Invalid(e.to_string()))?;
@@ -212,7 +217,12 @@ impl Pollers {
 
     /// Delta syncs every provider whose interval has passed since its last
     /// run (or since it was configured), until `stop`.
-    pub async fn schedule(self, store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn schedule(
+        self,
+        store: Store,
+        secrets: Arc<SecretStore>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             tokio::select! {
@@ -250,10 +260,10 @@ impl Pollers {
                     .and_then(time::parse)
                     .unwrap_or(now - chrono::Duration::seconds(c.interval_seconds))
                     - chrono::Duration::minutes(c.options.overlap_minutes);
-                let (pollers, store) = (self.clone(), store.clone());
+                let (pollers, store, secrets) = (self.clone(), store.clone(), secrets.clone());
                 tokio::spawn(async move {
                     if let Err(e) = pollers
-                        .run(&store, &slug, "delta", from, now, &|_, _| {})
+                        .run(&store, &secrets, &slug, "delta", from, now, &|_, _| {})
                         .await
                     {
                         tracing::warn!(provider = %slug, error = %e, "delta sync could not run");

@@ -34,13 +34,13 @@ CREATE TABLE voicemails (
 );
 CREATE INDEX voicemails_dept ON voicemails (department, created_at);
 
--- API pollers (Convoso): one per provider. The auth token is a secret:
--- never returned by the API nor logged.
+-- API pollers (Convoso): one per provider. The auth token itself is in the
+-- receiver's secret store (secrets.json), never in this database.
 CREATE TABLE connectors (
     provider_id      INTEGER PRIMARY KEY REFERENCES providers(id),
     kind             TEXT NOT NULL,
     base_url         TEXT NOT NULL,
-    auth_token       TEXT,
+    has_auth_token   INTEGER NOT NULL DEFAULT 0,
     interval_seconds INTEGER NOT NULL DEFAULT 900,
     enabled          INTEGER NOT NULL DEFAULT 1,
     options          TEXT NOT NULL DEFAULT '{}',
