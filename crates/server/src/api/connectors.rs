@@ -160,12 +160,7 @@ pub async fn sync(
     let s = slug.clone();
     let c = state.store.read(move |c| connectors::get(c, &s)).await?;
     let now = state.store.now();
-    let from = c
-        .synced_until
-        .as_deref()
-        .and_then(callboard_core::time::parse)
-        .unwrap_or(now - chrono::Duration::seconds(c.interval_seconds))
-        - chrono::Duration::minutes(c.options.overlap_minutes);
+    let from = crate::convoso::delta_from(&c, now);
     let report = state
         .pollers
         .run(

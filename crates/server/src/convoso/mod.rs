@@ -54,6 +54,23 @@ fn convoso_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// A delta sync is due when the interval has passed since the last run
+/// started (or, before the first run, since the poller was configured).
+pub fn is_due(c: &connectors::Connector, last_started: Option<&str>, now: DateTime<Utc>) -> bool {
+    let since = last_started.unwrap_or(&c.updated_at);
+    time::parse(since).is_none_or(|t| (now - t).num_seconds() >= c.interval_seconds)
+}
+
+/// Where a delta sync starts: the end of the last clean window (else one
+/// interval ago), less the overlap for records Convoso writes late.
+pub fn delta_from(c: &connectors::Connector, now: DateTime<Utc>) -> DateTime<Utc> {
+    c.synced_until
+        .as_deref()
+        .and_then(time::parse)
+        .unwrap_or(now - chrono::Duration::seconds(c.interval_seconds))
+        - chrono::Duration::minutes(c.options.overlap_minutes)
+}
+
 impl Pollers {
     fn slot<T>(&self, slug: &str, f: impl FnOnce(&mut Slot) -> T) -> Option<T> {
         let mut map = self.slots.lock().ok()?;
@@ -245,21 +262,12 @@ impl Pollers {
                     .ok()
                     .flatten();
                 let now = store.now();
-                let since = last
-                    .as_ref()
-                    .map(|r| r.started_at.clone())
-                    .unwrap_or(c.updated_at.clone());
-                let due = time::parse(&since)
-                    .is_none_or(|t| (now - t).num_seconds() >= c.interval_seconds);
-                if !due || self.is_running(&slug) {
+                if !is_due(&c, last.as_ref().map(|r| r.started_at.as_str()), now)
+                    || self.is_running(&slug)
+                {
                     continue;
                 }
-                let from = c
-                    .synced_until
-                    .as_deref()
-                    .and_then(time::parse)
-                    .unwrap_or(now - chrono::Duration::seconds(c.interval_seconds))
-                    - chrono::Duration::minutes(c.options.overlap_minutes);
+                let from = delta_from(&c, now);
                 let (pollers, store, secrets) = (self.clone(), store.clone(), secrets.clone());
                 tokio::spawn(async move {
                     if let Err(e) = pollers
@@ -271,5 +279,53 @@ impl Pollers {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callboard_core::store::connectors::{Connector, ConnectorOptions};
+
+    fn connector(updated: &str, synced: Option<&str>) -> Connector {
+        Connector {
+            department: "c".into(),
+            kind: "convoso".into(),
+            base_url: "http://x".into(),
+            has_auth_token: true,
+            interval_seconds: 900,
+            enabled: true,
+            options: ConnectorOptions::default(),
+            synced_until: synced.map(str::to_string),
+            updated_at: updated.into(),
+        }
+    }
+
+    #[test]
+    fn a_delta_is_due_every_interval_and_overlaps_the_last_window() {
+        let now = time::parse("2026-03-03T12:00:00Z").unwrap();
+        let fresh = connector("2026-03-03T11:50:00.000Z", None);
+        assert!(
+            !is_due(&fresh, None, now),
+            "a new poller waits one interval"
+        );
+        assert!(is_due(
+            &connector("2026-03-03T11:45:00.000Z", None),
+            None,
+            now
+        ));
+        assert!(!is_due(&fresh, Some("2026-03-03T11:46:00.000Z"), now));
+        assert!(is_due(&fresh, Some("2026-03-03T11:44:59.000Z"), now));
+        // From one interval ago less the overlap, until something was synced…
+        assert_eq!(
+            time::fmt(delta_from(&fresh, now)),
+            "2026-03-03T11:30:00.000Z"
+        );
+        // …then from the end of the last clean window less the overlap.
+        let synced = connector("2026-03-01T00:00:00.000Z", Some("2026-03-03T11:50:00.000Z"));
+        assert_eq!(
+            time::fmt(delta_from(&synced, now)),
+            "2026-03-03T11:35:00.000Z"
+        );
     }
 }
