@@ -194,14 +194,7 @@ fn record_refusal(
 /// The URL the platform called, as it saw it: the configured public base
 /// (else this request's Host), the path and the query as sent.
 fn public_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
-    let base = match (
-        &state.config.public_url,
-        headers.get(header::HOST).and_then(|h| h.to_str().ok()),
-    ) {
-        (Some(u), _) => u.trim_end_matches('/').to_string(),
-        (None, Some(h)) => format!("http://{h}"),
-        (None, None) => "http://localhost".to_string(),
-    };
+    let base = state.base_url(headers.get(header::HOST).and_then(|h| h.to_str().ok()));
     match uri.query() {
         Some(q) => format!("{base}{}?{q}", uri.path()),
         None => format!("{base}{}", uri.path()),

@@ -336,3 +336,24 @@ fn configurations_are_checked() {
     assert!(t.uses_signing_secret());
     assert_eq!(AuthScheme::from_config(&t.to_value()).unwrap(), t);
 }
+
+#[test]
+fn twilio_json_bodies_are_signed_through_body_sha256() {
+    use sha2::Digest;
+    let body = br#"{"CallSid":"CA1","CallStatus":"ringing"}"#;
+    let digest = hex::encode(sha2::Sha256::digest(body));
+    let url = format!("https://cb.example.com/webhooks/ivr/t?bodySHA256={digest}");
+    let sig = twilio_signature("tok", &url, &[]);
+    let mut req = Req::new(body).header("X-Twilio-Signature", &sig);
+    req.url = url.clone();
+    req.query = Some(format!("bodySHA256={digest}"));
+    assert_eq!(code(req.run(&AuthScheme::Twilio, "", Some("tok"))), "ok");
+    let mut tampered = Req::new(br#"{"CallSid":"CA1","CallStatus":"completed"}"#)
+        .header("X-Twilio-Signature", &sig);
+    tampered.url = url;
+    tampered.query = req.query.clone();
+    assert_eq!(
+        code(tampered.run(&AuthScheme::Twilio, "", Some("tok"))),
+        "invalid_signature"
+    );
+}
