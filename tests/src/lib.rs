@@ -26,6 +26,23 @@ pub fn binary() -> PathBuf {
         // and an up-to-date build is a no-op.
         cmd.args(["build", "--quiet", "--workspace", "--bins"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // `cargo test` gives this process the test package's variables
+        // (CARGO_MANIFEST_DIR, CARGO_PKG_*, …). Build scripts that watch them
+        // (ring's does) would see a change and rebuild the TLS stack on every
+        // run, so the child cargo gets the environment a shell would give it.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            let package_var = k == "CARGO_MANIFEST_DIR"
+                || k == "CARGO_MANIFEST_PATH"
+                || k == "CARGO_CRATE_NAME"
+                || k == "CARGO_PRIMARY_PACKAGE"
+                || k == "CARGO_TARGET_TMPDIR"
+                || k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_BIN_");
+            if package_var {
+                cmd.env_remove(&k);
+            }
+        }
         if !cfg!(debug_assertions) {
             cmd.arg("--release");
         }
@@ -267,6 +284,46 @@ impl TestServer {
         ))
     }
 
+    /// Creates a provider from a preset, with extra fields (e.g. `domains`,
+    /// `signing_secret`); returns the whole create response.
+    pub async fn provider_from_preset(
+        &self,
+        name: &str,
+        preset: &str,
+        extra: Value,
+    ) -> Result<Value> {
+        let mut body = json!({ "name": name, "preset": preset });
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        let (s, created) = self.post_json("/api/providers", ADMIN_TOKEN, &body).await?;
+        if s != 201 {
+            bail!("create provider from preset {preset}: {s} {created}");
+        }
+        Ok(created)
+    }
+
+    /// Sends `req` and returns the status and JSON body.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value)> {
+        let r = req.send().await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The call `call_id` of department `slug`, as `GET /api/calls/{id}` shows it.
+    pub async fn call(&self, slug: &str, call_id: &str) -> Result<Value> {
+        let (s, c) = self
+            .get_json(
+                &format!("/api/calls/{call_id}?department={slug}"),
+                ADMIN_TOKEN,
+            )
+            .await?;
+        if s != 200 {
+            bail!("call {call_id}: {s} {c}");
+        }
+        Ok(c)
+    }
+
     pub async fn webhook(&self, slug: &str, key: &str, body: &Value) -> Result<(u16, Value)> {
         let r = self
             .http
@@ -442,4 +499,152 @@ pub fn schema_violations(openapi: &Value, name: &str, instance: &Value) -> Resul
         .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect())
+}
+
+pub mod fake_convoso {
+    //! A fake Convoso API on loopback: serves `GET /log/retrieve` pages of
+    //! its records, following a script of failures (status codes, stalls)
+    //! for the next requests, and logs when each request arrived.
+    use serde_json::{json, Value};
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    #[derive(Debug, Clone)]
+    pub enum Step {
+        /// Answer with this status and an error body.
+        Status(u16),
+        /// Hold the request this long before answering normally.
+        Stall(Duration),
+    }
+
+    #[derive(Default)]
+    struct Inner {
+        records: Vec<Value>,
+        script: VecDeque<Step>,
+        log: Vec<(Instant, String)>,
+    }
+
+    #[derive(Clone)]
+    pub struct FakeConvoso {
+        pub base: String,
+        pub token: String,
+        inner: Arc<Mutex<Inner>>,
+        task: Arc<tokio::task::JoinHandle<()>>,
+    }
+
+    impl Drop for FakeConvoso {
+        fn drop(&mut self) {
+            if Arc::strong_count(&self.task) == 1 {
+                self.task.abort();
+            }
+        }
+    }
+
+    fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    impl FakeConvoso {
+        pub async fn start(records: Vec<Value>, token: &str) -> FakeConvoso {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}/v1", listener.local_addr().unwrap());
+            let inner = Arc::new(Mutex::new(Inner {
+                records,
+                ..Default::default()
+            }));
+            let (state, expected) = (inner.clone(), token.to_string());
+            let task = tokio::spawn(async move {
+                while let Ok((mut sock, _)) = listener.accept().await {
+                    let (state, expected) = (state.clone(), expected.clone());
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        let mut chunk = [0u8; 4096];
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match sock.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let head = String::from_utf8_lossy(&buf).to_string();
+                        let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                        let step = {
+                            let mut s = state.lock().unwrap();
+                            s.log.push((Instant::now(), target.clone()));
+                            s.script.pop_front()
+                        };
+                        let (code, body) = match step {
+                            Some(Step::Status(c)) => {
+                                (c, json!({"success": false, "text": "scripted failure"}))
+                            }
+                            other => {
+                                if let Some(Step::Stall(d)) = other {
+                                    tokio::time::sleep(d).await;
+                                }
+                                if path != "/v1/log/retrieve" {
+                                    (404, json!({"success": false, "text": "no such endpoint"}))
+                                } else if param(query, "auth_token") != Some(expected.as_str()) {
+                                    (401, json!({"success": false, "text": "invalid auth token"}))
+                                } else {
+                                    let offset: usize = param(query, "offset")
+                                        .and_then(|v| v.parse().ok())
+                                        .unwrap_or(0);
+                                    let limit: usize = param(query, "limit")
+                                        .and_then(|v| v.parse().ok())
+                                        .unwrap_or(500);
+                                    let s = state.lock().unwrap();
+                                    let page: Vec<Value> = s
+                                        .records
+                                        .iter()
+                                        .skip(offset)
+                                        .take(limit)
+                                        .cloned()
+                                        .collect();
+                                    (
+                                        200,
+                                        json!({"success": true, "data": {"offset": offset, "limit": limit,
+                                        "total_found": s.records.len().to_string(), "entries": page.len(), "results": page}}),
+                                    )
+                                }
+                            }
+                        };
+                        let body = body.to_string();
+                        let resp = format!(
+                            "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = sock.write_all(resp.as_bytes()).await;
+                        let _ = sock.shutdown().await;
+                    });
+                }
+            });
+            FakeConvoso {
+                base,
+                token: token.to_string(),
+                inner,
+                task: Arc::new(task),
+            }
+        }
+
+        /// What the next requests meet, in order.
+        pub fn script(&self, steps: &[Step]) {
+            self.inner
+                .lock()
+                .unwrap()
+                .script
+                .extend(steps.iter().cloned());
+        }
+
+        /// When each request arrived, and its path and query.
+        pub fn log(&self) -> Vec<(Instant, String)> {
+            self.inner.lock().unwrap().log.clone()
+        }
+    }
 }

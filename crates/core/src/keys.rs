@@ -24,6 +24,14 @@ pub fn new_api_key() -> String {
     random_secret(API_KEY_PREFIX)
 }
 
+pub const SIGNING_SECRET_PREFIX: &str = "cbs_";
+
+/// A shared secret for signature schemes (HMAC, JWT): kept in clear by the
+/// store, since verifying a signature needs it.
+pub fn new_signing_secret() -> String {
+    random_secret(SIGNING_SECRET_PREFIX)
+}
+
 pub fn new_token() -> String {
     random_secret(TOKEN_PREFIX)
 }

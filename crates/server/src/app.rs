@@ -1,16 +1,21 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
-use crate::api::{calls, categories, events, providers, session, stats, users};
+use crate::api::{
+    agents, calls, categories, connectors, dialpad, events, presets, providers, session, stats,
+    users,
+};
 use crate::assets;
+use crate::convoso::Pollers;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
-use crate::webhooks;
+use crate::{cloudonix, webhooks};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
+use callboard_core::secrets::SecretStore;
 use callboard_core::store::events as event_log;
 use callboard_core::Store;
 use serde::Serialize;
@@ -36,6 +41,7 @@ use utoipa_axum::routes;
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
+        (name = "dialpad", description = "Dialpad user mapping"),
     )
 )]
 struct ApiDoc;
@@ -97,10 +103,12 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(webhooks::receive_post, webhooks::receive_get))
+        .routes(routes!(cloudonix::session_update))
         .routes(routes!(session::login))
         .routes(routes!(session::exchange))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(presets::list))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(
             providers::get,
@@ -112,8 +120,16 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(providers::deliveries))
         .routes(routes!(providers::replay))
         .routes(routes!(providers::preview))
+        .routes(routes!(connectors::health, connectors::put))
+        .routes(routes!(connectors::backfill))
+        .routes(routes!(connectors::sync))
         .routes(routes!(providers::draft_preview))
         .routes(routes!(calls::list))
+        .routes(routes!(dialpad::voicemail_list))
+        .routes(routes!(agents::calls))
+        .routes(routes!(dialpad::list))
+        .routes(routes!(dialpad::bulk))
+        .routes(routes!(dialpad::get, dialpad::put, dialpad::delete))
         .routes(routes!(calls::get))
         .routes(routes!(calls::dispose))
         .routes(routes!(calls::assign))
@@ -176,8 +192,17 @@ pub async fn serve(
         config: Arc::new(config),
         shutdown: stop_rx.clone(),
         logins: Arc::default(),
+        pollers: Pollers::default(),
+        secrets: Arc::new(SecretStore::in_dir(
+            store.path().parent().unwrap_or(std::path::Path::new(".")),
+        )),
     };
-    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
+    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
+    let poller = tokio::spawn(state.pollers.clone().schedule(
+        store.clone(),
+        state.secrets.clone(),
+        stop_rx,
+    ));
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -193,6 +218,7 @@ pub async fn serve(
         })
         .await;
     pruner.abort();
+    poller.abort();
     store.close().await;
     result
 }

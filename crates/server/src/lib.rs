@@ -5,6 +5,8 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod cloudonix;
+pub mod convoso;
 pub mod error;
 pub mod state;
 pub mod throttle;

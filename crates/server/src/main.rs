@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
 
+mod progress;
+
 #[derive(Parser)]
 #[command(
     name = "callboard",
@@ -47,6 +49,22 @@ enum Command {
         event_retention_days: i64,
         #[arg(long, env = "CALLBOARD_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
+    },
+    /// Read a Convoso provider's call records from its API over a window
+    /// (the poller configured with `PUT /api/providers/{slug}/connector`),
+    /// with a progress bar; safe while the receiver runs.
+    Backfill {
+        #[arg(long, env = "CALLBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The provider's slug.
+        #[arg(long)]
+        provider: String,
+        /// Start of the window: RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: String,
+        /// End of the window (default now).
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Write a consistent copy of the database to a new file; safe while the
     /// receiver runs.
@@ -129,6 +147,9 @@ async fn main() -> anyhow::Result<()> {
             log_format,
         } => {
             init_logs(log_format);
+            let presets = callboard_core::presets::all()
+                .context("the provider presets shipped with this build are invalid")?;
+            tracing::debug!(count = presets.len(), "provider presets loaded");
             let data_dir = data_dir.unwrap_or_else(default_data_dir);
             std::fs::create_dir_all(&data_dir).with_context(|| {
                 format!("cannot create the data directory {}", data_dir.display())
@@ -192,6 +213,55 @@ async fn main() -> anyhow::Result<()> {
         Command::Openapi => {
             let (_, doc) = callboard_server::app::api_router();
             println!("{}", doc.to_pretty_json()?);
+            Ok(())
+        }
+        Command::Backfill {
+            data_dir,
+            provider,
+            from,
+            to,
+        } => {
+            init_logs(LogFormat::Text);
+            let dir = data_dir.unwrap_or_else(default_data_dir);
+            let db = dir.join("callboard.db");
+            let secrets = callboard_core::secrets::SecretStore::in_dir(&dir);
+            let when = |s: &str| {
+                time::parse(s)
+                    .or_else(|| time::parse(&format!("{s}T00:00:00Z")))
+                    .with_context(|| format!("`{s}` is not a date (RFC 3339 or YYYY-MM-DD)"))
+            };
+            let from = when(&from)?;
+            let to = match to {
+                Some(t) => when(&t)?,
+                None => chrono::Utc::now(),
+            };
+            let path = db.clone();
+            let store =
+                tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
+                    .await?
+                    .with_context(|| format!("cannot open {}", db.display()))?;
+            let bar = progress::Bar::new();
+            let result = callboard_server::convoso::Pollers::default()
+                .run(
+                    &store,
+                    &secrets,
+                    &provider,
+                    "backfill",
+                    from,
+                    to,
+                    &|done, total| bar.show(done, total),
+                )
+                .await;
+            bar.finish();
+            store.close().await;
+            let r = result?;
+            println!(
+                "scanned {} · inserted {} · updated {} · failed {} · {} ms",
+                r.scanned, r.inserted, r.updated, r.failed, r.duration_ms
+            );
+            if let Some(e) = r.error {
+                anyhow::bail!("the backfill stopped early: {e}");
+            }
             Ok(())
         }
         Command::Backup { data_dir, out } => {

@@ -34,15 +34,23 @@ pub struct AppState {
     /// Flips to true when the server is shutting down (closes event streams).
     pub shutdown: watch::Receiver<bool>,
     pub logins: Arc<crate::throttle::LoginThrottle>,
+    /// API pollers' circuits and run locks.
+    pub pollers: crate::convoso::Pollers,
+    /// Credentials for calling other services (Convoso's API token).
+    pub secrets: Arc<callboard_core::secrets::SecretStore>,
 }
 
 impl AppState {
-    pub fn webhook_url(&self, host: Option<&str>, slug: &str) -> String {
-        let base = match (&self.config.public_url, host) {
+    /// The base URL platforms reach us at: `--public-url`, else this request's Host.
+    pub fn base_url(&self, host: Option<&str>) -> String {
+        match (&self.config.public_url, host) {
             (Some(u), _) => u.trim_end_matches('/').to_string(),
             (None, Some(h)) => format!("http://{h}"),
             (None, None) => "http://localhost:8787".to_string(),
-        };
-        format!("{base}/webhooks/ivr/{slug}")
+        }
+    }
+
+    pub fn webhook_url(&self, host: Option<&str>, slug: &str) -> String {
+        format!("{}/webhooks/ivr/{slug}", self.base_url(host))
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use callboard_core::body::BodyError;
+use callboard_core::signature::{self, Refusal, SignedRequest};
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
 use callboard_core::store::providers::ProviderRuntime;
 use http_body_util::BodyExt;
@@ -50,7 +51,7 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
+pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -114,7 +115,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<B
         (status = 200, description = "Committed (applied or a recognised duplicate)", body = WebhookAck),
         (status = 202, description = "Stored with a mapping error; replayable after the mapping is fixed", body = WebhookAck),
         (status = 400, description = "Body cannot be parsed", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or wrong API key", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong API key or signature (the provider's scheme)", body = crate::error::ErrorBody),
         (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
         (status = 413, description = "Body over the size limit", body = crate::error::ErrorBody),
         (status = 415, description = "Unsupported content type", body = crate::error::ErrorBody),
@@ -137,7 +138,7 @@ pub async fn receive_post(
     responses(
         (status = 200, description = "Committed", body = WebhookAck),
         (status = 202, description = "Stored with a mapping error", body = WebhookAck),
-        (status = 401, description = "Missing or wrong API key", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong API key or signature (the provider's scheme)", body = crate::error::ErrorBody),
         (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))
@@ -152,55 +153,127 @@ pub async fn receive_get(
 
 async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Response> {
     let provider = provider_for(&state, &slug)?;
+    receive_for(state, provider, req, false).await
+}
+
+/// The refusal is logged in the provider's ingestion log (with the reason,
+/// never the secret) without delaying the 401.
+fn record_refusal(
+    state: &AppState,
+    provider_id: i64,
+    method: &str,
+    content_type: Option<String>,
+    request_id: Option<String>,
+    refusal: &Refusal,
+) {
+    let store = state.store.clone();
+    let m = method.to_string();
+    let reason = match refusal.code {
+        "missing_api_key" | "invalid_api_key" => refusal.code.to_string(),
+        code => format!("{code}: {}", refusal.message),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .write(move |w| {
+                ingest::record_rejected(
+                    w,
+                    provider_id,
+                    &m,
+                    content_type.as_deref(),
+                    &reason,
+                    request_id.as_deref(),
+                )
+            })
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a rejected delivery");
+        }
+    });
+}
+
+/// The URL the platform called, as it saw it: the configured public base
+/// (else this request's Host), the path and the query as sent.
+fn public_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
+    let base = state.base_url(headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+    match uri.query() {
+        Some(q) => format!("{base}{}?{q}", uri.path()),
+        None => format!("{base}{}", uri.path()),
+    }
+}
+
+/// Authenticates, parses, maps and stores one delivery for `provider`.
+pub(crate) async fn receive_for(
+    state: AppState,
+    provider: Arc<ProviderRuntime>,
+    req: Request,
+    ends_at_event: bool,
+) -> ApiResult<Response> {
+    let slug = provider.slug.clone();
     let (parts, body) = req.into_parts();
     let rid = request_id(&parts.headers);
     let ctype = content_type(&parts.headers);
     let method = parts.method.clone();
-
-    let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
     let now = state.store.now();
-    let refusal = match key {
-        None => Some((
-            "missing_api_key",
-            "send the provider's API key in the `x-api-key` header",
-        )),
-        Some(k) if !provider.key_matches(k, now) => Some((
-            "invalid_api_key",
-            "the API key is wrong, rotated or expired",
-        )),
-        Some(_) => None,
+    let url = public_url(&state, &parts.headers, &parts.uri);
+    let headers = parts.headers.clone();
+    let lookup = move |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     };
-    if let Some((code, message)) = refusal {
-        let store = state.store.clone();
-        let pid = provider.id;
-        let m = method.to_string();
-        let ct = ctype.clone();
-        let r = rid.clone();
-        // The refusal is not an acknowledgement: logging it must not delay it.
-        tokio::spawn(async move {
-            let reason = code.to_string();
-            if let Err(e) = store
-                .write(move |w| {
-                    ingest::record_rejected(w, pid, &m, ct.as_deref(), &reason, r.as_deref())
-                })
-                .await
-            {
-                tracing::warn!(error = %e, "could not record a rejected delivery");
-            }
-        });
-        return Err(ApiError::unauthorized(code, message));
-    }
 
-    let bytes = read_body(body, &parts.headers, state.config.max_body_bytes).await?;
+    // Keys are checked before the body is read; signatures need the body.
+    let signed = provider.auth.uses_signing_secret();
+    let mut body = Some(body);
+    let mut bytes = Bytes::new();
+    if signed {
+        if let Some(b) = body.take() {
+            bytes = read_body(b, &parts.headers, state.config.max_body_bytes).await?;
+        }
+    }
+    let verdict = provider.verify(&SignedRequest {
+        url: &url,
+        query: parts.uri.query(),
+        content_type: ctype.as_deref(),
+        body: &bytes,
+        header: &lookup,
+        now,
+    });
+    let verified = match verdict {
+        Ok(v) => v,
+        Err(refusal) => {
+            record_refusal(
+                &state,
+                provider.id,
+                method.as_str(),
+                ctype.clone(),
+                rid.clone(),
+                &refusal,
+            );
+            return Err(ApiError::unauthorized(refusal.code, refusal.message));
+        }
+    };
+    if let Some(b) = body.take() {
+        bytes = read_body(b, &parts.headers, state.config.max_body_bytes).await?;
+    }
+    let query = match &verified.strip_query_param {
+        Some(p) => signature::strip_query_param(parts.uri.query(), p),
+        None => parts.uri.query().map(str::to_string),
+    };
+    let (bytes, ctype) = match verified.body {
+        Some(claims) => (Bytes::from(claims), Some("application/json".to_string())),
+        None => (bytes, ctype),
+    };
     let received = Received {
         method: method.as_str(),
         content_type: ctype.as_deref(),
         body: &bytes,
-        query: parts.uri.query(),
+        query: query.as_deref(),
         request_id: rid.as_deref(),
         at: now,
     };
-    let delivery = match Delivery::prepare(&provider, received) {
+    let mut delivery = match Delivery::prepare(&provider, received) {
         Ok(d) => d,
         Err(e @ BodyError::UnsupportedMediaType(_)) => {
             return Err(ApiError::new(
@@ -219,6 +292,9 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
             return Err(ApiError::bad_request("malformed_body", e.to_string()))
         }
     };
+    if ends_at_event {
+        delivery.end_at_event_time();
+    }
     let result = state
         .store
         .write(move |w| ingest::ingest(w, delivery))

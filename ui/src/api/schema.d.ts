@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/agents/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first. */
+        get: operations["calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -199,6 +216,57 @@ export interface paths {
         patch: operations["update"];
         trace?: never;
     };
+    "/api/dialpad/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Dialpad user ids mapped to Callboard users. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dialpad/users/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing. */
+        post: operations["bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dialpad/users/{dialpad_user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get"];
+        /** @description Maps a Dialpad user id to a Callboard user (creates or replaces). */
+        put: operations["put"];
+        post?: never;
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -249,6 +317,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Provider templates: create one with `POST /api/providers` and a `preset` id. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/providers": {
         parameters: {
             query?: never;
@@ -292,6 +377,58 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/{slug}/connector": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The provider's API poller and its health: circuit state and last run. */
+        get: operations["health"];
+        /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
+        put: operations["put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/{slug}/connector/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reads every call record of the window from the API, then answers with the run's report. */
+        post: operations["backfill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/{slug}/connector/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Runs a delta sync now: from the last synced time (less the overlap) to now. */
+        post: operations["sync"];
         delete?: never;
         options?: never;
         head?: never;
@@ -365,6 +502,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cloudonix session updates (the domain profile's `session-update-endpoint`). The provider is the one whose `domains` list the payload's `domain`; it authenticates with its own scheme (the Cloudonix preset: `?token=<api key>` in the URL). */
+        post: operations["session_update"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -414,6 +568,23 @@ export interface paths {
         patch: operations["update"];
         trace?: never;
     };
+    "/api/voicemails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Voicemails left on calls, newest first, per department. */
+        get: operations["voicemail_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -450,6 +621,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgentCalls: {
+            data: components["schemas"]["AgentCallsRow"][];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            summary: components["schemas"]["AgentCallsSummary"];
+        };
+        AgentCallsRow: {
+            /** @description The agent id as the provider sends it (else the agent's name). */
+            agentId: string;
+            agentName?: string | null;
+            /**
+             * Format: double
+             * @description Mean talk time of the calls that have one, seconds (0 when none).
+             */
+            avgDurationSec: number;
+            /** Format: int64 */
+            calls: number;
+            /**
+             * Format: double
+             * @description Share of the agent's calls that ended `completed`, 0–1.
+             */
+            completedRate: number;
+            /** @description Start (else creation) time of the agent's latest call. */
+            lastCall?: string | null;
+            /** Format: double */
+            totalDurationMin: number;
+        };
+        AgentCallsSummary: {
+            /**
+             * Format: double
+             * @description `totalCalls / totalAgents`, two decimals (0 without agents).
+             */
+            avgCallsPerAgent: number;
+            /** Format: int64 */
+            totalAgents: number;
+            /** Format: int64 */
+            totalCalls: number;
+        };
+        /** @description One mapping: `external_id` on `platform` is Callboard user `user_id`. */
+        AgentMapping: {
+            created_at: string;
+            display_name?: string | null;
+            /** @description The platform's user id (Dialpad: the user's numeric id, as text). */
+            external_id: string;
+            platform: string;
+            updated_at: string;
+            /** Format: int64 */
+            user_id: number;
+            username: string;
+        };
+        AgentMappingList: {
+            data: components["schemas"]["AgentMapping"][];
+        };
         AssignRequest: {
             /** Format: int64 */
             expected_version?: number | null;
@@ -472,6 +698,30 @@ export interface components {
         };
         AuditList: {
             data: components["schemas"]["AuditEntry"][];
+        };
+        BackfillRequest: {
+            /** @description Start of the window (RFC 3339). */
+            from: string;
+            /** @description End of the window (RFC 3339; default now). */
+            to?: string | null;
+        };
+        BulkReport: {
+            /** Format: int64 */
+            created: number;
+            /**
+             * Format: int64
+             * @description Mappings removed because `replace` was set and the sync did not list them.
+             */
+            deleted: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
+        };
+        BulkRequest: {
+            items: components["schemas"]["MappingInput"][];
+            /** @description Remove the mappings this sync does not list (default false). */
+            replace?: boolean;
         };
         Call: {
             agent_id?: string | null;
@@ -528,6 +778,7 @@ export interface components {
             dispositions: components["schemas"]["Disposition"][];
             /** @description Every delivery that touched this call, oldest first, with its payload. */
             events: components["schemas"]["RawEvent"][];
+            voicemail?: null | components["schemas"]["Voicemail"];
         };
         CallList: {
             data: components["schemas"]["Call"][];
@@ -563,6 +814,117 @@ export interface components {
             display_order?: number | null;
             name?: string | null;
             sub_categories?: string[] | null;
+        };
+        Circuit: {
+            /**
+             * Format: int64
+             * @description Seconds until an open circuit lets a trial request through.
+             */
+            retry_in_seconds?: number | null;
+            state: components["schemas"]["CircuitState"];
+        };
+        /** @enum {string} */
+        CircuitState: "closed" | "open" | "half_open";
+        /** @description A poller as the console sees it (no token). */
+        Connector: {
+            base_url: string;
+            department: string;
+            enabled: boolean;
+            /** @description Whether an auth token is stored (it is never shown). */
+            has_auth_token: boolean;
+            /**
+             * Format: int64
+             * @description Seconds between delta syncs.
+             */
+            interval_seconds: number;
+            kind: string;
+            options: components["schemas"]["ConnectorOptions"];
+            /** @description End of the last window synced without failures. */
+            synced_until?: string | null;
+            updated_at: string;
+        };
+        ConnectorHealth: {
+            circuit: components["schemas"]["Circuit"];
+            connector: components["schemas"]["Connector"];
+            last_run?: null | components["schemas"]["RunReport"];
+            /** @description A sync is running now. */
+            running: boolean;
+        };
+        ConnectorInput: {
+            /** @description The API auth token; kept when left out on an update. */
+            auth_token?: string | null;
+            /** @description The API base, e.g. `https://api.convoso.com/v1`. */
+            base_url: string;
+            enabled?: boolean | null;
+            /**
+             * Format: int64
+             * @description Minutes between delta syncs (default 15).
+             */
+            interval_minutes?: number | null;
+            options?: null | components["schemas"]["ConnectorOptions"];
+        };
+        /** @description Tuning a poller; the defaults are Convoso's documented limits. */
+        ConnectorOptions: {
+            /**
+             * Format: int64
+             * @description First retry delay in milliseconds; doubles per attempt, with jitter.
+             * @default 500
+             */
+            backoff_base_ms: number;
+            /**
+             * Format: int64
+             * @description Longest retry delay, milliseconds.
+             * @default 30000
+             */
+            backoff_max_ms: number;
+            /**
+             * Format: int32
+             * @description Consecutive failures that open the circuit.
+             * @default 5
+             */
+            breaker_failures: number;
+            /**
+             * Format: double
+             * @description Seconds the circuit stays open before a trial request (half-open).
+             * @default 60
+             */
+            breaker_open_seconds: number;
+            /**
+             * Format: int32
+             * @description Successes in half-open that close the circuit again.
+             * @default 3
+             */
+            breaker_successes: number;
+            /**
+             * Format: int32
+             * @description Attempts per request before the page counts as failed.
+             * @default 5
+             */
+            max_attempts: number;
+            /**
+             * Format: double
+             * @description Requests per second at most (≤ 10).
+             * @default 10
+             */
+            max_requests_per_second: number;
+            /**
+             * Format: int64
+             * @description Minutes a delta sync looks back before the last synced time, for late records.
+             * @default 15
+             */
+            overlap_minutes: number;
+            /**
+             * Format: int64
+             * @description Records per page (≤ 500).
+             * @default 500
+             */
+            page_size: number;
+            /**
+             * Format: double
+             * @description Seconds one request may take.
+             * @default 30
+             */
+            timeout_seconds: number;
         };
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
@@ -670,6 +1032,22 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /** @description One row of a bulk sync: the user by id or by user name. */
+        MappingInput: {
+            external_id: string;
+            /** Format: int64 */
+            user_id?: number | null;
+            username?: string | null;
+        };
+        MappingTarget: {
+            /**
+             * Format: int64
+             * @description The Callboard user, by id…
+             */
+            user_id?: number | null;
+            /** @description …or by user name. */
+            username?: string | null;
+        };
         Me: {
             /** @description None: every department. */
             departments?: string[] | null;
@@ -699,12 +1077,26 @@ export interface components {
         };
         NewProvider: {
             active?: boolean | null;
+            /** @description The authentication scheme with its options; default: the API key in `x-api-key`. */
+            auth_config?: Record<string, unknown> | null;
             did_numbers?: string[] | null;
             /** Format: int64 */
             display_order?: number | null;
+            /** @description Cloudonix domains this provider owns. */
+            domains?: string[] | null;
             field_mapping?: Record<string, unknown> | null;
             icon?: string | null;
             name: string;
+            /**
+             * @description A preset id (`GET /api/presets`): fills the mapping, status map and
+             *     authentication scheme; fields given here override it.
+             */
+            preset?: string | null;
+            /**
+             * @description For signature schemes: the shared secret. Generated when left out,
+             *     except for Twilio (paste the account's auth token).
+             */
+            signing_secret?: string | null;
             /** Format: int64 */
             sla_minutes?: number | null;
             slug?: string | null;
@@ -719,6 +1111,28 @@ export interface components {
         };
         /** @enum {string} */
         Outcome: "resolved" | "callback" | "no_answer" | "busy" | "voicemail" | "wrong_number" | "do_not_call";
+        /** @description One preset as listed by `GET /api/presets`. */
+        Preset: {
+            /** @description The authentication scheme (`{"scheme": …, options}`). */
+            auth: Record<string, unknown>;
+            /** @description What the platform sends: json, form, query, jwt… */
+            body_format: string;
+            field_mapping: Record<string, unknown>;
+            id: string;
+            name: string;
+            /** @description For the admin: where to paste the URL and the secret on the platform. */
+            notes: string;
+            /**
+             * @description `webhook` (the provider's own URL, default) or `session_update`
+             *     (Cloudonix's shared `POST /api/session/update`).
+             */
+            route?: string;
+            secret: components["schemas"]["SecretKind"];
+            status_map: Record<string, unknown>;
+        };
+        PresetList: {
+            data: components["schemas"]["Preset"][];
+        };
         PreviewRequest: {
             /** @description Draft mapping; defaults to the provider's saved one. */
             field_mapping?: Record<string, unknown> | null;
@@ -749,16 +1163,27 @@ export interface components {
              *     from other users' views and from the event stream.
              */
             api_key_hint?: string | null;
+            /** @description The scheme with its options, e.g. `{"scheme":"hmac_sha256","header":"x-convoso-signature","encoding":"hex"}`. */
+            auth_config: Record<string, unknown>;
             auth_scheme: string;
             created_at: string;
             did_numbers: string[];
             /** Format: int64 */
             display_order: number;
+            /** @description Cloudonix domains this provider owns (routes `POST /api/session/update`). */
+            domains: string[];
             field_mapping: Record<string, unknown>;
+            /**
+             * @description Whether a signing secret is set (signature schemes); the secret itself
+             *     is never shown after it was created.
+             */
+            has_signing_secret: boolean;
             icon: string;
             /** Format: int64 */
             id: number;
             name: string;
+            /** @description The preset it was created from, if any. */
+            preset?: string | null;
             /** @description When the previous key stops working after a rotation with a grace period. */
             previous_key_expires_at?: string | null;
             /** Format: int64 */
@@ -770,6 +1195,21 @@ export interface components {
         ProviderCreated: components["schemas"]["Provider"] & {
             /** @description Shown this once: store it in the platform's webhook settings. */
             api_key: string;
+            /**
+             * @description The URL to paste into the platform, with the token in it for
+             *     query-token schemes, or Cloudonix's session-update URL.
+             */
+            platform_url: string;
+            /**
+             * @description The secret the platform needs, whichever it is (the API key or the
+             *     signing secret); shown this once.
+             */
+            secret?: string | null;
+            /**
+             * @description The signing secret for signature schemes (HMAC, JWT), shown this
+             *     once; absent for key schemes and for Twilio (paste its auth token).
+             */
+            signing_secret?: string | null;
             webhook_url: string;
         };
         ProviderList: {
@@ -777,12 +1217,16 @@ export interface components {
         };
         ProviderPatch: {
             active?: boolean | null;
+            auth_config?: Record<string, unknown> | null;
             did_numbers?: string[] | null;
             /** Format: int64 */
             display_order?: number | null;
+            domains?: string[] | null;
             field_mapping?: Record<string, unknown> | null;
             icon?: string | null;
             name?: string | null;
+            /** @description Sets (or, with an empty string, clears) the signing secret. */
+            signing_secret?: string | null;
             /** Format: int64 */
             sla_minutes?: number | null;
             /** @description Accepted only when equal to the current slug: slugs are immutable. */
@@ -855,6 +1299,46 @@ export interface components {
             previous_key_expires_at?: string | null;
             provider: components["schemas"]["ProviderView"];
         };
+        /** @description What one run did. */
+        RunReport: {
+            /** Format: int64 */
+            duration_ms: number;
+            /** @description Why the run stopped early, if it did. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description Records that could not be stored, and pages that could not be read.
+             */
+            failed: number;
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description New calls.
+             */
+            inserted: number;
+            /** @description `backfill` or `delta`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Records read from the API.
+             */
+            scanned: number;
+            started_at: string;
+            /**
+             * Format: int64
+             * @description Calls changed by a record.
+             */
+            updated: number;
+            window_from?: string | null;
+            window_to?: string | null;
+        };
+        /**
+         * @description Which secret the platform needs from the admin.
+         * @enum {string}
+         */
+        SecretKind: "api_key" | "signing_secret" | "platform";
         Stats: {
             /**
              * Format: int64
@@ -910,6 +1394,7 @@ export interface components {
         };
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
+        SyncRequest: Record<string, unknown>;
         User: {
             active: boolean;
             created_at: string;
@@ -931,6 +1416,25 @@ export interface components {
             display_name?: string | null;
             password?: string | null;
             role?: null | components["schemas"]["Role"];
+        };
+        Voicemail: {
+            /** @description The call's id (the provider's). */
+            call_id: string;
+            created_at: string;
+            department: string;
+            /** Format: int64 */
+            duration_seconds?: number | null;
+            /** Format: int64 */
+            id: number;
+            link?: string | null;
+            mobile_number?: string | null;
+            transcript?: string | null;
+            updated_at: string;
+        };
+        VoicemailList: {
+            data: components["schemas"]["Voicemail"][];
+            /** Format: int64 */
+            total: number;
         };
         WebhookAck: {
             call_id?: string | null;
@@ -970,6 +1474,47 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    calls: {
+        parameters: {
+            query?: {
+                /** @description Calls started (else created) at or after this time (RFC 3339). */
+                from?: string;
+                /** @description …and before this time. */
+                to?: string;
+                /** @description One agent, by the provider's agent id or by name. */
+                agent?: string;
+                /** @description The provider's disposition or status word (e.g. Convoso's `SALE`). */
+                disposition?: string;
+                /** @description A department (provider slug), several separated by commas, or `all`. */
+                department?: string;
+                /** @description Agents per page, 1-1000 (default 50). */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCalls"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log: {
         parameters: {
             query?: {
@@ -1423,6 +1968,146 @@ export interface operations {
             };
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMappingList"];
+                };
+            };
+        };
+    };
+    bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkReport"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dialpad_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMapping"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dialpad_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingTarget"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMapping"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dialpad_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     stream: {
         parameters: {
             query?: {
@@ -1500,6 +2185,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetList"];
                 };
             };
         };
@@ -1669,6 +2373,142 @@ export interface operations {
             };
         };
     };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorHealth"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectorInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    backfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunReport"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["SyncRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunReport"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     deliveries: {
         parameters: {
             query?: {
@@ -1776,6 +2616,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotateResponse"];
+                };
+            };
+        };
+    };
+    session_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Cloudonix session update */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description Committed (applied or a recognised duplicate) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description Stored with a mapping error */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description Not a JSON object with a `domain` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No active provider owns the domain */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1953,6 +2863,31 @@ export interface operations {
             };
         };
     };
+    voicemail_list: {
+        parameters: {
+            query?: {
+                /** @description A department (provider slug), or several separated by commas. */
+                department?: string;
+                /** @description 1-1000, default 50. */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoicemailList"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -2002,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Missing or wrong API key */
+            /** @description Missing or wrong API key or signature (the provider's scheme) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2066,7 +3001,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or wrong API key */
+            /** @description Missing or wrong API key or signature (the provider's scheme) */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -156,6 +156,20 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
         .map(|dt| dt.and_utc())
 }
 
+/// A date and time written without an offset (`YYYY-MM-DD HH:MM:SS`, `T`
+/// or space, optional fraction); `None` for anything else.
+pub(crate) fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .filter(|_| !is_zero_date(s))
+}
+
 /// The `datetime` auto-detection for strings.
 pub(crate) fn parse_auto_str(s: &str) -> Result<Option<DateTime<Utc>>, String> {
     let s = s.trim();

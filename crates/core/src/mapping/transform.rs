@@ -22,6 +22,9 @@ pub(crate) enum Transform {
     EpochMs,
     Iso8601,
     DateTime,
+    /// `datetime`, reading a text without an offset as local time at this
+    /// offset (seconds east of UTC).
+    LocalDateTime(i32),
     SecondsBetween,
     UuidV5(Uuid),
     Int,
@@ -61,7 +64,12 @@ impl Transform {
             "epoch_s" => no_arg(Transform::EpochS),
             "epoch_ms" => no_arg(Transform::EpochMs),
             "iso8601" => no_arg(Transform::Iso8601),
-            "datetime" => no_arg(Transform::DateTime),
+            "datetime" => match arg {
+                None => Ok(Transform::DateTime),
+                Some(a) => parse_offset(a).map(Transform::LocalDateTime).ok_or_else(|| {
+                    format!("datetime: `{a}` is not a UTC offset (e.g. `datetime:+05:30`)")
+                }),
+            },
             "seconds_between" => no_arg(Transform::SecondsBetween),
             "int" => no_arg(Transform::Int),
             "string" => no_arg(Transform::Str),
@@ -96,7 +104,7 @@ impl Transform {
             "" => Err("empty transform name".to_string()),
             _ => Err(format!(
                 "unknown transform `{name}` (known: trim, lower, upper, digits, e164, e164:CC, \
-                 epoch_s, epoch_ms, iso8601, datetime, seconds_between, uuid_v5, int, string)"
+                 epoch_s, epoch_ms, iso8601, datetime, datetime:+HH:MM, seconds_between, uuid_v5, int, string)"
             )),
         }
     }
@@ -133,6 +141,22 @@ impl Transform {
                 )),
             },
             Transform::DateTime => Ok(to_time(&v)?.map(Val::Time)),
+            Transform::LocalDateTime(offset) => {
+                let naive = match &v {
+                    Val::Ref(Value::String(s)) => time::parse_naive(s),
+                    Val::Str(s) => time::parse_naive(s),
+                    _ => None,
+                };
+                match naive {
+                    // Epoch 0 in local time (Exotel's `1970-01-01 05:30:00`) means "not set".
+                    Some(n) => Ok(Some(
+                        (n - chrono::Duration::seconds(i64::from(*offset))).and_utc(),
+                    )
+                    .filter(|t| t.timestamp() != 0)
+                    .map(Val::Time)),
+                    None => Ok(to_time(&v)?.map(Val::Time)),
+                }
+            }
             Transform::SecondsBetween => {
                 let Some(start) = to_time(&v)? else {
                     return Ok(None);
@@ -243,6 +267,22 @@ fn epoch<'a>(v: &Val<'a>, unit: Unit) -> Step<'a> {
 }
 
 /// The `datetime` auto-detection.
+/// `+05:30`, `-0400`, `+5` → seconds east of UTC.
+fn parse_offset(a: &str) -> Option<i32> {
+    let (sign, rest) = match a.as_bytes().first()? {
+        b'+' => (1, &a[1..]),
+        b'-' => (-1, &a[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    ((0..=14).contains(&h) && (0..60).contains(&m)).then_some(sign * (h * 3600 + m * 60))
+}
+
 pub(crate) fn to_time(v: &Val<'_>) -> Result<Option<DateTime<Utc>>, String> {
     match v {
         Val::Time(t) => Ok(Some(*t)),
@@ -457,6 +497,23 @@ mod tests {
         assert!(run("iso8601", &json!("26/05/2024")).is_err());
         assert!(run("datetime", &json!({"t": 1})).is_err());
         assert!(run("datetime", &json!("not a date")).is_err());
+        // local times without an offset, at a given offset
+        assert_eq!(
+            time(run("datetime:+05:30", &json!("2024-05-26 13:00:21.946"))),
+            t
+        );
+        assert_eq!(
+            time(run("datetime:+05:30", &json!("2024-05-26T07:30:21.946Z"))),
+            t
+        );
+        assert!(run("datetime:+05:30", &json!("1970-01-01 05:30:00"))
+            .unwrap()
+            .is_none());
+        assert!(Transform::parse("datetime:IST").is_err());
+        assert_eq!(
+            Transform::parse("datetime:-0400"),
+            Ok(Transform::LocalDateTime(-4 * 3600))
+        );
     }
 
     #[test]

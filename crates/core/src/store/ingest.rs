@@ -4,7 +4,7 @@
 
 use super::calls::{self, Call};
 use super::providers::{Actor, ProviderRuntime};
-use super::{audit, Writer};
+use super::{agents_map, audit, voicemails, Writer};
 use crate::body::{self, BodyError};
 use crate::error::{Error, Result};
 use crate::mapping::{MapContext, MapOutcome, Mapping};
@@ -92,6 +92,18 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// For platforms that send no end time (Cloudonix session updates): an
+    /// event with a final status ends the call at the event's time, so the
+    /// duration follows from the answer and end times.
+    pub fn end_at_event_time(&mut self) {
+        let call = &mut self.mapped.call;
+        if call.ended_at.is_none() && call.status.is_some_and(|s| s.is_terminal()) {
+            call.ended_at = Some(self.mapped.event_at.unwrap_or(self.received_at));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum IngestResult {
@@ -175,7 +187,25 @@ fn insert_raw(
     Ok(w.conn.last_insert_rowid())
 }
 
+/// Names the Callboard user a platform's agent id is mapped to (Dialpad
+/// users): `agent_name` becomes theirs and `metadata.agent_user_id` their id,
+/// so the console can notify that agent.
+fn attribute_agent(w: &Writer<'_>, d: &mut Delivery) -> Result<()> {
+    let Some(agent) = d.mapped.call.agent_id.clone() else {
+        return Ok(());
+    };
+    if let Some((user_id, name)) = agents_map::user_for_agent(w.conn, d.provider_id, &agent)? {
+        d.mapped.call.agent_name = Some(name);
+        d.mapped
+            .call
+            .metadata
+            .insert("agent_user_id".into(), Value::from(user_id));
+    }
+    Ok(())
+}
+
 pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
+    let mut d = d;
     if let Some((original, call_id)) = find_original(w, &d)? {
         let id = insert_raw(
             w,
@@ -199,6 +229,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
             error: err.clone(),
         });
     }
+    attribute_agent(w, &mut d)?;
     let event_at = time::fmt(d.mapped.event_at.unwrap_or(d.received_at));
     let call = calls::upsert(
         w,
@@ -208,6 +239,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
         &event_at,
         d.sla_minutes,
     )?;
+    voicemails::record(w, &call, &d.mapped.call.metadata)?;
     let id = insert_raw(
         w,
         &d,
@@ -453,6 +485,9 @@ mod tests {
             prev_key_expires_at: None,
             sla_minutes: 30,
             mapping: Arc::new(mapping),
+            auth: Default::default(),
+            signing_secret: None,
+            domains: vec![],
         }
     }
 

@@ -6,13 +6,14 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 const V1: &str = include_str!("sql/v1.sql");
+const V2: &str = include_str!("sql/v2.sql");
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 pub fn known_version() -> i64 {
-    1
+    2
 }
 
 pub fn run(conn: &mut Connection) -> Result<()> {
@@ -35,6 +36,34 @@ mod tests {
     #[test]
     fn migrations_validate() {
         assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn a_v1_database_upgrades_and_its_providers_keep_the_header_key() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(vec![M::up(V1)])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES ('old', 'Old', 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        let p = crate::store::providers::get(&conn, "old").unwrap();
+        assert_eq!(p.auth_scheme, "api_key");
+        assert_eq!(p.auth_config["header"], "x-api-key");
+        assert!(!p.has_signing_secret && p.domains.is_empty() && p.preset.is_none());
+        let cache = crate::store::ProviderCache::load(&conn).unwrap();
+        assert_eq!(
+            cache.get("old").unwrap().auth,
+            crate::signature::AuthScheme::default()
+        );
     }
 
     #[test]

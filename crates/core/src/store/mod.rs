@@ -3,16 +3,20 @@
 //! pool of read connections used from blocking threads. No rusqlite call runs
 //! on a tokio worker thread.
 
+pub mod agent_calls;
+pub mod agents_map;
 pub mod audit;
 pub mod backup;
 pub mod calls;
 pub mod categories;
+pub mod connectors;
 pub mod events;
 pub mod ingest;
 pub mod migrate;
 pub mod providers;
 pub mod stats;
 pub mod users;
+pub mod voicemails;
 
 use crate::error::{Error, Result};
 use crate::hub::{Event, Hub};

@@ -5,6 +5,8 @@ use crate::error::{Error, Result};
 use crate::hub::Audience;
 use crate::keys;
 use crate::mapping::Mapping;
+use crate::presets::{self, SecretKind};
+use crate::signature::{self, AuthScheme};
 use crate::time::{self, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,16 @@ pub struct Provider {
     #[schema(value_type = Object)]
     pub status_map: Value,
     pub auth_scheme: String,
+    /// The scheme with its options, e.g. `{"scheme":"hmac_sha256","header":"x-convoso-signature","encoding":"hex"}`.
+    #[schema(value_type = Object)]
+    pub auth_config: Value,
+    /// Whether a signing secret is set (signature schemes); the secret itself
+    /// is never shown after it was created.
+    pub has_signing_secret: bool,
+    /// Cloudonix domains this provider owns (routes `POST /api/session/update`).
+    pub domains: Vec<String>,
+    /// The preset it was created from, if any.
+    pub preset: Option<String>,
     /// The key's first characters, to tell keys apart. Admins only: absent
     /// from other users' views and from the event stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,9 +63,29 @@ pub struct ProviderRuntime {
     pub prev_key_expires_at: Option<Timestamp>,
     pub sla_minutes: i64,
     pub mapping: Arc<Mapping>,
+    pub auth: AuthScheme,
+    pub signing_secret: Option<String>,
+    pub domains: Vec<String>,
 }
 
 impl ProviderRuntime {
+    /// Verifies a webhook request with the provider's scheme and secrets.
+    pub fn verify(
+        &self,
+        req: &signature::SignedRequest<'_>,
+    ) -> std::result::Result<signature::Verified, signature::Refusal> {
+        let now = req.now;
+        let matches = |k: &str| self.key_matches(k, now);
+        signature::verify(
+            &self.auth,
+            &signature::Secrets {
+                key_matches: &matches,
+                signing_secret: self.signing_secret.as_deref(),
+            },
+            req,
+        )
+    }
+
     pub fn key_matches(&self, key: &str, now: Timestamp) -> bool {
         if keys::secret_matches(key, &self.key_hash) {
             return true;
@@ -87,6 +119,18 @@ impl ProviderCache {
         self.by_slug.read().ok()?.get(slug).cloned()
     }
 
+    /// The active provider that lists `domain` (case-insensitive).
+    pub fn by_domain(&self, domain: &str) -> Option<Arc<ProviderRuntime>> {
+        let map = self.by_slug.read().ok()?;
+        let mut hits: Vec<&Arc<ProviderRuntime>> = map
+            .values()
+            .filter(|p| p.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+            .collect();
+        // An active owner wins over a deactivated one.
+        hits.sort_by_key(|p| (!p.active, p.id));
+        hits.first().map(|p| Arc::clone(p))
+    }
+
     fn put(&self, rt: ProviderRuntime) {
         if let Ok(mut map) = self.by_slug.write() {
             map.insert(rt.slug.clone(), Arc::new(rt));
@@ -94,7 +138,7 @@ impl ProviderCache {
     }
 }
 
-const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map";
+const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains";
 
 fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
     let fm: String = r.get(8)?;
@@ -106,6 +150,13 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         Mapping::compile(&fm, &sm)
             .map_err(|e| Error::Invalid(format!("provider {slug}: stored mapping invalid: {e}")))
     })();
+    let auth_text: String = r.get(10)?;
+    let auth = serde_json::from_str::<Value>(&auth_text)
+        .map_err(Error::from)
+        .and_then(|v| AuthScheme::from_config(&v).map_err(|e| Error::Invalid(e.to_string())));
+    let signing_secret: Option<String> = r.get(11)?;
+    let domains: String = r.get(12)?;
+    let domains: Vec<String> = serde_json::from_str(&domains).unwrap_or_default();
     let prev_exp: Option<String> = r.get(6)?;
     let (id, name, active, key_hash, prev_key_hash, sla_minutes) = (
         r.get(0)?,
@@ -115,7 +166,8 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         r.get(5)?,
         r.get(7)?,
     );
-    Ok(mapping.map(|mapping| ProviderRuntime {
+    let mapping = mapping.and_then(|m| auth.map(|a| (m, a)));
+    Ok(mapping.map(|(mapping, auth)| ProviderRuntime {
         id,
         slug,
         name,
@@ -125,10 +177,13 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         prev_key_expires_at: prev_exp.as_deref().and_then(time::parse),
         sla_minutes,
         mapping: Arc::new(mapping),
+        auth,
+        signing_secret,
+        domains,
     }))
 }
 
-const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at";
+const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
     let dids: String = r.get(5)?;
@@ -144,6 +199,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
         field_mapping: serde_json::from_str(&fm).unwrap_or(Value::Null),
         status_map: serde_json::from_str(&sm).unwrap_or(Value::Null),
         auth_scheme: r.get(8)?,
+        auth_config: {
+            let a: String = r.get(15)?;
+            match serde_json::from_str::<Value>(&a) {
+                Ok(v) if v.as_object().is_some_and(|o| !o.is_empty()) => v,
+                _ => AuthScheme::default().to_value(),
+            }
+        },
+        has_signing_secret: r.get(16)?,
+        domains: {
+            let d: String = r.get(17)?;
+            serde_json::from_str(&d).unwrap_or_default()
+        },
+        preset: r.get(18)?,
         api_key_hint: Some(r.get(9)?),
         previous_key_expires_at: r.get(10)?,
         sla_minutes: r.get(11)?,
@@ -196,6 +264,17 @@ pub fn validate_slug(slug: &str) -> Result<()> {
 #[serde(deny_unknown_fields)]
 pub struct NewProvider {
     pub name: String,
+    /// A preset id (`GET /api/presets`): fills the mapping, status map and
+    /// authentication scheme; fields given here override it.
+    pub preset: Option<String>,
+    /// The authentication scheme with its options; default: the API key in `x-api-key`.
+    #[schema(value_type = Option<Object>)]
+    pub auth_config: Option<Value>,
+    /// For signature schemes: the shared secret. Generated when left out,
+    /// except for Twilio (paste the account's auth token).
+    pub signing_secret: Option<String>,
+    /// Cloudonix domains this provider owns.
+    pub domains: Option<Vec<String>>,
     pub slug: Option<String>,
     pub icon: Option<String>,
     pub display_order: Option<i64>,
@@ -223,6 +302,11 @@ pub struct ProviderPatch {
     pub status_map: Option<Value>,
     pub sla_minutes: Option<i64>,
     pub active: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub auth_config: Option<Value>,
+    /// Sets (or, with an empty string, clears) the signing secret.
+    pub signing_secret: Option<String>,
+    pub domains: Option<Vec<String>>,
 }
 
 /// Who did it, for the audit log.
@@ -254,6 +338,64 @@ fn normalise_json(v: Option<Value>) -> Value {
         None | Some(Value::Null) => Value::Object(Default::default()),
         Some(v) => v,
     }
+}
+
+fn auth_scheme(v: &Value) -> Result<AuthScheme> {
+    AuthScheme::from_config(v).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn validate_signing_secret(s: &str) -> Result<()> {
+    if s.len() < 8 || s.len() > 512 {
+        return Err(Error::invalid("signing_secret must be 8-512 characters"));
+    }
+    Ok(())
+}
+
+/// Lower-cased, trimmed, non-empty, unique; and owned by no other provider.
+fn validate_domains(
+    conn: &Connection,
+    own_id: Option<i64>,
+    domains: &[String],
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for d in domains {
+        let d = d.trim().to_ascii_lowercase();
+        if d.is_empty() || d.len() > 253 || d.contains(char::is_whitespace) {
+            return Err(Error::invalid(format!("domain `{d}` is not a domain name")));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    let mut stmt = conn.prepare_cached("SELECT id, slug, domains FROM providers")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, slug, ds) = row?;
+        if Some(id) == own_id {
+            continue;
+        }
+        let theirs: Vec<String> = serde_json::from_str(&ds).unwrap_or_default();
+        if let Some(d) = out
+            .iter()
+            .find(|d| theirs.iter().any(|t| t.eq_ignore_ascii_case(d)))
+        {
+            return Err(Error::Conflict(format!(
+                "domain `{d}` already belongs to provider `{slug}`"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// A new random signing secret.
+pub fn new_signing_secret() -> String {
+    keys::new_signing_secret()
 }
 
 fn compile(fm: &Value, sm: &Value) -> Result<Mapping> {
@@ -292,8 +434,60 @@ fn get_by_id(conn: &Connection, id: i64) -> Result<Provider> {
     .ok_or_else(|| Error::not_found("provider not found"))
 }
 
-/// Creates a provider; returns it with its API key (shown this once).
-pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(Provider, String)> {
+/// A provider just created, with the secrets shown this once.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub provider: Provider,
+    pub api_key: String,
+    /// The signing secret, when the scheme uses one and Callboard generated it.
+    pub signing_secret: Option<String>,
+}
+
+/// Creates a provider (from a preset when `input.preset` is set); returns
+/// it with its secrets (shown this once).
+pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<Created> {
+    let mut input = input;
+    let preset = match input.preset.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => Some(presets::get(id).ok_or_else(|| {
+            let known = presets::all()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            Error::invalid(format!("preset `{id}` does not exist (known: {known})"))
+        })?),
+    };
+    if let Some(p) = preset {
+        input.field_mapping = input
+            .field_mapping
+            .or_else(|| Some(p.field_mapping.clone()));
+        input.status_map = input.status_map.or_else(|| Some(p.status_map.clone()));
+        input.auth_config = input.auth_config.or_else(|| Some(p.auth.clone()));
+    }
+    let scheme = auth_scheme(input.auth_config.as_ref().unwrap_or(&Value::Null))?;
+    let given = input
+        .signing_secret
+        .as_deref()
+        .map(str::trim)
+        .is_some_and(|s| !s.is_empty());
+    let signing_secret = match input.signing_secret.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => {
+            validate_signing_secret(s)?;
+            Some(s.to_string())
+        }
+        _ if scheme.uses_signing_secret()
+            && !preset.is_some_and(|p| p.secret == SecretKind::Platform)
+            && scheme != AuthScheme::Twilio =>
+        {
+            Some(keys::new_signing_secret())
+        }
+        _ => None,
+    };
+    let domains = validate_domains(w.conn, None, input.domains.as_deref().unwrap_or(&[]))?;
     let name = validate_name(&input.name)?;
     let slug = match input.slug.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => s.to_string(),
@@ -328,8 +522,9 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(
     let at = time::fmt(w.now);
     w.conn.execute(
         "INSERT INTO providers (slug, name, icon, display_order, did_numbers, field_mapping, status_map,
-             api_key_hash, api_key_hint, sla_minutes, active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+             api_key_hash, api_key_hint, sla_minutes, active, created_at, updated_at,
+             auth_scheme, auth_config, signing_secret, domains, preset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             slug,
             name,
@@ -343,6 +538,11 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(
             sla,
             input.active.unwrap_or(true),
             at,
+            scheme.name(),
+            scheme.to_value().to_string(),
+            signing_secret,
+            serde_json::to_string(&domains)?,
+            preset.map(|p| p.id.clone()),
         ],
     )?;
     let id = w.conn.last_insert_rowid();
@@ -352,9 +552,14 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<(
         actor,
         "provider.create",
         Some(&slug),
-        serde_json::json!({ "name": p.name }),
+        serde_json::json!({ "name": p.name, "preset": p.preset, "auth_scheme": p.auth_scheme }),
     )?;
-    Ok((p, key))
+    Ok(Created {
+        provider: p,
+        api_key: key,
+        // A secret the admin typed is not echoed back.
+        signing_secret: signing_secret.filter(|_| !given),
+    })
 }
 
 pub fn update(
@@ -384,7 +589,33 @@ pub fn update(
         None => cur.status_map.clone(),
     };
     compile(&fm, &sm)?;
+    let scheme = auth_scheme(patch.auth_config.as_ref().unwrap_or(&cur.auth_config))?;
+    let domains = match &patch.domains {
+        Some(d) => validate_domains(w.conn, Some(cur.id), d)?,
+        None => cur.domains.clone(),
+    };
+    if let Some(s) = patch.signing_secret.as_deref().map(str::trim) {
+        let value = if s.is_empty() {
+            None
+        } else {
+            validate_signing_secret(s)?;
+            Some(s.to_string())
+        };
+        w.conn.execute(
+            "UPDATE providers SET signing_secret = ?2 WHERE id = ?1",
+            params![cur.id, value],
+        )?;
+    }
     let sla = validate_sla(patch.sla_minutes.unwrap_or(cur.sla_minutes))?;
+    w.conn.execute(
+        "UPDATE providers SET auth_scheme = ?2, auth_config = ?3, domains = ?4 WHERE id = ?1",
+        params![
+            cur.id,
+            scheme.name(),
+            scheme.to_value().to_string(),
+            serde_json::to_string(&domains)?,
+        ],
+    )?;
     w.conn.execute(
         "UPDATE providers SET name = ?2, icon = ?3, display_order = ?4, did_numbers = ?5,
              field_mapping = ?6, status_map = ?7, sla_minutes = ?8, active = ?9, updated_at = ?10
@@ -414,6 +645,9 @@ pub fn update(
         ("status_map", patch.status_map.is_some()),
         ("sla_minutes", patch.sla_minutes.is_some()),
         ("active", patch.active.is_some()),
+        ("auth_config", patch.auth_config.is_some()),
+        ("has_signing_secret", patch.signing_secret.is_some()),
+        ("domains", patch.domains.is_some()),
     ] {
         let (from, to) = (&before[field], &after[field]);
         if set && from != to {

@@ -9,6 +9,7 @@ use callboard_core::store::calls::{
     self, AssigneeFilter, Call, CallQuery, Disposition, NewDisposition, WorkState,
 };
 use callboard_core::store::ingest::{self, RawEvent};
+use callboard_core::store::voicemails::{self, Voicemail};
 use callboard_core::Status;
 use serde::{Deserialize, Serialize};
 
@@ -137,6 +138,8 @@ pub struct CallDetail {
     pub events: Vec<RawEvent>,
     /// Disposition history, oldest first.
     pub dispositions: Vec<Disposition>,
+    /// The voicemail left on this call, if any.
+    pub voicemail: Option<Voicemail>,
 }
 
 async fn find(
@@ -165,14 +168,21 @@ pub async fn get(
 ) -> ApiResult<Json<CallDetail>> {
     let call = find(&state, &who, call_id, k.department).await?;
     let id = call.id;
-    let (events, dispositions) = state
+    let (events, dispositions, voicemail) = state
         .store
-        .read(move |c| Ok((ingest::call_timeline(c, id)?, calls::dispositions(c, id)?)))
+        .read(move |c| {
+            Ok((
+                ingest::call_timeline(c, id)?,
+                calls::dispositions(c, id)?,
+                voicemails::for_call(c, id)?,
+            ))
+        })
         .await?;
     Ok(Json(CallDetail {
         call,
         events,
         dispositions,
+        voicemail,
     }))
 }
 

@@ -1,8 +1,12 @@
 //! The console API under `/api`.
 
+pub mod agents;
 pub mod calls;
 pub mod categories;
+pub mod connectors;
+pub mod dialpad;
 pub mod events;
+pub mod presets;
 pub mod providers;
 pub mod session;
 pub mod stats;

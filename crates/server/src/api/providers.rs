@@ -6,6 +6,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use callboard_core::mapping::{MapContext, MapOutcome, Mapping};
+use callboard_core::signature::AuthScheme;
 use callboard_core::store::ingest::{self, DeliveryQuery, RawEvent, ReplayReport};
 use callboard_core::store::providers::{self, NewProvider, Provider, ProviderPatch};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,15 @@ pub struct ProviderCreated {
     pub webhook_url: String,
     /// Shown this once: store it in the platform's webhook settings.
     pub api_key: String,
+    /// The signing secret for signature schemes (HMAC, JWT), shown this
+    /// once; absent for key schemes and for Twilio (paste its auth token).
+    pub signing_secret: Option<String>,
+    /// The secret the platform needs, whichever it is (the API key or the
+    /// signing secret); shown this once.
+    pub secret: Option<String>,
+    /// The URL to paste into the platform, with the token in it for
+    /// query-token schemes, or Cloudonix's session-update URL.
+    pub platform_url: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -90,17 +100,41 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ProviderCreated>)> {
     who.require_admin()?;
     let actor = who.actor();
-    let (p, api_key) = state
+    let created = state
         .store
         .write(move |w| providers::create(w, input, &actor))
         .await?;
+    let p = created.provider;
     let webhook_url = state.webhook_url(host(&headers), &p.slug);
+    let scheme = AuthScheme::from_config(&p.auth_config).unwrap_or_default();
+    let session_update = p
+        .preset
+        .as_deref()
+        .and_then(callboard_core::presets::get)
+        .is_some_and(|pr| pr.route == "session_update");
+    let url = if session_update {
+        state.base_url(host(&headers)) + "/api/session/update"
+    } else {
+        webhook_url.clone()
+    };
+    let platform_url = match &scheme {
+        AuthScheme::QueryToken { param } => format!("{url}?{param}={}", created.api_key),
+        _ => url,
+    };
+    let secret = if scheme.uses_signing_secret() {
+        created.signing_secret.clone()
+    } else {
+        Some(created.api_key.clone())
+    };
     Ok((
         StatusCode::CREATED,
         Json(ProviderCreated {
             provider: p,
             webhook_url,
-            api_key,
+            api_key: created.api_key,
+            signing_secret: created.signing_secret,
+            secret,
+            platform_url,
         }),
     ))
 }

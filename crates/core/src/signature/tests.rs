@@ -1,0 +1,359 @@
+use super::*;
+use serde_json::json;
+use std::collections::HashMap;
+
+const DIALPAD_JWT: &str =
+    include_str!("../../tests/fixtures/dialpad-call-event-ringing-inbound-to-user.GENERATED.jwt");
+const DIALPAD_VECTOR: &str =
+    include_str!("../../tests/fixtures/dialpad-signature-test-vector.GENERATED.json");
+const DIALPAD_EVENT: &str =
+    include_str!("../../tests/fixtures/dialpad-call-event-ringing-inbound-to-user.json");
+
+fn now() -> Timestamp {
+    chrono::Utc::now()
+}
+
+struct Req {
+    url: String,
+    query: Option<String>,
+    ct: Option<String>,
+    body: Vec<u8>,
+    headers: HashMap<String, String>,
+}
+
+impl Req {
+    fn new(body: &[u8]) -> Req {
+        Req {
+            url: "https://cb.example.com/webhooks/ivr/x".into(),
+            query: None,
+            ct: Some("application/json".into()),
+            body: body.to_vec(),
+            headers: HashMap::new(),
+        }
+    }
+    fn header(mut self, k: &str, v: &str) -> Req {
+        self.headers.insert(k.to_ascii_lowercase(), v.to_string());
+        self
+    }
+    fn run(
+        &self,
+        scheme: &AuthScheme,
+        key: &str,
+        secret: Option<&str>,
+    ) -> Result<Verified, Refusal> {
+        let headers = self.headers.clone();
+        let lookup = move |k: &str| headers.get(k).cloned();
+        let key = key.to_string();
+        let matches = move |k: &str| k == key;
+        verify(
+            scheme,
+            &Secrets {
+                key_matches: &matches,
+                signing_secret: secret,
+            },
+            &SignedRequest {
+                url: &self.url,
+                query: self.query.as_deref(),
+                content_type: self.ct.as_deref(),
+                body: &self.body,
+                header: &lookup,
+                now: now(),
+            },
+        )
+    }
+}
+
+fn code(r: Result<Verified, Refusal>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.code,
+    }
+}
+
+#[test]
+fn twilio_documented_vectors() {
+    // Twilio's security docs: auth token 12345, this URL and these parameters.
+    let params = |caller: &str| {
+        vec![
+            ("CallSid".to_string(), "CA1234567890ABCDE".to_string()),
+            ("Caller".to_string(), caller.to_string()),
+            ("Digits".to_string(), "1234".to_string()),
+            ("From".to_string(), caller.to_string()),
+            ("To".to_string(), "+18005551212".to_string()),
+        ]
+    };
+    let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    assert_eq!(
+        twilio_signature("12345", url, &params("+12349013030")),
+        "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    );
+    // twilio-php's validation guide, same URL, another caller.
+    assert_eq!(
+        twilio_signature("12345", url, &params("+14158675309")),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    );
+
+    // The same vector through the receiver's verification.
+    let body = serde_urlencoded::to_string(params("+12349013030")).unwrap();
+    let mut req =
+        Req::new(body.as_bytes()).header("X-Twilio-Signature", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+    req.url = url.into();
+    req.query = Some("foo=1&bar=2".into());
+    req.ct = Some("application/x-www-form-urlencoded".into());
+    assert_eq!(code(req.run(&AuthScheme::Twilio, "", Some("12345"))), "ok");
+    assert_eq!(
+        code(req.run(&AuthScheme::Twilio, "", Some("54321"))),
+        "invalid_signature"
+    );
+    let mut tampered = Req::new(body.replace("1234", "9999").as_bytes())
+        .header("X-Twilio-Signature", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+    tampered.url = url.into();
+    tampered.ct = Some("application/x-www-form-urlencoded".into());
+    assert_eq!(
+        code(tampered.run(&AuthScheme::Twilio, "", Some("12345"))),
+        "invalid_signature"
+    );
+    // Another URL (e.g. the receiver's own address rather than the public one) fails.
+    req.url = "http://127.0.0.1:8787/myapp.php?foo=1&bar=2".into();
+    assert_eq!(
+        code(req.run(&AuthScheme::Twilio, "", Some("12345"))),
+        "invalid_signature"
+    );
+    let unsigned = Req::new(body.as_bytes());
+    assert_eq!(
+        code(unsigned.run(&AuthScheme::Twilio, "", Some("12345"))),
+        "missing_signature"
+    );
+    assert_eq!(
+        code(req.run(&AuthScheme::Twilio, "", None)),
+        "no_signing_secret"
+    );
+}
+
+#[test]
+fn dialpad_generated_jwt_vector() {
+    let vector: Value = serde_json::from_str(DIALPAD_VECTOR).unwrap();
+    let secret = vector["secret"].as_str().unwrap();
+    let wrong = vector["wrong_secret"].as_str().unwrap();
+    let req = Req::new(DIALPAD_JWT.as_bytes());
+    let ok = req.run(&AuthScheme::JwtHs256, "", Some(secret)).unwrap();
+    let claims: Value = serde_json::from_slice(&ok.body.unwrap()).unwrap();
+    let event: Value = serde_json::from_str(DIALPAD_EVENT).unwrap();
+    assert_eq!(claims, event);
+    assert_eq!(
+        code(req.run(&AuthScheme::JwtHs256, "", Some(wrong))),
+        "invalid_signature"
+    );
+    // Tampered claims with the original signature.
+    let parts: Vec<&str> = DIALPAD_JWT.trim().split('.').collect();
+    let forged_claims = {
+        use base64::Engine;
+        let mut c = event.clone();
+        c["state"] = json!("hangup");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.to_string())
+    };
+    let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
+    assert_eq!(
+        code(Req::new(forged.as_bytes()).run(&AuthScheme::JwtHs256, "", Some(secret))),
+        "invalid_signature"
+    );
+    assert_eq!(
+        code(Req::new(b"{\"state\":\"ringing\"}").run(&AuthScheme::JwtHs256, "", Some(secret))),
+        "invalid_signature"
+    );
+}
+
+#[test]
+fn jwt_round_trip_and_expiry() {
+    let fresh = sign_hs256("s3cret", &json!({"a": 1, "exp": now().timestamp() + 600}));
+    assert_eq!(
+        code(Req::new(fresh.as_bytes()).run(&AuthScheme::JwtHs256, "", Some("s3cret"))),
+        "ok"
+    );
+    let stale = sign_hs256("s3cret", &json!({"a": 1, "exp": now().timestamp() - 3600}));
+    assert_eq!(
+        code(Req::new(stale.as_bytes()).run(&AuthScheme::JwtHs256, "", Some("s3cret"))),
+        "stale_signature"
+    );
+    // alg none is refused.
+    use base64::Engine;
+    let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let none = format!(
+        "{}.{}.",
+        e.encode(r#"{"alg":"none"}"#),
+        e.encode(r#"{"a":1}"#)
+    );
+    assert_eq!(
+        code(Req::new(none.as_bytes()).run(&AuthScheme::JwtHs256, "", Some("s3cret"))),
+        "invalid_signature"
+    );
+}
+
+#[test]
+fn hmac_body_hex_base64_prefix_and_timestamps() {
+    let body = br#"{"call_id":"1"}"#;
+    // RFC 4231-style known answer: HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
+    assert_eq!(
+        hmac_body::sign(
+            "key",
+            None,
+            b"The quick brown fox jumps over the lazy dog",
+            Encoding::Hex
+        ),
+        "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+    );
+    let convoso =
+        AuthScheme::from_config(&json!({"scheme": "hmac_sha256", "header": "x-convoso-signature"}))
+            .unwrap();
+    let sig = hmac_body::sign("sec", None, body, Encoding::Hex);
+    let req = Req::new(body).header("x-convoso-signature", &sig);
+    assert_eq!(code(req.run(&convoso, "", Some("sec"))), "ok");
+    assert_eq!(
+        code(req.run(&convoso, "", Some("other"))),
+        "invalid_signature"
+    );
+    let tampered = Req::new(br#"{"call_id":"2"}"#).header("x-convoso-signature", &sig);
+    assert_eq!(
+        code(tampered.run(&convoso, "", Some("sec"))),
+        "invalid_signature"
+    );
+    assert_eq!(
+        code(Req::new(body).run(&convoso, "", Some("sec"))),
+        "missing_signature"
+    );
+
+    let b64 = AuthScheme::from_config(&json!({"scheme": "hmac_sha256", "header": "x-sig", "encoding": "base64", "prefix": "sha256="})).unwrap();
+    let sig = format!(
+        "sha256={}",
+        hmac_body::sign("sec", None, body, Encoding::Base64)
+    );
+    assert_eq!(
+        code(
+            Req::new(body)
+                .header("x-sig", &sig)
+                .run(&b64, "", Some("sec"))
+        ),
+        "ok"
+    );
+    let unprefixed = hmac_body::sign("sec", None, body, Encoding::Base64);
+    assert_eq!(
+        code(
+            Req::new(body)
+                .header("x-sig", &unprefixed)
+                .run(&b64, "", Some("sec"))
+        ),
+        "invalid_signature"
+    );
+
+    let stamped = AuthScheme::from_config(
+        &json!({"scheme": "hmac_sha256", "header": "x-sig", "timestamp_header": "x-ts"}),
+    )
+    .unwrap();
+    let ts = now().timestamp().to_string();
+    let sig = hmac_body::sign("sec", Some(&ts), body, Encoding::Hex);
+    assert_eq!(
+        code(
+            Req::new(body)
+                .header("x-sig", &sig)
+                .header("x-ts", &ts)
+                .run(&stamped, "", Some("sec"))
+        ),
+        "ok"
+    );
+    let old = (now().timestamp() - 3600).to_string();
+    let sig = hmac_body::sign("sec", Some(&old), body, Encoding::Hex);
+    assert_eq!(
+        code(
+            Req::new(body)
+                .header("x-sig", &sig)
+                .header("x-ts", &old)
+                .run(&stamped, "", Some("sec"))
+        ),
+        "stale_signature"
+    );
+}
+
+#[test]
+fn keys_in_headers_queries_and_basic() {
+    let default = AuthScheme::from_config(&Value::Null).unwrap();
+    assert_eq!(
+        default,
+        AuthScheme::ApiKey {
+            header: "x-api-key".into()
+        }
+    );
+    let req = Req::new(b"{}").header("x-api-key", "k1");
+    assert_eq!(code(req.run(&default, "k1", None)), "ok");
+    assert_eq!(code(req.run(&default, "k2", None)), "invalid_api_key");
+    assert_eq!(
+        code(Req::new(b"{}").run(&default, "k1", None)),
+        "missing_api_key"
+    );
+    let custom =
+        AuthScheme::from_config(&json!({"scheme": "api_key", "header": "X-Auth"})).unwrap();
+    assert_eq!(
+        code(
+            Req::new(b"{}")
+                .header("x-auth", "k1")
+                .run(&custom, "k1", None)
+        ),
+        "ok"
+    );
+
+    let q = AuthScheme::from_config(&json!({"scheme": "query_token"})).unwrap();
+    let mut req = Req::new(b"");
+    req.query = Some("CallSid=1&token=k1&x=2".into());
+    let v = req.run(&q, "k1", None).unwrap();
+    assert_eq!(v.strip_query_param.as_deref(), Some("token"));
+    assert_eq!(
+        strip_query_param(req.query.as_deref(), "token").as_deref(),
+        Some("CallSid=1&x=2")
+    );
+    assert_eq!(strip_query_param(Some("token=k1"), "token"), None);
+    assert_eq!(code(req.run(&q, "k2", None)), "invalid_api_key");
+
+    use base64::Engine;
+    let basic = AuthScheme::from_config(&json!({"scheme": "basic", "username": "ivr"})).unwrap();
+    let cred = base64::engine::general_purpose::STANDARD.encode("ivr:k1");
+    let req = Req::new(b"{}").header("authorization", &format!("Basic {cred}"));
+    assert_eq!(code(req.run(&basic, "k1", None)), "ok");
+    assert_eq!(code(req.run(&basic, "k9", None)), "invalid_api_key");
+    assert_eq!(
+        code(Req::new(b"{}").run(&basic, "k1", None)),
+        "missing_credentials"
+    );
+}
+
+#[test]
+fn configurations_are_checked() {
+    assert!(AuthScheme::from_config(&json!({"scheme": "rot13"})).is_err());
+    assert!(
+        AuthScheme::from_config(&json!({"scheme": "api_key", "header": "bad header"})).is_err()
+    );
+    assert!(AuthScheme::from_config(&json!({"scheme": "hmac_sha256"})).is_err());
+    assert!(AuthScheme::from_config(&json!({"scheme": "basic", "username": "a:b"})).is_err());
+    let t = AuthScheme::from_config(&json!({"scheme": "twilio"})).unwrap();
+    assert!(t.uses_signing_secret());
+    assert_eq!(AuthScheme::from_config(&t.to_value()).unwrap(), t);
+}
+
+#[test]
+fn twilio_json_bodies_are_signed_through_body_sha256() {
+    use sha2::Digest;
+    let body = br#"{"CallSid":"CA1","CallStatus":"ringing"}"#;
+    let digest = hex::encode(sha2::Sha256::digest(body));
+    let url = format!("https://cb.example.com/webhooks/ivr/t?bodySHA256={digest}");
+    let sig = twilio_signature("tok", &url, &[]);
+    let mut req = Req::new(body).header("X-Twilio-Signature", &sig);
+    req.url = url.clone();
+    req.query = Some(format!("bodySHA256={digest}"));
+    assert_eq!(code(req.run(&AuthScheme::Twilio, "", Some("tok"))), "ok");
+    let mut tampered = Req::new(br#"{"CallSid":"CA1","CallStatus":"completed"}"#)
+        .header("X-Twilio-Signature", &sig);
+    tampered.url = url;
+    tampered.query = req.query.clone();
+    assert_eq!(
+        code(tampered.run(&AuthScheme::Twilio, "", Some("tok"))),
+        "invalid_signature"
+    );
+}

@@ -1,0 +1,263 @@
+//! Platform user ids (Dialpad's) mapped to Callboard users, so a platform's
+//! events name the right agent; and the lookup the ingestion uses.
+
+use super::providers::Actor;
+use super::{audit, Writer};
+use crate::error::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// One mapping: `external_id` on `platform` is Callboard user `user_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgentMapping {
+    pub platform: String,
+    /// The platform's user id (Dialpad: the user's numeric id, as text).
+    pub external_id: String,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One row of a bulk sync: the user by id or by user name.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MappingInput {
+    pub external_id: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct BulkReport {
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    /// Mappings removed because `replace` was set and the sync did not list them.
+    pub deleted: i64,
+}
+
+const COLS: &str =
+    "e.platform, e.external_id, e.user_id, u.username, u.display_name, e.created_at, e.updated_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentMapping> {
+    Ok(AgentMapping {
+        platform: r.get(0)?,
+        external_id: r.get(1)?,
+        user_id: r.get(2)?,
+        username: r.get(3)?,
+        display_name: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+pub fn list(conn: &Connection, platform: &str) -> Result<Vec<AgentMapping>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM external_users e JOIN users u ON u.id = e.user_id
+         WHERE e.platform = ?1 ORDER BY e.external_id"
+    ))?;
+    let rows = stmt.query_map([platform], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn get(conn: &Connection, platform: &str, external_id: &str) -> Result<AgentMapping> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLS} FROM external_users e JOIN users u ON u.id = e.user_id
+             WHERE e.platform = ?1 AND e.external_id = ?2"
+        ),
+        params![platform, external_id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no {platform} user `{external_id}` is mapped")))
+}
+
+fn validate_external_id(id: &str) -> Result<&str> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 128 {
+        return Err(Error::invalid("external_id must be 1-128 characters"));
+    }
+    Ok(id)
+}
+
+fn resolve_user(conn: &Connection, input: &MappingInput) -> Result<i64> {
+    let found: Option<i64> = match (input.user_id, input.username.as_deref()) {
+        (Some(id), _) => conn
+            .query_row("SELECT id FROM users WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?,
+        (None, Some(name)) => conn
+            .query_row("SELECT id FROM users WHERE username = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?,
+        (None, None) => {
+            return Err(Error::invalid(format!(
+                "{}: give user_id or username",
+                input.external_id
+            )))
+        }
+    };
+    found.ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: no Callboard user {}",
+            input.external_id,
+            input
+                .user_id
+                .map(|i| i.to_string())
+                .or(input.username.clone())
+                .unwrap_or_default()
+        ))
+    })
+}
+
+enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+fn put(w: &Writer<'_>, platform: &str, external_id: &str, user_id: i64) -> Result<Change> {
+    let at = crate::time::fmt(w.now);
+    let cur: Option<i64> = w
+        .conn
+        .query_row(
+            "SELECT user_id FROM external_users WHERE platform = ?1 AND external_id = ?2",
+            params![platform, external_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match cur {
+        Some(u) if u == user_id => Change::Unchanged,
+        Some(_) => {
+            w.conn.execute(
+                "UPDATE external_users SET user_id = ?3, updated_at = ?4 WHERE platform = ?1 AND external_id = ?2",
+                params![platform, external_id, user_id, at],
+            )?;
+            Change::Updated
+        }
+        None => {
+            w.conn.execute(
+                "INSERT INTO external_users (platform, external_id, user_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![platform, external_id, user_id, at],
+            )?;
+            Change::Created
+        }
+    })
+}
+
+/// Creates or changes one mapping.
+pub fn upsert(
+    w: &mut Writer<'_>,
+    platform: &str,
+    input: MappingInput,
+    actor: &Actor,
+) -> Result<AgentMapping> {
+    let external_id = validate_external_id(&input.external_id)?.to_string();
+    let user_id = resolve_user(w.conn, &input)?;
+    put(w, platform, &external_id, user_id)?;
+    audit::record(
+        w,
+        actor,
+        "agent_mapping.put",
+        Some(platform),
+        serde_json::json!({ "external_id": external_id, "user_id": user_id }),
+    )?;
+    get(w.conn, platform, &external_id)
+}
+
+pub fn delete(w: &mut Writer<'_>, platform: &str, external_id: &str, actor: &Actor) -> Result<()> {
+    let n = w.conn.execute(
+        "DELETE FROM external_users WHERE platform = ?1 AND external_id = ?2",
+        params![platform, external_id],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!(
+            "no {platform} user `{external_id}` is mapped"
+        )));
+    }
+    audit::record(
+        w,
+        actor,
+        "agent_mapping.delete",
+        Some(platform),
+        serde_json::json!({ "external_id": external_id }),
+    )?;
+    Ok(())
+}
+
+/// Applies a sync from a CRM in one transaction: every row is checked first,
+/// so a bad row changes nothing. With `replace`, mappings not listed are removed.
+pub fn bulk(
+    w: &mut Writer<'_>,
+    platform: &str,
+    items: Vec<MappingInput>,
+    replace: bool,
+    actor: &Actor,
+) -> Result<BulkReport> {
+    if items.len() > 10_000 {
+        return Err(Error::invalid("at most 10000 mappings per sync"));
+    }
+    let mut resolved: Vec<(String, i64)> = Vec::with_capacity(items.len());
+    for item in &items {
+        let id = validate_external_id(&item.external_id)?.to_string();
+        if resolved.iter().any(|(e, _)| *e == id) {
+            return Err(Error::invalid(format!("{id} is listed twice")));
+        }
+        resolved.push((id, resolve_user(w.conn, item)?));
+    }
+    let mut report = BulkReport::default();
+    for (external_id, user_id) in &resolved {
+        match put(w, platform, external_id, *user_id)? {
+            Change::Created => report.created += 1,
+            Change::Updated => report.updated += 1,
+            Change::Unchanged => report.unchanged += 1,
+        }
+    }
+    if replace {
+        let existing: Vec<String> = list(w.conn, platform)?
+            .into_iter()
+            .map(|m| m.external_id)
+            .collect();
+        for e in existing {
+            if !resolved.iter().any(|(r, _)| *r == e) {
+                w.conn.execute(
+                    "DELETE FROM external_users WHERE platform = ?1 AND external_id = ?2",
+                    params![platform, e],
+                )?;
+                report.deleted += 1;
+            }
+        }
+    }
+    audit::record(
+        w,
+        actor,
+        "agent_mapping.bulk",
+        Some(platform),
+        serde_json::to_value(&report)?,
+    )?;
+    Ok(report)
+}
+
+/// The Callboard user a provider's agent id maps to, by the provider's
+/// preset as the platform: `(user id, display name or user name)`.
+pub(crate) fn user_for_agent(
+    conn: &Connection,
+    provider_id: i64,
+    agent_id: &str,
+) -> Result<Option<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, COALESCE(u.display_name, u.username) FROM providers p
+           JOIN external_users e ON e.platform = p.preset AND e.external_id = ?2
+           JOIN users u ON u.id = e.user_id
+         WHERE p.id = ?1",
+    )?;
+    Ok(stmt
+        .query_row(params![provider_id, agent_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}

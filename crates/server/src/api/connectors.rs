@@ -1,0 +1,177 @@
+//! The Convoso API poller of a provider: configuration, health (circuit and
+//! last run), backfill and an immediate delta sync.
+
+use crate::auth::Principal;
+use crate::convoso::{Circuit, RunError};
+use crate::error::{ApiError, ApiResult, Json, OptionalJson};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use callboard_core::store::connectors::{self, Connector, ConnectorInput, RunReport};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConnectorHealth {
+    pub connector: Connector,
+    pub circuit: Circuit,
+    /// A sync is running now.
+    pub running: bool,
+    pub last_run: Option<RunReport>,
+}
+
+impl From<RunError> for ApiError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Store(e) => e.into(),
+            RunError::Invalid(m) => ApiError::invalid(m),
+            RunError::Busy => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/providers/{slug}/connector", tag = "providers",
+    description = "The provider's API poller and its health: circuit state and last run.",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = ConnectorHealth), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn health(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ConnectorHealth>> {
+    who.require_supervisor()?;
+    let s = slug.clone();
+    let (connector, last_run) = state
+        .store
+        .read(move |c| Ok((connectors::get(c, &s)?, connectors::last_run(c, &s)?)))
+        .await?;
+    Ok(Json(ConnectorHealth {
+        connector,
+        circuit: state.pollers.circuit(&slug),
+        running: state.pollers.is_running(&slug),
+        last_run,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/providers/{slug}/connector", tag = "providers",
+    description = "Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
+    params(("slug" = String, Path)), request_body = ConnectorInput,
+    responses((status = 200, body = Connector), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    Json(input): Json<ConnectorInput>,
+) -> ApiResult<Json<Connector>> {
+    who.require_admin()?;
+    connectors::validate(&input)?;
+    let s = slug.clone();
+    state
+        .store
+        .read(move |c| callboard_core::store::providers::get(c, &s).map(|_| ()))
+        .await?;
+    let token = input
+        .auth_token
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_string);
+    let token_stored = token.is_some();
+    if let Some(t) = token {
+        let (secrets, name) = (state.secrets.clone(), connectors::token_name(&slug));
+        let internal =
+            |m: String| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", m);
+        tokio::task::spawn_blocking(move || secrets.set(&name, Some(&t)))
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .map_err(|e| internal(e.to_string()))?;
+    }
+    let actor = who.actor();
+    let c = state
+        .store
+        .write(move |w| connectors::put(w, &slug, input, token_stored, &actor))
+        .await?;
+    Ok(Json(c))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillRequest {
+    /// Start of the window (RFC 3339).
+    pub from: String,
+    /// End of the window (RFC 3339; default now).
+    pub to: Option<String>,
+}
+
+fn parse_time(s: &str, name: &str) -> ApiResult<callboard_core::time::Timestamp> {
+    callboard_core::time::parse(s)
+        .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp")))
+}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/connector/backfill", tag = "providers",
+    description = "Reads every call record of the window from the API, then answers with the run's report.",
+    params(("slug" = String, Path)), request_body = BackfillRequest,
+    responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn backfill(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    Json(req): Json<BackfillRequest>,
+) -> ApiResult<Json<RunReport>> {
+    who.require_admin()?;
+    let from = parse_time(&req.from, "from")?;
+    let to = match &req.to {
+        Some(t) => parse_time(t, "to")?,
+        None => state.store.now(),
+    };
+    let report = state
+        .pollers
+        .run(
+            &state.store,
+            &state.secrets,
+            &slug,
+            "backfill",
+            from,
+            to,
+            &|_, _| {},
+        )
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {}
+
+#[utoipa::path(post, path = "/api/providers/{slug}/connector/sync", tag = "providers",
+    description = "Runs a delta sync now: from the last synced time (less the overlap) to now.",
+    params(("slug" = String, Path)), request_body(content = Option<SyncRequest>),
+    responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn sync(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    OptionalJson(_body): OptionalJson<SyncRequest>,
+) -> ApiResult<Json<RunReport>> {
+    who.require_admin()?;
+    let s = slug.clone();
+    let c = state.store.read(move |c| connectors::get(c, &s)).await?;
+    let now = state.store.now();
+    let from = crate::convoso::delta_from(&c, now);
+    let report = state
+        .pollers
+        .run(
+            &state.store,
+            &state.secrets,
+            &slug,
+            "delta",
+            from,
+            now,
+            &|_, _| {},
+        )
+        .await?;
+    Ok(Json(report))
+}

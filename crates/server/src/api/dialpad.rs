@@ -1,0 +1,170 @@
+//! Dialpad: the mapping of Dialpad user ids to Callboard users (CRUD and a
+//! bulk sync for CRMs), and the voicemails Dialpad events carried.
+
+use crate::auth::Principal;
+use crate::error::{ApiResult, Json, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use callboard_core::store::agents_map::{self, AgentMapping, BulkReport, MappingInput};
+use callboard_core::store::voicemails::{self, Voicemail};
+use serde::{Deserialize, Serialize};
+
+/// The platform name mappings are kept under: the preset id.
+const PLATFORM: &str = "dialpad";
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentMappingList {
+    pub data: Vec<AgentMapping>,
+}
+
+#[utoipa::path(get, path = "/api/dialpad/users", tag = "dialpad",
+    description = "Dialpad user ids mapped to Callboard users.",
+    responses((status = 200, body = AgentMappingList)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<AgentMappingList>> {
+    who.require_supervisor()?;
+    let data = state.store.read(|c| agents_map::list(c, PLATFORM)).await?;
+    Ok(Json(AgentMappingList { data }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MappingTarget {
+    /// The Callboard user, by id…
+    pub user_id: Option<i64>,
+    /// …or by user name.
+    pub username: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+    description = "Maps a Dialpad user id to a Callboard user (creates or replaces).",
+    params(("dialpad_user_id" = String, Path)), request_body = MappingTarget,
+    responses((status = 200, body = AgentMapping), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(external_id): Path<String>,
+    Json(target): Json<MappingTarget>,
+) -> ApiResult<Json<AgentMapping>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let input = MappingInput {
+        external_id,
+        user_id: target.user_id,
+        username: target.username,
+    };
+    let m = state
+        .store
+        .write(move |w| agents_map::upsert(w, PLATFORM, input, &actor))
+        .await?;
+    Ok(Json(m))
+}
+
+#[utoipa::path(get, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+    params(("dialpad_user_id" = String, Path)),
+    responses((status = 200, body = AgentMapping), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(external_id): Path<String>,
+) -> ApiResult<Json<AgentMapping>> {
+    who.require_supervisor()?;
+    let m = state
+        .store
+        .read(move |c| agents_map::get(c, PLATFORM, &external_id))
+        .await?;
+    Ok(Json(m))
+}
+
+#[utoipa::path(delete, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+    params(("dialpad_user_id" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(external_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    who.require_admin()?;
+    let actor = who.actor();
+    state
+        .store
+        .write(move |w| agents_map::delete(w, PLATFORM, &external_id, &actor))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub items: Vec<MappingInput>,
+    /// Remove the mappings this sync does not list (default false).
+    #[serde(default)]
+    pub replace: bool,
+}
+
+#[utoipa::path(post, path = "/api/dialpad/users/bulk", tag = "dialpad",
+    description = "Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing.",
+    request_body = BulkRequest,
+    responses((status = 200, body = BulkReport), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(req): Json<BulkRequest>,
+) -> ApiResult<Json<BulkReport>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    let report = state
+        .store
+        .write(move |w| agents_map::bulk(w, PLATFORM, req.items, req.replace, &actor))
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VoicemailParams {
+    /// A department (provider slug), or several separated by commas.
+    pub department: Option<String>,
+    /// 1-1000, default 50.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VoicemailList {
+    pub data: Vec<Voicemail>,
+    pub total: i64,
+}
+
+#[utoipa::path(get, path = "/api/voicemails", tag = "calls",
+    description = "Voicemails left on calls, newest first, per department.",
+    params(VoicemailParams), responses((status = 200, body = VoicemailList)),
+    security(("bearer" = [])))]
+pub async fn voicemail_list(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<VoicemailParams>,
+) -> ApiResult<Json<VoicemailList>> {
+    let requested: Option<Vec<String>> = p
+        .department
+        .filter(|d| !d.is_empty() && d != "all")
+        .map(|d| d.split(',').map(|s| s.trim().to_string()).collect());
+    let deps = match (who.scope(), requested) {
+        (None, r) => r,
+        (Some(scope), None) => Some(scope),
+        (Some(scope), Some(r)) => Some(r.into_iter().filter(|d| scope.contains(d)).collect()),
+    };
+    let (limit, offset) = (p.limit.unwrap_or(50), p.offset.unwrap_or(0));
+    let (data, total) = state
+        .store
+        .read(move |c| voicemails::list(c, deps.as_deref(), limit, offset))
+        .await?;
+    Ok(Json(VoicemailList { data, total }))
+}

@@ -1,0 +1,54 @@
+//! A one-line progress bar on standard error for the terminal commands.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub struct Bar {
+    started: Instant,
+    last: Mutex<Option<Instant>>,
+}
+
+const WIDTH: usize = 30;
+
+impl Bar {
+    pub fn new() -> Bar {
+        Bar {
+            started: Instant::now(),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Redraws at most ten times a second.
+    pub fn show(&self, done: i64, total: Option<i64>) {
+        let now = Instant::now();
+        if let Ok(mut last) = self.last.lock() {
+            let complete = total.is_some_and(|t| done >= t);
+            if !complete && last.is_some_and(|t| now.duration_since(t).as_millis() < 100) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let secs = self.started.elapsed().as_secs_f64();
+        let line = match total.filter(|t| *t > 0) {
+            Some(t) => {
+                let frac = (done as f64 / t as f64).clamp(0.0, 1.0);
+                let filled = (frac * WIDTH as f64).round() as usize;
+                format!(
+                    "\r[{}{}] {done}/{t} records ({:.0}%) {secs:.1}s",
+                    "#".repeat(filled),
+                    " ".repeat(WIDTH - filled),
+                    frac * 100.0
+                )
+            }
+            None => format!("\r{done} records {secs:.1}s"),
+        };
+        let mut err = std::io::stderr();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    pub fn finish(&self) {
+        let _ = std::io::stderr().write_all(b"\n");
+    }
+}

@@ -1,0 +1,18 @@
+//! Black-box tests of the provider presets: each platform's documented sample
+//! payloads, signed as the platform signs them, posted to the real binary.
+
+mod catalogue;
+mod cloudonix;
+mod convoso;
+mod dialpad;
+mod exotel;
+mod generic;
+mod india;
+mod poller;
+mod twilio;
+
+use serde_json::Value;
+
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no code>")
+}
