@@ -199,12 +199,54 @@ test("a provider created, renamed, reordered or deactivated elsewhere changes ev
   await other.getByLabel("Name", { exact: true }).fill("Support Desk");
   await other.getByRole("button", { name: "Create provider" }).click();
   await other.getByRole("button", { name: "Done" }).click();
-  await page
-    .getByTestId("nav-live")
-    .getByRole("link", { name: /Support Desk/ })
-    .waitFor({ timeout: 2000 });
-  await other.context().close();
+  const nav = page.getByTestId("nav-live");
+  await nav.getByRole("link", { name: /Support Desk/ }).waitFor({ timeout: 2000 });
+  // Renamed and moved to the top elsewhere: it moves here too.
+  await api.patch("/api/providers/support-desk", { name: "Helpdesk", display_order: 1 });
+  await nav.getByRole("link", { name: /Helpdesk/ }).waitFor({ timeout: 2000 });
+  const order = await nav.getByRole("link").allTextContents();
+  assert.match(order[1] ?? "", /Helpdesk/, `Helpdesk follows All: ${order.join(" | ")}`);
   await shots(page, "40-dashboard");
+  // Deactivated elsewhere: it leaves the sidebar.
+  await api.del("/api/providers/support-desk");
+  await nav.getByRole("link", { name: /Helpdesk/ }).waitFor({ state: "detached", timeout: 2000 });
+  await other.context().close();
+});
+
+test("an admin adds Exotel from its preset and a real Passthru callback lands in the worklist", async () => {
+  const page = state.admin;
+  await page.goto(`${srv.url}/masters/providers`);
+  await page.getByRole("button", { name: "Add from preset" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add provider from preset" });
+  await dialog.getByRole("radio", { name: "Exotel" }).check();
+  await dialog.getByTestId("preset-notes").waitFor();
+  await dialog.getByLabel("Name").fill("Exotel Support");
+  await dialog.getByRole("button", { name: "Create from preset" }).click();
+  const platformUrl = (await page.getByTestId("platform-url").textContent()).trim();
+  assert.match(platformUrl, /\/webhooks\/ivr\/exotel-support\?token=cbk_/);
+  await shots(page, "08-preset-created");
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.getByTestId("auth-scheme").filter({ hasText: "query_token" }).waitFor();
+  // Exotel's Passthru applet: a GET with the call in query parameters.
+  const u = new URL(platformUrl);
+  for (const [k, v] of Object.entries({
+    CallSid: "exo-1",
+    CallFrom: "09876543210",
+    CallTo: "08030752400",
+    Direction: "incoming",
+    StartTime: "2024-05-26 13:00:21",
+    CallType: "client-hangup",
+  }))
+    u.searchParams.set(k, v);
+  const res = await fetch(u);
+  assert.equal(res.status, 200, await res.text());
+  await page
+    .getByTestId("nav-hangup")
+    .getByRole("link", { name: /Exotel Support/ })
+    .click();
+  const row = page.locator('tr[data-call-id="exo-1"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /\+91 98765 43210/);
 });
 
 test("the wallboard shows large numbers and no controls", async () => {

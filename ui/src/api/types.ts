@@ -31,6 +31,8 @@ export type Me = S["Me"];
 export type LoginResponse = S["LoginResponse"];
 export type WorkState = S["WorkState"];
 export type ErrorBody = S["ErrorBody"];
+export type Preset = S["Preset"];
+export type Voicemail = S["Voicemail"];
 
 export const STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed", "hangup", "completed", "failed"];
 export const LIVE_STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed"];

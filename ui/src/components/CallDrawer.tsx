@@ -124,6 +124,28 @@ export function CallDrawer({
                   <Field key={k} k={k} v={typeof v === "string" ? v : JSON.stringify(v)} />
                 ))}
               </dl>
+              {c.voicemail && (
+                <section className="stack" aria-labelledby="vm-h" data-testid="voicemail">
+                  <h3 id="vm-h" style={{ margin: 0 }}>
+                    Voicemail
+                  </h3>
+                  <dl className="fields">
+                    <Field k="Length" v={formatDuration(c.voicemail.duration_seconds)} />
+                    <Field k="Left at" v={formatWhen(c.voicemail.created_at)} />
+                    <Field
+                      k="Recording"
+                      v={
+                        c.voicemail.link ? (
+                          <a href={c.voicemail.link} target="_blank" rel="noreferrer">
+                            Listen
+                          </a>
+                        ) : null
+                      }
+                    />
+                  </dl>
+                  {c.voicemail.transcript && <blockquote className="transcript">{c.voicemail.transcript}</blockquote>}
+                </section>
+              )}
               {worklist && (
                 <section className="stack" aria-labelledby="work-h">
                   <h3 id="work-h" style={{ margin: 0 }}>

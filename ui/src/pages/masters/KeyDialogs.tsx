@@ -23,12 +23,21 @@ export function ApiKeyDialog({
   apiKey,
   webhookUrl,
   previousKeyExpiresAt,
+  signingSecret,
+  platformUrl,
+  notes,
   onDone,
 }: {
   title: string;
   apiKey: string;
   webhookUrl: string;
   previousKeyExpiresAt?: string | null;
+  /** Signature schemes (HMAC, JWT): the secret the platform signs with, shown once. */
+  signingSecret?: string | null;
+  /** The URL to paste into the platform when it is not the plain webhook URL. */
+  platformUrl?: string | null;
+  /** The preset's setup notes for the admin. */
+  notes?: string | null;
   onDone: () => void;
 }) {
   const id = useId();
@@ -64,10 +73,36 @@ export function ApiKeyDialog({
           <CopyButton text={webhookUrl} label="Copy URL" />
         </div>
       </div>
-      <p className="muted">
-        The platform sends each event as <code>POST</code> (JSON or form) or <code>GET</code> to the webhook URL, with
-        the header <code>x-api-key</code> set to the key.
-      </p>
+      {platformUrl && platformUrl !== webhookUrl && (
+        <div className="stack tight">
+          <span id={`${id}-p`} className="label-text">
+            URL to paste into the platform
+          </span>
+          <div className="secret" role="group" aria-labelledby={`${id}-p`}>
+            <code data-testid="platform-url">{platformUrl}</code>
+            <CopyButton text={platformUrl} label="Copy platform URL" />
+          </div>
+        </div>
+      )}
+      {signingSecret && (
+        <div className="stack tight">
+          <span id={`${id}-s`} className="label-text">
+            Signing secret
+          </span>
+          <div className="secret" role="group" aria-labelledby={`${id}-s`}>
+            <code data-testid="signing-secret">{signingSecret}</code>
+            <CopyButton text={signingSecret} label="Copy secret" />
+          </div>
+        </div>
+      )}
+      {notes ? (
+        <p className="muted preset-notes">{notes}</p>
+      ) : (
+        <p className="muted">
+          The platform sends each event as <code>POST</code> (JSON or form) or <code>GET</code> to the webhook URL, with
+          the header <code>x-api-key</code> set to the key.
+        </p>
+      )}
       {previousKeyExpiresAt && (
         <p className="muted">The previous key keeps working until {new Date(previousKeyExpiresAt).toLocaleString()}.</p>
       )}

@@ -14,6 +14,7 @@ import { useNow } from "../../lib/useNow";
 import { ConfirmDialog } from "./common";
 import { IngestionLog } from "./IngestionLog";
 import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
+import { PresetPicker } from "./PresetPicker";
 import { ProviderForm } from "./ProviderForm";
 
 function byOrder(a: Provider, b: Provider): number {
@@ -57,7 +58,8 @@ function ProviderList({
 }) {
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<ProviderCreated | null>(null);
+  const [created, setCreated] = useState<{ provider: ProviderCreated; notes?: string } | null>(null);
+  const [picking, setPicking] = useState(false);
   const [toggling, setToggling] = useState<Provider | null>(null);
 
   if (creating) {
@@ -66,7 +68,7 @@ function ProviderList({
         <ProviderForm
           onCancel={() => setCreating(false)}
           onCreated={(p) => {
-            setCreated(p);
+            setCreated({ provider: p });
             setCreating(false);
           }}
         />
@@ -78,9 +80,14 @@ function ProviderList({
     <Page
       title="Providers"
       actions={
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Add provider
-        </button>
+        <>
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            Add provider
+          </button>
+          <button type="button" onClick={() => setPicking(true)}>
+            Add from preset
+          </button>
+        </>
       }
     >
       <ErrorBanner error={error} onRetry={retry} />
@@ -155,13 +162,25 @@ function ProviderList({
         </table>
       )}
       {toggling && <ActiveToggle provider={toggling} onClose={() => setToggling(null)} />}
+      {picking && (
+        <PresetPicker
+          onCancel={() => setPicking(false)}
+          onCreated={(p, preset) => {
+            setPicking(false);
+            setCreated({ provider: p, notes: preset.notes });
+          }}
+        />
+      )}
       {created && (
         <ApiKeyDialog
-          title={`${created.name} is ready`}
-          apiKey={created.api_key}
-          webhookUrl={created.webhook_url}
+          title={`${created.provider.name} is ready`}
+          apiKey={created.provider.api_key}
+          webhookUrl={created.provider.webhook_url}
+          signingSecret={created.provider.signing_secret}
+          platformUrl={created.provider.platform_url}
+          notes={created.notes}
           onDone={() => {
-            const slug = created.slug;
+            const slug = created.provider.slug;
             setCreated(null);
             navigate(`/masters/providers/${encodeURIComponent(slug)}`);
           }}
@@ -272,6 +291,16 @@ function ProviderDetail({
           {provider.api_key_hint && (
             <span className="muted">
               API key starts <code>{provider.api_key_hint}…</code>
+            </span>
+          )}
+          <span className="muted" data-testid="auth-scheme">
+            Authentication <code>{provider.auth_scheme}</code>
+            {provider.has_signing_secret ? " · signing secret set" : ""}
+            {provider.preset ? ` · from the ${provider.preset} preset` : ""}
+          </span>
+          {provider.domains.length > 0 && (
+            <span className="muted">
+              Cloudonix domains <code>{provider.domains.join(", ")}</code>
             </span>
           )}
           {provider.previous_key_expires_at && Date.parse(provider.previous_key_expires_at) > now && (
