@@ -227,6 +227,8 @@ test("an admin adds Exotel from its preset and a real Passthru callback lands in
   await shots(page, "08-preset-created");
   await page.getByRole("button", { name: "Done" }).click();
   await page.getByTestId("auth-scheme").filter({ hasText: "query_token" }).waitFor();
+  // A zero-minute callback SLA: the missed caller is overdue at once.
+  await api.patch("/api/providers/exotel-support", { sla_minutes: 0 });
   // Exotel's Passthru applet: a GET with the call in query parameters.
   const u = new URL(platformUrl);
   for (const [k, v] of Object.entries({
@@ -247,6 +249,14 @@ test("an admin adds Exotel from its preset and a real Passthru callback lands in
   const row = page.locator('tr[data-call-id="exo-1"]');
   await row.waitFor();
   assert.match(await row.textContent(), /\+91 98765 43210/);
+  await row.getByTestId("sla-breached").waitFor();
+  // The dashboard counts the breach, overall and for the department.
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page
+    .getByTestId("card-slaBreached")
+    .filter({ hasText: /SLA breaches\s*1$/ })
+    .waitFor();
+  await page.locator('tr[data-slug="exotel-support"] td.sla-breach').first().waitFor();
 });
 
 test("the wallboard shows large numbers and no controls", async () => {

@@ -27,6 +27,12 @@ function Badge({ n, label, hot }: { n: number; label: string; hot?: boolean }) {
   );
 }
 
+const MASTERS: [string, string, string][] = [
+  ["/masters/providers", "🔌", "Providers"],
+  ["/masters/categories", "🏷", "Categories"],
+  ["/masters/users", "👥", "Users"],
+];
+
 /** A queue's entries: All, then one per department, each with its badge. */
 function QueueNav({
   id,
@@ -107,30 +113,16 @@ export function Sidebar() {
         <>
           <h2 id="nav-masters">Masters</h2>
           <ul aria-labelledby="nav-masters">
-            <li>
-              <NavLink to="/masters/providers">
-                <span className="icon" aria-hidden="true">
-                  🔌
-                </span>
-                Providers
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/masters/categories">
-                <span className="icon" aria-hidden="true">
-                  🏷
-                </span>
-                Categories
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/masters/users">
-                <span className="icon" aria-hidden="true">
-                  👥
-                </span>
-                Users
-              </NavLink>
-            </li>
+            {MASTERS.map(([to, glyph, label]) => (
+              <li key={to}>
+                <NavLink to={to}>
+                  <span className="icon" aria-hidden="true">
+                    {glyph}
+                  </span>
+                  {label}
+                </NavLink>
+              </li>
+            ))}
           </ul>
         </>
       )}

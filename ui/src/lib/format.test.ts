@@ -36,6 +36,10 @@ describe("slaText", () => {
     expect(slaText("2026-01-01T08:55:00Z", now)).toEqual({ text: "overdue 1 h 5 min", breached: true });
     expect(slaText(null, now)).toBeNull();
   });
+  it("is breached the moment the due time passes, not a minute later", () => {
+    expect(slaText("2026-01-01T09:59:50Z", now)).toEqual({ text: "overdue <1 min", breached: true });
+    expect(slaText("2026-01-01T10:00:10Z", now)).toEqual({ text: "1 min left", breached: false });
+  });
 });
 
 describe("backoffDelay", () => {

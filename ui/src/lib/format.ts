@@ -53,17 +53,18 @@ export function formatPhone(raw: string | null | undefined): string {
   return raw;
 }
 
-/** Time left until `due` as "12 min", or "overdue 5 min". */
+/** Time left until `due` as "12 min left", or "overdue 5 min" once it has passed. */
 export function slaText(due: string | null | undefined, now = Date.now()): { text: string; breached: boolean } | null {
   if (!due) return null;
   const t = Date.parse(due);
   if (Number.isNaN(t)) return null;
-  const mins = Math.round((t - now) / 60000);
-  if (mins < 0) return { text: `overdue ${humanMinutes(-mins)}`, breached: true };
-  return { text: `${humanMinutes(mins)} left`, breached: false };
+  const diff = t - now;
+  if (diff <= 0) return { text: `overdue ${humanMinutes(Math.floor(-diff / 60000))}`, breached: true };
+  return { text: `${humanMinutes(Math.ceil(diff / 60000))} left`, breached: false };
 }
 
 function humanMinutes(m: number): string {
+  if (m < 1) return "<1 min";
   if (m < 60) return `${m} min`;
   const h = Math.floor(m / 60);
   const r = m % 60;

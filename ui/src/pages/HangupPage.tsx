@@ -44,7 +44,7 @@ export function HangupPage() {
   const stats = useStats();
   const users = useUsers(supervisor);
   const qc = useQueryClient();
-  const now = useNow(30_000);
+  const tick = useNow(30_000);
   const [search, setSearch] = useState("");
   const [sorting, setSorting] = useState<SortingState>([{ id: "sla", desc: false }]);
   const [selected, setSelected] = useState(0);
@@ -56,6 +56,8 @@ export function HangupPage() {
   const first = sorting[0];
   const sort = first ? `${first.desc ? "-" : ""}${SORT_COLUMNS[first.id] ?? "worklist_since"}` : "-worklist_since";
   const list = useWorklist({ department, view, q: search.trim(), sort });
+  // The clock ticks every 30 s; rows fetched since are judged at least as of their fetch.
+  const now = Math.max(tick, list.dataUpdatedAt);
   const calls = useMemo(() => list.data?.data ?? [], [list.data]);
   const current = calls[selected];
 
