@@ -301,3 +301,14 @@ test("every screen is labelled and readable (axe: no serious or critical violati
   await page.emulateMedia({ colorScheme: "light" });
   assert.deepEqual(found, []);
 });
+
+test("signing out forgets the session, also after a reload", async () => {
+  const page = state.admin;
+  await page.goto(`${srv.url}/dashboard`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.equal(await page.getByTestId("whoami").count(), 0);
+  assert.equal(await page.evaluate(() => localStorage.getItem("callboard.token")), null);
+});
