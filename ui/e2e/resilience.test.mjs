@@ -88,3 +88,22 @@ test("the live queue stays usable with 10,000 calls (rows are virtualised)", asy
     .waitFor();
   await shots(page, "71-live-10k");
 });
+
+test("a worklist longer than a page loads the rest on demand", async () => {
+  const many = await adminApi(srv.url).post("/api/providers", { name: "Overflow", ...MAPPING });
+  let next = 0;
+  const worker = async () => {
+    while (next < 600) {
+      const i = next++;
+      await hook(`OV-${i}`, "no-answer", many);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  await page.goto(`${srv.url}/hangup/overflow`);
+  const shown = page.getByTestId("worklist-shown");
+  await shown.filter({ hasText: /^500 of 600 shown$/ }).waitFor();
+  await page.getByTestId("view-pending").filter({ hasText: "600" }).waitFor();
+  await page.getByRole("button", { name: "Show more" }).click();
+  await shown.filter({ hasText: /^600 of 600 shown$/ }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Show more" }).count(), 0, "nothing more to load");
+});

@@ -1,6 +1,6 @@
 // The server reads the console shares, with their query keys in one place so
 // the stream applier (stream/apply.ts) and the screens agree on them.
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "./client";
 import type { Call, CallDetail, CallList, Category, Provider, Stats, User, WorkState } from "./types";
 import { usePollWhileOffline } from "../stream/StreamProvider";
@@ -77,11 +77,14 @@ export interface WorklistQuery {
   sort: string;
 }
 
+/** Rows per worklist page; more pages load on demand ("Show more"). */
+export const WORKLIST_PAGE = 500;
+
 export function useWorklist(w: WorklistQuery) {
   const poll = usePollWhileOffline();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: ["worklist", w],
-    queryFn: ({ signal }) =>
+    queryFn: ({ signal, pageParam }) =>
       api.get<CallList>(
         "/api/calls",
         {
@@ -90,10 +93,14 @@ export function useWorklist(w: WorklistQuery) {
           view: w.view,
           q: w.q || undefined,
           sort: w.sort,
-          limit: PAGE,
+          limit: WORKLIST_PAGE,
+          offset: pageParam,
         },
         signal,
       ),
+    initialPageParam: 0,
+    getNextPageParam: (last) =>
+      last.offset + last.data.length < last.total ? last.offset + last.data.length : undefined,
     refetchInterval: poll,
     placeholderData: (prev) => prev,
   });

@@ -58,7 +58,8 @@ export function HangupPage() {
   const list = useWorklist({ department, view, q: search.trim(), sort });
   // The clock ticks every 30 s; rows fetched since are judged at least as of their fetch.
   const now = Math.max(tick, list.dataUpdatedAt);
-  const calls = useMemo(() => list.data?.data ?? [], [list.data]);
+  const calls = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  const matching = list.data?.pages[list.data.pages.length - 1]?.total;
   const current = calls[selected];
 
   const counts = useMemo(() => {
@@ -285,7 +286,9 @@ export function HangupPage() {
           Details <span className="kbd">Enter</span>
         </button>
         <span className="muted grow" style={{ textAlign: "right" }}>
-          {list.data ? `${calls.length} of ${list.data.total} shown` : ""}
+          <span data-testid="worklist-shown">
+            {matching !== undefined ? `${calls.length} of ${matching} shown` : ""}
+          </span>
         </span>
       </div>
       <ErrorBanner error={assign.error ?? list.error} onRetry={list.error ? () => void list.refetch() : undefined} />
@@ -304,6 +307,13 @@ export function HangupPage() {
           empty={list.isPending ? "Loading…" : `No ${view} calls.`}
         />
       </div>
+      {list.hasNextPage && (
+        <div className="row">
+          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {list.isFetchingNextPage ? "Loading…" : "Show more"}
+          </button>
+        </div>
+      )}
       {open && (
         <CallDrawer
           department={open.call.department}
