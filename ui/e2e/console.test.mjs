@@ -259,6 +259,43 @@ test("an admin adds Exotel from its preset and a real Passthru callback lands in
   await page.locator('tr[data-slug="exotel-support"] td.sla-breach').first().waitFor();
 });
 
+test("an admin maps Dialpad users one by one and from a CRM export", async () => {
+  const page = state.admin;
+  await page.goto(`${srv.url}/masters/dialpad-users`);
+  await page.getByLabel("Dialpad user id", { exact: true }).fill("5550001");
+  await page.getByLabel("Callboard user").selectOption({ label: "Asha (asha)" });
+  await page.getByRole("button", { name: "Save mapping" }).click();
+  const table = page.getByTestId("dialpad-users");
+  await table.getByRole("row", { name: /5550001.*Asha/ }).waitFor();
+  // A bad line changes nothing and says which line.
+  await page.getByLabel(/Lines of/).fill("5550002, admin\noops");
+  await page.getByRole("button", { name: "Import" }).click();
+  await page.getByRole("alert").filter({ hasText: "Line 2" }).waitFor();
+  await page.getByLabel(/Lines of/).fill("5550002, admin\n5550001, asha");
+  await page.getByRole("button", { name: "Import" }).click();
+  await page.getByRole("status").filter({ hasText: "Created 1, updated 0, unchanged 1" }).waitFor();
+  await table.getByRole("row", { name: /5550002/ }).waitFor();
+  await shots(page, "62-dialpad-users");
+});
+
+test("a Convoso provider's API poller is set up from its page, the token never shown again", async () => {
+  const page = state.admin;
+  const p = await api.post("/api/providers", { name: "Convoso Sales", preset: "convoso" });
+  await page.goto(`${srv.url}/masters/providers/${p.slug}`);
+  const card = page.getByTestId("connector");
+  await card.getByLabel("API address").fill("http://127.0.0.1:9/v1");
+  await card.getByRole("button", { name: "Set up the poller" }).click();
+  await card.getByRole("alert").filter({ hasText: "API auth token" }).waitFor();
+  await card.getByLabel("API auth token").fill("convoso-secret-token");
+  await card.getByRole("button", { name: "Set up the poller" }).click();
+  await card.getByTestId("connector-health").filter({ hasText: "Circuit Closed" }).waitFor();
+  await page.reload();
+  await card.getByRole("button", { name: "Save poller" }).waitFor();
+  assert.equal(await card.getByLabel("API auth token").inputValue(), "", "the stored token is not sent back");
+  assert.ok(!(await page.content()).includes("convoso-secret-token"));
+  await shots(page, "63-convoso-poller");
+});
+
 test("the wallboard shows large numbers and no controls", async () => {
   const page = state.admin;
   await page.goto(`${srv.url}/dashboard?wallboard=1`);
@@ -291,6 +328,8 @@ test("every screen is labelled and readable (axe: no serious or critical violati
       "/masters/providers",
       "/masters/categories",
       "/masters/users",
+      "/masters/dialpad-users",
+      "/masters/providers/convoso-sales",
     ]) {
       await page.goto(`${srv.url}${path}`);
       await page.getByTestId("connection").first().waitFor();

@@ -11,6 +11,7 @@ import { StreamProvider } from "./stream/StreamProvider";
 const ProvidersPage = lazy(() => import("./pages/masters/Providers"));
 const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
 const UsersPage = lazy(() => import("./pages/masters/Users"));
+const DialpadUsersPage = lazy(() => import("./pages/masters/DialpadUsers"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -31,6 +32,7 @@ function Shell() {
           {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}
           {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
           {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
+          {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </Suspense>

@@ -94,6 +94,7 @@ export const api = {
   get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>("GET", path, { query, signal }),
   post: <T>(path: string, body?: unknown, query?: Query) => request<T>("POST", path, { body: body ?? {}, query }),
   patch: <T>(path: string, body: unknown, query?: Query) => request<T>("PATCH", path, { body, query }),
+  put: <T>(path: string, body: unknown, query?: Query) => request<T>("PUT", path, { body, query }),
   del: <T>(path: string, query?: Query) => request<T>("DELETE", path, { query }),
 };
 

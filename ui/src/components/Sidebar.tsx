@@ -31,6 +31,7 @@ const MASTERS: [string, string, string][] = [
   ["/masters/providers", "🔌", "Providers"],
   ["/masters/categories", "🏷", "Categories"],
   ["/masters/users", "👥", "Users"],
+  ["/masters/dialpad-users", "🔗", "Dialpad users"],
 ];
 
 /** A queue's entries: All, then one per department, each with its badge. */

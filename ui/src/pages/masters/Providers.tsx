@@ -15,6 +15,7 @@ import { ConfirmDialog } from "./common";
 import { IngestionLog } from "./IngestionLog";
 import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
+import { ConnectorCard } from "./ConnectorCard";
 import { ProviderForm } from "./ProviderForm";
 
 function byOrder(a: Provider, b: Provider): number {
@@ -319,6 +320,7 @@ function ProviderDetail({
         )}
       </section>
       <ProviderForm key={provider.slug} provider={provider} onCancel={back} />
+      {provider.preset === "convoso" && <ConnectorCard provider={provider} />}
       <IngestionLog slug={provider.slug} />
       {rotating && <RotateKeyFlow provider={provider} onClose={() => setRotating(false)} />}
       {toggling && <ActiveToggle provider={provider} onClose={() => setToggling(false)} />}
