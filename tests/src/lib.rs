@@ -482,6 +482,28 @@ pub async fn serve_expecting_failure(
     Ok((out.status.code(), text))
 }
 
+/// Panics listing every violation when a `(schema name, body)` pair does
+/// not match the server's own OpenAPI document.
+pub fn assert_match_schemas(openapi: &Value, checked: &[(&str, Value)]) {
+    let mut problems = Vec::new();
+    for (schema, body) in checked {
+        match schema_violations(openapi, schema, body) {
+            Ok(found) => problems.extend(
+                found
+                    .into_iter()
+                    .map(|v| format!("{schema}: {v}\n  in {body}")),
+            ),
+            Err(e) => problems.push(format!("{schema}: {e}")),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} violations:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Checks `instance` against `#/components/schemas/{name}` of the server's
 /// own OpenAPI document; returns every violation.
 pub fn schema_violations(openapi: &Value, name: &str, instance: &Value) -> Result<Vec<String>> {

@@ -224,7 +224,7 @@ async fn main() -> anyhow::Result<()> {
             init_logs(LogFormat::Text);
             let dir = data_dir.unwrap_or_else(default_data_dir);
             let db = dir.join("callboard.db");
-            let secrets = callboard_core::secrets::SecretStore::in_dir(&dir);
+            let secrets = std::sync::Arc::new(callboard_core::secrets::SecretStore::in_dir(&dir));
             let when = |s: &str| {
                 time::parse(s)
                     .or_else(|| time::parse(&format!("{s}T00:00:00Z")))

@@ -103,11 +103,6 @@ pub struct BackfillRequest {
     pub to: Option<String>,
 }
 
-fn parse_time(s: &str, name: &str) -> ApiResult<callboard_core::time::Timestamp> {
-    callboard_core::time::parse(s)
-        .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp")))
-}
-
 #[utoipa::path(post, path = "/api/providers/{slug}/connector/backfill", tag = "providers",
     description = "Reads every call record of the window from the API, then answers with the run's report.",
     params(("slug" = String, Path)), request_body = BackfillRequest,
@@ -121,9 +116,9 @@ pub async fn backfill(
     Json(req): Json<BackfillRequest>,
 ) -> ApiResult<Json<RunReport>> {
     who.require_admin()?;
-    let from = parse_time(&req.from, "from")?;
+    let from = super::timestamp(&req.from, "from")?;
     let to = match &req.to {
-        Some(t) => parse_time(t, "to")?,
+        Some(t) => super::timestamp(t, "to")?,
         None => state.store.now(),
     };
     let report = state
@@ -157,21 +152,9 @@ pub async fn sync(
     OptionalJson(_body): OptionalJson<SyncRequest>,
 ) -> ApiResult<Json<RunReport>> {
     who.require_admin()?;
-    let s = slug.clone();
-    let c = state.store.read(move |c| connectors::get(c, &s)).await?;
-    let now = state.store.now();
-    let from = crate::convoso::delta_from(&c, now);
     let report = state
         .pollers
-        .run(
-            &state.store,
-            &state.secrets,
-            &slug,
-            "delta",
-            from,
-            now,
-            &|_, _| {},
-        )
+        .delta(&state.store, &state.secrets, &slug)
         .await?;
     Ok(Json(report))
 }

@@ -14,13 +14,16 @@ pub mod users;
 
 use crate::error::{ApiError, ApiResult};
 
+/// An RFC 3339 parameter, or a 422 naming it.
+pub(crate) fn timestamp(s: &str, name: &str) -> ApiResult<callboard_core::time::Timestamp> {
+    callboard_core::time::parse(s)
+        .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp")))
+}
+
 /// An optional RFC 3339 parameter in the store's text form (UTC, millis), or
 /// a 422 naming the parameter.
 pub(crate) fn timestamp_param(value: Option<String>, name: &str) -> ApiResult<Option<String>> {
-    match value {
-        None => Ok(None),
-        Some(s) => callboard_core::time::parse(&s)
-            .map(|t| Some(callboard_core::time::fmt(t)))
-            .ok_or_else(|| ApiError::invalid(format!("{name} `{s}` is not an RFC 3339 timestamp"))),
-    }
+    value
+        .map(|s| timestamp(&s, name).map(callboard_core::time::fmt))
+        .transpose()
 }

@@ -119,7 +119,7 @@ impl Pollers {
     pub async fn run(
         &self,
         store: &Store,
-        secrets: &SecretStore,
+        secrets: &Arc<SecretStore>,
         slug: &str,
         kind: &str,
         from: DateTime<Utc>,
@@ -135,8 +135,11 @@ impl Pollers {
         let _guard = lock.try_lock().map_err(|_| RunError::Busy)?;
         let s = slug.to_string();
         let conf = store.read(move |c| connectors::get(c, &s)).await?;
-        let token = secrets
-            .get(&connectors::token_name(slug))
+        // The secret store is a file: read it off the async threads.
+        let (file, name) = (secrets.clone(), connectors::token_name(slug));
+        let token = tokio::task::spawn_blocking(move || file.get(&name))
+            .await
+            .map_err(|e| RunError::Invalid(e.to_string()))?
             .map_err(|e| RunError::Invalid(e.to_string()))?
             .ok_or_else(|| {
                 RunError::Invalid("no auth token is stored for this poller: set one first".into())
@@ -232,6 +235,29 @@ impl Pollers {
         Ok(saved)
     }
 
+    /// One delta sync of `slug` now: from where the last clean window ended
+    /// (less the overlap) to now. The schedule and "sync now" both run this.
+    pub async fn delta(
+        &self,
+        store: &Store,
+        secrets: &Arc<SecretStore>,
+        slug: &str,
+    ) -> Result<RunReport, RunError> {
+        let s = slug.to_string();
+        let c = store.read(move |c| connectors::get(c, &s)).await?;
+        let now = store.now();
+        self.run(
+            store,
+            secrets,
+            slug,
+            "delta",
+            delta_from(&c, now),
+            now,
+            &|_, _| {},
+        )
+        .await
+    }
+
     /// Delta syncs every provider whose interval has passed since its last
     /// run (or since it was configured), until `stop`.
     pub async fn schedule(
@@ -267,13 +293,9 @@ impl Pollers {
                 {
                     continue;
                 }
-                let from = delta_from(&c, now);
                 let (pollers, store, secrets) = (self.clone(), store.clone(), secrets.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = pollers
-                        .run(&store, &secrets, &slug, "delta", from, now, &|_, _| {})
-                        .await
-                    {
+                    if let Err(e) = pollers.delta(&store, &secrets, &slug).await {
                         tracing::warn!(provider = %slug, error = %e, "delta sync could not run");
                     }
                 });
