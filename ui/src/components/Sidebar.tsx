@@ -1,23 +1,11 @@
 import { NavLink } from "react-router";
-import { useProviders, useStats } from "../api/queries";
+import { useStats } from "../api/queries";
 import type { ReactNode } from "react";
-import type { Provider, Stats } from "../api/types";
+import type { Provider } from "../api/types";
+import { liveCount, pendingCount } from "../lib/dashboard";
+import { useVisibleProviders } from "../lib/useVisibleProviders";
 import { iconGlyph } from "../lib/icons";
 import { useSession } from "../session";
-
-function liveCount(stats: Stats | undefined, dept?: string): number {
-  if (!stats) return 0;
-  const sum = (c: { waiting: number; ringing: number; active: number; missed: number } | undefined) =>
-    c ? c.waiting + c.ringing + c.active + c.missed : 0;
-  if (dept) return sum(stats.live[dept]);
-  return Object.values(stats.live).reduce((n, c) => n + sum(c), 0);
-}
-
-function pendingCount(stats: Stats | undefined, dept?: string): number {
-  if (!stats) return 0;
-  if (dept) return stats.hangup_pending[dept] ?? 0;
-  return Object.values(stats.hangup_pending).reduce((n, c) => n + c, 0);
-}
 
 function Badge({ n, label, hot }: { n: number; label: string; hot?: boolean }) {
   return (
@@ -73,13 +61,9 @@ function QueueNav({
 }
 
 export function Sidebar() {
-  const { isAdmin, me } = useSession();
-  const providers = useProviders();
+  const { isAdmin } = useSession();
   const stats = useStats();
-  const visible = (providers.data?.data ?? [])
-    .filter((p) => p.active)
-    .filter((p) => me?.departments == null || me.role !== "agent" || me.departments.includes(p.slug))
-    .sort((a, b) => a.display_order - b.display_order || a.name.localeCompare(b.name));
+  const visible = useVisibleProviders();
 
   return (
     <nav className="sidebar" aria-label="Main">

@@ -54,3 +54,17 @@ export function counters(s: Stats | undefined, dept?: string): Counters {
   }
   return zero;
 }
+
+/** The IVR Live badge: calls waiting, ringing, talking, and missed calls nobody has taken. */
+export function liveCount(s: Stats | undefined, dept?: string): number {
+  if (!s) return 0;
+  const rows = dept ? [s.live[dept]] : Object.values(s.live);
+  return rows.reduce((n, c) => n + (c ? c.waiting + c.ringing + c.active + c.missed : 0), 0);
+}
+
+/** The IVR Hangup badge: missed and hung-up callers nobody has taken yet. */
+export function pendingCount(s: Stats | undefined, dept?: string): number {
+  if (!s) return 0;
+  const rows = dept ? [s.hangup_pending[dept]] : Object.values(s.hangup_pending);
+  return rows.reduce<number>((n, c) => n + (c ?? 0), 0);
+}

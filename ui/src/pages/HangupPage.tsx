@@ -13,6 +13,7 @@ import { ErrorBanner } from "../components/ErrorBanner";
 import { HelpOverlay } from "../components/HelpOverlay";
 import { Page } from "../components/Page";
 import { StatusBadge } from "../components/StatusBadge";
+import { pendingCount } from "../lib/dashboard";
 import { formatPhone, formatWhen, slaText, titleCase } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { providerName, useVisibleProviders } from "../lib/useVisibleProviders";
@@ -204,14 +205,7 @@ export function HangupPage() {
         </button>
       }
     >
-      <DepartmentTabs
-        base="/hangup"
-        providers={providers}
-        count={(slug) => {
-          const hp = stats.data?.hangup_pending ?? {};
-          return slug ? (hp[slug] ?? 0) : Object.values(hp).reduce((n, v) => n + v, 0);
-        }}
-      />
+      <DepartmentTabs base="/hangup" providers={providers} count={(slug) => pendingCount(stats.data, slug)} />
       <div className="row">
         <div className="row" role="tablist" aria-label="Worklist views">
           {WORK_STATES.map((v, i) => (

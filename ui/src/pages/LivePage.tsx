@@ -11,6 +11,7 @@ import { ErrorBanner } from "../components/ErrorBanner";
 import { Page } from "../components/Page";
 import { StatusBadge } from "../components/StatusBadge";
 import { liveSeconds } from "../lib/calls";
+import { liveCount } from "../lib/dashboard";
 import { formatDuration, formatPhone, formatWhen, titleCase } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { providerName, useVisibleProviders } from "../lib/useVisibleProviders";
@@ -85,21 +86,12 @@ export function LivePage() {
     return cols;
   }, [department, providers, now]);
 
-  const counts = (slug?: string) => {
-    const l = stats.data?.live;
-    if (!l) return 0;
-    const one = (d: string) => {
-      const c = l[d];
-      return c ? c.waiting + c.ringing + c.active + c.missed : 0;
-    };
-    return slug ? one(slug) : Object.keys(l).reduce((n, d) => n + one(d), 0);
-  };
   const title =
     department === "all" ? "IVR Live · All departments" : `IVR Live · ${providerName(providers, department)}`;
 
   return (
     <Page title={title}>
-      <DepartmentTabs base="/live" providers={providers} count={counts} />
+      <DepartmentTabs base="/live" providers={providers} count={(slug) => liveCount(stats.data, slug)} />
       <div className="row">
         <label htmlFor="live-status" style={{ flexDirection: "row", alignItems: "center" }}>
           Status

@@ -8,7 +8,7 @@ import type { Category, CategoryPatch, NewCategory } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
-import { ConfirmDialog, Field, FormError } from "./common";
+import { Field, ToggleActiveDialog } from "./common";
 import { validateCategory, type CategoryDraft } from "./forms";
 
 const GLOBAL = "";
@@ -253,39 +253,31 @@ function CategoryDialog({
             />
           )}
         </Field>
-        <FormError error={save.error} />
+        <ErrorBanner error={save.error} />
       </form>
     </Dialog>
   );
 }
 
 function RetireDialog({ category, onClose }: { category: Category; onClose: () => void }) {
-  const qc = useQueryClient();
-  const m = useMutation({
-    mutationFn: () =>
-      category.active
-        ? api.del<Category>(`/api/categories/${category.id}`)
-        : api.patch<Category>(`/api/categories/${category.id}`, { active: true } satisfies CategoryPatch),
-    onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ["categories"] });
-      onClose();
-    },
-  });
   return (
-    <ConfirmDialog
+    <ToggleActiveDialog
       title={category.active ? `Retire ${category.name}?` : `Restore ${category.name}?`}
       confirmLabel={category.active ? "Retire" : "Restore"}
       danger={category.active}
-      busy={m.isPending}
-      error={m.error}
-      onCancel={onClose}
-      onConfirm={() => m.mutate()}
+      run={() =>
+        category.active
+          ? api.del<Category>(`/api/categories/${category.id}`)
+          : api.patch<Category>(`/api/categories/${category.id}`, { active: true } satisfies CategoryPatch)
+      }
+      invalidate={["categories"]}
+      onClose={onClose}
     >
       <p>
         {category.active
           ? "It is no longer offered in the disposition form. Dispositions that used it keep it in their history."
           : "It is offered in the disposition form again."}
       </p>
-    </ConfirmDialog>
+    </ToggleActiveDialog>
   );
 }

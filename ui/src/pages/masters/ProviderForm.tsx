@@ -5,7 +5,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import type { Provider, ProviderCreated } from "../../api/types";
 import { ICONS } from "../../lib/icons";
-import { Field, FormError } from "./common";
+import { Field } from "./common";
+import { ErrorBanner } from "../../components/ErrorBanner";
 import { MappingEditor } from "./MappingEditor";
 import { MappingPreview, mappingErrorOf, useMappingPreview, type SampleSource } from "./MappingPreview";
 import { draftFromProvider, emptyDraft, validateDraft, withName, withSlug, type ProviderDraft } from "./providerDraft";
@@ -231,7 +232,7 @@ export function ProviderForm({
             The server refused the mapping: {mappingErrorOf(save.error)}
           </p>
         ) : (
-          <FormError error={save.error} />
+          <ErrorBanner error={save.error} />
         )}
         {submitted && errorCount > 0 && (
           <p className="error-text" role="alert">

@@ -2,7 +2,6 @@
 // /masters/providers lists them (and adds one); /masters/providers/:slug edits one.
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import { useProviders } from "../../api/queries";
 import type { Provider, ProviderCreated } from "../../api/types";
@@ -11,7 +10,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { iconGlyph } from "../../lib/icons";
 import { useNow } from "../../lib/useNow";
-import { ConfirmDialog } from "./common";
+import { ToggleActiveDialog } from "./common";
 import { IngestionLog } from "./IngestionLog";
 import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
@@ -193,41 +192,25 @@ function ProviderList({
 
 /** Deactivate (DELETE) or reactivate, after confirmation. */
 function ActiveToggle({ provider, onClose }: { provider: Provider; onClose: () => void }) {
-  const qc = useQueryClient();
   const path = `/api/providers/${encodeURIComponent(provider.slug)}`;
-  const m = useMutation({
-    mutationFn: () => (provider.active ? api.del<Provider>(path) : api.post<Provider>(`${path}/activate`)),
-    onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ["providers"] });
-      onClose();
-    },
-  });
-  return provider.active ? (
-    <ConfirmDialog
-      title={`Deactivate ${provider.name}?`}
-      confirmLabel="Deactivate"
-      danger
-      busy={m.isPending}
-      error={m.error}
-      onCancel={onClose}
-      onConfirm={() => m.mutate()}
+  return (
+    <ToggleActiveDialog
+      title={`${provider.active ? "Deactivate" : "Reactivate"} ${provider.name}?`}
+      confirmLabel={provider.active ? "Deactivate" : "Reactivate"}
+      danger={provider.active}
+      run={() => (provider.active ? api.del<Provider>(path) : api.post<Provider>(`${path}/activate`))}
+      invalidate={["providers"]}
+      onClose={onClose}
     >
-      <p>
-        Its webhook stops accepting events (the platform gets “not found”) and it leaves the sidebar of every console.
-        Its calls, history and settings are kept; you can reactivate it at any time.
-      </p>
-    </ConfirmDialog>
-  ) : (
-    <ConfirmDialog
-      title={`Reactivate ${provider.name}?`}
-      confirmLabel="Reactivate"
-      busy={m.isPending}
-      error={m.error}
-      onCancel={onClose}
-      onConfirm={() => m.mutate()}
-    >
-      <p>Its webhook accepts events again with its current key, and it returns to the sidebar.</p>
-    </ConfirmDialog>
+      {provider.active ? (
+        <p>
+          Its webhook stops accepting events (the platform gets “not found”) and it leaves the sidebar of every console.
+          Its calls, history and settings are kept; you can reactivate it at any time.
+        </p>
+      ) : (
+        <p>Its webhook accepts events again with its current key, and it returns to the sidebar.</p>
+      )}
+    </ToggleActiveDialog>
   );
 }
 

@@ -9,7 +9,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { formatWhen } from "../../lib/format";
 import { useSession } from "../../session";
-import { ConfirmDialog, Field, FormError } from "./common";
+import { Field, ToggleActiveDialog } from "./common";
 import { ROLES, validateUser, type UserDraft } from "./forms";
 
 function roleLabel(r: Role): string {
@@ -274,7 +274,7 @@ function UserDialog({
           {providersState === "loading" ? (
             <p className="muted">Loading providers…</p>
           ) : providersState ? (
-            <FormError error={providersState} />
+            <ErrorBanner error={providersState} />
           ) : (
             providers.length === 0 && (
               <p className="muted">No providers yet: add one under Masters › Providers first.</p>
@@ -306,33 +306,25 @@ function UserDialog({
             </span>
           )}
         </fieldset>
-        <FormError error={save.error} />
+        <ErrorBanner error={save.error} />
       </form>
     </Dialog>
   );
 }
 
 function ActiveToggle({ user, isSelf, onClose }: { user: User; isSelf: boolean; onClose: () => void }) {
-  const qc = useQueryClient();
-  const m = useMutation({
-    mutationFn: () =>
-      user.active
-        ? api.del<User>(`/api/users/${user.id}`)
-        : api.patch<User>(`/api/users/${user.id}`, { active: true } satisfies UserPatch),
-    onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ["users"] });
-      onClose();
-    },
-  });
   return (
-    <ConfirmDialog
+    <ToggleActiveDialog
       title={user.active ? `Deactivate ${user.username}?` : `Reactivate ${user.username}?`}
       confirmLabel={user.active ? "Deactivate" : "Reactivate"}
       danger={user.active}
-      busy={m.isPending}
-      error={m.error}
-      onCancel={onClose}
-      onConfirm={() => m.mutate()}
+      run={() =>
+        user.active
+          ? api.del<User>(`/api/users/${user.id}`)
+          : api.patch<User>(`/api/users/${user.id}`, { active: true } satisfies UserPatch)
+      }
+      invalidate={["users"]}
+      onClose={onClose}
     >
       <p>
         {user.active
@@ -340,6 +332,6 @@ function ActiveToggle({ user, isSelf, onClose }: { user: User; isSelf: boolean; 
           : "They can sign in again with their current password."}
       </p>
       {isSelf && user.active && <p className="banner warn">This is you: you will be signed out.</p>}
-    </ConfirmDialog>
+    </ToggleActiveDialog>
   );
 }

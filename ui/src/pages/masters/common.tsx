@@ -1,7 +1,8 @@
 // Small building blocks shared by the Masters screens.
 import { useEffect, useId, useState, type ReactNode } from "react";
+import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { Dialog } from "../../components/Dialog";
-import { errorText } from "../../api/errors";
+import { ErrorBanner } from "../../components/ErrorBanner";
 
 export interface ControlProps {
   id: string;
@@ -48,16 +49,6 @@ export function Field({
   );
 }
 
-/** An API error next to the form that caused it. */
-export function FormError({ error }: { error: unknown }) {
-  if (!error) return null;
-  return (
-    <div className="banner error" role="alert">
-      {errorText(error)}
-    </div>
-  );
-}
-
 export function ConfirmDialog({
   title,
   children,
@@ -98,8 +89,52 @@ export function ConfirmDialog({
       }
     >
       {children}
-      <FormError error={error} />
+      <ErrorBanner error={error} />
     </Dialog>
+  );
+}
+
+/**
+ * Confirms deactivating or reactivating a record (provider, user, category),
+ * runs it, refreshes the lists under `invalidate`, and closes.
+ */
+export function ToggleActiveDialog({
+  title,
+  confirmLabel,
+  danger,
+  run,
+  invalidate,
+  onClose,
+  children,
+}: {
+  title: string;
+  confirmLabel: string;
+  danger: boolean;
+  run: () => Promise<unknown>;
+  invalidate: QueryKey;
+  onClose: () => void;
+  children: ReactNode;
+}) {
+  const qc = useQueryClient();
+  const m = useMutation({
+    mutationFn: run,
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: invalidate });
+      onClose();
+    },
+  });
+  return (
+    <ConfirmDialog
+      title={title}
+      confirmLabel={confirmLabel}
+      danger={danger}
+      busy={m.isPending}
+      error={m.error}
+      onCancel={onClose}
+      onConfirm={() => m.mutate()}
+    >
+      {children}
+    </ConfirmDialog>
   );
 }
 
