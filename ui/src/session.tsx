@@ -13,7 +13,6 @@ interface Session {
   me: Me | undefined;
   loading: boolean;
   isAdmin: boolean;
-  canSeeAll: boolean;
   signIn: (username: string, password: string) => Promise<void>;
   exchange: (code: string) => Promise<void>;
   signOut: () => Promise<void>;
@@ -74,7 +73,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       me,
       loading: token !== null && meQuery.isPending,
       isAdmin: me?.role === "admin",
-      canSeeAll: me !== undefined && (me.role !== "agent" || me.departments === null || me.departments === undefined),
       signIn: async (username, password) => {
         const r = await api.post<LoginResponse>("/api/auth/login", { username, password });
         adopt(r.token);

@@ -1,9 +1,11 @@
-import { useId, useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../api/client";
 import { useCategories } from "../api/queries";
 import { OUTCOMES, type Call, type DispositionSaved, type Outcome } from "../api/types";
 import { titleCase } from "../lib/format";
+import { ErrorBanner } from "./ErrorBanner";
+import { Field } from "./Field";
 
 interface Errors {
   category?: string;
@@ -41,7 +43,6 @@ export function DispositionForm({
   autoFocus?: boolean;
 }) {
   const qc = useQueryClient();
-  const uid = useId();
   const categories = useCategories(call.department);
   // A department's own category hides a global one of the same name.
   const active = useMemo(() => {
@@ -109,97 +110,84 @@ export function DispositionForm({
       }}
     >
       <div className="grid2">
-        <div className="stack" style={{ gap: 4 }}>
-          <label htmlFor={`${uid}-cat`}>Category</label>
-          <select
-            id={`${uid}-cat`}
-            autoFocus={autoFocus}
-            value={category}
-            aria-invalid={errors.category ? true : undefined}
-            aria-describedby={errors.category ? "disp-cat-err" : undefined}
-            onChange={(e) => {
-              setCategory(e.target.value);
-              setSub("");
-              setErrors((prev) => ({ ...prev, category: undefined }));
-            }}
-          >
-            <option value="">Choose…</option>
-            {active.map((c) => (
-              <option key={c.id} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-          {errors.category && (
-            <span id="disp-cat-err" className="error-text">
-              {errors.category}
-            </span>
+        <Field
+          label="Category"
+          error={errors.category}
+          hint={
+            categories.isSuccess && active.length === 0
+              ? "No categories for this department yet: an admin adds them in Masters → Categories."
+              : undefined
+          }
+        >
+          {(p) => (
+            <select
+              {...p}
+              autoFocus={autoFocus}
+              value={category}
+              onChange={(e) => {
+                setCategory(e.target.value);
+                setSub("");
+                setErrors((prev) => ({ ...prev, category: undefined }));
+              }}
+            >
+              <option value="">Choose…</option>
+              {active.map((c) => (
+                <option key={c.id} value={c.name}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
           )}
-          {categories.isSuccess && active.length === 0 && (
-            <span className="muted">
-              No categories for this department yet: an admin adds them in Masters → Categories.
-            </span>
+        </Field>
+        <Field label="Sub-category">
+          {(p) => (
+            <select {...p} value={sub} onChange={(e) => setSub(e.target.value)} disabled={subs.length === 0}>
+              <option value="">{subs.length ? "Choose…" : "None"}</option>
+              {subs.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
           )}
-        </div>
-        <div className="stack" style={{ gap: 4 }}>
-          <label htmlFor={`${uid}-sub`}>Sub-category</label>
-          <select id={`${uid}-sub`} value={sub} onChange={(e) => setSub(e.target.value)} disabled={subs.length === 0}>
-            <option value="">{subs.length ? "Choose…" : "None"}</option>
-            {subs.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="stack" style={{ gap: 4 }}>
-          <label htmlFor={`${uid}-outcome`}>Outcome</label>
-          <select
-            id={`${uid}-outcome`}
-            value={outcome}
-            onChange={(e) => {
-              setOutcome(e.target.value as Outcome);
-              setErrors((prev) => ({ ...prev, next_callback_at: undefined }));
-            }}
-          >
-            {OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {titleCase(o)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="stack" style={{ gap: 4 }}>
-          <label>
-            Next callback
+        </Field>
+        <Field label="Outcome">
+          {(p) => (
+            <select
+              {...p}
+              value={outcome}
+              onChange={(e) => {
+                setOutcome(e.target.value as Outcome);
+                setErrors((prev) => ({ ...prev, next_callback_at: undefined }));
+              }}
+            >
+              {OUTCOMES.map((o) => (
+                <option key={o} value={o}>
+                  {titleCase(o)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Next callback" error={errors.next_callback_at}>
+          {(p) => (
             <input
+              {...p}
               type="datetime-local"
               value={next}
               disabled={outcome !== "callback"}
-              aria-invalid={errors.next_callback_at ? true : undefined}
-              aria-describedby={errors.next_callback_at ? "disp-next-err" : undefined}
               onChange={(e) => {
                 setNext(e.target.value);
                 setErrors((prev) => ({ ...prev, next_callback_at: undefined }));
               }}
             />
-          </label>
-          {errors.next_callback_at && (
-            <span id="disp-next-err" className="error-text">
-              {errors.next_callback_at}
-            </span>
           )}
-        </div>
+        </Field>
       </div>
-      <label>
-        Notes
-        <textarea rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={4000} />
-      </label>
-      {errors.form && (
-        <div className="banner error" role="alert">
-          {errors.form}
-        </div>
-      )}
+      <Field label="Notes">
+        {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={4000} />}
+      </Field>
+      <ErrorBanner error={errors.form} />
       <div className="row">
         <button className="primary" type="submit" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save disposition"}

@@ -17,7 +17,3 @@ export function liveSeconds(c: Call, now: number): number | null {
       return secondsBetween(c.started_at, c.ended_at);
   }
 }
-
-export function callerLabel(c: Call): string {
-  return c.caller_name ? `${c.caller_name}` : "";
-}

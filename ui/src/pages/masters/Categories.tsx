@@ -8,7 +8,8 @@ import type { Category, CategoryPatch, NewCategory } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
-import { Field, ToggleActiveDialog } from "./common";
+import { Field } from "../../components/Field";
+import { ToggleActiveDialog } from "./common";
 import { validateCategory, type CategoryDraft } from "./forms";
 
 const GLOBAL = "";

@@ -5,7 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import type { Provider, ProviderCreated } from "../../api/types";
 import { ICONS } from "../../lib/icons";
-import { Field } from "./common";
+import { Field } from "../../components/Field";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { MappingEditor } from "./MappingEditor";
 import { MappingPreview, mappingErrorOf, useMappingPreview, type SampleSource } from "./MappingPreview";

@@ -9,7 +9,8 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { formatWhen } from "../../lib/format";
 import { useSession } from "../../session";
-import { Field, ToggleActiveDialog } from "./common";
+import { Field } from "../../components/Field";
+import { ToggleActiveDialog } from "./common";
 import { ROLES, validateUser, type UserDraft } from "./forms";
 
 function roleLabel(r: Role): string {
