@@ -10,7 +10,7 @@ use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
 use crate::{cloudonix, webhooks};
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, Method, StatusCode, Uri};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -146,6 +147,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.config.allowed_origins);
     let (api, doc) = api_router();
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");
@@ -175,6 +177,33 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %req.method(), path, request_id = rid)
     }))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .layer(cors)
+}
+
+/// Cross-origin access for exactly the listed origins (the desktop window's
+/// own); an origin that is not listed gets no CORS headers, so its browser
+/// refuses the answer.
+fn cors(origins: &[String]) -> CorsLayer {
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight

@@ -8,9 +8,11 @@ pub mod auth;
 pub mod cloudonix;
 pub mod convoso;
 pub mod error;
+pub mod launch;
 pub mod state;
 pub mod throttle;
 pub mod webhooks;
 
 pub use app::{router, serve};
+pub use launch::{start_receiver, LaunchError, ReceiverOptions, Running};
 pub use state::Config;

@@ -1,13 +1,10 @@
 //! `callboard`: the headless receiver.
 
 use anyhow::Context;
-use callboard_core::store::users;
-use callboard_core::{keys, time, Store};
-use callboard_server::Config;
+use callboard_core::{time, Store};
+use callboard_server::ReceiverOptions;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use tokio::net::TcpListener;
 
 mod progress;
 
@@ -49,6 +46,10 @@ enum Command {
         event_retention_days: i64,
         #[arg(long, env = "CALLBOARD_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
+        /// A browser origin allowed to call the API cross-origin (repeat, or
+        /// comma-separate in the variable); never `*`.
+        #[arg(long = "allow-origin", env = "CALLBOARD_ALLOWED_ORIGINS", value_delimiter = ',')]
+        allowed_origins: Vec<String>,
     },
     /// Read a Convoso provider's call records from its API over a window
     /// (the poller configured with `PUT /api/providers/{slug}/connector`),
@@ -97,21 +98,6 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("callboard-data"))
 }
 
-fn lan_urls(addr: SocketAddr) -> Vec<String> {
-    if !addr.ip().is_unspecified() {
-        return vec![format!("http://{addr}")];
-    }
-    let mut urls = vec![format!("http://127.0.0.1:{}", addr.port())];
-    if let Ok(ifaces) = if_addrs::get_if_addrs() {
-        for i in ifaces {
-            if !i.is_loopback() && i.ip().is_ipv4() {
-                urls.push(format!("http://{}:{}", i.ip(), addr.port()));
-            }
-        }
-    }
-    urls
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -145,68 +131,34 @@ async fn main() -> anyhow::Result<()> {
             max_body_bytes,
             event_retention_days,
             log_format,
+            allowed_origins,
         } => {
             init_logs(log_format);
-            let presets = callboard_core::presets::all()
-                .context("the provider presets shipped with this build are invalid")?;
-            tracing::debug!(count = presets.len(), "provider presets loaded");
-            let data_dir = data_dir.unwrap_or_else(default_data_dir);
-            std::fs::create_dir_all(&data_dir).with_context(|| {
-                format!("cannot create the data directory {}", data_dir.display())
-            })?;
-            let db = data_dir.join("callboard.db");
-            let path = db.clone();
-            let store =
-                tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
-                    .await?
-                    .with_context(|| format!("cannot open {}", db.display()))?;
-            let listener = TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let addr = listener.local_addr()?;
-            let urls = lan_urls(addr);
-            let base = public_url
-                .clone()
-                .unwrap_or_else(|| urls[urls.len().min(2) - 1].clone());
-
-            let password = keys::new_password();
-            let hash = tokio::task::spawn_blocking({
-                let p = password.clone();
-                move || keys::hash_password(&p)
-            })
-            .await?
-            .map_err(anyhow::Error::msg)?;
-            if let Some((user, code)) = store
-                .write(move |w| users::bootstrap_admin(w, hash))
-                .await?
-            {
+            let mut opts = ReceiverOptions::new(data_dir.unwrap_or_else(default_data_dir), listen);
+            opts.public_url = public_url;
+            opts.max_body_bytes = max_body_bytes;
+            opts.event_retention_days = event_retention_days;
+            opts.admin_token = std::env::var("CALLBOARD_ADMIN_TOKEN").ok();
+            opts.allowed_origins = allowed_origins;
+            let running = callboard_server::start_receiver(opts.clone()).await?;
+            let base = running.base_url(opts.public_url.as_deref());
+            if let Some(first) = &running.first_start {
                 println!(
                     "First start: an administrator `{}` was created.",
-                    user.username
+                    first.username
                 );
                 println!(
-                    "  Sign in once with this link (valid 24 hours): {base}/login?code={code}"
+                    "  Sign in once with this link (valid 24 hours): {base}/login?code={}",
+                    first.login_code
                 );
-                println!("  Or with user `admin` and password {password}");
+                println!("  Or with user `admin` and password {}", first.password);
             }
-            let admin_token_hash = std::env::var("CALLBOARD_ADMIN_TOKEN")
-                .ok()
-                .filter(|t| !t.is_empty())
-                .map(|t| keys::hash_secret(&t));
-
-            println!("callboard listening on http://{addr}");
-            for u in &urls {
+            println!("callboard listening on http://{}", running.addr);
+            for u in &running.urls {
                 println!("  console and webhooks: {u}  (webhooks at {u}/webhooks/ivr/<slug>)");
             }
-            println!("  data: {}", db.display());
-            tracing::info!(%addr, data = %db.display(), "callboard started");
-            let config = Config {
-                public_url,
-                admin_token_hash,
-                max_body_bytes,
-                event_retention_days,
-            };
-            callboard_server::serve(listener, store, config, shutdown_signal()).await?;
+            println!("  data: {}", running.db_path.display());
+            running.until(shutdown_signal()).await?;
             tracing::info!("stopped cleanly");
             Ok(())
         }

@@ -14,6 +14,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Days of event log kept for `since=` resumes.
     pub event_retention_days: i64,
+    /// Origins allowed to call the API from another origin (the desktop
+    /// window's `tauri://localhost`); never `*`.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -23,6 +26,7 @@ impl Default for Config {
             admin_token_hash: None,
             max_body_bytes: 1024 * 1024,
             event_retention_days: 7,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! WebSocket clients, a real SQLite file. One test binary (faster to link).
 
 mod console;
+mod cors;
 mod durability;
 mod events;
 mod faults;

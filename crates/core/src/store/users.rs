@@ -369,6 +369,16 @@ pub fn redeem_login_link(w: &mut Writer<'_>, code: &str) -> Result<Option<(User,
 
 /// On a database with no users: creates `admin` with `password_hash` and a
 /// one-time login code. Returns None when users already exist.
+/// A session for the first active administrator: how the desktop window on
+/// the receiver's own computer is signed in without asking for a password.
+pub fn admin_session(w: &mut Writer<'_>) -> Result<String> {
+    let admin = list(w.conn)?
+        .into_iter()
+        .find(|u| u.active && u.role == Role::Admin)
+        .ok_or_else(|| Error::NotFound("no active administrator".into()))?;
+    issue_token(w, admin.id).map(|(token, _)| token)
+}
+
 pub fn bootstrap_admin(
     w: &mut Writer<'_>,
     password_hash: String,

@@ -1,0 +1,224 @@
+//! Starting and stopping a receiver in-process: what `callboard serve` and the
+//! desktop shell share, so both wire the crates together the same way.
+
+use crate::state::Config;
+use callboard_core::store::users;
+use callboard_core::{keys, time, Store};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("the provider presets shipped with this build are invalid: {0}")]
+    Presets(String),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open {path}: {source}")]
+    Store {
+        path: PathBuf,
+        source: callboard_core::Error,
+    },
+    #[error("cannot listen on {listen}: {source}")]
+    Listen {
+        listen: String,
+        source: std::io::Error,
+    },
+    #[error("first start: {0}")]
+    Bootstrap(String),
+}
+
+/// Everything `callboard serve` takes.
+#[derive(Debug, Clone)]
+pub struct ReceiverOptions {
+    pub data_dir: PathBuf,
+    /// `0.0.0.0:8787` for the LAN, `127.0.0.1:8787` for this computer only; port 0 picks one.
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub event_retention_days: i64,
+    /// `CALLBOARD_ADMIN_TOKEN`: a bearer token with the admin role, for automation.
+    pub admin_token: Option<String>,
+    /// Browser origins allowed to call the API cross-origin (the desktop
+    /// window's own origin); empty means same-origin only.
+    pub allowed_origins: Vec<String>,
+}
+
+impl ReceiverOptions {
+    pub fn new(data_dir: PathBuf, listen: impl Into<String>) -> ReceiverOptions {
+        let defaults = Config::default();
+        ReceiverOptions {
+            data_dir,
+            listen: listen.into(),
+            public_url: None,
+            max_body_bytes: defaults.max_body_bytes,
+            event_retention_days: defaults.event_retention_days,
+            admin_token: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// The administrator created on the first start of an empty database.
+#[derive(Debug, Clone)]
+pub struct FirstStart {
+    pub username: String,
+    pub password: String,
+    /// One-time sign-in code for `/login?code=` (24 hours).
+    pub login_code: String,
+}
+
+/// A receiver serving on its listener until [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    /// Where this receiver is reachable: loopback first, then each LAN address.
+    pub urls: Vec<String>,
+    pub db_path: PathBuf,
+    pub first_start: Option<FirstStart>,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// The base URL to show for webhooks: `--public-url`, else the first LAN
+    /// address (loopback when listening on this computer only).
+    pub fn base_url(&self, public_url: Option<&str>) -> String {
+        match public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => self.urls[self.urls.len().min(2) - 1].clone(),
+        }
+    }
+
+    /// A session token for the first active administrator: how the desktop
+    /// window of the receiver's own computer is signed in.
+    pub async fn admin_session(&self) -> Result<String, callboard_core::Error> {
+        self.store.write(users::admin_session).await
+    }
+
+    /// Stops accepting, lets in-flight requests finish, closes event streams
+    /// and flushes the writer.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.join().await
+    }
+
+    /// Waits for the server to stop (after `stop`, or on a fatal error).
+    async fn join(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        shutdown.await;
+        self.stop().await
+    }
+}
+
+/// Opens (or creates) the database, creates the first administrator on an
+/// empty one, binds the listener and starts serving.
+pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchError> {
+    let presets =
+        callboard_core::presets::all().map_err(|e| LaunchError::Presets(e.to_string()))?;
+    tracing::debug!(count = presets.len(), "provider presets loaded");
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| LaunchError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
+    let db_path = opts.data_dir.join("callboard.db");
+    let path = db_path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
+        .await
+        .map_err(|e| LaunchError::Bootstrap(e.to_string()))?
+        .map_err(|source| LaunchError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
+    let listener = match TcpListener::bind(&opts.listen).await {
+        Ok(l) => l,
+        Err(source) => {
+            store.close().await;
+            return Err(LaunchError::Listen {
+                listen: opts.listen.clone(),
+                source,
+            });
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map_err(|source| LaunchError::Listen {
+            listen: opts.listen.clone(),
+            source,
+        })?;
+    let first_start = bootstrap(&store).await?;
+    let config = Config {
+        public_url: opts.public_url.clone(),
+        admin_token_hash: opts
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(keys::hash_secret),
+        max_body_bytes: opts.max_body_bytes,
+        event_retention_days: opts.event_retention_days,
+        allowed_origins: opts.allowed_origins.clone(),
+    };
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {
+        let _ = rx.await;
+    }));
+    tracing::info!(%addr, data = %db_path.display(), "callboard started");
+    Ok(Running {
+        addr,
+        urls: lan_urls(addr),
+        db_path,
+        first_start,
+        store,
+        stop: Some(tx),
+        task,
+    })
+}
+
+async fn bootstrap(store: &Store) -> Result<Option<FirstStart>, LaunchError> {
+    let password = keys::new_password();
+    let p = password.clone();
+    let hash = tokio::task::spawn_blocking(move || keys::hash_password(&p))
+        .await
+        .map_err(|e| LaunchError::Bootstrap(e.to_string()))?
+        .map_err(LaunchError::Bootstrap)?;
+    let created = store
+        .write(move |w| users::bootstrap_admin(w, hash))
+        .await
+        .map_err(|e| LaunchError::Bootstrap(e.to_string()))?;
+    Ok(created.map(|(user, login_code)| FirstStart {
+        username: user.username,
+        password,
+        login_code,
+    }))
+}
+
+/// Loopback first, then every IPv4 LAN address when listening on all interfaces.
+pub fn lan_urls(addr: SocketAddr) -> Vec<String> {
+    if !addr.ip().is_unspecified() {
+        return vec![format!("http://{addr}")];
+    }
+    let mut urls = vec![format!("http://127.0.0.1:{}", addr.port())];
+    if let Ok(ifaces) = if_addrs::get_if_addrs() {
+        for i in ifaces {
+            if !i.is_loopback() && i.ip().is_ipv4() {
+                urls.push(format!("http://{}:{}", i.ip(), addr.port()));
+            }
+        }
+    }
+    urls
+}
