@@ -7,11 +7,13 @@ import { HangupPage } from "./pages/HangupPage";
 import { DashboardPage, Wallboard } from "./pages/Dashboard";
 import { useSession } from "./session";
 import { StreamProvider } from "./stream/StreamProvider";
+import { inDesktop } from "./desktop/bridge";
 
 const ProvidersPage = lazy(() => import("./pages/masters/Providers"));
 const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
 const UsersPage = lazy(() => import("./pages/masters/Users"));
 const DialpadUsersPage = lazy(() => import("./pages/masters/DialpadUsers"));
+const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -33,6 +35,7 @@ function Shell() {
           {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
           {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
           {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
+          {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </Suspense>

@@ -5,6 +5,8 @@ import { App } from "./App";
 import { ApiError } from "./api/client";
 import { SessionProvider } from "./session";
 import { applyTheme, storedTheme, watchSystemTheme } from "./lib/theme";
+import { followNotificationClicks, inDesktop, startDesktop, commandMessage } from "./desktop/bridge";
+import { FirstRun } from "./desktop/FirstRun";
 import "./styles.css";
 
 applyTheme(storedTheme());
@@ -21,9 +23,8 @@ const queryClient = new QueryClient({
   },
 });
 
-const root = document.getElementById("root");
-if (root) {
-  createRoot(root).render(
+function renderApp(el: HTMLElement) {
+  createRoot(el).render(
     <StrictMode>
       <QueryClientProvider client={queryClient}>
         <SessionProvider>
@@ -33,3 +34,31 @@ if (root) {
     </StrictMode>,
   );
 }
+
+// In the desktop window the shell hands over the backend first (or asks the
+// first-run question); in a browser the page talks to its own origin.
+async function boot(el: HTMLElement) {
+  if (!inDesktop()) {
+    renderApp(el);
+    return;
+  }
+  try {
+    const connection = await startDesktop();
+    if (!connection) {
+      createRoot(el).render(
+        <StrictMode>
+          <FirstRun onDone={() => window.location.assign("/")} />
+        </StrictMode>,
+      );
+      return;
+    }
+    void followNotificationClicks();
+    renderApp(el);
+  } catch (e) {
+    el.textContent = `Callboard could not start its backend: ${commandMessage(e)}`;
+    el.className = "login banner error";
+  }
+}
+
+const root = document.getElementById("root");
+if (root) void boot(root);

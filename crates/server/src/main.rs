@@ -48,7 +48,11 @@ enum Command {
         log_format: LogFormat,
         /// A browser origin allowed to call the API cross-origin (repeat, or
         /// comma-separate in the variable); never `*`.
-        #[arg(long = "allow-origin", env = "CALLBOARD_ALLOWED_ORIGINS", value_delimiter = ',')]
+        #[arg(
+            long = "allow-origin",
+            env = "CALLBOARD_ALLOWED_ORIGINS",
+            value_delimiter = ','
+        )]
         allowed_origins: Vec<String>,
     },
     /// Read a Convoso provider's call records from its API over a window

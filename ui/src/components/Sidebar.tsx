@@ -1,4 +1,5 @@
 import { NavLink } from "react-router";
+import { inDesktop } from "../desktop/bridge";
 import { useStats } from "../api/queries";
 import type { ReactNode } from "react";
 import type { Provider } from "../api/types";
@@ -79,6 +80,16 @@ export function Sidebar() {
             Dashboard
           </NavLink>
         </li>
+        {inDesktop() && (
+          <li>
+            <NavLink to="/desktop/settings">
+              <span className="icon" aria-hidden="true">
+                🖥
+              </span>
+              This computer
+            </NavLink>
+          </li>
+        )}
       </ul>
       <QueueNav
         id="live"

@@ -94,6 +94,20 @@ export function HangupPage() {
     if (selected >= calls.length && calls.length > 0) setSelected(calls.length - 1);
   }, [calls.length, selected]);
 
+  // `?call=<id>` (a clicked desktop notification) opens that call once it is
+  // listed: adjusted during render, so the drawer opens with the list.
+  const wanted = params.get("call");
+  const [opened, setOpened] = useState<string | null>(null);
+  if (wanted && wanted !== opened) {
+    const i = calls.findIndex((c) => c.call_id === wanted);
+    const call = calls[i];
+    if (call) {
+      setOpened(wanted);
+      setSelected(i);
+      setOpen({ call, disposition: false });
+    }
+  }
+
   // Page-level keys work wherever focus is, except while typing.
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {

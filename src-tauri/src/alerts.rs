@@ -1,0 +1,369 @@
+//! Which stream events become desktop notifications, and how they are worded:
+//! one notice per new missed/hangup call or SLA breach, bursts coalesced per
+//! department, and never twice for the same call — across restarts and
+//! reconnects too (the keys seen are kept on disk).
+
+use crate::settings::NotificationSettings;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Missed,
+    Hangup,
+    SlaBreach,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub department: String,
+    pub call_id: String,
+    pub caller: Option<String>,
+}
+
+impl Alert {
+    /// What makes two alerts the same: a call is announced as missed once,
+    /// and breaches its SLA once, however often its row changes.
+    pub fn key(&self) -> String {
+        let kind = match self.kind {
+            AlertKind::Missed | AlertKind::Hangup => "worklist",
+            AlertKind::SlaBreach => "sla",
+        };
+        format!("{kind}:{}:{}", self.department, self.call_id)
+    }
+
+    /// From one event of the stream (`{"type":…, "data":…}` as the hub has it).
+    pub fn from_event(kind: &str, data: &serde_json::Value) -> Option<Alert> {
+        let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let alert_kind = match kind {
+            "call.upserted" => {
+                // Only calls still waiting for a callback: one already resolved
+                // (or replayed after its disposition) is not news.
+                if s("resolved_at").is_some() {
+                    return None;
+                }
+                match s("status")?.as_str() {
+                    "missed" => AlertKind::Missed,
+                    "hangup" => AlertKind::Hangup,
+                    _ => return None,
+                }
+            }
+            "call.sla_breached" => AlertKind::SlaBreach,
+            _ => return None,
+        };
+        // `call.sla_breached` may wrap the call as `call`.
+        let call = data.get("call").unwrap_or(data);
+        let get = |k: &str| call.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        Some(Alert {
+            kind: alert_kind,
+            department: get("department")?,
+            call_id: get("call_id")?,
+            caller: get("mobile_number").filter(|c| !c.trim().is_empty()),
+        })
+    }
+}
+
+/// The keys already notified, oldest first, bounded; saved as JSON lines.
+pub struct Seen {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+    cap: usize,
+    file: Option<PathBuf>,
+}
+
+impl Seen {
+    pub fn in_memory(cap: usize) -> Seen {
+        Seen {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            cap,
+            file: None,
+        }
+    }
+
+    /// A missing or unreadable file starts empty: at worst a notice repeats
+    /// once, never does the app fail to start.
+    pub fn load(path: &Path, cap: usize) -> Seen {
+        let mut s = Seen::in_memory(cap);
+        if let Ok(text) = std::fs::read_to_string(path) {
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                s.insert(line.to_string());
+            }
+        }
+        s.file = Some(path.to_path_buf());
+        s
+    }
+
+    /// True when the key is new (and remembers it).
+    pub fn insert(&mut self, key: String) -> bool {
+        if self.set.contains(&key) {
+            return false;
+        }
+        self.set.insert(key.clone());
+        self.order.push_back(key);
+        while self.order.len() > self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
+
+    pub fn save(&self) {
+        let Some(path) = &self.file else { return };
+        let mut body = String::new();
+        for k in &self.order {
+            body.push_str(k);
+            body.push('\n');
+        }
+        let tmp = path.with_extension("tmp");
+        if let Err(e) = std::fs::write(&tmp, body).and_then(|()| std::fs::rename(&tmp, path)) {
+            tracing::warn!(error = %e, file = %path.display(), "cannot save the notified calls");
+        }
+    }
+}
+
+/// A notification as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub summary: String,
+    pub body: String,
+    /// The call a click opens (a single call), else the department's worklist.
+    pub department: String,
+    pub call_id: Option<String>,
+}
+
+/// Turns a burst of alerts into notices: one per call when a department has
+/// one, a count when it has several.
+pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice> {
+    let mut groups: BTreeMap<(String, bool), Vec<&Alert>> = BTreeMap::new();
+    for a in alerts {
+        groups
+            .entry((a.department.clone(), a.kind == AlertKind::SlaBreach))
+            .or_default()
+            .push(a);
+    }
+    groups
+        .into_iter()
+        .map(|((dept, sla), list)| {
+            let name = names(&dept);
+            match (list.as_slice(), sla) {
+                ([one], false) => Notice {
+                    summary: format!(
+                        "{} call from {} · {name}",
+                        if one.kind == AlertKind::Hangup {
+                            "Hung-up"
+                        } else {
+                            "Missed"
+                        },
+                        caller(one)
+                    ),
+                    body: "Waiting for a callback in the worklist.".into(),
+                    department: dept,
+                    call_id: Some(one.call_id.clone()),
+                },
+                ([one], true) => Notice {
+                    summary: format!("Callback SLA breached · {name}"),
+                    body: format!("{} has waited past the callback SLA.", caller(one)),
+                    department: dept,
+                    call_id: Some(one.call_id.clone()),
+                },
+                (many, false) => Notice {
+                    summary: format!("{} new missed calls in {name}", many.len()),
+                    body: many
+                        .iter()
+                        .map(|a| caller(a))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    department: dept,
+                    call_id: None,
+                },
+                (many, true) => Notice {
+                    summary: format!("{} calls breached the callback SLA in {name}", many.len()),
+                    body: many
+                        .iter()
+                        .map(|a| caller(a))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    department: dept,
+                    call_id: None,
+                },
+            }
+        })
+        .collect()
+}
+
+fn caller(a: &Alert) -> String {
+    a.caller
+        .as_deref()
+        .map(format_number)
+        .unwrap_or_else(|| "an unknown number".into())
+}
+
+/// Numbers read as the console shows them (`ui/src/lib/format.ts`):
+/// `+919876543210` → `+91 98765 43210`, `+12025550143` → `+1 202 555 0143`.
+pub fn format_number(n: &str) -> String {
+    let digits: String = n.chars().filter(|c| c.is_ascii_digit()).collect();
+    if n.trim_start().starts_with('+') {
+        if digits.len() == 12 && digits.starts_with("91") {
+            return format!("+91 {} {}", &digits[2..7], &digits[7..]);
+        }
+        if digits.len() == 11 && digits.starts_with('1') {
+            return format!("+1 {} {} {}", &digits[1..4], &digits[4..7], &digits[7..]);
+        }
+    }
+    n.trim().to_string()
+}
+
+/// The user's preferences: do-not-disturb silences all, a muted department
+/// its own, SLA notices can be turned off.
+pub fn wanted(a: &Alert, prefs: &NotificationSettings) -> bool {
+    !prefs.do_not_disturb
+        && !prefs.muted.iter().any(|m| m == &a.department)
+        && (a.kind != AlertKind::SlaBreach || prefs.sla_breaches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn missed(dept: &str, id: &str, n: &str) -> Alert {
+        Alert {
+            kind: AlertKind::Missed,
+            department: dept.into(),
+            call_id: id.into(),
+            caller: Some(n.into()),
+        }
+    }
+
+    fn names(slug: &str) -> String {
+        match slug {
+            "sales" => "Sales IVR".into(),
+            other => other.into(),
+        }
+    }
+
+    #[test]
+    fn one_missed_call_reads_like_the_spec() {
+        let n = coalesce(&[missed("sales", "c1", "+919876543210")], &names);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].summary, "Missed call from +91 98765 43210 · Sales IVR");
+        assert_eq!(n[0].call_id.as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn numbers_read_like_the_console() {
+        assert_eq!(format_number("+919876543210"), "+91 98765 43210");
+        assert_eq!(format_number("+12025550143"), "+1 202 555 0143");
+        assert_eq!(format_number(" 09876543210 "), "09876543210");
+    }
+
+    #[test]
+    fn a_burst_is_one_notice_per_department() {
+        let alerts: Vec<Alert> = (0..5)
+            .map(|i| missed("sales", &format!("c{i}"), "+15550100"))
+            .chain([missed("support", "s1", "+15550199")])
+            .collect();
+        let n = coalesce(&alerts, &names);
+        assert_eq!(n.len(), 2);
+        assert_eq!(n[0].summary, "5 new missed calls in Sales IVR");
+        assert_eq!(n[0].call_id, None);
+        assert_eq!(n[1].summary, "Missed call from +15550199 · support");
+    }
+
+    #[test]
+    fn breaches_are_worded_apart_from_missed_calls() {
+        let mut a = missed("sales", "c1", "+15550100");
+        a.kind = AlertKind::SlaBreach;
+        let n = coalesce(&[a.clone(), missed("sales", "c2", "+15550101")], &names);
+        assert_eq!(n.len(), 2);
+        assert!(n
+            .iter()
+            .any(|x| x.summary == "Callback SLA breached · Sales IVR"));
+        assert_ne!(a.key(), missed("sales", "c1", "x").key());
+    }
+
+    #[test]
+    fn the_same_call_is_news_once_even_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notified");
+        let mut seen = Seen::load(&path, 100);
+        let a = missed("sales", "c1", "+1");
+        assert!(seen.insert(a.key()));
+        assert!(!seen.insert(a.key()), "a replayed event is not news");
+        seen.save();
+        let mut again = Seen::load(&path, 100);
+        assert!(!again.insert(a.key()), "nor after a restart");
+        assert!(again.insert(missed("sales", "c2", "+1").key()));
+    }
+
+    #[test]
+    fn the_memory_is_bounded_and_forgets_the_oldest() {
+        let mut seen = Seen::in_memory(3);
+        for i in 0..5 {
+            assert!(seen.insert(format!("k{i}")));
+        }
+        assert!(seen.insert("k0".into()), "k0 was forgotten");
+        assert!(!seen.insert("k4".into()));
+    }
+
+    #[test]
+    fn only_unresolved_missed_and_hangup_rows_alert() {
+        let row = |status: &str, resolved: bool| {
+            json!({"department":"sales","call_id":"c1","mobile_number":"+1","status":status,
+                   "resolved_at": if resolved { json!("2026-11-24T10:00:00Z") } else { json!(null) }})
+        };
+        assert_eq!(
+            Alert::from_event("call.upserted", &row("missed", false)).map(|a| a.kind),
+            Some(AlertKind::Missed)
+        );
+        assert_eq!(
+            Alert::from_event("call.upserted", &row("hangup", false)).map(|a| a.kind),
+            Some(AlertKind::Hangup)
+        );
+        assert_eq!(
+            Alert::from_event("call.upserted", &row("missed", true)),
+            None
+        );
+        assert_eq!(
+            Alert::from_event("call.upserted", &row("ringing", false)),
+            None
+        );
+        assert_eq!(
+            Alert::from_event("provider.updated", &row("missed", false)),
+            None
+        );
+        let breach = json!({"call": row("missed", false)});
+        assert_eq!(
+            Alert::from_event("call.sla_breached", &breach).map(|a| a.kind),
+            Some(AlertKind::SlaBreach)
+        );
+        assert_eq!(
+            Alert::from_event("call.upserted", &json!({"status":"missed"})),
+            None,
+            "a row without identity cannot be de-duplicated: skipped"
+        );
+    }
+
+    #[test]
+    fn preferences_filter() {
+        let a = missed("sales", "c1", "+1");
+        let mut p = NotificationSettings::default();
+        assert!(wanted(&a, &p));
+        p.muted = vec!["sales".into()];
+        assert!(!wanted(&a, &p));
+        p.muted.clear();
+        p.do_not_disturb = true;
+        assert!(!wanted(&a, &p));
+        p.do_not_disturb = false;
+        p.sla_breaches = false;
+        let mut b = a.clone();
+        b.kind = AlertKind::SlaBreach;
+        assert!(!wanted(&b, &p));
+        assert!(wanted(&a, &p));
+    }
+}

@@ -1,0 +1,189 @@
+//! Callboard's desktop shell: a Tauri window around the same crates the
+//! headless `callboard` binary wires together. It holds no business logic:
+//! settings, secrets, notifications and the tray are its own; calls,
+//! providers and the API are the backend's.
+
+pub mod alerts;
+pub mod commands;
+pub mod notifier;
+pub mod remote;
+pub mod settings;
+pub mod shell;
+pub mod tray;
+pub mod vault;
+
+use shell::{Counts, Hooks, Shell};
+use std::sync::Arc;
+use tauri::{Emitter, Manager, RunEvent, Runtime, WindowEvent};
+
+pub const IDENTIFIER: &str = "app.callboard.desktop";
+
+/// Asks the window to show one call (or a department's worklist).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenCall {
+    pub department: String,
+    pub call_id: Option<String>,
+}
+
+/// The app, generic over the runtime so its setup runs in tests with
+/// `tauri::test::mock_builder()`.
+pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
+    builder
+        .manage(Arc::new(shell))
+        .invoke_handler(tauri::generate_handler![
+            commands::connection,
+            commands::settings_get,
+            commands::settings_save,
+            commands::setup_receiver,
+            commands::setup_remote,
+            commands::admin_password,
+        ])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            if let Err(e) = tray::create(&handle) {
+                // A desktop without a tray area still gets the window.
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            let shell = app.state::<Arc<Shell>>().inner().clone();
+            if !shell.needs_setup() {
+                let hooks = hooks(&handle);
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = shell.start(&hooks).await {
+                        tracing::error!(error = %e, "the backend did not start");
+                    }
+                });
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let shell = window.state::<Arc<Shell>>();
+                if shell.settings().close_to_tray && tray::exists(window.app_handle()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+}
+
+/// How the backend reaches the window: notices, clicks and tray counts.
+pub fn hooks<R: Runtime>(app: &tauri::AppHandle<R>) -> Hooks {
+    let click = app.clone();
+    let tray = app.clone();
+    Hooks {
+        sink: Arc::new(notifier::Desktop {
+            on_click: Arc::new(move |department, call_id| {
+                show_main(&click);
+                let _ = click.emit(
+                    "open-call",
+                    OpenCall {
+                        department,
+                        call_id,
+                    },
+                );
+            }),
+        }),
+        counts: Arc::new(move |c: Counts| tray::show_counts(&tray, c)),
+    }
+}
+
+pub fn show_main<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Where settings and the database live by default (what Tauri's
+/// `app_config_dir`/`app_data_dir` give for this identifier).
+fn platform_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = |d: Option<std::path::PathBuf>| {
+        d.unwrap_or_else(|| std::path::PathBuf::from("."))
+            .join(IDENTIFIER)
+    };
+    (base(dirs::config_dir()), base(dirs::data_dir()))
+}
+
+pub fn run() {
+    init_logs();
+    let (config_dir, data_dir) = platform_dirs();
+    let shell = settings::EnvOverrides::from_env()
+        .map_err(shell::ShellError::from)
+        .and_then(|env| {
+            let vault = vault::Vault::open(&config_dir);
+            Shell::new(config_dir.clone(), data_dir, env, vault)
+        });
+    let shell = match shell {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("callboard: {e}");
+            std::process::exit(2);
+        }
+    };
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main(app)
+        }));
+    let app = match app(builder, shell).build(tauri::generate_context!()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("callboard: the window could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::ExitRequested { api, .. } = event {
+            let shell = handle.state::<Arc<Shell>>().inner().clone();
+            if shell.is_running_blocking() {
+                // Finish in-flight requests and flush the writer, then exit.
+                api.prevent_exit();
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    shell.stop().await;
+                    handle.exit(0);
+                });
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::test::{mock_builder, mock_context, noop_assets};
+
+    #[test]
+    fn the_app_builds_and_sets_up_on_the_mock_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let shell = Shell::new(
+            dir.path().join("config"),
+            dir.path().join("data"),
+            settings::EnvOverrides::default(),
+            vault::Vault::file_only(&dir.path().join("config")),
+        )
+        .unwrap();
+        let app = app(mock_builder(), shell)
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let shell = app.state::<Arc<Shell>>();
+        assert!(
+            shell.needs_setup(),
+            "a fresh install asks the first-run question"
+        );
+        assert!(
+            !dir.path().join("data").exists(),
+            "nothing started before the answer"
+        );
+    }
+}

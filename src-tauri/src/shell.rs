@@ -1,0 +1,590 @@
+//! The shell's state, free of any window type so it runs under test: the
+//! settings, the vault, and the one backend running in-process (a receiver,
+//! or a replica of a remote receiver), started, stopped and switched here.
+
+use crate::alerts::Seen;
+use crate::notifier::{self, Names, Sink};
+use crate::settings::{decide, EnvOverrides, Launch, Mode, NotificationSettings, Settings};
+use crate::vault::{self, Vault};
+use callboard_core::store::stats;
+use callboard_core::{time, Store};
+use callboard_server::{start_receiver, ReceiverOptions, Running};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+/// The window's own origins: `tauri://localhost` (Linux, macOS) and
+/// `http://tauri.localhost` (Windows). The local API allows exactly these.
+pub const APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    #[error(transparent)]
+    Launch(#[from] callboard_server::LaunchError),
+    #[error("{0}")]
+    Remote(String),
+    #[error("{0}")]
+    Store(#[from] callboard_core::Error),
+    #[error("choose how this computer runs Callboard first")]
+    NotConfigured,
+}
+
+impl ShellError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShellError::Settings(_) => "settings",
+            ShellError::Vault(_) => "keyring",
+            ShellError::Launch(_) => "launch",
+            ShellError::Remote(_) => "remote",
+            ShellError::Store(_) => "store",
+            ShellError::NotConfigured => "not_configured",
+        }
+    }
+}
+
+/// What the window needs to talk to its backend: handed over by the one
+/// typed command `connection`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    pub mode: Mode,
+    /// Base of the local API, e.g. `http://127.0.0.1:8787`.
+    pub api_base: String,
+    pub token: String,
+    /// Receiver: the addresses to give IVR platforms (`…/webhooks/ivr/<slug>`).
+    pub webhook_bases: Vec<String>,
+    /// Receiver: what may keep platforms from reaching it.
+    pub hints: Vec<String>,
+    /// Remote: the receiver this app mirrors.
+    pub remote_url: Option<String>,
+    /// Where secrets are kept: `keyring`, or `file` when there is none.
+    pub secrets: vault::Backend,
+    pub data_dir: String,
+}
+
+/// Live counts for the tray.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub live: i64,
+    pub pending: i64,
+}
+
+/// What the window layer plugs in: where notices go and how the tray shows counts.
+#[derive(Clone)]
+pub struct Hooks {
+    pub sink: Arc<dyn Sink>,
+    pub counts: Arc<dyn Fn(Counts) + Send + Sync>,
+}
+
+enum Server {
+    Receiver(Running),
+    /// The window talks to the remote receiver directly.
+    Remote,
+}
+
+impl Server {
+    fn store(&self) -> Option<Store> {
+        match self {
+            Server::Receiver(r) => Some(r.store.clone()),
+            Server::Remote => None,
+        }
+    }
+}
+
+struct Backend {
+    server: Server,
+    connection: Connection,
+    /// Stops the notifier and the tray counter.
+    tasks: watch::Sender<bool>,
+}
+
+pub struct Shell {
+    pub config_dir: PathBuf,
+    pub default_data_dir: PathBuf,
+    env: EnvOverrides,
+    settings: Mutex<Settings>,
+    prefs: watch::Sender<NotificationSettings>,
+    pub vault: Vault,
+    seen: Arc<Mutex<Seen>>,
+    backend: tokio::sync::Mutex<Option<Backend>>,
+}
+
+impl Shell {
+    pub fn new(
+        config_dir: PathBuf,
+        default_data_dir: PathBuf,
+        env: EnvOverrides,
+        vault: Vault,
+    ) -> Result<Shell, ShellError> {
+        let settings = Settings::load(&config_dir)?;
+        let (prefs, _) = watch::channel(settings.notifications.clone());
+        let seen = Seen::load(&config_dir.join("notified.txt"), 20_000);
+        Ok(Shell {
+            config_dir,
+            default_data_dir,
+            env,
+            settings: Mutex::new(settings),
+            prefs,
+            vault,
+            seen: Arc::new(Mutex::new(seen)),
+            backend: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// First run: no mode saved and none in the environment.
+    pub fn needs_setup(&self) -> bool {
+        decide(&self.settings(), &self.env, &self.default_data_dir) == Launch::FirstRun
+    }
+
+    /// Saves new settings; notification preferences apply at once, a change
+    /// of mode or address restarts the backend in-process.
+    pub async fn update(
+        &self,
+        new: Settings,
+        hooks: &Hooks,
+    ) -> Result<Option<Connection>, ShellError> {
+        new.validate()?;
+        let old = self.settings();
+        new.save(&self.config_dir)?;
+        self.prefs.send_replace(new.notifications.clone());
+        if let Ok(mut s) = self.settings.lock() {
+            *s = new.clone();
+        }
+        let restart = old.mode != new.mode
+            || old.receiver != new.receiver
+            || old.remote.url != new.remote.url;
+        if restart && new.mode.is_some() {
+            self.stop().await;
+            return self.start(hooks).await.map(Some);
+        }
+        Ok(self.connection().await)
+    }
+
+    pub fn set_do_not_disturb(&self, on: bool) -> Result<(), ShellError> {
+        let mut s = self.settings();
+        s.notifications.do_not_disturb = on;
+        s.save(&self.config_dir)?;
+        self.prefs.send_replace(s.notifications.clone());
+        if let Ok(mut cur) = self.settings.lock() {
+            *cur = s;
+        }
+        Ok(())
+    }
+
+    /// For the exit handler, which cannot await: a busy lock counts as running.
+    pub fn is_running_blocking(&self) -> bool {
+        self.backend.try_lock().map(|b| b.is_some()).unwrap_or(true)
+    }
+
+    pub async fn connection(&self) -> Option<Connection> {
+        self.backend
+            .lock()
+            .await
+            .as_ref()
+            .map(|b| b.connection.clone())
+    }
+
+    /// Starts what the settings and environment say (no-op when running).
+    pub async fn start(&self, hooks: &Hooks) -> Result<Connection, ShellError> {
+        let mut slot = self.backend.lock().await;
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.connection.clone());
+        }
+        let settings = self.settings();
+        let backend = match decide(&settings, &self.env, &self.default_data_dir) {
+            Launch::FirstRun => return Err(ShellError::NotConfigured),
+            Launch::Receiver {
+                data_dir,
+                listen,
+                public_url,
+                admin_token,
+            } => {
+                self.start_receiver(
+                    data_dir,
+                    listen,
+                    public_url,
+                    admin_token,
+                    settings.receiver.lan,
+                )
+                .await?
+            }
+            Launch::Remote {
+                url,
+                data_dir,
+                token,
+            } => self.start_remote(url, data_dir, token).await?,
+        };
+        let (tasks, stop) = watch::channel(false);
+        if let Some(store) = backend.0.store() {
+            spawn_followers(&store, &self.seen, &self.prefs, hooks, stop);
+        }
+        let connection = backend.1.clone();
+        *slot = Some(Backend {
+            server: backend.0,
+            connection: connection.clone(),
+            tasks,
+        });
+        Ok(connection)
+    }
+
+    async fn start_receiver(
+        &self,
+        data_dir: PathBuf,
+        listen: String,
+        public_url: Option<String>,
+        admin_token: Option<String>,
+        lan: bool,
+    ) -> Result<(Server, Connection), ShellError> {
+        let mut opts = ReceiverOptions::new(data_dir.clone(), listen);
+        opts.public_url = public_url.clone();
+        opts.admin_token = admin_token;
+        opts.allowed_origins = APP_ORIGINS.iter().map(|o| o.to_string()).collect();
+        let running = start_receiver(opts).await?;
+        if let Some(first) = &running.first_start {
+            // The only copy of the generated password: other browsers sign in with it.
+            if let Err(e) = self.vault.set(vault::ADMIN_PASSWORD, &first.password) {
+                running.stop().await.ok();
+                return Err(e.into());
+            }
+        }
+        let token = match running.admin_session().await {
+            Ok(t) => t,
+            Err(e) => {
+                running.stop().await.ok();
+                return Err(e.into());
+            }
+        };
+        let port = running.addr.port();
+        let api_base = format!("http://127.0.0.1:{port}");
+        let mut bases: Vec<String> = match &public_url {
+            Some(u) => vec![u.trim_end_matches('/').to_string()],
+            None => running.urls.clone(),
+        };
+        // Loopback is for this computer's window, not for platforms, when others exist.
+        if bases.len() > 1 {
+            bases.retain(|u| !u.starts_with("http://127.0.0.1"));
+        }
+        let hints = reachability(&bases, lan, public_url.is_some()).await;
+        let connection = Connection {
+            mode: Mode::Receiver,
+            api_base,
+            token,
+            webhook_bases: bases,
+            hints,
+            remote_url: None,
+            secrets: self.vault.backend(),
+            data_dir: data_dir.display().to_string(),
+        };
+        Ok((Server::Receiver(running), connection))
+    }
+
+    async fn start_remote(
+        &self,
+        url: String,
+        data_dir: PathBuf,
+        token: Option<String>,
+    ) -> Result<(Server, Connection), ShellError> {
+        let token = match token {
+            Some(t) => t,
+            None => self.vault.get(vault::REMOTE_TOKEN)?.ok_or_else(|| {
+                ShellError::Remote(format!("sign in to {url} again: no token is stored"))
+            })?,
+        };
+        let connection = Connection {
+            mode: Mode::Remote,
+            api_base: url.trim_end_matches('/').to_string(),
+            token,
+            webhook_bases: Vec::new(),
+            hints: Vec::new(),
+            remote_url: Some(url),
+            secrets: self.vault.backend(),
+            data_dir: data_dir.display().to_string(),
+        };
+        Ok((Server::Remote, connection))
+    }
+
+    /// Stops the backend: in-flight requests finish, the writer flushes.
+    pub async fn stop(&self) {
+        let Some(b) = self.backend.lock().await.take() else {
+            return;
+        };
+        let _ = b.tasks.send(true);
+        match b.server {
+            Server::Receiver(r) => {
+                if let Err(e) = r.stop().await {
+                    tracing::warn!(error = %e, "the receiver did not stop cleanly");
+                }
+            }
+            Server::Remote => {}
+        }
+        if let Ok(s) = self.seen.lock() {
+            s.save();
+        }
+        tracing::info!("backend stopped");
+    }
+}
+
+fn spawn_followers(
+    store: &Store,
+    seen: &Arc<Mutex<Seen>>,
+    prefs: &watch::Sender<NotificationSettings>,
+    hooks: &Hooks,
+    stop: watch::Receiver<bool>,
+) {
+    let providers = store.providers().clone();
+    let names: Names = Arc::new(move |slug: &str| {
+        providers
+            .get(slug)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| slug.to_string())
+    });
+    tokio::spawn(notifier::run(
+        store.hub().subscribe(),
+        names,
+        seen.clone(),
+        prefs.subscribe(),
+        hooks.sink.clone(),
+        stop.clone(),
+    ));
+    tokio::spawn(follow_counts(store.clone(), hooks.counts.clone(), stop));
+}
+
+/// Keeps the tray's counts current: re-read after each burst of events.
+async fn follow_counts(
+    store: Store,
+    show: Arc<dyn Fn(Counts) + Send + Sync>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut events = store.hub().subscribe();
+    loop {
+        let now = store.now();
+        let day = time::fmt(now - chrono::Duration::days(1));
+        let at = time::fmt(now);
+        match store.read(move |c| stats::read(c, None, &day, &at)).await {
+            Ok(s) => show(Counts {
+                live: s.active_calls,
+                pending: s.hangup_pending.values().sum(),
+            }),
+            Err(e) => tracing::debug!(error = %e, "tray counts unavailable"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            ev = events.recv() => if let Err(broadcast::error::RecvError::Closed) = ev { return },
+        }
+        // Coalesce a burst into one re-read.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = events.try_recv() {}
+    }
+}
+
+/// What may keep platforms from reaching the receiver, in words.
+pub async fn reachability(bases: &[String], lan: bool, public: bool) -> Vec<String> {
+    let mut hints = Vec::new();
+    if !lan {
+        hints.push(
+            "The receiver listens on this computer only: IVR platforms and other desktops cannot reach it. Choose “On the network” in Settings to let them."
+                .to_string(),
+        );
+        return hints;
+    }
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return hints,
+    };
+    for base in bases {
+        let ok = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false);
+        if !ok {
+            hints.push(format!(
+                "{base} does not answer from this computer: check that a firewall allows the port."
+            ));
+        }
+    }
+    if !public && bases.iter().all(|b| is_private(b)) {
+        hints.push(
+            "These are private network addresses: a cloud IVR platform needs a public address (port forwarding or a tunnel) entered as the public URL in Settings."
+                .to_string(),
+        );
+    }
+    hints
+}
+
+fn is_private(base: &str) -> bool {
+    let host = base
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::Notice;
+
+    struct Quiet;
+    impl Sink for Quiet {
+        fn show(&self, _: &Notice) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn hooks() -> (Hooks, Arc<Mutex<Vec<Counts>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        (
+            Hooks {
+                sink: Arc::new(Quiet),
+                counts: Arc::new(move |c| s.lock().unwrap().push(c)),
+            },
+            seen,
+        )
+    }
+
+    fn shell(dir: &std::path::Path, env: EnvOverrides) -> Shell {
+        Shell::new(
+            dir.join("config"),
+            dir.join("data"),
+            env,
+            Vault::with_keyring(&dir.join("config"), Box::new(NoKeyring)),
+        )
+        .unwrap()
+    }
+
+    struct NoKeyring;
+    impl vault::Keyring for NoKeyring {
+        fn set(&self, _: &str, _: &str) -> Result<(), String> {
+            Err("no keyring".into())
+        }
+        fn get(&self, _: &str) -> Result<Option<String>, String> {
+            Err("no keyring".into())
+        }
+        fn delete(&self, _: &str) -> Result<(), String> {
+            Err("no keyring".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn first_run_then_receiver_then_a_port_change_restarts_in_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let shell = shell(dir.path(), EnvOverrides::default());
+        let (hooks, counts) = hooks();
+        assert!(shell.needs_setup());
+        assert!(matches!(
+            shell.start(&hooks).await,
+            Err(ShellError::NotConfigured)
+        ));
+
+        let mut s = shell.settings();
+        s.mode = Some(Mode::Receiver);
+        s.receiver.lan = false;
+        s.receiver.port = free_port();
+        let c = shell.update(s.clone(), &hooks).await.unwrap().unwrap();
+        assert!(!shell.needs_setup());
+        assert_eq!(c.api_base, format!("http://127.0.0.1:{}", s.receiver.port));
+        assert_eq!(c.secrets, vault::Backend::File);
+        assert!(c.hints[0].contains("this computer only"), "{:?}", c.hints);
+        // The generated admin password went to the vault, not the settings.
+        let pw = shell.vault.get(vault::ADMIN_PASSWORD).unwrap().unwrap();
+        let on_disk = std::fs::read_to_string(Settings::file(&shell.config_dir)).unwrap();
+        assert!(!on_disk.contains(&pw));
+        // The window's token works against the local API.
+        let me = reqwest::Client::new()
+            .get(format!("{}/api/auth/me", c.api_base))
+            .bearer_auth(&c.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200);
+        assert!(
+            !counts.lock().unwrap().is_empty(),
+            "the tray got its counts"
+        );
+
+        // Another port: same process, new listener, the old one closed.
+        let old = c.api_base.clone();
+        s.receiver.port = free_port();
+        let c2 = shell.update(s.clone(), &hooks).await.unwrap().unwrap();
+        assert_ne!(c2.api_base, old);
+        assert!(reqwest::get(format!("{old}/healthz")).await.is_err());
+        assert_eq!(
+            reqwest::get(format!("{}/healthz", c2.api_base))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        // Preferences alone do not restart.
+        s.notifications.muted = vec!["sales".into()];
+        let c3 = shell.update(s, &hooks).await.unwrap().unwrap();
+        assert_eq!(c3, c2);
+        shell.stop().await;
+        assert!(reqwest::get(format!("{}/healthz", c2.api_base))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn the_environment_starts_a_receiver_without_asking() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("kiosk-data");
+        let env = EnvOverrides {
+            mode: Some(Mode::Receiver),
+            data_dir: Some(data.clone()),
+            listen: Some("127.0.0.1:0".into()),
+            admin_token: Some("kiosk-token".into()),
+            ..Default::default()
+        };
+        let shell = shell(dir.path(), env);
+        assert!(!shell.needs_setup());
+        let (hooks, _) = hooks();
+        let c = shell.start(&hooks).await.unwrap();
+        assert!(data.join("callboard.db").exists());
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/providers", c.api_base))
+            .bearer_auth("kiosk-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        shell.stop().await;
+    }
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        assert!(is_private("http://192.168.1.20:8787"));
+        assert!(is_private("http://10.0.0.5:8787"));
+        assert!(!is_private("http://203.0.113.9:8787"));
+        assert!(!is_private("https://calls.example.com"));
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}

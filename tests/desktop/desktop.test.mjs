@@ -1,0 +1,178 @@
+// The real desktop app, end to end, on Linux: run by scripts/test-desktop
+// under Xvfb in a D-Bus session with dunst (notifications) and gnome-keyring
+// (Secret Service). It drives the real window through tauri-driver and
+// WebKitWebDriver: the first-run choice, the receiver's webhook address, a
+// missed call that notifies exactly once, the keyring holding the secret,
+// and the hangup worklist listing the call.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { WebDriver, sleep } from "./webdriver.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const app = process.env.CALLBOARD_DESKTOP_BIN ?? join(root, "target/debug/callboard-desktop");
+const shots = join(root, "tests/desktop/shots");
+const ADMIN = "desktop-e2e-admin-token";
+const CALLER = "+919876543210";
+const SHOWN = "+91 98765 43210";
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+function dunst(...args) {
+  return execFileSync("dunstctl", args, { encoding: "utf8" });
+}
+
+/** Notifications dunst has shown (closed ones are in its history). */
+function notificationsShown() {
+  dunst("close-all");
+  const h = JSON.parse(dunst("history"));
+  return (h.data?.[0] ?? []).map((n) => ({ summary: n.summary?.data ?? "", body: n.body?.data ?? "" }));
+}
+
+function screen(name) {
+  try {
+    execFileSync("import", ["-window", "root", join(shots, `${name}-screen.png`)]);
+  } catch (e) {
+    console.error(`screenshot of the screen failed: ${e.message}`);
+  }
+}
+
+let driver;
+let wd;
+let port;
+let home;
+
+before(async () => {
+  assert.ok(existsSync(app), `build the app first: ${app}`);
+  mkdirSync(shots, { recursive: true });
+  home = mkdtempSync(join(tmpdir(), "callboard-desktop-"));
+  port = await freePort();
+  const driverPort = await freePort();
+  // The app inherits this environment: its settings and data in a fresh
+  // place, and an admin token so the test can call the API.
+  driver = spawn("tauri-driver", ["--port", String(driverPort)], {
+    env: {
+      ...process.env,
+      XDG_CONFIG_HOME: join(home, "config"),
+      XDG_DATA_HOME: join(home, "data"),
+      CALLBOARD_ADMIN_TOKEN: ADMIN,
+      CALLBOARD_LOG: "info",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  wd = new WebDriver(`http://127.0.0.1:${driverPort}`);
+  await wd.waitUntil("tauri-driver", async () => (await fetch(`${wd.base}/status`)).ok, 15_000);
+  await wd.start(app);
+});
+
+after(async () => {
+  await wd?.end();
+  driver?.kill("SIGTERM");
+  await sleep(500);
+});
+
+const api = (path, init = {}) =>
+  fetch(`http://127.0.0.1:${port}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", ...(init.headers ?? {}) },
+  });
+
+test("first run → receiver → a missed call notifies once → the worklist lists it", async () => {
+  // The first-run question.
+  const receiver = await wd.waitFor("xpath", "//label[contains(., 'Run the receiver on this computer')]");
+  await wd.find("xpath", "//label[contains(., 'Connect to a Callboard receiver')]");
+  writeFileSync(join(shots, "1-first-run.png"), await wd.screenshot());
+  await wd.click(receiver);
+  await wd.click(await wd.waitFor("xpath", "//label[contains(., 'This computer only')]"));
+  const portInput = await wd.find("css selector", "input[name=port]");
+  await wd.clear(portInput);
+  await wd.type(portInput, String(port));
+  writeFileSync(join(shots, "2-receiver-choice.png"), await wd.screenshot());
+  await wd.click(await wd.find("xpath", "//button[contains(., 'Start the receiver')]"));
+
+  // The webhook address to give the platform, and the honest hint.
+  const base = await wd.waitFor("css selector", "[data-testid=webhook-base]");
+  assert.equal(await wd.text(base), `http://127.0.0.1:${port}/webhooks/ivr/<slug>`);
+  const info = await wd.text(await wd.find("css selector", "[data-testid=receiver-info]"));
+  assert.match(info, /this computer only/i);
+  writeFileSync(join(shots, "3-receiver-running.png"), await wd.screenshot());
+
+  // The generated admin password is in the keyring (Secret Service), not a file.
+  const secret = execFileSync("secret-tool", ["lookup", "service", "callboard", "username", "admin-password"], {
+    encoding: "utf8",
+  }).trim();
+  assert.ok(secret.length >= 12, "the keyring holds the admin password");
+  const settings = execFileSync("cat", [join(home, "config/app.callboard.desktop/settings.json")], {
+    encoding: "utf8",
+  });
+  assert.ok(!settings.includes(secret), "never in the settings file");
+  assert.ok(!existsSync(join(home, "config/app.callboard.desktop/secrets.json")), "no fallback file");
+
+  // A provider, and a call that rings and is missed.
+  let r = await api("/api/providers", {
+    method: "POST",
+    body: JSON.stringify({
+      name: "Sales IVR",
+      field_mapping: { call_id: "call_id", mobile_number: "caller", status: "status" },
+      status_map: { ringing: "ringing", "no-answer": "missed", completed: "completed" },
+    }),
+  });
+  assert.equal(r.status, 201, await r.clone().text());
+  const { api_key: key, slug } = await r.json();
+  // A private D-Bus session: dunst has shown nothing before this test.
+  assert.deepEqual(notificationsShown(), []);
+  const hook = (body) =>
+    fetch(`http://127.0.0.1:${port}/webhooks/ivr/${slug}`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  assert.equal((await hook({ call_id: "d-1", caller: CALLER, status: "ringing" })).status, 200);
+  assert.equal((await hook({ call_id: "d-1", caller: CALLER, status: "no-answer" })).status, 200);
+  // The platform retries the same event: still one call, one notice.
+  assert.equal((await hook({ call_id: "d-1", caller: CALLER, status: "no-answer" })).status, 200);
+  await sleep(2500); // the notifier coalesces bursts over 1.5 s
+  screen("4-notification");
+  await sleep(1500);
+  const shown = notificationsShown().filter((n) => n.summary.includes(SHOWN));
+  assert.equal(shown.length, 1, JSON.stringify(notificationsShown()));
+  assert.equal(shown[0].summary, `Missed call from ${SHOWN} · Sales IVR`);
+
+  // Into the console (signed in by the shell) and to the hangup worklist.
+  await wd.click(await wd.find("xpath", "//button[contains(., 'Open the console')]"));
+  const link = await wd.waitFor("css selector", `nav a[href="/hangup/${slug}"]`);
+  writeFileSync(join(shots, "5-console.png"), await wd.screenshot());
+  await wd.click(link);
+  await wd.waitUntil("the hangup worklist", async () =>
+    (await wd.execute("return location.pathname")) === `/hangup/${slug}`,
+  );
+  const row = await wd.waitFor("xpath", `//tbody/tr[contains(., '${SHOWN}')]`);
+  assert.match(await wd.text(row), /Missed/);
+  writeFileSync(join(shots, "6-hangup-worklist.png"), await wd.screenshot());
+
+  // A second missed call later notifies again (a new call, not a replay).
+  assert.equal((await hook({ call_id: "d-2", caller: "+919812345678", status: "no-answer" })).status, 200);
+  await sleep(2500);
+  const all = notificationsShown();
+  assert.equal(all.filter((n) => n.summary.includes("Missed call from")).length, 2, JSON.stringify(all));
+
+  // "This computer" shows the same settings the first run chose.
+  await wd.click(await wd.find("css selector", 'nav a[href="/desktop/settings"]'));
+  const portField = await wd.waitFor("css selector", "input[name=port]");
+  assert.equal(await wd.execute("return arguments[0].value", [{ "element-6066-11e4-a52e-4f735466cecf": portField }]), String(port));
+  writeFileSync(join(shots, "7-settings.png"), await wd.screenshot());
+});
