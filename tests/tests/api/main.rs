@@ -4,7 +4,9 @@
 mod console;
 mod durability;
 mod events;
+mod export;
 mod faults;
+mod metrics;
 mod openapi;
 mod providers;
 mod roles;

@@ -61,7 +61,7 @@ function QueueNav({
 }
 
 export function Sidebar() {
-  const { isAdmin } = useSession();
+  const { isAdmin, me } = useSession();
   const stats = useStats();
   const visible = useVisibleProviders();
 
@@ -79,6 +79,16 @@ export function Sidebar() {
             Dashboard
           </NavLink>
         </li>
+        {me?.role !== "agent" && (
+          <li>
+            <NavLink to="/analytics">
+              <span className="icon" aria-hidden="true">
+                📈
+              </span>
+              Analytics
+            </NavLink>
+          </li>
+        )}
       </ul>
       <QueueNav
         id="live"
