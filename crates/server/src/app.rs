@@ -35,7 +35,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval)),
+    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval, calls::TimeBasis)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),

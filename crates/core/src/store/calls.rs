@@ -360,6 +360,9 @@ pub struct CallQuery {
     pub text: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// `from`/`to` compare with when the call was offered (`metrics::OFFERED_AT`:
+    /// the platform's start time, else creation) instead of its creation.
+    pub by_offered: bool,
     pub assignee: Option<AssigneeFilter>,
     pub view: Option<WorkState>,
     pub sort: Option<String>,
@@ -387,6 +390,14 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+fn time_column(q: &CallQuery) -> &'static str {
+    if q.by_offered {
+        super::metrics::OFFERED_AT
+    } else {
+        "c.created_at"
+    }
 }
 
 /// The `WHERE` clause (empty or starting with a space) and its arguments for
@@ -429,11 +440,11 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     }
     if let Some(from) = &q.from {
         let p = bind(&mut args, from.clone().into());
-        clauses.push(format!("c.created_at >= {p}"));
+        clauses.push(format!("{} >= {p}", time_column(q)));
     }
     if let Some(to) = &q.to {
         let p = bind(&mut args, to.clone().into());
-        clauses.push(format!("c.created_at < {p}"));
+        clauses.push(format!("{} < {p}", time_column(q)));
     }
     match &q.assignee {
         Some(AssigneeFilter::None) => clauses.push("c.assignee_id IS NULL".into()),

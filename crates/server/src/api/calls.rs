@@ -33,12 +33,24 @@ pub struct CallFilters {
     /// Created before (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// What `from`/`to` compare with: `created` (default: when Callboard first
+    /// saw the call) or `offered` (the platform's start time, else creation:
+    /// the time the metrics count a call by).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeBasis>,
     /// A user id, `me`, or `none`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Worklist view of missed/hangup calls: pending, assigned, attempted, resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<WorkState>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeBasis {
+    Created,
+    Offered,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -113,6 +125,7 @@ pub(crate) fn call_query(who: &Principal, f: CallFilters) -> ApiResult<CallQuery
         text: f.q,
         from: super::timestamp_param(f.from, "from")?,
         to: super::timestamp_param(f.to, "to")?,
+        by_offered: matches!(f.time, Some(TimeBasis::Offered)),
         assignee,
         view: f.view,
         sort: None,

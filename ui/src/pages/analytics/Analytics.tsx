@@ -251,7 +251,8 @@ function Charts({ report, interval }: { report: MetricsReport; interval: "hour" 
 /** Downloads the server's CSV of the calls in range (with a BOM, for spreadsheets). */
 async function downloadCalls(f: MetricsFilter): Promise<void> {
   const { base, token } = connection();
-  const q = new URLSearchParams({ from: f.from, to: f.to, bom: "true" });
+  // `time=offered`: the calls the figures count, by the same time.
+  const q = new URLSearchParams({ from: f.from, to: f.to, time: "offered", bom: "true" });
   if (f.department) q.set("department", f.department);
   const res = await fetch(`${base}/api/calls/export.csv?${q}`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
