@@ -1622,6 +1622,8 @@ export interface components {
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         SyncRequest: Record<string, unknown>;
+        /** @enum {string} */
+        TimeBasis: "created" | "offered";
         User: {
             active: boolean;
             created_at: string;
@@ -1901,6 +1903,12 @@ export interface operations {
                 from?: string;
                 /** @description Created before (RFC 3339). */
                 to?: string;
+                /**
+                 * @description What `from`/`to` compare with: `created` (default: when Callboard first
+                 *     saw the call) or `offered` (the platform's start time, else creation:
+                 *     the time the metrics count a call by).
+                 */
+                time?: components["schemas"]["TimeBasis"];
                 /** @description A user id, `me`, or `none`. */
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
@@ -1951,6 +1959,12 @@ export interface operations {
                 from?: string;
                 /** @description Created before (RFC 3339). */
                 to?: string;
+                /**
+                 * @description What `from`/`to` compare with: `created` (default: when Callboard first
+                 *     saw the call) or `offered` (the platform's start time, else creation:
+                 *     the time the metrics count a call by).
+                 */
+                time?: components["schemas"]["TimeBasis"];
                 /** @description A user id, `me`, or `none`. */
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
