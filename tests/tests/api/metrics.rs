@@ -221,16 +221,29 @@ async fn metrics_match_the_figures_worked_out_by_hand() {
     let export = |q: String| {
         let srv = &srv;
         async move {
-            let r = srv.get(&format!("/api/calls/export.csv?{q}"), ADMIN_TOKEN).send().await.unwrap();
+            let r = srv
+                .get(&format!("/api/calls/export.csv?{q}"), ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
             r.text().await.unwrap().trim_end().split("\r\n").count() - 1
         }
     };
     // s1-s5 and the outbound s7 (a filter on time, not on what the metrics count).
-    assert_eq!(export(format!("time=offered&from={FROM}&to={TO}&department={sales}")).await, 6);
+    assert_eq!(
+        export(format!(
+            "time=offered&from={FROM}&to={TO}&department={sales}"
+        ))
+        .await,
+        6
+    );
     assert_eq!(export(format!("from={FROM}&to={TO}")).await, 0);
     let (_, list) = srv
-        .get_json(&format!("/api/calls?time=offered&from={FROM}&to={TO}"), ADMIN_TOKEN)
+        .get_json(
+            &format!("/api/calls?time=offered&from={FROM}&to={TO}"),
+            ADMIN_TOKEN,
+        )
         .await
         .unwrap();
     assert_eq!(list["total"], 7);
