@@ -143,6 +143,11 @@ impl TestServer {
         })
     }
 
+    /// The server process id (for reading its memory use from /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -14,6 +14,8 @@ const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
 const UsersPage = lazy(() => import("./pages/masters/Users"));
 const DialpadUsersPage = lazy(() => import("./pages/masters/DialpadUsers"));
 const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
+// Charts weigh: the analytics screen and its charting library load on first visit.
+const AnalyticsPage = lazy(() => import("./pages/analytics/Analytics"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -30,6 +32,7 @@ function Shell() {
           <Route path="/live/:department" element={<LivePage />} />
           <Route path="/hangup/:department" element={<HangupPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
+          {me?.role !== "agent" && <Route path="/analytics" element={<AnalyticsPage />} />}
           {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
           {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}
           {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}

@@ -1,8 +1,8 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{
-    agents, calls, categories, connectors, dialpad, events, presets, providers, session, stats,
-    users,
+    agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
+    session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -36,13 +36,14 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState)),
+    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval, calls::TimeBasis)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
         (name = "dialpad", description = "Dialpad user mapping"),
+        (name = "metrics", description = "Supervisor metrics and agent performance (docs/METRICS.md)"),
     )
 )]
 struct ApiDoc;
@@ -126,6 +127,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(connectors::sync))
         .routes(routes!(providers::draft_preview))
         .routes(routes!(calls::list))
+        .routes(routes!(export::calls_csv))
         .routes(routes!(dialpad::voicemail_list))
         .routes(routes!(agents::calls))
         .routes(routes!(dialpad::list))
@@ -140,6 +142,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::deactivate))
         .routes(routes!(stats::get))
+        .routes(routes!(metrics::get))
+        .routes(routes!(metrics::agents))
         .routes(routes!(stats::audit_log))
         .routes(routes!(events::stream))
         .routes(routes!(events::head))

@@ -2,7 +2,19 @@
 // the stream applier (stream/apply.ts) and the screens agree on them.
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "./client";
-import type { Call, CallDetail, CallList, Category, Provider, Stats, User, WorkState } from "./types";
+import type {
+  AgentCalls,
+  AgentMetricsReport,
+  Call,
+  CallDetail,
+  CallList,
+  Category,
+  MetricsReport,
+  Provider,
+  Stats,
+  User,
+  WorkState,
+} from "./types";
 import { usePollWhileOffline } from "../stream/StreamProvider";
 
 export function useProviders(includeInactive = false) {
@@ -112,5 +124,59 @@ export function useCallDetail(department: string, callId: string | null) {
     queryFn: ({ signal }) =>
       api.get<CallDetail>(`/api/calls/${encodeURIComponent(callId ?? "")}`, { department }, signal),
     enabled: callId !== null,
+  });
+}
+
+export interface MetricsFilter {
+  from: string;
+  to: string;
+  department?: string;
+  interval: "hour" | "day";
+  utcOffsetMinutes: number;
+}
+
+/** The range the query is enabled for (React Query runs it only then). */
+function need(f: MetricsFilter | null): MetricsFilter {
+  if (!f) throw new Error("choose a date range");
+  return f;
+}
+
+/** The supervisor metrics of a range (formulas: docs/METRICS.md). */
+export function useMetrics(f: MetricsFilter | null) {
+  return useQuery({
+    queryKey: ["metrics", f],
+    queryFn: ({ signal }) => {
+      const { from, to, department, interval, utcOffsetMinutes } = need(f);
+      return api.get<MetricsReport>(
+        "/api/metrics",
+        { from, to, department, interval, utc_offset_minutes: utcOffsetMinutes },
+        signal,
+      );
+    },
+    enabled: f !== null,
+  });
+}
+
+/** Per agent: calls handled, AHT, dispositions by category, callback success. */
+export function useAgentMetrics(f: MetricsFilter | null) {
+  return useQuery({
+    queryKey: ["metrics-agents", f],
+    queryFn: ({ signal }) => {
+      const { from, to, department } = need(f);
+      return api.get<AgentMetricsReport>("/api/metrics/agents", { from, to, department }, signal);
+    },
+    enabled: f !== null,
+  });
+}
+
+/** Calls grouped by the agent the platform names (`GET /api/agents/calls`). */
+export function useAgentCalls(f: MetricsFilter | null) {
+  return useQuery({
+    queryKey: ["agents-calls", f],
+    queryFn: ({ signal }) => {
+      const { from, to, department } = need(f);
+      return api.get<AgentCalls>("/api/agents/calls", { from, to, department, limit: 1000 }, signal);
+    },
+    enabled: f !== null,
   });
 }

@@ -119,6 +119,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The calls matching the same filters as `GET /api/calls`, as CSV (RFC 4180, UTF-8, CRLF), every row, oldest first, streamed. Cells a spreadsheet would take for a formula are prefixed with `'`. Each export is recorded in the audit log (`calls.export`). */
+        get: operations["calls_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/{call_id}": {
         parameters: {
             query?: never;
@@ -311,6 +328,40 @@ export interface paths {
         put?: never;
         /** @description Previews a mapping for a provider not saved yet. */
         post: operations["draft_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Offered, answered, abandoned (short abandons apart), abandon rate, service level, ASA, AHT, longest current wait and callback figures, overall and per department, with hourly and daily series. Formulas: docs/METRICS.md. */
+        get: operations["get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per agent: calls handled, average handle time, dispositions by category, callback success rate. Supervisors and admins. */
+        get: operations["agents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -676,6 +727,50 @@ export interface components {
         AgentMappingList: {
             data: components["schemas"]["AgentMapping"][];
         };
+        /**
+         * @description Per agent over a range. An agent is a name: the call's `agent_name`
+         *     (else `agent_id`) as the platform sends it for calls they answered, and
+         *     the display name (else user name) of the Callboard user who recorded
+         *     dispositions; the same name, ignoring case, is one row.
+         */
+        AgentMetrics: {
+            agent: string;
+            /**
+             * Format: double
+             * @description Mean talk + wrap of those calls that ended, seconds; null when none.
+             */
+            aht_seconds?: number | null;
+            /**
+             * Format: double
+             * @description `callbacks_resolved / callbacks_attempted`; null when nothing was attempted.
+             */
+            callback_success_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Missed/hung-up calls this agent recorded a disposition on in the range.
+             */
+            callbacks_attempted: number;
+            /**
+             * Format: int64
+             * @description Of those, calls this agent closed (resolved, wrong number, do not call).
+             */
+            callbacks_resolved: number;
+            /**
+             * Format: int64
+             * @description Answered calls offered in the range that this agent took.
+             */
+            calls_handled: number;
+            /** @description Dispositions this agent recorded in the range, by category name. */
+            dispositions: {
+                [key: string]: number;
+            };
+        };
+        AgentMetricsReport: {
+            /** @description Agents by calls handled, then callbacks attempted, then name. */
+            agents: components["schemas"]["AgentMetrics"][];
+            from: string;
+            to: string;
+        };
         AssignRequest: {
             /** Format: int64 */
             expected_version?: number | null;
@@ -704,6 +799,10 @@ export interface components {
             from: string;
             /** @description End of the window (RFC 3339; default now). */
             to?: string | null;
+        };
+        Bucket: components["schemas"]["Metrics"] & {
+            /** @description Bucket start (UTC, RFC 3339); the bucket runs one hour or one day from here. */
+            start: string;
         };
         BulkReport: {
             /** Format: int64 */
@@ -952,6 +1051,15 @@ export interface components {
             /** Format: int64 */
             total_today: number;
         };
+        DepartmentMetrics: components["schemas"]["Metrics"] & {
+            /** @description The department (provider slug). */
+            department: string;
+            /**
+             * Format: int64
+             * @description Longest wait, now, of a call still waiting or ringing, whole seconds; null when none.
+             */
+            longest_current_wait_seconds?: number | null;
+        };
         Disposition: {
             actor: string;
             call_id: string;
@@ -1012,6 +1120,8 @@ export interface components {
             status: string;
             version: string;
         };
+        /** @enum {string} */
+        Interval: "hour" | "day";
         LiveCounts: {
             /** Format: int64 */
             active: number;
@@ -1053,6 +1163,104 @@ export interface components {
             departments?: string[] | null;
             role: components["schemas"]["Role"];
             user?: null | components["schemas"]["User"];
+        };
+        /** @description The figures of one department, the whole range, or one bucket. */
+        Metrics: {
+            /**
+             * Format: double
+             * @description `abandoned / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+             */
+            abandon_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Callers who hung up before an answer after waiting at least `short_abandon_seconds`.
+             */
+            abandoned: number;
+            /**
+             * Format: double
+             * @description Average handle time: mean of talk + wrap of answered calls that ended, seconds; null when none.
+             */
+            aht_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description Offered calls an agent answered.
+             */
+            answered: number;
+            /**
+             * Format: int64
+             * @description Answered within `sl_seconds` of being offered.
+             */
+            answered_within_sl: number;
+            /**
+             * Format: double
+             * @description Average speed of answer: mean of `answered_at - started_at`, seconds; null without answers.
+             */
+            asa_seconds?: number | null;
+            /**
+             * Format: double
+             * @description Mean time from entering the worklist to the first callback attempt, seconds.
+             */
+            avg_callback_wait_seconds?: number | null;
+            /**
+             * Format: double
+             * @description Share of callback SLA clocks that stopped in time: resolved by `sla_due_at`
+             *     ÷ calls resolved or past due; null when no clock has stopped or run out.
+             */
+            callback_sla_compliance?: number | null;
+            /**
+             * Format: double
+             * @description `callbacks_resolved / callbacks_attempted`; null when nothing was attempted.
+             */
+            callback_success_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Of those, calls with at least one callback attempt (disposition).
+             */
+            callbacks_attempted: number;
+            /**
+             * Format: int64
+             * @description Missed and hung-up calls: each needs a callback.
+             */
+            callbacks_due: number;
+            /**
+             * Format: int64
+             * @description Of those, calls closed (resolved, wrong number, do not call).
+             */
+            callbacks_resolved: number;
+            /**
+             * Format: int64
+             * @description Calls no agent answered (status `missed`).
+             */
+            missed: number;
+            /**
+             * Format: int64
+             * @description Calls offered in the range (outbound calls excluded).
+             */
+            offered: number;
+            /**
+             * Format: double
+             * @description `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+             */
+            service_level?: number | null;
+            /**
+             * Format: int64
+             * @description Callers who hung up before an answer within `short_abandon_seconds` (counted apart).
+             */
+            short_abandoned: number;
+        };
+        MetricsReport: {
+            /** @description Departments with calls in the range or waiting now, by slug. */
+            departments: components["schemas"]["DepartmentMetrics"][];
+            from: string;
+            overall: components["schemas"]["OverallMetrics"];
+            series: components["schemas"]["Series"];
+            /** Format: int64 */
+            short_abandon_seconds: number;
+            /** Format: int64 */
+            sl_seconds: number;
+            to: string;
+            /** Format: int32 */
+            utc_offset_minutes: number;
         };
         NewCategory: {
             department?: string | null;
@@ -1111,6 +1319,13 @@ export interface components {
         };
         /** @enum {string} */
         Outcome: "resolved" | "callback" | "no_answer" | "busy" | "voicemail" | "wrong_number" | "do_not_call";
+        OverallMetrics: components["schemas"]["Metrics"] & {
+            /**
+             * Format: int64
+             * @description Longest wait, now, of a call still waiting or ringing, whole seconds; null when none.
+             */
+            longest_current_wait_seconds?: number | null;
+        };
         /** @description One preset as listed by `GET /api/presets`. */
         Preset: {
             /** @description The authentication scheme (`{"scheme": …, options}`). */
@@ -1339,6 +1554,18 @@ export interface components {
          * @enum {string}
          */
         SecretKind: "api_key" | "signing_secret" | "platform";
+        Series: {
+            /**
+             * @description One bucket per day of the range (midnight to midnight on the `utc_offset_minutes` clock);
+             *     absent when `interval=hour`.
+             */
+            daily?: components["schemas"]["Bucket"][] | null;
+            /**
+             * @description One bucket per hour of the range (on the `utc_offset_minutes` clock), empty ones included;
+             *     absent when `interval=day`.
+             */
+            hourly?: components["schemas"]["Bucket"][] | null;
+        };
         Stats: {
             /**
              * Format: int64
@@ -1395,6 +1622,8 @@ export interface components {
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         SyncRequest: Record<string, unknown>;
+        /** @enum {string} */
+        TimeBasis: "created" | "offered";
         User: {
             active: boolean;
             created_at: string;
@@ -1674,6 +1903,12 @@ export interface operations {
                 from?: string;
                 /** @description Created before (RFC 3339). */
                 to?: string;
+                /**
+                 * @description What `from`/`to` compare with: `created` (default: when Callboard first
+                 *     saw the call) or `offered` (the platform's start time, else creation:
+                 *     the time the metrics count a call by).
+                 */
+                time?: components["schemas"]["TimeBasis"];
                 /** @description A user id, `me`, or `none`. */
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
@@ -1696,6 +1931,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CallList"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calls_csv: {
+        parameters: {
+            query?: {
+                /** @description A department (provider slug), several separated by commas, or `all`. */
+                department?: string;
+                /**
+                 * @description Canonical statuses separated by commas; `live` = waiting,ringing,active,missed;
+                 *     `worklist` = missed,hangup.
+                 */
+                status?: string;
+                /** @description Text search on number, name and call id. */
+                q?: string;
+                /** @description Created at or after (RFC 3339). */
+                from?: string;
+                /** @description Created before (RFC 3339). */
+                to?: string;
+                /**
+                 * @description What `from`/`to` compare with: `created` (default: when Callboard first
+                 *     saw the call) or `offered` (the platform's start time, else creation:
+                 *     the time the metrics count a call by).
+                 */
+                time?: components["schemas"]["TimeBasis"];
+                /** @description A user id, `me`, or `none`. */
+                assignee?: string;
+                /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
+                view?: components["schemas"]["WorkState"];
+                /**
+                 * @description Start the file with a UTF-8 byte-order mark, so spreadsheet programs
+                 *     read non-ASCII names correctly (default false).
+                 */
+                bom?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             422: {
@@ -2177,6 +2469,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreviewResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: {
+                /** @description A department (provider slug), several separated by commas, or `all` (default). */
+                department?: string;
+                /** @description Range start, inclusive (RFC 3339); default: local midnight today on the server. */
+                from?: string;
+                /** @description Range end, exclusive (RFC 3339); default: one day after `from`. */
+                to?: string;
+                /** @description Service-level threshold T in seconds (default 20). */
+                sl_seconds?: number;
+                /** @description Hang-ups before answer within this many seconds are short abandons (default 5). */
+                short_abandon_seconds?: number;
+                /** @description Minutes east of UTC of the clock hourly/daily buckets follow (default: the server's). */
+                utc_offset_minutes?: number;
+                /** @description Only one series: `hour` or `day` (default: both). */
+                interval?: components["schemas"]["Interval"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agents: {
+        parameters: {
+            query?: {
+                /** @description A department (provider slug), several separated by commas, or `all` (default). */
+                department?: string;
+                /** @description Range start, inclusive (RFC 3339); default: local midnight today on the server. */
+                from?: string;
+                /** @description Range end, exclusive (RFC 3339); default: one day after `from`. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMetricsReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             422: {

@@ -33,6 +33,13 @@ export type WorkState = S["WorkState"];
 export type ErrorBody = S["ErrorBody"];
 export type Preset = S["Preset"];
 export type Voicemail = S["Voicemail"];
+export type MetricsReport = S["MetricsReport"];
+export type Metrics = S["Metrics"];
+export type Bucket = S["Bucket"];
+export type DepartmentMetrics = S["DepartmentMetrics"];
+export type AgentMetricsReport = S["AgentMetricsReport"];
+export type AgentMetrics = S["AgentMetrics"];
+export type AgentCalls = S["AgentCalls"];
 
 export const STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed", "hangup", "completed", "failed"];
 export const LIVE_STATUSES: readonly Status[] = ["waiting", "ringing", "active", "missed"];

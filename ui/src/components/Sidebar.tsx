@@ -62,7 +62,7 @@ function QueueNav({
 }
 
 export function Sidebar() {
-  const { isAdmin } = useSession();
+  const { isAdmin, me } = useSession();
   const stats = useStats();
   const visible = useVisibleProviders();
 
@@ -87,6 +87,16 @@ export function Sidebar() {
                 🖥
               </span>
               This computer
+            </NavLink>
+          </li>
+        )}
+        {me?.role !== "agent" && (
+          <li>
+            <NavLink to="/analytics">
+              <span className="icon" aria-hidden="true">
+                📈
+              </span>
+              Analytics
             </NavLink>
           </li>
         )}

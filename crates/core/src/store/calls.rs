@@ -360,6 +360,9 @@ pub struct CallQuery {
     pub text: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// `from`/`to` compare with when the call was offered (`metrics::OFFERED_AT`:
+    /// the platform's start time, else creation) instead of its creation.
+    pub by_offered: bool,
     pub assignee: Option<AssigneeFilter>,
     pub view: Option<WorkState>,
     pub sort: Option<String>,
@@ -389,7 +392,17 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
+fn time_column(q: &CallQuery) -> &'static str {
+    if q.by_offered {
+        super::metrics::OFFERED_AT
+    } else {
+        "c.created_at"
+    }
+}
+
+/// The `WHERE` clause (empty or starting with a space) and its arguments for
+/// the filters of `q`: the one definition shared by the list and the export.
+fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let bind = |args: &mut Vec<rusqlite::types::Value>, v: rusqlite::types::Value| {
@@ -427,11 +440,11 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
     }
     if let Some(from) = &q.from {
         let p = bind(&mut args, from.clone().into());
-        clauses.push(format!("c.created_at >= {p}"));
+        clauses.push(format!("{} >= {p}", time_column(q)));
     }
     if let Some(to) = &q.to {
         let p = bind(&mut args, to.clone().into());
-        clauses.push(format!("c.created_at < {p}"));
+        clauses.push(format!("{} < {p}", time_column(q)));
     }
     match &q.assignee {
         Some(AssigneeFilter::None) => clauses.push("c.assignee_id IS NULL".into()),
@@ -446,6 +459,11 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     };
+    (where_sql, args)
+}
+
+pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
+    let (where_sql, args) = filter_sql(q);
     let (field, desc) = match q.sort.as_deref() {
         Some(s) if s.starts_with('-') => (&s[1..], true),
         Some(s) => (s, false),
@@ -473,6 +491,29 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((rows, total))
+}
+
+/// One page of the calls matching `q` (its sort, limit and offset ignored)
+/// with a row id above `after`, in row-id order: keyset pagination, so an
+/// export of any size reads one page at a time and each page costs the same.
+pub fn page_after(conn: &Connection, q: &CallQuery, after: i64, limit: i64) -> Result<Vec<Call>> {
+    let (where_sql, mut args) = filter_sql(q);
+    args.push(after.into());
+    let keyset = format!("c.id > ?{}", args.len());
+    let where_sql = if where_sql.is_empty() {
+        format!(" WHERE {keyset}")
+    } else {
+        format!("{where_sql} AND {keyset}")
+    };
+    let sql = format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.id LIMIT {}",
+        limit.clamp(1, 100_000)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 // ------------------------------------------------------------ dispositions

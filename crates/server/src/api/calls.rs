@@ -13,24 +13,49 @@ use callboard_core::store::voicemails::{self, Voicemail};
 use callboard_core::Status;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// The filters of the calls list, shared by `GET /api/calls` and the CSV export.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub struct CallFilters {
     /// A department (provider slug), several separated by commas, or `all`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// Canonical statuses separated by commas; `live` = waiting,ringing,active,missed;
     /// `worklist` = missed,hangup.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Text search on number, name and call id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// Created at or after (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Created before (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// What `from`/`to` compare with: `created` (default: when Callboard first
+    /// saw the call) or `offered` (the platform's start time, else creation:
+    /// the time the metrics count a call by).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeBasis>,
     /// A user id, `me`, or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Worklist view of missed/hangup calls: pending, assigned, attempted, resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<WorkState>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeBasis {
+    Created,
+    Offered,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
     /// A column, `-column` for descending (default `-created_at`).
     pub sort: Option<String>,
     /// 1-1000, default 50.
@@ -62,15 +87,9 @@ fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
     Ok(out)
 }
 
-#[utoipa::path(get, path = "/api/calls", tag = "calls", params(ListParams),
-    responses((status = 200, body = CallList), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    who: Principal,
-    Query(p): Query<ListParams>,
-) -> ApiResult<Json<CallList>> {
-    let requested: Option<Vec<String>> = p
+/// The store query for `f` as `who` may see it (agents: their departments).
+pub(crate) fn call_query(who: &Principal, f: CallFilters) -> ApiResult<CallQuery> {
+    let requested: Option<Vec<String>> = f
         .department
         .as_deref()
         .map(|d| {
@@ -86,7 +105,7 @@ pub async fn list(
         (Some(mine), None) => Some(mine),
         (Some(mine), Some(r)) => Some(r.into_iter().filter(|d| mine.contains(d)).collect()),
     };
-    let assignee = match p.assignee.as_deref() {
+    let assignee = match f.assignee.as_deref() {
         None | Some("") => None,
         Some("none") => Some(AssigneeFilter::None),
         Some("me") => match who.user_id() {
@@ -97,22 +116,40 @@ pub async fn list(
             ApiError::invalid(format!("assignee `{id}`: use a user id, `me` or `none`"))
         })?)),
     };
-    let limit = p.limit.unwrap_or(50).clamp(1, 1000);
-    let offset = p.offset.unwrap_or(0).max(0);
-    let q = CallQuery {
+    Ok(CallQuery {
         departments,
-        statuses: match &p.status {
+        statuses: match &f.status {
             Some(s) => parse_statuses(s)?,
             None => vec![],
         },
-        text: p.q,
-        from: super::timestamp_param(p.from, "from")?,
-        to: super::timestamp_param(p.to, "to")?,
+        text: f.q,
+        from: super::timestamp_param(f.from, "from")?,
+        to: super::timestamp_param(f.to, "to")?,
+        by_offered: matches!(f.time, Some(TimeBasis::Offered)),
         assignee,
-        view: p.view,
+        view: f.view,
+        sort: None,
+        limit: 50,
+        offset: 0,
+    })
+}
+
+#[utoipa::path(get, path = "/api/calls", tag = "calls", params(CallFilters, ListParams),
+    responses((status = 200, body = CallList), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(f): Query<CallFilters>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<CallList>> {
+    let limit = p.limit.unwrap_or(50).clamp(1, 1000);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let q = CallQuery {
         sort: p.sort,
         limit,
         offset,
+        ..call_query(&who, f)?
     };
     let (data, total) = state.store.read(move |c| calls::list(c, &q)).await?;
     Ok(Json(CallList {

@@ -6,6 +6,8 @@ pub mod categories;
 pub mod connectors;
 pub mod dialpad;
 pub mod events;
+pub mod export;
+pub mod metrics;
 pub mod presets;
 pub mod providers;
 pub mod session;

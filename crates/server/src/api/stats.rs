@@ -18,7 +18,7 @@ pub struct StatsParams {
     pub day_start: Option<String>,
 }
 
-fn local_midnight() -> String {
+pub(crate) fn local_midnight() -> String {
     let today = Local::now().date_naive();
     let midnight = today
         .and_hms_opt(0, 0, 0)

@@ -1,0 +1,627 @@
+//! Supervisor metrics: the one place where offered, answered, abandoned,
+//! service level, ASA, AHT and the callback figures are defined. Every
+//! formula here is written out in `docs/METRICS.md`; change both together.
+//!
+//! All figures are computed in SQL over the `calls` table (and
+//! `dispositions` for callbacks), per department, per hour and per day.
+//! Sums are kept apart from ratios (`Acc`) so the overall figures and the
+//! per-bucket figures are computed from counts, never by averaging averages.
+
+use crate::error::{Error, Result};
+use chrono::{Duration, FixedOffset, TimeZone};
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// When a call counts as offered: its start time as the platform reports
+/// it, else when Callboard first saw it. The same expression is indexed
+/// (`calls_offered_at`, v3_analytics.sql): keep them identical.
+pub const OFFERED_AT: &str = "COALESCE(c.started_at, c.created_at)";
+
+/// A series longer than this many buckets is refused (a year of hours fits).
+pub const MAX_BUCKETS: i64 = 24 * 400;
+
+#[derive(Debug, Clone)]
+pub struct MetricsQuery {
+    /// Range start, inclusive (store text form, UTC).
+    pub from: String,
+    /// Range end, exclusive.
+    pub to: String,
+    /// `None`: every department; `Some(empty)`: none.
+    pub departments: Option<Vec<String>>,
+    /// Service-level threshold T in seconds: answered within T counts.
+    pub sl_seconds: i64,
+    /// Hang-ups before answer that waited less than this are short abandons.
+    pub short_abandon_seconds: i64,
+    /// Minutes east of UTC of the clock the hourly and daily buckets follow.
+    pub utc_offset_minutes: i32,
+    /// "Now", for the longest current wait and callback SLA clocks still running.
+    pub now: String,
+    pub hourly: bool,
+    pub daily: bool,
+}
+
+/// The figures of one department, the whole range, or one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Metrics {
+    /// Calls offered in the range (outbound calls excluded).
+    pub offered: i64,
+    /// Offered calls an agent answered.
+    pub answered: i64,
+    /// Answered within `sl_seconds` of being offered.
+    pub answered_within_sl: i64,
+    /// Callers who hung up before an answer after waiting at least `short_abandon_seconds`.
+    pub abandoned: i64,
+    /// Callers who hung up before an answer within `short_abandon_seconds` (counted apart).
+    pub short_abandoned: i64,
+    /// Calls no agent answered (status `missed`).
+    pub missed: i64,
+    /// `abandoned / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+    pub abandon_rate: Option<f64>,
+    /// `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+    pub service_level: Option<f64>,
+    /// Average speed of answer: mean of `answered_at - started_at`, seconds; null without answers.
+    pub asa_seconds: Option<f64>,
+    /// Average handle time: mean of talk + wrap of answered calls that ended, seconds; null when none.
+    pub aht_seconds: Option<f64>,
+    /// Missed and hung-up calls: each needs a callback.
+    pub callbacks_due: i64,
+    /// Of those, calls with at least one callback attempt (disposition).
+    pub callbacks_attempted: i64,
+    /// Of those, calls closed (resolved, wrong number, do not call).
+    pub callbacks_resolved: i64,
+    /// `callbacks_resolved / callbacks_attempted`; null when nothing was attempted.
+    pub callback_success_rate: Option<f64>,
+    /// Share of callback SLA clocks that stopped in time: resolved by `sla_due_at`
+    /// ÷ calls resolved or past due; null when no clock has stopped or run out.
+    pub callback_sla_compliance: Option<f64>,
+    /// Mean time from entering the worklist to the first callback attempt, seconds.
+    pub avg_callback_wait_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentMetrics {
+    /// The department (provider slug).
+    pub department: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Longest wait, now, of a call still waiting or ringing, whole seconds; null when none.
+    pub longest_current_wait_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OverallMetrics {
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Longest wait, now, of a call still waiting or ringing, whole seconds; null when none.
+    pub longest_current_wait_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Bucket {
+    /// Bucket start (UTC, RFC 3339); the bucket runs one hour or one day from here.
+    pub start: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Series {
+    /// One bucket per hour of the range (on the `utc_offset_minutes` clock), empty ones included;
+    /// absent when `interval=day`.
+    pub hourly: Option<Vec<Bucket>>,
+    /// One bucket per day of the range (midnight to midnight on the `utc_offset_minutes` clock);
+    /// absent when `interval=hour`.
+    pub daily: Option<Vec<Bucket>>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MetricsReport {
+    pub from: String,
+    pub to: String,
+    pub sl_seconds: i64,
+    pub short_abandon_seconds: i64,
+    pub utc_offset_minutes: i32,
+    pub overall: OverallMetrics,
+    /// Departments with calls in the range or waiting now, by slug.
+    pub departments: Vec<DepartmentMetrics>,
+    pub series: Series,
+}
+
+/// Sums from which `Metrics` are derived; they add up across groups.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    offered: i64,
+    answered: i64,
+    in_sl: i64,
+    abandoned: i64,
+    short: i64,
+    missed: i64,
+    wait_ms: i64,
+    wait_n: i64,
+    handle_s: f64,
+    handle_n: i64,
+    due: i64,
+    attempted: i64,
+    resolved: i64,
+    sla_met: i64,
+    sla_stopped: i64,
+    cb_wait_ms: i64,
+    cb_wait_n: i64,
+}
+
+impl Acc {
+    fn add(&mut self, o: &Acc) {
+        self.offered += o.offered;
+        self.answered += o.answered;
+        self.in_sl += o.in_sl;
+        self.abandoned += o.abandoned;
+        self.short += o.short;
+        self.missed += o.missed;
+        self.wait_ms += o.wait_ms;
+        self.wait_n += o.wait_n;
+        self.handle_s += o.handle_s;
+        self.handle_n += o.handle_n;
+        self.due += o.due;
+        self.attempted += o.attempted;
+        self.resolved += o.resolved;
+        self.sla_met += o.sla_met;
+        self.sla_stopped += o.sla_stopped;
+        self.cb_wait_ms += o.cb_wait_ms;
+        self.cb_wait_n += o.cb_wait_n;
+    }
+
+    fn from_row(r: &Row<'_>, first: usize) -> rusqlite::Result<Acc> {
+        let i = |k: usize| -> rusqlite::Result<i64> {
+            Ok(r.get::<_, Option<i64>>(first + k)?.unwrap_or(0))
+        };
+        Ok(Acc {
+            offered: i(0)?,
+            answered: i(1)?,
+            in_sl: i(2)?,
+            abandoned: i(3)?,
+            short: i(4)?,
+            missed: i(5)?,
+            wait_ms: i(6)?,
+            wait_n: i(7)?,
+            handle_s: r.get::<_, Option<f64>>(first + 8)?.unwrap_or(0.0),
+            handle_n: i(9)?,
+            due: i(10)?,
+            attempted: i(11)?,
+            resolved: i(12)?,
+            sla_met: i(13)?,
+            sla_stopped: i(14)?,
+            cb_wait_ms: i(15)?,
+            cb_wait_n: i(16)?,
+        })
+    }
+
+    fn metrics(&self) -> Metrics {
+        let base = self.offered - self.short;
+        Metrics {
+            offered: self.offered,
+            answered: self.answered,
+            answered_within_sl: self.in_sl,
+            abandoned: self.abandoned,
+            short_abandoned: self.short,
+            missed: self.missed,
+            abandon_rate: ratio(self.abandoned as f64, base),
+            service_level: ratio(self.in_sl as f64, base),
+            asa_seconds: ratio(self.wait_ms as f64 / 1000.0, self.wait_n).map(round1),
+            aht_seconds: ratio(self.handle_s, self.handle_n).map(round1),
+            callbacks_due: self.due,
+            callbacks_attempted: self.attempted,
+            callbacks_resolved: self.resolved,
+            callback_success_rate: ratio(self.resolved as f64, self.attempted),
+            callback_sla_compliance: ratio(self.sla_met as f64, self.sla_stopped),
+            avg_callback_wait_seconds: ratio(self.cb_wait_ms as f64 / 1000.0, self.cb_wait_n)
+                .map(round1),
+        }
+    }
+}
+
+/// `num / den` to four decimals, or None (not NaN) when `den` is 0.
+fn ratio(num: f64, den: i64) -> Option<f64> {
+    (den > 0).then(|| ((num / den as f64) * 10_000.0).round() / 10_000.0)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Milliseconds from `a` to `b` (stored timestamps), as an integer so that
+/// thresholds compare exactly.
+fn ms(a: &str, b: &str) -> String {
+    format!("CAST(ROUND((julianday({b}) - julianday({a})) * 86400000.0) AS INTEGER)")
+}
+
+/// One row per call in the range with what the formulas need. Parameters:
+/// ?1 from, ?2 to, ?3 departments (JSON list or NULL), ?4 T in ms,
+/// ?5 short-abandon threshold in ms, ?6 now, ?7 the bucket clock modifier.
+fn per_call_sql() -> String {
+    let wait = ms("c.started_at", "c.answered_at");
+    let abandon_wait = ms("c.started_at", "COALESCE(c.ended_at, c.event_at)");
+    let cb_wait = ms(
+        "c.worklist_since",
+        "(SELECT MIN(d.created_at) FROM dispositions d WHERE d.call_row_id = c.id)",
+    );
+    format!(
+        "SELECT c.department AS dep, {OFFERED_AT} AS offered_at,
+            (c.answered_at IS NOT NULL OR c.status IN ('active', 'completed')) AS answered,
+            CASE WHEN c.answered_at IS NOT NULL AND c.started_at IS NOT NULL THEN {wait} END AS wait_ms,
+            (c.status = 'hangup' AND c.answered_at IS NULL) AS abandon,
+            CASE WHEN c.status = 'hangup' AND c.answered_at IS NULL AND c.started_at IS NOT NULL
+                 THEN {abandon_wait} END AS abandon_wait_ms,
+            c.status = 'missed' AS missed,
+            CASE WHEN (c.answered_at IS NOT NULL OR c.status IN ('active', 'completed'))
+                      AND c.duration_seconds IS NOT NULL
+                 THEN c.duration_seconds + COALESCE(CAST(json_extract(c.metadata, '$.wrap_seconds') AS REAL), 0.0)
+            END AS handle_s,
+            c.status IN ('missed', 'hangup') AS due,
+            c.attempts > 0 AS attempted,
+            c.resolved_at IS NOT NULL AS resolved,
+            c.resolved_at, c.sla_due_at,
+            CASE WHEN c.status IN ('missed', 'hangup') AND c.attempts > 0 AND c.worklist_since IS NOT NULL
+                 THEN {cb_wait} END AS cb_wait_ms
+         FROM calls c
+         WHERE {OFFERED_AT} >= ?1 AND {OFFERED_AT} < ?2
+           AND (?3 IS NULL OR c.department IN (SELECT value FROM json_each(?3)))
+           AND LOWER(COALESCE(c.direction, '')) NOT LIKE 'out%'"
+    )
+}
+
+/// The sums over `per_call_sql`, grouped by `group` (an expression over its columns).
+fn grouped_sql(group: &str) -> String {
+    format!(
+        "SELECT {group} AS g, COUNT(*), SUM(answered),
+            SUM(answered AND wait_ms IS NOT NULL AND wait_ms <= ?4),
+            SUM(abandon AND NOT COALESCE(abandon_wait_ms < ?5, 0)),
+            SUM(abandon AND COALESCE(abandon_wait_ms < ?5, 0)),
+            SUM(missed),
+            SUM(CASE WHEN answered THEN wait_ms END), SUM(answered AND wait_ms IS NOT NULL),
+            SUM(handle_s), COUNT(handle_s),
+            SUM(due), SUM(due AND attempted), SUM(due AND resolved),
+            SUM(due AND sla_due_at IS NOT NULL AND resolved_at IS NOT NULL AND resolved_at <= sla_due_at),
+            SUM(due AND sla_due_at IS NOT NULL AND (resolved_at IS NOT NULL OR sla_due_at <= ?6)),
+            SUM(cb_wait_ms), COUNT(cb_wait_ms)
+         FROM ({}) GROUP BY g",
+        per_call_sql()
+    )
+}
+
+fn offset_modifier(minutes: i32) -> String {
+    format!("{minutes:+} minutes")
+}
+
+fn grouped(conn: &Connection, q: &MetricsQuery, group: &str) -> Result<BTreeMap<String, Acc>> {
+    let deps = q
+        .departments
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let mut stmt = conn.prepare_cached(&grouped_sql(group))?;
+    let mut args: Vec<rusqlite::types::Value> = vec![
+        q.from.clone().into(),
+        q.to.clone().into(),
+        deps.into(),
+        (q.sl_seconds * 1000).into(),
+        (q.short_abandon_seconds * 1000).into(),
+        q.now.clone().into(),
+    ];
+    // Only the series group by the bucket clock (?7).
+    if group.contains("?7") {
+        args.push(offset_modifier(q.utc_offset_minutes).into());
+    }
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        Ok((r.get::<_, String>(0)?, Acc::from_row(r, 1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (k, acc) = row?;
+        out.insert(k, acc);
+    }
+    Ok(out)
+}
+
+/// Longest current wait per department: calls waiting or ringing now.
+fn longest_waits(conn: &Connection, q: &MetricsQuery) -> Result<BTreeMap<String, i64>> {
+    let deps = q
+        .departments
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let wait = ms(OFFERED_AT, "?1");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.department, MAX({wait}) / 1000
+         FROM calls c WHERE c.status IN ('waiting', 'ringing')
+           AND (?2 IS NULL OR c.department IN (SELECT value FROM json_each(?2)))
+         GROUP BY c.department"
+    ))?;
+    let rows = stmt.query_map(params![q.now, deps], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        if let (dep, Some(secs)) = row? {
+            out.insert(dep, secs.max(0));
+        }
+    }
+    Ok(out)
+}
+
+/// Bucket starts covering `[from, to)` on a clock `offset` east of UTC:
+/// (label as SQLite's strftime prints it on that clock, start in UTC).
+fn buckets(q: &MetricsQuery, hourly: bool) -> Result<Vec<(String, String)>> {
+    let offset = FixedOffset::east_opt(q.utc_offset_minutes * 60)
+        .ok_or_else(|| Error::invalid("utc_offset_minutes must be within ±1439"))?;
+    let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
+    let to = crate::time::parse(&q.to).ok_or_else(|| Error::invalid("bad `to`"))?;
+    let local = from.with_timezone(&offset).naive_local();
+    let (mut start, step, label) = if hourly {
+        let floor = local
+            .date()
+            .and_hms_opt(chrono::Timelike::hour(&local), 0, 0)
+            .unwrap_or(local);
+        (floor, Duration::hours(1), "%Y-%m-%dT%H:00:00")
+    } else {
+        let floor = local.date().and_hms_opt(0, 0, 0).unwrap_or(local);
+        (floor, Duration::days(1), "%Y-%m-%d")
+    };
+    let mut out = Vec::new();
+    loop {
+        let utc = offset
+            .from_local_datetime(&start)
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| Error::invalid("bucket start out of range"))?;
+        if utc >= to {
+            break;
+        }
+        if out.len() as i64 >= MAX_BUCKETS {
+            return Err(Error::invalid(format!(
+                "the range is too long for {} buckets (at most {MAX_BUCKETS}): shorten it or ask for `interval=day`",
+                if hourly { "hourly" } else { "daily" }
+            )));
+        }
+        out.push((start.format(label).to_string(), crate::time::fmt(utc)));
+        start += step;
+    }
+    Ok(out)
+}
+
+fn series(conn: &Connection, q: &MetricsQuery, hourly: bool) -> Result<Vec<Bucket>> {
+    let slots = buckets(q, hourly)?;
+    let group = if hourly {
+        "strftime('%Y-%m-%dT%H:00:00', offered_at, ?7)"
+    } else {
+        "strftime('%Y-%m-%d', offered_at, ?7)"
+    };
+    let sums = grouped(conn, q, group)?;
+    Ok(slots
+        .into_iter()
+        .map(|(label, start)| Bucket {
+            start,
+            metrics: sums.get(&label).copied().unwrap_or_default().metrics(),
+        })
+        .collect())
+}
+
+/// The whole report: overall, per department and the series.
+pub fn report(conn: &Connection, q: &MetricsQuery) -> Result<MetricsReport> {
+    if q.from >= q.to {
+        return Err(Error::invalid("`from` must be before `to`"));
+    }
+    if q.sl_seconds < 0 || q.short_abandon_seconds < 0 {
+        return Err(Error::invalid(
+            "sl_seconds and short_abandon_seconds must be 0 or more",
+        ));
+    }
+    // Check the series fit before doing any work.
+    if q.hourly {
+        buckets(q, true)?;
+    }
+    let by_dep = grouped(conn, q, "dep")?;
+    let waits = longest_waits(conn, q)?;
+    let mut total = Acc::default();
+    for acc in by_dep.values() {
+        total.add(acc);
+    }
+    let mut names: Vec<&String> = by_dep.keys().chain(waits.keys()).collect();
+    names.sort();
+    names.dedup();
+    let departments = names
+        .into_iter()
+        .map(|d| DepartmentMetrics {
+            department: d.clone(),
+            metrics: by_dep.get(d).copied().unwrap_or_default().metrics(),
+            longest_current_wait_seconds: waits.get(d).copied(),
+        })
+        .collect();
+    Ok(MetricsReport {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        sl_seconds: q.sl_seconds,
+        short_abandon_seconds: q.short_abandon_seconds,
+        utc_offset_minutes: q.utc_offset_minutes,
+        overall: OverallMetrics {
+            metrics: total.metrics(),
+            longest_current_wait_seconds: waits.values().max().copied(),
+        },
+        departments,
+        series: Series {
+            hourly: q.hourly.then(|| series(conn, q, true)).transpose()?,
+            daily: q.daily.then(|| series(conn, q, false)).transpose()?,
+        },
+    })
+}
+
+// ------------------------------------------------------- agent performance
+
+/// Per agent over a range. An agent is a name: the call's `agent_name`
+/// (else `agent_id`) as the platform sends it for calls they answered, and
+/// the display name (else user name) of the Callboard user who recorded
+/// dispositions; the same name, ignoring case, is one row.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgentMetrics {
+    pub agent: String,
+    /// Answered calls offered in the range that this agent took.
+    pub calls_handled: i64,
+    /// Mean talk + wrap of those calls that ended, seconds; null when none.
+    pub aht_seconds: Option<f64>,
+    /// Dispositions this agent recorded in the range, by category name.
+    pub dispositions: BTreeMap<String, i64>,
+    /// Missed/hung-up calls this agent recorded a disposition on in the range.
+    pub callbacks_attempted: i64,
+    /// Of those, calls this agent closed (resolved, wrong number, do not call).
+    pub callbacks_resolved: i64,
+    /// `callbacks_resolved / callbacks_attempted`; null when nothing was attempted.
+    pub callback_success_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgentMetricsReport {
+    pub from: String,
+    pub to: String,
+    /// Agents by calls handled, then callbacks attempted, then name.
+    pub agents: Vec<AgentMetrics>,
+}
+
+/// The row of agent `name` (one per name, ignoring case).
+fn entry(by: &mut BTreeMap<String, AgentAcc>, name: String) -> &mut AgentAcc {
+    let e = by.entry(name.to_lowercase()).or_default();
+    if e.name.is_empty() {
+        e.name = name;
+    }
+    e
+}
+
+#[derive(Default)]
+struct AgentAcc {
+    name: String,
+    handled: i64,
+    handle_s: f64,
+    handle_n: i64,
+    dispositions: BTreeMap<String, i64>,
+    attempted: i64,
+    resolved: i64,
+}
+
+pub fn agents(conn: &Connection, q: &MetricsQuery) -> Result<AgentMetricsReport> {
+    if q.from >= q.to {
+        return Err(Error::invalid("`from` must be before `to`"));
+    }
+    let deps = q
+        .departments
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let mut by: BTreeMap<String, AgentAcc> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT COALESCE(c.agent_name, c.agent_id) AS agent, COUNT(*),
+                SUM(CASE WHEN c.duration_seconds IS NOT NULL THEN c.duration_seconds
+                    + COALESCE(CAST(json_extract(c.metadata, '$.wrap_seconds') AS REAL), 0.0) END),
+                COUNT(c.duration_seconds)
+             FROM calls c
+             WHERE {OFFERED_AT} >= ?1 AND {OFFERED_AT} < ?2
+               AND (?3 IS NULL OR c.department IN (SELECT value FROM json_each(?3)))
+               AND LOWER(COALESCE(c.direction, '')) NOT LIKE 'out%'
+               AND (c.answered_at IS NOT NULL OR c.status IN ('active', 'completed'))
+               AND COALESCE(c.agent_name, c.agent_id) IS NOT NULL
+             GROUP BY agent"
+        ))?;
+        let rows = stmt.query_map(params![q.from, q.to, deps], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<f64>>(2)?.unwrap_or(0.0),
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (name, n, hs, hn) = row?;
+            let e = entry(&mut by, name);
+            e.handled += n;
+            e.handle_s += hs;
+            e.handle_n += hn;
+        }
+    }
+    const WHO: &str = "COALESCE(NULLIF(u.display_name, ''), u.username, d.actor)";
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {WHO} AS who, d.category, COUNT(*)
+             FROM dispositions d JOIN calls c ON c.id = d.call_row_id
+             LEFT JOIN users u ON u.id = d.user_id
+             WHERE d.created_at >= ?1 AND d.created_at < ?2
+               AND (?3 IS NULL OR c.department IN (SELECT value FROM json_each(?3)))
+             GROUP BY who, d.category"
+        ))?;
+        let rows = stmt.query_map(params![q.from, q.to, deps], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (name, category, n) = row?;
+            *entry(&mut by, name)
+                .dispositions
+                .entry(category)
+                .or_default() += n;
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT who, COUNT(*), SUM(closed) FROM (
+                SELECT {WHO} AS who, d.call_row_id,
+                       MAX(d.outcome IN ('resolved', 'wrong_number', 'do_not_call')) AS closed
+                FROM dispositions d JOIN calls c ON c.id = d.call_row_id
+                LEFT JOIN users u ON u.id = d.user_id
+                WHERE d.created_at >= ?1 AND d.created_at < ?2
+                  AND c.status IN ('missed', 'hangup')
+                  AND (?3 IS NULL OR c.department IN (SELECT value FROM json_each(?3)))
+                GROUP BY who, d.call_row_id)
+             GROUP BY who"
+        ))?;
+        let rows = stmt.query_map(params![q.from, q.to, deps], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+            ))
+        })?;
+        for row in rows {
+            let (name, attempted, resolved) = row?;
+            let e = entry(&mut by, name);
+            e.attempted += attempted;
+            e.resolved += resolved;
+        }
+    }
+    let mut agents: Vec<AgentMetrics> = by
+        .into_values()
+        .map(|a| AgentMetrics {
+            agent: a.name,
+            calls_handled: a.handled,
+            aht_seconds: ratio(a.handle_s, a.handle_n).map(round1),
+            dispositions: a.dispositions,
+            callbacks_attempted: a.attempted,
+            callbacks_resolved: a.resolved,
+            callback_success_rate: ratio(a.resolved as f64, a.attempted),
+        })
+        .collect();
+    agents.sort_by(|a, b| {
+        b.calls_handled
+            .cmp(&a.calls_handled)
+            .then(b.callbacks_attempted.cmp(&a.callbacks_attempted))
+            .then(a.agent.to_lowercase().cmp(&b.agent.to_lowercase()))
+    });
+    Ok(AgentMetricsReport {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        agents,
+    })
+}
+
+#[cfg(test)]
+mod tests;

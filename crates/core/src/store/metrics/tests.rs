@@ -1,0 +1,463 @@
+//! Edge cases of the metric formulas on a hand-made fixture. The expected
+//! numbers are worked out by hand in the comments, not by the code under test.
+
+use super::*;
+use rusqlite::params;
+
+fn db() -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::store::migrate::run(&mut conn).unwrap();
+    for slug in ["a", "b"] {
+        conn.execute(
+            "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            [slug],
+        )
+        .unwrap();
+    }
+    conn
+}
+
+#[derive(Default)]
+struct C<'a> {
+    dep: &'a str,
+    id: &'a str,
+    status: &'a str,
+    started: Option<&'a str>,
+    answered: Option<&'a str>,
+    ended: Option<&'a str>,
+    duration: Option<i64>,
+    direction: Option<&'a str>,
+    agent: Option<&'a str>,
+    metadata: &'a str,
+    attempts: i64,
+    resolved: Option<&'a str>,
+    sla_due: Option<&'a str>,
+}
+
+fn t(hms: &str) -> String {
+    format!("2026-11-24T{hms}.000Z")
+}
+
+fn insert(conn: &Connection, c: C<'_>) -> i64 {
+    let worklist = matches!(c.status, "missed" | "hangup");
+    let since = worklist.then(|| c.ended.or(c.started).unwrap_or("2026-11-24T10:00:00.000Z"));
+    conn.execute(
+        "INSERT INTO calls (provider_id, department, call_id, status, started_at, answered_at, ended_at,
+            duration_seconds, direction, agent_name, metadata, attempts, resolved_at, sla_due_at,
+            worklist_since, created_at, updated_at)
+         VALUES ((SELECT id FROM providers WHERE slug = ?1), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+            ?11, ?12, ?13, ?14, '2026-11-24T00:00:00.000Z', '2026-11-24T00:00:00.000Z')",
+        params![
+            c.dep,
+            c.id,
+            c.status,
+            c.started,
+            c.answered,
+            c.ended,
+            c.duration,
+            c.direction,
+            c.agent,
+            if c.metadata.is_empty() { "{}" } else { c.metadata },
+            c.attempts,
+            c.resolved,
+            c.sla_due,
+            since
+        ],
+    )
+    .unwrap();
+    conn.last_insert_rowid()
+}
+
+fn disposition(
+    conn: &Connection,
+    call: i64,
+    user: Option<i64>,
+    actor: &str,
+    category: &str,
+    outcome: &str,
+    at: &str,
+) {
+    conn.execute(
+        "INSERT INTO dispositions (call_row_id, user_id, actor, category, outcome, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![call, user, actor, category, outcome, at],
+    )
+    .unwrap();
+}
+
+fn query(from: &str, to: &str) -> MetricsQuery {
+    MetricsQuery {
+        from: from.into(),
+        to: to.into(),
+        departments: None,
+        sl_seconds: 20,
+        short_abandon_seconds: 5,
+        utc_offset_minutes: 0,
+        now: t("12:00:00"),
+        hourly: true,
+        daily: true,
+    }
+}
+
+/// The fixture of docs/METRICS.md's worked example.
+fn fixture(conn: &Connection) -> (i64, i64) {
+    let s = |x: &str| Some(t(x));
+    let (c1s, c1a, c1e) = (s("10:00:00"), s("10:00:10"), s("10:02:10"));
+    // c1: answered after 10 s (within T=20), talked 120 s.
+    insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c1",
+            status: "completed",
+            started: c1s.as_deref(),
+            answered: c1a.as_deref(),
+            ended: c1e.as_deref(),
+            duration: Some(120),
+            agent: Some("Asha"),
+            ..Default::default()
+        },
+    );
+    // c2: answered after 30 s (outside T), talked 60 s + 30 s wrap.
+    let (c2s, c2a) = (s("10:05:00"), s("10:05:30"));
+    insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c2",
+            status: "completed",
+            started: c2s.as_deref(),
+            answered: c2a.as_deref(),
+            duration: Some(60),
+            agent: Some("asha"),
+            metadata: r#"{"wrap_seconds": 30}"#,
+            ..Default::default()
+        },
+    );
+    // c3: hung up after 3 s: a short abandon; its SLA clock ran out unworked.
+    let (c3s, c3e, c3d) = (s("10:10:00"), s("10:10:03"), s("10:40:03"));
+    insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c3",
+            status: "hangup",
+            started: c3s.as_deref(),
+            ended: c3e.as_deref(),
+            sla_due: c3d.as_deref(),
+            ..Default::default()
+        },
+    );
+    // c4: hung up after 40 s: abandoned; called back after 300 s and resolved in SLA.
+    let (c4s, c4e, c4r, c4d) = (s("10:20:00"), s("10:20:40"), s("10:30:00"), s("10:50:40"));
+    let c4 = insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c4",
+            status: "hangup",
+            started: c4s.as_deref(),
+            ended: c4e.as_deref(),
+            attempts: 1,
+            resolved: c4r.as_deref(),
+            sla_due: c4d.as_deref(),
+            ..Default::default()
+        },
+    );
+    // c5: missed; two attempts (first after 600 s), still open and past due at 12:00.
+    let (c5s, c5d) = (s("11:00:00"), s("11:30:00"));
+    let c5 = insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c5",
+            status: "missed",
+            started: c5s.as_deref(),
+            attempts: 2,
+            sla_due: c5d.as_deref(),
+            ..Default::default()
+        },
+    );
+    // c6: outbound: never offered.
+    let c6s = s("10:40:00");
+    insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c6",
+            status: "completed",
+            started: c6s.as_deref(),
+            answered: c6s.as_deref(),
+            duration: Some(500),
+            direction: Some("outbound-api"),
+            agent: Some("Asha"),
+            ..Default::default()
+        },
+    );
+    // c7: one millisecond before the range.
+    insert(
+        conn,
+        C {
+            dep: "a",
+            id: "c7",
+            status: "completed",
+            started: Some("2026-11-24T09:59:59.999Z"),
+            answered: s("10:00:01").as_deref(),
+            duration: Some(10),
+            ..Default::default()
+        },
+    );
+    // c8 (department b): answered after exactly 20 s (within T), talked 100 s.
+    let (c8s, c8a) = (s("10:30:00"), s("10:30:20"));
+    insert(
+        conn,
+        C {
+            dep: "b",
+            id: "c8",
+            status: "completed",
+            started: c8s.as_deref(),
+            answered: c8a.as_deref(),
+            duration: Some(100),
+            agent: Some("Ravi"),
+            ..Default::default()
+        },
+    );
+    disposition(
+        conn,
+        c4,
+        None,
+        "ravi",
+        "Callback done",
+        "resolved",
+        &t("10:25:40"),
+    );
+    disposition(
+        conn,
+        c5,
+        None,
+        "ravi",
+        "Not reachable",
+        "no_answer",
+        &t("11:10:00"),
+    );
+    disposition(
+        conn,
+        c5,
+        None,
+        "Asha",
+        "Not reachable",
+        "no_answer",
+        &t("11:20:00"),
+    );
+    (c4, c5)
+}
+
+#[test]
+fn no_calls_give_zero_counts_and_null_rates() {
+    let conn = db();
+    let r = report(&conn, &query(&t("10:00:00"), &t("12:00:00"))).unwrap();
+    let m = &r.overall.metrics;
+    assert_eq!(m, &Metrics::default());
+    assert!(m.abandon_rate.is_none() && m.service_level.is_none() && m.asa_seconds.is_none());
+    assert!(r.departments.is_empty());
+    assert_eq!(r.overall.longest_current_wait_seconds, None);
+    // Dense series: two empty hours, one empty day.
+    let hourly = r.series.hourly.unwrap();
+    assert_eq!(hourly.len(), 2);
+    assert_eq!(hourly[1].start, t("11:00:00"));
+    assert_eq!(hourly[1].metrics, Metrics::default());
+    assert_eq!(r.series.daily.unwrap().len(), 1);
+    // And the JSON has nulls, never NaN.
+    let json = serde_json::to_value(&r.overall).unwrap();
+    assert!(json["service_level"].is_null());
+}
+
+#[test]
+fn the_worked_example_by_hand() {
+    let conn = db();
+    fixture(&conn);
+    let r = report(&conn, &query(&t("10:00:00"), &t("12:00:00"))).unwrap();
+    let m = &r.overall.metrics;
+    // Offered: c1 c2 c3 c4 c5 c8 (c6 outbound, c7 before the range).
+    assert_eq!(m.offered, 6);
+    assert_eq!(m.answered, 3); // c1 c2 c8
+    assert_eq!(m.answered_within_sl, 2); // c1 (10 s), c8 (20 s ≤ 20)
+    assert_eq!(m.short_abandoned, 1); // c3
+    assert_eq!(m.abandoned, 1); // c4
+    assert_eq!(m.missed, 1); // c5
+    assert_eq!(m.abandon_rate, Some(0.2)); // 1 / (6 - 1)
+    assert_eq!(m.service_level, Some(0.4)); // 2 / (6 - 1)
+    assert_eq!(m.asa_seconds, Some(20.0)); // (10 + 30 + 20) / 3
+    assert_eq!(m.aht_seconds, Some(103.3)); // (120 + 60+30 + 100) / 3 = 103.33
+    assert_eq!(m.callbacks_due, 3); // c3 c4 c5
+    assert_eq!(m.callbacks_attempted, 2); // c4 c5
+    assert_eq!(m.callbacks_resolved, 1); // c4
+    assert_eq!(m.callback_success_rate, Some(0.5));
+    // Clocks stopped or run out: c3 (due 10:40), c4 (resolved), c5 (due 11:30); met: c4.
+    assert_eq!(m.callback_sla_compliance, Some(0.3333));
+    // First attempts: c4 300 s after 10:20:40, c5 600 s after 11:00.
+    assert_eq!(m.avg_callback_wait_seconds, Some(450.0));
+
+    let a = &r.departments[0];
+    assert_eq!(a.department, "a");
+    assert_eq!(a.metrics.offered, 5);
+    assert_eq!(a.metrics.abandon_rate, Some(0.25)); // 1 / (5 - 1)
+    assert_eq!(a.metrics.service_level, Some(0.25)); // 1 / (5 - 1)
+    assert_eq!(a.metrics.asa_seconds, Some(20.0)); // (10 + 30) / 2
+    assert_eq!(a.metrics.aht_seconds, Some(105.0)); // (120 + 90) / 2
+    let b = &r.departments[1];
+    assert_eq!(
+        (
+            b.department.as_str(),
+            b.metrics.offered,
+            b.metrics.service_level
+        ),
+        ("b", 1, Some(1.0))
+    );
+
+    let hourly = r.series.hourly.unwrap();
+    assert_eq!(
+        hourly.iter().map(|b| b.metrics.offered).collect::<Vec<_>>(),
+        vec![5, 1]
+    );
+    assert_eq!(hourly[0].metrics.service_level, Some(0.5)); // c1, c8 of 5 - 1
+    assert_eq!(hourly[1].metrics.missed, 1);
+    let daily = r.series.daily.unwrap();
+    assert_eq!(daily.len(), 1);
+    assert_eq!(daily[0].start, t("00:00:00"));
+    assert_eq!(daily[0].metrics, r.overall.metrics);
+}
+
+#[test]
+fn thresholds_move_calls_between_buckets_of_the_formulas() {
+    let conn = db();
+    fixture(&conn);
+    let mut q = query(&t("10:00:00"), &t("12:00:00"));
+    q.sl_seconds = 30;
+    q.short_abandon_seconds = 2;
+    let m = report(&conn, &q).unwrap().overall.metrics;
+    assert_eq!(m.answered_within_sl, 3); // c2's 30 s now counts
+    assert_eq!((m.short_abandoned, m.abandoned), (0, 2)); // c3's 3 s is no longer short
+    assert_eq!(m.service_level, Some(0.5)); // 3 / 6
+    assert_eq!(m.abandon_rate, Some(0.3333)); // 2 / 6
+}
+
+#[test]
+fn from_is_inclusive_and_to_is_exclusive() {
+    let conn = db();
+    fixture(&conn);
+    // c1 starts exactly at 10:00:00, c2 exactly at 10:05:00.
+    let r = report(&conn, &query(&t("10:00:00"), &t("10:05:00"))).unwrap();
+    assert_eq!(r.overall.metrics.offered, 1);
+    let r = report(&conn, &query("2026-11-24T09:59:59.999Z", &t("10:00:00"))).unwrap();
+    assert_eq!(r.overall.metrics.offered, 1); // c7 only
+    assert!(report(&conn, &query(&t("10:00:00"), &t("10:00:00"))).is_err());
+}
+
+#[test]
+fn departments_restrict_everything() {
+    let conn = db();
+    fixture(&conn);
+    let mut q = query(&t("10:00:00"), &t("12:00:00"));
+    q.departments = Some(vec!["b".into()]);
+    let r = report(&conn, &q).unwrap();
+    assert_eq!(r.overall.metrics.offered, 1);
+    assert_eq!(r.departments.len(), 1);
+    q.departments = Some(vec![]);
+    assert_eq!(report(&conn, &q).unwrap().overall.metrics.offered, 0);
+}
+
+#[test]
+fn longest_current_wait_counts_calls_waiting_or_ringing_now() {
+    let conn = db();
+    let (w1, w2) = (t("11:59:00"), t("11:55:30"));
+    insert(
+        &conn,
+        C {
+            dep: "a",
+            id: "w1",
+            status: "waiting",
+            started: Some(&w1),
+            ..Default::default()
+        },
+    );
+    insert(
+        &conn,
+        C {
+            dep: "b",
+            id: "w2",
+            status: "ringing",
+            started: Some(&w2),
+            ..Default::default()
+        },
+    );
+    let r = report(&conn, &query(&t("10:00:00"), &t("12:00:00"))).unwrap();
+    assert_eq!(r.overall.longest_current_wait_seconds, Some(270));
+    assert_eq!(r.departments[0].longest_current_wait_seconds, Some(60));
+    // Waiting calls are offered but neither answered nor abandoned yet.
+    assert_eq!(
+        (r.overall.metrics.offered, r.overall.metrics.answered),
+        (2, 0)
+    );
+}
+
+#[test]
+fn buckets_follow_the_requested_clock() {
+    let conn = db();
+    // 18:30Z on the 24th is midnight of the 25th at UTC+05:30.
+    let started = "2026-11-24T18:45:00.000Z";
+    insert(
+        &conn,
+        C {
+            dep: "a",
+            id: "x",
+            status: "missed",
+            started: Some(started),
+            ..Default::default()
+        },
+    );
+    let mut q = query("2026-11-24T18:30:00.000Z", "2026-11-25T18:30:00.000Z");
+    q.utc_offset_minutes = 330;
+    let r = report(&conn, &q).unwrap();
+    let hourly = r.series.hourly.unwrap();
+    assert_eq!(hourly.len(), 24);
+    assert_eq!(hourly[0].start, "2026-11-24T18:30:00.000Z");
+    assert_eq!(hourly[0].metrics.offered, 1);
+    let daily = r.series.daily.unwrap();
+    assert_eq!(daily.len(), 1);
+    assert_eq!(daily[0].start, "2026-11-24T18:30:00.000Z");
+    assert_eq!(daily[0].metrics.offered, 1);
+}
+
+#[test]
+fn a_series_too_long_is_refused_not_truncated() {
+    let conn = db();
+    let q = query("2020-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z");
+    assert!(matches!(report(&conn, &q), Err(Error::Invalid(_))));
+    let mut q = q;
+    q.hourly = false;
+    assert_eq!(report(&conn, &q).unwrap().series.daily.unwrap().len(), 2192);
+}
+
+#[test]
+fn agents_by_hand() {
+    let conn = db();
+    fixture(&conn);
+    let r = agents(&conn, &query(&t("10:00:00"), &t("12:00:00"))).unwrap();
+    let names: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(names, vec!["Asha", "Ravi"]);
+    let asha = &r.agents[0];
+    // c1 and c2 (its "asha" is the same agent); c6 is outbound.
+    assert_eq!(asha.calls_handled, 2);
+    assert_eq!(asha.aht_seconds, Some(105.0)); // (120 + 90) / 2
+    assert_eq!(asha.dispositions.get("Not reachable"), Some(&1));
+    assert_eq!((asha.callbacks_attempted, asha.callbacks_resolved), (1, 0));
+    assert_eq!(asha.callback_success_rate, Some(0.0));
+    let ravi = &r.agents[1];
+    assert_eq!(ravi.calls_handled, 1);
+    assert_eq!(ravi.aht_seconds, Some(100.0));
+    assert_eq!((ravi.callbacks_attempted, ravi.callbacks_resolved), (2, 1));
+    assert_eq!(ravi.callback_success_rate, Some(0.5));
+    assert_eq!(ravi.dispositions.len(), 2);
+}
