@@ -1,8 +1,8 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{
-    agents, calls, categories, connectors, dialpad, events, presets, providers, session, stats,
-    users,
+    agents, calls, categories, connectors, dialpad, events, presets, providers, replica, session,
+    stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -36,13 +36,14 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState)),
+    components(schemas(ErrorBody, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
         (name = "dialpad", description = "Dialpad user mapping"),
+        (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
     )
 )]
 struct ApiDoc;
@@ -143,6 +144,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::audit_log))
         .routes(routes!(events::stream))
         .routes(routes!(events::head))
+        .routes(routes!(replica::snapshot))
+        .routes(routes!(replica::changes))
+        .routes(routes!(replica::status))
+        .routes(routes!(replica::outbox))
+        .routes(routes!(replica::discard))
         .split_for_parts()
 }
 
@@ -160,6 +166,14 @@ pub fn router(state: AppState) -> Router {
     )
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::honour_key,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::replica::forward_writes,
+    ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -214,7 +228,19 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, store, config, None, shutdown).await
+}
+
+/// [`serve`], as a receiver (`replica` None) or as a replica's local API.
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Store,
+    config: Config,
+    replica: Option<Arc<crate::replica::Shared>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let is_replica = replica.is_some();
     let retention = config.event_retention_days;
     let state = AppState {
         store: store.clone(),
@@ -225,13 +251,18 @@ pub async fn serve(
         secrets: Arc::new(SecretStore::in_dir(
             store.path().parent().unwrap_or(std::path::Path::new(".")),
         )),
+        replica,
     };
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
-    let poller = tokio::spawn(state.pollers.clone().schedule(
-        store.clone(),
-        state.secrets.clone(),
-        stop_rx,
-    ));
+    // A replica polls nothing: its receiver does, and the rows follow.
+    let poller = (!is_replica).then(|| {
+        tokio::spawn(
+            state
+                .pollers
+                .clone()
+                .schedule(store.clone(), state.secrets.clone(), stop_rx),
+        )
+    });
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -247,7 +278,9 @@ pub async fn serve(
         })
         .await;
     pruner.abort();
-    poller.abort();
+    if let Some(p) = poller {
+        p.abort();
+    }
     store.close().await;
     result
 }
@@ -273,6 +306,9 @@ async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) 
                 }
             }
             tokio::task::yield_now().await;
+        }
+        if let Err(e) = store.write(callboard_core::store::idempotency::prune).await {
+            tracing::warn!(error = %e, "idempotency key pruning failed");
         }
     }
 }
