@@ -17,6 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// The receiver pings every 30 s: this much silence means a dead link.
 const SILENCE: Duration = Duration::from_secs(75);
+/// How often the changes are polled besides the stream's wake-ups.
+const POLL_EVERY: Duration = Duration::from_secs(1);
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -88,12 +90,27 @@ async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowE
     *failures = 0;
     shared.outbox_wake.notify_one();
     tracing::info!(seq, "replica live");
+    // Some rows change without an event (audit entries, platform user maps,
+    // poller runs): a light poll of the changes catches those too.
+    let mut poll = tokio::time::interval(POLL_EVERY);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = tokio::time::Instant::now();
     loop {
-        let msg = match tokio::time::timeout(SILENCE, ws.next()).await {
-            Err(_) => return Err(FollowError::Stream("no message or ping for 75 s".into())),
-            Ok(None) => return Ok(()),
-            Ok(Some(Err(e))) => return Err(FollowError::Stream(e.to_string())),
-            Ok(Some(Ok(m))) => m,
+        let msg = tokio::select! {
+            m = ws.next() => m,
+            _ = poll.tick() => {
+                if heard.elapsed() > SILENCE {
+                    return Err(FollowError::Stream("no message or ping for 75 s".into()));
+                }
+                sync(shared, &source).await?;
+                continue;
+            }
+        };
+        heard = tokio::time::Instant::now();
+        let msg = match msg {
+            None => return Ok(()),
+            Some(Err(e)) => return Err(FollowError::Stream(e.to_string())),
+            Some(Ok(m)) => m,
         };
         match msg {
             Message::Text(t) => {
