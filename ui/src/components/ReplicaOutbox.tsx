@@ -61,7 +61,7 @@ export function ReplicaOutbox() {
       const body = { ...((e.body ?? {}) as Record<string, unknown>) };
       const current = refusal(e).current;
       if (current && "expected_version" in body) body.expected_version = current.version;
-      const [path, query] = e.path.split("?");
+      const [path = e.path, query] = e.path.split("?");
       await api.post(path, body, Object.fromEntries(new URLSearchParams(query ?? "")));
       await api.del<null>(`/api/replica/outbox/${e.id}`);
     },

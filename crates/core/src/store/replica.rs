@@ -661,6 +661,26 @@ pub fn discard(w: &mut Writer<'_>, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// A value the replica keeps about itself (`me`: the remote principal).
+pub fn get_state(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM replica_state WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn set_state(w: &mut Writer<'_>, key: &str, value: &str) -> Result<()> {
+    w.conn.execute(
+        "INSERT INTO replica_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -775,24 +795,4 @@ mod tests {
             .await;
         assert!(matches!(r, Err(Error::Conflict(m)) if m == TOO_FAR_BEHIND));
     }
-}
-
-/// A value the replica keeps about itself (`me`: the remote principal).
-pub fn get_state(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT value FROM replica_state WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-pub fn set_state(w: &mut Writer<'_>, key: &str, value: &str) -> Result<()> {
-    w.conn.execute(
-        "INSERT INTO replica_state (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
 }
