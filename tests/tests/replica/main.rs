@@ -3,7 +3,7 @@
 //! and heals.
 
 use callboard_tests::proxy::Proxy;
-use callboard_tests::{event, ws, TestServer, ADMIN_TOKEN};
+use callboard_tests::{assert_match_schemas, event, ws, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -194,6 +194,51 @@ async fn every_read_route_answers_the_same_json_on_the_replica() {
     let (slug, _) = seed(&srv).await;
     caught_up(&srv, &rep).await;
     assert_same_reads(&srv, &rep, &srv.addr, &slug, ADMIN_TOKEN).await;
+    // The replication routes answer what the document says.
+    let (_, doc) = srv.get_json("/api/openapi.json", "").await.unwrap();
+    let (_, snap) = srv
+        .get_json("/api/replica/snapshot", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let (_, changes) = srv
+        .get_json("/api/replica/changes?seq=0&change=0", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert!(!changes["events"].as_array().unwrap().is_empty());
+    let (_, st) = rep
+        .get_json("/api/replica/status", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let (_, outbox) = rep
+        .get_json("/api/replica/outbox", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_match_schemas(
+        &doc,
+        &[
+            ("Snapshot", snap.clone()),
+            ("Changes", changes),
+            ("ReplicaStatus", st),
+            ("Outbox", outbox),
+        ],
+    );
+    // Secrets never leave the receiver.
+    let providers = snap["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "providers")
+        .unwrap();
+    assert_eq!(providers["rows"][0]["api_key_hash"], "");
+    // A cursor from the future is refused: take a snapshot.
+    let (s, b) = srv
+        .get_json("/api/replica/changes?seq=999999&change=0", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (409, Some("too_far_behind"))
+    );
     // The receiver is not a replica.
     let (s, b) = srv
         .get_json("/api/replica/status", ADMIN_TOKEN)
@@ -407,6 +452,8 @@ async fn cut_off_the_replica_serves_reads_queues_writes_and_applies_each_once_af
             .unwrap();
         assert_eq!(s, 202, "{b}");
         assert_eq!(b["queued"], true);
+        let (_, doc) = rep.get_json("/api/openapi.json", "").await.unwrap();
+        assert_match_schemas(&doc, &[("QueuedWrite", b)]);
     }
     let st = status(&rep).await;
     assert_eq!(st["pending_writes"], 3);
