@@ -285,6 +285,9 @@ pub async fn serve_with(
     result
 }
 
+/// Row changes kept for replicas (a few days of a busy office).
+const ROW_CHANGES_KEPT: i64 = 2_000_000;
+
 /// Keeps the event log to its retention, in small batches that never hold
 /// the writer for long.
 async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) {
@@ -309,6 +312,20 @@ async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) 
         }
         if let Err(e) = store.write(callboard_core::store::idempotency::prune).await {
             tracing::warn!(error = %e, "idempotency key pruning failed");
+        }
+        // Replicas follow row changes; one further behind re-snapshots.
+        loop {
+            match store
+                .write(|w| callboard_core::store::replica::prune_changes(w, ROW_CHANGES_KEPT, 5000))
+                .await
+            {
+                Ok(0) => break,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "row change pruning failed");
+                    break;
+                }
+            }
         }
     }
 }

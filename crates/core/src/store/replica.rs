@@ -661,6 +661,18 @@ pub fn discard(w: &mut Writer<'_>, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Receiver side: forgets row changes beyond the newest `keep`, at most
+/// `batch` at a time (a replica whose cursor is older takes a fresh
+/// snapshot). Returns how many went.
+pub fn prune_changes(w: &mut Writer<'_>, keep: i64, batch: i64) -> Result<usize> {
+    Ok(w.conn.execute(
+        "DELETE FROM row_changes WHERE id IN (
+            SELECT id FROM row_changes WHERE id <= (SELECT MAX(id) FROM row_changes) - ?1
+            ORDER BY id LIMIT ?2)",
+        params![keep, batch],
+    )?)
+}
+
 /// A value the replica keeps about itself (`me`: the remote principal).
 pub fn get_state(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
@@ -794,5 +806,16 @@ mod tests {
             .read(|c| changes(c, &Scope::default(), 99, 0))
             .await;
         assert!(matches!(r, Err(Error::Conflict(m)) if m == TOO_FAR_BEHIND));
+        // The five seeded categories made five row changes; keep two.
+        let gone = receiver.write(|w| prune_changes(w, 2, 100)).await.unwrap();
+        assert_eq!(gone, 3);
+        let r = receiver.read(|c| changes(c, &Scope::default(), 0, 0)).await;
+        assert!(matches!(r, Err(Error::Conflict(m)) if m == TOO_FAR_BEHIND));
+        let ok = receiver
+            .read(|c| changes(c, &Scope::default(), 0, 3))
+            .await
+            .unwrap();
+        assert_eq!(ok.tables[0].table, "categories");
+        assert_eq!(ok.tables[0].rows.len(), 2);
     }
 }

@@ -67,6 +67,12 @@ async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowE
     let me: Me = serde_json::from_value(shared.remote.me().await?)
         .map_err(|e| FollowError::Stream(format!("unexpected /api/auth/me: {e}")))?;
     shared.set_me(me.clone()).await?;
+    // The receiver answers again: catching up (live once caught up).
+    shared.update(|s| {
+        if s.state == ReplicaState::Offline {
+            s.state = ReplicaState::Reconnecting;
+        }
+    });
     let source = shared.scope_source(&me);
     let cursor = shared.store.read(cache::cursor).await?;
     if cursor.as_ref().map(|c| c.source.as_str()) != Some(source.as_str()) {
