@@ -684,3 +684,32 @@ async fn notifications_do_not_repeat_after_a_reconnect_or_a_fresh_snapshot() {
         .collect();
     assert_eq!(calls, ["n3"], "only the new call");
 }
+
+#[tokio::test]
+async fn a_replica_whose_token_the_receiver_refuses_says_so_and_retries() {
+    let srv = TestServer::start().await.unwrap();
+    let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &srv.base, "not-a-token")
+        .await
+        .unwrap();
+    until(30, "the refusal to show", || async {
+        let (s, b) = rep
+            .get_json("/api/replica/status", "not-a-token")
+            .await
+            .unwrap();
+        s == 200
+            && b["state"] == "offline"
+            && b["last_error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("refused the token")
+    })
+    .await;
+    // Nothing to serve yet: no user, no rows.
+    let (s, b) = rep.get_json("/api/calls", "not-a-token").await.unwrap();
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (503, Some("replica_not_ready"))
+    );
+    let (s, _) = rep.get_json("/api/replica/status", "other").await.unwrap();
+    assert_eq!(s, 401);
+}

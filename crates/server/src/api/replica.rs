@@ -78,10 +78,30 @@ fn not_a_replica() -> ApiError {
     security(("bearer" = [])))]
 pub async fn status(
     State(state): State<AppState>,
-    _who: Principal,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<ReplicaStatus>> {
-    let r = state.replica.as_ref().ok_or_else(not_a_replica)?;
+    let Some(r) = state.replica.as_ref() else {
+        // A receiver: any signed-in principal learns it is not a replica.
+        let token = bearer(&headers)?;
+        crate::auth::resolve(&state, token).await?;
+        return Err(not_a_replica());
+    };
+    // Answered even before the replica first reached its receiver (it has
+    // no user yet): that is when the status matters most.
+    r.check_token(&bearer(&headers)?)?;
     Ok(Json(r.status()))
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string())
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send `Authorization: Bearer <token>`")
+        })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -115,18 +115,25 @@ pub(crate) struct Me {
 }
 
 impl Shared {
-    /// A local request's token, as the remote user; other tokens get 401.
-    pub fn principal(&self, token: String) -> Result<Principal, ApiError> {
-        if !self
+    /// 401 unless `token` is one this replica was started with.
+    pub fn check_token(&self, token: &str) -> Result<(), ApiError> {
+        if self
             .token_hashes
             .iter()
-            .any(|h| keys::secret_matches(&token, h))
+            .any(|h| keys::secret_matches(token, h))
         {
-            return Err(ApiError::unauthorized(
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized(
                 "invalid_token",
                 "this replica accepts only the receiver token it was started with",
-            ));
+            ))
         }
+    }
+
+    /// A local request's token, as the remote user; other tokens get 401.
+    pub fn principal(&self, token: String) -> Result<Principal, ApiError> {
+        self.check_token(&token)?;
         let me = self.me.read().ok().and_then(|m| m.clone()).ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
