@@ -356,3 +356,91 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
         server_stop: Some(server_stop),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{start_receiver, ReceiverOptions};
+    use std::time::Duration;
+
+    /// The library API the desktop uses: sign in, start a replica in-process,
+    /// watch its status, hear the receiver's events on its hub, stop it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_in_start_follow_and_stop_in_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = start_receiver(ReceiverOptions::new(dir.path().join("r"), "127.0.0.1:0"))
+            .await
+            .unwrap();
+        let first = receiver.first_start.clone().unwrap();
+        let url = format!("http://{}", receiver.addr);
+        assert!(matches!(
+            sign_in(&url, &first.username, "wrong").await,
+            Err(RemoteError::Unauthorized)
+        ));
+        let token = sign_in(&url, &first.username, &first.password)
+            .await
+            .unwrap();
+
+        let running = start_replica(ReplicaOptions {
+            remote_url: url.clone(),
+            remote_token: token.clone(),
+            data_dir: dir.path().join("replica"),
+            listen: "127.0.0.1:0".into(),
+            extra_tokens: vec!["per-launch".into()],
+            allowed_origins: vec![],
+        })
+        .await
+        .unwrap();
+        let mut status = running.status();
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while status.borrow_and_update().state != ReplicaState::Live {
+                status.changed().await.unwrap();
+            }
+        })
+        .await
+        .unwrap();
+
+        // A change on the receiver reaches the replica's hub with the
+        // receiver's seq.
+        let mut events = running.store.hub().subscribe();
+        let seq = receiver
+            .store
+            .write(|w| {
+                callboard_core::store::categories::create(
+                    w,
+                    callboard_core::store::categories::NewCategory {
+                        department: None,
+                        name: "From the receiver".into(),
+                        sub_categories: vec![],
+                        display_order: None,
+                    },
+                    &callboard_core::store::providers::Actor {
+                        user_id: None,
+                        name: "test".into(),
+                    },
+                )
+            })
+            .await
+            .map(|_| receiver.store.hub().head())
+            .unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((ev.seq, ev.kind.as_str()), (seq, "category.changed"));
+
+        // The extra token is accepted locally as the same user.
+        let me: serde_json::Value = reqwest::Client::new()
+            .get(format!("http://{}/api/auth/me", running.addr))
+            .bearer_auth("per-launch")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["username"], first.username);
+        running.stop().await.unwrap();
+        receiver.stop().await.unwrap();
+    }
+}
