@@ -90,6 +90,31 @@ impl TestServer {
 
     /// Starts the binary on `127.0.0.1:0` over `dir`, with the admin token set.
     pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestServer> {
+        Self::launch(dir, &["serve"], env).await
+    }
+
+    /// Starts a replica (`callboard connect`) of `remote` on `127.0.0.1:0`
+    /// over `dir`, following it with `token`.
+    pub async fn replica_in(
+        dir: tempfile::TempDir,
+        remote: &str,
+        token: &str,
+    ) -> Result<TestServer> {
+        Self::launch(
+            dir,
+            &["connect", "--remote", remote],
+            &[("CALLBOARD_REMOTE_TOKEN", token)],
+        )
+        .await
+    }
+
+    /// Runs `callboard <args> --data-dir dir --listen 127.0.0.1:0` and waits
+    /// for it to listen.
+    pub async fn launch(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<TestServer> {
         let bin = binary();
         if !bin.exists() {
             bail!(
@@ -98,7 +123,7 @@ impl TestServer {
             );
         }
         let mut cmd = Command::new(&bin);
-        cmd.arg("serve")
+        cmd.args(args)
             .arg("--data-dir")
             .arg(dir.path())
             .arg("--listen")
@@ -413,6 +438,8 @@ pub fn generic_status_map() -> Value {
 pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
     json!({ "data": { "call_id": call_id, "caller": caller, "status": status } })
 }
+
+pub mod proxy;
 
 pub mod ws {
     //! A small event-stream client.

@@ -60,6 +60,41 @@ export async function startServer(restart) {
   };
 }
 
+/** A replica (`callboard connect`) of `remoteUrl`, following it with `token`. */
+export async function startReplica(remoteUrl, token) {
+  const dataDir = mkdtempSync(join(tmpdir(), "callboard-e2e-replica-"));
+  const child = spawn(BIN, ["connect", "--remote", remoteUrl, "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, CALLBOARD_REMOTE_TOKEN: token, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`replica did not start:\n${out}`)), 20_000);
+    child.on("exit", (code) => reject(new Error(`replica exited ${code}:\n${out}`)));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const listen = /callboard listening on (http:\/\/\S+)/.exec(out);
+      if (listen) {
+        clearTimeout(timer);
+        resolveUrl(listen[1]);
+      }
+    });
+  });
+  child.stderr.resume();
+  const exited = new Promise((r) => {
+    if (child.exitCode !== null) r();
+    else child.on("exit", r);
+  });
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function launchBrowser() {
   mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({

@@ -2,7 +2,7 @@
 
 use crate::api::{
     agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
-    session, stats, users,
+    replica, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -36,7 +36,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval, calls::TimeBasis)),
+    components(schemas(ErrorBody, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval, calls::TimeBasis)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
@@ -44,6 +44,7 @@ use utoipa_axum::routes;
         (name = "events", description = "The live event stream"),
         (name = "dialpad", description = "Dialpad user mapping"),
         (name = "metrics", description = "Supervisor metrics and agent performance (docs/METRICS.md)"),
+        (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
     )
 )]
 struct ApiDoc;
@@ -147,6 +148,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::audit_log))
         .routes(routes!(events::stream))
         .routes(routes!(events::head))
+        .routes(routes!(replica::snapshot))
+        .routes(routes!(replica::changes))
+        .routes(routes!(replica::status))
+        .routes(routes!(replica::outbox))
+        .routes(routes!(replica::discard))
         .split_for_parts()
 }
 
@@ -164,6 +170,14 @@ pub fn router(state: AppState) -> Router {
     )
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::honour_key,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::replica::forward_writes,
+    ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -218,7 +232,19 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, store, config, None, shutdown).await
+}
+
+/// [`serve`], as a receiver (`replica` None) or as a replica's local API.
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Store,
+    config: Config,
+    replica: Option<Arc<crate::replica::Shared>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let is_replica = replica.is_some();
     let retention = config.event_retention_days;
     let state = AppState {
         store: store.clone(),
@@ -229,13 +255,18 @@ pub async fn serve(
         secrets: Arc::new(SecretStore::in_dir(
             store.path().parent().unwrap_or(std::path::Path::new(".")),
         )),
+        replica,
     };
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
-    let poller = tokio::spawn(state.pollers.clone().schedule(
-        store.clone(),
-        state.secrets.clone(),
-        stop_rx,
-    ));
+    // A replica polls nothing: its receiver does, and the rows follow.
+    let poller = (!is_replica).then(|| {
+        tokio::spawn(
+            state
+                .pollers
+                .clone()
+                .schedule(store.clone(), state.secrets.clone(), stop_rx),
+        )
+    });
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -251,10 +282,15 @@ pub async fn serve(
         })
         .await;
     pruner.abort();
-    poller.abort();
+    if let Some(p) = poller {
+        p.abort();
+    }
     store.close().await;
     result
 }
+
+/// Row changes kept for replicas (a few days of a busy office).
+const ROW_CHANGES_KEPT: i64 = 2_000_000;
 
 /// Keeps the event log to its retention, in small batches that never hold
 /// the writer for long.
@@ -277,6 +313,23 @@ async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) 
                 }
             }
             tokio::task::yield_now().await;
+        }
+        if let Err(e) = store.write(callboard_core::store::idempotency::prune).await {
+            tracing::warn!(error = %e, "idempotency key pruning failed");
+        }
+        // Replicas follow row changes; one further behind re-snapshots.
+        loop {
+            match store
+                .write(|w| callboard_core::store::replica::prune_changes(w, ROW_CHANGES_KEPT, 5000))
+                .await
+            {
+                Ok(0) => break,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "row change pruning failed");
+                    break;
+                }
+            }
         }
     }
 }

@@ -103,6 +103,10 @@ fn query_token(parts: &Parts) -> Option<String> {
 }
 
 pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiError> {
+    // A replica knows one user: the receiver's, by the token it was given.
+    if let Some(r) = &state.replica {
+        return r.principal(token);
+    }
     if let Some(hash) = &state.config.admin_token_hash {
         if keys::secret_matches(&token, hash) {
             return Ok(Principal {

@@ -11,6 +11,11 @@ pub struct ErrorDetail {
     /// Stable, machine-readable: match on this, never on `message`.
     pub code: String,
     pub message: String,
+    /// On a 409 for a call: the call as it is now, so the person sees what
+    /// changed (for example someone else's disposition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -25,6 +30,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to send as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// The entity's current state, sent with a conflict.
+    pub current: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -34,6 +41,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            current: None,
         }
     }
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
@@ -62,6 +70,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
+                current: self.current,
             },
         };
         let mut res = (self.status, axum::Json(body)).into_response();

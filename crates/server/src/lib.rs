@@ -8,11 +8,14 @@ pub mod auth;
 pub mod cloudonix;
 pub mod convoso;
 pub mod error;
+pub mod idempotency;
 pub mod launch;
+pub mod replica;
 pub mod state;
 pub mod throttle;
 pub mod webhooks;
 
 pub use app::{router, serve};
 pub use launch::{start_receiver, LaunchError, ReceiverOptions, Running};
+pub use replica::{sign_in, start_replica, ReplicaOptions, ReplicaRunning, ReplicaStatus};
 pub use state::Config;

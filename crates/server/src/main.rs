@@ -55,6 +55,28 @@ enum Command {
         )]
         allowed_origins: Vec<String>,
     },
+    /// Remote mode: mirror a receiver in a local cache, serve the same
+    /// console API from it, forward writes (queued while offline).
+    Connect {
+        /// The receiver's base URL, e.g. http://192.168.1.10:8787.
+        #[arg(long)]
+        remote: String,
+        /// Address of the local API.
+        #[arg(long, env = "CALLBOARD_LISTEN", default_value = "127.0.0.1:8788")]
+        listen: String,
+        /// Where the cache (callboard.db) lives.
+        #[arg(long, env = "CALLBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// A session token on the receiver; the local API accepts the same one.
+        #[arg(long, env = "CALLBOARD_REMOTE_TOKEN", hide_env_values = true)]
+        remote_token: String,
+        #[arg(
+            long = "allow-origin",
+            env = "CALLBOARD_ALLOWED_ORIGINS",
+            value_delimiter = ','
+        )]
+        allowed_origins: Vec<String>,
+    },
     /// Read a Convoso provider's call records from its API over a window
     /// (the poller configured with `PUT /api/providers/{slug}/connector`),
     /// with a progress bar; safe while the receiver runs.
@@ -163,6 +185,29 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("  data: {}", running.db_path.display());
             running.until(shutdown_signal()).await?;
+            tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        Command::Connect {
+            remote,
+            listen,
+            data_dir,
+            remote_token,
+            allowed_origins,
+        } => {
+            init_logs(LogFormat::Text);
+            let running = callboard_server::start_replica(callboard_server::ReplicaOptions {
+                remote_url: remote,
+                remote_token,
+                data_dir: data_dir.unwrap_or_else(|| default_data_dir().join("replica")),
+                listen,
+                extra_tokens: Vec::new(),
+                allowed_origins,
+            })
+            .await?;
+            println!("callboard listening on http://{}", running.addr);
+            shutdown_signal().await;
+            running.stop().await?;
             tracing::info!("stopped cleanly");
             Ok(())
         }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub pollers: crate::convoso::Pollers,
     /// Credentials for calling other services (Convoso's API token).
     pub secrets: Arc<callboard_core::secrets::SecretStore>,
+    /// Set in remote mode: this process is a replica of a receiver.
+    pub replica: Option<Arc<crate::replica::Shared>>,
 }
 
 impl AppState {

@@ -55,6 +55,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/audit"),
     ("get", "/api/events"),
     ("get", "/api/events/head"),
+    ("get", "/api/replica/snapshot"),
+    ("get", "/api/replica/changes"),
+    ("get", "/api/replica/status"),
+    ("get", "/api/replica/outbox"),
+    ("delete", "/api/replica/outbox/{id}"),
 ];
 
 #[tokio::test]

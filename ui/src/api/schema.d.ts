@@ -553,6 +553,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replica/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The events after `seq` and the rows changed after `change` (deleted or out-of-scope rows listed in `deleted`), one page; ask again from the new cursor while `more`. 409 `too_far_behind` when the logs no longer reach back: take a fresh snapshot. */
+        get: operations["changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replica/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description On a replica: the writes made here and what became of them. A `conflict` holds the receiver's 409 answer with the call as it is now (`response_body.error.current`). */
+        get: operations["outbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replica/outbox/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description On a replica: discards a conflicted or failed write (the person chose not to re-apply it). */
+        delete: operations["discard"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replica/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`. */
+        get: operations["snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replica/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`. */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session/update": {
         parameters: {
             query?: never;
@@ -914,6 +999,29 @@ export interface components {
             name?: string | null;
             sub_categories?: string[] | null;
         };
+        /** @description The rows changed and the events logged after a cursor. */
+        Changes: {
+            /**
+             * Format: int64
+             * @description The new row-change cursor.
+             */
+            change: number;
+            /** @description Events after the old `seq` the principal may see, oldest first. */
+            events: components["schemas"]["LogEvent"][];
+            /**
+             * Format: int64
+             * @description The receiver's newest seq when this page was read.
+             */
+            head: number;
+            /** @description More pages follow: ask again from the new cursor. */
+            more: boolean;
+            /**
+             * Format: int64
+             * @description The new cursor: the seq of the last event considered (visible or not).
+             */
+            seq: number;
+            tables: components["schemas"]["TableRows"][];
+        };
         Circuit: {
             /**
              * Format: int64
@@ -1092,6 +1200,11 @@ export interface components {
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: string;
+            /**
+             * @description On a 409 for a call: the call as it is now, so the person sees what
+             *     changed (for example someone else's disposition).
+             */
+            current?: Record<string, unknown> | null;
             message: string;
         };
         ExchangeRequest: {
@@ -1131,6 +1244,18 @@ export interface components {
             ringing: number;
             /** Format: int64 */
             waiting: number;
+        };
+        /** @description An event-log entry as the replica stores and republishes it. */
+        LogEvent: {
+            at: string;
+            /** @description `all` or `admin`. */
+            audience: string;
+            /** @description The event's `data`, JSON text exactly as the receiver logged it. */
+            data: string;
+            department?: string | null;
+            /** Format: int64 */
+            seq: number;
+            type: string;
         };
         LoginRequest: {
             password: string;
@@ -1317,6 +1442,37 @@ export interface components {
             role: components["schemas"]["Role"];
             username: string;
         };
+        Outbox: {
+            /**
+             * @description Writes not yet delivered (pending, conflict, failed), then the last
+             *     50 delivered, oldest first.
+             */
+            data: components["schemas"]["OutboxEntry"][];
+        };
+        /** @description A write accepted on a replica, waiting for (or done with) the receiver. */
+        OutboxEntry: {
+            /** Format: int64 */
+            attempts: number;
+            /** @description The JSON body sent, if any. */
+            body?: Record<string, unknown> | null;
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            idempotency_key: string;
+            last_error?: string | null;
+            method: string;
+            /** @description Path and query on the receiver. */
+            path: string;
+            response_body?: Record<string, unknown> | null;
+            /** Format: int64 */
+            response_status?: number | null;
+            /**
+             * @description `pending`, `delivered`, `conflict` (the receiver answered 409: see
+             *     `response_body.error.current`) or `failed` (another 4xx).
+             */
+            state: string;
+            updated_at: string;
+        };
         /** @enum {string} */
         Outcome: "resolved" | "callback" | "no_answer" | "busy" | "voicemail" | "wrong_number" | "do_not_call";
         OverallMetrics: components["schemas"]["Metrics"] & {
@@ -1452,6 +1608,18 @@ export interface components {
             /** @description Where the platform must POST its events. */
             webhook_url: string;
         };
+        /** @description The 202 answer of a write queued in the outbox. */
+        QueuedWrite: {
+            idempotency_key: string;
+            message: string;
+            /**
+             * Format: int64
+             * @description The outbox entry (`GET /api/replica/outbox`).
+             */
+            outbox_id: number;
+            /** @description Always true. */
+            queued: boolean;
+        };
         RawEvent: {
             call_id?: string | null;
             content_type?: string | null;
@@ -1498,6 +1666,48 @@ export interface components {
             from?: string | null;
             /** @description Only deliveries received before this time (RFC 3339). */
             to?: string | null;
+        };
+        /**
+         * @description How the replica stands with its receiver.
+         * @enum {string}
+         */
+        ReplicaState: "live" | "reconnecting" | "offline";
+        /** @description `GET /api/replica/status`. */
+        ReplicaStatus: {
+            /**
+             * Format: int64
+             * @description Writes the receiver refused (conflicts and other errors): see
+             *     `GET /api/replica/outbox`.
+             */
+            failed_writes: number;
+            /**
+             * Format: int64
+             * @description Events behind the receiver (`receiver_seq - last_seq`, as last known).
+             */
+            lag: number;
+            /** @description Why the last connection attempt failed. */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The receiver's event seq the cache is consistent with.
+             */
+            last_seq: number;
+            /** @description When the cache last caught up with the receiver. */
+            last_sync_at?: string | null;
+            /** @description When the replica lost the receiver (RFC 3339); null while live. */
+            offline_since?: string | null;
+            /**
+             * Format: int64
+             * @description Writes waiting in the outbox for the receiver.
+             */
+            pending_writes: number;
+            /**
+             * Format: int64
+             * @description The newest seq the receiver was known to have.
+             */
+            receiver_seq: number;
+            remote_url: string;
+            state: components["schemas"]["ReplicaState"];
         };
         /** @enum {string} */
         Role: "admin" | "supervisor" | "agent";
@@ -1566,6 +1776,21 @@ export interface components {
              */
             hourly?: components["schemas"]["Bucket"][] | null;
         };
+        /** @description Every row the principal may see, consistent with `seq` and `change`. */
+        Snapshot: {
+            /**
+             * Format: int64
+             * @description The row-change cursor these rows are consistent with: ask
+             *     `/api/replica/changes?change=` from it.
+             */
+            change: number;
+            /**
+             * Format: int64
+             * @description The event seq these rows are consistent with: follow `/api/events?since=seq`.
+             */
+            seq: number;
+            tables: components["schemas"]["TableRows"][];
+        };
         Stats: {
             /**
              * Format: int64
@@ -1622,6 +1847,15 @@ export interface components {
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         SyncRequest: Record<string, unknown>;
+        /**
+         * @description One table's rows (column → value) and the ids that are gone (deleted, or
+         *     out of the principal's scope).
+         */
+        TableRows: {
+            deleted: number[];
+            rows: Record<string, unknown>[];
+            table: string;
+        };
         /** @enum {string} */
         TimeBasis: "created" | "offered";
         User: {
@@ -3000,6 +3234,147 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotateResponse"];
+                };
+            };
+        };
+    };
+    changes: {
+        parameters: {
+            query: {
+                /** @description The event seq the replica holds. */
+                seq: number;
+                /** @description The row-change cursor the replica holds. */
+                change: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Changes"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    outbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Outbox"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Discarded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaStatus"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -53,3 +53,6 @@ export const OUTCOMES: readonly Outcome[] = [
   "wrong_number",
   "do_not_call",
 ];
+export type ReplicaStatus = S["ReplicaStatus"];
+export type OutboxEntry = S["OutboxEntry"];
+export type QueuedWrite = S["QueuedWrite"];

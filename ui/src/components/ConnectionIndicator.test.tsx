@@ -1,24 +1,45 @@
 import { describe, expect, it } from "vitest";
-import { render, screen } from "@testing-library/react";
-import { ConnectionIndicator } from "./ConnectionIndicator";
-import { StreamStatusContext } from "../stream/StreamProvider";
+import { connectionText } from "./ConnectionIndicator";
+import type { ReplicaStatus } from "../api/types";
 import type { StreamStatus } from "../stream/stream";
 
-function shown(status: StreamStatus): string {
-  const { unmount } = render(
-    <StreamStatusContext.Provider value={status}>
-      <ConnectionIndicator />
-    </StreamStatusContext.Provider>,
-  );
-  const text = screen.getByRole("status").textContent ?? "";
-  unmount();
-  return text;
+const live: StreamStatus = { state: "live", since: null, lastSeq: 4 };
+
+function replica(over: Partial<ReplicaStatus>): ReplicaStatus {
+  return {
+    state: "live",
+    offline_since: null,
+    last_seq: 4,
+    receiver_seq: 4,
+    lag: 0,
+    last_sync_at: null,
+    pending_writes: 0,
+    failed_writes: 0,
+    last_error: null,
+    remote_url: "http://receiver:8787",
+    ...over,
+  };
 }
 
-describe("ConnectionIndicator", () => {
+describe("connectionText", () => {
   it("says Live, Reconnecting, or Offline since the time the connection was lost", () => {
-    expect(shown({ state: "live", since: null, lastSeq: 4 })).toBe("Live");
-    expect(shown({ state: "reconnecting", since: new Date(), lastSeq: 4 })).toBe("Reconnecting…");
-    expect(shown({ state: "offline", since: new Date(2026, 0, 2, 9, 5), lastSeq: 4 })).toBe("Offline since 09:05");
+    expect(connectionText(live, null)[1]).toBe("Live");
+    expect(connectionText({ state: "reconnecting", since: new Date(), lastSeq: 4 }, null)[1]).toBe("Reconnecting…");
+    expect(connectionText({ state: "offline", since: new Date(2026, 0, 2, 9, 5), lastSeq: 4 }, undefined)[1]).toBe(
+      "Offline since 09:05",
+    );
+  });
+
+  it("on a replica, tells its link to the receiver and the changes waiting to be sent", () => {
+    const since = new Date(2026, 0, 2, 14, 7).toISOString();
+    expect(connectionText(live, replica({ state: "offline", offline_since: since, pending_writes: 2 }))).toEqual([
+      "offline",
+      "Offline since 14:07 · 2 changes waiting",
+    ]);
+    expect(connectionText(live, replica({ state: "offline", offline_since: since, pending_writes: 1 }))[1]).toBe(
+      "Offline since 14:07 · 1 change waiting",
+    );
+    expect(connectionText(live, replica({ state: "reconnecting" }))[1]).toBe("Reconnecting…");
+    expect(connectionText(live, replica({}))[1]).toBe("Live");
   });
 });

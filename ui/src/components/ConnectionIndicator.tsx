@@ -1,8 +1,26 @@
 import { useStreamStatus } from "../stream/StreamProvider";
+import type { StreamStatus } from "../stream/stream";
+import { useReplicaStatus } from "../api/replica";
+import type { ReplicaStatus } from "../api/types";
 import { formatHHMM } from "../lib/format";
 
-export function ConnectionIndicator() {
-  const s = useStreamStatus();
+function waiting(n: number): string {
+  return n === 1 ? "1 change waiting" : `${n} changes waiting`;
+}
+
+/**
+ * What the indicator says. On a replica its own link to the receiver is what
+ * matters ("Offline since 09:05 · 2 changes waiting"); on the receiver, the
+ * console's event stream.
+ */
+export function connectionText(s: StreamStatus, replica: ReplicaStatus | null | undefined): [string, string] {
+  if (replica) {
+    const pending = replica.pending_writes > 0 ? ` · ${waiting(replica.pending_writes)}` : "";
+    if (replica.state === "live") return ["live", `Live${pending}`];
+    if (replica.state === "reconnecting") return ["reconnecting", `Reconnecting…${pending}`];
+    const since = replica.offline_since ? formatHHMM(new Date(replica.offline_since)) : "—";
+    return ["offline", `Offline since ${since}${pending}`];
+  }
   const text =
     s.state === "live"
       ? "Live"
@@ -11,8 +29,15 @@ export function ConnectionIndicator() {
         : s.state === "reconnecting"
           ? "Reconnecting…"
           : "Connecting…";
+  return [s.state, text];
+}
+
+export function ConnectionIndicator() {
+  const s = useStreamStatus();
+  const replica = useReplicaStatus();
+  const [state, text] = connectionText(s, replica.data);
   return (
-    <span className={`conn ${s.state}`} role="status" aria-live="polite" data-testid="connection">
+    <span className={`conn ${state}`} role="status" aria-live="polite" data-testid="connection">
       <span className="dot" aria-hidden="true" />
       {text}
     </span>

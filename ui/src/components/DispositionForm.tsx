@@ -2,7 +2,8 @@ import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../api/client";
 import { useCategories } from "../api/queries";
-import { OUTCOMES, type Call, type DispositionSaved, type Outcome } from "../api/types";
+import { isQueued } from "../api/replica";
+import { OUTCOMES, type Call, type DispositionSaved, type Outcome, type QueuedWrite } from "../api/types";
 import { titleCase } from "../lib/format";
 import { ErrorBanner } from "./ErrorBanner";
 import { Field } from "./Field";
@@ -56,11 +57,12 @@ export function DispositionForm({
   const [outcome, setOutcome] = useState<Outcome>("resolved");
   const [next, setNext] = useState("");
   const [errors, setErrors] = useState<Errors>({});
+  const [queued, setQueued] = useState(false);
   const subs = active.find((c) => c.name === category)?.sub_categories ?? [];
 
   const save = useMutation({
     mutationFn: () =>
-      api.post<DispositionSaved>(
+      api.post<DispositionSaved | QueuedWrite>(
         `/api/calls/${encodeURIComponent(call.call_id)}/disposition`,
         {
           category,
@@ -72,7 +74,9 @@ export function DispositionForm({
         },
         { department: call.department },
       ),
-    onSuccess: () => {
+    onSuccess: (saved) => {
+      // A replica that cannot reach the receiver queues the disposition.
+      setQueued(isQueued(saved));
       setCategory("");
       setSub("");
       setNotes("");
@@ -84,6 +88,7 @@ export function DispositionForm({
       onSaved?.();
     },
     onError: (e) => {
+      setQueued(false);
       if (e instanceof ApiError && e.status === 409) {
         void qc.invalidateQueries({ queryKey: ["call", call.department, call.call_id] });
       }
@@ -188,6 +193,11 @@ export function DispositionForm({
         {(p) => <textarea {...p} rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={4000} />}
       </Field>
       <ErrorBanner error={errors.form} />
+      {queued && (
+        <p className="muted" role="status" data-testid="disposition-queued">
+          Queued: the receiver is unreachable; this disposition is sent as soon as it is back.
+        </p>
+      )}
       <div className="row">
         <button className="primary" type="submit" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save disposition"}

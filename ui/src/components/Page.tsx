@@ -1,5 +1,6 @@
 import { useEffect, type ReactNode } from "react";
 import { ConnectionIndicator } from "./ConnectionIndicator";
+import { ReplicaOutbox } from "./ReplicaOutbox";
 import { ThemeToggle } from "./ThemeToggle";
 import { useSession } from "../session";
 
@@ -15,6 +16,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
         <h1>{title}</h1>
         <div className="row grow">{actions}</div>
         <ConnectionIndicator />
+        <ReplicaOutbox />
         <ThemeToggle />
         <span className="muted" data-testid="whoami">
           {me?.user?.display_name || me?.user?.username || "token"} · {me?.role}

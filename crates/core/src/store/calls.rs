@@ -108,6 +108,11 @@ pub(crate) fn by_row_id(conn: &Connection, id: i64) -> Result<Call> {
         .ok_or_else(|| Error::not_found("call not found"))
 }
 
+/// One call by its row id.
+pub fn by_id(conn: &Connection, id: i64) -> Result<Call> {
+    by_row_id(conn, id)
+}
+
 /// Finds a call by its provider call id. Ids are unique per department; a
 /// collision across departments asks for the department.
 pub fn find(conn: &Connection, call_id: &str, department: Option<&str>) -> Result<Call> {

@@ -8,13 +8,14 @@ use rusqlite_migration::{Migrations, M};
 const V1: &str = include_str!("sql/v1.sql");
 const V2: &str = include_str!("sql/v2.sql");
 const V3: &str = include_str!("sql/v3_analytics.sql");
+const V4: &str = include_str!("sql/v4_replica.sql");
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 pub fn known_version() -> i64 {
-    3
+    4
 }
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -12,10 +12,12 @@ pub mod categories;
 pub mod connectors;
 pub mod events;
 pub mod exports;
+pub mod idempotency;
 pub mod ingest;
 pub mod metrics;
 pub mod migrate;
 pub mod providers;
+pub mod replica;
 pub mod stats;
 pub mod users;
 pub mod voicemails;
@@ -211,12 +213,22 @@ impl Store {
         F: FnOnce(&mut Writer<'_>) -> Result<T> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel::<Result<T>>();
+        // A request sent with an Idempotency-Key records the key in the same
+        // transaction as its effect.
+        let keyed = idempotency::CURRENT.try_with(Arc::clone).ok();
         let job: Job = Box::new(move |w| {
             let out = match w {
                 // A bug in one job must not take the writer (and every later
                 // write) down: the panic becomes this caller's error and its
                 // savepoint is rolled back like any other failure.
-                Ok(w) => catch_unwind(AssertUnwindSafe(|| f(w))).unwrap_or_else(|_| {
+                Ok(w) => catch_unwind(AssertUnwindSafe(|| {
+                    let out = f(w)?;
+                    if let Some(k) = &keyed {
+                        idempotency::record_effect(w, k)?;
+                    }
+                    Ok(out)
+                }))
+                .unwrap_or_else(|_| {
                     tracing::error!("a write job panicked; its changes are rolled back");
                     Err(Error::Commit(
                         "the write failed on an internal error".into(),

@@ -242,14 +242,35 @@ pub async fn dispose(
 ) -> ApiResult<(StatusCode, Json<DispositionSaved>)> {
     let call = find(&state, &who, call_id, k.department).await?;
     let actor = who.actor();
-    let (disposition, call) = state
+    let row_id = call.id;
+    let r = state
         .store
-        .write(move |w| calls::dispose(w, call.id, input, &actor))
-        .await?;
+        .write(move |w| calls::dispose(w, row_id, input, &actor))
+        .await;
+    let (disposition, call) = match r {
+        Ok(v) => v,
+        Err(e) => return Err(with_current(&state, row_id, e).await),
+    };
     Ok((
         StatusCode::CREATED,
         Json(DispositionSaved { disposition, call }),
     ))
+}
+
+/// A write on a call that failed: a conflict carries the call as it is now,
+/// so the person (or a replica's outbox) sees what changed meanwhile.
+async fn with_current(state: &AppState, row_id: i64, err: callboard_core::Error) -> ApiError {
+    let conflict = matches!(err, callboard_core::Error::Conflict(_));
+    let mut e = ApiError::from(err);
+    if conflict {
+        e.current = state
+            .store
+            .read(move |c| calls::by_id(c, row_id))
+            .await
+            .ok()
+            .and_then(|call| serde_json::to_value(call).ok());
+    }
+    e
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -290,10 +311,15 @@ pub async fn assign(
         }
     };
     let v = req.expected_version;
-    let call = state
+    let row_id = call.id;
+    let r = state
         .store
-        .write(move |w| calls::assign(w, call.id, Some(target), v))
-        .await?;
+        .write(move |w| calls::assign(w, row_id, Some(target), v))
+        .await;
+    let call = match r {
+        Ok(v) => v,
+        Err(e) => return Err(with_current(&state, row_id, e).await),
+    };
     Ok(Json(call))
 }
 

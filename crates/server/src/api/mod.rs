@@ -10,6 +10,7 @@ pub mod export;
 pub mod metrics;
 pub mod presets;
 pub mod providers;
+pub mod replica;
 pub mod session;
 pub mod stats;
 pub mod users;

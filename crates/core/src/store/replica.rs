@@ -1,0 +1,821 @@
+//! Remote mode at the row level. The receiver hands out the rows a replica
+//! may see (a snapshot) and the rows changed after a cursor (recorded by the
+//! `row_changes` triggers), each consistent with the event `seq` read in the
+//! same read transaction; the replica applies rows, events and its cursor in
+//! one write, so the cache and its `seq` always advance together.
+//!
+//! Rows travel as plain column → value maps: the replica holds the same rows
+//! (same ids, versions, timestamps) as the receiver, so the same handlers
+//! answer the same JSON on both.
+
+use super::Writer;
+use crate::error::{Error, Result};
+use crate::hub::{Audience, Event};
+use crate::time;
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Replicated tables, parents before children (foreign keys).
+pub const TABLES: [&str; 11] = [
+    "providers",
+    "users",
+    "categories",
+    "calls",
+    "raw_events",
+    "dispositions",
+    "voicemails",
+    "external_users",
+    "connectors",
+    "sync_runs",
+    "audit_log",
+];
+
+/// Events and row changes after the cursor, at most this many of each per page.
+const EVENTS_PAGE: i64 = 5000;
+const CHANGES_PAGE: i64 = 20000;
+
+/// What the remote principal may see: the rows it is sent are scoped as the
+/// API would scope them (agents see only their departments).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub admin: bool,
+    /// None: every department; Some(list): only these.
+    pub departments: Option<Vec<String>>,
+}
+
+/// One table's rows (column → value) and the ids that are gone (deleted, or
+/// out of the principal's scope).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TableRows {
+    pub table: String,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Map<String, Value>>,
+    pub deleted: Vec<i64>,
+}
+
+/// An event-log entry as the replica stores and republishes it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LogEvent {
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub department: Option<String>,
+    /// `all` or `admin`.
+    pub audience: String,
+    pub at: String,
+    /// The event's `data`, JSON text exactly as the receiver logged it.
+    pub data: String,
+}
+
+impl From<Event> for LogEvent {
+    fn from(e: Event) -> Self {
+        LogEvent {
+            seq: e.seq,
+            kind: e.kind,
+            department: e.department,
+            audience: e.audience.as_str().to_string(),
+            at: e.at,
+            data: e.data,
+        }
+    }
+}
+
+/// Every row the principal may see, consistent with `seq` and `change`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Snapshot {
+    /// The event seq these rows are consistent with: follow `/api/events?since=seq`.
+    pub seq: i64,
+    /// The row-change cursor these rows are consistent with: ask
+    /// `/api/replica/changes?change=` from it.
+    pub change: i64,
+    pub tables: Vec<TableRows>,
+}
+
+/// The rows changed and the events logged after a cursor.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Changes {
+    /// The new cursor: the seq of the last event considered (visible or not).
+    pub seq: i64,
+    /// The new row-change cursor.
+    pub change: i64,
+    /// More pages follow: ask again from the new cursor.
+    pub more: bool,
+    /// The receiver's newest seq when this page was read.
+    pub head: i64,
+    /// Events after the old `seq` the principal may see, oldest first.
+    pub events: Vec<LogEvent>,
+    pub tables: Vec<TableRows>,
+}
+
+/// Why a replica must take a fresh snapshot instead of following.
+pub const TOO_FAR_BEHIND: &str = "too_far_behind";
+
+fn columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    // table_xinfo lists generated columns as hidden (2, 3): they are computed
+    // on both sides and cannot be written.
+    let mut stmt = conn.prepare_cached(&format!("PRAGMA table_xinfo({table})"))?;
+    let cols = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(6)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(cols
+        .into_iter()
+        .filter(|(_, hidden)| *hidden == 0)
+        .map(|(c, _)| c)
+        .collect())
+}
+
+fn key_column(table: &str) -> &'static str {
+    if table == "connectors" {
+        "provider_id"
+    } else {
+        "id"
+    }
+}
+
+/// The SQL condition (over the table's own columns) for rows in scope;
+/// `?1` is the JSON list of departments.
+fn scope_sql(table: &str, scope: &Scope) -> &'static str {
+    let by_department = scope.departments.is_some();
+    match table {
+        "audit_log" if !scope.admin => "0",
+        // Pollers and platform user maps are administration: not for agents.
+        "external_users" | "connectors" | "sync_runs" if by_department => "0",
+        "calls" | "voicemails" if by_department => {
+            "department IN (SELECT value FROM json_each(?1))"
+        }
+        "raw_events" if by_department => {
+            "provider_id IN (SELECT id FROM providers WHERE slug IN (SELECT value FROM json_each(?1)))"
+        }
+        "dispositions" if by_department => {
+            "call_row_id IN (SELECT id FROM calls WHERE department IN (SELECT value FROM json_each(?1)))"
+        }
+        _ => "1",
+    }
+}
+
+/// Secrets never leave the receiver: a replica does not authenticate
+/// webhooks or passwords. Presence is kept (an empty string, not NULL), so
+/// `has_signing_secret` and the key hint read the same on both sides.
+fn redact(table: &str, row: &mut Map<String, Value>) {
+    let secret_cols: &[&str] = match table {
+        "providers" => &["api_key_hash", "prev_key_hash", "signing_secret"],
+        "users" => &["password_hash"],
+        _ => &[],
+    };
+    for c in secret_cols {
+        if let Some(v) = row.get_mut(*c) {
+            if !v.is_null() {
+                *v = Value::String(String::new());
+            }
+        }
+    }
+}
+
+fn to_json(v: ValueRef<'_>) -> Result<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::from(i),
+        ValueRef::Real(f) => Value::from(f),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(_) => return Err(Error::invalid("blob columns are not replicated")),
+    })
+}
+
+fn from_json(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => V::Integer(i),
+            None => V::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => V::Text(s.clone()),
+        other => V::Text(other.to_string()),
+    }
+}
+
+/// Rows of `table` in scope, all of them or only `ids`.
+fn dump(
+    conn: &Connection,
+    table: &str,
+    scope: &Scope,
+    ids: Option<&[i64]>,
+) -> Result<Vec<Map<String, Value>>> {
+    let cols = columns(conn, table)?;
+    let key = key_column(table);
+    let departments = serde_json::to_string(&scope.departments.clone().unwrap_or_default())?;
+    let ids_json = serde_json::to_string(&ids.unwrap_or(&[]))?;
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE ({}) AND (?2 = 0 OR {key} IN (SELECT value FROM json_each(?3))) ORDER BY {key}",
+        cols.join(", "),
+        scope_sql(table, scope)
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params![departments, i64::from(ids.is_some()), ids_json])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut m = Map::with_capacity(cols.len());
+        for (i, c) in cols.iter().enumerate() {
+            m.insert(c.clone(), to_json(r.get_ref(i)?)?);
+        }
+        redact(table, &mut m);
+        out.push(m);
+    }
+    Ok(out)
+}
+
+/// Runs `f` in one read transaction, so everything it reads is one
+/// consistent state of the database.
+fn consistent<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let tx = conn.unchecked_transaction()?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+fn change_head(conn: &Connection) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM row_changes",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// Receiver side: every row in scope and the cursors they are consistent with.
+pub fn snapshot(conn: &Connection, scope: &Scope) -> Result<Snapshot> {
+    consistent(conn, |c| {
+        let seq = super::events::head(c)?;
+        let (_, change) = change_head(c)?;
+        let mut tables = Vec::with_capacity(TABLES.len());
+        for t in TABLES {
+            tables.push(TableRows {
+                table: t.to_string(),
+                rows: dump(c, t, scope, None)?,
+                deleted: Vec::new(),
+            });
+        }
+        Ok(Snapshot {
+            seq,
+            change,
+            tables,
+        })
+    })
+}
+
+fn visible(scope: &Scope, e: &Event) -> bool {
+    if e.audience == Audience::Admin && !scope.admin {
+        return false;
+    }
+    match (&e.department, &scope.departments) {
+        (Some(d), Some(mine)) => mine.contains(d),
+        _ => true,
+    }
+}
+
+/// Receiver side: events after `seq` and rows changed after `change`, one
+/// page. `Err(Conflict(TOO_FAR_BEHIND))` when the logs no longer reach back
+/// to the cursor: take a fresh snapshot.
+pub fn changes(conn: &Connection, scope: &Scope, seq: i64, change: i64) -> Result<Changes> {
+    consistent(conn, |c| {
+        let head = super::events::head(c)?;
+        let oldest = super::events::oldest(c)?;
+        let (oldest_change, change_head) = change_head(c)?;
+        let gone = (oldest > 0 && seq < oldest - 1)
+            || (oldest_change > 0 && change < oldest_change - 1)
+            || seq > head
+            || change > change_head;
+        if gone {
+            return Err(Error::Conflict(TOO_FAR_BEHIND.into()));
+        }
+        let page = super::events::since(c, seq, EVENTS_PAGE)?;
+        let new_seq = page.last().map(|e| e.seq).unwrap_or(seq);
+        let events: Vec<LogEvent> = page
+            .into_iter()
+            .filter(|e| visible(scope, e))
+            .map(LogEvent::from)
+            .collect();
+        let new_change = change_head.min(change + CHANGES_PAGE);
+        let mut stmt = c.prepare_cached(
+            "SELECT tbl, row_id FROM row_changes WHERE id > ?1 AND id <= ?2 GROUP BY tbl, row_id",
+        )?;
+        let touched = stmt
+            .query_map(params![change, new_change], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut tables = Vec::new();
+        for t in TABLES {
+            let ids: Vec<i64> = touched
+                .iter()
+                .filter(|(tbl, _)| tbl == t)
+                .map(|(_, id)| *id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = dump(c, t, scope, Some(&ids))?;
+            let key = key_column(t);
+            let present: std::collections::HashSet<i64> =
+                rows.iter().filter_map(|r| r.get(key)?.as_i64()).collect();
+            let deleted = ids.into_iter().filter(|i| !present.contains(i)).collect();
+            tables.push(TableRows {
+                table: t.to_string(),
+                rows,
+                deleted,
+            });
+        }
+        Ok(Changes {
+            seq: new_seq,
+            change: new_change,
+            more: new_seq < head || new_change < change_head,
+            head,
+            events,
+            tables,
+        })
+    })
+}
+
+// ------------------------------------------------------------ replica side
+
+/// The replica's cursor: how far it has followed the receiver.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub seq: i64,
+    pub change: i64,
+    /// The receiver (URL) and principal the cache mirrors; a cache of another
+    /// receiver or user is thrown away and snapshotted afresh.
+    pub source: String,
+}
+
+pub fn cursor(conn: &Connection) -> Result<Option<Cursor>> {
+    let get = |k: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row("SELECT value FROM replica_state WHERE key = ?1", [k], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    };
+    let (Some(seq), Some(change), Some(source)) = (get("seq")?, get("change")?, get("source")?)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Cursor {
+        seq: seq.parse().unwrap_or(0),
+        change: change.parse().unwrap_or(0),
+        source,
+    }))
+}
+
+fn set_cursor(conn: &Connection, c: &Cursor) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO replica_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    stmt.execute(params!["seq", c.seq.to_string()])?;
+    stmt.execute(params!["change", c.change.to_string()])?;
+    stmt.execute(params!["source", c.source])?;
+    Ok(())
+}
+
+fn upsert(conn: &Connection, table: &str, cols: &[String], row: &Map<String, Value>) -> Result<()> {
+    let present: Vec<&String> = cols.iter().filter(|c| row.contains_key(*c)).collect();
+    let key = key_column(table);
+    if !present.iter().any(|c| c.as_str() == key) {
+        return Err(Error::invalid(format!("a `{table}` row without `{key}`")));
+    }
+    let names: Vec<&str> = present.iter().map(|c| c.as_str()).collect();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = names
+        .iter()
+        .filter(|c| **c != key)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let sql = if updates.is_empty() {
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) DO NOTHING",
+            names.join(", "),
+            marks.join(", ")
+        )
+    } else {
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) DO UPDATE SET {}",
+            names.join(", "),
+            marks.join(", "),
+            updates.join(", ")
+        )
+    };
+    let values: Vec<rusqlite::types::Value> = names.iter().map(|c| from_json(&row[*c])).collect();
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+fn apply_tables(conn: &Connection, tables: &[TableRows]) -> Result<()> {
+    // Rows arrive table by table; references between them hold at commit.
+    conn.pragma_update(None, "defer_foreign_keys", true)?;
+    for t in TABLES {
+        let Some(rows) = tables.iter().find(|r| r.table == t) else {
+            continue;
+        };
+        let cols = columns(conn, t)?;
+        for row in &rows.rows {
+            upsert(conn, t, &cols, row)?;
+        }
+    }
+    // Children before parents when deleting.
+    for t in TABLES.iter().rev() {
+        let Some(rows) = tables.iter().find(|r| r.table == *t) else {
+            continue;
+        };
+        let key = key_column(t);
+        let mut stmt = conn.prepare_cached(&format!("DELETE FROM {t} WHERE {key} = ?1"))?;
+        for id in &rows.deleted {
+            stmt.execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+fn log_event(w: &mut Writer<'_>, e: &LogEvent) -> Result<()> {
+    w.conn
+        .prepare_cached(
+            "INSERT INTO event_log (seq, at, type, department, audience, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (seq) DO NOTHING",
+        )?
+        .execute(params![e.seq, e.at, e.kind, e.department, e.audience, e.data])?;
+    w.events.push(Event {
+        seq: e.seq,
+        kind: e.kind.clone(),
+        department: e.department.clone(),
+        audience: Audience::parse(&e.audience),
+        at: e.at.clone(),
+        data: e.data.clone(),
+    });
+    Ok(())
+}
+
+/// Replica side: replaces the whole cache with `snap`. Old events are not
+/// republished: the local log is cleared and one `reload` event (at the
+/// receiver's head) tells local clients to take their own fresh view.
+pub fn apply_snapshot(w: &mut Writer<'_>, snap: &Snapshot, source: &str) -> Result<()> {
+    // The receiver's rows replace ours wholesale (the seeded categories too).
+    w.conn.execute_batch("PRAGMA defer_foreign_keys = ON;")?;
+    for t in TABLES.iter().rev() {
+        w.conn.execute(&format!("DELETE FROM {t}"), [])?;
+    }
+    // Tokens and platform links of users that are gone would dangle.
+    w.conn.execute("DELETE FROM tokens", [])?;
+    apply_tables(w.conn, &snap.tables)?;
+    w.conn.execute("DELETE FROM event_log", [])?;
+    w.conn.execute("DELETE FROM row_changes", [])?;
+    // (A receiver with no events yet has nothing to reload.)
+    if snap.seq > 0 {
+        let data =
+            serde_json::json!({ "reason": "snapshot", "oldest": snap.seq, "head": snap.seq });
+        log_event(
+            w,
+            &LogEvent {
+                seq: snap.seq,
+                kind: "reload".into(),
+                department: None,
+                audience: "all".into(),
+                at: time::fmt(w.now),
+                data: data.to_string(),
+            },
+        )?;
+    }
+    set_cursor(
+        w.conn,
+        &Cursor {
+            seq: snap.seq,
+            change: snap.change,
+            source: source.to_string(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Replica side: applies one page of changes if it starts where the cache
+/// is; returns the new cursor. Events at or below the cursor are never
+/// applied (or published) twice.
+pub fn apply_changes(w: &mut Writer<'_>, from: &Cursor, page: &Changes) -> Result<Cursor> {
+    let current = cursor(w.conn)?.ok_or_else(|| Error::Conflict("no snapshot yet".into()))?;
+    if current != *from {
+        return Err(Error::Conflict(format!(
+            "the cache moved (now at seq {}, change {})",
+            current.seq, current.change
+        )));
+    }
+    apply_tables(w.conn, &page.tables)?;
+    for e in page.events.iter().filter(|e| e.seq > current.seq) {
+        log_event(w, e)?;
+    }
+    // The triggers record our own applies too; a replica never serves them.
+    w.conn.execute("DELETE FROM row_changes", [])?;
+    let next = Cursor {
+        seq: page.seq.max(current.seq),
+        change: page.change.max(current.change),
+        source: current.source,
+    };
+    set_cursor(w.conn, &next)?;
+    Ok(next)
+}
+
+// ------------------------------------------------------------ the outbox
+
+/// A write accepted on a replica, waiting for (or done with) the receiver.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub method: String,
+    /// Path and query on the receiver.
+    pub path: String,
+    /// The JSON body sent, if any.
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<Value>,
+    /// The body exactly as received: a retry must send the same bytes.
+    #[serde(skip)]
+    pub body_text: Option<String>,
+    /// `pending`, `delivered`, `conflict` (the receiver answered 409: see
+    /// `response_body.error.current`) or `failed` (another 4xx).
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub response_status: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub response_body: Option<Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const OUTBOX_COLS: &str = "id, idempotency_key, method, path, body, state, attempts, last_error, response_status, response_body, created_at, updated_at";
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let body_text: Option<String> = r.get(4)?;
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        idempotency_key: r.get(1)?,
+        method: r.get(2)?,
+        path: r.get(3)?,
+        body: json(body_text.clone()),
+        body_text,
+        state: r.get(5)?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        response_status: r.get(8)?,
+        response_body: json(r.get(9)?),
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+pub fn enqueue(
+    w: &mut Writer<'_>,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<OutboxEntry> {
+    let at = time::fmt(w.now);
+    w.conn.execute(
+        "INSERT INTO outbox (idempotency_key, method, path, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+        params![key, method, path, body, at],
+    )?;
+    Ok(w.conn.query_row(
+        &format!("SELECT {OUTBOX_COLS} FROM outbox WHERE idempotency_key = ?1"),
+        [key],
+        outbox_row,
+    )?)
+}
+
+/// The oldest write still to deliver.
+pub fn next_pending(conn: &Connection) -> Result<Option<OutboxEntry>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1"
+            ),
+            [],
+            outbox_row,
+        )
+        .optional()?)
+}
+
+/// Every write not yet delivered, then the newest delivered ones (up to `limit`).
+pub fn list_outbox(conn: &Connection, limit: i64) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {OUTBOX_COLS} FROM outbox WHERE state != 'delivered'
+         UNION ALL SELECT * FROM (SELECT {OUTBOX_COLS} FROM outbox WHERE state = 'delivered' ORDER BY id DESC LIMIT ?1)
+         ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([limit], outbox_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// (pending, conflict + failed)
+pub fn outbox_counts(conn: &Connection) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state IN ('conflict', 'failed')), 0) FROM outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// Records an attempt: `state` None keeps it pending (the receiver was not
+/// reached), else its final state with the receiver's answer.
+pub fn settle(
+    w: &mut Writer<'_>,
+    id: i64,
+    state: Option<&str>,
+    status: Option<u16>,
+    body: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    w.conn.execute(
+        "UPDATE outbox SET state = COALESCE(?2, state), attempts = attempts + 1, response_status = COALESCE(?3, response_status),
+         response_body = COALESCE(?4, response_body), last_error = ?5, updated_at = ?6 WHERE id = ?1",
+        params![id, state, status, body, error, time::fmt(w.now)],
+    )?;
+    Ok(())
+}
+
+/// Drops a conflicted or failed write the person chose to discard.
+pub fn discard(w: &mut Writer<'_>, id: i64) -> Result<()> {
+    let n = w.conn.execute(
+        "DELETE FROM outbox WHERE id = ?1 AND state IN ('conflict', 'failed')",
+        [id],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!(
+            "no conflicted or failed write {id} in the outbox"
+        )));
+    }
+    Ok(())
+}
+
+/// Receiver side: forgets row changes beyond the newest `keep`, at most
+/// `batch` at a time (a replica whose cursor is older takes a fresh
+/// snapshot). Returns how many went.
+pub fn prune_changes(w: &mut Writer<'_>, keep: i64, batch: i64) -> Result<usize> {
+    Ok(w.conn.execute(
+        "DELETE FROM row_changes WHERE id IN (
+            SELECT id FROM row_changes WHERE id <= (SELECT MAX(id) FROM row_changes) - ?1
+            ORDER BY id LIMIT ?2)",
+        params![keep, batch],
+    )?)
+}
+
+/// A value the replica keeps about itself (`me`: the remote principal).
+pub fn get_state(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM replica_state WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn set_state(w: &mut Writer<'_>, key: &str, value: &str) -> Result<()> {
+    w.conn.execute(
+        "INSERT INTO replica_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::temp_store;
+
+    #[tokio::test]
+    async fn a_snapshot_and_a_page_of_changes_rebuild_the_same_rows() {
+        let (_a, receiver) = temp_store();
+        let (_b, replica) = temp_store();
+        let admin = Scope {
+            admin: true,
+            departments: None,
+        };
+        receiver
+            .write(|w| {
+                w.conn.execute(
+                    "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, signing_secret, created_at, updated_at)
+                     VALUES ('a', 'A', 'secret-hash', 'cbk_', 'sign', 't', 't')",
+                    [],
+                )?;
+                w.emit("provider.changed", Some("a"), Audience::All, "{}".into())
+            })
+            .await
+            .unwrap();
+        let snap = receiver
+            .read(move |c| {
+                snapshot(
+                    c,
+                    &Scope {
+                        admin: true,
+                        departments: None,
+                    },
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(snap.seq, 1);
+        let s2 = snap.clone();
+        replica
+            .write(move |w| apply_snapshot(w, &s2, "r"))
+            .await
+            .unwrap();
+        let (hash, secret, cats): (String, String, i64) = replica
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT api_key_hash, signing_secret, (SELECT COUNT(*) FROM categories) FROM providers",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!((hash.as_str(), secret.as_str(), cats), ("", "", 5));
+
+        // A change, a delete and an event on the receiver.
+        receiver
+            .write(|w| {
+                w.conn
+                    .execute("UPDATE providers SET name = 'A2' WHERE slug = 'a'", [])?;
+                w.conn.execute("DELETE FROM categories WHERE id = 5", [])?;
+                w.emit(
+                    "provider.changed",
+                    Some("a"),
+                    Audience::All,
+                    "{\"x\":1}".into(),
+                )
+            })
+            .await
+            .unwrap();
+        let from = replica.read(cursor).await.unwrap().unwrap();
+        let (seq, change) = (from.seq, from.change);
+        let page = receiver
+            .read(move |c| changes(c, &admin, seq, change))
+            .await
+            .unwrap();
+        assert_eq!(page.events.len(), 1);
+        assert!(!page.more);
+        let mut rx = replica.hub().subscribe();
+        let p2 = page.clone();
+        let f2 = from.clone();
+        let next = replica
+            .write(move |w| apply_changes(w, &f2, &p2))
+            .await
+            .unwrap();
+        assert_eq!(next.seq, 2);
+        assert_eq!(
+            rx.recv().await.unwrap().seq,
+            2,
+            "published with the receiver's seq"
+        );
+        // The same page again is refused: the cursor moved.
+        let again = replica.write(move |w| apply_changes(w, &from, &page)).await;
+        assert!(matches!(again, Err(Error::Conflict(_))));
+        let (name, cats): (String, i64) = replica
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT name, (SELECT COUNT(*) FROM categories) FROM providers",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!((name.as_str(), cats), ("A2", 4));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_older_than_the_log_must_snapshot() {
+        let (_a, receiver) = temp_store();
+        let r = receiver
+            .read(|c| changes(c, &Scope::default(), 99, 0))
+            .await;
+        assert!(matches!(r, Err(Error::Conflict(m)) if m == TOO_FAR_BEHIND));
+        // The five seeded categories made five row changes; keep two.
+        let gone = receiver.write(|w| prune_changes(w, 2, 100)).await.unwrap();
+        assert_eq!(gone, 3);
+        let r = receiver.read(|c| changes(c, &Scope::default(), 0, 0)).await;
+        assert!(matches!(r, Err(Error::Conflict(m)) if m == TOO_FAR_BEHIND));
+        let ok = receiver
+            .read(|c| changes(c, &Scope::default(), 0, 3))
+            .await
+            .unwrap();
+        assert_eq!(ok.tables[0].table, "categories");
+        assert_eq!(ok.tables[0].rows.len(), 2);
+    }
+}

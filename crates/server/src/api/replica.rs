@@ -1,0 +1,138 @@
+//! Remote mode routes. On the receiver: the snapshot and the changes a
+//! replica follows. On a replica: its status and its outbox.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::replica::ReplicaStatus;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use callboard_core::store::replica::{self as rows, Changes, OutboxEntry, Scope, Snapshot};
+use callboard_core::store::users::Role;
+use serde::{Deserialize, Serialize};
+
+fn scope(who: &Principal) -> Scope {
+    Scope {
+        admin: who.role == Role::Admin,
+        departments: who.scope(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/replica/snapshot", tag = "replica",
+    description = "Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`.",
+    responses((status = 200, body = Snapshot), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn snapshot(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Snapshot>> {
+    let s = scope(&who);
+    Ok(Json(
+        state.store.read(move |c| rows::snapshot(c, &s)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// The event seq the replica holds.
+    pub seq: i64,
+    /// The row-change cursor the replica holds.
+    pub change: i64,
+}
+
+#[utoipa::path(get, path = "/api/replica/changes", tag = "replica",
+    description = "The events after `seq` and the rows changed after `change` (deleted or out-of-scope rows listed in `deleted`), one page; ask again from the new cursor while `more`. 409 `too_far_behind` when the logs no longer reach back: take a fresh snapshot.",
+    params(ChangesParams),
+    responses((status = 200, body = Changes), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn changes(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<ChangesParams>,
+) -> ApiResult<Json<Changes>> {
+    let s = scope(&who);
+    match state
+        .store
+        .read(move |c| rows::changes(c, &s, p.seq, p.change))
+        .await
+    {
+        Ok(c) => Ok(Json(c)),
+        Err(callboard_core::Error::Conflict(m)) if m == rows::TOO_FAR_BEHIND => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "too_far_behind",
+            "the logs no longer reach back to this cursor: take a fresh snapshot",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_a_replica() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_a_replica",
+        "this is a receiver, not a replica",
+    )
+}
+
+#[utoipa::path(get, path = "/api/replica/status", tag = "replica",
+    description = "On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`.",
+    responses((status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn status(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<ReplicaStatus>> {
+    let Some(r) = state.replica.as_ref() else {
+        // A receiver: any signed-in principal learns it is not a replica.
+        let token = bearer(&headers)?;
+        crate::auth::resolve(&state, token).await?;
+        return Err(not_a_replica());
+    };
+    // Answered even before the replica first reached its receiver (it has
+    // no user yet): that is when the status matters most.
+    r.check_token(&bearer(&headers)?)?;
+    Ok(Json(r.status()))
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string())
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send `Authorization: Bearer <token>`")
+        })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Outbox {
+    /// Writes not yet delivered (pending, conflict, failed), then the last
+    /// 50 delivered, oldest first.
+    pub data: Vec<OutboxEntry>,
+}
+
+#[utoipa::path(get, path = "/api/replica/outbox", tag = "replica",
+    description = "On a replica: the writes made here and what became of them. A `conflict` holds the receiver's 409 answer with the call as it is now (`response_body.error.current`).",
+    responses((status = 200, body = Outbox), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn outbox(State(state): State<AppState>, _who: Principal) -> ApiResult<Json<Outbox>> {
+    state.replica.as_ref().ok_or_else(not_a_replica)?;
+    let data = state.store.read(|c| rows::list_outbox(c, 50)).await?;
+    Ok(Json(Outbox { data }))
+}
+
+#[utoipa::path(delete, path = "/api/replica/outbox/{id}", tag = "replica",
+    description = "On a replica: discards a conflicted or failed write (the person chose not to re-apply it).",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Discarded"), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn discard(
+    State(state): State<AppState>,
+    _who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let r = state.replica.clone().ok_or_else(not_a_replica)?;
+    state.store.write(move |w| rows::discard(w, id)).await?;
+    r.refresh_outbox_counts().await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,189 @@
+//! The replica's HTTP client for its receiver.
+
+use callboard_core::store::replica::{Changes, Snapshot, TOO_FAR_BEHIND};
+use serde_json::Value;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The receiver was not reached, or the answer was cut: try again later.
+    #[error("the receiver is unreachable: {0}")]
+    Unreachable(String),
+    #[error("the receiver refused the token: sign in again")]
+    Unauthorized,
+    /// The logs no longer reach back to our cursor.
+    #[error("too far behind the receiver: a fresh snapshot is needed")]
+    TooFarBehind,
+    #[error("the receiver answered {status}: {message}")]
+    Status { status: u16, message: String },
+}
+
+fn unreachable(e: reqwest::Error) -> RemoteError {
+    RemoteError::Unreachable(e.to_string())
+}
+
+#[derive(Clone)]
+pub struct Remote {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    /// For snapshots and big pages of changes.
+    slow: reqwest::Client,
+}
+
+fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .build()
+        .unwrap_or_default()
+}
+
+/// A receiver's answer to a forwarded write.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Remote {
+    pub fn new(base: &str, token: &str) -> Remote {
+        Remote {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: client(Duration::from_secs(15)),
+            slow: client(Duration::from_secs(300)),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The event stream's URL (the token in the query, as browsers do).
+    pub fn events_url(&self, since: i64) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!(
+                "ws://{}",
+                self.base.strip_prefix("http://").unwrap_or(&self.base)
+            )
+        };
+        let q = serde_urlencoded::to_string([
+            ("since", since.to_string()),
+            ("token", self.token.clone()),
+        ])
+        .unwrap_or_default();
+        format!("{ws}/api/events?{q}")
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+    ) -> Result<T, RemoteError> {
+        let r = http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = r.status().as_u16();
+        if status == 401 {
+            return Err(RemoteError::Unauthorized);
+        }
+        let text = r.text().await.map_err(unreachable)?;
+        if status != 200 {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if v["error"]["code"] == TOO_FAR_BEHIND {
+                return Err(RemoteError::TooFarBehind);
+            }
+            if status >= 500 {
+                return Err(RemoteError::Unreachable(format!("{status}: {text}")));
+            }
+            return Err(RemoteError::Status {
+                status,
+                message: v["error"]["message"].as_str().unwrap_or(&text).to_string(),
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| RemoteError::Status {
+            status,
+            message: format!("unexpected answer: {e}"),
+        })
+    }
+
+    pub async fn me(&self) -> Result<Value, RemoteError> {
+        self.get_json(&self.http, "/api/auth/me").await
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, RemoteError> {
+        self.get_json(&self.slow, "/api/replica/snapshot").await
+    }
+
+    pub async fn changes(&self, seq: i64, change: i64) -> Result<Changes, RemoteError> {
+        self.get_json(
+            &self.slow,
+            &format!("/api/replica/changes?seq={seq}&change={change}"),
+        )
+        .await
+    }
+
+    /// Sends a write with its idempotency key. Any answer is returned (the
+    /// caller decides); only a failure to get one is an error.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        key: &str,
+    ) -> Result<Answer, RemoteError> {
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| RemoteError::Status {
+                status: 405,
+                message: e.to_string(),
+            })?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("idempotency-key", key);
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_string());
+        }
+        let r = req.send().await.map_err(unreachable)?;
+        let status = r.status().as_u16();
+        let body = r.text().await.map_err(unreachable)?;
+        Ok(Answer { status, body })
+    }
+}
+
+/// Signs in on a receiver (`POST /api/auth/login`) and returns the session
+/// token: what the desktop asks for on its first run in remote mode.
+pub async fn sign_in(
+    remote_url: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, RemoteError> {
+    let base = remote_url.trim_end_matches('/');
+    let r = client(Duration::from_secs(30))
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.map_err(unreachable)?;
+    match (status, v["token"].as_str()) {
+        (200, Some(t)) => Ok(t.to_string()),
+        (401, _) => Err(RemoteError::Unauthorized),
+        _ => Err(RemoteError::Status {
+            status,
+            message: v["error"]["message"]
+                .as_str()
+                .unwrap_or("sign-in failed")
+                .to_string(),
+        }),
+    }
+}

@@ -1,0 +1,446 @@
+//! Remote mode: a replica of a receiver. It keeps a local SQLite cache (the
+//! same rows as the receiver), follows the receiver's event stream, serves
+//! the same console API from the cache, and forwards writes — through a
+//! local outbox when the receiver cannot be reached.
+//!
+//! `start_replica` is what `callboard connect` and the desktop shell share.
+
+mod client;
+mod follow;
+pub mod forward;
+
+pub use client::{sign_in, Remote, RemoteError};
+pub use forward::forward_writes;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::Config;
+use callboard_core::store::replica as cache;
+use callboard_core::store::users::{Role, User};
+use callboard_core::{keys, time, Store};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch, Mutex, Notify};
+use tokio::task::JoinHandle;
+
+/// Everything `callboard connect` takes.
+#[derive(Debug, Clone)]
+pub struct ReplicaOptions {
+    /// The receiver's base URL, e.g. `http://192.168.1.10:8787`.
+    pub remote_url: String,
+    /// A session token on the receiver (`CALLBOARD_REMOTE_TOKEN`); the
+    /// replica acts as that user, and its local API accepts the same token.
+    pub remote_token: String,
+    pub data_dir: PathBuf,
+    /// Where the local API listens (`127.0.0.1:0` picks a port).
+    pub listen: String,
+    /// More bearer tokens the local API accepts as the same user (the
+    /// desktop's per-launch token).
+    pub extra_tokens: Vec<String>,
+    /// Browser origins allowed to call the local API cross-origin.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("the remote URL `{0}` is not an http:// or https:// URL")]
+    RemoteUrl(String),
+    #[error("give the receiver's token (CALLBOARD_REMOTE_TOKEN)")]
+    MissingToken,
+    #[error(transparent)]
+    Launch(#[from] crate::LaunchError),
+    #[error("cannot read the replica's cache: {0}")]
+    Cache(#[from] callboard_core::Error),
+}
+
+/// How the replica stands with its receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplicaState {
+    /// Following the receiver's stream, caught up.
+    Live,
+    /// The connection dropped; trying again now.
+    Reconnecting,
+    /// The receiver cannot be reached; serving the last known state.
+    Offline,
+}
+
+/// `GET /api/replica/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReplicaStatus {
+    pub state: ReplicaState,
+    /// When the replica lost the receiver (RFC 3339); null while live.
+    pub offline_since: Option<String>,
+    /// The receiver's event seq the cache is consistent with.
+    pub last_seq: i64,
+    /// The newest seq the receiver was known to have.
+    pub receiver_seq: i64,
+    /// Events behind the receiver (`receiver_seq - last_seq`, as last known).
+    pub lag: i64,
+    /// When the cache last caught up with the receiver.
+    pub last_sync_at: Option<String>,
+    /// Writes waiting in the outbox for the receiver.
+    pub pending_writes: i64,
+    /// Writes the receiver refused (conflicts and other errors): see
+    /// `GET /api/replica/outbox`.
+    pub failed_writes: i64,
+    /// Why the last connection attempt failed.
+    pub last_error: Option<String>,
+    pub remote_url: String,
+}
+
+/// What the local API and the background tasks share.
+pub struct Shared {
+    pub(crate) store: Store,
+    pub(crate) remote: Remote,
+    token_hashes: Vec<String>,
+    /// The remote principal, as `/api/auth/me` last said.
+    me: RwLock<Option<Me>>,
+    status: watch::Sender<ReplicaStatus>,
+    /// One sync at a time: pages apply in order.
+    pub(crate) sync_lock: Mutex<()>,
+    /// One write to the receiver at a time: the outbox stays in order.
+    pub(crate) write_lock: Mutex<()>,
+    pub(crate) outbox_wake: Notify,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Me {
+    pub user: Option<User>,
+    pub role: Role,
+    pub departments: Option<Vec<String>>,
+}
+
+impl Shared {
+    /// 401 unless `token` is one this replica was started with.
+    pub fn check_token(&self, token: &str) -> Result<(), ApiError> {
+        if self
+            .token_hashes
+            .iter()
+            .any(|h| keys::secret_matches(token, h))
+        {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized(
+                "invalid_token",
+                "this replica accepts only the receiver token it was started with",
+            ))
+        }
+    }
+
+    /// A local request's token, as the remote user; other tokens get 401.
+    pub fn principal(&self, token: String) -> Result<Principal, ApiError> {
+        self.check_token(&token)?;
+        let me = self.me.read().ok().and_then(|m| m.clone()).ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "replica_not_ready",
+                "the replica has not reached its receiver yet",
+            )
+        })?;
+        Ok(Principal {
+            user: me.user,
+            role: me.role,
+            token,
+        })
+    }
+
+    pub fn status(&self) -> ReplicaStatus {
+        self.status.borrow().clone()
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut ReplicaStatus)) {
+        self.status.send_modify(f);
+    }
+
+    /// The connection is gone: `reconnecting` the first time, `offline` after.
+    pub(crate) fn went_down(&self, error: String) {
+        let now = time::fmt(self.store.now());
+        self.update(|s| {
+            s.state = match s.state {
+                ReplicaState::Live => ReplicaState::Reconnecting,
+                _ => ReplicaState::Offline,
+            };
+            if s.offline_since.is_none() {
+                s.offline_since = Some(now);
+            }
+            s.last_error = Some(error);
+        });
+    }
+
+    pub(crate) async fn refresh_outbox_counts(&self) {
+        if let Ok((pending, failed)) = self.store.read(cache::outbox_counts).await {
+            self.update(|s| {
+                s.pending_writes = pending;
+                s.failed_writes = failed;
+            });
+        }
+    }
+
+    pub(crate) fn scope_source(&self, me: &Me) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.remote.base(),
+            me.role.as_str(),
+            me.user.as_ref().map(|u| u.id).unwrap_or(0),
+            serde_json::to_string(&me.departments).unwrap_or_default()
+        )
+    }
+
+    pub(crate) async fn set_me(&self, me: Me) -> Result<(), callboard_core::Error> {
+        if let Ok(mut g) = self.me.write() {
+            *g = Some(me.clone());
+        }
+        let text = serde_json::to_string(&me)?;
+        self.store
+            .write(move |w| cache::set_state(w, "me", &text))
+            .await
+    }
+}
+
+/// A replica serving its local API until [`ReplicaRunning::stop`].
+pub struct ReplicaRunning {
+    pub addr: SocketAddr,
+    /// The local cache. Its `hub()` publishes each replicated event with the
+    /// receiver's `seq`, `type` and `data`; after a fresh snapshot it
+    /// publishes one `reload` event instead of replaying old calls.
+    pub store: Store,
+    pub shared: Arc<Shared>,
+    status: watch::Receiver<ReplicaStatus>,
+    stop: Option<watch::Sender<bool>>,
+    server: JoinHandle<std::io::Result<()>>,
+    tasks: Vec<JoinHandle<()>>,
+    server_stop: Option<oneshot::Sender<()>>,
+}
+
+impl ReplicaRunning {
+    /// Live status; changes as the connection comes and goes.
+    pub fn status(&self) -> watch::Receiver<ReplicaStatus> {
+        self.status.clone()
+    }
+
+    /// Stops following, lets in-flight requests finish and flushes the writer.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(true);
+        }
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        if let Some(s) = self.server_stop.take() {
+            let _ = s.send(());
+        }
+        match self.server.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Opens (or creates) the cache in `data_dir`, binds the local API and starts
+/// following the receiver. The local API serves the last known state at
+/// once, even when the receiver is unreachable.
+pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, ReplicaError> {
+    let url = opts.remote_url.trim_end_matches('/').to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ReplicaError::RemoteUrl(opts.remote_url));
+    }
+    if opts.remote_token.is_empty() {
+        return Err(ReplicaError::MissingToken);
+    }
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| crate::LaunchError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
+    let db_path = opts.data_dir.join("callboard.db");
+    let path = db_path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
+        .await
+        .map_err(|e| crate::LaunchError::Bootstrap(e.to_string()))?
+        .map_err(|source| crate::LaunchError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
+    let listener = match TcpListener::bind(&opts.listen).await {
+        Ok(l) => l,
+        Err(source) => {
+            store.close().await;
+            return Err(crate::LaunchError::Listen {
+                listen: opts.listen.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map_err(|source| crate::LaunchError::Listen {
+            listen: opts.listen.clone(),
+            source,
+        })?;
+
+    let (me, cursor, counts) = store
+        .read(|c| {
+            Ok((
+                cache::get_state(c, "me")?,
+                cache::cursor(c)?,
+                cache::outbox_counts(c)?,
+            ))
+        })
+        .await?;
+    let me: Option<Me> = me.and_then(|m| serde_json::from_str(&m).ok());
+    let mut token_hashes = vec![keys::hash_secret(&opts.remote_token)];
+    token_hashes.extend(
+        opts.extra_tokens
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| keys::hash_secret(t)),
+    );
+    let seq = cursor.as_ref().map(|c| c.seq).unwrap_or(0);
+    let (status_tx, status_rx) = watch::channel(ReplicaStatus {
+        state: ReplicaState::Reconnecting,
+        offline_since: Some(time::fmt(store.now())),
+        last_seq: seq,
+        receiver_seq: seq,
+        lag: 0,
+        last_sync_at: None,
+        pending_writes: counts.0,
+        failed_writes: counts.1,
+        last_error: None,
+        remote_url: url.clone(),
+    });
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        remote: Remote::new(&url, &opts.remote_token),
+        token_hashes,
+        me: RwLock::new(me),
+        status: status_tx,
+        sync_lock: Mutex::new(()),
+        write_lock: Mutex::new(()),
+        outbox_wake: Notify::new(),
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(follow::run(shared.clone(), stop_rx.clone())),
+        tokio::spawn(forward::deliver(shared.clone(), stop_rx)),
+    ];
+    let config = Config {
+        allowed_origins: opts.allowed_origins.clone(),
+        // Webhook URLs shown in the console are the receiver's.
+        public_url: Some(url.clone()),
+        ..Config::default()
+    };
+    let (server_stop, server_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(crate::app::serve_with(
+        listener,
+        store.clone(),
+        config,
+        Some(shared.clone()),
+        async move {
+            let _ = server_rx.await;
+        },
+    ));
+    tracing::info!(%addr, remote = %url, data = %db_path.display(), "replica started");
+    Ok(ReplicaRunning {
+        addr,
+        store,
+        shared,
+        status: status_rx,
+        stop: Some(stop_tx),
+        server,
+        tasks,
+        server_stop: Some(server_stop),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{start_receiver, ReceiverOptions};
+    use std::time::Duration;
+
+    /// The library API the desktop uses: sign in, start a replica in-process,
+    /// watch its status, hear the receiver's events on its hub, stop it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_in_start_follow_and_stop_in_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = start_receiver(ReceiverOptions::new(dir.path().join("r"), "127.0.0.1:0"))
+            .await
+            .unwrap();
+        let first = receiver.first_start.clone().unwrap();
+        let url = format!("http://{}", receiver.addr);
+        assert!(matches!(
+            sign_in(&url, &first.username, "wrong").await,
+            Err(RemoteError::Unauthorized)
+        ));
+        let token = sign_in(&url, &first.username, &first.password)
+            .await
+            .unwrap();
+
+        let running = start_replica(ReplicaOptions {
+            remote_url: url.clone(),
+            remote_token: token.clone(),
+            data_dir: dir.path().join("replica"),
+            listen: "127.0.0.1:0".into(),
+            extra_tokens: vec!["per-launch".into()],
+            allowed_origins: vec![],
+        })
+        .await
+        .unwrap();
+        let mut status = running.status();
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while status.borrow_and_update().state != ReplicaState::Live {
+                status.changed().await.unwrap();
+            }
+        })
+        .await
+        .unwrap();
+
+        // A change on the receiver reaches the replica's hub with the
+        // receiver's seq.
+        let mut events = running.store.hub().subscribe();
+        let seq = receiver
+            .store
+            .write(|w| {
+                callboard_core::store::categories::create(
+                    w,
+                    callboard_core::store::categories::NewCategory {
+                        department: None,
+                        name: "From the receiver".into(),
+                        sub_categories: vec![],
+                        display_order: None,
+                    },
+                    &callboard_core::store::providers::Actor {
+                        user_id: None,
+                        name: "test".into(),
+                    },
+                )
+            })
+            .await
+            .map(|_| receiver.store.hub().head())
+            .unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((ev.seq, ev.kind.as_str()), (seq, "category.changed"));
+
+        // The extra token is accepted locally as the same user.
+        let me: serde_json::Value = reqwest::Client::new()
+            .get(format!("http://{}/api/auth/me", running.addr))
+            .bearer_auth("per-launch")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["username"], first.username);
+        running.stop().await.unwrap();
+        receiver.stop().await.unwrap();
+    }
+}

@@ -1,0 +1,141 @@
+//! Catch-up benchmark: a replica is cut off from its receiver while N
+//! webhooks arrive there; the proxy heals and the time until the replica
+//! holds the receiver's head is measured, next to a baseline from the same
+//! run: the time the receiver took to ingest those N webhooks.
+//!
+//!     cargo build --release -p callboard-server
+//!     cargo run --release -p callboard-tests --bin catchup-bench -- [--events 10000] [--concurrency 32]
+
+use anyhow::{bail, Context, Result};
+use callboard_tests::proxy::Proxy;
+use callboard_tests::{TestServer, ADMIN_TOKEN};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn status(rep: &TestServer) -> Result<Value> {
+    Ok(rep.get_json("/api/replica/status", ADMIN_TOKEN).await?.1)
+}
+
+async fn head(srv: &TestServer) -> Result<i64> {
+    srv.get_json("/healthz", ADMIN_TOKEN).await?.1["seq"]
+        .as_i64()
+        .context("no seq")
+}
+
+async fn wait_caught_up(srv: &TestServer, rep: &TestServer, limit: Duration) -> Result<()> {
+    let target = head(srv).await?;
+    let end = Instant::now() + limit;
+    loop {
+        let s = status(rep).await?;
+        if s["state"] == "live" && s["last_seq"].as_i64() == Some(target) {
+            return Ok(());
+        }
+        if Instant::now() > end {
+            bail!("the replica did not catch up: {s}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut events = 10_000usize;
+    let mut concurrency = 32usize;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--events" => events = v.parse()?,
+            "--concurrency" => concurrency = v.parse()?,
+            _ => bail!("unknown flag {flag}"),
+        }
+    }
+    let srv = TestServer::start().await?;
+    let (slug, key) = srv.provider("Bench").await?;
+    let proxy = Proxy::start(&srv.addr).await?;
+    let rep = TestServer::replica_in(tempfile::tempdir()?, &proxy.url(), ADMIN_TOKEN).await?;
+    wait_caught_up(&srv, &rep, Duration::from_secs(60)).await?;
+
+    proxy.cut();
+    let end = Instant::now() + Duration::from_secs(60);
+    while status(&rep).await?["state"] != "offline" {
+        if Instant::now() > end {
+            bail!("the replica never went offline");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Baseline: the receiver ingesting the events (durable acks).
+    let next = Arc::new(AtomicUsize::new(0));
+    let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (next, url, key, http) = (next.clone(), url.clone(), key.clone(), srv.http.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= events {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let status = ["queued", "ringing", "no-answer"][i % 3];
+                let body = json!({"data": {"call_id": format!("b{}", i / 3), "caller": "+919800000000", "status": status}});
+                let r = http.post(&url).header("x-api-key", &key).json(&body).send().await?;
+                if !r.status().is_success() {
+                    bail!("webhook answered {}", r.status());
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let ingest = started.elapsed();
+
+    let started = Instant::now();
+    proxy.heal();
+    // The reconnect waits for the backoff's next attempt: measured apart
+    // (the replica says `reconnecting` once the receiver answers again).
+    let end = Instant::now() + Duration::from_secs(120);
+    while status(&rep).await?["state"] == "offline" {
+        if Instant::now() > end {
+            bail!("the replica did not reconnect");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let reconnect = started.elapsed();
+    wait_caught_up(&srv, &rep, Duration::from_secs(600)).await?;
+    let catchup = started.elapsed();
+    let apply = catchup - reconnect;
+
+    let (_, a) = srv
+        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
+        .await?;
+    let (_, b) = rep
+        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
+        .await?;
+    if a != b {
+        bail!("the replica's calls differ from the receiver's");
+    }
+    println!("events: {events} webhooks ({} calls)", events.div_ceil(3));
+    println!(
+        "baseline — receiver ingest: {:.0} ms ({:.0} /s)",
+        ingest.as_secs_f64() * 1000.0,
+        events as f64 / ingest.as_secs_f64()
+    );
+    println!(
+        "replica catch-up after the heal: {:.0} ms = {:.2}× the ingest time",
+        catchup.as_secs_f64() * 1000.0,
+        catchup.as_secs_f64() / ingest.as_secs_f64()
+    );
+    println!(
+        "  of which waiting for the reconnect (backoff): {:.0} ms; pulling and applying: {:.0} ms ({:.0} events/s) = {:.2}× the ingest time",
+        reconnect.as_secs_f64() * 1000.0,
+        apply.as_secs_f64() * 1000.0,
+        events as f64 / apply.as_secs_f64(),
+        apply.as_secs_f64() / ingest.as_secs_f64()
+    );
+    Ok(())
+}
