@@ -104,9 +104,12 @@ pub async fn setup_remote<R: Runtime>(
     choice: RemoteChoice,
 ) -> Result<Connection, CommandError> {
     let url = choice.url.trim().trim_end_matches('/').to_string();
-    let token = crate::remote::sign_in(&url, choice.username.trim(), &choice.password)
+    let token = callboard_server::sign_in(&url, choice.username.trim(), &choice.password)
         .await
-        .map_err(CommandError::from)?;
+        .map_err(|e| CommandError {
+            code: "remote".into(),
+            message: e.to_string(),
+        })?;
     shell
         .vault
         .set(vault::REMOTE_TOKEN, &token)

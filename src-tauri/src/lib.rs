@@ -6,7 +6,6 @@
 pub mod alerts;
 pub mod commands;
 pub mod notifier;
-pub mod remote;
 pub mod settings;
 pub mod shell;
 pub mod tray;

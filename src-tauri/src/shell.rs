@@ -8,7 +8,9 @@ use crate::settings::{decide, EnvOverrides, Launch, Mode, NotificationSettings, 
 use crate::vault::{self, Vault};
 use callboard_core::store::stats;
 use callboard_core::{time, Store};
-use callboard_server::{start_receiver, ReceiverOptions, Running};
+use callboard_server::{
+    start_receiver, start_replica, ReceiverOptions, ReplicaOptions, ReplicaRunning, Running,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -84,15 +86,15 @@ pub struct Hooks {
 
 enum Server {
     Receiver(Running),
-    /// The window talks to the remote receiver directly.
-    Remote,
+    /// A replica of the remote receiver: a local cache serving the same API.
+    Remote(ReplicaRunning),
 }
 
 impl Server {
     fn store(&self) -> Option<Store> {
         match self {
             Server::Receiver(r) => Some(r.store.clone()),
-            Server::Remote => None,
+            Server::Remote(r) => Some(r.store.clone()),
         }
     }
 }
@@ -300,17 +302,30 @@ impl Shell {
                 ShellError::Remote(format!("sign in to {url} again: no token is stored"))
             })?,
         };
+        // The window gets a token of this launch only; the receiver's token
+        // stays in the keyring and in the replica.
+        let launch_token = callboard_core::keys::new_token();
+        let replica = start_replica(ReplicaOptions {
+            remote_url: url.clone(),
+            remote_token: token,
+            data_dir: data_dir.clone(),
+            listen: "127.0.0.1:0".into(),
+            extra_tokens: vec![launch_token.clone()],
+            allowed_origins: APP_ORIGINS.iter().map(|o| o.to_string()).collect(),
+        })
+        .await
+        .map_err(|e| ShellError::Remote(e.to_string()))?;
         let connection = Connection {
             mode: Mode::Remote,
-            api_base: url.trim_end_matches('/').to_string(),
-            token,
+            api_base: format!("http://127.0.0.1:{}", replica.addr.port()),
+            token: launch_token,
             webhook_bases: Vec::new(),
             hints: Vec::new(),
             remote_url: Some(url),
             secrets: self.vault.backend(),
             data_dir: data_dir.display().to_string(),
         };
-        Ok((Server::Remote, connection))
+        Ok((Server::Remote(replica), connection))
     }
 
     /// Stops the backend: in-flight requests finish, the writer flushes.
@@ -325,7 +340,11 @@ impl Shell {
                     tracing::warn!(error = %e, "the receiver did not stop cleanly");
                 }
             }
-            Server::Remote => {}
+            Server::Remote(r) => {
+                if let Err(e) = r.stop().await {
+                    tracing::warn!(error = %e, "the replica did not stop cleanly");
+                }
+            }
         }
         if let Ok(s) = self.seen.lock() {
             s.save();
@@ -570,6 +589,62 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 200);
         shell.stop().await;
+    }
+
+    #[tokio::test]
+    async fn remote_mode_mirrors_a_receiver_behind_a_per_launch_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = start_receiver(ReceiverOptions::new(
+            dir.path().join("office"),
+            "127.0.0.1:0",
+        ))
+        .await
+        .unwrap();
+        let first = receiver.first_start.clone().unwrap();
+        let office = format!("http://127.0.0.1:{}", receiver.addr.port());
+        let token = callboard_server::sign_in(&office, &first.username, &first.password)
+            .await
+            .unwrap();
+        let env = EnvOverrides {
+            mode: Some(Mode::Remote),
+            remote_url: Some(office.clone()),
+            remote_token: Some(token.clone()),
+            ..Default::default()
+        };
+        let shell = shell(dir.path(), env);
+        let (hooks, _) = hooks();
+        let c = shell.start(&hooks).await.unwrap();
+        assert_eq!(c.mode, Mode::Remote);
+        assert_eq!(c.remote_url.as_deref(), Some(office.as_str()));
+        assert!(c.api_base.starts_with("http://127.0.0.1:"));
+        assert_ne!(c.api_base, office, "the window talks to its local replica");
+        assert_ne!(c.token, token, "the window never holds the receiver's token");
+        let http = reqwest::Client::new();
+        // The replica answers once it has its snapshot.
+        let mut me = None;
+        for _ in 0..100 {
+            let r = http
+                .get(format!("{}/api/auth/me", c.api_base))
+                .bearer_auth(&c.token)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 200 {
+                me = Some(r.json::<serde_json::Value>().await.unwrap());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(me.unwrap()["role"], "admin");
+        let other = http
+            .get(format!("{}/api/auth/me", c.api_base))
+            .bearer_auth("not-the-launch-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 401);
+        shell.stop().await;
+        receiver.stop().await.unwrap();
     }
 
     #[test]
