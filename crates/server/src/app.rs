@@ -1,8 +1,8 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{
-    agents, calls, categories, connectors, dialpad, events, presets, providers, session, stats,
-    users,
+    agents, calls, categories, connectors, dialpad, events, presets, providers, retention, session,
+    stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -42,6 +42,8 @@ use utoipa_axum::routes;
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
         (name = "dialpad", description = "Dialpad user mapping"),
+        (name = "agents", description = "Agent states and callback routing"),
+        (name = "retention", description = "Retention of old calls and raw deliveries"),
     )
 )]
 struct ApiDoc;
@@ -127,6 +129,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::list))
         .routes(routes!(dialpad::voicemail_list))
         .routes(routes!(agents::calls))
+        .routes(routes!(agents::list))
+        .routes(routes!(agents::set_state))
+        .routes(routes!(retention::get_settings, retention::put_settings))
+        .routes(routes!(retention::run))
+        .routes(routes!(retention::runs))
         .routes(routes!(dialpad::list))
         .routes(routes!(dialpad::bulk))
         .routes(routes!(dialpad::get, dialpad::put, dialpad::delete))
@@ -196,13 +203,21 @@ pub async fn serve(
         secrets: Arc::new(SecretStore::in_dir(
             store.path().parent().unwrap_or(std::path::Path::new(".")),
         )),
+        retention: crate::retention::RetentionLock::default(),
     };
+    let breaches = tokio::spawn(crate::sla_watch::run(store.clone(), stop_rx.clone()));
+    let daily_retention = tokio::spawn(crate::retention::daily(
+        store.clone(),
+        state.retention.clone(),
+        stop_rx.clone(),
+    ));
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
     let poller = tokio::spawn(state.pollers.clone().schedule(
         store.clone(),
         state.secrets.clone(),
         stop_rx,
     ));
+    let state_retention = state.retention.clone();
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -219,6 +234,16 @@ pub async fn serve(
         .await;
     pruner.abort();
     poller.abort();
+    breaches.abort();
+    daily_retention.abort();
+    // A retention run in progress stops at its next batch (it watches the
+    // shutdown signal); waiting for the lock lets it record how far it got.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while state_retention.try_take().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     store.close().await;
     result
 }

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod cloudonix;
 pub mod convoso;
 pub mod error;
+pub mod retention;
+pub mod sla_watch;
 pub mod state;
 pub mod throttle;
 pub mod webhooks;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub pollers: crate::convoso::Pollers,
     /// Credentials for calling other services (Convoso's API token).
     pub secrets: Arc<callboard_core::secrets::SecretStore>,
+    /// Held while a retention run goes.
+    pub retention: crate::retention::RetentionLock,
 }
 
 impl AppState {

@@ -7,13 +7,14 @@ use rusqlite_migration::{Migrations, M};
 
 const V1: &str = include_str!("sql/v1.sql");
 const V2: &str = include_str!("sql/v2.sql");
+const V3_OPS: &str = include_str!("sql/v3_ops.sql");
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3_OPS)])
 }
 
 pub fn known_version() -> i64 {
-    2
+    3
 }
 
 pub fn run(conn: &mut Connection) -> Result<()> {
@@ -54,7 +55,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, known_version());
         let p = crate::store::providers::get(&conn, "old").unwrap();
         assert_eq!(p.auth_scheme, "api_key");
         assert_eq!(p.auth_config["header"], "x-api-key");

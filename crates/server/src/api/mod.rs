@@ -8,6 +8,7 @@ pub mod dialpad;
 pub mod events;
 pub mod presets;
 pub mod providers;
+pub mod retention;
 pub mod session;
 pub mod stats;
 pub mod users;

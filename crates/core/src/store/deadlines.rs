@@ -1,0 +1,84 @@
+//! SLA deadlines of open worklist calls: recomputed when a department's
+//! clock changes, and marked breached the moment they run out.
+
+use super::calls::{self, Call};
+use super::Writer;
+use crate::error::Result;
+use crate::hub::Audience;
+use crate::sla::{self, BusinessHours};
+use crate::time;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Calls whose clock still runs: in the worklist, unresolved, not breached.
+const OPEN: &str = "sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL
+    AND status IN ('missed', 'hangup')";
+
+/// The earliest deadline still running, if any.
+pub fn next_due(conn: &Connection) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT sla_due_at FROM calls WHERE {OPEN} ORDER BY sla_due_at LIMIT 1"
+    ))?;
+    Ok(stmt.query_row([], |r| r.get(0)).optional()?)
+}
+
+/// Marks up to `limit` calls whose deadline has passed as breached (one
+/// statement) and puts each on the stream as `call.sla_breached`.
+pub fn mark_breaches(w: &mut Writer<'_>, limit: i64) -> Result<Vec<Call>> {
+    let now = time::fmt(w.now);
+    let ids: Vec<i64> = {
+        let mut stmt = w.conn.prepare_cached(&format!(
+            "UPDATE calls SET sla_breached_at = ?1 WHERE id IN (
+                SELECT id FROM calls WHERE {OPEN} AND sla_due_at <= ?1 ORDER BY sla_due_at LIMIT ?2)
+             RETURNING id"
+        ))?;
+        let rows = stmt.query_map(params![now, limit], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let call = calls::by_row_id(w.conn, id)?;
+        let data = serde_json::to_string(&call)?;
+        w.emit(
+            "call.sla_breached",
+            Some(&call.department),
+            Audience::All,
+            data,
+        )?;
+        out.push(call);
+    }
+    out.sort_by(|a, b| a.sla_due_at.cmp(&b.sla_due_at));
+    Ok(out)
+}
+
+/// Recomputes the deadlines of `department`'s running clocks after its SLA
+/// minutes or business hours changed. Returns how many changed.
+pub fn recompute(
+    w: &mut Writer<'_>,
+    department: &str,
+    sla_minutes: i64,
+    hours: Option<&BusinessHours>,
+) -> Result<usize> {
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = w.conn.prepare_cached(&format!(
+            "SELECT id, worklist_since FROM calls
+             WHERE department = ?1 AND worklist_since IS NOT NULL AND {OPEN}"
+        ))?;
+        let rows = stmt.query_map([department], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let mut changed = 0;
+    for (id, since) in rows {
+        let Some(start) = time::parse(&since) else {
+            continue;
+        };
+        let due = time::fmt(sla::deadline(start, sla_minutes, hours));
+        changed += w.conn.execute(
+            "UPDATE calls SET sla_due_at = ?2 WHERE id = ?1 AND sla_due_at IS NOT ?2",
+            params![id, due],
+        )?;
+    }
+    if changed > 0 {
+        w.deadlines_changed();
+    }
+    Ok(changed)
+}
