@@ -6,6 +6,7 @@ mod durability;
 mod events;
 mod faults;
 mod openapi;
+mod ops;
 mod providers;
 mod roles;
 mod webhooks;
