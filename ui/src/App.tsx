@@ -12,9 +12,12 @@ const ProvidersPage = lazy(() => import("./pages/masters/Providers"));
 const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
 const UsersPage = lazy(() => import("./pages/masters/Users"));
 const DialpadUsersPage = lazy(() => import("./pages/masters/DialpadUsers"));
+const AuditPage = lazy(() => import("./pages/masters/Audit"));
+const AgentsPage = lazy(() => import("./pages/AgentsPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
+  const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const [params] = useSearchParams();
   if (params.get("wallboard") === "1") return <Wallboard />;
   const home = me?.role === "agent" ? "/hangup/all" : "/live/all";
@@ -33,6 +36,8 @@ function Shell() {
           {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
           {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
           {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
+          {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
+          {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </Suspense>

@@ -2,7 +2,7 @@
 // the stream applier (stream/apply.ts) and the screens agree on them.
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "./client";
-import type { Call, CallDetail, CallList, Category, Provider, Stats, User, WorkState } from "./types";
+import type { AgentStatus, Call, CallDetail, CallList, Category, Provider, Stats, User, WorkState } from "./types";
 import { usePollWhileOffline } from "../stream/StreamProvider";
 
 export function useProviders(includeInactive = false) {
@@ -112,5 +112,16 @@ export function useCallDetail(department: string, callId: string | null) {
     queryFn: ({ signal }) =>
       api.get<CallDetail>(`/api/calls/${encodeURIComponent(callId ?? "")}`, { department }, signal),
     enabled: callId !== null,
+  });
+}
+
+/** Users' states; agents get only their own row. */
+export function useAgents(enabled = true) {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["agents"],
+    queryFn: ({ signal }) => api.get<{ data: AgentStatus[] }>("/api/agents", undefined, signal),
+    refetchInterval: poll,
+    enabled,
   });
 }

@@ -20,6 +20,7 @@ const MASTERS: [string, string, string][] = [
   ["/masters/categories", "🏷", "Categories"],
   ["/masters/users", "👥", "Users"],
   ["/masters/dialpad-users", "🔗", "Dialpad users"],
+  ["/masters/audit", "📜", "Audit log"],
 ];
 
 /** A queue's entries: All, then one per department, each with its badge. */
@@ -61,7 +62,8 @@ function QueueNav({
 }
 
 export function Sidebar() {
-  const { isAdmin } = useSession();
+  const { isAdmin, me } = useSession();
+  const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const stats = useStats();
   const visible = useVisibleProviders();
 
@@ -79,6 +81,16 @@ export function Sidebar() {
             Dashboard
           </NavLink>
         </li>
+        {isSupervisor && (
+          <li>
+            <NavLink to="/agents">
+              <span className="icon" aria-hidden="true">
+                🎧
+              </span>
+              Agents
+            </NavLink>
+          </li>
+        )}
       </ul>
       <QueueNav
         id="live"
