@@ -74,7 +74,11 @@ fn fill(db: &std::path::Path, calls: usize) -> Result<()> {
             for _ in 0..50_000.min(calls - i) {
                 let at = (base + ChronoDuration::seconds((i / 20) as i64))
                     .to_rfc3339_opts(SecondsFormat::Millis, true);
-                let status = if i % 7 == 0 { "failed" } else { "completed" };
+                let status = if i.is_multiple_of(7) {
+                    "failed"
+                } else {
+                    "completed"
+                };
                 stmt.execute(rusqlite::params![
                     pid,
                     format!("old{i}"),
