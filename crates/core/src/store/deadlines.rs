@@ -9,9 +9,10 @@ use crate::sla::{self, BusinessHours};
 use crate::time;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// Calls whose clock still runs: in the worklist, unresolved, not breached.
-const OPEN: &str = "sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL
-    AND status IN ('missed', 'hangup')";
+/// Calls whose clock still runs: unresolved, not breached. Only worklist
+/// calls get a deadline, and their end status is final, so no status test:
+/// the clause is exactly the `calls_sla_running` index's.
+const OPEN: &str = "sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL";
 
 /// The earliest deadline still running, if any.
 pub fn next_due(conn: &Connection) -> Result<Option<String>> {
@@ -81,4 +82,25 @@ pub fn recompute(
         w.deadlines_changed();
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_deadline_is_read_from_the_running_clocks_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        let plan: String = conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN SELECT sla_due_at FROM calls WHERE {OPEN} ORDER BY sla_due_at LIMIT 1"
+                ),
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("calls_sla_running"), "{plan}");
+    }
 }

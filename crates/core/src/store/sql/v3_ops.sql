@@ -11,8 +11,10 @@ ALTER TABLE calls ADD COLUMN sla_breached_at TEXT;
 -- scheduler must not announce years of history as new breaches.
 UPDATE calls SET sla_breached_at = sla_due_at
  WHERE sla_due_at IS NOT NULL AND sla_due_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
--- The scheduler's "next deadline" and the worklist's sort by time left.
-CREATE INDEX calls_sla_due ON calls (sla_due_at) WHERE sla_due_at IS NOT NULL;
+-- The breach scheduler's "next running deadline": only clocks still running
+-- are in it, so finding the next one never walks past old breaches.
+CREATE INDEX calls_sla_running ON calls (sla_due_at)
+    WHERE sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL;
 
 -- Agent skills (JSON list of lower-case words).
 ALTER TABLE users ADD COLUMN skills TEXT NOT NULL DEFAULT '[]';
