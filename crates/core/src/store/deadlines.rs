@@ -103,4 +103,80 @@ mod tests {
             .unwrap();
         assert!(plan.contains("calls_sla_running"), "{plan}");
     }
+
+    /// A clock the test moves by hand.
+    #[derive(Debug)]
+    struct Manual(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+    impl crate::time::Clock for Manual {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn breaches_are_marked_once_by_the_injected_clock_and_announced() {
+        use crate::store::providers::{self, Actor, NewProvider};
+        let t0 = time::parse("2026-11-24T09:00:00Z").unwrap();
+        let clock = std::sync::Arc::new(Manual(std::sync::Mutex::new(t0)));
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path().join("callboard.db"), clock.clone()).unwrap();
+        let mut rx = store.hub().subscribe();
+        store
+            .write(|w| {
+                let actor = Actor { user_id: None, name: "t".into() };
+                providers::create(w, NewProvider { name: "Sla".into(), ..Default::default() }, &actor)?;
+                for (id, due) in [("a", "2026-11-24T09:10:00.000Z"), ("b", "2026-11-24T09:20:00.000Z")] {
+                    w.conn.execute(
+                        "INSERT INTO calls (provider_id, department, call_id, status, worklist_since, sla_due_at, created_at, updated_at)
+                         VALUES (1, 'sla', ?1, 'missed', '2026-11-24T09:00:00.000Z', ?2, 't', 't')",
+                        params![id, due],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.read(next_due).await.unwrap().as_deref(),
+            Some("2026-11-24T09:10:00.000Z")
+        );
+        assert!(
+            store
+                .write(|w| mark_breaches(w, 10))
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing due at 09:00"
+        );
+        *clock.0.lock().unwrap() = time::parse("2026-11-24T09:10:00Z").unwrap();
+        let marked = store.write(|w| mark_breaches(w, 10)).await.unwrap();
+        assert_eq!(marked.len(), 1, "due exactly now is breached");
+        assert_eq!(marked[0].call_id, "a");
+        assert_eq!(
+            marked[0].sla_breached_at.as_deref(),
+            Some("2026-11-24T09:10:00.000Z")
+        );
+        assert!(
+            store
+                .write(|w| mark_breaches(w, 10))
+                .await
+                .unwrap()
+                .is_empty(),
+            "only once"
+        );
+        assert_eq!(
+            store.read(next_due).await.unwrap().as_deref(),
+            Some("2026-11-24T09:20:00.000Z")
+        );
+        let mut kinds = Vec::new();
+        while let Ok(ev) = rx.try_recv() {
+            kinds.push(ev.kind.clone());
+        }
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "call.sla_breached").count(),
+            1,
+            "{kinds:?}"
+        );
+    }
 }
