@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Rows per write transaction: small enough that a batch never holds the
 /// writer long enough to be felt by ingestion.
-pub const BATCH: i64 = 200;
+pub const BATCH: i64 = 100;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
