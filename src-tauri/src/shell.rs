@@ -618,7 +618,10 @@ mod tests {
         assert_eq!(c.remote_url.as_deref(), Some(office.as_str()));
         assert!(c.api_base.starts_with("http://127.0.0.1:"));
         assert_ne!(c.api_base, office, "the window talks to its local replica");
-        assert_ne!(c.token, token, "the window never holds the receiver's token");
+        assert_ne!(
+            c.token, token,
+            "the window never holds the receiver's token"
+        );
         let http = reqwest::Client::new();
         // The replica answers once it has its snapshot.
         let mut me = None;

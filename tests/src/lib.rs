@@ -245,6 +245,18 @@ impl TestServer {
         Ok((s, r.json().await.unwrap_or(Value::Null)))
     }
 
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().await.unwrap_or(Value::Null)))
+    }
+
     pub async fn delete_json(&self, path: &str, token: &str) -> Result<(u16, Value)> {
         let r = self
             .http

@@ -16,9 +16,12 @@ const DialpadUsersPage = lazy(() => import("./pages/masters/DialpadUsers"));
 const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 // Charts weigh: the analytics screen and its charting library load on first visit.
 const AnalyticsPage = lazy(() => import("./pages/analytics/Analytics"));
+const AuditPage = lazy(() => import("./pages/masters/Audit"));
+const AgentsPage = lazy(() => import("./pages/AgentsPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
+  const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const [params] = useSearchParams();
   if (params.get("wallboard") === "1") return <Wallboard />;
   const home = me?.role === "agent" ? "/hangup/all" : "/live/all";
@@ -39,6 +42,8 @@ function Shell() {
           {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
           {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
           {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
+          {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
+          {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </Suspense>

@@ -2,7 +2,7 @@
 
 use crate::api::{
     agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
-    replica, session, stats, users,
+    replica, retention, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -45,6 +45,8 @@ use utoipa_axum::routes;
         (name = "dialpad", description = "Dialpad user mapping"),
         (name = "metrics", description = "Supervisor metrics and agent performance (docs/METRICS.md)"),
         (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
+        (name = "agents", description = "Agent states and callback routing"),
+        (name = "retention", description = "Retention of old calls and raw deliveries"),
     )
 )]
 struct ApiDoc;
@@ -131,6 +133,11 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(export::calls_csv))
         .routes(routes!(dialpad::voicemail_list))
         .routes(routes!(agents::calls))
+        .routes(routes!(agents::list))
+        .routes(routes!(agents::set_state))
+        .routes(routes!(retention::get_settings, retention::put_settings))
+        .routes(routes!(retention::run))
+        .routes(routes!(retention::runs))
         .routes(routes!(dialpad::list))
         .routes(routes!(dialpad::bulk))
         .routes(routes!(dialpad::get, dialpad::put, dialpad::delete))
@@ -256,17 +263,27 @@ pub async fn serve_with(
             store.path().parent().unwrap_or(std::path::Path::new(".")),
         )),
         replica,
+        retention: crate::retention::RetentionLock::default(),
     };
-    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx.clone()));
-    // A replica polls nothing: its receiver does, and the rows follow.
-    let poller = (!is_replica).then(|| {
-        tokio::spawn(
-            state
-                .pollers
-                .clone()
-                .schedule(store.clone(), state.secrets.clone(), stop_rx),
-        )
+    // A replica marks no breaches, runs no retention and polls nothing: its
+    // receiver does, and the rows follow.
+    let background = (!is_replica).then(|| {
+        [
+            tokio::spawn(crate::sla_watch::run(store.clone(), stop_rx.clone())),
+            tokio::spawn(crate::retention::daily(
+                store.clone(),
+                state.retention.clone(),
+                stop_rx.clone(),
+            )),
+            tokio::spawn(state.pollers.clone().schedule(
+                store.clone(),
+                state.secrets.clone(),
+                stop_rx.clone(),
+            )),
+        ]
     });
+    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
+    let state_retention = state.retention.clone();
     let app = router(state);
     // Events are small frames sent as they happen: Nagle's algorithm would
     // hold them back waiting for the client's delayed ACK.
@@ -282,9 +299,17 @@ pub async fn serve_with(
         })
         .await;
     pruner.abort();
-    if let Some(p) = poller {
-        p.abort();
+    for task in background.into_iter().flatten() {
+        task.abort();
     }
+    // A retention run in progress stops at its next batch (it watches the
+    // shutdown signal); waiting for the lock lets it record how far it got.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while state_retention.try_take().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     store.close().await;
     result
 }

@@ -11,6 +11,8 @@ pub mod error;
 pub mod idempotency;
 pub mod launch;
 pub mod replica;
+pub mod retention;
+pub mod sla_watch;
 pub mod state;
 pub mod throttle;
 pub mod webhooks;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub secrets: Arc<callboard_core::secrets::SecretStore>,
     /// Set in remote mode: this process is a replica of a receiver.
     pub replica: Option<Arc<crate::replica::Shared>>,
+    /// Held while a retention run goes.
+    pub retention: crate::retention::RetentionLock,
 }
 
 impl AppState {

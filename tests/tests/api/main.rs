@@ -9,6 +9,7 @@ mod export;
 mod faults;
 mod metrics;
 mod openapi;
+mod ops;
 mod providers;
 mod roles;
 mod webhooks;

@@ -60,6 +60,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/replica/status"),
     ("get", "/api/replica/outbox"),
     ("delete", "/api/replica/outbox/{id}"),
+    ("get", "/api/agents"),
+    ("put", "/api/agents/{id}/state"),
+    ("get", "/api/settings/retention"),
+    ("put", "/api/settings/retention"),
+    ("post", "/api/retention/run"),
+    ("get", "/api/retention/runs"),
 ];
 
 #[tokio::test]
@@ -203,6 +209,8 @@ async fn responses_match_their_documented_schemas() {
         ("AuditList", "/api/audit"),
         ("Head", "/api/events/head"),
         ("Health", "/healthz"),
+        ("AgentList", "/api/agents"),
+        ("RetentionSettings", "/api/settings/retention"),
     ] {
         let (s, body) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();
         assert_eq!(s, 200, "{path}: {body}");
@@ -227,6 +235,30 @@ async fn responses_match_their_documented_schemas() {
         .await
         .unwrap();
     checked.push(("RotateResponse", rot));
+    let me = srv.user_id("schema-agent").await.unwrap();
+    let (s, st) = srv
+        .put_json(
+            &format!("/api/agents/{me}/state"),
+            &agent,
+            &json!({"state": "available"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{st}");
+    checked.push(("AgentStatus", st));
+    let (s, run) = srv
+        .post_json("/api/retention/run", ADMIN_TOKEN, &json!({}))
+        .await
+        .unwrap();
+    assert!(s == 202 || s == 409, "{run}");
+    if s == 202 {
+        checked.push(("RetentionRun", run));
+    }
+    let (_, runs) = srv
+        .get_json("/api/retention/runs", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    checked.push(("RetentionRuns", runs));
 
     // Event payloads are the documented objects too.
     let events = ws::collect(&mut sock, 20, std::time::Duration::from_millis(1500))
@@ -238,6 +270,9 @@ async fn responses_match_their_documented_schemas() {
             "provider.changed" => "Provider",
             "disposition.saved" => "DispositionSaved",
             "user.changed" => "User",
+            // The test's calls are dated 2026-01-01: their SLA ran out long ago.
+            "call.sla_breached" => "Call",
+            "agent.state_changed" => "AgentStatus",
             other => panic!("unexpected event type {other}"),
         };
         checked.push((schema, e["data"].clone()));

@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "./client";
 import type {
   AgentCalls,
+  AgentStatus,
   AgentMetricsReport,
   Call,
   CallDetail,
@@ -178,5 +179,16 @@ export function useAgentCalls(f: MetricsFilter | null) {
       return api.get<AgentCalls>("/api/agents/calls", { from, to, department, limit: 1000 }, signal);
     },
     enabled: f !== null,
+  });
+}
+
+/** Users' states; agents get only their own row. */
+export function useAgents(enabled = true) {
+  const poll = usePollWhileOffline();
+  return useQuery({
+    queryKey: ["agents"],
+    queryFn: ({ signal }) => api.get<{ data: AgentStatus[] }>("/api/agents", undefined, signal),
+    refetchInterval: poll,
+    enabled,
   });
 }

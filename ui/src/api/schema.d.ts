@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/calls": {
         parameters: {
             query?: never;
@@ -14,6 +31,23 @@ export interface paths {
         /** @description Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first. */
         get: operations["calls"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Sets a user's state. Agents set their own; supervisors and admins anyone's. Announced on the stream as `agent.state_changed`. Away and offline agents never receive automatic assignments. */
+        put: operations["set_state"];
         post?: never;
         delete?: never;
         options?: never;
@@ -291,7 +325,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description WebSocket. Every message is JSON `{seq, type, at, data}`; types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
+        /** @description WebSocket. Every message is JSON `{seq, type, at, data}`; types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
         get: operations["stream"];
         put?: never;
         post?: never;
@@ -638,6 +672,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/retention/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going. */
+        post: operations["run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retention/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session/update": {
         parameters: {
             query?: never;
@@ -649,6 +716,23 @@ export interface paths {
         put?: never;
         /** @description Cloudonix session updates (the domain profile's `session-update-endpoint`). The provider is the one whose `domains` list the payload's `domain`; it authenticates with its own scheme (the Cloudonix preset: `?token=<api key>` in the URL). */
         post: operations["session_update"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settings/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_settings"];
+        /** @description Sets the retention policy: `calls_days` (default 30; 0 keeps every call), `mode` (`archive` moves finished calls and their dispositions to the archive tables, `delete` removes them), `raw_days` (default 7; 0 keeps raw deliveries). Audited. */
+        put: operations["put_settings"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -797,6 +881,9 @@ export interface components {
             /** Format: int64 */
             totalCalls: number;
         };
+        AgentList: {
+            data: components["schemas"]["AgentStatus"][];
+        };
         /** @description One mapping: `external_id` on `platform` is Callboard user `user_id`. */
         AgentMapping: {
             created_at: string;
@@ -856,6 +943,27 @@ export interface components {
             from: string;
             to: string;
         };
+        /** @enum {string} */
+        AgentState: "available" | "busy" | "away" | "offline";
+        /** @description One user's availability and workload. */
+        AgentStatus: {
+            departments: string[];
+            display_name?: string | null;
+            last_assigned_at?: string | null;
+            /**
+             * Format: int64
+             * @description Worklist calls assigned to them and not yet resolved.
+             */
+            open_assignments: number;
+            role: components["schemas"]["Role"];
+            /** @description Since when the user is in `state` (null: never set, offline). */
+            since?: string | null;
+            skills: string[];
+            state: components["schemas"]["AgentState"];
+            /** Format: int64 */
+            user_id: number;
+            username: string;
+        };
         AssignRequest: {
             /** Format: int64 */
             expected_version?: number | null;
@@ -877,7 +985,13 @@ export interface components {
             target?: string | null;
         };
         AuditList: {
+            /** @description Newest first. */
             data: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; null on the last page.
+             */
+            next_before?: number | null;
         };
         BackfillRequest: {
             /** @description Start of the window (RFC 3339). */
@@ -906,6 +1020,23 @@ export interface components {
             items: components["schemas"]["MappingInput"][];
             /** @description Remove the mappings this sync does not list (default false). */
             replace?: boolean;
+        };
+        /**
+         * @description Business hours as configured on a provider, e.g.
+         *     `{"time_zone":"Europe/London","weekly":{"mon":[["09:00","18:00"]]},"holidays":["2026-12-25"]}`.
+         */
+        BusinessHoursConfig: {
+            /** @description Closed dates (`YYYY-MM-DD`, in the department's time zone). */
+            holidays?: string[];
+            /** @description An IANA time zone, e.g. `Asia/Kolkata`. */
+            time_zone: string;
+            /**
+             * @description Per weekday (`mon` … `sun`), open intervals `["HH:MM","HH:MM"]`; the
+             *     end may be `24:00`. A day left out is closed.
+             */
+            weekly?: {
+                [key: string]: string[][];
+            };
         };
         Call: {
             agent_id?: string | null;
@@ -943,6 +1074,12 @@ export interface components {
             raw_status?: string | null;
             recording_url?: string | null;
             resolved_at?: string | null;
+            /** @description When the breach scheduler found the SLA run out; null while it runs. */
+            sla_breached_at?: string | null;
+            /**
+             * @description When the callback SLA runs out, counting only the department's
+             *     business hours (all hours when it has none).
+             */
             sla_due_at?: string | null;
             started_at?: string | null;
             status?: null | components["schemas"]["Status"];
@@ -1412,6 +1549,7 @@ export interface components {
             active?: boolean | null;
             /** @description The authentication scheme with its options; default: the API key in `x-api-key`. */
             auth_config?: Record<string, unknown> | null;
+            business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             did_numbers?: string[] | null;
             /** Format: int64 */
             display_order?: number | null;
@@ -1425,6 +1563,7 @@ export interface components {
              *     authentication scheme; fields given here override it.
              */
             preset?: string | null;
+            routing?: null | components["schemas"]["Routing"];
             /**
              * @description For signature schemes: the shared secret. Generated when left out,
              *     except for Twilio (paste the account's auth token).
@@ -1440,6 +1579,8 @@ export interface components {
             display_name?: string | null;
             password: string;
             role: components["schemas"]["Role"];
+            /** @description Skills for skills-based routing. */
+            skills?: string[];
             username: string;
         };
         Outbox: {
@@ -1537,6 +1678,7 @@ export interface components {
             /** @description The scheme with its options, e.g. `{"scheme":"hmac_sha256","header":"x-convoso-signature","encoding":"hex"}`. */
             auth_config: Record<string, unknown>;
             auth_scheme: string;
+            business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             created_at: string;
             did_numbers: string[];
             /** Format: int64 */
@@ -1557,6 +1699,8 @@ export interface components {
             preset?: string | null;
             /** @description When the previous key stops working after a rotation with a grace period. */
             previous_key_expires_at?: string | null;
+            /** @description How new missed and hangup calls are assigned to agents. */
+            routing: components["schemas"]["Routing"];
             /** Format: int64 */
             sla_minutes: number;
             slug: string;
@@ -1589,6 +1733,7 @@ export interface components {
         ProviderPatch: {
             active?: boolean | null;
             auth_config?: Record<string, unknown> | null;
+            business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             did_numbers?: string[] | null;
             /** Format: int64 */
             display_order?: number | null;
@@ -1596,6 +1741,7 @@ export interface components {
             field_mapping?: Record<string, unknown> | null;
             icon?: string | null;
             name?: string | null;
+            routing?: null | components["schemas"]["Routing"];
             /** @description Sets (or, with an empty string, clears) the signing secret. */
             signing_secret?: string | null;
             /** Format: int64 */
@@ -1710,6 +1856,49 @@ export interface components {
             state: components["schemas"]["ReplicaState"];
         };
         /** @enum {string} */
+        RetentionMode: "archive" | "delete";
+        RetentionRun: {
+            actor: string;
+            /** Format: int64 */
+            batches: number;
+            /** Format: int64 */
+            calls_archived: number;
+            /** Format: int64 */
+            calls_days: number;
+            /** Format: int64 */
+            calls_deleted: number;
+            error?: string | null;
+            /** @description Null while the run is going. */
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            mode: components["schemas"]["RetentionMode"];
+            /** Format: int64 */
+            raw_days: number;
+            /** Format: int64 */
+            raw_events_deleted: number;
+            started_at: string;
+            /** @description `schedule` (the daily run) or `manual`. */
+            trigger: string;
+        };
+        RetentionRuns: {
+            /** @description Newest first. */
+            data: components["schemas"]["RetentionRun"][];
+        };
+        RetentionSettings: {
+            /**
+             * Format: int64
+             * @description Finished calls older than this many days are archived or deleted; 0 keeps everything.
+             */
+            calls_days: number;
+            mode: components["schemas"]["RetentionMode"];
+            /**
+             * Format: int64
+             * @description Raw webhook deliveries (payloads) older than this many days are deleted; 0 keeps them.
+             */
+            raw_days: number;
+        };
+        /** @enum {string} */
         Role: "admin" | "supervisor" | "agent";
         RotateRequest: {
             /**
@@ -1723,6 +1912,12 @@ export interface components {
             api_key: string;
             previous_key_expires_at?: string | null;
             provider: components["schemas"]["ProviderView"];
+        };
+        /** @description A department's routing: `{"strategy":"skills","skills":["spanish"]}`. */
+        Routing: {
+            /** @description Skills an agent needs for the `skills` strategy. */
+            skills?: string[];
+            strategy?: components["schemas"]["Strategy"];
         };
         /** @description What one run did. */
         RunReport: {
@@ -1791,6 +1986,9 @@ export interface components {
             seq: number;
             tables: components["schemas"]["TableRows"][];
         };
+        StateRequest: {
+            state: components["schemas"]["AgentState"];
+        };
         Stats: {
             /**
              * Format: int64
@@ -1846,6 +2044,8 @@ export interface components {
         };
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
+        /** @enum {string} */
+        Strategy: "none" | "round_robin" | "least_busy" | "longest_idle" | "skills" | "random";
         SyncRequest: Record<string, unknown>;
         /**
          * @description One table's rows (column → value) and the ids that are gone (deleted, or
@@ -1867,6 +2067,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             role: components["schemas"]["Role"];
+            /** @description Skills for skills-based callback routing (lower-case words). */
+            skills?: string[];
             updated_at: string;
             username: string;
         };
@@ -1879,6 +2081,7 @@ export interface components {
             display_name?: string | null;
             password?: string | null;
             role?: null | components["schemas"]["Role"];
+            skills?: string[] | null;
         };
         Voicemail: {
             /** @description The call's id (the provider's). */
@@ -1937,6 +2140,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentList"];
+                };
+            };
+        };
+    };
     calls: {
         parameters: {
             query?: {
@@ -1978,16 +2200,76 @@ export interface operations {
             };
         };
     };
+    set_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentStatus"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log: {
         parameters: {
             query?: {
                 /** @description Action prefix, e.g. `provider.` or `user.create`. */
                 action?: string;
+                /** @description Who did it (username, or `admin-token`). */
                 actor?: string;
+                /** @description What it was done to (a provider slug, a username, `run 3`). */
                 target?: string;
+                /**
+                 * @description The kind of thing changed: the action's first word (`provider`,
+                 *     `user`, `retention`, `category`, …).
+                 */
+                entity?: string;
+                /** @description At or after (RFC 3339). */
                 from?: string;
+                /** @description Before (RFC 3339). */
                 to?: string;
+                /** @description Entries older than this id (the previous page's `next_before`). */
                 before?: number;
+                /** @description 1-1000, default 100. */
                 limit?: number;
             };
             header?: never;
@@ -3379,6 +3661,71 @@ export interface operations {
             };
         };
     };
+    run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    runs: {
+        parameters: {
+            query?: {
+                /** @description 1-1000, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRuns"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     session_update: {
         parameters: {
             query?: never;
@@ -3440,6 +3787,72 @@ export interface operations {
             };
             /** @description Body over the size limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -56,3 +56,21 @@ export const OUTCOMES: readonly Outcome[] = [
 export type ReplicaStatus = S["ReplicaStatus"];
 export type OutboxEntry = S["OutboxEntry"];
 export type QueuedWrite = S["QueuedWrite"];
+
+export type BusinessHoursConfig = S["BusinessHoursConfig"];
+export type Routing = S["Routing"];
+export type Strategy = S["Strategy"];
+export type AgentStatus = S["AgentStatus"];
+export type AgentState = S["AgentState"];
+export type AuditEntry = S["AuditEntry"];
+export type AuditList = S["AuditList"];
+
+export const AGENT_STATES: readonly AgentState[] = ["available", "busy", "away", "offline"];
+export const STRATEGIES: readonly { value: Strategy; label: string }[] = [
+  { value: "none", label: "None (agents take calls themselves)" },
+  { value: "round_robin", label: "Round robin" },
+  { value: "least_busy", label: "Least busy (fewest open assignments)" },
+  { value: "longest_idle", label: "Longest idle" },
+  { value: "skills", label: "Skills-based" },
+  { value: "random", label: "Random" },
+];

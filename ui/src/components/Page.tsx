@@ -2,6 +2,7 @@ import { useEffect, type ReactNode } from "react";
 import { ConnectionIndicator } from "./ConnectionIndicator";
 import { ReplicaOutbox } from "./ReplicaOutbox";
 import { ThemeToggle } from "./ThemeToggle";
+import { AgentStateSelect } from "./AgentStateSelect";
 import { useSession } from "../session";
 
 /** A screen: its title bar (with the connection, theme and user) and body. */
@@ -18,6 +19,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
         <ConnectionIndicator />
         <ReplicaOutbox />
         <ThemeToggle />
+        <AgentStateSelect />
         <span className="muted" data-testid="whoami">
           {me?.user?.display_name || me?.user?.username || "token"} · {me?.role}
         </span>

@@ -21,6 +21,7 @@ const MASTERS: [string, string, string][] = [
   ["/masters/categories", "🏷", "Categories"],
   ["/masters/users", "👥", "Users"],
   ["/masters/dialpad-users", "🔗", "Dialpad users"],
+  ["/masters/audit", "📜", "Audit log"],
 ];
 
 /** A queue's entries: All, then one per department, each with its badge. */
@@ -63,6 +64,7 @@ function QueueNav({
 
 export function Sidebar() {
   const { isAdmin, me } = useSession();
+  const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const stats = useStats();
   const visible = useVisibleProviders();
 
@@ -97,6 +99,16 @@ export function Sidebar() {
                 📈
               </span>
               Analytics
+            </NavLink>
+          </li>
+        )}
+        {isSupervisor && (
+          <li>
+            <NavLink to="/agents">
+              <span className="icon" aria-hidden="true">
+                🎧
+              </span>
+              Agents
             </NavLink>
           </li>
         )}

@@ -47,7 +47,11 @@ export class CacheApplier {
   apply(ev: StreamEvent): void {
     switch (ev.type) {
       case "call.upserted":
+      case "call.sla_breached":
         this.call(ev.data as Call);
+        break;
+      case "agent.state_changed":
+        this.later(["agents"]);
         break;
       case "disposition.saved": {
         const d = ev.data as { call?: Call };

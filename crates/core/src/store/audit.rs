@@ -44,10 +44,18 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub actor: Option<String>,
     pub target: Option<String>,
+    /// The action's first word: `provider` matches `provider.update`.
+    pub entity: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub limit: i64,
     pub before_id: Option<i64>,
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 pub fn list(conn: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -55,24 +63,32 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         "SELECT id, at, actor_id, actor, action, target, details FROM audit_log WHERE 1 = 1",
     );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    // `{}` in a clause is where its bound value goes.
     let mut push = |clause: &str, v: String| {
         args.push(v.into());
-        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+        sql.push_str(" AND ");
+        sql.push_str(&clause.replace("{}", &format!("?{}", args.len())));
     };
     if let Some(a) = &q.action {
-        push("action LIKE", format!("{a}%"));
+        push("action LIKE {} ESCAPE '\\'", format!("{}%", escape_like(a)));
+    }
+    if let Some(e) = &q.entity {
+        push(
+            "action LIKE {} ESCAPE '\\'",
+            format!("{}.%", escape_like(e)),
+        );
     }
     if let Some(a) = &q.actor {
-        push("actor =", a.clone());
+        push("actor = {}", a.clone());
     }
     if let Some(t) = &q.target {
-        push("target =", t.clone());
+        push("target = {}", t.clone());
     }
     if let Some(f) = &q.from {
-        push("at >=", f.clone());
+        push("at >= {}", f.clone());
     }
     if let Some(t) = &q.to {
-        push("at <", t.clone());
+        push("at < {}", t.clone());
     }
     if let Some(b) = q.before_id {
         args.push(b.into());

@@ -44,7 +44,12 @@ pub struct Call {
     pub resolved_at: Option<String>,
     /// When the call first became missed/hung up: the callback SLA clock starts here.
     pub worklist_since: Option<String>,
+    /// When the callback SLA runs out, counting only the department's
+    /// business hours (all hours when it has none).
     pub sla_due_at: Option<String>,
+    /// When the breach scheduler found the SLA run out; null while it runs.
+    #[serde(default)]
+    pub sla_breached_at: Option<String>,
     /// Worklist view of a missed/hangup call: pending, assigned, attempted or resolved.
     pub work_state: Option<String>,
     /// Newest event timestamp applied to this call.
@@ -56,7 +61,7 @@ pub struct Call {
     pub updated_at: String,
 }
 
-pub(crate) const CALL_COLS: &str = "c.id, c.call_id, c.department, c.mobile_number, c.caller_name, c.did, c.direction, c.status, c.raw_status, c.agent_id, c.agent_name, c.started_at, c.answered_at, c.ended_at, c.duration_seconds, c.recording_url, c.metadata, c.assignee_id, u.username, c.assigned_at, c.attempts, c.last_outcome, c.next_callback_at, c.resolved_at, c.worklist_since, c.sla_due_at, c.work_state, c.event_at, c.events_count, c.version, c.created_at, c.updated_at";
+pub(crate) const CALL_COLS: &str = "c.id, c.call_id, c.department, c.mobile_number, c.caller_name, c.did, c.direction, c.status, c.raw_status, c.agent_id, c.agent_name, c.started_at, c.answered_at, c.ended_at, c.duration_seconds, c.recording_url, c.metadata, c.assignee_id, u.username, c.assigned_at, c.attempts, c.last_outcome, c.next_callback_at, c.resolved_at, c.worklist_since, c.sla_due_at, c.work_state, c.event_at, c.events_count, c.version, c.created_at, c.updated_at, c.sla_breached_at";
 
 pub(crate) const CALL_FROM: &str = "calls c LEFT JOIN users u ON u.id = c.assignee_id";
 
@@ -96,6 +101,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
         version: r.get(29)?,
         created_at: r.get(30)?,
         updated_at: r.get(31)?,
+        sla_breached_at: r.get(32)?,
     })
 }
 
@@ -146,6 +152,7 @@ pub(crate) fn merge(
     m: &MappedCall,
     event_at: &str,
     sla_minutes: i64,
+    hours: Option<&crate::sla::BusinessHours>,
 ) -> Call {
     let base = existing.cloned().unwrap_or_default();
     let newer = existing
@@ -189,7 +196,7 @@ pub(crate) fn merge(
     if worklist_since.is_none() && status.is_some_and(Status::is_worklist) {
         worklist_since = Some(event_at.to_string());
         sla_due_at =
-            time::parse(event_at).map(|t| time::fmt(t + chrono::Duration::minutes(sla_minutes)));
+            time::parse(event_at).map(|t| time::fmt(crate::sla::deadline(t, sla_minutes, hours)));
     }
     Call {
         call_id: m.call_id.clone(),
@@ -234,7 +241,17 @@ pub(crate) fn upsert(
         stmt.query_row(params![provider_id, m.call_id], from_row)
             .optional()?
     };
-    let merged = merge(existing.as_ref(), m, event_at, sla_minutes);
+    let runtime = w.providers.get(department);
+    let hours = runtime.as_ref().and_then(|p| p.hours.clone());
+    let merged = merge(
+        existing.as_ref(),
+        m,
+        event_at,
+        sla_minutes,
+        hours.as_deref(),
+    );
+    let entered = merged.worklist_since.is_some()
+        && existing.as_ref().is_none_or(|c| c.worklist_since.is_none());
     let now = time::fmt(w.now);
     let metadata = serde_json::to_string(&merged.metadata)?;
     let status = merged.status.map(Status::as_str);
@@ -300,6 +317,14 @@ pub(crate) fn upsert(
     };
     let data = serde_json::to_string(&call)?;
     w.emit("call.upserted", Some(department), Audience::All, data)?;
+    if entered {
+        w.deadlines_changed();
+        if let Some(p) = runtime {
+            if let Some(assigned) = super::agents::route(w, &call, &p.routing)? {
+                return Ok(assigned);
+            }
+        }
+    }
     Ok(call)
 }
 
@@ -792,11 +817,11 @@ mod tests {
     fn older_events_fill_gaps_but_never_overwrite() {
         let mut first = mapped(Some(Status::Ringing));
         first.mobile_number = Some("+911".into());
-        let c1 = merge(None, &first, "2026-01-01T10:00:05.000Z", 30);
+        let c1 = merge(None, &first, "2026-01-01T10:00:05.000Z", 30, None);
         let mut late = mapped(Some(Status::Waiting));
         late.mobile_number = Some("+999".into());
         late.caller_name = Some("Asha".into());
-        let c2 = merge(Some(&c1), &late, "2026-01-01T10:00:01.000Z", 30);
+        let c2 = merge(Some(&c1), &late, "2026-01-01T10:00:01.000Z", 30, None);
         assert_eq!(c2.mobile_number.as_deref(), Some("+911"));
         assert_eq!(c2.caller_name.as_deref(), Some("Asha"));
         assert_eq!(c2.status, Some(Status::Ringing));
@@ -811,6 +836,7 @@ mod tests {
             &mapped(Some(Status::Missed)),
             "2026-01-01T10:00:00.000Z",
             15,
+            None,
         );
         assert_eq!(
             c1.worklist_since.as_deref(),
@@ -824,7 +850,7 @@ mod tests {
         let mut m = mapped(Some(Status::Completed));
         m.answered_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap());
         m.ended_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 1, 30).unwrap());
-        let c = merge(None, &m, "2026-01-01T10:01:30.000Z", 30);
+        let c = merge(None, &m, "2026-01-01T10:01:30.000Z", 30, None);
         assert_eq!(c.duration_seconds, Some(90));
     }
 }

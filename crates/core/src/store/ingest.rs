@@ -484,6 +484,8 @@ mod tests {
             prev_key_hash: None,
             prev_key_expires_at: None,
             sla_minutes: 30,
+            hours: None,
+            routing: Default::default(),
             mapping: Arc::new(mapping),
             auth: Default::default(),
             signing_secret: None,

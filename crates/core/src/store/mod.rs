@@ -4,12 +4,14 @@
 //! on a tokio worker thread.
 
 pub mod agent_calls;
+pub mod agents;
 pub mod agents_map;
 pub mod audit;
 pub mod backup;
 pub mod calls;
 pub mod categories;
 pub mod connectors;
+pub mod deadlines;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
@@ -18,6 +20,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod providers;
 pub mod replica;
+pub mod retention;
 pub mod stats;
 pub mod users;
 pub mod voicemails;
@@ -30,7 +33,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 
 pub use providers::ProviderCache;
 
@@ -46,6 +49,7 @@ pub struct Writer<'a> {
     events: Vec<Event>,
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
     pub(crate) providers: &'a ProviderCache,
+    deadlines: &'a Arc<Notify>,
 }
 
 impl<'a> Writer<'a> {
@@ -89,6 +93,13 @@ impl<'a> Writer<'a> {
     pub(crate) fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
         self.after_commit.push(Box::new(f));
     }
+
+    /// Tells the breach scheduler, once committed, that a deadline was added
+    /// or moved, so it wakes before its planned time if it must.
+    pub(crate) fn deadlines_changed(&mut self) {
+        let n = Arc::clone(self.deadlines);
+        self.after_commit(move || n.notify_one());
+    }
 }
 
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
@@ -108,6 +119,7 @@ struct Inner {
     hub: Hub,
     clock: SharedClock,
     providers: ProviderCache,
+    deadlines: Arc<Notify>,
     path: PathBuf,
 }
 
@@ -160,9 +172,20 @@ impl Store {
         let writer_hub = hub.clone();
         let writer_clock = clock.clone();
         let writer_providers = providers.clone();
+        let deadlines = Arc::new(Notify::new());
+        let writer_deadlines = Arc::clone(&deadlines);
         let handle = std::thread::Builder::new()
             .name("callboard-writer".into())
-            .spawn(move || writer_loop(wconn, rx, writer_hub, writer_clock, writer_providers))
+            .spawn(move || {
+                writer_loop(
+                    wconn,
+                    rx,
+                    writer_hub,
+                    writer_clock,
+                    writer_providers,
+                    writer_deadlines,
+                )
+            })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
 
         let checkpointer = spawn_checkpointer(&path)?;
@@ -179,6 +202,7 @@ impl Store {
                 hub,
                 clock,
                 providers,
+                deadlines,
                 path,
             }),
         })
@@ -202,6 +226,11 @@ impl Store {
 
     pub fn providers(&self) -> &ProviderCache {
         &self.inner.providers
+    }
+
+    /// Signalled after a commit that added or moved an SLA deadline.
+    pub fn deadlines(&self) -> &Arc<Notify> {
+        &self.inner.deadlines
     }
 
     /// Runs `f` inside the writer's current transaction and resolves once that
@@ -343,6 +372,7 @@ fn writer_loop(
     hub: Hub,
     clock: SharedClock,
     providers: ProviderCache,
+    deadlines: Arc<Notify>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -353,7 +383,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, &mut batch, &hub, &clock, &providers);
+        run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
     }
     // Leave a tidy file behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
@@ -366,6 +396,7 @@ fn run_batch(
     hub: &Hub,
     clock: &SharedClock,
     providers: &ProviderCache,
+    deadlines: &Arc<Notify>,
 ) {
     let now = clock.now();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
@@ -388,6 +419,7 @@ fn run_batch(
             events: Vec::new(),
             after_commit: Vec::new(),
             providers,
+            deadlines,
         };
         for job in batch.drain(..) {
             if let Err(e) = exec_cached(w.conn, "SAVEPOINT job") {

@@ -6,7 +6,9 @@ use crate::hub::Audience;
 use crate::keys;
 use crate::mapping::Mapping;
 use crate::presets::{self, SecretKind};
+use crate::routing::Routing;
 use crate::signature::{self, AuthScheme};
+use crate::sla::{BusinessHours, BusinessHoursConfig};
 use crate::time::{self, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,10 @@ pub struct Provider {
     /// When the previous key stops working after a rotation with a grace period.
     pub previous_key_expires_at: Option<String>,
     pub sla_minutes: i64,
+    /// When the SLA clock runs; null: around the clock (24×7).
+    pub business_hours: Option<BusinessHoursConfig>,
+    /// How new missed and hangup calls are assigned to agents.
+    pub routing: Routing,
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -62,6 +68,9 @@ pub struct ProviderRuntime {
     pub prev_key_hash: Option<String>,
     pub prev_key_expires_at: Option<Timestamp>,
     pub sla_minutes: i64,
+    /// Compiled business hours; `None`: 24×7.
+    pub hours: Option<Arc<BusinessHours>>,
+    pub routing: Routing,
     pub mapping: Arc<Mapping>,
     pub auth: AuthScheme,
     pub signing_secret: Option<String>,
@@ -138,7 +147,17 @@ impl ProviderCache {
     }
 }
 
-const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains";
+const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing";
+
+/// Stored business hours (validated when saved); unreadable ones count as
+/// none rather than stopping ingestion.
+fn stored_hours(text: Option<String>) -> Option<BusinessHoursConfig> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+fn stored_routing(text: &str) -> Routing {
+    serde_json::from_str(text).unwrap_or_default()
+}
 
 fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
     let fm: String = r.get(8)?;
@@ -158,6 +177,10 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
     let domains: String = r.get(12)?;
     let domains: Vec<String> = serde_json::from_str(&domains).unwrap_or_default();
     let prev_exp: Option<String> = r.get(6)?;
+    let hours = stored_hours(r.get(13)?)
+        .and_then(|c| BusinessHours::compile(&c).ok())
+        .map(Arc::new);
+    let routing = stored_routing(&r.get::<_, String>(14)?);
     let (id, name, active, key_hash, prev_key_hash, sla_minutes) = (
         r.get(0)?,
         r.get(2)?,
@@ -176,6 +199,8 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         prev_key_hash,
         prev_key_expires_at: prev_exp.as_deref().and_then(time::parse),
         sla_minutes,
+        hours,
+        routing,
         mapping: Arc::new(mapping),
         auth,
         signing_secret,
@@ -183,7 +208,7 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
     }))
 }
 
-const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset";
+const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
     let dids: String = r.get(5)?;
@@ -215,6 +240,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
         api_key_hint: Some(r.get(9)?),
         previous_key_expires_at: r.get(10)?,
         sla_minutes: r.get(11)?,
+        business_hours: stored_hours(r.get(19)?),
+        routing: stored_routing(&r.get::<_, String>(20)?),
         active: r.get(12)?,
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
@@ -284,7 +311,19 @@ pub struct NewProvider {
     #[schema(value_type = Option<Object>)]
     pub status_map: Option<Value>,
     pub sla_minutes: Option<i64>,
+    /// Business hours for the SLA clock; omitted or null: 24×7.
+    pub business_hours: Option<BusinessHoursConfig>,
+    pub routing: Option<Routing>,
     pub active: Option<bool>,
+}
+
+/// `Some(None)` for an explicit `null`, `None` when the field is absent.
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -301,6 +340,12 @@ pub struct ProviderPatch {
     #[schema(value_type = Option<Object>)]
     pub status_map: Option<Value>,
     pub sla_minutes: Option<i64>,
+    /// New business hours; `null` clears them (24×7). Open calls' SLA
+    /// deadlines are recomputed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<BusinessHoursConfig>)]
+    pub business_hours: Option<Option<BusinessHoursConfig>>,
+    pub routing: Option<Routing>,
     pub active: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub auth_config: Option<Value>,
@@ -331,6 +376,21 @@ fn validate_sla(m: i64) -> Result<i64> {
         ));
     }
     Ok(m)
+}
+
+/// Validated business hours as stored (NULL: 24×7).
+fn hours_text(cfg: Option<&BusinessHoursConfig>) -> Result<Option<String>> {
+    match cfg {
+        None => Ok(None),
+        Some(c) => {
+            BusinessHours::compile(c)?;
+            let c = BusinessHoursConfig {
+                time_zone: c.time_zone.trim().to_string(),
+                ..c.clone()
+            };
+            Ok(Some(serde_json::to_string(&c)?))
+        }
+    }
 }
 
 fn normalise_json(v: Option<Value>) -> Value {
@@ -498,6 +558,8 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
     let sm = normalise_json(input.status_map);
     compile(&fm, &sm)?;
     let sla = validate_sla(input.sla_minutes.unwrap_or(30))?;
+    let hours = hours_text(input.business_hours.as_ref())?;
+    let routing = input.routing.clone().unwrap_or_default().validate()?;
     let exists: bool = w
         .conn
         .query_row("SELECT 1 FROM providers WHERE slug = ?1", [&slug], |_| {
@@ -523,8 +585,8 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
     w.conn.execute(
         "INSERT INTO providers (slug, name, icon, display_order, did_numbers, field_mapping, status_map,
              api_key_hash, api_key_hint, sla_minutes, active, created_at, updated_at,
-             auth_scheme, auth_config, signing_secret, domains, preset)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
+             auth_scheme, auth_config, signing_secret, domains, preset, business_hours, routing)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         params![
             slug,
             name,
@@ -543,6 +605,8 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
             signing_secret,
             serde_json::to_string(&domains)?,
             preset.map(|p| p.id.clone()),
+            hours,
+            serde_json::to_string(&routing)?,
         ],
     )?;
     let id = w.conn.last_insert_rowid();
@@ -607,6 +671,19 @@ pub fn update(
         )?;
     }
     let sla = validate_sla(patch.sla_minutes.unwrap_or(cur.sla_minutes))?;
+    if let Some(h) = &patch.business_hours {
+        w.conn.execute(
+            "UPDATE providers SET business_hours = ?2 WHERE id = ?1",
+            params![cur.id, hours_text(h.as_ref())?],
+        )?;
+    }
+    if let Some(r) = &patch.routing {
+        let r = r.clone().validate()?;
+        w.conn.execute(
+            "UPDATE providers SET routing = ?2 WHERE id = ?1",
+            params![cur.id, serde_json::to_string(&r)?],
+        )?;
+    }
     w.conn.execute(
         "UPDATE providers SET auth_scheme = ?2, auth_config = ?3, domains = ?4 WHERE id = ?1",
         params![
@@ -634,6 +711,15 @@ pub fn update(
         ],
     )?;
     let p = refresh_cache(w, cur.id)?;
+    let clock_changed = p.sla_minutes != cur.sla_minutes || p.business_hours != cur.business_hours;
+    if clock_changed {
+        let hours = p
+            .business_hours
+            .as_ref()
+            .map(BusinessHours::compile)
+            .transpose()?;
+        super::deadlines::recompute(w, &p.slug, p.sla_minutes, hours.as_ref())?;
+    }
     let (before, after) = (serde_json::to_value(&cur)?, serde_json::to_value(&p)?);
     let mut changed = serde_json::Map::new();
     for (field, set) in [
@@ -644,6 +730,8 @@ pub fn update(
         ("field_mapping", patch.field_mapping.is_some()),
         ("status_map", patch.status_map.is_some()),
         ("sla_minutes", patch.sla_minutes.is_some()),
+        ("business_hours", patch.business_hours.is_some()),
+        ("routing", patch.routing.is_some()),
         ("active", patch.active.is_some()),
         ("auth_config", patch.auth_config.is_some()),
         ("has_signing_secret", patch.signing_secret.is_some()),

@@ -42,6 +42,9 @@ pub struct User {
     pub role: Role,
     /// Departments (provider slugs) an agent works in; admins and supervisors see all.
     pub departments: Vec<String>,
+    /// Skills for skills-based callback routing (lower-case words).
+    #[serde(default)]
+    pub skills: Vec<String>,
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -64,7 +67,7 @@ const LOGIN_LINK_HOURS: i64 = 24;
 
 /// Qualified with `u` so the same list serves the join with `tokens`.
 const COLS: &str =
-    "u.id, u.username, u.display_name, u.role, u.departments, u.active, u.created_at, u.updated_at";
+    "u.id, u.username, u.display_name, u.role, u.departments, u.active, u.created_at, u.updated_at, u.skills";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(3)?;
@@ -78,6 +81,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         active: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
+        skills: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
     })
 }
 
@@ -121,6 +125,9 @@ pub struct NewUser {
     #[serde(default)]
     pub departments: Vec<String>,
     pub display_name: Option<String>,
+    /// Skills for skills-based routing.
+    #[serde(default)]
+    pub skills: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -131,6 +138,7 @@ pub struct UserPatch {
     pub departments: Option<Vec<String>>,
     pub display_name: Option<String>,
     pub active: Option<bool>,
+    pub skills: Option<Vec<String>>,
 }
 
 fn check_username(u: &str) -> Result<String> {
@@ -182,14 +190,15 @@ pub fn create(
     let username = check_username(&input.username)?;
     check_password(&input.password)?;
     let deps = check_departments(w.conn, &input.departments)?;
+    let skills = crate::routing::normalise_skills(&input.skills, "skills")?;
     if by_username(w.conn, &username).is_ok() {
         return Err(Error::Conflict(format!("user `{username}` already exists")));
     }
     let at = time::fmt(w.now);
     w.conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![username, input.display_name, password_hash, input.role.as_str(), serde_json::to_string(&deps)?, at],
+        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at, skills)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        params![username, input.display_name, password_hash, input.role.as_str(), serde_json::to_string(&deps)?, at, serde_json::to_string(&skills)?],
     )?;
     let u = get(w.conn, w.conn.last_insert_rowid())?;
     announce(w, &u)?;
@@ -198,7 +207,7 @@ pub fn create(
         actor,
         "user.create",
         Some(&u.username),
-        serde_json::json!({ "role": u.role, "departments": u.departments }),
+        serde_json::json!({ "role": u.role, "departments": u.departments, "skills": u.skills }),
     )?;
     Ok(u)
 }
@@ -235,6 +244,10 @@ pub fn update(
         Some(d) => check_departments(w.conn, d)?,
         None => cur.departments.clone(),
     };
+    let skills = match &patch.skills {
+        Some(s) => crate::routing::normalise_skills(s, "skills")?,
+        None => cur.skills.clone(),
+    };
     let role = patch.role.unwrap_or(cur.role);
     let active = patch.active.unwrap_or(cur.active);
     if cur.role == Role::Admin
@@ -248,7 +261,7 @@ pub fn update(
     }
     w.conn.execute(
         "UPDATE users SET display_name = ?2, role = ?3, departments = ?4, active = ?5,
-             password_hash = COALESCE(?6, password_hash), updated_at = ?7 WHERE id = ?1",
+             password_hash = COALESCE(?6, password_hash), updated_at = ?7, skills = ?8 WHERE id = ?1",
         params![
             id,
             patch.display_name.clone().or(cur.display_name.clone()),
@@ -256,7 +269,8 @@ pub fn update(
             serde_json::to_string(&deps)?,
             active,
             password_hash,
-            time::fmt(w.now)
+            time::fmt(w.now),
+            serde_json::to_string(&skills)?
         ],
     )?;
     if !active || patch.password.is_some() {
@@ -274,7 +288,7 @@ pub fn update(
         "user.update",
         Some(&u.username),
         serde_json::json!({
-            "role": patch.role, "departments": patch.departments, "active": patch.active,
+            "role": patch.role, "departments": patch.departments, "active": patch.active, "skills": patch.skills,
             "password_changed": patch.password.is_some()
         }),
     )?;
@@ -287,7 +301,7 @@ pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(User, St
         .query_row(
             &format!("SELECT {COLS}, u.password_hash FROM users u WHERE u.username = ?1 AND u.active = 1"),
             [username.trim()],
-            |r| Ok((from_row(r)?, r.get::<_, String>(8)?)),
+            |r| Ok((from_row(r)?, r.get::<_, String>(9)?)),
         )
         .optional()?;
     Ok(row)

@@ -1,11 +1,13 @@
-//! `GET /api/agents/calls`: calls grouped by agent.
+//! Agents: `GET /api/agents/calls` (calls grouped by agent), their states
+//! (`GET /api/agents`, `PUT /api/agents/{id}/state`).
 
 use crate::auth::Principal;
-use crate::error::{ApiResult, Json, Query};
+use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use callboard_core::store::agent_calls::{self, AgentCalls, AgentCallsQuery};
-use serde::Deserialize;
+use callboard_core::store::agents::{self, AgentState, AgentStatus};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,4 +53,55 @@ pub async fn calls(
     };
     let out = state.store.read(move |c| agent_calls::read(c, &q)).await?;
     Ok(Json(out))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentList {
+    pub data: Vec<AgentStatus>,
+}
+
+#[utoipa::path(get, path = "/api/agents", tag = "agents",
+    description = "Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves.",
+    responses((status = 200, body = AgentList)), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<AgentList>> {
+    let only = if who.require_supervisor().is_ok() {
+        None
+    } else {
+        match who.user_id() {
+            Some(id) => Some(id),
+            None => return Ok(Json(AgentList { data: vec![] })),
+        }
+    };
+    let data = state.store.read(move |c| agents::list(c, only)).await?;
+    Ok(Json(AgentList { data }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateRequest {
+    pub state: AgentState,
+}
+
+#[utoipa::path(put, path = "/api/agents/{id}/state", tag = "agents",
+    description = "Sets a user's state. Agents set their own; supervisors and admins anyone's. Announced on the stream as `agent.state_changed`. Away and offline agents never receive automatic assignments.",
+    params(("id" = i64, Path)), request_body = StateRequest,
+    responses((status = 200, body = AgentStatus), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_state(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<StateRequest>,
+) -> ApiResult<Json<AgentStatus>> {
+    if who.user_id() != Some(id) {
+        who.require_supervisor()
+            .map_err(|_| ApiError::forbidden("agents may only set their own state"))?;
+    }
+    let s = req.state;
+    let status = state
+        .store
+        .write(move |w| agents::set_state(w, id, s))
+        .await?;
+    Ok(Json(status))
 }

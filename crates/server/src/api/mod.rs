@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod presets;
 pub mod providers;
 pub mod replica;
+pub mod retention;
 pub mod session;
 pub mod stats;
 pub mod users;

@@ -59,17 +59,29 @@ pub async fn get(
 pub struct AuditParams {
     /// Action prefix, e.g. `provider.` or `user.create`.
     pub action: Option<String>,
+    /// Who did it (username, or `admin-token`).
     pub actor: Option<String>,
+    /// What it was done to (a provider slug, a username, `run 3`).
     pub target: Option<String>,
+    /// The kind of thing changed: the action's first word (`provider`,
+    /// `user`, `retention`, `category`, …).
+    pub entity: Option<String>,
+    /// At or after (RFC 3339).
     pub from: Option<String>,
+    /// Before (RFC 3339).
     pub to: Option<String>,
+    /// Entries older than this id (the previous page's `next_before`).
     pub before: Option<i64>,
+    /// 1-1000, default 100.
     pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditList {
+    /// Newest first.
     pub data: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; null on the last page.
+    pub next_before: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditParams),
@@ -80,15 +92,21 @@ pub async fn audit_log(
     Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<AuditList>> {
     who.require_admin()?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let q = AuditQuery {
-        action: p.action,
-        actor: p.actor,
-        target: p.target,
-        from: p.from,
-        to: p.to,
-        limit: p.limit.unwrap_or(100),
+        action: blank(p.action),
+        actor: blank(p.actor),
+        target: blank(p.target),
+        entity: blank(p.entity),
+        from: super::timestamp_param(blank(p.from), "from")?,
+        to: super::timestamp_param(blank(p.to), "to")?,
+        limit,
         before_id: p.before,
     };
     let data = state.store.read(move |c| audit::list(c, &q)).await?;
-    Ok(Json(AuditList { data }))
+    let next_before = (data.len() as i64 == limit)
+        .then(|| data.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(AuditList { data, next_before }))
 }

@@ -8,6 +8,7 @@ import { ICONS } from "../../lib/icons";
 import { Field } from "../../components/Field";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { MappingEditor } from "./MappingEditor";
+import { SlaRouting } from "./SlaRouting";
 import { MappingPreview, mappingErrorOf, useMappingPreview, type SampleSource } from "./MappingPreview";
 import { draftFromProvider, emptyDraft, validateDraft, withName, withSlug, type ProviderDraft } from "./providerDraft";
 
@@ -203,6 +204,7 @@ export function ProviderForm({
               )}
             </Field>
           </section>
+          <SlaRouting draft={draft} showErrors={submitted} onChange={change} />
           <section className="card">
             <MappingEditor
               draft={draft}

@@ -11,7 +11,7 @@ import { formatWhen } from "../../lib/format";
 import { useSession } from "../../session";
 import { Field } from "../../components/Field";
 import { ToggleActiveDialog } from "./common";
-import { ROLES, validateUser, type UserDraft } from "./forms";
+import { ROLES, skillsList, validateUser, type UserDraft } from "./forms";
 
 function roleLabel(r: Role): string {
   return ROLES.find((x) => x.value === r)?.label ?? r;
@@ -135,6 +135,7 @@ function UserDialog({
     password: "",
     role: user?.role ?? "agent",
     departments: user?.departments ?? [],
+    skills: (user?.skills ?? []).join(", "),
   }));
   const [submitted, setSubmitted] = useState(false);
   const v = validateUser(draft, creating);
@@ -147,6 +148,7 @@ function UserDialog({
           display_name: draft.displayName.trim(),
           role: draft.role,
           departments: draft.departments,
+          skills: skillsList(draft.skills),
         };
         if (draft.password) patch.password = draft.password;
         return api.patch<User>(`/api/users/${user.id}`, patch);
@@ -157,6 +159,7 @@ function UserDialog({
         password: draft.password,
         role: draft.role,
         departments: draft.departments,
+        skills: skillsList(draft.skills),
       };
       return api.post<User>("/api/users", body);
     },
@@ -246,6 +249,16 @@ function UserDialog({
                 autoComplete="new-password"
                 value={draft.password}
                 onChange={(e) => setDraft({ ...draft, password: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label="Skills" hint="For skills-based callback routing, separated by commas (e.g. spanish, billing).">
+            {(p) => (
+              <input
+                {...p}
+                value={draft.skills ?? ""}
+                autoComplete="off"
+                onChange={(e) => setDraft({ ...draft, skills: e.target.value })}
               />
             )}
           </Field>

@@ -41,6 +41,20 @@ export interface UserDraft {
   password: string;
   role: Role;
   departments: string[];
+  /** Skills for skills-based routing, separated by commas. */
+  skills?: string;
+}
+
+/** "Spanish, billing" → ["spanish", "billing"] (the server normalises the same way). */
+export function skillsList(s: string | undefined): string[] {
+  return [
+    ...new Set(
+      (s ?? "")
+        .split(",")
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function validateUser(

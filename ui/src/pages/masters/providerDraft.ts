@@ -1,5 +1,6 @@
 // The provider form's state, its validation, and the request bodies it sends.
-import type { NewProvider, Provider, ProviderPatch } from "../../api/types";
+import type { NewProvider, Provider, ProviderPatch, Strategy } from "../../api/types";
+import { draftToHours, hoursToDraft, type HoursDraft } from "../../lib/hours";
 import { ICONS } from "../../lib/icons";
 import {
   emptyFieldRow,
@@ -35,6 +36,10 @@ export interface ProviderDraft {
   fields: FieldRow[];
   statuses: StatusRow[];
   json: string;
+  hours: HoursDraft;
+  strategy: Strategy;
+  /** Skills for skills-based routing, separated by commas. */
+  routingSkills: string;
 }
 
 export const SLA_MAX = 10_080;
@@ -56,6 +61,9 @@ export function emptyDraft(): ProviderDraft {
     fields: MAPPING_TARGETS.map((t) => ({ ...emptyFieldRow(t), path: t })),
     statuses: [emptyStatusRow()],
     json: "",
+    hours: hoursToDraft(null),
+    strategy: "none",
+    routingSkills: "",
   };
 }
 
@@ -72,6 +80,9 @@ export function draftFromProvider(p: Provider): ProviderDraft {
     fields: canonicalOrder(mappingToRows(p.field_mapping)),
     statuses: statusMapToRows(p.status_map),
     json: "",
+    hours: hoursToDraft(p.business_hours),
+    strategy: p.routing?.strategy ?? "none",
+    routingSkills: (p.routing?.skills ?? []).join(", "),
   };
 }
 
@@ -149,6 +160,8 @@ export interface DraftErrors {
   sla?: string;
   dids?: string;
   mapping?: string;
+  hours?: string;
+  routing?: string;
 }
 
 export interface Validated {
@@ -182,6 +195,14 @@ export function validateDraft(d: ProviderDraft, creating: boolean): Validated {
   if (badDid) errors.dids = `\`${badDid}\` does not look like a phone number.`;
   const mapping = resolveMapping(d);
   if (!mapping.ok) errors.mapping = mapping.jsonError ?? "Fix the mapping rows marked in red.";
+  const hours = draftToHours(d.hours);
+  const hourErrors = Object.values(hours.errors);
+  if (hourErrors.length > 0) errors.hours = hourErrors.join(" ");
+  const skills = d.routingSkills
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (d.strategy === "skills" && skills.length === 0) errors.routing = "Skills-based routing needs at least one skill.";
 
   const common = {
     name,
@@ -190,6 +211,8 @@ export function validateDraft(d: ProviderDraft, creating: boolean): Validated {
     field_mapping: mapping.fieldMapping,
     status_map: mapping.statusMap,
     sla_minutes: sla.value ?? undefined,
+    business_hours: hours.value,
+    routing: { strategy: d.strategy, skills },
   };
   return {
     errors,

@@ -1,0 +1,96 @@
+//! Retention settings, on-demand runs and the runs' log (admins).
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use callboard_core::store::retention::{self, RetentionRun, RetentionSettings};
+use serde::{Deserialize, Serialize};
+
+#[utoipa::path(get, path = "/api/settings/retention", tag = "retention",
+    responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<RetentionSettings>> {
+    who.require_admin()?;
+    Ok(Json(state.store.read(retention::settings).await?))
+}
+
+#[utoipa::path(put, path = "/api/settings/retention", tag = "retention",
+    description = "Sets the retention policy: `calls_days` (default 30; 0 keeps every call), `mode` (`archive` moves finished calls and their dispositions to the archive tables, `delete` removes them), `raw_days` (default 7; 0 keeps raw deliveries). Audited.",
+    request_body = RetentionSettings,
+    responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(s): Json<RetentionSettings>,
+) -> ApiResult<Json<RetentionSettings>> {
+    who.require_admin()?;
+    let actor = who.actor();
+    Ok(Json(
+        state
+            .store
+            .write(move |w| retention::put_settings(w, s, &actor))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/retention/run", tag = "retention",
+    description = "Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going.",
+    responses((status = 202, body = RetentionRun), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<(StatusCode, Json<RetentionRun>)> {
+    who.require_admin()?;
+    match crate::retention::start(
+        &state.store,
+        &state.retention,
+        "manual",
+        who.actor(),
+        state.shutdown.clone(),
+    )
+    .await?
+    {
+        Some((run, _)) => Ok((StatusCode::ACCEPTED, Json(run))),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "retention_running",
+            "a retention run is already going: wait for it to finish",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsParams {
+    /// 1-1000, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionRuns {
+    /// Newest first.
+    pub data: Vec<RetentionRun>,
+}
+
+#[utoipa::path(get, path = "/api/retention/runs", tag = "retention", params(RunsParams),
+    responses((status = 200, body = RetentionRuns), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn runs(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<RunsParams>,
+) -> ApiResult<Json<RetentionRuns>> {
+    who.require_admin()?;
+    let limit = p.limit.unwrap_or(50);
+    let data = state.store.read(move |c| retention::runs(c, limit)).await?;
+    Ok(Json(RetentionRuns { data }))
+}
