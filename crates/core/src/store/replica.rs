@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Replicated tables, parents before children (foreign keys).
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 13] = [
     "providers",
     "users",
+    "agent_states",
     "categories",
     "calls",
     "raw_events",
@@ -30,6 +31,7 @@ pub const TABLES: [&str; 11] = [
     "connectors",
     "sync_runs",
     "audit_log",
+    "retention_runs",
 ];
 
 /// Events and row changes after the cursor, at most this many of each per page.
@@ -127,10 +129,10 @@ fn columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
 }
 
 fn key_column(table: &str) -> &'static str {
-    if table == "connectors" {
-        "provider_id"
-    } else {
-        "id"
+    match table {
+        "connectors" => "provider_id",
+        "agent_states" => "user_id",
+        _ => "id",
     }
 }
 
@@ -139,7 +141,7 @@ fn key_column(table: &str) -> &'static str {
 fn scope_sql(table: &str, scope: &Scope) -> &'static str {
     let by_department = scope.departments.is_some();
     match table {
-        "audit_log" if !scope.admin => "0",
+        "audit_log" | "retention_runs" if !scope.admin => "0",
         // Pollers and platform user maps are administration: not for agents.
         "external_users" | "connectors" | "sync_runs" if by_department => "0",
         "calls" | "voicemails" if by_department => {

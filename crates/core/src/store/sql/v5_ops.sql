@@ -107,3 +107,12 @@ CREATE TABLE retention_runs (
 
 CREATE INDEX audit_log_action ON audit_log (action, id);
 CREATE INDEX raw_events_received ON raw_events (received_at);
+
+-- Remote mode follows these too (see v4_replica.sql): agents' states and
+-- the retention runs' log.
+CREATE TRIGGER agent_states_ins AFTER INSERT ON agent_states BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('agent_states', NEW.user_id); END;
+CREATE TRIGGER agent_states_upd AFTER UPDATE ON agent_states BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('agent_states', NEW.user_id); END;
+CREATE TRIGGER agent_states_del AFTER DELETE ON agent_states BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('agent_states', OLD.user_id); END;
+CREATE TRIGGER retention_runs_ins AFTER INSERT ON retention_runs BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('retention_runs', NEW.id); END;
+CREATE TRIGGER retention_runs_upd AFTER UPDATE ON retention_runs BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('retention_runs', NEW.id); END;
+CREATE TRIGGER retention_runs_del AFTER DELETE ON retention_runs BEGIN INSERT INTO row_changes (tbl, row_id) VALUES ('retention_runs', OLD.id); END;
