@@ -453,6 +453,16 @@ pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
 
 pub mod proxy;
 
+/// The `p` quantile (0–1) of sorted latencies, in milliseconds; NaN when empty.
+/// What the benches report.
+pub fn pct(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
 pub mod ws {
     //! A small event-stream client.
     use anyhow::{anyhow, Result};

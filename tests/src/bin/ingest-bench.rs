@@ -8,6 +8,7 @@
 //!     cargo run --release -p callboard-tests --bin ingest-bench -- [--concurrency 64] [--requests 40000] [--rate 1000] [--seconds 5]
 
 use anyhow::{bail, Context, Result};
+use callboard_tests::pct;
 use callboard_tests::{ws, TestServer, ADMIN_TOKEN};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -43,14 +44,6 @@ fn args() -> Result<Args> {
         }
     }
     Ok(a)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Each call gets three events, as a platform would send them.

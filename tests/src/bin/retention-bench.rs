@@ -10,6 +10,7 @@
 //! the baseline p99.
 
 use anyhow::{bail, Context, Result};
+use callboard_tests::pct;
 use callboard_tests::{TestServer, ADMIN_TOKEN};
 use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
 use serde_json::json;
@@ -42,14 +43,6 @@ fn args() -> Result<Args> {
         }
     }
     Ok(a)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Old finished calls, written straight into the file in large transactions
