@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Page } from "../components/Page";
 import { Field } from "../components/Field";
+import { ErrorBanner } from "../components/ErrorBanner";
 import { useVisibleProviders } from "../lib/useVisibleProviders";
 import {
   command,
@@ -30,15 +31,7 @@ export default function DesktopSettingsPage() {
 
   if (!settings) {
     return (
-      <Page title="This computer">
-        {error ? (
-          <div className="banner error" role="alert">
-            {error}
-          </div>
-        ) : (
-          <p className="muted">Loading…</p>
-        )}
-      </Page>
+      <Page title="This computer">{error ? <ErrorBanner error={error} /> : <p className="muted">Loading…</p>}</Page>
     );
   }
 
@@ -210,11 +203,7 @@ export default function DesktopSettingsPage() {
           </label>
         </section>
 
-        {error && (
-          <div className="banner error" role="alert">
-            {error}
-          </div>
-        )}
+        <ErrorBanner error={error} />
         {saved && (
           <p className="banner ok" role="status">
             Saved.

@@ -2,6 +2,7 @@
 // connect to one elsewhere.
 import { useState, type FormEvent } from "react";
 import { Field } from "../components/Field";
+import { ErrorBanner } from "../components/ErrorBanner";
 import { command, commandMessage, type DesktopConnection } from "./bridge";
 import { ReceiverInfo } from "./ReceiverInfo";
 
@@ -125,11 +126,7 @@ function ReceiverForm({ onStarted }: { onStarted: (c: DesktopConnection) => void
           )}
         </Field>
       )}
-      {error && (
-        <div className="banner error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorBanner error={error} />
       <button className="primary" type="submit" disabled={busy}>
         {busy ? "Starting…" : "Start the receiver"}
       </button>
@@ -194,11 +191,7 @@ function RemoteForm({ onConnected }: { onConnected: () => void }) {
           />
         )}
       </Field>
-      {error && (
-        <div className="banner error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorBanner error={error} />
       <button className="primary" type="submit" disabled={busy}>
         {busy ? "Connecting…" : "Connect"}
       </button>
