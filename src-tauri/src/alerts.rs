@@ -112,6 +112,17 @@ impl Seen {
         true
     }
 
+    /// Writes the keys off the async threads.
+    pub async fn save_shared(seen: &std::sync::Arc<std::sync::Mutex<Seen>>) {
+        let seen = seen.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(s) = seen.lock() {
+                s.save();
+            }
+        })
+        .await;
+    }
+
     pub fn save(&self) {
         let Some(path) = &self.file else { return };
         let mut body = String::new();

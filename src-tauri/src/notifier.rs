@@ -69,9 +69,7 @@ pub async fn run(
     if !burst.is_empty() {
         show(&names, &sink, burst).await;
     }
-    if let Ok(s) = seen.lock() {
-        s.save();
-    }
+    Seen::save_shared(&seen).await;
 }
 
 async fn show(names: &Names, sink: &Arc<dyn Sink>, burst: Vec<Alert>) {

@@ -346,9 +346,7 @@ impl Shell {
                 }
             }
         }
-        if let Ok(s) = self.seen.lock() {
-            s.save();
-        }
+        Seen::save_shared(&self.seen).await;
         tracing::info!("backend stopped");
     }
 }
