@@ -13,7 +13,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
 use callboard_core::secrets::SecretStore;
 use callboard_core::store::events as event_log;
@@ -185,6 +184,10 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         crate::replica::forward_writes,
     ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::conn::body_in_time,
+    ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -284,20 +287,13 @@ pub async fn serve_with(
     });
     let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
     let state_retention = state.retention.clone();
+    let limits = state.config.limits.clone();
     let app = router(state);
-    // Events are small frames sent as they happen: Nagle's algorithm would
-    // hold them back waiting for the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        })
-        .await;
+    let result = crate::conn::serve(listener, app, limits, async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await;
     pruner.abort();
     for task in background.into_iter().flatten() {
         task.abort();

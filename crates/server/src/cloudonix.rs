@@ -28,7 +28,13 @@ use serde_json::Value;
 )]
 pub async fn session_update(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     let (parts, body) = req.into_parts();
-    let bytes = read_body(body, &parts.headers, state.config.max_body_bytes).await?;
+    let bytes = read_body(
+        body,
+        &parts.headers,
+        state.config.max_body_bytes,
+        state.config.limits.body_timeout,
+    )
+    .await?;
     let domain = serde_json::from_slice::<Value>(&bytes)
         .ok()
         .and_then(|v| v.get("domain").and_then(Value::as_str).map(str::to_string))

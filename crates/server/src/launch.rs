@@ -48,6 +48,8 @@ pub struct ReceiverOptions {
     /// Browser origins allowed to call the API cross-origin (the desktop
     /// window's own origin); empty means same-origin only.
     pub allowed_origins: Vec<String>,
+    /// Connection timeouts and caps.
+    pub limits: crate::conn::Limits,
 }
 
 impl ReceiverOptions {
@@ -61,6 +63,7 @@ impl ReceiverOptions {
             event_retention_days: defaults.event_retention_days,
             admin_token: None,
             allowed_origins: Vec::new(),
+            limits: defaults.limits,
         }
     }
 }
@@ -172,6 +175,7 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         max_body_bytes: opts.max_body_bytes,
         event_retention_days: opts.event_retention_days,
         allowed_origins: opts.allowed_origins.clone(),
+        limits: opts.limits.clone(),
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

@@ -6,6 +6,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod cloudonix;
+pub mod conn;
 pub mod convoso;
 pub mod error;
 pub mod idempotency;

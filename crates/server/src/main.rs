@@ -54,6 +54,22 @@ enum Command {
             value_delimiter = ','
         )]
         allowed_origins: Vec<String>,
+        /// Milliseconds a client has to send a request's head (request line
+        /// and headers); an idle keep-alive connection is closed after it too.
+        #[arg(long, env = "CALLBOARD_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+        header_timeout_ms: u64,
+        /// Milliseconds a client has to send a request's body, on every route.
+        #[arg(long, env = "CALLBOARD_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+        body_timeout_ms: u64,
+        /// Connections open at once (lowered to fit the descriptor limit).
+        #[arg(long, env = "CALLBOARD_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
+        /// Of those, kept for webhooks: near the cap, console requests get 503.
+        #[arg(long, env = "CALLBOARD_RESERVED_CONNECTIONS", default_value_t = 128)]
+        reserved_connections: usize,
+        /// Largest request head, in bytes (431 beyond).
+        #[arg(long, env = "CALLBOARD_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+        max_header_bytes: usize,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
@@ -158,14 +174,28 @@ async fn main() -> anyhow::Result<()> {
             event_retention_days,
             log_format,
             allowed_origins,
+            header_timeout_ms,
+            body_timeout_ms,
+            max_connections,
+            reserved_connections,
+            max_header_bytes,
         } => {
             init_logs(log_format);
+            let nofile = callboard_server::conn::raise_descriptor_limit();
             let mut opts = ReceiverOptions::new(data_dir.unwrap_or_else(default_data_dir), listen);
             opts.public_url = public_url;
             opts.max_body_bytes = max_body_bytes;
             opts.event_retention_days = event_retention_days;
             opts.admin_token = std::env::var("CALLBOARD_ADMIN_TOKEN").ok();
             opts.allowed_origins = allowed_origins;
+            opts.limits = callboard_server::conn::Limits {
+                header_timeout: std::time::Duration::from_millis(header_timeout_ms.max(1)),
+                body_timeout: std::time::Duration::from_millis(body_timeout_ms.max(1)),
+                max_connections,
+                reserved_connections,
+                max_header_bytes,
+            }
+            .fit_to_descriptors(nofile);
             let running = callboard_server::start_receiver(opts.clone()).await?;
             let base = running.base_url(opts.public_url.as_deref());
             if let Some(first) = &running.first_start {

@@ -17,6 +17,8 @@ pub struct Config {
     /// Origins allowed to call the API from another origin (the desktop
     /// window's `tauri://localhost`); never `*`.
     pub allowed_origins: Vec<String>,
+    /// Connection timeouts and caps.
+    pub limits: crate::conn::Limits,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             event_retention_days: 7,
             allowed_origins: Vec::new(),
+            limits: crate::conn::Limits::default(),
         }
     }
 }

@@ -51,7 +51,12 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
+pub(crate) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> ApiResult<Bytes> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -89,15 +94,9 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> 
         }
         Ok::<_, ApiError>(())
     };
-    match tokio::time::timeout(std::time::Duration::from_secs(30), read_all).await {
+    match tokio::time::timeout(timeout, read_all).await {
         Ok(r) => r?,
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
-                "the body did not arrive within 30 s",
-            ))
-        }
+        Err(_) => return Err(crate::conn::body_timeout(timeout)),
     }
     if seen > limit {
         return Err(too_large());
@@ -229,7 +228,13 @@ pub(crate) async fn receive_for(
     let mut bytes = Bytes::new();
     if signed {
         if let Some(b) = body.take() {
-            bytes = read_body(b, &parts.headers, state.config.max_body_bytes).await?;
+            bytes = read_body(
+                b,
+                &parts.headers,
+                state.config.max_body_bytes,
+                state.config.limits.body_timeout,
+            )
+            .await?;
         }
     }
     let verdict = provider.verify(&SignedRequest {
@@ -255,7 +260,13 @@ pub(crate) async fn receive_for(
         }
     };
     if let Some(b) = body.take() {
-        bytes = read_body(b, &parts.headers, state.config.max_body_bytes).await?;
+        bytes = read_body(
+            b,
+            &parts.headers,
+            state.config.max_body_bytes,
+            state.config.limits.body_timeout,
+        )
+        .await?;
     }
     let query = match &verified.strip_query_param {
         Some(p) => signature::strip_query_param(parts.uri.query(), p),

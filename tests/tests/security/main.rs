@@ -1,0 +1,5 @@
+//! The security suite: hostile inputs and behaviours against the real
+//! `callboard` binary on loopback, each bounded in time.
+
+mod connections;
+mod support;
