@@ -2,4 +2,5 @@
 //! `callboard` binary on loopback, each bounded in time.
 
 mod connections;
+mod replica_scope;
 mod support;

@@ -39,12 +39,23 @@ const EVENTS_PAGE: i64 = 5000;
 const CHANGES_PAGE: i64 = 20000;
 
 /// What the remote principal may see: the rows it is sent are scoped as the
-/// API would scope them (agents see only their departments).
+/// API's read routes scope them for the same principal, table by table.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub admin: bool,
-    /// None: every department; Some(list): only these.
+    /// A supervisor (or an admin): sees every user, agent state and connector.
+    pub supervisor: bool,
+    /// None: every department; Some(list): only these (agents).
     pub departments: Option<Vec<String>>,
+    /// The principal's own user row (agents see their own, and only the
+    /// names of the users their calls are assigned to).
+    pub user_id: Option<i64>,
+}
+
+impl Scope {
+    fn staff(&self) -> bool {
+        self.admin || self.supervisor
+    }
 }
 
 /// One table's rows (column → value) and the ids that are gone (deleted, or
@@ -136,20 +147,45 @@ fn key_column(table: &str) -> &'static str {
     }
 }
 
-/// The SQL condition (over the table's own columns) for rows in scope;
-/// `?1` is the JSON list of departments.
+/// The SQL condition (over the table's own columns) for rows in scope, the
+/// same as each read route's: `?1` is the JSON list of departments, `?4`
+/// the principal's user id (or -1).
+///
+/// | table | admin | supervisor | agent |
+/// |---|---|---|---|
+/// | providers, calls, voicemails, dispositions, categories | all | all | their departments (categories: and the shared ones) |
+/// | users | all | all | themselves, and the users their calls are assigned to or disposed by (names only) |
+/// | agent_states | all | all | their own |
+/// | raw_events | all (the delivery log) | those of calls (the call timeline) | those of their calls |
+/// | external_users, connectors, sync_runs | all | all | none |
+/// | audit_log, retention_runs | all | none | none |
 fn scope_sql(table: &str, scope: &Scope) -> &'static str {
-    let by_department = scope.departments.is_some();
+    let agent = !scope.staff();
+    let by_department = agent || scope.departments.is_some();
     match table {
         "audit_log" | "retention_runs" if !scope.admin => "0",
         // Pollers and platform user maps are administration: not for agents.
-        "external_users" | "connectors" | "sync_runs" if by_department => "0",
+        "external_users" | "connectors" | "sync_runs" if agent => "0",
+        "providers" if by_department => "slug IN (SELECT value FROM json_each(?1))",
+        "categories" if by_department => {
+            "department IS NULL OR department IN (SELECT value FROM json_each(?1))"
+        }
+        "users" if agent => {
+            "id = ?4
+             OR id IN (SELECT assignee_id FROM calls WHERE department IN (SELECT value FROM json_each(?1)))
+             OR id IN (SELECT d.user_id FROM dispositions d JOIN calls c ON c.id = d.call_row_id
+                       WHERE c.department IN (SELECT value FROM json_each(?1)))"
+        }
+        "agent_states" if agent => "user_id = ?4",
         "calls" | "voicemails" if by_department => {
             "department IN (SELECT value FROM json_each(?1))"
         }
+        // The delivery log (failed and refused deliveries included) is for
+        // admins; others see the deliveries of the calls they may open.
         "raw_events" if by_department => {
-            "provider_id IN (SELECT id FROM providers WHERE slug IN (SELECT value FROM json_each(?1)))"
+            "call_row_id IN (SELECT id FROM calls WHERE department IN (SELECT value FROM json_each(?1)))"
         }
+        "raw_events" if !scope.admin => "call_row_id IS NOT NULL",
         "dispositions" if by_department => {
             "call_row_id IN (SELECT id FROM calls WHERE department IN (SELECT value FROM json_each(?1)))"
         }
@@ -160,8 +196,17 @@ fn scope_sql(table: &str, scope: &Scope) -> &'static str {
 /// Secrets never leave the receiver: a replica does not authenticate
 /// webhooks or passwords. Presence is kept (an empty string, not NULL), so
 /// `has_signing_secret` and the key hint read the same on both sides.
-fn redact(table: &str, row: &mut Map<String, Value>) {
+/// Beyond secrets, a row carries what the principal's read routes show:
+/// the key hint is for admins, and an agent learns only the user name of
+/// another user.
+fn redact(table: &str, row: &mut Map<String, Value>, scope: &Scope) {
     let secret_cols: &[&str] = match table {
+        "providers" if !scope.admin => &[
+            "api_key_hash",
+            "prev_key_hash",
+            "signing_secret",
+            "api_key_hint",
+        ],
         "providers" => &["api_key_hash", "prev_key_hash", "signing_secret"],
         "users" => &["password_hash"],
         _ => &[],
@@ -170,6 +215,17 @@ fn redact(table: &str, row: &mut Map<String, Value>) {
         if let Some(v) = row.get_mut(*c) {
             if !v.is_null() {
                 *v = Value::String(String::new());
+            }
+        }
+    }
+    if table == "users" && !scope.staff() {
+        let own = row.get("id").and_then(Value::as_i64) == scope.user_id && scope.user_id.is_some();
+        if !own {
+            row.insert("role".into(), Value::String("agent".into()));
+            row.insert("departments".into(), Value::String("[]".into()));
+            row.insert("display_name".into(), Value::Null);
+            if row.contains_key("skills") {
+                row.insert("skills".into(), Value::String("[]".into()));
             }
         }
     }
@@ -210,20 +266,21 @@ fn dump(
     let key = key_column(table);
     let departments = serde_json::to_string(&scope.departments.clone().unwrap_or_default())?;
     let ids_json = serde_json::to_string(&ids.unwrap_or(&[]))?;
+    let me = scope.user_id.unwrap_or(-1);
     let sql = format!(
-        "SELECT {} FROM {table} WHERE ({}) AND (?2 = 0 OR {key} IN (SELECT value FROM json_each(?3))) ORDER BY {key}",
+        "SELECT {} FROM {table} WHERE ({}) AND (?2 = 0 OR {key} IN (SELECT value FROM json_each(?3))) AND ?4 = ?4 ORDER BY {key}",
         cols.join(", "),
         scope_sql(table, scope)
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params![departments, i64::from(ids.is_some()), ids_json])?;
+    let mut rows = stmt.query(params![departments, i64::from(ids.is_some()), ids_json, me])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let mut m = Map::with_capacity(cols.len());
         for (i, c) in cols.iter().enumerate() {
             m.insert(c.clone(), to_json(r.get_ref(i)?)?);
         }
-        redact(table, &mut m);
+        redact(table, &mut m, scope);
         out.push(m);
     }
     Ok(out)
@@ -308,13 +365,43 @@ pub fn changes(conn: &Connection, scope: &Scope, seq: i64, change: i64) -> Resul
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // An agent holds only the users its calls refer to: a changed call
+        // or disposition brings its user's row along (the replica's foreign
+        // keys need it).
+        let mut referenced = Vec::new();
+        if !scope.staff() {
+            let of = |tbl: &str| -> Result<String> {
+                let ids: Vec<i64> = touched
+                    .iter()
+                    .filter(|(t, _)| t == tbl)
+                    .map(|(_, id)| *id)
+                    .collect();
+                Ok(serde_json::to_string(&ids)?)
+            };
+            let mut stmt = c.prepare_cached(
+                "SELECT assignee_id FROM calls WHERE id IN (SELECT value FROM json_each(?1)) AND assignee_id IS NOT NULL
+                 UNION SELECT user_id FROM dispositions WHERE id IN (SELECT value FROM json_each(?2)) AND user_id IS NOT NULL",
+            )?;
+            referenced = stmt
+                .query_map(params![of("calls")?, of("dispositions")?], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+        }
         let mut tables = Vec::new();
         for t in TABLES {
-            let ids: Vec<i64> = touched
+            let mut ids: Vec<i64> = touched
                 .iter()
                 .filter(|(tbl, _)| tbl == t)
                 .map(|(_, id)| *id)
                 .collect();
+            if t == "users" {
+                for id in &referenced {
+                    if !ids.contains(id) {
+                        ids.push(*id);
+                    }
+                }
+            }
             if ids.is_empty() {
                 continue;
             }
@@ -706,7 +793,7 @@ mod tests {
         let (_b, replica) = temp_store();
         let admin = Scope {
             admin: true,
-            departments: None,
+            ..Scope::default()
         };
         receiver
             .write(|w| {
@@ -725,7 +812,7 @@ mod tests {
                     c,
                     &Scope {
                         admin: true,
-                        departments: None,
+                        ..Scope::default()
                     },
                 )
             })

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 fn scope(who: &Principal) -> Scope {
     Scope {
         admin: who.role == Role::Admin,
+        supervisor: matches!(who.role, Role::Admin | Role::Supervisor),
         departments: who.scope(),
+        user_id: who.user_id(),
     }
 }
 
