@@ -23,7 +23,9 @@ pub enum BodyError {
     Malformed(String),
     #[error("body nests deeper than {0} levels")]
     TooDeep(usize),
-    #[error("a GET callback must carry its fields in the query string")]
+    /// Nothing to store: a GET without a query string, or a POST with an
+    /// empty body and no query string.
+    #[error("the delivery is empty: send the event in the body (or, for a GET callback, in the query string)")]
     EmptyGet,
 }
 

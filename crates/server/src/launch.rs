@@ -50,6 +50,8 @@ pub struct ReceiverOptions {
     pub allowed_origins: Vec<String>,
     /// Connection timeouts and caps.
     pub limits: crate::conn::Limits,
+    /// Seconds an event may be stamped ahead of its receipt.
+    pub max_future_skew_secs: i64,
 }
 
 impl ReceiverOptions {
@@ -64,6 +66,7 @@ impl ReceiverOptions {
             admin_token: None,
             allowed_origins: Vec::new(),
             limits: defaults.limits,
+            max_future_skew_secs: defaults.max_future_skew_secs,
         }
     }
 }
@@ -176,6 +179,7 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         event_retention_days: opts.event_retention_days,
         allowed_origins: opts.allowed_origins.clone(),
         limits: opts.limits.clone(),
+        max_future_skew_secs: opts.max_future_skew_secs,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

@@ -70,6 +70,10 @@ enum Command {
         /// Largest request head, in bytes (431 beyond).
         #[arg(long, env = "CALLBOARD_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
         max_header_bytes: usize,
+        /// Seconds an event may be stamped ahead of its receipt (clock skew);
+        /// later stamps are clamped to the time of receipt, with a warning.
+        #[arg(long, env = "CALLBOARD_MAX_FUTURE_SKEW_SECS", default_value_t = 300)]
+        max_future_skew_secs: i64,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
@@ -179,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
             max_connections,
             reserved_connections,
             max_header_bytes,
+            max_future_skew_secs,
         } => {
             init_logs(log_format);
             let nofile = callboard_server::conn::raise_descriptor_limit();
@@ -196,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
                 max_header_bytes,
             }
             .fit_to_descriptors(nofile);
+            opts.max_future_skew_secs = max_future_skew_secs.max(0);
             let running = callboard_server::start_receiver(opts.clone()).await?;
             let base = running.base_url(opts.public_url.as_deref());
             if let Some(first) = &running.first_start {

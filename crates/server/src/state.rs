@@ -19,6 +19,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Connection timeouts and caps.
     pub limits: crate::conn::Limits,
+    /// How far ahead of its receipt an event may be stamped; later stamps
+    /// are clamped to the time of receipt, with a warning.
+    pub max_future_skew_secs: i64,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             event_retention_days: 7,
             allowed_origins: Vec::new(),
             limits: crate::conn::Limits::default(),
+            max_future_skew_secs: 300,
         }
     }
 }

@@ -2,5 +2,6 @@
 //! `callboard` binary on loopback, each bounded in time.
 
 mod connections;
+mod input;
 mod replica_scope;
 mod support;

@@ -7,6 +7,7 @@
 //! payload. The format is documented for admins in `docs/MAPPING.md`.
 
 mod path;
+pub mod plausible;
 mod time;
 mod transform;
 

@@ -10,8 +10,30 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
 
-/// Seconds of clock skew allowed on `exp` and `nbf`.
-const LEEWAY: i64 = 60;
+/// Seconds of clock skew allowed on `exp` and `nbf` (documented in
+/// docs/PRESETS.md): a JWT is refused 61 s after its `exp`.
+pub const LEEWAY: i64 = 60;
+
+/// A registered time claim (`exp`, `nbf`, `iat`): absent, or an integer
+/// number of seconds (RFC 7519 NumericDate; a whole-valued float such as
+/// `1.7e9` counts). A string, a fraction or anything else is refused, so a
+/// malformed claim never skips its check.
+fn time_claim(value: &Value, name: &str) -> Result<Option<i64>, Refusal> {
+    let Some(v) = value.get(name) else {
+        return Ok(None);
+    };
+    let whole = v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    });
+    whole.map(Some).ok_or_else(|| {
+        refuse(
+            "invalid_signature",
+            format!("the JWT claim `{name}` must be a whole number of seconds, not {v}"),
+        )
+    })
+}
 
 /// Signs `claims` as a compact HS256 JWT (for tests and tools).
 pub fn sign_hs256(secret: &str, claims: &Value) -> String {
@@ -53,7 +75,8 @@ pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8
     })?;
     let value = data.claims;
     let now_s = now.timestamp();
-    if let Some(exp) = value.get("exp").and_then(Value::as_i64) {
+    time_claim(&value, "iat")?;
+    if let Some(exp) = time_claim(&value, "exp")? {
         if now_s > exp + LEEWAY {
             return Err(refuse(
                 "stale_signature",
@@ -64,7 +87,7 @@ pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8
             ));
         }
     }
-    if let Some(nbf) = value.get("nbf").and_then(Value::as_i64) {
+    if let Some(nbf) = time_claim(&value, "nbf")? {
         if nbf > now_s + LEEWAY {
             return Err(refuse("stale_signature", "the JWT is not valid yet"));
         }

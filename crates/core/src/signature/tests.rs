@@ -190,6 +190,36 @@ fn jwt_round_trip_and_expiry() {
 }
 
 #[test]
+fn jwt_time_claims_that_are_not_whole_numbers_are_refused() {
+    let t = now().timestamp();
+    let run = |claims: serde_json::Value| {
+        let jwt = sign_hs256("s3cret", &claims);
+        code(Req::new(jwt.as_bytes()).run(&AuthScheme::JwtHs256, "", Some("s3cret")))
+    };
+    // Expired an hour ago, written so a lax parser skips the check.
+    assert_eq!(
+        run(json!({"a": 1, "exp": (t - 3600) as f64 + 0.5})),
+        "invalid_signature"
+    );
+    assert_eq!(
+        run(json!({"a": 1, "exp": (t - 3600).to_string()})),
+        "invalid_signature"
+    );
+    assert_eq!(run(json!({"a": 1, "exp": null})), "invalid_signature");
+    assert_eq!(run(json!({"a": 1, "nbf": "soon"})), "invalid_signature");
+    assert_eq!(run(json!({"a": 1, "iat": [1]})), "invalid_signature");
+    // A whole number written as a float is a NumericDate.
+    assert_eq!(run(json!({"a": 1, "exp": (t + 600) as f64})), "ok");
+    assert_eq!(
+        run(json!({"a": 1, "exp": (t - 3600) as f64})),
+        "stale_signature"
+    );
+    // The leeway: 60 s after `exp` still passes, 120 s does not.
+    assert_eq!(run(json!({"a": 1, "exp": t - 30})), "ok");
+    assert_eq!(run(json!({"a": 1, "exp": t - 120})), "stale_signature");
+}
+
+#[test]
 fn hmac_body_hex_base64_prefix_and_timestamps() {
     let body = br#"{"call_id":"1"}"#;
     // RFC 4231-style known answer: HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").

@@ -7,7 +7,7 @@ use super::providers::{Actor, ProviderRuntime};
 use super::{agents_map, audit, voicemails, Writer};
 use crate::body::{self, BodyError};
 use crate::error::{Error, Result};
-use crate::mapping::{MapContext, MapOutcome, Mapping};
+use crate::mapping::{plausible, MapContext, MapOutcome, Mapping};
 use crate::time::{self, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -27,6 +27,9 @@ pub struct Received<'a> {
     pub query: Option<&'a str>,
     pub request_id: Option<&'a str>,
     pub at: Timestamp,
+    /// How far ahead of `at` an event may be stamped; None: the default
+    /// ([`plausible::DEFAULT_FUTURE_SKEW`]).
+    pub max_future_skew: Option<chrono::Duration>,
 }
 
 /// One webhook delivery, parsed and mapped, ready to be stored.
@@ -52,17 +55,24 @@ impl Delivery {
     /// callback).
     pub fn prepare(provider: &ProviderRuntime, req: Received<'_>) -> Result<Delivery, BodyError> {
         let payload = body::normalize(req.content_type, req.body, req.query)?;
-        if req.method.eq_ignore_ascii_case("GET")
+        let blank_body = req.body.iter().all(u8::is_ascii_whitespace);
+        if (req.method.eq_ignore_ascii_case("GET") || blank_body)
             && payload.as_object().is_some_and(|o| o.is_empty())
         {
             return Err(BodyError::EmptyGet);
         }
-        let mapped = provider.mapping.apply(
+        let mut mapped = provider.mapping.apply(
             &payload,
             &MapContext {
                 slug: &provider.slug,
                 received_at: req.at,
             },
+        );
+        plausible::check(
+            &mut mapped,
+            req.at,
+            req.max_future_skew
+                .unwrap_or(plausible::DEFAULT_FUTURE_SKEW),
         );
         let stored_as_sent = matches!(payload, Value::Object(_) | Value::Array(_))
             && req.body.first().is_some_and(|b| *b == b'{' || *b == b'[')
@@ -426,13 +436,14 @@ pub fn replay(
         report.replayed += 1;
         let received = time::parse(&received_at).unwrap_or(w.now);
         let value: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-        let outcome = mapping.apply(
+        let mut outcome = mapping.apply(
             &value,
             &MapContext {
                 slug,
                 received_at: received,
             },
         );
+        plausible::check(&mut outcome, received, plausible::DEFAULT_FUTURE_SKEW);
         if let Some(err) = outcome.error {
             w.conn.execute(
                 "UPDATE raw_events SET error = ?2, replayed_at = ?3 WHERE id = ?1",
@@ -506,6 +517,7 @@ mod tests {
             query,
             request_id: None,
             at: chrono::Utc::now(),
+            max_future_skew: None,
         }
     }
 
@@ -542,5 +554,30 @@ mod tests {
             Delivery::prepare(&provider(), received("GET", None, b"", None)),
             Err(BodyError::EmptyGet)
         ));
+    }
+
+    #[test]
+    fn an_empty_post_is_refused_but_an_empty_object_is_a_delivery() {
+        for ct in [
+            None,
+            Some("application/json"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            for body in [&b""[..], b"  \r\n"] {
+                assert!(
+                    matches!(
+                        Delivery::prepare(&provider(), received("POST", ct, body, None)),
+                        Err(BodyError::EmptyGet)
+                    ),
+                    "{ct:?} {body:?}"
+                );
+            }
+        }
+        assert!(Delivery::prepare(&provider(), received("POST", None, b"", Some("id=c5"))).is_ok());
+        assert!(Delivery::prepare(
+            &provider(),
+            received("POST", Some("application/json"), b"{}", None)
+        )
+        .is_ok());
     }
 }

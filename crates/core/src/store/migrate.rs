@@ -19,7 +19,9 @@ pub fn known_version() -> i64 {
     5
 }
 
-pub fn run(conn: &mut Connection) -> Result<()> {
+/// `Err(SchemaTooNew)` when the database is newer than this build; reads
+/// only (`user_version`), so a refused database is left untouched.
+pub fn refuse_newer(conn: &Connection) -> Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > known_version() {
         return Err(Error::SchemaTooNew {
@@ -27,6 +29,11 @@ pub fn run(conn: &mut Connection) -> Result<()> {
             known: known_version(),
         });
     }
+    Ok(())
+}
+
+pub fn run(conn: &mut Connection) -> Result<()> {
+    refuse_newer(conn)?;
     migrations()
         .to_latest(conn)
         .map_err(|e| Error::Migration(e.to_string()))

@@ -143,7 +143,18 @@ impl Store {
     /// Opens (creating and migrating if needed) `callboard.db` at `path`.
     pub fn open(path: impl AsRef<Path>, clock: SharedClock) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        // A zero-length file is not a new database but a lost one (a
+        // failed copy, a full disk): refused, never silently initialised.
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(Error::Invalid(format!(
+                "{} is empty (0 bytes), not a Callboard database: restore a backup, or remove the file to start afresh",
+                path.display()
+            )));
+        }
         let mut wconn = Connection::open(&path)?;
+        // Checked before anything writes (the journal mode included), so a
+        // newer database is left exactly as it was.
+        migrate::refuse_newer(&wconn)?;
         configure(&wconn)?;
         // Checkpoints run on their own thread (below), not inside a commit.
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;

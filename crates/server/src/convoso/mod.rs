@@ -192,6 +192,7 @@ impl Pollers {
                             query: None,
                             request_id: None,
                             at: now,
+                            max_future_skew: None,
                         },
                     )
                     .ok()
