@@ -1,0 +1,240 @@
+// The simulator: a test call through the saved draft, from a chosen caller,
+// DID and time, in one platform's dialect. Each key pressed re-runs the call
+// with every input so far (the server is stateless for simulations); each step
+// shows the node reached and the exact document that platform would get.
+import { useId, useState } from "react";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { Field } from "../../components/Field";
+import { DIALECTS, flowsApi, type Dialect, type FlowId, type SimResult, type SimStep } from "./api";
+
+const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+/** What the simulator sends for "the caller pressed nothing" and "the caller hung up". */
+export const TIMEOUT_INPUT = "timeout";
+export const HANGUP_INPUT = "hangup";
+
+function localNow(): string {
+  const d = new Date();
+  d.setSeconds(0, 0);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The response as sent, indented when it is JSON. */
+export function pretty(s: string | undefined): string {
+  if (!s) return "";
+  const t = s.trim();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.stringify(JSON.parse(t), null, 2);
+    } catch {
+      return s;
+    }
+  }
+  return s;
+}
+
+function responseOf(step: SimStep): string {
+  const r = step.response ?? step.body ?? step.rendered ?? step.instruction;
+  if (typeof r === "string") return r;
+  return r === undefined ? "" : JSON.stringify(r, null, 2);
+}
+
+export function Simulator({
+  flowId,
+  dirty,
+  canSave,
+  save,
+  onVisited,
+  nodeLabel,
+}: {
+  flowId: FlowId;
+  dirty: boolean;
+  canSave: boolean;
+  save: () => Promise<boolean>;
+  onVisited: (nodes: string[]) => void;
+  nodeLabel: (id: string) => string;
+}) {
+  const id = useId();
+  const [caller, setCaller] = useState("+919876543210");
+  const [did, setDid] = useState("+918040001234");
+  const [at, setAt] = useState(localNow);
+  const [dialect, setDialect] = useState<Dialect>("exotel");
+  const [inputs, setInputs] = useState<string[] | null>(null);
+  const [buffer, setBuffer] = useState("");
+  const [result, setResult] = useState<SimResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [running, setRunning] = useState(false);
+  const [open, setOpen] = useState<number | null>(null);
+
+  const last = result?.steps[result.steps.length - 1];
+  const collecting = last?.type === "gather";
+  const ended = result ? (result.ended ?? result.awaiting_input === false) : false;
+
+  const run = async (next: string[], d: Dialect = dialect) => {
+    setRunning(true);
+    setError(null);
+    try {
+      if (dirty && canSave && !(await save())) {
+        setRunning(false);
+        return;
+      }
+      const when = new Date(at);
+      const r = await flowsApi.simulate(flowId, {
+        dialect: d,
+        caller,
+        did,
+        at: Number.isNaN(when.getTime()) ? new Date().toISOString() : when.toISOString(),
+        inputs: next,
+      });
+      setInputs(next);
+      setResult(r);
+      setOpen(null);
+      onVisited(r.steps.map((s) => s.node));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setRunning(false);
+    }
+  };
+
+  const press = (k: string) => {
+    if (!inputs || running || ended) return;
+    if (collecting) {
+      if (k === "#") {
+        void run([...inputs, buffer]);
+        setBuffer("");
+      } else setBuffer((b) => b + k);
+      return;
+    }
+    void run([...inputs, k]);
+  };
+
+  return (
+    <section className="stack ivr-sim" aria-labelledby={`${id}-h`} data-testid="simulator">
+      <h2 id={`${id}-h`} className="sr-only">
+        Test call
+      </h2>
+      <div className="grid2">
+        <Field label="Caller">
+          {(p) => <input {...p} value={caller} onChange={(e) => setCaller(e.target.value)} />}
+        </Field>
+        <Field label="DID">{(p) => <input {...p} value={did} onChange={(e) => setDid(e.target.value)} />}</Field>
+        <Field label="Time">
+          {(p) => <input {...p} type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} />}
+        </Field>
+        <Field label="Dialect">
+          {(p) => (
+            <select
+              {...p}
+              value={dialect}
+              onChange={(e) => {
+                const d = e.target.value as Dialect;
+                setDialect(d);
+                if (inputs) void run(inputs, d);
+              }}
+            >
+              {DIALECTS.map((d) => (
+                <option key={d.value} value={d.value}>
+                  {d.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      <div className="row">
+        <button type="button" className="primary" onClick={() => void run([])} aria-disabled={running || undefined}>
+          {inputs ? "Restart test call" : "Start test call"}
+        </button>
+        {inputs && (
+          <button
+            type="button"
+            onClick={() => {
+              setInputs(null);
+              setResult(null);
+              setBuffer("");
+              onVisited([]);
+            }}
+          >
+            End
+          </button>
+        )}
+        {dirty && <span className="muted small">{canSave ? "Saves the draft first." : "Runs the saved draft."}</span>}
+      </div>
+      <ErrorBanner error={error} />
+      {inputs && (
+        <div className="ivr-keypad-wrap">
+          <div className="ivr-keypad" role="group" aria-label="Keypad">
+            {KEYS.map((k) => (
+              <button
+                key={k}
+                type="button"
+                onClick={() => press(k)}
+                disabled={running || ended}
+                aria-label={`Press ${k}`}
+              >
+                {k}
+              </button>
+            ))}
+          </div>
+          <div className="stack tight">
+            {collecting && (
+              <span className="small">
+                Digits: <code data-testid="sim-buffer">{buffer || "…"}</code> (# sends)
+              </span>
+            )}
+            <button type="button" onClick={() => void run([...inputs, TIMEOUT_INPUT])} disabled={running || ended}>
+              Press nothing (timeout)
+            </button>
+            <button type="button" onClick={() => void run([...inputs, HANGUP_INPUT])} disabled={running || ended}>
+              Caller hangs up
+            </button>
+            <span className="muted small">
+              Inputs: <code data-testid="sim-inputs">{inputs.length ? inputs.join(" · ") : "none"}</code>
+            </span>
+          </div>
+        </div>
+      )}
+      {result && (
+        <ol className="ivr-steps" data-testid="sim-steps">
+          {result.steps.map((s, i) => {
+            const isLast = i === result.steps.length - 1;
+            const shown = open === null ? isLast : open === i;
+            return (
+              <li key={i} className={isLast ? "current" : undefined} data-node={s.node} data-testid="sim-step">
+                <button type="button" className="link" onClick={() => setOpen(shown ? -1 : i)} aria-expanded={shown}>
+                  <span className="mono">{s.node}</span> <span className="muted">{s.type ?? nodeLabel(s.node)}</span>
+                  {s.input !== undefined && s.input !== null && s.input !== "" && (
+                    <span className="small"> after “{s.input}”</span>
+                  )}
+                </button>
+                {s.note && <div className="muted small">{s.note}</div>}
+                {shown && (
+                  <pre
+                    className="ivr-response"
+                    data-testid="sim-response"
+                    aria-label={`What ${dialect} gets at ${s.node}`}
+                  >
+                    {pretty(responseOf(s))}
+                  </pre>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {result && (ended || result.exit_reason) && (
+        <p className="small" data-testid="sim-end">
+          Call ended
+          {result.exit_reason ? (
+            <>
+              {" "}
+              · exit reason <code>{result.exit_reason}</code>
+            </>
+          ) : null}
+          .
+        </p>
+      )}
+    </section>
+  );
+}
