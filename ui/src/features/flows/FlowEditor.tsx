@@ -364,41 +364,7 @@ function Editor({ flow }: { flow: Flow }) {
       actions={
         <>
           <Link to="/flows">← All flows</Link>
-          <span className="muted small" data-testid="editor-version">
-            {versionText(meta)}
-            {dirty ? " · unsaved changes" : ""}
-          </span>
           <span className="grow" />
-          {!readOnly && (
-            <>
-              <button type="button" onClick={() => setHist(H.undo)} disabled={!hist.past.length} title="Ctrl+Z">
-                Undo
-              </button>
-              <button type="button" onClick={() => setHist(H.redo)} disabled={!hist.future.length} title="Ctrl+Shift+Z">
-                Redo
-              </button>
-              <button type="button" onClick={() => void check()} disabled={busy !== null}>
-                Check
-              </button>
-              <button
-                type="button"
-                className={dirty ? "primary" : undefined}
-                onClick={() => void save()}
-                disabled={busy !== null}
-                title="Ctrl+S"
-              >
-                Save
-              </button>
-              <button type="button" className="primary" onClick={() => void publish()} disabled={busy !== null}>
-                Publish
-              </button>
-              {meta.version > 1 && (
-                <button type="button" onClick={() => setRollingBack(true)}>
-                  Roll back
-                </button>
-              )}
-            </>
-          )}
           <Link className="button" to={`/flows/${encodeURIComponent(String(flow.id))}/analytics`}>
             Analytics
           </Link>
@@ -455,6 +421,48 @@ function Editor({ flow }: { flow: Flow }) {
           </div>
         )}
         <div className="ivr-center">
+          <div className="row ivr-toolbar" role="toolbar" aria-label="Flow">
+            <span className="small" data-testid="editor-version">
+              {versionText(meta)}
+              {dirty ? " · unsaved changes" : ""}
+            </span>
+            <span className="grow" />
+            {!readOnly && (
+              <>
+                <button type="button" onClick={() => setHist(H.undo)} disabled={!hist.past.length} title="Ctrl+Z">
+                  Undo
+                </button>
+                <button
+                  type="button"
+                  onClick={() => setHist(H.redo)}
+                  disabled={!hist.future.length}
+                  title="Ctrl+Shift+Z"
+                >
+                  Redo
+                </button>
+                <button type="button" onClick={() => void check()} disabled={busy !== null}>
+                  Check
+                </button>
+                <button
+                  type="button"
+                  className={dirty ? "primary" : undefined}
+                  onClick={() => void save()}
+                  disabled={busy !== null}
+                  title="Ctrl+S"
+                >
+                  Save
+                </button>
+                <button type="button" className="primary" onClick={() => void publish()} disabled={busy !== null}>
+                  Publish
+                </button>
+                {meta.version > 1 && (
+                  <button type="button" onClick={() => setRollingBack(true)}>
+                    Roll back
+                  </button>
+                )}
+              </>
+            )}
+          </div>
           <div className="ivr-banners">
             <ErrorBanner error={failure} />
             {busy && (
@@ -503,7 +511,7 @@ function Editor({ flow }: { flow: Flow }) {
             >
               <Background gap={20} />
               <Controls showInteractive={false} />
-              <MiniMap pannable zoomable ariaLabel="Overview of the flow" />
+              <MiniMap pannable zoomable ariaLabel="Overview of the flow" style={{ width: 140, height: 100 }} />
             </ReactFlow>
           </div>
           <section className="ivr-problems" aria-labelledby="problems-h" data-testid="problems">

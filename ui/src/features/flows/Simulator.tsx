@@ -3,6 +3,7 @@
 // with every input so far (the server is stateless for simulations); each step
 // shows the node reached and the exact document that platform would get.
 import { useId, useState } from "react";
+import { CopyButton } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Field } from "../../components/Field";
 import { DIALECTS, flowsApi, type Dialect, type FlowId, type SimResult, type SimStep } from "./api";
@@ -19,7 +20,7 @@ function localNow(): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** The response as sent, indented when it is JSON. */
+/** The response indented for reading (JSON re-indented, XML one element a line); "Copy" copies it exactly. */
 export function pretty(s: string | undefined): string {
   if (!s) return "";
   const t = s.trim();
@@ -30,7 +31,22 @@ export function pretty(s: string | undefined): string {
       return s;
     }
   }
+  if (t.startsWith("<")) return indentXml(t);
   return s;
+}
+
+function indentXml(xml: string): string {
+  const parts = xml.replace(/>\s*</g, ">\n<").split("\n");
+  let depth = 0;
+  const out: string[] = [];
+  for (const line of parts) {
+    const closing = /^<\//.test(line);
+    const opening = /^<[^!?/][^>]*[^/]>$/.test(line) || /^<[^!?/]>$/.test(line);
+    if (closing) depth = Math.max(0, depth - 1);
+    out.push(`${"  ".repeat(depth)}${line}`);
+    if (opening && !line.includes("</")) depth++;
+  }
+  return out.join("\n");
 }
 
 function responseOf(step: SimStep): string {
@@ -209,6 +225,12 @@ export function Simulator({
                   )}
                 </button>
                 {s.note && <div className="muted small">{s.note}</div>}
+                {shown && responseOf(s) && (
+                  <div className="row small">
+                    <span className="muted grow">What the platform gets, indented for reading</span>
+                    <CopyButton text={responseOf(s)} label="Copy exact" />
+                  </div>
+                )}
                 {shown && (
                   <pre
                     className="ivr-response"
