@@ -8,7 +8,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { Field } from "../../components/Field";
 import { formatDuration } from "../../lib/format";
 import { useFlow, useFlowAnalytics, type FlowId, type NodeStats } from "./api";
-import { infoOf } from "./model";
+import { infoOf, outputsOf } from "./model";
 
 const RANGES = [
   ["1", "Today"],
@@ -29,9 +29,26 @@ export function pct(n: number, of: number): string {
 }
 
 function avgSeconds(s: NodeStats): number | null {
-  if (typeof s.avg_seconds === "number") return s.avg_seconds;
-  if (typeof s.total_seconds === "number" && s.visits) return s.total_seconds / s.visits;
-  return null;
+  return typeof s.avg_seconds === "number" ? s.avg_seconds : null;
+}
+
+const STAGES: Record<string, string> = {
+  entry: "Entered the flow",
+  menu: "Reached a menu",
+  queue: "Queued or transferred",
+  agent: "Talked to an agent",
+};
+
+/** Exits by edge, most taken first: `options.1 → sales_queue: 50`. */
+export function exitsText(exits: Record<string, number>, targetOf: (edge: string) => string | null): string {
+  const list = Object.entries(exits).sort((a, b) => b[1] - a[1]);
+  if (!list.length) return "—";
+  return list
+    .map(([edge, n]) => {
+      const t = targetOf(edge);
+      return `${edge}${t ? ` → ${t}` : ""}: ${n}`;
+    })
+    .join(" · ");
 }
 
 export function FlowAnalyticsPage({ id }: { id: FlowId }) {
@@ -43,6 +60,10 @@ export function FlowAnalyticsPage({ id }: { id: FlowId }) {
   const nodes = [...(a?.nodes ?? [])].sort((x, y) => y.visits - x.visits);
   const entryCalls = a?.funnel[0]?.calls ?? 0;
   const typeOf = (n: string) => flow.data?.nodes.find((x) => x.id === n)?.type ?? "";
+  const targetOf = (n: string, edge: string) => {
+    const node = flow.data?.nodes.find((x) => x.id === n);
+    return (node && outputsOf(node).find((o) => o.handle === edge)?.target) ?? null;
+  };
 
   return (
     <Page
@@ -78,7 +99,7 @@ export function FlowAnalyticsPage({ id }: { id: FlowId }) {
               <ol className="ivr-funnel">
                 {a.funnel.map((f) => (
                   <li key={f.stage}>
-                    <span className="ivr-funnel-label">{f.label ?? f.stage}</span>
+                    <span className="ivr-funnel-label">{STAGES[f.stage] ?? f.stage}</span>
                     <span className="ivr-funnel-bar" aria-hidden="true">
                       <span style={{ width: `${entryCalls ? (f.calls / entryCalls) * 100 : 0}%` }} />
                     </span>
@@ -132,13 +153,7 @@ export function FlowAnalyticsPage({ id }: { id: FlowId }) {
                           {s.hangups} <span className="muted small">{pct(s.hangups, s.visits)}</span>
                         </td>
                         <td className="num">{avg === null ? "—" : formatDuration(Math.round(avg))}</td>
-                        <td className="small">
-                          {s.exits.length === 0
-                            ? "—"
-                            : s.exits
-                                .map((e) => `${e.edge}${e.target ? ` → ${e.target}` : ""}: ${e.count}`)
-                                .join(" · ")}
-                        </td>
+                        <td className="small">{exitsText(s.exits, (edge) => targetOf(s.node, edge))}</td>
                       </tr>
                     );
                   })}

@@ -32,7 +32,6 @@ import {
   docFromFlow,
   flowBody,
   freeSpot,
-  infoOf,
   NODE_INFO,
   NODE_TYPES,
   type FlowDoc,
@@ -103,7 +102,7 @@ function Editor({ flow }: { flow: Flow }) {
   const [meta, setMeta] = useState<Flow>(flow);
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
-  const [errors, setErrors] = useState<ValidationError[] | null>(null);
+  const [errors, setErrors] = useState<ValidationError[] | null>(flow.errors ?? null);
   const [measured, setMeasured] = useState<Record<string, { width: number; height: number }>>({});
   const [side, setSide] = useState<Side>("properties");
   const [visited, setVisited] = useState<string[]>([]);
@@ -133,14 +132,14 @@ function Editor({ flow }: { flow: Flow }) {
     setSelectedEdge(null);
   }, []);
 
-  // Save, then check: the server's validator says what is wrong, node by node.
+  // Save: the server stores the draft and answers with its problems, node by node.
   const save = useCallback(async (): Promise<boolean> => {
     if (readOnly) return false;
     setBusy("Saving…");
     setFailure(null);
     try {
       const body = flowBody(hist.present);
-      let updated: Flow | null = null;
+      let updated: Flow;
       try {
         updated = await flowsApi.save(flow.id, body);
       } catch (e) {
@@ -151,10 +150,10 @@ function Editor({ flow }: { flow: Flow }) {
         return false;
       }
       setSaved(JSON.stringify(body));
-      if (updated && typeof updated === "object" && "id" in updated) setMeta((m) => ({ ...m, ...updated }));
-      const v = await flowsApi.validate(flow.id);
-      setErrors(v.errors);
-      setNote(v.errors.length ? null : "Saved. No problems found.");
+      setMeta((m) => ({ ...m, ...updated }));
+      const problems = updated.errors ?? [];
+      setErrors(problems);
+      setNote(problems.length ? null : "Saved. No problems found.");
       void qc.invalidateQueries({ queryKey: flowKeys.all });
       return true;
     } catch (e) {
@@ -172,9 +171,8 @@ function Editor({ flow }: { flow: Flow }) {
     try {
       const r = await flowsApi.publish(flow.id);
       setErrors([]);
-      setMeta((m) => ({ ...m, version: r.version, live_version: r.version, draft_changed: false }));
+      setMeta((m) => ({ ...m, ...r.flow, version: r.version }));
       setNote(`Version ${r.version} published. New calls get it; calls in progress keep theirs.`);
-      await qc.invalidateQueries({ queryKey: flowKeys.one(flow.id) });
       void qc.invalidateQueries({ queryKey: flowKeys.all });
     } catch (e) {
       const list = validationErrorsOf(e);
@@ -185,14 +183,11 @@ function Editor({ flow }: { flow: Flow }) {
     }
   };
 
+  // Check the flow as it is on screen, saved or not.
   const check = async () => {
-    if (dirty) {
-      await save();
-      return;
-    }
     setFailure(null);
     try {
-      const v = await flowsApi.validate(flow.id);
+      const v = await flowsApi.validate(flow.id, flowBody(doc));
       setErrors(v.errors);
       setNote(v.errors.length ? null : "No problems found.");
     } catch (e) {
@@ -231,7 +226,7 @@ function Editor({ flow }: { flow: Flow }) {
       const k = e.key.toLowerCase();
       if (mod && k === "s") {
         e.preventDefault();
-        if (dirty || errors === null) void save();
+        void save();
         return;
       }
       if (mod && (k === "z" || k === "y")) {
@@ -283,7 +278,7 @@ function Editor({ flow }: { flow: Flow }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [dirty, doc, edit, errors, readOnly, removeSelection, rf, save, select, selected]);
+  }, [doc, edit, readOnly, removeSelection, rf, save, select, selected]);
 
   // Leaving with unsaved changes asks first.
   useEffect(() => {
@@ -356,7 +351,6 @@ function Editor({ flow }: { flow: Flow }) {
   };
 
   const general = (errors ?? []).filter((e) => !e.node || !doc.nodes.some((n) => n.id === e.node));
-  const live = meta.live_version ?? meta.published_version ?? meta.version;
 
   return (
     <Page
@@ -576,7 +570,8 @@ function Editor({ flow }: { flow: Flow }) {
                 <p>Select a node to see its properties{readOnly ? "" : ", or add one from the palette"}.</p>
                 <p>
                   {doc.nodes.length} nodes · starts at <code>{doc.entry || "—"}</code>
-                  {live ? ` · providers get v${live}` : ""}
+                  {meta.version ? ` · providers get v${meta.version}` : ""}
+                  {meta.used_by?.length ? ` (${meta.used_by.join(", ")})` : ""}
                 </p>
                 {!readOnly && (
                   <p>
@@ -594,10 +589,7 @@ function Editor({ flow }: { flow: Flow }) {
               canSave={!readOnly}
               save={save}
               onVisited={setVisited}
-              nodeLabel={(id) => {
-                const n = doc.nodes.find((x) => x.id === id);
-                return n ? infoOf(n.type).label : "";
-              }}
+              nodeType={(id) => doc.nodes.find((x) => x.id === id)?.type ?? ""}
             />
           </div>
         </aside>
@@ -607,9 +599,9 @@ function Editor({ flow }: { flow: Flow }) {
         <RollbackDialog
           flow={meta}
           onClose={() => setRollingBack(false)}
-          onDone={(v) => {
-            setMeta((m) => ({ ...m, live_version: v }));
-            setNote(`Providers now get version ${v}.`);
+          onDone={(r) => {
+            setMeta((m) => ({ ...m, version: r.version }));
+            setNote(`Version ${r.from} published again as version ${r.version}.`);
           }}
         />
       )}

@@ -9,7 +9,7 @@ import { Field } from "../../components/Field";
 import { ConfirmDialog } from "../../pages/masters/common";
 import { formatWhen } from "../../lib/format";
 import { useSession } from "../../session";
-import { flowsApi, useFlowMutation, useFlows, validationErrorsOf, type Flow } from "./api";
+import { flowsApi, useFlowMutation, useFlows, useFlowVersions, validationErrorsOf, type Flow } from "./api";
 import { FlowEditorPage } from "./FlowEditor";
 import { FlowAnalyticsPage } from "./FlowAnalytics";
 import "./flows.css";
@@ -21,11 +21,10 @@ export default function FlowsRoute() {
   return <FlowsPage />;
 }
 
-/** "v3" (and the live one when rolled back), or "draft". */
+/** "v3", "v3 · draft changed", or "Draft only". */
 export function versionText(f: Flow): string {
   if (!f.version) return "Draft only";
-  const live = f.live_version ?? f.published_version ?? f.version;
-  return live !== f.version ? `v${f.version} (live: v${live})` : `v${f.version}`;
+  return f.draft_changed ? `v${f.version} · draft changed` : `v${f.version}`;
 }
 
 function FlowsPage() {
@@ -37,7 +36,7 @@ function FlowsPage() {
   const [rollingBack, setRollingBack] = useState<Flow | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const template = useFlowMutation(() => flowsApi.fromTemplate());
-  const duplicate = useFlowMutation((f: Flow) => flowsApi.duplicate(f.id, `${f.name} (copy)`));
+  const duplicate = useFlowMutation((f: Flow) => flowsApi.duplicate(f.id));
   const publish = useFlowMutation((f: Flow) => flowsApi.publish(f.id));
   const list = [...(flows.data ?? [])].sort((a, b) => a.name.localeCompare(b.name));
   const actionError = template.error ?? duplicate.error ?? publish.error;
@@ -113,13 +112,10 @@ function FlowsPage() {
                   <Link to={`/flows/${encodeURIComponent(String(f.id))}`} className="provider-name">
                     {f.name}
                   </Link>
-                  {f.draft_changed && f.version > 0 && <span className="muted small"> · unpublished changes</span>}
                 </td>
                 <td data-testid="flow-version">{versionText(f)}</td>
                 <td className="num">{f.nodes?.length ?? 0}</td>
-                <td className="small">
-                  {f.providers?.length ? f.providers.join(", ") : <span className="muted">—</span>}
-                </td>
+                <td className="small">{f.used_by?.length ? f.used_by.join(", ") : <span className="muted">—</span>}</td>
                 <td className="small">{f.updated_at ? formatWhen(f.updated_at) : "—"}</td>
                 <td className="actions">
                   <Link
@@ -186,7 +182,7 @@ function FlowsPage() {
         <RollbackDialog
           flow={rollingBack}
           onClose={() => setRollingBack(null)}
-          onDone={(v) => setNote(`${rollingBack.name}: providers now get version ${v}.`)}
+          onDone={(r) => setNote(`${rollingBack.name}: version ${r.from} published again as version ${r.version}.`)}
         />
       )}
     </Page>
@@ -257,46 +253,48 @@ export function RollbackDialog({
 }: {
   flow: Flow;
   onClose: () => void;
-  onDone: (version: number) => void;
+  onDone: (r: { version: number; from: number }) => void;
 }) {
-  const versions = flow.versions?.length
-    ? flow.versions.map((v) => v.version)
-    : Array.from({ length: flow.version }, (_, i) => i + 1);
-  const older = versions.filter((v) => v !== (flow.live_version ?? flow.version)).sort((a, b) => b - a);
-  const [version, setVersion] = useState<number>(older[0] ?? 1);
+  const versions = useFlowVersions(flow.id);
+  const older = (versions.data ?? []).filter((v) => v.version !== flow.version).sort((a, b) => b.version - a.version);
+  const [chosen, setChosen] = useState<number | null>(null);
+  const version = chosen ?? older[0]?.version ?? null;
   const roll = useFlowMutation((v: number) => flowsApi.rollback(flow.id, v), flow.id);
   return (
     <ConfirmDialog
       title={`Roll back ${flow.name}`}
       confirmLabel="Roll back"
-      busy={roll.isPending}
-      error={roll.error}
+      busy={roll.isPending || version === null}
+      error={roll.error ?? versions.error}
       onCancel={onClose}
       onConfirm={() =>
+        version !== null &&
         roll.mutate(version, {
-          onSuccess: () => {
-            onDone(version);
+          onSuccess: (r) => {
+            onDone({ version: r.version, from: version });
             onClose();
           },
         })
       }
     >
-      <Field label="Version" hint="New calls get this version; calls in progress keep theirs.">
-        {(p) => (
-          <select {...p} value={version} onChange={(e) => setVersion(Number(e.target.value))}>
-            {older.map((v) => {
-              const info = flow.versions?.find((x) => x.version === v);
-              return (
-                <option key={v} value={v}>
-                  v{v}
-                  {info?.published_at ? ` · ${formatWhen(info.published_at)}` : ""}
-                  {info?.published_by ? ` · ${info.published_by}` : ""}
+      {versions.isPending ? (
+        <p className="muted">Loading versions…</p>
+      ) : older.length === 0 ? (
+        <p>There is no older version.</p>
+      ) : (
+        <Field label="Version" hint="It is published again as the newest version; calls in progress keep theirs.">
+          {(p) => (
+            <select {...p} value={version ?? ""} onChange={(e) => setChosen(Number(e.target.value))}>
+              {older.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version} · {formatWhen(v.published_at)} · {v.published_by}
+                  {v.rolled_back_from ? ` (again v${v.rolled_back_from})` : ""}
                 </option>
-              );
-            })}
-          </select>
-        )}
-      </Field>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
     </ConfirmDialog>
   );
 }

@@ -83,7 +83,7 @@ export function ProviderIvrCard({ provider }: { provider: ProviderIvrFields }) {
               <option value="">— none —</option>
               {list.map((f) => (
                 <option key={String(f.id)} value={String(f.id)}>
-                  {f.name} {f.version ? `(v${f.live_version ?? f.version})` : "(draft only)"}
+                  {f.name} {f.version ? `(v${f.version})` : "(draft only)"}
                 </option>
               ))}
             </select>

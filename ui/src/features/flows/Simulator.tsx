@@ -50,9 +50,17 @@ function indentXml(xml: string): string {
 }
 
 function responseOf(step: SimStep): string {
-  const r = step.response ?? step.body ?? step.rendered ?? step.instruction;
-  if (typeof r === "string") return r;
-  return r === undefined ? "" : JSON.stringify(r, null, 2);
+  return step.rendered?.body ?? "";
+}
+
+/** The node a step left the caller at: the waiting node, else the last one visited. */
+export function stepNode(step: SimStep): string {
+  return step.node ?? step.visits[step.visits.length - 1]?.node ?? "";
+}
+
+/** Every node the test call entered, in order (a node a step resumes is not entered again). */
+export function visitedNodes(steps: readonly SimStep[]): string[] {
+  return steps.flatMap((s) => s.visits.filter((v) => !v.resumed).map((v) => v.node));
 }
 
 export function Simulator({
@@ -61,14 +69,14 @@ export function Simulator({
   canSave,
   save,
   onVisited,
-  nodeLabel,
+  nodeType,
 }: {
   flowId: FlowId;
   dirty: boolean;
   canSave: boolean;
   save: () => Promise<boolean>;
   onVisited: (nodes: string[]) => void;
-  nodeLabel: (id: string) => string;
+  nodeType: (id: string) => string;
 }) {
   const id = useId();
   const [caller, setCaller] = useState("+919876543210");
@@ -83,8 +91,10 @@ export function Simulator({
   const [open, setOpen] = useState<number | null>(null);
 
   const last = result?.steps[result.steps.length - 1];
-  const collecting = last?.type === "gather";
-  const ended = result ? (result.ended ?? result.awaiting_input === false) : false;
+  const waitingAt = last && !last.ended ? (last.node ?? null) : null;
+  const waitingType = waitingAt ? nodeType(waitingAt) : "";
+  const collecting = waitingType === "gather";
+  const ended = last?.ended ?? false;
 
   const run = async (next: string[], d: Dialect = dialect) => {
     setRunning(true);
@@ -105,7 +115,7 @@ export function Simulator({
       setInputs(next);
       setResult(r);
       setOpen(null);
-      onVisited(r.steps.map((s) => s.node));
+      onVisited(visitedNodes(r.steps));
     } catch (e) {
       setError(e);
     } finally {
@@ -202,6 +212,21 @@ export function Simulator({
             <button type="button" onClick={() => void run([...inputs, TIMEOUT_INPUT])} disabled={running || ended}>
               Press nothing (timeout)
             </button>
+            {(waitingType === "queue" || waitingType === "transfer") && (
+              <>
+                <button type="button" onClick={() => void run([...inputs, "answer"])} disabled={running}>
+                  An agent answers
+                </button>
+                <button type="button" onClick={() => void run([...inputs, "no_answer"])} disabled={running}>
+                  Nobody answers
+                </button>
+              </>
+            )}
+            {waitingType === "record" && (
+              <button type="button" onClick={() => void run([...inputs, "record"])} disabled={running}>
+                Message recorded
+              </button>
+            )}
             <button type="button" onClick={() => void run([...inputs, HANGUP_INPUT])} disabled={running || ended}>
               Caller hangs up
             </button>
@@ -217,14 +242,18 @@ export function Simulator({
             const isLast = i === result.steps.length - 1;
             const shown = open === null ? isLast : open === i;
             return (
-              <li key={i} className={isLast ? "current" : undefined} data-node={s.node} data-testid="sim-step">
+              <li key={i} className={isLast ? "current" : undefined} data-node={stepNode(s)} data-testid="sim-step">
                 <button type="button" className="link" onClick={() => setOpen(shown ? -1 : i)} aria-expanded={shown}>
-                  <span className="mono">{s.node}</span> <span className="muted">{s.type ?? nodeLabel(s.node)}</span>
-                  {s.input !== undefined && s.input !== null && s.input !== "" && (
-                    <span className="small"> after “{s.input}”</span>
-                  )}
+                  {s.input === "start" ? "Call starts" : `After “${s.input}”`}:{" "}
+                  <span className="mono">{stepNode(s)}</span>{" "}
+                  <span className="muted">{s.ended ? "(call ends)" : s.node ? "(waits)" : ""}</span>
                 </button>
-                {s.note && <div className="muted small">{s.note}</div>}
+                {s.visits.length > 0 && (
+                  <div className="muted small">
+                    {s.visits.map((v) => `${v.node}${v.edge ? ` —${v.edge}→` : ""}`).join(" ")}
+                  </div>
+                )}
+                {s.problem && <div className="warn-text small">{s.problem}</div>}
                 {shown && responseOf(s) && (
                   <div className="row small">
                     <span className="muted grow">What the platform gets, indented for reading</span>
@@ -245,16 +274,10 @@ export function Simulator({
           })}
         </ol>
       )}
-      {result && (ended || result.exit_reason) && (
+      {last?.ended && (
         <p className="small" data-testid="sim-end">
-          Call ended
-          {result.exit_reason ? (
-            <>
-              {" "}
-              · exit reason <code>{result.exit_reason}</code>
-            </>
-          ) : null}
-          .
+          Call ended{last.exit_reason ? " · exit reason " : "."}
+          {last.exit_reason && <code>{last.exit_reason}</code>}
         </p>
       )}
     </section>

@@ -9,34 +9,34 @@ export type FlowId = number | string;
 
 export interface FlowVersion {
   version: number;
-  published_at?: string | null;
-  published_by?: string | null;
-}
-
-/** A flow as `GET /api/flows/{id}` returns it: the draft, and its versions. */
-export interface Flow extends FlowLike {
-  id: FlowId;
-  name: string;
-  entry: string;
-  nodes: FlowNode[];
-  /** The latest published version; 0 while only a draft. */
-  version: number;
-  versions?: FlowVersion[];
-  /** The version providers get, when an older one was rolled back to. */
-  live_version?: number | null;
-  published_version?: number | null;
-  /** Whether the draft differs from the latest published version. */
-  draft_changed?: boolean;
-  updated_at?: string | null;
-  created_at?: string | null;
-  /** The providers whose IVR runs this flow. */
-  providers?: string[];
+  published_at: string;
+  published_by: string;
+  /** Set when this version is an older one published again (a roll back). */
+  rolled_back_from?: number | null;
 }
 
 export interface ValidationError {
   node: string | null;
   code: string;
   message: string;
+}
+
+/** A flow as `GET /api/flows/{id}` returns it: the draft, its newest version and its problems. */
+export interface Flow extends FlowLike {
+  id: FlowId;
+  name: string;
+  entry: string;
+  nodes: FlowNode[];
+  /** The newest published version (what providers run); 0 while only a draft. */
+  version: number;
+  /** Whether the draft differs from the newest published version. */
+  draft_changed?: boolean;
+  /** The providers (department slugs) whose IVR runs this flow. */
+  used_by?: string[];
+  /** The draft's validation problems (empty: it may be published). */
+  errors?: ValidationError[];
+  created_at?: string | null;
+  updated_at?: string | null;
 }
 
 export const DIALECTS = [
@@ -55,49 +55,58 @@ export interface SimulateRequest {
   did: string;
   /** RFC 3339 instant the test call happens at. */
   at: string;
+  /** Keys (`"1"`, `"1234#"`), or `timeout`, `hangup`, `answer`, `no_answer`, `record`. */
   inputs: string[];
 }
 
-/** One step of a simulated call: the node it reached and what the platform gets. */
-export interface SimStep {
+/** One node a step went through, and the edge it left by (none: it waits there, or the call ended). */
+export interface SimVisit {
   node: string;
-  type?: string;
-  /** The input that led here (a digit string, "timeout", …). */
-  input?: string | null;
-  /** The instruction the dialect answers, exactly as sent (XML or JSON text). */
-  response?: string;
-  content_type?: string;
-  variables?: Record<string, unknown>;
-  note?: string | null;
-  [k: string]: unknown;
+  type: string;
+  edge?: string | null;
+  /** Entered in an earlier step: this row only says how the caller left it. */
+  resumed?: boolean;
+}
+
+/** One request of a simulated call: the input, the nodes it went through, and exactly what the platform gets. */
+export interface SimStep {
+  /** The input that led here (`start` for the first). */
+  input: string;
+  visits: SimVisit[];
+  /** The node waiting for the caller after this step. */
+  node?: string | null;
+  rendered: { content_type: string; body: string };
+  ended: boolean;
+  exit_reason?: string | null;
+  problem?: string | null;
 }
 
 export interface SimResult {
+  dialect: string;
   steps: SimStep[];
-  /** Whether the call waits for input at the last step. */
-  awaiting_input?: boolean;
-  ended?: boolean;
-  exit_reason?: string | null;
-  [k: string]: unknown;
+  vars?: Record<string, string>;
 }
 
 export interface NodeStats {
   node: string;
   type?: string;
+  /** Times callers arrived at the node. */
   visits: number;
+  /** Exits by edge (`options.1`, `on_timeout`, `next`, …). */
+  exits: Record<string, number>;
+  /** Callers who hung up at the node. */
   hangups: number;
-  /** Seconds callers spent at the node, all visits together. */
-  total_seconds?: number;
-  avg_seconds?: number;
-  exits: { edge: string; target?: string | null; count: number }[];
+  /** Mean seconds between arriving and leaving (nodes that wait). */
+  avg_seconds?: number | null;
 }
 
 export interface FlowAnalytics {
-  from?: string;
-  to?: string;
-  calls?: number;
+  flow_id?: FlowId;
+  /** Calls that entered the flow. */
+  calls: number;
   nodes: NodeStats[];
-  funnel: { stage: string; label?: string; calls: number }[];
+  /** Entry → menu → queue/transfer → agent. */
+  funnel: { stage: string; calls: number }[];
   exit_reasons?: Record<string, number>;
 }
 
@@ -107,6 +116,7 @@ export const flowKeys = {
   all: ["flows"] as const,
   one: (id: FlowId) => ["flows", String(id)] as const,
   analytics: (id: FlowId, range: unknown) => ["flows", String(id), "analytics", range] as const,
+  versions: (id: FlowId) => ["flows", String(id), "versions"] as const,
 };
 
 export function useFlows(enabled = true) {
@@ -137,10 +147,16 @@ export const flowsApi = {
     ),
   save: (id: FlowId, body: { name: string; entry: string; nodes: FlowNode[] }) => api.put<Flow>(path(id), body),
   remove: (id: FlowId) => api.del<unknown>(path(id)),
-  duplicate: (id: FlowId, name?: string) => api.post<Flow>(path(id, "/duplicate"), name ? { name } : {}),
-  validate: (id: FlowId) => api.post<{ errors: ValidationError[] }>(path(id, "/validate")),
-  publish: (id: FlowId) => api.post<{ version: number }>(path(id, "/publish")),
-  rollback: (id: FlowId, version: number) => api.post<Flow>(path(id, "/rollback"), { version }),
+  duplicate: (id: FlowId) => api.post<Flow>(path(id, "/duplicate")),
+  /** Checks `body` (unsaved edits) without saving it. */
+  validate: (id: FlowId, body: { name: string; entry: string; nodes: FlowNode[] }) =>
+    api.post<{ errors: ValidationError[] }>(path(id, "/validate"), body),
+  publish: (id: FlowId) => api.post<{ version: number; flow: Flow }>(path(id, "/publish")),
+  /** Publishes `version` again as the newest. */
+  rollback: (id: FlowId, version: number) =>
+    api.post<{ version: number; flow: Flow }>(path(id, "/rollback"), { version }),
+  versions: (id: FlowId, signal?: AbortSignal) =>
+    api.get<{ data: FlowVersion[] }>(path(id, "/versions"), undefined, signal),
   simulate: (id: FlowId, req: SimulateRequest) => api.post<SimResult>(path(id, "/simulate"), req),
   analytics: (id: FlowId, q: { from?: string; to?: string }, signal?: AbortSignal) =>
     api.get<FlowAnalytics>(path(id, "/analytics"), q, signal),
@@ -165,6 +181,14 @@ export function useFlowMutation<A, R>(fn: (a: A) => Promise<R>, id?: FlowId) {
       await qc.invalidateQueries({ queryKey: id === undefined ? flowKeys.all : flowKeys.one(id) });
       if (id !== undefined) void qc.invalidateQueries({ queryKey: flowKeys.all, exact: true });
     },
+  });
+}
+
+export function useFlowVersions(id: FlowId, enabled = true) {
+  return useQuery({
+    queryKey: flowKeys.versions(id),
+    queryFn: ({ signal }) => flowsApi.versions(id, signal).then((r) => r.data),
+    enabled,
   });
 }
 
