@@ -364,6 +364,34 @@ pub fn rollback(w: &mut Writer<'_>, id: i64, version: Option<i64>, actor: &Actor
     insert_version(w, id, &def, actor, Some(target))
 }
 
+/// Creates the shipped "Customer support" flow as a draft; its queues go
+/// to `sales` and `support` (default: the first two active providers).
+pub fn create_template(
+    w: &mut Writer<'_>,
+    sales: Option<&str>,
+    support: Option<&str>,
+    name: Option<&str>,
+    actor: &Actor,
+) -> Result<Flow> {
+    let slugs: Vec<String> = super::providers::list(w.conn, false)?
+        .into_iter()
+        .map(|p| p.slug)
+        .collect();
+    let sales = sales
+        .map(str::to_string)
+        .or_else(|| slugs.first().cloned())
+        .unwrap_or_else(|| "sales".into());
+    let support = support
+        .map(str::to_string)
+        .or_else(|| slugs.get(1).cloned())
+        .unwrap_or_else(|| sales.clone());
+    let mut v = crate::ivr::customer_support_template(&sales, &support);
+    if let Some(n) = name {
+        v["name"] = Value::String(n.to_string());
+    }
+    create(w, &v, actor)
+}
+
 pub fn duplicate(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<Flow> {
     let flow = load(w.conn, id, Some(&Context::default()))?;
     let name: String = format!("{} (copy)", flow.name).chars().take(120).collect();
