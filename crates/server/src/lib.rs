@@ -9,6 +9,7 @@ pub mod cloudonix;
 pub mod convoso;
 pub mod error;
 pub mod idempotency;
+pub mod ivr;
 pub mod launch;
 pub mod replica;
 pub mod retention;
