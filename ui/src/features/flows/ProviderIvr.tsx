@@ -168,9 +168,17 @@ const EXIT_WORDS: Record<string, string> = {
 };
 
 export function IvrPath({ call: detail }: { call: object }) {
-  const call = detail as CallIvrFields;
+  // The receiver puts `exit_reason` and `ivr_node` on the call's metadata; a
+  // later server may send them (and the whole path) as fields of their own.
+  const raw = detail as CallIvrFields & { metadata?: Record<string, unknown> | null };
+  const meta = raw.metadata ?? {};
+  const call: CallIvrFields = {
+    ivr_path: raw.ivr_path,
+    exit_reason: raw.exit_reason ?? (typeof meta.exit_reason === "string" ? meta.exit_reason : null),
+    ivr_node: raw.ivr_node ?? (typeof meta.ivr_node === "string" ? meta.ivr_node : null),
+  };
   const path = call.ivr_path ?? [];
-  if (!path.length && !call.exit_reason) return null;
+  if (!path.length && !call.exit_reason && !call.ivr_node) return null;
   return (
     <section className="stack" aria-labelledby="ivr-path-h" data-testid="ivr-path">
       <h3 id="ivr-path-h" style={{ margin: 0 }}>
@@ -185,6 +193,11 @@ export function IvrPath({ call: detail }: { call: object }) {
             </li>
           ))}
         </ol>
+      )}
+      {!path.length && call.ivr_node && !call.exit_reason && (
+        <p style={{ margin: 0 }}>
+          In the IVR at <code>{call.ivr_node}</code>
+        </p>
       )}
       {call.exit_reason && (
         <p style={{ margin: 0 }}>
