@@ -74,9 +74,11 @@ function FlowsPage() {
         <ErrorBanner error={actionError} />
       )}
       {note && (
-        <p className="banner ok" role="status">
-          {note}
-        </p>
+        <div className="flow-list-notes">
+          <p className="banner ok" role="status">
+            {note}
+          </p>
+        </div>
       )}
       {flows.isPending ? (
         <p className="muted">Loading flows…</p>

@@ -1,8 +1,8 @@
 // One IVR node on the canvas: its type, id and summary, a badge for its
 // validation errors, and one handle per way out (next, each digit, each rule,
 // invalid/timeout…), plus an "add" handle on menus and decisions.
-import { memo } from "react";
-import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { memo, useEffect } from "react";
+import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from "@xyflow/react";
 import { ADD_OPTION, hasAddHandle, infoOf, outputsOf, summary, type FlowNode } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
@@ -19,11 +19,16 @@ export interface NodeData extends Record<string, unknown> {
 
 export type IvrNode = Node<NodeData, "ivr">;
 
-function NodeViewInner({ data, selected }: NodeProps<IvrNode>) {
+function NodeViewInner({ id, data, selected }: NodeProps<IvrNode>) {
   const { node, entry, errors, visited, current, visits, readOnly } = data;
   const info = infoOf(node.type);
   const outs = outputsOf(node);
   const add = readOnly ? null : hasAddHandle(node);
+  // A new way out (a digit, a rule) is a new handle: React Flow must measure it
+  // before an edge can start there, even when the node keeps its size.
+  const updateInternals = useUpdateNodeInternals();
+  const handles = `${entry}|${outs.map((o) => o.handle).join("|")}|${add ?? ""}`;
+  useEffect(() => updateInternals(id), [handles, id, updateInternals]);
   const text = summary(node);
   const cls = [
     "ivr-node",

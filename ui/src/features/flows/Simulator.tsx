@@ -262,6 +262,7 @@ export function Simulator({
                 )}
                 {shown && (
                   <pre
+                    tabIndex={0}
                     className="ivr-response"
                     data-testid="sim-response"
                     aria-label={`What ${dialect} gets at ${s.node}`}

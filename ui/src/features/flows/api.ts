@@ -140,11 +140,8 @@ export function useFlow(id: FlowId) {
 
 export const flowsApi = {
   create: (body: { name: string; entry: string; nodes: FlowNode[] }) => api.post<Flow>("/api/flows", body),
-  fromTemplate: (name?: string) =>
-    api.post<Flow>(
-      "/api/flows/template",
-      name ? { template: "customer_support", name } : { template: "customer_support" },
-    ),
+  /** The shipped "Customer support" flow, as a draft (its queues: the first two providers). */
+  fromTemplate: (name?: string) => api.post<Flow>("/api/flows/template", name ? { name } : {}),
   save: (id: FlowId, body: { name: string; entry: string; nodes: FlowNode[] }) => api.put<Flow>(path(id), body),
   remove: (id: FlowId) => api.del<unknown>(path(id)),
   duplicate: (id: FlowId) => api.post<Flow>(path(id, "/duplicate")),
