@@ -280,6 +280,19 @@ function Editor({ flow }: { flow: Flow }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [doc, edit, readOnly, removeSelection, rf, save, select, selected]);
 
+  // Fit the whole flow once every node has been measured (React Flow's own
+  // first fit can run before the nodes have sizes).
+  const fitted = useRef(false);
+  const allMeasured = doc.nodes.every((n) => measured[n.id]);
+  useEffect(() => {
+    if (fitted.current || !allMeasured) return;
+    const t = requestAnimationFrame(() => {
+      fitted.current = true;
+      void rf.fitView({ padding: 0.15, maxZoom: 1 });
+    });
+    return () => cancelAnimationFrame(t);
+  }, [allMeasured, rf]);
+
   // Leaving with unsaved changes asks first.
   useEffect(() => {
     if (!dirty) return;
