@@ -101,17 +101,13 @@ fn answer(r: Rendered) -> Response {
     res
 }
 
-/// The query without the step/timeout markers we add ourselves.
-fn strip_markers(query: Option<&str>) -> Option<String> {
-    let q = query?;
-    let kept: Vec<&str> = q
+/// The token parameter of a query-token provider, as sent (`token=…`):
+/// the only part of the query our action URLs keep.
+fn token_param(query: Option<&str>, param: &str) -> Option<String> {
+    query?
         .split('&')
-        .filter(|kv| {
-            let k = kv.split('=').next().unwrap_or("");
-            !k.is_empty() && k != "s" && k != "ev"
-        })
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("&"))
+        .find(|kv| kv.split('=').next() == Some(param))
+        .map(str::to_string)
 }
 
 async fn handle(state: AppState, slug: String, req: Request, status: bool) -> Response {
@@ -175,10 +171,12 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
         .map_err(|e| ApiError::bad_request("unreadable_ivr_request", e.to_string()))?;
 
     // Where the platform calls back: this URL (its token kept), no markers.
-    let kept = strip_markers(parts.uri.query());
     let path = format!("/ivr/{slug}");
-    let action_base = match (&provider.auth, kept) {
-        (AuthScheme::QueryToken { .. }, Some(q)) => format!("{base}{path}?{q}"),
+    let action_base = match &provider.auth {
+        AuthScheme::QueryToken { param } => match token_param(parts.uri.query(), param) {
+            Some(t) => format!("{base}{path}?{t}"),
+            None => format!("{base}{path}"),
+        },
         _ => format!("{base}{path}"),
     };
     let fingerprint = callboard_core::store::ingest::body_hash(
