@@ -18,6 +18,7 @@ const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 const AnalyticsPage = lazy(() => import("./pages/analytics/Analytics"));
 const AuditPage = lazy(() => import("./pages/masters/Audit"));
 const AgentsPage = lazy(() => import("./pages/AgentsPage"));
+const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -44,6 +45,9 @@ function Shell() {
           {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
           {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
           {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
+          {isSupervisor && <Route path="/flows" element={<FlowsRoute />} />}
+          {isSupervisor && <Route path="/flows/:id" element={<FlowsRoute />} />}
+          {isSupervisor && <Route path="/flows/:id/:view" element={<FlowsRoute />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </Suspense>

@@ -3,6 +3,7 @@
 pub mod body;
 pub mod error;
 pub mod hub;
+pub mod ivr;
 pub mod keys;
 pub mod mapping;
 pub mod presets;

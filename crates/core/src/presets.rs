@@ -10,11 +10,12 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
     ("ozonetel", include_str!("../presets/ozonetel.json")),
+    ("kookoo", include_str!("../presets/kookoo.json")),
     ("cloudonix", include_str!("../presets/cloudonix.json")),
     ("dialpad", include_str!("../presets/dialpad.json")),
     ("convoso", include_str!("../presets/convoso.json")),

@@ -1,5 +1,6 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
+use crate::api::flows;
 use crate::api::{
     agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
     replica, retention, session, stats, users,
@@ -46,6 +47,8 @@ use utoipa_axum::routes;
         (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
         (name = "agents", description = "Agent states and callback routing"),
         (name = "retention", description = "Retention of old calls and raw deliveries"),
+        (name = "flows", description = "IVR flows: design, validate, publish, simulate (docs/IVR.md)"),
+        (name = "ivr", description = "Where IVR platforms ask what to do next (docs/IVR.md)"),
     )
 )]
 struct ApiDoc;
@@ -159,6 +162,23 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(replica::status))
         .routes(routes!(replica::outbox))
         .routes(routes!(replica::discard))
+        .routes(routes!(flows::list, flows::create))
+        .routes(routes!(flows::template))
+        .routes(routes!(flows::get, flows::update, flows::delete))
+        .routes(routes!(flows::validate_flow))
+        .routes(routes!(flows::publish))
+        .routes(routes!(flows::rollback))
+        .routes(routes!(flows::duplicate))
+        .routes(routes!(flows::versions))
+        .routes(routes!(flows::simulate))
+        .routes(routes!(flows::analytics))
+        .routes(routes!(flows::get_settings, flows::put_settings))
+        .routes(routes!(flows::get_phone, flows::set_phone))
+        .routes(routes!(crate::ivr::ivr_get, crate::ivr::ivr_post))
+        .routes(routes!(
+            crate::ivr::ivr_status_get,
+            crate::ivr::ivr_status_post
+        ))
         .split_for_parts()
 }
 

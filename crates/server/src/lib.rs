@@ -10,6 +10,7 @@ pub mod conn;
 pub mod convoso;
 pub mod error;
 pub mod idempotency;
+pub mod ivr;
 pub mod launch;
 pub mod replica;
 pub mod retention;

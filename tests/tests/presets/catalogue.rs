@@ -20,6 +20,7 @@ async fn presets_are_listed_and_create_editable_providers() {
             "exotel",
             "knowlarity",
             "ozonetel",
+            "kookoo",
             "cloudonix",
             "dialpad",
             "convoso",

@@ -8,6 +8,7 @@ import { formatDuration, formatPhone, formatWhen, slaText, titleCase } from "../
 import { DispositionForm } from "./DispositionForm";
 import { ErrorBanner } from "./ErrorBanner";
 import { StatusBadge } from "./StatusBadge";
+import { IvrPath } from "../features/flows/ProviderIvr";
 
 function Field({ k, v }: { k: string; v: React.ReactNode }) {
   return (
@@ -146,6 +147,7 @@ export function CallDrawer({
                   {c.voicemail.transcript && <blockquote className="transcript">{c.voicemail.transcript}</blockquote>}
                 </section>
               )}
+              <IvrPath call={c} />
               {worklist && (
                 <section className="stack" aria-labelledby="work-h">
                   <h3 id="work-h" style={{ margin: 0 }}>

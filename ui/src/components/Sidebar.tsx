@@ -112,6 +112,16 @@ export function Sidebar() {
             </NavLink>
           </li>
         )}
+        {isSupervisor && (
+          <li>
+            <NavLink to="/flows">
+              <span className="icon" aria-hidden="true">
+                🔀
+              </span>
+              IVR flows
+            </NavLink>
+          </li>
+        )}
       </ul>
       <QueueNav
         id="live"

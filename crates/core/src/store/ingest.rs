@@ -501,6 +501,8 @@ mod tests {
             auth: Default::default(),
             signing_secret: None,
             domains: vec![],
+            flow_id: None,
+            ivr_dialect: crate::ivr::Dialect::Json,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod events;
 pub mod exports;
 pub mod idempotency;
 pub mod ingest;
+pub mod ivr;
 pub mod metrics;
 pub mod migrate;
 pub mod providers;

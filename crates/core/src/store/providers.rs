@@ -55,6 +55,25 @@ pub struct Provider {
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// The IVR flow this department's calls run (`/ivr/{slug}`); null: none.
+    #[serde(default)]
+    pub flow_id: Option<i64>,
+    /// The dialect `/ivr/{slug}` answers in: exotel, twilio, kookoo,
+    /// vonage, plivo or json (defaulted from the preset).
+    #[serde(default = "default_dialect")]
+    pub ivr_dialect: String,
+}
+
+fn default_dialect() -> String {
+    "json".into()
+}
+
+/// The stored dialect, else the preset's.
+fn dialect_of(stored: Option<String>, preset: Option<&str>) -> crate::ivr::Dialect {
+    stored
+        .as_deref()
+        .and_then(crate::ivr::Dialect::parse)
+        .unwrap_or_else(|| crate::ivr::Dialect::for_preset(preset))
 }
 
 /// What the webhook path needs, compiled once per change.
@@ -75,6 +94,8 @@ pub struct ProviderRuntime {
     pub auth: AuthScheme,
     pub signing_secret: Option<String>,
     pub domains: Vec<String>,
+    pub flow_id: Option<i64>,
+    pub ivr_dialect: crate::ivr::Dialect,
 }
 
 impl ProviderRuntime {
@@ -147,7 +168,7 @@ impl ProviderCache {
     }
 }
 
-const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing";
+const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing, flow_id, ivr_dialect, preset";
 
 /// Stored business hours (validated when saved); unreadable ones count as
 /// none rather than stopping ingestion.
@@ -181,6 +202,8 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         .and_then(|c| BusinessHours::compile(&c).ok())
         .map(Arc::new);
     let routing = stored_routing(&r.get::<_, String>(14)?);
+    let flow_id: Option<i64> = r.get(15)?;
+    let ivr_dialect = dialect_of(r.get(16)?, r.get::<_, Option<String>>(17)?.as_deref());
     let (id, name, active, key_hash, prev_key_hash, sla_minutes) = (
         r.get(0)?,
         r.get(2)?,
@@ -205,10 +228,12 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         auth,
         signing_secret,
         domains,
+        flow_id,
+        ivr_dialect,
     }))
 }
 
-const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing";
+const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing, flow_id, ivr_dialect";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
     let dids: String = r.get(5)?;
@@ -236,6 +261,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
             let d: String = r.get(17)?;
             serde_json::from_str(&d).unwrap_or_default()
         },
+        flow_id: r.get(21)?,
+        ivr_dialect: dialect_of(r.get(22)?, r.get::<_, Option<String>>(18)?.as_deref())
+            .as_str()
+            .to_string(),
         preset: r.get(18)?,
         api_key_hint: Some(r.get(9)?),
         previous_key_expires_at: r.get(10)?,
@@ -352,6 +381,12 @@ pub struct ProviderPatch {
     /// Sets (or, with an empty string, clears) the signing secret.
     pub signing_secret: Option<String>,
     pub domains: Option<Vec<String>>,
+    /// The published IVR flow this department runs; `null` detaches it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub flow_id: Option<Option<i64>>,
+    /// exotel, twilio, kookoo, vonage, plivo or json.
+    pub ivr_dialect: Option<String>,
 }
 
 /// Who did it, for the audit log.
@@ -671,6 +706,7 @@ pub fn update(
         )?;
     }
     let sla = validate_sla(patch.sla_minutes.unwrap_or(cur.sla_minutes))?;
+    super::ivr::set_provider_ivr(w, cur.id, patch.flow_id, patch.ivr_dialect.as_deref())?;
     if let Some(h) = &patch.business_hours {
         w.conn.execute(
             "UPDATE providers SET business_hours = ?2 WHERE id = ?1",
@@ -736,6 +772,8 @@ pub fn update(
         ("auth_config", patch.auth_config.is_some()),
         ("has_signing_secret", patch.signing_secret.is_some()),
         ("domains", patch.domains.is_some()),
+        ("flow_id", patch.flow_id.is_some()),
+        ("ivr_dialect", patch.ivr_dialect.is_some()),
     ] {
         let (from, to) = (&before[field], &after[field]);
         if set && from != to {

@@ -7,6 +7,7 @@ pub mod connectors;
 pub mod dialpad;
 pub mod events;
 pub mod export;
+pub mod flows;
 pub mod metrics;
 pub mod presets;
 pub mod providers;

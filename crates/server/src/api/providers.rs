@@ -18,6 +18,9 @@ pub struct ProviderView {
     pub provider: Provider,
     /// Where the platform must POST its events.
     pub webhook_url: String,
+    /// The IVR URL (`/ivr/{slug}`) the platform calls when Callboard runs
+    /// the department's flow.
+    pub ivr_url: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -36,6 +39,9 @@ pub struct ProviderCreated {
     /// The URL to paste into the platform, with the token in it for
     /// query-token schemes, or Cloudonix's session-update URL.
     pub platform_url: String,
+    /// The IVR URL to paste into the platform's call-flow (answer) URL, with
+    /// the token for query-token schemes.
+    pub ivr_url: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -58,9 +64,11 @@ fn view(state: &AppState, headers: &HeaderMap, who: &Principal, p: Provider) -> 
         }
     };
     let webhook_url = state.webhook_url(host(headers), &p.slug);
+    let ivr_url = format!("{}/ivr/{}", state.base_url(host(headers)), p.slug);
     ProviderView {
         provider: p,
         webhook_url,
+        ivr_url,
     }
 }
 
@@ -121,6 +129,11 @@ pub async fn create(
         AuthScheme::QueryToken { param } => format!("{url}?{param}={}", created.api_key),
         _ => url,
     };
+    let ivr_base = format!("{}/ivr/{}", state.base_url(host(&headers)), p.slug);
+    let ivr_url = match &scheme {
+        AuthScheme::QueryToken { param } => format!("{ivr_base}?{param}={}", created.api_key),
+        _ => ivr_base,
+    };
     let secret = if scheme.uses_signing_secret() {
         created.signing_secret.clone()
     } else {
@@ -135,6 +148,7 @@ pub async fn create(
             signing_secret: created.signing_secret,
             secret,
             platform_url,
+            ivr_url,
         }),
     ))
 }

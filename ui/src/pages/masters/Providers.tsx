@@ -16,6 +16,7 @@ import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
 import { ProviderForm } from "./ProviderForm";
+import { ProviderIvrCard } from "../../features/flows/ProviderIvr";
 
 function byOrder(a: Provider, b: Provider): number {
   return a.display_order - b.display_order || a.name.localeCompare(b.name);
@@ -303,6 +304,7 @@ function ProviderDetail({
         )}
       </section>
       <ProviderForm key={provider.slug} provider={provider} onCancel={back} />
+      <ProviderIvrCard key={`ivr-${provider.slug}`} provider={provider} />
       {provider.preset === "convoso" && <ConnectorCard provider={provider} />}
       <IngestionLog slug={provider.slug} />
       {rotating && <RotateKeyFlow provider={provider} onClose={() => setRotating(false)} />}

@@ -1,0 +1,78 @@
+//! Ozonetel KooKoo XML: `<response sid>` holding `<playtext>`,
+//! `<playaudio>`, `<collectdtmf l t o>` (o: timeout in ms), `<dial>`,
+//! `<record>`, `<hangup/>`. KooKoo calls the same application URL for every
+//! event (`NewCall`, `GotDTMF`, `Dial`, `Record`, `Hangup`, `Disconnect`),
+//! so no action URL is written.
+
+use super::{s, RenderCtx, Xml};
+use crate::ivr::exec::{Action, Instruction, Speech};
+
+fn speech(x: &mut Xml, sp: &Speech) {
+    match sp {
+        Speech::Say { text, language, .. } => {
+            x.leaf("playtext", &[("lang", language.clone())], Some(text))
+        }
+        Speech::Play { url } => x.leaf("playaudio", &[], Some(url)),
+    }
+}
+
+pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
+    let mut x = Xml::new();
+    x.open("response", &[("sid", s(&ctx.call_id))]);
+    for a in &instr.actions {
+        match a {
+            Action::Speak(sp) => speech(&mut x, sp),
+            Action::Gather {
+                prompt,
+                max_digits,
+                finish_on_key,
+                timeout_seconds,
+                ..
+            } => {
+                x.open(
+                    "collectdtmf",
+                    &[
+                        ("l", s(max_digits)),
+                        ("t", s(finish_on_key)),
+                        ("o", s(u64::from(*timeout_seconds) * 1000)),
+                    ],
+                );
+                for sp in prompt {
+                    speech(&mut x, sp);
+                }
+                x.close("collectdtmf");
+            }
+            Action::Dial {
+                numbers,
+                timeout_seconds,
+                ..
+            } => {
+                // KooKoo dials one number per <dial>: the first (routing order).
+                if let Some(n) = numbers.first() {
+                    x.leaf(
+                        "dial",
+                        &[("record", s("false")), ("timeout", s(timeout_seconds))],
+                        Some(n),
+                    );
+                }
+            }
+            Action::Record {
+                max_seconds,
+                finish_on_key,
+            } => x.leaf(
+                "record",
+                &[
+                    ("format", s("wav")),
+                    ("silence", s(3)),
+                    ("maxduration", s(max_seconds)),
+                    ("termchar", s(finish_on_key)),
+                ],
+                Some(&format!("voicemail-{}", ctx.call_id)),
+            ),
+            Action::Sms { .. } => {}
+            Action::Hangup => x.leaf("hangup", &[], None),
+        }
+    }
+    x.close("response");
+    x.finish()
+}

@@ -1,0 +1,190 @@
+//! Renderers: one small module per dialect turns a platform-neutral
+//! [`Instruction`] into the platform's own XML or JSON.
+
+pub mod exoml;
+pub mod json;
+pub mod kookoo;
+pub mod ncco;
+pub mod plivo;
+pub mod twiml;
+
+use super::exec::Instruction;
+use serde::{Deserialize, Serialize};
+
+/// The IVR dialects Callboard speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Exotel ExoML.
+    Exotel,
+    /// Twilio TwiML.
+    Twilio,
+    /// Ozonetel KooKoo XML.
+    Kookoo,
+    /// Vonage NCCO JSON.
+    Vonage,
+    /// Plivo XML.
+    Plivo,
+    /// Callboard's generic JSON (docs/IVR.md).
+    Json,
+}
+
+pub const DIALECTS: [Dialect; 6] = [
+    Dialect::Exotel,
+    Dialect::Twilio,
+    Dialect::Kookoo,
+    Dialect::Vonage,
+    Dialect::Plivo,
+    Dialect::Json,
+];
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Exotel => "exotel",
+            Dialect::Twilio => "twilio",
+            Dialect::Kookoo => "kookoo",
+            Dialect::Vonage => "vonage",
+            Dialect::Plivo => "plivo",
+            Dialect::Json => "json",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dialect> {
+        DIALECTS
+            .into_iter()
+            .find(|d| d.as_str() == s.trim().to_ascii_lowercase())
+    }
+
+    /// The dialect a provider created from `preset` speaks by default.
+    pub fn for_preset(preset: Option<&str>) -> Dialect {
+        match preset {
+            Some("exotel") => Dialect::Exotel,
+            Some("twilio") => Dialect::Twilio,
+            Some("kookoo") | Some("ozonetel") => Dialect::Kookoo,
+            Some("vonage") => Dialect::Vonage,
+            Some("plivo") => Dialect::Plivo,
+            _ => Dialect::Json,
+        }
+    }
+
+    /// Where an `sms` action goes: `true` when the dialect sends it in-call.
+    pub fn sends_sms(self) -> bool {
+        matches!(self, Dialect::Plivo | Dialect::Json)
+    }
+}
+
+/// What a renderer needs besides the instruction.
+#[derive(Debug, Clone)]
+pub struct RenderCtx {
+    /// The URL the platform calls back with the caller's keys or a dial's
+    /// or recording's result (it carries the step, and the token for
+    /// query-token providers).
+    pub action_url: String,
+    pub call_id: String,
+}
+
+impl RenderCtx {
+    /// `action_url` with one more query parameter.
+    pub fn url_with(&self, key: &str, value: &str) -> String {
+        let sep = if self.action_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}{key}={value}", self.action_url)
+    }
+}
+
+/// A rendered answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rendered {
+    pub content_type: String,
+    pub body: String,
+}
+
+pub fn render(dialect: Dialect, instr: &Instruction, ctx: &RenderCtx) -> Rendered {
+    let (content_type, body) = match dialect {
+        Dialect::Twilio => ("application/xml", twiml::render(instr, ctx)),
+        Dialect::Exotel => ("application/xml", exoml::render(instr, ctx)),
+        Dialect::Kookoo => ("application/xml", kookoo::render(instr, ctx)),
+        Dialect::Plivo => ("application/xml", plivo::render(instr, ctx)),
+        Dialect::Vonage => ("application/json", ncco::render(instr, ctx)),
+        Dialect::Json => ("application/json", json::render(instr, ctx)),
+    };
+    Rendered {
+        content_type: content_type.to_string(),
+        body,
+    }
+}
+
+/// Escapes text and attribute values for XML.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small XML writer: `<name a="v">text</name>` with escaping.
+pub(crate) struct Xml {
+    out: String,
+}
+
+impl Xml {
+    pub fn new() -> Xml {
+        Xml {
+            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+        }
+    }
+
+    fn attrs(&mut self, attrs: &[(&str, Option<String>)]) {
+        for (k, v) in attrs {
+            if let Some(v) = v {
+                self.out.push_str(&format!(" {k}=\"{}\"", xml_escape(v)));
+            }
+        }
+    }
+
+    pub fn open(&mut self, name: &str, attrs: &[(&str, Option<String>)]) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.attrs(attrs);
+        self.out.push_str(">\n");
+    }
+
+    pub fn close(&mut self, name: &str) {
+        self.out.push_str(&format!("</{name}>\n"));
+    }
+
+    pub fn leaf(&mut self, name: &str, attrs: &[(&str, Option<String>)], text: Option<&str>) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.attrs(attrs);
+        match text {
+            Some(t) => {
+                self.out.push('>');
+                self.out.push_str(&xml_escape(t));
+                self.out.push_str(&format!("</{name}>\n"));
+            }
+            None => self.out.push_str("/>\n"),
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+pub(crate) fn s<T: ToString>(v: T) -> Option<String> {
+    Some(v.to_string())
+}

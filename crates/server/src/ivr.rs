@@ -1,0 +1,428 @@
+//! `GET|POST /ivr/{slug}` (and `/ivr/{slug}/status`): the platform asks what
+//! to do next; Callboard authenticates it like a webhook, reads the request
+//! into a neutral event, runs one step of the department's flow inside the
+//! writer transaction, and answers in the provider's dialect. Never a 5xx
+//! and never silence: any failure answers the node's error edge or a polite
+//! goodbye, and the cause is logged with the request id. An unreadable
+//! request gets a 400 JSON error, as webhooks do.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use callboard_core::ivr::exec::{ApiOutcome, ApiRequest};
+use callboard_core::ivr::render::Rendered;
+use callboard_core::ivr::request;
+use callboard_core::signature::{self, AuthScheme, SignedRequest};
+use callboard_core::store::ivr::{self as store_ivr, StepInput, StepOutput};
+use callboard_core::store::providers::ProviderRuntime;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest `api` node answer read.
+pub const API_MAX_BYTES: usize = 64 * 1024;
+/// Longest an `api` node may wait.
+pub const API_MAX_TIMEOUT_MS: u32 = 3000;
+
+#[utoipa::path(get, path = "/ivr/{slug}", tag = "ivr", operation_id = "ivrGet",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    responses(
+        (status = 200, description = "The next instruction in the provider's dialect (XML or JSON)", content_type = "application/xml"),
+        (status = 400, description = "The request cannot be read", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong key or signature (the provider's scheme)", body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = [])))]
+pub async fn ivr_get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    handle(state, slug, req, false).await
+}
+
+#[utoipa::path(post, path = "/ivr/{slug}", tag = "ivr", operation_id = "ivrPost",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    request_body(content = Object, description = "The platform's request: form, JSON or query", content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The next instruction in the provider's dialect (XML or JSON)", content_type = "application/xml"),
+        (status = 400, description = "The request cannot be read", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or wrong key or signature", body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown or inactive provider", body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = [])))]
+pub async fn ivr_post(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    handle(state, slug, req, false).await
+}
+
+#[utoipa::path(get, path = "/ivr/{slug}/status", tag = "ivr", operation_id = "ivrStatusGet",
+    params(("slug" = String, Path)),
+    responses((status = 200, description = "Recorded (a hang-up ends the call's IVR state)")),
+    security(("api_key" = [])))]
+pub async fn ivr_status_get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    handle(state, slug, req, true).await
+}
+
+#[utoipa::path(post, path = "/ivr/{slug}/status", tag = "ivr", operation_id = "ivrStatusPost",
+    params(("slug" = String, Path)),
+    responses((status = 200, description = "Recorded (a hang-up ends the call's IVR state)")),
+    security(("api_key" = [])))]
+pub async fn ivr_status_post(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    handle(state, slug, req, true).await
+}
+
+fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn answer(r: Rendered) -> Response {
+    let mut res = (StatusCode::OK, r.body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&r.content_type) {
+        res.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    res
+}
+
+/// The token parameter of a query-token provider, as sent (`token=…`):
+/// the only part of the query our action URLs keep.
+fn token_param(query: Option<&str>, param: &str) -> Option<String> {
+    query?
+        .split('&')
+        .find(|kv| kv.split('=').next() == Some(param))
+        .map(str::to_string)
+}
+
+async fn handle(state: AppState, slug: String, req: Request, status: bool) -> Response {
+    match run(state, slug, req, status).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiResult<Response> {
+    let provider: Arc<ProviderRuntime> = match state.store.providers().get(&slug) {
+        Some(p) if p.active => p,
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "no active provider `{slug}`: check the IVR URL"
+            )))
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let rid = header_str(&parts.headers, "x-request-id");
+    let ctype = header_str(&parts.headers, header::CONTENT_TYPE.as_str());
+    let base = state.base_url(
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok()),
+    );
+    let url = match parts.uri.query() {
+        Some(q) => format!("{base}{}?{q}", parts.uri.path()),
+        None => format!("{base}{}", parts.uri.path()),
+    };
+    let bytes: Bytes =
+        crate::webhooks::read_body(body, &parts.headers, state.config.max_body_bytes).await?;
+    let headers = parts.headers.clone();
+    let lookup = move |name: &str| header_str(&headers, name);
+    let verified = provider
+        .verify(&SignedRequest {
+            url: &url,
+            query: parts.uri.query(),
+            content_type: ctype.as_deref(),
+            body: &bytes,
+            header: &lookup,
+            now: state.store.now(),
+        })
+        .map_err(|r| {
+            tracing::warn!(provider = %slug, request_id = rid.as_deref().unwrap_or("-"), code = r.code, "IVR request refused");
+            ApiError::unauthorized(r.code, r.message)
+        })?;
+    let query = match &verified.strip_query_param {
+        Some(p) => signature::strip_query_param(parts.uri.query(), p),
+        None => parts.uri.query().map(str::to_string),
+    };
+    let (bytes, ctype) = match verified.body {
+        Some(claims) => (Bytes::from(claims), Some("application/json".to_string())),
+        None => (bytes, ctype),
+    };
+    let fields = callboard_core::body::normalize(ctype.as_deref(), &bytes, query.as_deref())
+        .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
+    let dialect = provider.ivr_dialect;
+    let ivr_req = request::parse(dialect, &fields, status)
+        .map_err(|e| ApiError::bad_request("unreadable_ivr_request", e.to_string()))?;
+
+    // Where the platform calls back: this URL (its token kept), no markers.
+    let path = format!("/ivr/{slug}");
+    let action_base = match &provider.auth {
+        AuthScheme::QueryToken { param } => match token_param(parts.uri.query(), param) {
+            Some(t) => format!("{base}{path}?{t}"),
+            None => format!("{base}{path}"),
+        },
+        _ => format!("{base}{path}"),
+    };
+    let fingerprint = callboard_core::store::ingest::body_hash(
+        format!(
+            "{}\n{}\n{}",
+            parts.uri.path(),
+            query.as_deref().unwrap_or(""),
+            String::from_utf8_lossy(&bytes)
+        )
+        .as_bytes(),
+    );
+    let call_id = ivr_req.call_id.clone();
+    let mut input = StepInput {
+        provider_id: provider.id,
+        slug: slug.clone(),
+        sla_minutes: provider.sla_minutes,
+        flow_id: provider.flow_id,
+        dialect,
+        request: ivr_req,
+        fingerprint,
+        request_id: rid.clone(),
+        action_base: action_base.clone(),
+        api: BTreeMap::new(),
+    };
+    let rid_log = rid.clone().unwrap_or_else(|| "-".into());
+    for _ in 0..8 {
+        let job = input.clone();
+        match state
+            .store
+            .write(move |w| store_ivr::run_step(w, job))
+            .await
+        {
+            Ok(StepOutput::Answer {
+                rendered,
+                duplicate,
+                problem,
+                sms,
+                ..
+            }) => {
+                if let Some(p) = problem {
+                    tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid_log, problem = %p, "IVR step had a problem");
+                }
+                if duplicate {
+                    tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid_log, "repeated IVR request: the earlier answer is sent again");
+                }
+                for (to, text) in sms {
+                    // Sending SMS through the platform's API needs its
+                    // credentials, which Callboard does not hold yet.
+                    if !dialect.sends_sms() {
+                        tracing::info!(provider = %slug, call_id = %call_id, %to, chars = text.len(), "IVR sms not sent: the dialect has no in-call SMS verb (recorded in the step log)");
+                    }
+                }
+                return Ok(answer(rendered));
+            }
+            Ok(StepOutput::NeedsApi(api)) => {
+                let node = api.node.clone();
+                let outcome = call_api(&state, &api).await;
+                if let ApiOutcome::Failed { error } = &outcome {
+                    tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid_log, node = %node, %error, "IVR api node failed");
+                }
+                input.api.insert(node, outcome);
+            }
+            Err(e) => {
+                tracing::error!(provider = %slug, call_id = %call_id, request_id = %rid_log, error = %e, "IVR step failed: answering a goodbye");
+                return Ok(answer(store_ivr::goodbye(dialect, &call_id, &action_base)));
+            }
+        }
+    }
+    tracing::error!(provider = %slug, call_id = %call_id, request_id = %rid_log, "IVR step asked for too many api requests: answering a goodbye");
+    Ok(answer(store_ivr::goodbye(dialect, &call_id, &action_base)))
+}
+
+/// Whether an address is one an `api` node may not reach by default.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Makes an `api` node's request: at most 3 s, at most 64 KiB read, no
+/// redirects, never to loopback/private ranges or the receiver itself unless
+/// the admin's allow-list names the host.
+pub async fn call_api(state: &AppState, api: &ApiRequest) -> ApiOutcome {
+    let fail = |e: String| ApiOutcome::Failed { error: e };
+    let url = match reqwest::Url::parse(&api.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        Ok(u) => return fail(format!("scheme `{}` is not http(s)", u.scheme())),
+        Err(e) => return fail(format!("bad url: {e}")),
+    };
+    let Some(host) = url
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+    else {
+        return fail("the url has no host".into());
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
+    let allow = state
+        .store
+        .read(|c| store_ivr::api_allow_hosts(c))
+        .await
+        .unwrap_or_default();
+    let allowed = allow.iter().any(|h| *h == host);
+    // The receiver's own API (its public URL) is refused like private ranges.
+    if let Some(own) = state
+        .config
+        .public_url
+        .as_deref()
+        .and_then(|u| reqwest::Url::parse(u).ok())
+    {
+        if own.host_str().map(str::to_ascii_lowercase).as_deref() == Some(host.as_str())
+            && own.port_or_known_default() == Some(port)
+            && !allowed
+        {
+            return fail("the url points at this receiver's own API".into());
+        }
+    }
+    let timeout = Duration::from_millis(u64::from(api.timeout_ms.clamp(1, API_MAX_TIMEOUT_MS)));
+    let work = async {
+        let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await {
+            Ok(a) => a.collect(),
+            Err(e) => return fail(format!("cannot resolve `{host}`: {e}")),
+        };
+        let Some(first) = addrs.first().copied() else {
+            return fail(format!("`{host}` has no address"));
+        };
+        if !allowed {
+            if let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
+                return fail(format!(
+                    "`{host}` resolves to {} (private or loopback): an admin must allow the host (PUT /api/ivr/settings)",
+                    bad.ip()
+                ));
+            }
+        }
+        // The checked address is the one connected to (no re-resolution).
+        let client = match reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&host, first)
+            .timeout(timeout)
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => return fail(format!("client: {e}")),
+        };
+        let method = reqwest::Method::from_bytes(api.method.to_ascii_uppercase().as_bytes())
+            .unwrap_or(reqwest::Method::GET);
+        let mut rb = client.request(method, url.clone());
+        for (k, v) in &api.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = &api.body {
+            rb = rb.body(b.clone());
+            if !api
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("content-type"))
+            {
+                rb = rb.header("content-type", "application/json");
+            }
+        }
+        let mut res = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => return fail(format!("request failed: {e}")),
+        };
+        if !res.status().is_success() {
+            return fail(format!("answered {}", res.status()));
+        }
+        let mut buf: Vec<u8> = Vec::new();
+        loop {
+            match res.chunk().await {
+                Ok(Some(c)) => {
+                    if buf.len() + c.len() > API_MAX_BYTES {
+                        return fail(format!("the answer is larger than {API_MAX_BYTES} bytes"));
+                    }
+                    buf.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => return fail(format!("reading the answer failed: {e}")),
+            }
+        }
+        let body = serde_json::from_slice(&buf).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&buf).into_owned())
+        });
+        ApiOutcome::Ok { body }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(o) => o,
+        Err(_) => fail(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_ranges_are_refused() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.1.1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn markers_are_stripped_and_the_token_kept() {
+        assert_eq!(
+            strip_markers(Some("token=abc&s=3&ev=timeout")).as_deref(),
+            Some("token=abc")
+        );
+        assert_eq!(strip_markers(Some("s=3")), None);
+        assert_eq!(strip_markers(None), None);
+    }
+}
