@@ -130,6 +130,7 @@ mod tests {
                 "exotel",
                 "knowlarity",
                 "ozonetel",
+                "kookoo",
                 "cloudonix",
                 "dialpad",
                 "convoso",

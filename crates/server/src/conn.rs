@@ -11,7 +11,7 @@
 //! - at most `max_connections` are open at once. At the cap, the connection
 //!   that has been idle longest (no request in progress) is closed to make
 //!   room, and when fewer than `reserved_connections` are left, only
-//!   webhooks and `/healthz` are served (others get 503 `server_busy`), so
+//!   webhooks, IVR callbacks and `/healthz` are served (others get 503 `server_busy`), so
 //!   deliveries go first when the cap is near.
 
 use axum::body::Body;
@@ -252,7 +252,11 @@ pub async fn body_in_time(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim() != "0");
-    if !has_body || path.starts_with("/webhooks/") || path == "/api/session/update" {
+    if !has_body
+        || path.starts_with("/webhooks/")
+        || path.starts_with("/ivr/")
+        || path == "/api/session/update"
+    {
         return next.run(req).await;
     }
     let timeout = state.config.limits.body_timeout;
@@ -284,7 +288,7 @@ pub fn body_timeout(timeout: Duration) -> crate::error::ApiError {
 
 /// Paths served even when the connection cap is near.
 fn priority_path(path: &str) -> bool {
-    path.starts_with("/webhooks/") || path == "/healthz"
+    path.starts_with("/webhooks/") || path.starts_with("/ivr/") || path == "/healthz"
 }
 
 fn busy_response() -> Response<Body> {

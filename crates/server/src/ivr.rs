@@ -139,8 +139,13 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
         Some(q) => format!("{base}{}?{q}", parts.uri.path()),
         None => format!("{base}{}", parts.uri.path()),
     };
-    let bytes: Bytes =
-        crate::webhooks::read_body(body, &parts.headers, state.config.max_body_bytes).await?;
+    let bytes: Bytes = crate::webhooks::read_body(
+        body,
+        &parts.headers,
+        state.config.max_body_bytes,
+        state.config.limits.body_timeout,
+    )
+    .await?;
     let headers = parts.headers.clone();
     let lookup = move |name: &str| header_str(&headers, name);
     let verified = provider
@@ -298,10 +303,10 @@ pub async fn call_api(state: &AppState, api: &ApiRequest) -> ApiOutcome {
     let port = url.port_or_known_default().unwrap_or(80);
     let allow = state
         .store
-        .read(|c| store_ivr::api_allow_hosts(c))
+        .read(store_ivr::api_allow_hosts)
         .await
         .unwrap_or_default();
-    let allowed = allow.iter().any(|h| *h == host);
+    let allowed = allow.contains(&host);
     // The receiver's own API (its public URL) is refused like private ranges.
     if let Some(own) = state
         .config
@@ -417,12 +422,12 @@ mod tests {
     }
 
     #[test]
-    fn markers_are_stripped_and_the_token_kept() {
+    fn action_urls_keep_only_the_token() {
         assert_eq!(
-            strip_markers(Some("token=abc&s=3&ev=timeout")).as_deref(),
+            token_param(Some("token=abc&s=3&ev=timeout"), "token").as_deref(),
             Some("token=abc")
         );
-        assert_eq!(strip_markers(Some("s=3")), None);
-        assert_eq!(strip_markers(None), None);
+        assert_eq!(token_param(Some("s=3"), "token"), None);
+        assert_eq!(token_param(None, "token"), None);
     }
 }

@@ -519,14 +519,12 @@ fn loops(flow: &FlowDef, index: &HashMap<&str, &Node>, errors: &mut Vec<FlowErro
                         colour.insert(t, C::Grey);
                         stack.push((t, 0));
                     }
-                    Some(C::Grey) => {
-                        if reported.insert(t.to_string()) {
-                            errors.push(err(
-                                Some(t),
-                                "loop_without_input",
-                                format!("`{t}` is on a loop that never waits for the caller (add a menu or gather to it)"),
-                            ));
-                        }
+                    Some(C::Grey) if reported.insert(t.to_string()) => {
+                        errors.push(err(
+                            Some(t),
+                            "loop_without_input",
+                            format!("`{t}` is on a loop that never waits for the caller (add a menu or gather to it)"),
+                        ));
                     }
                     _ => {}
                 }

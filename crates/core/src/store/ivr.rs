@@ -398,7 +398,9 @@ pub fn duplicate(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<Flow> {
     create(w, &draft_json(&name, &flow.entry, &flow.nodes), actor)
 }
 
-static VERSIONS: OnceLock<Mutex<HashMap<(i64, i64), Arc<FlowDef>>>> = OnceLock::new();
+/// Published versions by (flow id, version): immutable once written.
+type VersionCache = Mutex<HashMap<(i64, i64), Arc<FlowDef>>>;
+static VERSIONS: OnceLock<VersionCache> = OnceLock::new();
 
 /// A published version, typed (versions never change: cached).
 pub fn version_def(conn: &Connection, id: i64, version: i64) -> Result<Arc<FlowDef>> {
@@ -1052,7 +1054,7 @@ pub fn analytics(
                  SELECT MIN(c.step) FROM ivr_steps c WHERE c.provider_id = a.provider_id AND c.call_id = a.call_id
                    AND c.node = a.node AND c.resumed = 1 AND c.step > a.step)
              WHERE a.{} AND a.resumed = 0 AND a.edge IS NULL GROUP BY a.node",
-            window.replace("(?2", "(?2").replace(" at ", " a.at ").replace("(at", "(a.at")
+            window.replace(" at ", " a.at ").replace("(at", "(a.at")
         ))?;
         let rows = stmt.query_map(params![id, from, to], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<f64>>(1)?))
