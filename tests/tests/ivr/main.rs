@@ -132,7 +132,7 @@ async fn flows_api_contract_roles_and_simulator() {
         .collect();
     assert!(
         codes.contains(&("menu".into(), "menu_no_invalid".into())),
-        "{codes:?}"
+        "{codes:?} {v}"
     );
     assert!(
         codes.contains(&("sales".into(), "unknown_department".into())),

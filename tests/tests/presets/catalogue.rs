@@ -40,7 +40,7 @@ async fn presets_are_listed_and_create_editable_providers() {
             assert!(!p[field].is_null(), "{} lacks {field}", p["id"]);
         }
     }
-    let convoso = &list["data"][6];
+    let convoso = &list["data"][7];
     assert_eq!(convoso["auth"]["scheme"], "hmac_sha256");
     assert_eq!(convoso["auth"]["header"], "x-convoso-signature");
     // Presets need a signed-in user.

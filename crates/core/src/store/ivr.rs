@@ -1001,7 +1001,7 @@ pub fn analytics(
     let mut nodes: BTreeMap<String, NodeStats> = BTreeMap::new();
     {
         let mut stmt = conn.prepare(&format!(
-            "SELECT node, node_type, SUM(resumed = 0), SUM(edge = 'hangup') FROM ivr_steps WHERE {window} GROUP BY node, node_type"
+            "SELECT node, node_type, COUNT(CASE WHEN resumed = 0 THEN 1 END), COUNT(CASE WHEN edge = 'hangup' THEN 1 END) FROM ivr_steps WHERE {window} GROUP BY node, node_type"
         ))?;
         let rows = stmt.query_map(params![id, from, to], |r| {
             Ok((

@@ -178,7 +178,8 @@ pub async fn validate_flow(
         .store
         .read(move |c| {
             let flow = ivr::get(c, id)?;
-            Ok(match body {
+            // A JSON `null` body is "no flow sent", as an absent body is.
+            Ok(match body.filter(|v| !v.is_null()) {
                 None => flow.errors,
                 Some(v) => validate::validate(&v, &ivr::context(c)?).1,
             })
