@@ -301,3 +301,86 @@ async fn stats_count_sla_breaches_and_split_the_day_by_department() {
     assert_eq!(stats["departments"][&calm]["completed_today"], 1);
     assert_eq!(stats["total_today"], 5);
 }
+
+#[tokio::test]
+async fn cursor_pages_walk_the_same_order_as_offset_pages() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Cursors").await.unwrap();
+    for i in 0..17 {
+        let status = ["no-answer", "ringing", "completed"][i % 3];
+        // Some calls share a number, some have none: ties and empty values.
+        let mut data = json!({"call_id": format!("K{i:02}"), "status": status});
+        if i % 4 != 0 {
+            data["caller"] = json!(format!("+91800000{}", i % 5));
+        }
+        let (s, b) = srv
+            .webhook(&slug, &key, &json!({ "data": data }))
+            .await
+            .unwrap();
+        assert!((200..300).contains(&s), "{b}");
+    }
+    for sort in [
+        "mobile_number",
+        "-mobile_number",
+        "-created_at",
+        "sla_due_at",
+    ] {
+        let ids = |b: &Value| -> Vec<String> {
+            b["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["call_id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let mut by_offset = Vec::new();
+        for offset in (0..21).step_by(4) {
+            let (_, b) = srv
+                .get_json(
+                    &format!("/api/calls?department={slug}&sort={sort}&limit=4&offset={offset}"),
+                    ADMIN_TOKEN,
+                )
+                .await
+                .unwrap();
+            by_offset.extend(ids(&b));
+        }
+        assert_eq!(by_offset.len(), 17);
+        let mut by_cursor = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..10 {
+            let (s, b) = srv
+                .get_json(
+                    &format!("/api/calls?department={slug}&sort={sort}&limit=4&cursor={cursor}"),
+                    ADMIN_TOKEN,
+                )
+                .await
+                .unwrap();
+            assert_eq!(s, 200, "{b}");
+            assert_eq!(b["total"], 17);
+            by_cursor.extend(ids(&b));
+            match b["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(by_cursor, by_offset, "sort {sort}");
+    }
+    // A cursor belongs to its sort; a forged one and one with an offset are refused.
+    let (_, b) = srv
+        .get_json(
+            &format!("/api/calls?department={slug}&sort=mobile_number&limit=4"),
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    let c = b["next_cursor"].as_str().unwrap().to_string();
+    for bad in [
+        format!("/api/calls?sort=-mobile_number&cursor={c}"),
+        format!("/api/calls?sort=mobile_number&cursor={c}&offset=4"),
+        "/api/calls?sort=mobile_number&cursor=nothex".to_string(),
+    ] {
+        let (s, b) = srv.get_json(&bad, ADMIN_TOKEN).await.unwrap();
+        assert_eq!(s, 422, "{bad}: {b}");
+        assert_eq!(b["error"]["code"], "invalid", "{b}");
+    }
+}

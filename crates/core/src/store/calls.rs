@@ -492,12 +492,114 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     (where_sql, args)
 }
 
+/// Sortable columns that are never NULL: ordered by the column alone.
+const NOT_NULL: [&str; 4] = ["created_at", "updated_at", "department", "attempts"];
+
+/// Where a page of `list` ends: the sort it belongs to, the sort column's
+/// value in its last row and that row's id. Sent to clients as an opaque
+/// string (`encode`); the next page starts strictly after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub sort: String,
+    #[serde(rename = "v")]
+    pub value: Value,
+    #[serde(rename = "i")]
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(s: &str) -> Result<Cursor> {
+        hex::decode(s)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok())
+            .filter(|c| matches!(c.value, Value::Null | Value::String(_) | Value::Number(_)))
+            .ok_or_else(|| Error::invalid("`cursor` is not one this server gave out"))
+    }
+}
+
+fn sql_value(v: &Value) -> rusqlite::types::Value {
+    match v {
+        Value::String(s) => s.clone().into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or(0.0).into(),
+        },
+        _ => rusqlite::types::Value::Null,
+    }
+}
+
+fn json_value(v: rusqlite::types::Value) -> Value {
+    match v {
+        rusqlite::types::Value::Text(s) => Value::String(s),
+        rusqlite::types::Value::Integer(i) => Value::from(i),
+        rusqlite::types::Value::Real(f) => Value::from(f),
+        _ => Value::Null,
+    }
+}
+
+/// One page of `list`.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub rows: Vec<Call>,
+    /// Calls matching the filters, across all pages.
+    pub total: i64,
+    /// Where the next page starts; None on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// `clauses` joined after `where_sql` (which is empty or ` WHERE …`).
+fn and(where_sql: &str, clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        return where_sql.to_string();
+    }
+    let extra = clauses.join(" AND ");
+    if where_sql.is_empty() {
+        format!(" WHERE {extra}")
+    } else {
+        format!("{where_sql} AND {extra}")
+    }
+}
+
+/// A page's `SELECT`: the calls, then the sort column (for the cursor).
+fn page_sql(
+    where_sql: &str,
+    clauses: &[String],
+    field: &str,
+    order: &str,
+    limit: i64,
+    offset: i64,
+) -> String {
+    format!(
+        "SELECT {CALL_COLS}, c.{field} FROM {CALL_FROM}{} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+        and(where_sql, clauses)
+    )
+}
+
 pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
+    let page = list_page(conn, q, None)?;
+    Ok((page.rows, page.total))
+}
+
+/// The calls matching `q` in its sort, `q.limit` of them after `q.offset`
+/// rows, or after `cursor` (then the offset is not used): keyset pagination,
+/// so every page costs what the first does. Rows whose sort column is NULL
+/// come last in either direction, by id.
+///
+/// Each order is one walk of an index where one fits the filters (the
+/// worklist views of a department, a status of a department, a department):
+/// the rows with a value are read in the column's order, then (only when the
+/// page is not full) those without one, in id order.
+pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> Result<Page> {
     let (where_sql, args) = filter_sql(q);
-    let (field, desc) = match q.sort.as_deref() {
-        Some(s) if s.starts_with('-') => (&s[1..], true),
-        Some(s) => (s, false),
-        None => ("created_at", true),
+    let sort = q.sort.clone().unwrap_or_else(|| "-created_at".to_string());
+    let (field, desc) = match sort.strip_prefix('-') {
+        Some(f) => (f, true),
+        None => (sort.as_str(), false),
     };
     if !SORTABLE.contains(&field) {
         return Err(Error::invalid(format!(
@@ -505,22 +607,117 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
             SORTABLE.join(", ")
         )));
     }
-    let dir = if desc { "DESC" } else { "ASC" };
+    if let Some(c) = cursor {
+        if c.sort != sort {
+            return Err(Error::invalid(format!(
+                "`cursor` belongs to the sort `{}`, not `{sort}`",
+                c.sort
+            )));
+        }
+    }
+    let nullable = !NOT_NULL.contains(&field);
+    let (dir, op) = if desc { ("DESC", "<") } else { ("ASC", ">") };
+    let limit = q.limit.clamp(1, 1000);
+    let offset = if cursor.is_some() { 0 } else { q.offset.max(0) };
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
-    let sql = format!(
-        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.{field} IS NULL, c.{field} {dir}, c.id {dir} LIMIT {} OFFSET {}",
-        q.limit.clamp(1, 1000),
-        q.offset.max(0)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((rows, total))
+    let read = |clauses: &[String],
+                extra: Vec<rusqlite::types::Value>,
+                order: &str,
+                limit: i64,
+                offset: i64|
+     -> Result<Vec<(Call, rusqlite::types::Value)>> {
+        let mut all = args.clone();
+        let base = all.len();
+        all.extend(extra);
+        let clauses: Vec<String> = clauses
+            .iter()
+            .map(|c| {
+                // ?A, ?B: the extra arguments, numbered after the filters'.
+                c.replace("?A", &format!("?{}", base + 1))
+                    .replace("?B", &format!("?{}", base + 2))
+            })
+            .collect();
+        let sql = page_sql(&where_sql, &clauses, field, order, limit, offset);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(all.iter()), |r| {
+                Ok((from_row(r)?, r.get::<_, rusqlite::types::Value>(33)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    };
+    let mut rows = Vec::new();
+    // The rows with a value, unless the cursor is already past them.
+    let in_nulls = cursor.is_some_and(|c| c.value.is_null());
+    if in_nulls && !nullable {
+        return Err(Error::invalid("`cursor` is not one this server gave out"));
+    }
+    if !in_nulls {
+        let mut clauses = Vec::new();
+        let mut extra = Vec::new();
+        if nullable {
+            clauses.push(format!("c.{field} IS NOT NULL"));
+        }
+        if let Some(c) = cursor {
+            clauses.push(format!("(c.{field}, c.id) {op} (?A, ?B)"));
+            extra = vec![sql_value(&c.value), c.id.into()];
+        }
+        rows = read(
+            &clauses,
+            extra,
+            &format!("c.{field} {dir}, c.id {dir}"),
+            limit,
+            offset,
+        )?;
+    }
+    let short = (rows.len() as i64) < limit;
+    if nullable && short {
+        // Rows to skip among those without a value: the offset less the rows with one.
+        let skip = if rows.is_empty() && offset > 0 {
+            let with_value: i64 = conn.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM calls c{}",
+                    and(&where_sql, &[format!("c.{field} IS NOT NULL")])
+                ),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            (offset - with_value).max(0)
+        } else {
+            0
+        };
+        let mut clauses = vec![format!("c.{field} IS NULL")];
+        let mut extra = Vec::new();
+        if let Some(c) = cursor.filter(|c| c.value.is_null()) {
+            clauses.push(format!("c.id {op} ?A"));
+            extra.push(c.id.into());
+        }
+        let more = read(
+            &clauses,
+            extra,
+            &format!("c.id {dir}"),
+            limit - rows.len() as i64,
+            skip,
+        )?;
+        rows.extend(more);
+    }
+    let next = match rows.last() {
+        Some((call, value)) if rows.len() as i64 == limit => Some(Cursor {
+            sort: sort.clone(),
+            value: json_value(value.clone()),
+            id: call.id,
+        }),
+        _ => None,
+    };
+    Ok(Page {
+        rows: rows.into_iter().map(|(c, _)| c).collect(),
+        total,
+        next,
+    })
 }
 
 /// One page of the calls matching `q` (its sort, limit and offset ignored)
@@ -843,6 +1040,194 @@ mod tests {
             Some("2026-01-01T10:00:00.000Z")
         );
         assert_eq!(c1.sla_due_at.as_deref(), Some("2026-01-01T10:15:00.000Z"));
+    }
+
+    /// The plan of the first page of `q` sorted by `sort` (rows with a value).
+    fn plan(conn: &Connection, q: &CallQuery, field: &str, dir: &str, nullable: bool) -> String {
+        let (where_sql, args) = filter_sql(q);
+        let clauses = if nullable {
+            vec![format!("c.{field} IS NOT NULL")]
+        } else {
+            vec![]
+        };
+        let sql = page_sql(
+            &where_sql,
+            &clauses,
+            field,
+            &format!("c.{field} {dir}, c.id {dir}"),
+            50,
+            0,
+        );
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        rows.join(" | ")
+    }
+
+    fn dept(d: &str) -> CallQuery {
+        CallQuery {
+            departments: Some(vec![d.to_string()]),
+            limit: 50,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_worklist_order_of_a_department_walks_an_index_without_sorting() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        for (field, index) in [
+            ("sla_due_at", "calls_work_sla"),
+            ("worklist_since", "calls_work_since"),
+            ("attempts", "calls_work_attempts"),
+            ("mobile_number", "calls_work_number"),
+            ("next_callback_at", "calls_work_callback"),
+        ] {
+            for dir in ["ASC", "DESC"] {
+                for view in [WorkState::Pending, WorkState::Resolved] {
+                    let q = CallQuery {
+                        statuses: Status::WORKLIST.to_vec(),
+                        view: Some(view),
+                        ..dept("sales")
+                    };
+                    let p = plan(&conn, &q, field, dir, !NOT_NULL.contains(&field));
+                    assert!(p.contains(index), "{field} {dir}: {p}");
+                    assert!(!p.contains("TEMP B-TREE"), "{field} {dir}: {p}");
+                    assert!(!p.contains("SCAN c"), "{field} {dir}: {p}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_status_of_a_department_and_a_department_are_read_newest_first_from_an_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        let q = CallQuery {
+            statuses: vec![Status::Completed],
+            ..dept("sales")
+        };
+        let p = plan(&conn, &q, "created_at", "DESC", false);
+        assert!(p.contains("calls_status_dept"), "{p}");
+        assert!(!p.contains("TEMP B-TREE"), "{p}");
+        let p = plan(&conn, &dept("sales"), "created_at", "DESC", false);
+        assert!(p.contains("calls_dept_created"), "{p}");
+        assert!(!p.contains("TEMP B-TREE"), "{p}");
+    }
+
+    /// 40 worklist and live calls with NULLs and ties in every sort column.
+    fn seeded() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES ('sales', 'Sales', 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+        for i in 0..40i64 {
+            let t = |m: i64| (m % 3 != 0).then(|| format!("2026-01-01T10:{:02}:00.000Z", m % 7));
+            conn.execute(
+                "INSERT INTO calls (provider_id, department, call_id, mobile_number, status, attempts,
+                    worklist_since, sla_due_at, next_callback_at, resolved_at, duration_seconds,
+                    started_at, event_at, created_at, updated_at)
+                 VALUES (1, 'sales', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?5, ?6, ?10, ?10)",
+                params![
+                    format!("c{i}"),
+                    (i % 5 != 0).then(|| format!("+91{}", i % 4)),
+                    ["missed", "hangup", "ringing", "completed"][(i % 4) as usize],
+                    i % 3,
+                    t(i),
+                    t(i + 1),
+                    t(i + 2),
+                    (i % 6 == 0).then_some("2026-01-02T00:00:00.000Z"),
+                    (i % 2 == 0).then_some(i % 9),
+                    format!("2026-01-01T09:{:02}:00.000Z", i % 11),
+                ],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn offset_and_cursor_pages_follow_the_one_order_in_every_sort() {
+        let conn = seeded();
+        for field in SORTABLE {
+            for desc in [false, true] {
+                let dir = if desc { "DESC" } else { "ASC" };
+                let sort = format!("{}{field}", if desc { "-" } else { "" });
+                // The order as the API has always defined it.
+                let expected: Vec<i64> = conn
+                    .prepare(&format!(
+                        "SELECT id FROM calls c ORDER BY c.{field} IS NULL, c.{field} {dir}, c.id {dir}"
+                    ))
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let q = |offset| CallQuery {
+                    sort: Some(sort.clone()),
+                    limit: 7,
+                    offset,
+                    ..Default::default()
+                };
+                let mut by_offset = Vec::new();
+                for offset in (0..expected.len() as i64 + 7).step_by(7) {
+                    let (rows, total) = list(&conn, &q(offset)).unwrap();
+                    assert_eq!(total, 40);
+                    by_offset.extend(rows.iter().map(|c| c.id));
+                }
+                assert_eq!(by_offset, expected, "offset pages, sort {sort}");
+                let mut by_cursor = Vec::new();
+                let mut cursor: Option<Cursor> = None;
+                for _ in 0..10 {
+                    let page = list_page(&conn, &q(0), cursor.as_ref()).unwrap();
+                    by_cursor.extend(page.rows.iter().map(|c| c.id));
+                    // The cursor goes out as a string and comes back.
+                    cursor = page.next.map(|c| Cursor::decode(&c.encode()).unwrap());
+                    if cursor.is_none() {
+                        break;
+                    }
+                }
+                assert_eq!(by_cursor, expected, "cursor pages, sort {sort}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cursor_of_another_sort_or_a_forged_one_is_refused() {
+        let conn = seeded();
+        let q = CallQuery {
+            sort: Some("sla_due_at".into()),
+            limit: 5,
+            ..Default::default()
+        };
+        let next = list_page(&conn, &q, None).unwrap().next.unwrap();
+        let other = CallQuery {
+            sort: Some("-sla_due_at".into()),
+            ..q.clone()
+        };
+        assert!(matches!(
+            list_page(&conn, &other, Some(&next)),
+            Err(Error::Invalid(_))
+        ));
+        assert!(Cursor::decode("zz").is_err());
+        assert!(Cursor::decode(&hex::encode(b"{\"s\":\"x\",\"v\":[1],\"i\":1}")).is_err());
+        let nulls_on_a_column_without = Cursor {
+            sort: "created_at".into(),
+            value: Value::Null,
+            id: 3,
+        };
+        let q = CallQuery {
+            sort: Some("created_at".into()),
+            ..q
+        };
+        assert!(list_page(&conn, &q, Some(&nulls_on_a_column_without)).is_err());
     }
 
     #[test]

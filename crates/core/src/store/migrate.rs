@@ -11,20 +11,17 @@ const V3: &str = include_str!("sql/v3_analytics.sql");
 const V4: &str = include_str!("sql/v4_replica.sql");
 const V5: &str = include_str!("sql/v5_ops.sql");
 const V6: &str = include_str!("sql/v6_ivr.sql");
+const V7: &str = include_str!("sql/v7_scale.sql");
+
+/// In order; the position (from 1) is the schema version.
+const ALL: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(V1),
-        M::up(V2),
-        M::up(V3),
-        M::up(V4),
-        M::up(V5),
-        M::up(V6),
-    ])
+    Migrations::new(ALL.iter().map(|sql| M::up(sql)).collect())
 }
 
 pub fn known_version() -> i64 {
-    6
+    ALL.len() as i64
 }
 
 /// `Err(SchemaTooNew)` when the database is newer than this build; reads

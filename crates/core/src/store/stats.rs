@@ -104,8 +104,9 @@ pub fn read(
     }
     {
         let mut stmt = conn.prepare_cached(
-            "SELECT department, work_state, status, COUNT(*) FROM calls
-             WHERE work_state IS NOT NULL GROUP BY department, work_state, status",
+            // The summary the calls' triggers keep (v7_scale.sql), not a
+            // count of every missed call ever taken.
+            "SELECT department, work_state, status, n FROM worklist_counts WHERE n > 0",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -208,4 +209,82 @@ fn mean(sum: i64, n: i64) -> f64 {
         return 0.0;
     }
     ((sum as f64 / n as f64) * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    fn counted(conn: &Connection) -> Vec<(String, String, String, i64)> {
+        conn.prepare(
+            "SELECT department, work_state, status, COUNT(*) FROM calls
+             WHERE work_state IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    fn summary(conn: &Connection) -> Vec<(String, String, String, i64)> {
+        conn.prepare(
+            "SELECT department, work_state, status, n FROM worklist_counts WHERE n > 0 ORDER BY 1, 2, 3",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_worklist_counts_follow_every_insert_update_and_delete() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        for slug in ["a", "b"] {
+            conn.execute(
+                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+                 VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                [slug],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO users (username, password_hash, role, created_at, updated_at)
+             VALUES ('ann', 'x', 'agent', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+        for i in 0..30i64 {
+            conn.execute(
+                "INSERT INTO calls (provider_id, department, call_id, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                params![
+                    1 + i % 2,
+                    ["a", "b"][(i % 2) as usize],
+                    format!("c{i}"),
+                    ["ringing", "missed", "hangup", "completed", "waiting"][(i % 5) as usize]
+                ],
+            )
+            .unwrap();
+        }
+        assert!(!summary(&conn).is_empty());
+        assert_eq!(summary(&conn), counted(&conn));
+        // Into the worklist, through its views, out of it, and gone.
+        let steps = [
+            "UPDATE calls SET status = 'missed' WHERE status = 'ringing'",
+            "UPDATE calls SET assignee_id = 1 WHERE id % 3 = 0",
+            "UPDATE calls SET attempts = attempts + 1 WHERE id % 4 = 0",
+            "UPDATE calls SET resolved_at = '2026-01-02T00:00:00.000Z' WHERE id % 5 = 0",
+            "UPDATE calls SET caller_name = 'x'",
+            "UPDATE calls SET status = 'completed' WHERE id = 2",
+            "DELETE FROM calls WHERE id % 7 = 0",
+            "UPDATE calls SET attempts = 0, resolved_at = NULL, assignee_id = NULL WHERE id % 2 = 0",
+        ];
+        for step in steps {
+            conn.execute(step, []).unwrap();
+            assert_eq!(summary(&conn), counted(&conn), "after {step}");
+        }
+    }
 }

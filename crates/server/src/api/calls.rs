@@ -61,6 +61,9 @@ pub struct ListParams {
     /// 1-1000, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// The previous page's `next_cursor`: the page after it, as cheap as the
+    /// first however deep (keyset pagination). Not with `offset`.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -70,6 +73,8 @@ pub struct CallList {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+    /// Send back as `cursor` (same filters and sort) for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
@@ -145,18 +150,31 @@ pub async fn list(
 ) -> ApiResult<Json<CallList>> {
     let limit = p.limit.unwrap_or(50).clamp(1, 1000);
     let offset = p.offset.unwrap_or(0).max(0);
+    let cursor = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(_) if offset > 0 => {
+            return Err(ApiError::invalid(
+                "use either `offset` or `cursor`, not both",
+            ))
+        }
+        Some(c) => Some(calls::Cursor::decode(c)?),
+        None => None,
+    };
     let q = CallQuery {
         sort: p.sort,
         limit,
         offset,
         ..call_query(&who, f)?
     };
-    let (data, total) = state.store.read(move |c| calls::list(c, &q)).await?;
+    let page = state
+        .store
+        .read(move |c| calls::list_page(c, &q, cursor.as_ref()))
+        .await?;
     Ok(Json(CallList {
-        data,
-        total,
+        data: page.rows,
+        total: page.total,
         limit,
         offset,
+        next_cursor: page.next.map(|c| c.encode()),
     }))
 }
 
