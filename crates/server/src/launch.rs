@@ -48,6 +48,10 @@ pub struct ReceiverOptions {
     /// Browser origins allowed to call the API cross-origin (the desktop
     /// window's own origin); empty means same-origin only.
     pub allowed_origins: Vec<String>,
+    /// `/readyz` is red below this much free disk space (bytes).
+    pub disk_floor_bytes: u64,
+    /// `--metrics-token`: turns `/metrics` on, for scrapers bearing it.
+    pub metrics_token: Option<String>,
 }
 
 impl ReceiverOptions {
@@ -61,6 +65,8 @@ impl ReceiverOptions {
             event_retention_days: defaults.event_retention_days,
             admin_token: None,
             allowed_origins: Vec::new(),
+            disk_floor_bytes: defaults.disk_floor_bytes,
+            metrics_token: None,
         }
     }
 }
@@ -172,6 +178,12 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         max_body_bytes: opts.max_body_bytes,
         event_retention_days: opts.event_retention_days,
         allowed_origins: opts.allowed_origins.clone(),
+        disk_floor_bytes: opts.disk_floor_bytes,
+        metrics_token_hash: opts
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(keys::hash_secret),
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

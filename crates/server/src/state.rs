@@ -17,6 +17,10 @@ pub struct Config {
     /// Origins allowed to call the API from another origin (the desktop
     /// window's `tauri://localhost`); never `*`.
     pub allowed_origins: Vec<String>,
+    /// `/readyz` turns red below this much free space in the data directory.
+    pub disk_floor_bytes: u64,
+    /// SHA-256 of `--metrics-token`; `/metrics` is off (404) when unset.
+    pub metrics_token_hash: Option<String>,
 }
 
 impl Default for Config {
@@ -27,6 +31,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             event_retention_days: 7,
             allowed_origins: Vec::new(),
+            disk_floor_bytes: 64 * 1024 * 1024,
+            metrics_token_hash: None,
         }
     }
 }

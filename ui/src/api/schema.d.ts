@@ -821,6 +821,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics in the OpenMetrics text format; off (404) unless the
+         *     receiver was started with `--metrics-token`, which scrapers send as a
+         *     bearer token.
+         */
+        get: operations["prometheus_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether this receiver can take deliveries now: 200 when ready, 503 with
+         *     the reasons when not. For load balancers and `systemd`/container checks.
+         */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/ivr/{slug}": {
         parameters: {
             query?: never;
@@ -1305,6 +1346,13 @@ export interface components {
              */
             longest_current_wait_seconds?: number | null;
         };
+        DiskCheck: {
+            /** Format: int64 */
+            floor_bytes: number;
+            /** Format: int64 */
+            free_bytes: number;
+            ok: boolean;
+        };
         Disposition: {
             actor: string;
             call_id: string;
@@ -1727,6 +1775,15 @@ export interface components {
             signing_secret?: string | null;
             webhook_url: string;
         };
+        ProviderDelivery: {
+            /**
+             * Format: int64
+             * @description Seconds since the last delivery.
+             */
+            age_seconds?: number | null;
+            last_delivery_at?: string | null;
+            slug: string;
+        };
         ProviderList: {
             data: components["schemas"]["ProviderView"][];
         };
@@ -1789,6 +1846,20 @@ export interface components {
             replayed_at?: string | null;
             request_id?: string | null;
             warnings: string[];
+        };
+        Readiness: {
+            disk?: null | components["schemas"]["DiskCheck"];
+            /**
+             * @description Each active provider's newest delivery (information: a quiet provider
+             *     does not make the receiver unready).
+             */
+            providers: components["schemas"]["ProviderDelivery"][];
+            /** @description Why not ready (empty when ready). */
+            reasons: string[];
+            schema: components["schemas"]["SchemaCheck"];
+            /** @description `ready` or `not_ready`. */
+            status: string;
+            writer: components["schemas"]["WriterCheck"];
         };
         ReplayReport: {
             /**
@@ -1953,6 +2024,13 @@ export interface components {
             updated: number;
             window_from?: string | null;
             window_to?: string | null;
+        };
+        SchemaCheck: {
+            /** Format: int64 */
+            expected: number;
+            ok: boolean;
+            /** Format: int64 */
+            version?: number | null;
         };
         /**
          * @description Which secret the platform needs from the admin.
@@ -2130,6 +2208,20 @@ export interface components {
             pending: number;
             /** Format: int64 */
             resolved: number;
+        };
+        WriterCheck: {
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description Milliseconds the heartbeat took to commit.
+             */
+            heartbeat_ms?: number | null;
+            ok: boolean;
+            /**
+             * Format: int64
+             * @description Writes waiting for the writer.
+             */
+            queued: number;
         };
     };
     responses: never;
@@ -4075,6 +4167,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    prometheus_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenMetrics text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/openmetrics-text": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

@@ -14,6 +14,7 @@ pub mod connectors;
 pub mod deadlines;
 pub mod events;
 pub mod exports;
+pub mod health;
 pub mod idempotency;
 pub mod ingest;
 pub mod metrics;
@@ -121,6 +122,7 @@ struct Inner {
     providers: ProviderCache,
     deadlines: Arc<Notify>,
     path: PathBuf,
+    stats: Arc<health::WriterStats>,
 }
 
 /// A cheap, cloneable handle on the database.
@@ -174,6 +176,8 @@ impl Store {
         let writer_providers = providers.clone();
         let deadlines = Arc::new(Notify::new());
         let writer_deadlines = Arc::clone(&deadlines);
+        let stats = Arc::new(health::WriterStats::default());
+        let writer_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
             .name("callboard-writer".into())
             .spawn(move || {
@@ -184,6 +188,7 @@ impl Store {
                     writer_clock,
                     writer_providers,
                     writer_deadlines,
+                    writer_stats,
                 )
             })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
@@ -204,6 +209,7 @@ impl Store {
                 providers,
                 deadlines,
                 path,
+                stats,
             }),
         })
     }
@@ -226,6 +232,11 @@ impl Store {
 
     pub fn providers(&self) -> &ProviderCache {
         &self.inner.providers
+    }
+
+    /// The writer's queue depth, batch sizes and last commit.
+    pub fn writer_stats(&self) -> &health::WriterStats {
+        &self.inner.stats
     }
 
     /// Signalled after a commit that added or moved an SLA deadline.
@@ -278,6 +289,7 @@ impl Store {
         {
             let guard = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = guard.as_ref().ok_or(Error::Closed)?;
+            self.inner.stats.enqueued();
             sender.send(job).map_err(|_| Error::Closed)?;
         }
         rx.await.map_err(|_| Error::Closed)?
@@ -373,6 +385,7 @@ fn writer_loop(
     clock: SharedClock,
     providers: ProviderCache,
     deadlines: Arc<Notify>,
+    stats: Arc<health::WriterStats>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -383,7 +396,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
+        stats.batch(batch.len());
+        let ok = run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
+        stats.committed(ok);
     }
     // Leave a tidy file behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
@@ -397,7 +412,7 @@ fn run_batch(
     clock: &SharedClock,
     providers: &ProviderCache,
     deadlines: &Arc<Notify>,
-) {
+) -> bool {
     let now = clock.now();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -408,7 +423,7 @@ fn run_batch(
                 let (_, done) = job(Err(&msg));
                 done(Some(&msg));
             }
-            return;
+            return false;
         }
     };
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
@@ -454,6 +469,7 @@ fn run_batch(
             for done in completions {
                 done(None);
             }
+            true
         }
         Err(e) => {
             let msg = e.to_string();
@@ -461,6 +477,7 @@ fn run_batch(
             for done in completions {
                 done(Some(&msg));
             }
+            false
         }
     }
 }
