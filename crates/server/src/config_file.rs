@@ -57,7 +57,7 @@ impl FileConfig {
         self.table
             .get(key)
             .or_else(|| self.table.get(&key.replace('_', "-")))
-            .and_then(|v| scalar(v))
+            .and_then(scalar)
     }
 }
 

@@ -73,6 +73,16 @@ enum Command {
         /// Turns on Prometheus `/metrics` for scrapers sending this bearer token.
         #[arg(long, env = "CALLBOARD_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// Take a snapshot of the database this often (`30m`, `6h`, `1d`, or
+        /// seconds), into `--backup-dir`; off when unset.
+        #[arg(long, env = "CALLBOARD_BACKUP_EVERY", value_parser = parse_duration)]
+        backup_every: Option<std::time::Duration>,
+        /// Scheduled snapshots kept (the oldest are removed).
+        #[arg(long, env = "CALLBOARD_BACKUP_KEEP", default_value_t = 7)]
+        backup_keep: usize,
+        /// Where scheduled snapshots go (default: `backups` in the data directory).
+        #[arg(long, env = "CALLBOARD_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
@@ -132,6 +142,22 @@ enum Command {
         /// The new file to write.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Replace the database with a backup, after checking it (SQLite
+    /// integrity check, a schema this build knows). Stop the receiver first;
+    /// the replaced database is kept as `callboard.db.before-restore-<time>`.
+    Restore {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, env = "CALLBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The backup file to restore.
+        file: PathBuf,
+        /// Restore even though the database looks in use (after a crash).
+        #[arg(long)]
+        force: bool,
     },
     /// Print the OpenAPI document of the console API (what `/api/openapi.json` serves).
     Openapi,
@@ -249,6 +275,47 @@ fn reload_on_hup(config: Option<PathBuf>, log_fixed: bool, logs: Option<LogHandl
 #[cfg(not(unix))]
 fn reload_on_hup(_config: Option<PathBuf>, _log_fixed: bool, _logs: Option<LogHandle>) {}
 
+/// `90`, `90s`, `30m`, `6h`, `1d`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 90s, 30m, 6h, 1d)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{s}`: the unit is s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the interval must be above zero".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// `--backup-every`: a consistent snapshot every interval, the newest `keep` kept.
+async fn scheduled_backups(db: PathBuf, dir: PathBuf, every: std::time::Duration, keep: usize) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (d, o) = (db.clone(), dir.clone());
+        match tokio::task::spawn_blocking(move || {
+            callboard_core::store::backup::scheduled(&d, &o, keep)
+        })
+        .await
+        {
+            Ok(Ok(file)) => tracing::info!(file = %file.display(), "scheduled snapshot written"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, dir = %dir.display(), "scheduled snapshot failed")
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled snapshot task failed"),
+        }
+    }
+}
+
 fn default_data_dir() -> PathBuf {
     dirs::data_dir()
         .map(|d| d.join("callboard"))
@@ -315,6 +382,9 @@ async fn main() -> anyhow::Result<()> {
             allowed_origins,
             disk_floor_mb,
             metrics_token,
+            backup_every,
+            backup_keep,
+            backup_dir,
         } => {
             let logs = init_logs(log_format, Some(&log));
             if let Some(c) = &config {
@@ -330,6 +400,17 @@ async fn main() -> anyhow::Result<()> {
             opts.metrics_token = metrics_token;
             let running = callboard_server::start_receiver(opts.clone()).await?;
             reload_on_hup(config, log_fixed, logs);
+            let snapshots = backup_every.map(|every| {
+                let dir = backup_dir
+                    .clone()
+                    .unwrap_or_else(|| opts.data_dir.join("backups"));
+                tokio::spawn(scheduled_backups(
+                    running.db_path.clone(),
+                    dir,
+                    every,
+                    backup_keep,
+                ))
+            });
             let base = running.base_url(opts.public_url.as_deref());
             if let Some(first) = &running.first_start {
                 println!(
@@ -348,7 +429,38 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("  data: {}", running.db_path.display());
             running.until(shutdown_signal()).await?;
+            if let Some(t) = snapshots {
+                t.abort();
+            }
             tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        Command::Restore {
+            config: _,
+            data_dir,
+            file,
+            force,
+        } => {
+            let db = data_dir
+                .unwrap_or_else(default_data_dir)
+                .join("callboard.db");
+            let (d, f) = (db.clone(), file.clone());
+            let (checked, saved) = tokio::task::spawn_blocking(move || {
+                callboard_core::store::backup::restore(&d, &f, force)
+            })
+            .await?
+            .with_context(|| format!("restore of {} refused", file.display()))?;
+            println!(
+                "restored {} into {} (schema v{}, {} providers, {} calls)",
+                file.display(),
+                db.display(),
+                checked.schema_version,
+                checked.providers,
+                checked.calls
+            );
+            if let Some(s) = saved {
+                println!("  the replaced database is kept as {}", s.display());
+            }
             Ok(())
         }
         Command::Connect {

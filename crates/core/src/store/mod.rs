@@ -145,6 +145,8 @@ impl Store {
     /// Opens (creating and migrating if needed) `callboard.db` at `path`.
     pub fn open(path: impl AsRef<Path>, clock: SharedClock) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        // An upgrade keeps a copy of the database as it was.
+        backup::before_migration(&path)?;
         let mut wconn = Connection::open(&path)?;
         configure(&wconn)?;
         // Checkpoints run on their own thread (below), not inside a commit.
