@@ -43,6 +43,30 @@ impl Error {
         }
     }
 
+    /// The disk is full or the database cannot be written (read-only file
+    /// system, I/O error): a condition of the machine that passes when space
+    /// or permissions return, not a bug in the request.
+    pub fn is_storage_unavailable(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::CannotOpen
+            ),
+            Error::Commit(m) => {
+                let m = m.to_ascii_lowercase();
+                m.contains("disk is full")
+                    || m.contains("readonly")
+                    || m.contains("read-only")
+                    || m.contains("disk i/o error")
+                    || m.contains("unable to open")
+            }
+            _ => false,
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Error::NotFound(what.into())
     }

@@ -74,6 +74,11 @@ impl Hub {
         self.tx.subscribe()
     }
 
+    /// Live subscribers (event streams and replicas following).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// The newest published seq.
     pub fn head(&self) -> i64 {
         self.head.load(Ordering::Acquire)

@@ -109,6 +109,8 @@ async fn method_not_allowed() -> ApiError {
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
+        .routes(routes!(crate::health::readyz))
+        .routes(routes!(crate::metrics_export::metrics))
         .routes(routes!(webhooks::receive_post, webhooks::receive_get))
         .routes(routes!(cloudonix::session_update))
         .routes(routes!(session::login))
@@ -209,6 +211,9 @@ pub fn router(state: AppState) -> Router {
         crate::conn::body_in_time,
     ))
     .with_state(state)
+    .layer(axum::middleware::from_fn(
+        crate::metrics_export::track_webhooks,
+    ))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let path = req

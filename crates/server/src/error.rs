@@ -87,6 +87,15 @@ impl IntoResponse for ApiError {
 impl From<callboard_core::Error> for ApiError {
     fn from(e: callboard_core::Error) -> Self {
         use callboard_core::Error as E;
+        // Disk full or read-only: 503 (retry later), never a 2xx, never "a bug".
+        if e.is_storage_unavailable() {
+            tracing::error!(error = %e, "storage unavailable: the disk is full or read-only");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the data directory cannot take writes now (disk full or read-only): see /readyz",
+            );
+        }
         let status = match &e {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,

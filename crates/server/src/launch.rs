@@ -52,6 +52,10 @@ pub struct ReceiverOptions {
     pub limits: crate::conn::Limits,
     /// Seconds an event may be stamped ahead of its receipt.
     pub max_future_skew_secs: i64,
+    /// `/readyz` is red below this much free disk space (bytes).
+    pub disk_floor_bytes: u64,
+    /// `--metrics-token`: turns `/metrics` on, for scrapers bearing it.
+    pub metrics_token: Option<String>,
 }
 
 impl ReceiverOptions {
@@ -67,6 +71,8 @@ impl ReceiverOptions {
             allowed_origins: Vec::new(),
             limits: defaults.limits,
             max_future_skew_secs: defaults.max_future_skew_secs,
+            disk_floor_bytes: defaults.disk_floor_bytes,
+            metrics_token: None,
         }
     }
 }
@@ -180,6 +186,12 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         allowed_origins: opts.allowed_origins.clone(),
         limits: opts.limits.clone(),
         max_future_skew_secs: opts.max_future_skew_secs,
+        disk_floor_bytes: opts.disk_floor_bytes,
+        metrics_token_hash: opts
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(keys::hash_secret),
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

@@ -3,7 +3,8 @@
 use anyhow::Context;
 use callboard_core::{time, Store};
 use callboard_server::ReceiverOptions;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod progress;
@@ -29,6 +30,10 @@ enum LogFormat {
 enum Command {
     /// Run the receiver: webhooks, console API and event stream.
     Serve {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
         /// Where callboard.db lives (default: the platform's data directory).
         #[arg(long, env = "CALLBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
@@ -46,6 +51,13 @@ enum Command {
         event_retention_days: i64,
         #[arg(long, env = "CALLBOARD_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
+        /// What to log: a level (`debug`) or a filter (`info,callboard_server=debug`);
+        /// changes live on SIGHUP when it comes from the configuration file.
+        #[arg(long, env = "CALLBOARD_LOG", default_value = DEFAULT_LOG)]
+        log: String,
+        /// A bearer token with the administrator role, for automation.
+        #[arg(long, env = "CALLBOARD_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
         /// A browser origin allowed to call the API cross-origin (repeat, or
         /// comma-separate in the variable); never `*`.
         #[arg(
@@ -74,10 +86,31 @@ enum Command {
         /// later stamps are clamped to the time of receipt, with a warning.
         #[arg(long, env = "CALLBOARD_MAX_FUTURE_SKEW_SECS", default_value_t = 300)]
         max_future_skew_secs: i64,
+        /// `/readyz` turns red (503) below this much free disk space in the
+        /// data directory, in MiB.
+        #[arg(long, env = "CALLBOARD_DISK_FLOOR_MB", default_value_t = 64)]
+        disk_floor_mb: u64,
+        /// Turns on Prometheus `/metrics` for scrapers sending this bearer token.
+        #[arg(long, env = "CALLBOARD_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Take a snapshot of the database this often (`30m`, `6h`, `1d`, or
+        /// seconds), into `--backup-dir`; off when unset.
+        #[arg(long, env = "CALLBOARD_BACKUP_EVERY", value_parser = parse_duration)]
+        backup_every: Option<std::time::Duration>,
+        /// Scheduled snapshots kept (the oldest are removed).
+        #[arg(long, env = "CALLBOARD_BACKUP_KEEP", default_value_t = 7)]
+        backup_keep: usize,
+        /// Where scheduled snapshots go (default: `backups` in the data directory).
+        #[arg(long, env = "CALLBOARD_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
     Connect {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
         /// The receiver's base URL, e.g. http://192.168.1.10:8787.
         #[arg(long)]
         remote: String,
@@ -101,6 +134,10 @@ enum Command {
     /// (the poller configured with `PUT /api/providers/{slug}/connector`),
     /// with a progress bar; safe while the receiver runs.
     Backfill {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
         #[arg(long, env = "CALLBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// The provider's slug.
@@ -116,25 +153,186 @@ enum Command {
     /// Write a consistent copy of the database to a new file; safe while the
     /// receiver runs.
     Backup {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
         #[arg(long, env = "CALLBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// The new file to write.
         #[arg(long)]
         out: PathBuf,
     },
+    /// Replace the database with a backup, after checking it (SQLite
+    /// integrity check, a schema this build knows). Stop the receiver first;
+    /// the replaced database is kept as `callboard.db.before-restore-<time>`.
+    Restore {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, env = "CALLBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The backup file to restore.
+        file: PathBuf,
+        /// Restore even though the database looks in use (after a crash).
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the OpenAPI document of the console API (what `/api/openapi.json` serves).
     Openapi,
 }
 
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+/// Logs go to standard error: coloured only on a terminal (a redirected log,
+/// journald or a file gets plain lines), or JSON with `--log-format json`.
+fn init_logs(format: LogFormat, filter: Option<&str>) -> Option<LogHandle> {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = match filter {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).ok(),
+        None => tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG").ok(),
+    }
+    .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let ansi = std::io::stderr().is_terminal();
+    let (text, json) = match format {
+        LogFormat::Text => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(std::io::stderr),
+            ),
+            None,
+        ),
+        LogFormat::Json => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_ansi(false)
+                    .with_writer(std::io::stderr),
+            ),
+        ),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(text)
+        .with(json)
+        .try_init()
+        .ok()
+        .map(|_| handle)
+}
+
+const DEFAULT_LOG: &str = "info,tower_http=warn";
+
+type LogHandle =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+/// `systemctl reload` (SIGHUP): re-reads the configuration file and applies
+/// what can change live (the log filter); says which changed keys wait for
+/// a restart. Without a handler SIGHUP would stop the process.
+#[cfg(unix)]
+fn reload_on_hup(config: Option<PathBuf>, log_fixed: bool, logs: Option<LogHandle>) {
+    let mut before = config
+        .as_deref()
+        .and_then(|p| callboard_server::config_file::FileConfig::load(p).ok());
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP: reload needs a restart");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let Some(path) = &config else {
+                tracing::info!("SIGHUP: no configuration file (--config) to re-read");
+                continue;
+            };
+            let file = match callboard_server::config_file::FileConfig::load(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: configuration not reloaded; the running one stays");
+                    continue;
+                }
+            };
+            if let Err(e) = callboard_server::config_file::check_keys(&Cli::command(), &file) {
+                tracing::error!(error = %e, "SIGHUP: configuration not reloaded; the running one stays");
+                continue;
+            }
+            let mut applied = Vec::new();
+            if log_fixed {
+                tracing::info!("SIGHUP: the log filter is set by --log or CALLBOARD_LOG, which win over the file");
+            } else if let Some(h) = &logs {
+                let want = file
+                    .string("log")
+                    .unwrap_or_else(|| DEFAULT_LOG.to_string());
+                match tracing_subscriber::EnvFilter::try_new(&want) {
+                    Ok(f) => {
+                        if h.reload(f).is_ok() {
+                            applied.push(format!("log = {want}"));
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: `log` is not a valid filter"),
+                }
+            }
+            let old = before.as_ref().map(|b| b.table.clone()).unwrap_or_default();
+            let restart: Vec<&String> = file
+                .table
+                .iter()
+                .filter(|(k, v)| k.as_str() != "log" && old.get(k.as_str()) != Some(v))
+                .map(|(k, _)| k)
+                .chain(old.keys().filter(|k| !file.table.contains_key(k.as_str())))
+                .collect();
+            if !restart.is_empty() {
+                tracing::warn!(keys = ?restart, "SIGHUP: these keys changed and take effect at the next start");
+            }
+            tracing::info!(applied = ?applied, file = %path.display(), "configuration reloaded");
+            before = Some(file);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn reload_on_hup(_config: Option<PathBuf>, _log_fixed: bool, _logs: Option<LogHandle>) {}
+
+/// `90`, `90s`, `30m`, `6h`, `1d`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 90s, 30m, 6h, 1d)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{s}`: the unit is s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the interval must be above zero".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// `--backup-every`: a consistent snapshot every interval, the newest `keep` kept.
+async fn scheduled_backups(db: PathBuf, dir: PathBuf, every: std::time::Duration, keep: usize) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (d, o) = (db.clone(), dir.clone());
+        match tokio::task::spawn_blocking(move || {
+            callboard_core::store::backup::scheduled(&d, &o, keep)
+        })
+        .await
+        {
+            Ok(Ok(file)) => tracing::info!(file = %file.display(), "scheduled snapshot written"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, dir = %dir.display(), "scheduled snapshot failed")
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled snapshot task failed"),
+        }
     }
 }
 
@@ -168,9 +366,33 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // The configuration file fills what flags and variables leave unset.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let root = Cli::command();
+    // Whether `--log`/`CALLBOARD_LOG` set the filter (then the file's `log`
+    // never applies, not even on reload): decided before the file is merged.
+    let mut log_fixed = false;
+    let args = match root.clone().ignore_errors(true).try_get_matches_from(&args) {
+        Ok(m) => {
+            log_fixed = m.subcommand().is_some_and(|(_, m)| {
+                matches!(
+                    m.try_get_raw("log")
+                        .ok()
+                        .and_then(|_| m.value_source("log")),
+                    Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+                )
+            });
+            callboard_server::config_file::merge(&root, args, &m)?.0
+        }
+        Err(_) => args,
+    };
+    let matches = root.get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches)?;
     match cli.command {
         Command::Serve {
+            config,
+            log,
+            admin_token,
             data_dir,
             listen,
             public_url,
@@ -184,14 +406,22 @@ async fn main() -> anyhow::Result<()> {
             reserved_connections,
             max_header_bytes,
             max_future_skew_secs,
+            disk_floor_mb,
+            metrics_token,
+            backup_every,
+            backup_keep,
+            backup_dir,
         } => {
-            init_logs(log_format);
+            let logs = init_logs(log_format, Some(&log));
+            if let Some(c) = &config {
+                tracing::info!(file = %c.display(), "configuration file read");
+            }
             let nofile = callboard_server::conn::raise_descriptor_limit();
             let mut opts = ReceiverOptions::new(data_dir.unwrap_or_else(default_data_dir), listen);
             opts.public_url = public_url;
             opts.max_body_bytes = max_body_bytes;
             opts.event_retention_days = event_retention_days;
-            opts.admin_token = std::env::var("CALLBOARD_ADMIN_TOKEN").ok();
+            opts.admin_token = admin_token;
             opts.allowed_origins = allowed_origins;
             opts.limits = callboard_server::conn::Limits {
                 header_timeout: std::time::Duration::from_millis(header_timeout_ms.max(1)),
@@ -202,7 +432,21 @@ async fn main() -> anyhow::Result<()> {
             }
             .fit_to_descriptors(nofile);
             opts.max_future_skew_secs = max_future_skew_secs.max(0);
+            opts.disk_floor_bytes = disk_floor_mb.saturating_mul(1024 * 1024);
+            opts.metrics_token = metrics_token;
             let running = callboard_server::start_receiver(opts.clone()).await?;
+            reload_on_hup(config, log_fixed, logs);
+            let snapshots = backup_every.map(|every| {
+                let dir = backup_dir
+                    .clone()
+                    .unwrap_or_else(|| opts.data_dir.join("backups"));
+                tokio::spawn(scheduled_backups(
+                    running.db_path.clone(),
+                    dir,
+                    every,
+                    backup_keep,
+                ))
+            });
             let base = running.base_url(opts.public_url.as_deref());
             if let Some(first) = &running.first_start {
                 println!(
@@ -221,17 +465,49 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("  data: {}", running.db_path.display());
             running.until(shutdown_signal()).await?;
+            if let Some(t) = snapshots {
+                t.abort();
+            }
             tracing::info!("stopped cleanly");
             Ok(())
         }
+        Command::Restore {
+            config: _,
+            data_dir,
+            file,
+            force,
+        } => {
+            let db = data_dir
+                .unwrap_or_else(default_data_dir)
+                .join("callboard.db");
+            let (d, f) = (db.clone(), file.clone());
+            let (checked, saved) = tokio::task::spawn_blocking(move || {
+                callboard_core::store::backup::restore(&d, &f, force)
+            })
+            .await?
+            .with_context(|| format!("restore of {} refused", file.display()))?;
+            println!(
+                "restored {} into {} (schema v{}, {} providers, {} calls)",
+                file.display(),
+                db.display(),
+                checked.schema_version,
+                checked.providers,
+                checked.calls
+            );
+            if let Some(s) = saved {
+                println!("  the replaced database is kept as {}", s.display());
+            }
+            Ok(())
+        }
         Command::Connect {
+            config: _,
             remote,
             listen,
             data_dir,
             remote_token,
             allowed_origins,
         } => {
-            init_logs(LogFormat::Text);
+            init_logs(LogFormat::Text, None);
             let running = callboard_server::start_replica(callboard_server::ReplicaOptions {
                 remote_url: remote,
                 remote_token,
@@ -253,12 +529,13 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backfill {
+            config: _,
             data_dir,
             provider,
             from,
             to,
         } => {
-            init_logs(LogFormat::Text);
+            init_logs(LogFormat::Text, None);
             let dir = data_dir.unwrap_or_else(default_data_dir);
             let db = dir.join("callboard.db");
             let secrets = std::sync::Arc::new(callboard_core::secrets::SecretStore::in_dir(&dir));
@@ -301,7 +578,11 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Backup { data_dir, out } => {
+        Command::Backup {
+            config: _,
+            data_dir,
+            out,
+        } => {
             let db = data_dir
                 .unwrap_or_else(default_data_dir)
                 .join("callboard.db");

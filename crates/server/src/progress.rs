@@ -1,12 +1,15 @@
-//! A one-line progress bar on standard error for the terminal commands.
+//! A one-line progress bar on standard error for the terminal commands;
+//! nothing at all when standard error is not a terminal (a redirected log or
+//! journald gets no carriage returns).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Instant;
 
 pub struct Bar {
     started: Instant,
     last: Mutex<Option<Instant>>,
+    terminal: bool,
 }
 
 const WIDTH: usize = 30;
@@ -16,11 +19,15 @@ impl Bar {
         Bar {
             started: Instant::now(),
             last: Mutex::new(None),
+            terminal: std::io::stderr().is_terminal(),
         }
     }
 
     /// Redraws at most ten times a second.
     pub fn show(&self, done: i64, total: Option<i64>) {
+        if !self.terminal {
+            return;
+        }
         let now = Instant::now();
         if let Ok(mut last) = self.last.lock() {
             let complete = total.is_some_and(|t| done >= t);
@@ -49,6 +56,9 @@ impl Bar {
     }
 
     pub fn finish(&self) {
+        if !self.terminal {
+            return;
+        }
         let _ = std::io::stderr().write_all(b"\n");
     }
 }

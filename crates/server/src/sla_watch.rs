@@ -39,6 +39,7 @@ async fn tick(store: &Store) -> callboard_core::Result<Duration> {
             .await?;
         if !marked.is_empty() {
             tracing::info!(count = marked.len(), "SLA breached");
+            crate::metrics_export::sla_breached(marked.len());
         }
         if (marked.len() as i64) < MARK_BATCH {
             break;

@@ -22,6 +22,10 @@ pub struct Config {
     /// How far ahead of its receipt an event may be stamped; later stamps
     /// are clamped to the time of receipt, with a warning.
     pub max_future_skew_secs: i64,
+    /// `/readyz` turns red below this much free space in the data directory.
+    pub disk_floor_bytes: u64,
+    /// SHA-256 of `--metrics-token`; `/metrics` is off (404) when unset.
+    pub metrics_token_hash: Option<String>,
 }
 
 impl Default for Config {
@@ -34,6 +38,8 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             limits: crate::conn::Limits::default(),
             max_future_skew_secs: 300,
+            disk_floor_bytes: 64 * 1024 * 1024,
+            metrics_token_hash: None,
         }
     }
 }

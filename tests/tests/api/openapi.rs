@@ -4,6 +4,8 @@ use serde_json::Value;
 /// Every route the server answers, as (method, path template).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("post", "/webhooks/ivr/{slug}"),
     ("get", "/webhooks/ivr/{slug}"),
     ("post", "/api/session/update"),

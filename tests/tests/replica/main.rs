@@ -128,6 +128,14 @@ const SKIPPED: &[(&str, &str)] = &[
         "`oldest` differs by design: a replica's log starts at its snapshot (the seq is compared through /healthz)",
     ),
     ("/api/replica/status", "exists on replicas only"),
+    (
+        "/readyz",
+        "each process's own writer, disk and timings (tests/tests/ops/health.rs)",
+    ),
+    (
+        "/metrics",
+        "each process's own counters, off without --metrics-token (tests/tests/ops/health.rs)",
+    ),
     ("/api/replica/outbox", "exists on replicas only"),
     (
         "/api/replica/snapshot",

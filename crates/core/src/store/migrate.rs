@@ -82,6 +82,35 @@ mod tests {
     }
 
     #[test]
+    fn an_upgrade_keeps_a_snapshot_of_the_old_database_and_a_current_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("callboard.db");
+        {
+            let mut conn = Connection::open(&db).unwrap();
+            Migrations::new(vec![M::up(V1)])
+                .to_latest(&mut conn)
+                .unwrap();
+        }
+        let store = crate::store::Store::open(&db, crate::time::system_clock()).unwrap();
+        drop(store);
+        let snaps: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("callboard.db.pre-v1-"))
+            .collect();
+        assert_eq!(snaps.len(), 1, "{snaps:?}");
+        let snap = Connection::open(dir.path().join(&snaps[0])).unwrap();
+        let v: i64 = snap
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        // Opening the now-current database makes no further copy.
+        assert!(crate::store::backup::before_migration(&db)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
     fn refuses_a_newer_schema() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();

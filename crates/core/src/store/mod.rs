@@ -14,6 +14,7 @@ pub mod connectors;
 pub mod deadlines;
 pub mod events;
 pub mod exports;
+pub mod health;
 pub mod idempotency;
 pub mod ingest;
 pub mod ivr;
@@ -122,6 +123,7 @@ struct Inner {
     providers: ProviderCache,
     deadlines: Arc<Notify>,
     path: PathBuf,
+    stats: Arc<health::WriterStats>,
 }
 
 /// A cheap, cloneable handle on the database.
@@ -152,6 +154,8 @@ impl Store {
                 path.display()
             )));
         }
+        // An upgrade keeps a copy of the database as it was.
+        backup::before_migration(&path)?;
         let mut wconn = Connection::open(&path)?;
         // Checked before anything writes (the journal mode included), so a
         // newer database is left exactly as it was.
@@ -186,6 +190,8 @@ impl Store {
         let writer_providers = providers.clone();
         let deadlines = Arc::new(Notify::new());
         let writer_deadlines = Arc::clone(&deadlines);
+        let stats = Arc::new(health::WriterStats::default());
+        let writer_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
             .name("callboard-writer".into())
             .spawn(move || {
@@ -196,6 +202,7 @@ impl Store {
                     writer_clock,
                     writer_providers,
                     writer_deadlines,
+                    writer_stats,
                 )
             })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
@@ -216,6 +223,7 @@ impl Store {
                 providers,
                 deadlines,
                 path,
+                stats,
             }),
         })
     }
@@ -238,6 +246,11 @@ impl Store {
 
     pub fn providers(&self) -> &ProviderCache {
         &self.inner.providers
+    }
+
+    /// The writer's queue depth, batch sizes and last commit.
+    pub fn writer_stats(&self) -> &health::WriterStats {
+        &self.inner.stats
     }
 
     /// Signalled after a commit that added or moved an SLA deadline.
@@ -290,6 +303,7 @@ impl Store {
         {
             let guard = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = guard.as_ref().ok_or(Error::Closed)?;
+            self.inner.stats.enqueued();
             sender.send(job).map_err(|_| Error::Closed)?;
         }
         rx.await.map_err(|_| Error::Closed)?
@@ -385,6 +399,7 @@ fn writer_loop(
     clock: SharedClock,
     providers: ProviderCache,
     deadlines: Arc<Notify>,
+    stats: Arc<health::WriterStats>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -395,7 +410,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
+        stats.batch(batch.len());
+        let ok = run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
+        stats.committed(ok);
     }
     // Leave a tidy file behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
@@ -409,7 +426,7 @@ fn run_batch(
     clock: &SharedClock,
     providers: &ProviderCache,
     deadlines: &Arc<Notify>,
-) {
+) -> bool {
     let now = clock.now();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -420,7 +437,7 @@ fn run_batch(
                 let (_, done) = job(Err(&msg));
                 done(Some(&msg));
             }
-            return;
+            return false;
         }
     };
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
@@ -466,6 +483,7 @@ fn run_batch(
             for done in completions {
                 done(None);
             }
+            true
         }
         Err(e) => {
             let msg = e.to_string();
@@ -473,6 +491,7 @@ fn run_batch(
             for done in completions {
                 done(Some(&msg));
             }
+            false
         }
     }
 }
