@@ -10,6 +10,7 @@ pub mod convoso;
 pub mod error;
 pub mod idempotency;
 pub mod launch;
+pub mod refusals;
 pub mod replica;
 pub mod retention;
 pub mod sla_watch;

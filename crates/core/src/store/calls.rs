@@ -160,7 +160,11 @@ pub(crate) fn merge(
         .is_none_or(|cur| event_at >= cur);
     let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| t.map(time::fmt);
 
-    let answered_at = pick(newer, &ts(&m.answered_at), &base.answered_at);
+    let mut answered_at = pick(newer, &ts(&m.answered_at), &base.answered_at);
+    // A platform that sends no answer time answered when it first said `active`.
+    if answered_at.is_none() && m.status == Some(Status::Active) {
+        answered_at = Some(event_at.to_string());
+    }
     let answered = answered_at.is_some()
         || base.status == Some(Status::Active)
         || m.status == Some(Status::Active);
@@ -492,27 +496,37 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     (where_sql, args)
 }
 
-pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
-    let (where_sql, args) = filter_sql(q);
-    let (field, desc) = match q.sort.as_deref() {
+/// `ORDER BY` for `sort` (`column` or `-column`; default `-created_at`).
+fn sort_order(sort: Option<&str>) -> Result<String> {
+    let (field, desc) = match sort {
         Some(s) if s.starts_with('-') => (&s[1..], true),
         Some(s) => (s, false),
         None => ("created_at", true),
     };
     if !SORTABLE.contains(&field) {
         return Err(Error::invalid(format!(
-            "cannot sort by `{field}`: use one of {}",
+            "cannot sort by `{field}`: use one of {}, wait",
             SORTABLE.join(", ")
         )));
     }
     let dir = if desc { "DESC" } else { "ASC" };
+    Ok(format!("c.{field} IS NULL, c.{field} {dir}, c.id {dir}"))
+}
+
+pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
+    let (where_sql, args) = filter_sql(q);
+    // The queue's order (longest wait first per status group): see `queue_order`.
+    let order = match super::queue_order::order_by(q.sort.as_deref(), !q.statuses.is_empty()) {
+        Some(order) => order,
+        None => sort_order(q.sort.as_deref())?,
+    };
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
     let sql = format!(
-        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.{field} IS NULL, c.{field} {dir}, c.id {dir} LIMIT {} OFFSET {}",
+        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
         q.limit.clamp(1, 1000),
         q.offset.max(0)
     );
@@ -843,6 +857,46 @@ mod tests {
             Some("2026-01-01T10:00:00.000Z")
         );
         assert_eq!(c1.sla_due_at.as_deref(), Some("2026-01-01T10:15:00.000Z"));
+    }
+
+    #[test]
+    fn the_first_active_event_is_the_answer_time_when_none_is_sent() {
+        let c1 = merge(
+            None,
+            &mapped(Some(Status::Ringing)),
+            "2026-01-01T10:00:00.000Z",
+            30,
+            None,
+        );
+        assert_eq!(c1.answered_at, None);
+        let c2 = merge(
+            Some(&c1),
+            &mapped(Some(Status::Active)),
+            "2026-01-01T10:00:12.000Z",
+            30,
+            None,
+        );
+        assert_eq!(c2.answered_at.as_deref(), Some("2026-01-01T10:00:12.000Z"));
+        let c3 = merge(
+            Some(&c2),
+            &mapped(Some(Status::Active)),
+            "2026-01-01T10:00:20.000Z",
+            30,
+            None,
+        );
+        assert_eq!(
+            c3.answered_at.as_deref(),
+            Some("2026-01-01T10:00:12.000Z"),
+            "the first one"
+        );
+        let mut sent = mapped(Some(Status::Active));
+        sent.answered_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 5).unwrap());
+        let c4 = merge(Some(&c1), &sent, "2026-01-01T10:00:12.000Z", 30, None);
+        assert_eq!(
+            c4.answered_at.as_deref(),
+            Some("2026-01-01T10:00:05.000Z"),
+            "the platform's wins"
+        );
     }
 
     #[test]

@@ -10,13 +10,21 @@ const V2: &str = include_str!("sql/v2.sql");
 const V3: &str = include_str!("sql/v3_analytics.sql");
 const V4: &str = include_str!("sql/v4_replica.sql");
 const V5: &str = include_str!("sql/v5_ops.sql");
+const V6: &str = include_str!("sql/v6_cockpit.sql");
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 pub fn known_version() -> i64 {
-    5
+    6
 }
 
 pub fn run(conn: &mut Connection) -> Result<()> {

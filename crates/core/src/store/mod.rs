@@ -14,14 +14,18 @@ pub mod connectors;
 pub mod deadlines;
 pub mod events;
 pub mod exports;
+pub mod figures;
 pub mod idempotency;
 pub mod ingest;
 pub mod metrics;
 pub mod migrate;
 pub mod providers;
+pub mod queue_order;
+pub mod refusals;
 pub mod replica;
 pub mod retention;
 pub mod stats;
+pub mod thresholds;
 pub mod users;
 pub mod voicemails;
 
