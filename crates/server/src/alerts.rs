@@ -83,7 +83,12 @@ fn payload(a: &Alert) -> serde_json::Value {
     })
 }
 
-async fn send_all(store: &Store, secrets: &SecretStore, http: &reqwest::Client, alerts: Vec<Alert>) {
+async fn send_all(
+    store: &Store,
+    secrets: &SecretStore,
+    http: &reqwest::Client,
+    alerts: Vec<Alert>,
+) {
     let cfg = match store.read(thresholds::config).await {
         Ok(c) => c,
         Err(e) => {
@@ -139,7 +144,12 @@ async fn send_webhook(http: &reqwest::Client, ch: &Channel, a: &Alert) -> Result
     }
 }
 
-async fn send_mail(smtp: &Smtp, password: Option<&str>, ch: &Channel, a: &Alert) -> Result<(), String> {
+async fn send_mail(
+    smtp: &Smtp,
+    password: Option<&str>,
+    ch: &Channel,
+    a: &Alert,
+) -> Result<(), String> {
     use lettre::message::header::ContentType;
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -155,7 +165,9 @@ async fn send_mail(smtp: &Smtp, password: Option<&str>, ch: &Channel, a: &Alert)
             a.department,
             a.metric.as_str(),
             a.level.as_str(),
-            a.value.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into()),
+            a.value
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "unknown".into()),
             a.threshold.map(|v| v.to_string()).unwrap_or_default(),
             a.at
         ))
@@ -164,10 +176,8 @@ async fn send_mail(smtp: &Smtp, password: Option<&str>, ch: &Channel, a: &Alert)
         SmtpSecurity::None => {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
         }
-        SmtpSecurity::Starttls => {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                .map_err(|e| format!("smtp: {e}"))?
-        }
+        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|e| format!("smtp: {e}"))?,
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
             .map_err(|e| format!("smtp: {e}"))?,
     };

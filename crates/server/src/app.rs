@@ -1,8 +1,8 @@
 //! The router, its OpenAPI document, and `serve(listener, shutdown)`.
 
 use crate::api::{
-    agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
-    replica, retention, session, stats, users,
+    agents, calls, categories, cockpit, connectors, dialpad, events, export, metrics, presets,
+    providers, replica, retention, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -47,6 +47,7 @@ use utoipa_axum::routes;
         (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
         (name = "agents", description = "Agent states and callback routing"),
         (name = "retention", description = "Retention of old calls and raw deliveries"),
+        (name = "thresholds", description = "Thresholds per department, their levels and the alerts they raise"),
     )
 )]
 struct ApiDoc;
@@ -150,6 +151,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::deactivate))
         .routes(routes!(stats::get))
+        .routes(routes!(cockpit::get_thresholds, cockpit::put_thresholds))
+        .routes(routes!(cockpit::threshold_state))
+        .routes(routes!(cockpit::alerts))
         .routes(routes!(metrics::get))
         .routes(routes!(metrics::agents))
         .routes(routes!(stats::audit_log))
@@ -270,6 +274,11 @@ pub async fn serve_with(
     let background = (!is_replica).then(|| {
         [
             tokio::spawn(crate::sla_watch::run(store.clone(), stop_rx.clone())),
+            tokio::spawn(crate::alerts::run(
+                store.clone(),
+                state.secrets.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(crate::retention::daily(
                 store.clone(),
                 state.retention.clone(),

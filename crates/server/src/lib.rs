@@ -1,6 +1,7 @@
 //! Callboard's network edges over the core: the webhook receiver, the console
 //! API, the live event stream. No SQL lives here: only the store's API.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod assets;

@@ -213,3 +213,254 @@ async fn deliveries_refused_before_parsing_are_in_the_ingestion_log() {
         "the flood was rate-limited: {all} refusals logged"
     );
 }
+
+/// A local SMTP sink: answers just enough SMTP for a client to deliver, and
+/// records each message's DATA.
+async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            seen.lock().unwrap().push(data.take().unwrap_or_default());
+                            let _ = w.write_all(b"250 queued\r\n").await;
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"502 not here\r\n",
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+/// A local webhook receiver (an axum-free loopback HTTP server: one JSON
+/// POST per connection) recording each body.
+async fn hook_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())
+                                    .flatten()
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            let body = &buf[end + 4..end + 4 + len];
+                            seen.lock()
+                                .unwrap()
+                                .push(serde_json::from_slice(body).unwrap_or(Value::Null));
+                            let _ = sock
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                                .await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+async fn level_of(server: &TestServer, slug: &str) -> String {
+    let (s, st) = server
+        .get_json("/api/thresholds/state", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{st}");
+    st["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["department"] == slug)
+        .map(|t| t["level"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+async fn wait_until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn a_threshold_crossing_reaches_a_webhook_and_an_smtp_sink_once() {
+    let server = TestServer::start().await.unwrap();
+    let (slug, key) = server.provider("Alerts").await.unwrap();
+    let (hook, hooks) = hook_sink().await;
+    let (smtp_port, mails) = smtp_sink().await;
+    let mut ws = callboard_tests::ws::connect(&server.ws_url(ADMIN_TOKEN, None))
+        .await
+        .unwrap();
+
+    let cfg = json!({
+        "thresholds": [{"department": slug, "metric": "waiting_count", "amber": 2, "red": 50,
+                        "quiet_minutes": 10}],
+        "channels": [{"kind": "webhook", "target": hook},
+                     {"kind": "email", "target": "supervisor@example.com"}],
+        "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
+                 "from": "callboard@example.com", "password": "s3cret"}
+    });
+    // Supervisors read, only admins write.
+    let sup = server.user("sup", "supervisor", &[]).await.unwrap();
+    let (s, _) = server
+        .put_json("/api/thresholds", &sup, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    let (s, bad) = server
+        .put_json(
+            "/api/thresholds",
+            ADMIN_TOKEN,
+            &json!({"thresholds": [{"department": slug, "metric": "waiting_count", "amber": 5, "red": 2}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 422, "{bad}");
+    let (s, saved) = server
+        .put_json("/api/thresholds", ADMIN_TOKEN, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{saved}");
+    assert_eq!(saved["smtp"]["has_password"], true);
+    assert!(saved["smtp"].get("password").is_none(), "never shown");
+    let (s, read) = server.get_json("/api/thresholds", &sup).await.unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(read["thresholds"][0]["metric"], "waiting_count");
+
+    // Two callers waiting: amber.
+    for id in ["a1", "a2"] {
+        let (s, _) = server
+            .webhook(&slug, &key, &callboard_tests::event(id, "queued", "+911"))
+            .await
+            .unwrap();
+        assert_eq!(s, 200);
+    }
+    wait_until("the webhook and the e-mail", || async {
+        !hooks.lock().unwrap().is_empty() && !mails.lock().unwrap().is_empty()
+    })
+    .await;
+    let h = hooks.lock().unwrap()[0].clone();
+    assert_eq!(h["level"], "amber");
+    assert_eq!(h["department"], slug.as_str());
+    assert_eq!(h["metric"], "waiting_count");
+    assert!(
+        h["text"].as_str().unwrap().contains("calls waiting is 2"),
+        "{h}"
+    );
+    let mail = mails.lock().unwrap()[0].clone();
+    assert!(mail.contains("supervisor@example.com"), "{mail}");
+    assert!(mail.contains("calls waiting"), "{mail}");
+
+    // The value flaps: down to ok, up to amber again inside the quiet period.
+    let (s, _) = server
+        .webhook(
+            &slug,
+            &key,
+            &callboard_tests::event("a2", "completed", "+911"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    wait_until("the level back to ok", || async {
+        level_of(&server, &slug).await == "ok"
+    })
+    .await;
+    let (s, _) = server
+        .webhook(&slug, &key, &callboard_tests::event("a3", "queued", "+912"))
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    wait_until("the second crossing", || async {
+        let (_, log) = server.get_json("/api/alerts", ADMIN_TOKEN).await.unwrap();
+        log["data"].as_array().map_or(0, |a| a.len()) == 2
+    })
+    .await;
+    let (_, log) = server.get_json("/api/alerts", &sup).await.unwrap();
+    assert_eq!(log["data"][0]["status"], "suppressed", "{log}");
+    wait_until("the first alert recorded as sent", || async {
+        let (_, log) = server.get_json("/api/alerts", ADMIN_TOKEN).await.unwrap();
+        log["data"][1]["status"] == "sent"
+    })
+    .await;
+    let (_, log) = server.get_json("/api/alerts", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(log["data"][1]["deliveries"].as_array().unwrap().len(), 2);
+    // The suppressed crossing was decided before anything could be sent:
+    // exactly one message reached each sink.
+    assert_eq!(hooks.lock().unwrap().len(), 1);
+    assert_eq!(mails.lock().unwrap().len(), 1);
+
+    // Every level change was on the stream.
+    let events = callboard_tests::ws::collect(&mut ws, 200, std::time::Duration::from_millis(500))
+        .await
+        .unwrap();
+    let levels: Vec<String> = events
+        .iter()
+        .filter(|e| e["type"] == "threshold.crossed")
+        .map(|e| e["data"]["level"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        levels.ends_with(&["amber".into(), "ok".into(), "amber".into()]),
+        "{levels:?}"
+    );
+}
