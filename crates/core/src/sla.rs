@@ -186,6 +186,11 @@ impl BusinessHours {
     }
 
     /// Whether `t` falls inside business hours.
+    /// The department's time zone.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
     pub fn is_open(&self, t: DateTime<Utc>) -> bool {
         let mut open = false;
         self.walk(t, |s, _| {

@@ -2,8 +2,8 @@
 
 use crate::api::flows;
 use crate::api::{
-    agents, calls, categories, connectors, dialpad, events, export, metrics, presets, providers,
-    replica, retention, session, stats, users,
+    agents, calls, categories, cockpit, connectors, dialpad, events, export, metrics, presets,
+    providers, replica, retention, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -49,6 +49,7 @@ use utoipa_axum::routes;
         (name = "retention", description = "Retention of old calls and raw deliveries"),
         (name = "flows", description = "IVR flows: design, validate, publish, simulate (docs/IVR.md)"),
         (name = "ivr", description = "Where IVR platforms ask what to do next (docs/IVR.md)"),
+        (name = "thresholds", description = "Thresholds per department, their levels and the alerts they raise"),
     )
 )]
 struct ApiDoc;
@@ -154,6 +155,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::deactivate))
         .routes(routes!(stats::get))
+        .routes(routes!(cockpit::get_thresholds, cockpit::put_thresholds))
+        .routes(routes!(cockpit::threshold_state))
+        .routes(routes!(cockpit::alerts))
         .routes(routes!(metrics::get))
         .routes(routes!(metrics::agents))
         .routes(routes!(stats::audit_log))
@@ -298,6 +302,11 @@ pub async fn serve_with(
     let background = (!is_replica).then(|| {
         [
             tokio::spawn(crate::sla_watch::run(store.clone(), stop_rx.clone())),
+            tokio::spawn(crate::alerts::run(
+                store.clone(),
+                state.secrets.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(crate::retention::daily(
                 store.clone(),
                 state.retention.clone(),

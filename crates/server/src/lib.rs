@@ -1,6 +1,7 @@
 //! Callboard's network edges over the core: the webhook receiver, the console
 //! API, the live event stream. No SQL lives here: only the store's API.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod assets;
@@ -15,6 +16,7 @@ pub mod idempotency;
 pub mod ivr;
 pub mod launch;
 pub mod metrics_export;
+pub mod refusals;
 pub mod replica;
 pub mod retention;
 pub mod sla_watch;

@@ -284,6 +284,20 @@ fn public_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> S
     }
 }
 
+/// The answer to a body that cannot be taken.
+fn body_error(e: BodyError) -> ApiError {
+    match e {
+        BodyError::UnsupportedMediaType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            e.to_string(),
+        ),
+        BodyError::TooDeep(_) => ApiError::bad_request("body_too_deep", e.to_string()),
+        BodyError::EmptyGet => ApiError::bad_request("empty_delivery", e.to_string()),
+        BodyError::Malformed(_) => ApiError::bad_request("malformed_body", e.to_string()),
+    }
+}
+
 /// Authenticates, parses, maps and stores one delivery for `provider`.
 pub(crate) async fn receive_for(
     state: AppState,
@@ -344,13 +358,26 @@ pub(crate) async fn receive_for(
         }
     };
     if let Some(b) = body.take() {
-        bytes = read_body(
+        bytes = match read_body(
             b,
             &parts.headers,
             state.config.max_body_bytes,
             state.config.limits.body_timeout,
         )
-        .await?;
+        .await {
+            Ok(b) => b,
+            Err(e) => {
+                let r = (
+                    provider.id,
+                    method.as_str(),
+                    ctype.as_deref(),
+                    rid.as_deref(),
+                    &b""[..],
+                );
+                crate::refusals::record(&state, r, &e);
+                return Err(e);
+            }
+        };
     }
     let query = match &verified.strip_query_param {
         Some(p) => signature::strip_query_param(parts.uri.query(), p),
@@ -371,21 +398,22 @@ pub(crate) async fn receive_for(
     };
     let mut delivery = match Delivery::prepare(&provider, received) {
         Ok(d) => d,
-        Err(e @ BodyError::UnsupportedMediaType(_)) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                e.to_string(),
-            ))
-        }
-        Err(e @ BodyError::TooDeep(_)) => {
-            return Err(ApiError::bad_request("body_too_deep", e.to_string()))
-        }
-        Err(e @ BodyError::EmptyGet) => {
-            return Err(ApiError::bad_request("empty_delivery", e.to_string()))
-        }
-        Err(e @ BodyError::Malformed(_)) => {
-            return Err(ApiError::bad_request("malformed_body", e.to_string()))
+        Err(e) => {
+            let err = body_error(e);
+            let kept: &[u8] = if bytes.is_empty() {
+                query.as_deref().unwrap_or("").as_bytes()
+            } else {
+                &bytes
+            };
+            let r = (
+                provider.id,
+                method.as_str(),
+                ctype.as_deref(),
+                rid.as_deref(),
+                kept,
+            );
+            crate::refusals::record(&state, r, &err);
+            return Err(err);
         }
     };
     if ends_at_event {

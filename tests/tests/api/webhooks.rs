@@ -87,13 +87,27 @@ async fn every_refusal_has_its_status_and_a_json_error() {
             .iter()
             .map(|d| d["error"].as_str().unwrap().to_string())
             .collect();
-        if reasons.len() == 2 {
+        if reasons.len() == 5 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     reasons.sort();
-    assert_eq!(reasons, vec!["invalid_api_key", "missing_api_key"]);
+    // Every refusal is in the ingestion log, those before parsing too (issue 16).
+    let codes: Vec<&str> = reasons
+        .iter()
+        .map(|r| r.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "body_too_large",
+            "invalid_api_key",
+            "malformed_body",
+            "missing_api_key",
+            "unsupported_media_type"
+        ]
+    );
 }
 
 #[tokio::test]

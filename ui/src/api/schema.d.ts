@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Crossings into amber or red, newest first: `sent` (with each channel's result), `failed`, `suppressed` (inside the quiet period), `no_channel` or `pending`. Supervisors and admins. */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -746,7 +763,43 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        /** @description Live counts, worklist views and today's tallies per department, with the analytics' figures (docs/METRICS.md) for the business day in the office's time zone and for the last 15, 30 and 60 minutes. */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every threshold (per department: waiting count, longest wait, service level and abandon rate over a rolling window, callbacks overdue, minutes without a delivery) with its amber and red levels and quiet period, where alerts go, and the SMTP settings (never the password). Supervisors and admins. */
+        get: operations["getThresholds"];
+        /** @description Replaces every threshold and alert channel (admins; audited). `smtp.password` is write-only and kept in the secrets file: omitted keeps the stored one, `""` clears it. Levels are evaluated again at once. */
+        put: operations["putThresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/thresholds/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Each threshold's level now (`ok`, `amber`, `red`), the value last measured and since when; changes arrive on the event stream as `threshold.crossed`. */
+        get: operations["getThresholdState"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1005,6 +1058,29 @@ export interface components {
             user_id: number;
             username: string;
         };
+        /** @description A crossing into amber or red, and what became of it. */
+        Alert: {
+            at: string;
+            /** @description Per channel: `{kind, target, ok, error}`. */
+            deliveries: Record<string, unknown>[];
+            department: string;
+            /** Format: int64 */
+            id: number;
+            level: components["schemas"]["Level"];
+            metric: components["schemas"]["Metric"];
+            /** @description `pending`, `sent`, `failed`, `suppressed` (quiet period) or `no_channel`. */
+            status: string;
+            /** @description A one-line description for chat and e-mail. */
+            text: string;
+            /** Format: double */
+            threshold?: number | null;
+            /** Format: double */
+            value?: number | null;
+        };
+        AlertList: {
+            /** @description Newest first. */
+            data: components["schemas"]["Alert"][];
+        };
         AssignRequest: {
             /** Format: int64 */
             expected_version?: number | null;
@@ -1200,6 +1276,16 @@ export interface components {
             seq: number;
             tables: components["schemas"]["TableRows"][];
         };
+        /** @description Where alerts go. */
+        Channel: {
+            /** @description Only alerts of these departments; omitted or null: every department. */
+            departments?: string[] | null;
+            kind: components["schemas"]["ChannelKind"];
+            /** @description An `http(s)://` URL, or an e-mail address for `email`. */
+            target: string;
+        };
+        /** @enum {string} */
+        ChannelKind: "webhook" | "slack" | "teams" | "email";
         Circuit: {
             /**
              * Format: int64
@@ -1420,6 +1506,8 @@ export interface components {
         };
         /** @enum {string} */
         Interval: "hour" | "day";
+        /** @enum {string} */
+        Level: "ok" | "amber" | "red";
         LiveCounts: {
             /** Format: int64 */
             active: number;
@@ -1474,6 +1562,11 @@ export interface components {
             role: components["schemas"]["Role"];
             user?: null | components["schemas"]["User"];
         };
+        /**
+         * @description The figures a threshold can watch.
+         * @enum {string}
+         */
+        Metric: "waiting_count" | "longest_wait_seconds" | "service_level" | "abandon_rate" | "callbacks_overdue" | "provider_quiet_minutes";
         /** @description The figures of one department, the whole range, or one bucket. */
         Metrics: {
             /**
@@ -1496,6 +1589,12 @@ export interface components {
              * @description Offered calls an agent answered.
              */
             answered: number;
+            /**
+             * Format: int64
+             * @description Answered calls whose wait is unknown (no start or answer time): they
+             *     count as not answered within T.
+             */
+            answered_unknown_wait: number;
             /**
              * Format: int64
              * @description Answered within `sl_seconds` of being offered.
@@ -1549,9 +1648,17 @@ export interface components {
             offered: number;
             /**
              * Format: double
-             * @description `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+             * @description `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the
+             *     denominator is 0 or when no answered call has a known wait (see
+             *     `service_level_reason`), never a made-up 0.
              */
             service_level?: number | null;
+            /**
+             * @description Why `service_level` is null: `no_calls` (nothing offered beyond short
+             *     abandons) or `no_answer_times` (calls were answered, but none with
+             *     both a start and an answer time); null when it has a value.
+             */
+            service_level_reason?: string | null;
             /**
              * Format: int64
              * @description Callers who hung up before an answer within `short_abandon_seconds` (counted apart).
@@ -1839,7 +1946,8 @@ export interface components {
             outcome: string;
             /**
              * @description The delivery as received (JSON bodies as sent, forms and query strings
-             *     as an object); null for refused deliveries.
+             *     as an object); for a delivery refused before parsing, its body's first
+             *     4 KiB as a string; null when refused before the body was read.
              */
             payload: unknown;
             received_at: string;
@@ -2049,6 +2157,20 @@ export interface components {
              */
             hourly?: components["schemas"]["Bucket"][] | null;
         };
+        /** @description The mail server alerts are sent through. */
+        Smtp: {
+            /** @description The sender address. */
+            from: string;
+            /** @description Whether a password is stored (shown on reads). */
+            has_password?: boolean;
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security?: components["schemas"]["SmtpSecurity"];
+            username?: string | null;
+        };
+        /** @enum {string} */
+        SmtpSecurity: "none" | "starttls" | "tls";
         /** @description Every row the principal may see, consistent with `seq` and `change`. */
         Snapshot: {
             /**
@@ -2063,6 +2185,13 @@ export interface components {
              */
             seq: number;
             tables: components["schemas"]["TableRows"][];
+        };
+        /** @description The figures of one span of time. */
+        Span: components["schemas"]["Metrics"] & {
+            /** @description Span start (UTC, RFC 3339), inclusive. */
+            from: string;
+            /** @description Span end (UTC, RFC 3339), exclusive: now for the rolling windows. */
+            to: string;
         };
         StateRequest: {
             state: components["schemas"]["AgentState"];
@@ -2112,13 +2241,35 @@ export interface components {
             sla_breached: number;
             /**
              * Format: int64
-             * @description Calls created since `day_start`.
+             * @description Inbound calls offered since `day_start` (the metrics' `offered`).
              */
             total_today: number;
             /** @description Per department: the four worklist views. */
             worklist: {
                 [key: string]: components["schemas"]["WorklistCounts"];
             };
+        };
+        /**
+         * @description `GET /api/stats`: the live counts and today's tallies (`Stats`), plus the
+         *     analytics' figures for today and the rolling windows.
+         */
+        StatsReport: components["schemas"]["Stats"] & {
+            /**
+             * Format: int64
+             * @description Longest wait, now, of a call still waiting or ringing, whole seconds; null when none.
+             */
+            longest_current_wait_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description Service-level threshold T (seconds) of the figures below.
+             */
+            sl_seconds: number;
+            /** @description The IANA time zone whose midnight starts "today" (`day_start`). */
+            time_zone: string;
+            /** @description Today, `day_start` to the next midnight: the same figures as `GET /api/metrics`. */
+            today: components["schemas"]["Span"];
+            /** @description The last 15, 30 and 60 minutes up to now. */
+            windows: components["schemas"]["Windows"];
         };
         /** @enum {string} */
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
@@ -2133,6 +2284,63 @@ export interface components {
             deleted: number[];
             rows: Record<string, unknown>[];
             table: string;
+        };
+        /** @description One threshold: a figure of a department with its amber and red levels. */
+        Threshold: {
+            /**
+             * Format: double
+             * @description Amber at this value or worse (above; below for `service_level`); null: no amber.
+             */
+            amber?: number | null;
+            /** @description The department (provider slug). */
+            department: string;
+            metric: components["schemas"]["Metric"];
+            /**
+             * Format: int64
+             * @description Minutes after an alert during which the same threshold does not alert
+             *     again at the same or a lower level (0–1440, default 10).
+             */
+            quiet_minutes?: number;
+            /**
+             * Format: double
+             * @description Red at this value or worse; null: no red.
+             */
+            red?: number | null;
+            /**
+             * Format: int64
+             * @description The rolling window of `service_level` and `abandon_rate`, minutes (1–1440, default 30).
+             */
+            window_minutes?: number;
+        };
+        /** @description Every threshold and where alerts go. */
+        ThresholdConfig: {
+            channels?: components["schemas"]["Channel"][];
+            smtp?: null | components["schemas"]["Smtp"];
+            thresholds?: components["schemas"]["Threshold"][];
+        };
+        /** @description A threshold's level now. */
+        ThresholdState: {
+            department: string;
+            last_alert_at?: string | null;
+            level: components["schemas"]["Level"];
+            metric: components["schemas"]["Metric"];
+            /** @description Since when the threshold has been at this level. */
+            since: string;
+            /**
+             * Format: double
+             * @description The limit of the current level (null at `ok`).
+             */
+            threshold?: number | null;
+            /**
+             * Format: double
+             * @description The value last measured; null when unknown (no calls in the window,
+             *     business hours closed).
+             */
+            value?: number | null;
+        };
+        ThresholdStates: {
+            /** @description One per threshold the caller may see, in department and figure order. */
+            data: components["schemas"]["ThresholdState"][];
         };
         /** @enum {string} */
         TimeBasis: "created" | "offered";
@@ -2196,6 +2404,11 @@ export interface components {
              */
             status: string;
             warnings: string[];
+        };
+        Windows: {
+            last_15m: components["schemas"]["Span"];
+            last_30m: components["schemas"]["Span"];
+            last_60m: components["schemas"]["Span"];
         };
         /** @enum {string} */
         WorkState: "pending" | "assigned" | "attempted" | "resolved";
@@ -2332,6 +2545,36 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                /** @description 1-1000, default 100. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2521,7 +2764,11 @@ export interface operations {
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
                 view?: components["schemas"]["WorkState"];
-                /** @description A column, `-column` for descending (default `-created_at`). */
+                /**
+                 * @description A column, `-column` for descending; `wait` (longest wait first within
+                 *     each status group) or `-wait`. Default: `wait` when `status` is given
+                 *     (the queues), else `-created_at` (history, newest first).
+                 */
                 sort?: string;
                 /** @description 1-1000, default 50. */
                 limit?: number;
@@ -3954,13 +4201,23 @@ export interface operations {
             };
         };
     };
-    get: {
+    getStats: {
         parameters: {
             query?: {
                 /** @description Restrict to one department. */
                 department?: string;
-                /** @description Start of "today" (RFC 3339); default: local midnight on the server. */
+                /** @description Start of "today" (RFC 3339); default: midnight in `tz`. */
                 day_start?: string;
+                /**
+                 * @description The office's IANA time zone (e.g. `Asia/Kolkata`) whose midnight
+                 *     starts the business day; default: the department's business-hours
+                 *     zone when one department is asked for, else the server's.
+                 */
+                tz?: string;
+                /** @description Service-level threshold T in seconds for `today` and `windows` (default 20). */
+                sl_seconds?: number;
+                /** @description Short-abandon threshold in seconds (default 5). */
+                short_abandon_seconds?: number;
             };
             header?: never;
             path?: never;
@@ -3973,7 +4230,108 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Stats"];
+                    "application/json": components["schemas"]["StatsReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getThresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putThresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThresholdConfig"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getThresholdState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdStates"];
                 };
             };
         };

@@ -160,7 +160,11 @@ pub(crate) fn merge(
         .is_none_or(|cur| event_at >= cur);
     let ts = |t: &Option<chrono::DateTime<chrono::Utc>>| t.map(time::fmt);
 
-    let answered_at = pick(newer, &ts(&m.answered_at), &base.answered_at);
+    let mut answered_at = pick(newer, &ts(&m.answered_at), &base.answered_at);
+    // A platform that sends no answer time answered when it first said `active`.
+    if answered_at.is_none() && m.status == Some(Status::Active) {
+        answered_at = Some(event_at.to_string());
+    }
     let answered = answered_at.is_some()
         || base.status == Some(Status::Active)
         || m.status == Some(Status::Active);
@@ -585,6 +589,47 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
     Ok((page.rows, page.total))
 }
 
+/// A page in the live queue's wait order (see `queue_order`). The order is
+/// an expression, not a column, so it pages by offset; the cursor carries
+/// the next offset, which keeps `next_cursor` working for clients.
+fn wait_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>, order: &str) -> Result<Page> {
+    let sort = q.sort.clone().unwrap_or_else(|| "wait".to_string());
+    let offset = match cursor {
+        Some(c) if c.sort != sort => {
+            return Err(Error::invalid(format!(
+                "`cursor` belongs to the sort `{}`, not `{sort}`",
+                c.sort
+            )))
+        }
+        Some(c) => c
+            .value
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| Error::invalid("`cursor` is not one this server gave out"))?,
+        None => q.offset.max(0),
+    };
+    let (where_sql, args) = filter_sql(q);
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let limit = q.limit.clamp(1, 1000);
+    let sql = format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = (offset + (rows.len() as i64) < total && rows.len() as i64 == limit).then(|| Cursor {
+        sort,
+        value: Value::from(offset + limit),
+        id: 0,
+    });
+    Ok(Page { rows, total, next })
+}
+
 /// The calls matching `q` in its sort, `q.limit` of them after `q.offset`
 /// rows, or after `cursor` (then the offset is not used): keyset pagination,
 /// so every page costs what the first does. Rows whose sort column is NULL
@@ -595,6 +640,9 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
 /// the rows with a value are read in the column's order, then (only when the
 /// page is not full) those without one, in id order.
 pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> Result<Page> {
+    if let Some(order) = super::queue_order::order_by(q.sort.as_deref(), !q.statuses.is_empty()) {
+        return wait_page(conn, q, cursor, &order);
+    }
     let (where_sql, args) = filter_sql(q);
     let sort = q.sort.clone().unwrap_or_else(|| "-created_at".to_string());
     let (field, desc) = match sort.strip_prefix('-') {
@@ -603,7 +651,7 @@ pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> R
     };
     if !SORTABLE.contains(&field) {
         return Err(Error::invalid(format!(
-            "cannot sort by `{field}`: use one of {}",
+            "cannot sort by `{field}`: use one of {}, wait",
             SORTABLE.join(", ")
         )));
     }
@@ -1228,6 +1276,46 @@ mod tests {
             ..q
         };
         assert!(list_page(&conn, &q, Some(&nulls_on_a_column_without)).is_err());
+    }
+
+    #[test]
+    fn the_first_active_event_is_the_answer_time_when_none_is_sent() {
+        let c1 = merge(
+            None,
+            &mapped(Some(Status::Ringing)),
+            "2026-01-01T10:00:00.000Z",
+            30,
+            None,
+        );
+        assert_eq!(c1.answered_at, None);
+        let c2 = merge(
+            Some(&c1),
+            &mapped(Some(Status::Active)),
+            "2026-01-01T10:00:12.000Z",
+            30,
+            None,
+        );
+        assert_eq!(c2.answered_at.as_deref(), Some("2026-01-01T10:00:12.000Z"));
+        let c3 = merge(
+            Some(&c2),
+            &mapped(Some(Status::Active)),
+            "2026-01-01T10:00:20.000Z",
+            30,
+            None,
+        );
+        assert_eq!(
+            c3.answered_at.as_deref(),
+            Some("2026-01-01T10:00:12.000Z"),
+            "the first one"
+        );
+        let mut sent = mapped(Some(Status::Active));
+        sent.answered_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 5).unwrap());
+        let c4 = merge(Some(&c1), &sent, "2026-01-01T10:00:12.000Z", 30, None);
+        assert_eq!(
+            c4.answered_at.as_deref(),
+            Some("2026-01-01T10:00:05.000Z"),
+            "the platform's wins"
+        );
     }
 
     #[test]

@@ -302,7 +302,8 @@ pub struct RawEvent {
     pub replayed_at: Option<String>,
     pub request_id: Option<String>,
     /// The delivery as received (JSON bodies as sent, forms and query strings
-    /// as an object); null for refused deliveries.
+    /// as an object); for a delivery refused before parsing, its body's first
+    /// 4 KiB as a string; null when refused before the body was read.
     pub payload: Value,
 }
 
@@ -378,7 +379,7 @@ pub fn call_timeline(conn: &Connection, call_row_id: i64) -> Result<Vec<RawEvent
 pub fn last_payload(conn: &Connection, provider_id: i64) -> Result<Option<Value>> {
     let p: Option<String> = conn
         .query_row(
-            "SELECT payload FROM raw_events WHERE provider_id = ?1 AND payload IS NOT NULL ORDER BY id DESC LIMIT 1",
+            "SELECT payload FROM raw_events WHERE provider_id = ?1 AND payload IS NOT NULL AND outcome <> 'rejected' ORDER BY id DESC LIMIT 1",
             [provider_id],
             |r| r.get(0),
         )

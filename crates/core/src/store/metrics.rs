@@ -58,8 +58,17 @@ pub struct Metrics {
     pub missed: i64,
     /// `abandoned / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
     pub abandon_rate: Option<f64>,
-    /// `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the denominator is 0.
+    /// `answered_within_sl / (offered - short_abandoned)`, 0–1; null when the
+    /// denominator is 0 or when no answered call has a known wait (see
+    /// `service_level_reason`), never a made-up 0.
     pub service_level: Option<f64>,
+    /// Why `service_level` is null: `no_calls` (nothing offered beyond short
+    /// abandons) or `no_answer_times` (calls were answered, but none with
+    /// both a start and an answer time); null when it has a value.
+    pub service_level_reason: Option<String>,
+    /// Answered calls whose wait is unknown (no start or answer time): they
+    /// count as not answered within T.
+    pub answered_unknown_wait: i64,
     /// Average speed of answer: mean of `answered_at - started_at`, seconds; null without answers.
     pub asa_seconds: Option<f64>,
     /// Average handle time: mean of talk + wrap of answered calls that ended, seconds; null when none.
@@ -196,6 +205,16 @@ impl Acc {
         })
     }
 
+    fn service_level_reason(&self, base: i64) -> Option<&'static str> {
+        if base <= 0 {
+            Some("no_calls")
+        } else if self.answered > 0 && self.wait_n == 0 {
+            Some("no_answer_times")
+        } else {
+            None
+        }
+    }
+
     fn metrics(&self) -> Metrics {
         let base = self.offered - self.short;
         Metrics {
@@ -206,7 +225,12 @@ impl Acc {
             short_abandoned: self.short,
             missed: self.missed,
             abandon_rate: ratio(self.abandoned as f64, base),
-            service_level: ratio(self.in_sl as f64, base),
+            service_level: match self.service_level_reason(base) {
+                None => ratio(self.in_sl as f64, base),
+                Some(_) => None,
+            },
+            service_level_reason: self.service_level_reason(base).map(str::to_string),
+            answered_unknown_wait: self.answered - self.wait_n,
             asa_seconds: ratio(self.wait_ms as f64 / 1000.0, self.wait_n).map(round1),
             aht_seconds: ratio(self.handle_s, self.handle_n).map(round1),
             callbacks_due: self.due,

@@ -1,5 +1,6 @@
 //! The numbers on the console's badges and dashboard header.
 
+use super::metrics::OFFERED_AT;
 use crate::error::Result;
 use rusqlite::Connection;
 use serde::Serialize;
@@ -45,7 +46,7 @@ pub struct Stats {
     pub worklist: BTreeMap<String, WorklistCounts>,
     /// Calls waiting, ringing or talking right now.
     pub active_calls: i64,
-    /// Calls created since `day_start`.
+    /// Inbound calls offered since `day_start` (the metrics' `offered`).
     pub total_today: i64,
     pub completed_today: i64,
     pub failed_today: i64,
@@ -137,14 +138,19 @@ pub fn read(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
+        // "Today" counts calls as the analytics do (`metrics::OFFERED_AT`,
+        // inbound only), so `total_today` is the metrics' `offered` and
+        // `missed_today` their `missed` (docs/METRICS.md, glossary).
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT department, COUNT(*),
                     SUM(status = 'completed'), SUM(status = 'failed'), SUM(status = 'missed'),
                     SUM(status = 'hangup'),
                     SUM(CASE WHEN status = 'completed' AND duration_seconds IS NOT NULL THEN duration_seconds ELSE 0 END),
                     SUM(status = 'completed' AND duration_seconds IS NOT NULL)
-             FROM calls WHERE created_at >= ?1 GROUP BY department",
-        )?;
+             FROM calls c WHERE {OFFERED_AT} >= ?1
+               AND LOWER(COALESCE(c.direction, '')) NOT LIKE 'out%'
+             GROUP BY department",
+        ))?;
         let rows = stmt.query_map([day_start], |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -56,7 +56,9 @@ pub enum TimeBasis {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// A column, `-column` for descending (default `-created_at`).
+    /// A column, `-column` for descending; `wait` (longest wait first within
+    /// each status group) or `-wait`. Default: `wait` when `status` is given
+    /// (the queues), else `-created_at` (history, newest first).
     pub sort: Option<String>,
     /// 1-1000, default 50.
     pub limit: Option<i64>,

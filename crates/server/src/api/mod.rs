@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod calls;
 pub mod categories;
+pub mod cockpit;
 pub mod connectors;
 pub mod dialpad;
 pub mod events;

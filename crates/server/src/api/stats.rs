@@ -1,11 +1,12 @@
 //! Stats for badges and the dashboard header, and the audit log.
 
 use crate::auth::Principal;
-use crate::error::{ApiResult, Json, Query};
+use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use callboard_core::store::audit::{self, AuditEntry, AuditQuery};
-use callboard_core::store::stats::{self, Stats};
+use callboard_core::store::figures::{self, StatsReport};
+use callboard_core::store::stats;
 use chrono::{Local, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +15,16 @@ use serde::{Deserialize, Serialize};
 pub struct StatsParams {
     /// Restrict to one department.
     pub department: Option<String>,
-    /// Start of "today" (RFC 3339); default: local midnight on the server.
+    /// Start of "today" (RFC 3339); default: midnight in `tz`.
     pub day_start: Option<String>,
+    /// The office's IANA time zone (e.g. `Asia/Kolkata`) whose midnight
+    /// starts the business day; default: the department's business-hours
+    /// zone when one department is asked for, else the server's.
+    pub tz: Option<String>,
+    /// Service-level threshold T in seconds for `today` and `windows` (default 20).
+    pub sl_seconds: Option<i64>,
+    /// Short-abandon threshold in seconds (default 5).
+    pub short_abandon_seconds: Option<i64>,
 }
 
 pub(crate) fn local_midnight() -> String {
@@ -29,14 +38,51 @@ pub(crate) fn local_midnight() -> String {
 }
 
 #[utoipa::path(get, path = "/api/stats", tag = "stats", params(StatsParams),
-    responses((status = 200, body = Stats)), security(("bearer" = [])))]
+    operation_id = "getStats",
+    description = "Live counts, worklist views and today's tallies per department, with the analytics' figures (docs/METRICS.md) for the business day in the office's time zone and for the last 15, 30 and 60 minutes.",
+    responses((status = 200, body = StatsReport), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     who: Principal,
     Query(p): Query<StatsParams>,
-) -> ApiResult<Json<Stats>> {
-    let day_start =
-        super::timestamp_param(p.day_start, "day_start")?.unwrap_or_else(local_midnight);
+) -> ApiResult<Json<StatsReport>> {
+    let now_t = state.store.now();
+    let zone = match (&p.tz, &p.department) {
+        (Some(tz), _) => Some(figures::parse_tz(tz)?),
+        (None, Some(d)) => state
+            .store
+            .providers()
+            .get(d)
+            .and_then(|r| r.hours.as_ref().map(|h| h.time_zone())),
+        (None, None) => None,
+    };
+    let (day, time_zone) = match zone {
+        Some(tz) => (figures::business_day(tz, now_t), tz.name().to_string()),
+        None => {
+            let start = super::timestamp(&local_midnight(), "day_start")?;
+            (
+                (start, start + chrono::Duration::days(1)),
+                "server-local".to_string(),
+            )
+        }
+    };
+    let day = match super::timestamp_param(p.day_start, "day_start")? {
+        Some(s) => {
+            let start = super::timestamp(&s, "day_start")?;
+            (start, start + chrono::Duration::days(1))
+        }
+        None => day,
+    };
+    let sl_seconds = p.sl_seconds.unwrap_or(super::metrics::DEFAULT_SL_SECONDS);
+    let short = p
+        .short_abandon_seconds
+        .unwrap_or(super::metrics::DEFAULT_SHORT_ABANDON_SECONDS);
+    if !(0..=86_400).contains(&sl_seconds) || !(0..=86_400).contains(&short) {
+        return Err(ApiError::invalid(
+            "sl_seconds and short_abandon_seconds must be between 0 and 86400",
+        ));
+    }
     let scope: Option<Vec<String>> = match (who.scope(), p.department) {
         (None, None) => None,
         (None, Some(d)) => Some(vec![d]),
@@ -46,12 +92,24 @@ pub async fn get(
             Some(vec![d])
         }
     };
-    let now = callboard_core::time::fmt(state.store.now());
-    let s = state
+    let now = callboard_core::time::fmt(now_t);
+    let day_start = callboard_core::time::fmt(day.0);
+    let report = state
         .store
-        .read(move |c| stats::read(c, scope.as_deref(), &day_start, &now))
+        .read(move |c| {
+            let stats = stats::read(c, scope.as_deref(), &day_start, &now)?;
+            let (today, windows, longest) = figures::read(c, scope, day, now_t, sl_seconds, short)?;
+            Ok(StatsReport {
+                stats,
+                time_zone,
+                sl_seconds,
+                today,
+                windows,
+                longest_current_wait_seconds: longest,
+            })
+        })
         .await?;
-    Ok(Json(s))
+    Ok(Json(report))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -258,7 +258,11 @@ fn no_calls_give_zero_counts_and_null_rates() {
     let conn = db();
     let r = report(&conn, &query(&t("10:00:00"), &t("12:00:00"))).unwrap();
     let m = &r.overall.metrics;
-    assert_eq!(m, &Metrics::default());
+    let empty = Metrics {
+        service_level_reason: Some("no_calls".into()),
+        ..Metrics::default()
+    };
+    assert_eq!(m, &empty);
     assert!(m.abandon_rate.is_none() && m.service_level.is_none() && m.asa_seconds.is_none());
     assert!(r.departments.is_empty());
     assert_eq!(r.overall.longest_current_wait_seconds, None);
@@ -266,7 +270,7 @@ fn no_calls_give_zero_counts_and_null_rates() {
     let hourly = r.series.hourly.unwrap();
     assert_eq!(hourly.len(), 2);
     assert_eq!(hourly[1].start, t("11:00:00"));
-    assert_eq!(hourly[1].metrics, Metrics::default());
+    assert_eq!(hourly[1].metrics, empty);
     assert_eq!(r.series.daily.unwrap().len(), 1);
     // And the JSON has nulls, never NaN.
     let json = serde_json::to_value(&r.overall).unwrap();
@@ -460,4 +464,42 @@ fn agents_by_hand() {
     assert_eq!((ravi.callbacks_attempted, ravi.callbacks_resolved), (2, 1));
     assert_eq!(ravi.callback_success_rate, Some(0.5));
     assert_eq!(ravi.dispositions.len(), 2);
+}
+
+#[test]
+fn service_level_is_null_with_a_reason_when_no_answer_time_is_known() {
+    let conn = db();
+    // Answered, but the platform sent neither a start nor an answer time.
+    insert(
+        &conn,
+        C {
+            dep: "a",
+            id: "n1",
+            status: "completed",
+            started: None,
+            ..Default::default()
+        },
+    );
+    let q = query(&t("00:00:00"), &t("12:00:00"));
+    let m = report(&conn, &q).unwrap().overall.metrics;
+    assert_eq!((m.offered, m.answered), (1, 1));
+    assert_eq!(m.service_level, None, "unknown, not 0.0");
+    assert_eq!(m.service_level_reason.as_deref(), Some("no_answer_times"));
+    assert_eq!(m.answered_unknown_wait, 1);
+    // One answered call with both times makes it a figure again.
+    insert(
+        &conn,
+        C {
+            dep: "a",
+            id: "n2",
+            status: "completed",
+            started: Some(&t("10:00:00")),
+            answered: Some(&t("10:00:05")),
+            ..Default::default()
+        },
+    );
+    let m = report(&conn, &q).unwrap().overall.metrics;
+    assert_eq!(m.service_level, Some(0.5));
+    assert_eq!(m.service_level_reason, None);
+    assert_eq!(m.answered_unknown_wait, 1);
 }
