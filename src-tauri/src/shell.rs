@@ -535,6 +535,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(me.status(), 200);
+        // The counts are read by a task spawned at start: give it a moment.
+        for _ in 0..100 {
+            if !counts.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         assert!(
             !counts.lock().unwrap().is_empty(),
             "the tray got its counts"

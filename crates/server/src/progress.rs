@@ -1,6 +1,7 @@
-//! A one-line progress bar on standard error for the terminal commands;
-//! nothing at all when standard error is not a terminal (a redirected log or
-//! journald gets no carriage returns).
+//! A one-line progress bar on standard error for the terminal commands.
+//! When standard error is not a terminal (a redirected log, journald) it
+//! writes plain lines instead, at most one every five seconds plus the
+//! last, so the log gets no carriage returns and no flood.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -23,15 +24,13 @@ impl Bar {
         }
     }
 
-    /// Redraws at most ten times a second.
+    /// Redraws at most ten times a second (a line every five seconds off a terminal).
     pub fn show(&self, done: i64, total: Option<i64>) {
-        if !self.terminal {
-            return;
-        }
         let now = Instant::now();
+        let every_ms = if self.terminal { 100 } else { 5000 };
         if let Ok(mut last) = self.last.lock() {
             let complete = total.is_some_and(|t| done >= t);
-            if !complete && last.is_some_and(|t| now.duration_since(t).as_millis() < 100) {
+            if !complete && last.is_some_and(|t| now.duration_since(t).as_millis() < every_ms) {
                 return;
             }
             *last = Some(now);
@@ -49,6 +48,11 @@ impl Bar {
                 )
             }
             None => format!("\r{done} records {secs:.1}s"),
+        };
+        let line = if self.terminal {
+            line
+        } else {
+            format!("{}\n", line.trim_start_matches('\r'))
         };
         let mut err = std::io::stderr();
         let _ = err.write_all(line.as_bytes());

@@ -364,7 +364,8 @@ pub(crate) async fn receive_for(
             state.config.max_body_bytes,
             state.config.limits.body_timeout,
         )
-        .await {
+        .await
+        {
             Ok(b) => b,
             Err(e) => {
                 let r = (

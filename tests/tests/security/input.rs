@@ -159,12 +159,18 @@ async fn compressed_bodies_are_decoded_within_the_limit() {
 
     let (s, r) = send("gzip", b"not gzip at all".to_vec()).await.unwrap();
     assert_eq!((s, code(&r)), (400, "malformed_body"), "{r}");
-    // Only the two good deliveries were stored.
+    // Only the two good deliveries were stored; the refusals are in the
+    // ingestion log as rejected, with no call.
     let (_, log) = srv
         .get_json(&format!("/api/providers/{slug}/deliveries"), ADMIN_TOKEN)
         .await
         .unwrap();
-    assert_eq!(log["data"].as_array().unwrap().len(), 2, "{log}");
+    let rows = log["data"].as_array().unwrap();
+    let (refused, stored): (Vec<&Value>, Vec<&Value>) =
+        rows.iter().partition(|d| d["outcome"] == "rejected");
+    assert_eq!(stored.len(), 2, "{log}");
+    assert!(!refused.is_empty(), "{log}");
+    assert!(refused.iter().all(|d| d["call_id"].is_null()), "{log}");
 }
 
 #[tokio::test]
@@ -183,7 +189,19 @@ async fn an_empty_post_is_refused_and_not_stored() {
         .get_json(&format!("/api/providers/{slug}/deliveries"), ADMIN_TOKEN)
         .await
         .unwrap();
-    assert_eq!(log["data"].as_array().unwrap().len(), 0, "{log}");
+    // Logged as refused (the ingestion log misses nothing), never as a call.
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{log}");
+    for d in rows {
+        assert_eq!(d["outcome"], "rejected", "{log}");
+        assert!(d["call_id"].is_null(), "{log}");
+        assert!(
+            d["error"].as_str().unwrap().starts_with("empty_delivery"),
+            "{log}"
+        );
+    }
+    let (_, calls) = srv.get_json("/api/calls", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(calls["total"], 0, "{calls}");
 }
 
 #[tokio::test]

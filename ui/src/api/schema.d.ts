@@ -368,6 +368,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listFlows"];
+        put?: never;
+        post: operations["createFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Creates the shipped "Customer support" flow as a draft in one click. */
+        post: operations["createTemplateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getFlow"];
+        put: operations["updateFlow"];
+        post?: never;
+        delete: operations["deleteFlow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["flowAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["duplicateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["publishFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollbackFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["simulateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Validates the saved draft, or the flow in the body when one is sent (without saving it). */
+        post: operations["validateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listFlowVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ivr/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getIvrSettings"];
+        put: operations["putIvrSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mapping/preview": {
         parameters: {
             query?: never;
@@ -841,6 +1019,22 @@ export interface paths {
         patch: operations["update"];
         trace?: never;
     };
+    "/api/users/{id}/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getAgentPhone"];
+        put: operations["setAgentPhone"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/voicemails": {
         parameters: {
             query?: never;
@@ -868,6 +1062,38 @@ export interface paths {
         get: operations["healthz"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ivr/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ivrGet"];
+        put?: never;
+        post: operations["ivrPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ivr/{slug}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ivrStatusGet"];
+        put?: never;
+        post: operations["ivrStatusPost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -935,6 +1161,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One platform-neutral action; a dialect renders a list of them. */
+        Action: (components["schemas"]["Speech"] & {
+            /** @enum {string} */
+            action: "speak";
+        }) | {
+            /** @enum {string} */
+            action: "gather";
+            finish_on_key: string;
+            /** Format: int32 */
+            max_digits: number;
+            /** Format: int32 */
+            min_digits: number;
+            prompt: components["schemas"]["Speech"][];
+            /** Format: int32 */
+            timeout_seconds: number;
+        } | {
+            /** @enum {string} */
+            action: "dial";
+            caller_id?: string | null;
+            music_url?: string | null;
+            numbers: string[];
+            /** Format: int32 */
+            timeout_seconds: number;
+        } | {
+            /** @enum {string} */
+            action: "record";
+            finish_on_key: string;
+            /** Format: int32 */
+            max_seconds: number;
+        } | {
+            /** @enum {string} */
+            action: "sms";
+            text: string;
+            to: string;
+        } | {
+            /** @enum {string} */
+            action: "hangup";
+        };
         AgentCalls: {
             data: components["schemas"]["AgentCallsRow"][];
             /** Format: int64 */
@@ -1036,6 +1300,10 @@ export interface components {
             agents: components["schemas"]["AgentMetrics"][];
             from: string;
             to: string;
+        };
+        AgentPhone: {
+            /** @description The number queue and transfer nodes ring; null clears it. */
+            phone?: string | null;
         };
         /** @enum {string} */
         AgentState: "available" | "busy" | "away" | "offline";
@@ -1222,6 +1490,8 @@ export interface components {
             data: components["schemas"]["Call"][];
             /** Format: int64 */
             limit: number;
+            /** @description Send back as `cursor` (same filters and sort) for the next page; null on the last page. */
+            next_cursor?: string | null;
             /** Format: int64 */
             offset: number;
             /**
@@ -1432,6 +1702,11 @@ export interface components {
              */
             longest_current_wait_seconds?: number | null;
         };
+        /**
+         * @description The IVR dialects Callboard speaks.
+         * @enum {string}
+         */
+        Dialect: "exotel" | "twilio" | "kookoo" | "vonage" | "plivo" | "json";
         DiskCheck: {
             /** Format: int64 */
             floor_bytes: number;
@@ -1482,6 +1757,76 @@ export interface components {
             /** @description The `code` from the one-time login link. */
             code: string;
         };
+        /** @description A flow as the console sees it: its draft and its publishing state. */
+        Flow: {
+            created_at: string;
+            /** @description The draft differs from the newest published version. */
+            draft_changed: boolean;
+            entry: string;
+            /** @description The draft's validation errors (empty: it may be published). */
+            errors: components["schemas"]["FlowError"][];
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** @description The draft's nodes (`{"id","type",…}`). */
+            nodes: Record<string, unknown>[];
+            updated_at: string;
+            /** @description Providers (department slugs) that run this flow. */
+            used_by: string[];
+            /**
+             * Format: int64
+             * @description Newest published version; 0: a draft never published.
+             */
+            version: number;
+        };
+        FlowAnalytics: {
+            /**
+             * Format: int64
+             * @description Calls that entered the flow.
+             */
+            calls: number;
+            /** @description Calls by exit reason. */
+            exit_reasons: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            flow_id: number;
+            /** @description Entry → menu → queue/transfer → agent. */
+            funnel: components["schemas"]["FunnelStage"][];
+            nodes: components["schemas"]["NodeStats"][];
+        };
+        FlowError: {
+            /**
+             * @description `invalid_flow`, `invalid_node`, `unknown_type`, `unknown_field`,
+             *     `duplicate_id`, `missing_entry`, `dangling_edge`, `missing_edge`,
+             *     `unreachable`, `menu_no_invalid`, `menu_no_timeout`, `no_options`,
+             *     `loop_without_input`, `undefined_variable`, `unknown_department`,
+             *     `department_no_agents`, `invalid_field`.
+             */
+            code: string;
+            message: string;
+            /** @description The node's id; null for the flow as a whole. */
+            node?: string | null;
+        };
+        /** @description A flow: `{"name","entry","nodes":[{"id","type",…}]}` (docs/IVR.md). */
+        FlowInput: Record<string, unknown>;
+        FlowList: {
+            data: components["schemas"]["Flow"][];
+        };
+        /** @description One published version. */
+        FlowVersion: {
+            published_at: string;
+            published_by: string;
+            /** Format: int64 */
+            rolled_back_from?: number | null;
+            /** Format: int64 */
+            version: number;
+        };
+        FunnelStage: {
+            /** Format: int64 */
+            calls: number;
+            stage: string;
+        };
         Head: {
             /**
              * Format: int64
@@ -1504,8 +1849,49 @@ export interface components {
             status: string;
             version: string;
         };
+        /** @description What the platform gets back. */
+        Instruction: {
+            actions: components["schemas"]["Action"][];
+        };
         /** @enum {string} */
         Interval: "hour" | "day";
+        InvalidFlow: {
+            error: components["schemas"]["ErrorDetail"];
+            errors: components["schemas"]["FlowError"][];
+        };
+        /** @description What a platform told us, in no platform's words. */
+        IvrEvent: {
+            /** @enum {string} */
+            kind: "start";
+        } | {
+            digits: string;
+            /** @enum {string} */
+            kind: "digits";
+        } | {
+            /** @enum {string} */
+            kind: "timeout";
+        } | {
+            answered: boolean;
+            /** @enum {string} */
+            kind: "dialed";
+        } | {
+            /** @enum {string} */
+            kind: "recorded";
+            url?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "hangup";
+        } | {
+            /** @enum {string} */
+            kind: "continue";
+        };
+        IvrSettings: {
+            /**
+             * @description Hosts `api` nodes may reach although they resolve to private or
+             *     loopback addresses.
+             */
+            api_allow_hosts: string[];
+        };
         /** @enum {string} */
         Level: "ok" | "amber" | "red";
         LiveCounts: {
@@ -1738,6 +2124,29 @@ export interface components {
             skills?: string[];
             username: string;
         };
+        NodeStats: {
+            /**
+             * Format: double
+             * @description Mean seconds between arriving at the node and leaving it (waiting nodes).
+             */
+            avg_seconds?: number | null;
+            /** @description Exits by edge (`options.1`, `on_timeout`, `next`, …). */
+            exits: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Callers who hung up while at the node.
+             */
+            hangups: number;
+            node: string;
+            type: string;
+            /**
+             * Format: int64
+             * @description Times callers arrived at the node.
+             */
+            visits: number;
+        };
         Outbox: {
             /**
              * @description Writes not yet delivered (pending, conflict, failed), then the last
@@ -1842,6 +2251,11 @@ export interface components {
             domains: string[];
             field_mapping: Record<string, unknown>;
             /**
+             * Format: int64
+             * @description The IVR flow this department's calls run (`/ivr/{slug}`); null: none.
+             */
+            flow_id?: number | null;
+            /**
              * @description Whether a signing secret is set (signature schemes); the secret itself
              *     is never shown after it was created.
              */
@@ -1849,6 +2263,11 @@ export interface components {
             icon: string;
             /** Format: int64 */
             id: number;
+            /**
+             * @description The dialect `/ivr/{slug}` answers in: exotel, twilio, kookoo,
+             *     vonage, plivo or json (defaulted from the preset).
+             */
+            ivr_dialect?: string;
             name: string;
             /** @description The preset it was created from, if any. */
             preset?: string | null;
@@ -1865,6 +2284,11 @@ export interface components {
         ProviderCreated: components["schemas"]["Provider"] & {
             /** @description Shown this once: store it in the platform's webhook settings. */
             api_key: string;
+            /**
+             * @description The IVR URL to paste into the platform's call-flow (answer) URL, with
+             *     the token for query-token schemes.
+             */
+            ivr_url: string;
             /**
              * @description The URL to paste into the platform, with the token in it for
              *     query-token schemes, or Cloudonix's session-update URL.
@@ -1903,7 +2327,14 @@ export interface components {
             display_order?: number | null;
             domains?: string[] | null;
             field_mapping?: Record<string, unknown> | null;
+            /**
+             * Format: int64
+             * @description The published IVR flow this department runs; `null` detaches it.
+             */
+            flow_id?: number | null;
             icon?: string | null;
+            /** @description exotel, twilio, kookoo, vonage, plivo or json. */
+            ivr_dialect?: string | null;
             name?: string | null;
             routing?: null | components["schemas"]["Routing"];
             /** @description Sets (or, with an empty string, clears) the signing secret. */
@@ -1915,8 +2346,18 @@ export interface components {
             status_map?: Record<string, unknown> | null;
         };
         ProviderView: components["schemas"]["Provider"] & {
+            /**
+             * @description The IVR URL (`/ivr/{slug}`) the platform calls when Callboard runs
+             *     the department's flow.
+             */
+            ivr_url: string;
             /** @description Where the platform must POST its events. */
             webhook_url: string;
+        };
+        Published: {
+            flow: components["schemas"]["Flow"];
+            /** Format: int64 */
+            version: number;
         };
         /** @description The 202 answer of a write queued in the outbox. */
         QueuedWrite: {
@@ -1968,6 +2409,11 @@ export interface components {
             /** @description `ready` or `not_ready`. */
             status: string;
             writer: components["schemas"]["WriterCheck"];
+        };
+        /** @description A rendered answer. */
+        Rendered: {
+            body: string;
+            content_type: string;
         };
         ReplayReport: {
             /**
@@ -2079,6 +2525,13 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "supervisor" | "agent";
+        RollbackInput: {
+            /**
+             * Format: int64
+             * @description The version to publish again; default: the one before the newest.
+             */
+            version?: number | null;
+        };
         RotateRequest: {
             /**
              * Format: int64
@@ -2157,6 +2610,51 @@ export interface components {
              */
             hourly?: components["schemas"]["Bucket"][] | null;
         };
+        SimStep: {
+            ended: boolean;
+            event: components["schemas"]["IvrEvent"];
+            exit_reason?: string | null;
+            /** @description The input that led here (`start` for the first). */
+            input: string;
+            instruction: components["schemas"]["Instruction"];
+            /** @description The node waiting for the caller after this step. */
+            node?: string | null;
+            problem?: string | null;
+            /** @description Exactly what the dialect would answer. */
+            rendered: components["schemas"]["Rendered"];
+            /** @description Nodes visited, with the edge each was left by. */
+            visits: components["schemas"]["Visit"][];
+        };
+        SimulateInput: {
+            /**
+             * @description Answers for `api` nodes by node id (the simulator makes no requests:
+             *     a node without one takes its error edge).
+             */
+            api_responses?: Record<string, unknown>;
+            /** @description The moment of the test call (RFC 3339); default now. */
+            at?: string | null;
+            caller?: string | null;
+            /** @description exotel, twilio, kookoo, vonage, plivo or json; default json. */
+            dialect?: string | null;
+            did?: string | null;
+            /**
+             * @description What the caller does, in order: keys (`"1"`, `"1234#"`), or
+             *     `timeout`, `hangup`, `answer`, `no_answer`, `record`.
+             */
+            inputs?: string[];
+            /**
+             * Format: int64
+             * @description Simulate a published version instead of the draft.
+             */
+            version?: number | null;
+        };
+        Simulation: {
+            dialect: components["schemas"]["Dialect"];
+            steps: components["schemas"]["SimStep"][];
+            vars: {
+                [key: string]: string;
+            };
+        };
         /** @description The mail server alerts are sent through. */
         Smtp: {
             /** @description The sender address. */
@@ -2192,6 +2690,18 @@ export interface components {
             from: string;
             /** @description Span end (UTC, RFC 3339), exclusive: now for the rolling windows. */
             to: string;
+        };
+        /** @description One spoken text or audio file. */
+        Speech: {
+            /** @enum {string} */
+            kind: "say";
+            language?: string | null;
+            text: string;
+            voice?: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "play";
+            url: string;
         };
         StateRequest: {
             state: components["schemas"]["AgentState"];
@@ -2285,6 +2795,13 @@ export interface components {
             rows: Record<string, unknown>[];
             table: string;
         };
+        TemplateInput: {
+            name?: string | null;
+            /** @description The department (provider slug) of the sales queue; default: the first provider. */
+            sales?: string | null;
+            /** @description The department of the support queue; default: the second provider, else the first. */
+            support?: string | null;
+        };
         /** @description One threshold: a figure of a department with its amber and red levels. */
         Threshold: {
             /**
@@ -2368,6 +2885,26 @@ export interface components {
             password?: string | null;
             role?: null | components["schemas"]["Role"];
             skills?: string[] | null;
+        };
+        ValidationReport: {
+            errors: components["schemas"]["FlowError"][];
+        };
+        VersionList: {
+            data: components["schemas"]["FlowVersion"][];
+        };
+        /**
+         * @description One node visited in a step and the edge it left by (none: it waits, or
+         *     the call ended there).
+         */
+        Visit: {
+            edge?: string | null;
+            node: string;
+            /**
+             * @description The node was entered in an earlier step: this row only records how
+             *     the caller left it.
+             */
+            resumed?: boolean;
+            type: string;
         };
         Voicemail: {
             /** @description The call's id (the provider's). */
@@ -2773,6 +3310,11 @@ export interface operations {
                 /** @description 1-1000, default 50. */
                 limit?: number;
                 offset?: number;
+                /**
+                 * @description The previous page's `next_cursor`: the page after it, as cheap as the
+                 *     first however deep (keyset pagination). Not with `offset`.
+                 */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3301,6 +3843,436 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Head"];
+                };
+            };
+        };
+    };
+    listFlows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowInput"];
+            };
+        };
+        responses: {
+            /** @description A draft (version 0); `errors` lists what blocks publishing */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createTemplateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowInput"];
+            };
+        };
+        responses: {
+            /** @description The saved draft with its validation errors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A provider uses it, or calls are in it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    flowAnalytics: {
+        parameters: {
+            query?: {
+                /** @description From (RFC 3339, inclusive). */
+                from?: string;
+                /** @description To (RFC 3339, exclusive). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowAnalytics"];
+                };
+            };
+        };
+    };
+    duplicateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"];
+                };
+            };
+        };
+    };
+    publishFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description The draft is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidFlow"];
+                };
+            };
+        };
+    };
+    rollbackFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["RollbackInput"];
+            };
+        };
+        responses: {
+            /** @description The older version, published again as the newest */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    simulateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Simulation"];
+                };
+            };
+            /** @description The draft does not parse, or an input is unknown */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidFlow"];
+                };
+            };
+        };
+    };
+    validateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["FlowInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+        };
+    };
+    listFlowVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionList"];
+                };
+            };
+        };
+    };
+    getIvrSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IvrSettings"];
+                };
+            };
+        };
+    };
+    putIvrSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IvrSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IvrSettings"];
                 };
             };
         };
@@ -4485,6 +5457,60 @@ export interface operations {
             };
         };
     };
+    getAgentPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPhone"];
+                };
+            };
+        };
+    };
+    setAgentPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentPhone"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPhone"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     voicemail_list: {
         parameters: {
             query?: {
@@ -4526,6 +5552,151 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
+            };
+        };
+    };
+    ivrGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next instruction in the provider's dialect (XML or JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            /** @description The request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong key or signature (the provider's scheme) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or inactive provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ivrPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        /** @description The platform's request: form, JSON or query */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description The next instruction in the provider's dialect (XML or JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            /** @description The request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong key or signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or inactive provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ivrStatusGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded (a hang-up ends the call's IVR state) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ivrStatusPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded (a hang-up ends the call's IVR state) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -592,7 +592,12 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
 /// A page in the live queue's wait order (see `queue_order`). The order is
 /// an expression, not a column, so it pages by offset; the cursor carries
 /// the next offset, which keeps `next_cursor` working for clients.
-fn wait_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>, order: &str) -> Result<Page> {
+fn wait_page(
+    conn: &Connection,
+    q: &CallQuery,
+    cursor: Option<&Cursor>,
+    order: &str,
+) -> Result<Page> {
     let sort = q.sort.clone().unwrap_or_else(|| "wait".to_string());
     let offset = match cursor {
         Some(c) if c.sort != sort => {
@@ -622,11 +627,12 @@ fn wait_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>, order: &
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let next = (offset + (rows.len() as i64) < total && rows.len() as i64 == limit).then(|| Cursor {
-        sort,
-        value: Value::from(offset + limit),
-        id: 0,
-    });
+    let next =
+        (offset + (rows.len() as i64) < total && rows.len() as i64 == limit).then(|| Cursor {
+            sort,
+            value: Value::from(offset + limit),
+            id: 0,
+        });
     Ok(Page { rows, total, next })
 }
 
