@@ -1,6 +1,7 @@
 //! `POST|GET /webhooks/ivr/{slug}`: the receiver. A 2xx means the delivery
 //! and its effect are committed.
 
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -55,7 +56,7 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> 
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             format!("the body is larger than {limit} bytes"),
         )
     };
@@ -76,7 +77,10 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> 
     let read_all = async {
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
-                ApiError::bad_request("body_unreadable", format!("could not read the body: {e}"))
+                ApiError::bad_request(
+                    ErrorCode::BodyUnreadable,
+                    format!("could not read the body: {e}"),
+                )
             })?;
             if let Ok(data) = frame.into_data() {
                 seen += data.len();
@@ -94,7 +98,7 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> 
         Err(_) => {
             return Err(ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
+                ErrorCode::BodyTimeout,
                 "the body did not arrive within 30 s",
             ))
         }
@@ -108,6 +112,7 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> 
 #[utoipa::path(
     post,
     path = "/webhooks/ivr/{slug}",
+    operation_id = "receiveWebhook",
     tag = "webhooks",
     params(("slug" = String, Path, description = "The provider's slug")),
     request_body(content = Object, description = "The platform's event: JSON, form-encoded, or empty with a query string", content_type = "application/json"),
@@ -133,6 +138,7 @@ pub async fn receive_post(
 #[utoipa::path(
     get,
     path = "/webhooks/ivr/{slug}",
+    operation_id = "receiveWebhookGet",
     tag = "webhooks",
     params(("slug" = String, Path, description = "The provider's slug")),
     responses(
@@ -169,7 +175,7 @@ fn record_refusal(
     let store = state.store.clone();
     let m = method.to_string();
     let reason = match refusal.code {
-        "missing_api_key" | "invalid_api_key" => refusal.code.to_string(),
+        ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey => refusal.code.to_string(),
         code => format!("{code}: {}", refusal.message),
     };
     tokio::spawn(async move {
@@ -278,18 +284,24 @@ pub(crate) async fn receive_for(
         Err(e @ BodyError::UnsupportedMediaType(_)) => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 e.to_string(),
             ))
         }
         Err(e @ BodyError::TooDeep(_)) => {
-            return Err(ApiError::bad_request("body_too_deep", e.to_string()))
+            return Err(ApiError::bad_request(ErrorCode::BodyTooDeep, e.to_string()))
         }
         Err(e @ BodyError::EmptyGet) => {
-            return Err(ApiError::bad_request("empty_delivery", e.to_string()))
+            return Err(ApiError::bad_request(
+                ErrorCode::EmptyDelivery,
+                e.to_string(),
+            ))
         }
         Err(e @ BodyError::Malformed(_)) => {
-            return Err(ApiError::bad_request("malformed_body", e.to_string()))
+            return Err(ApiError::bad_request(
+                ErrorCode::MalformedBody,
+                e.to_string(),
+            ))
         }
     };
     if ends_at_event {

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves. */
-        get: operations["list"];
+        get: operations["listAgents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first. */
-        get: operations["calls"];
+        get: operations["listAgentCalls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         /** @description Sets a user's state. Agents set their own; supervisors and admins anyone's. Announced on the stream as `agent.state_changed`. Away and offline agents never receive automatic assignments. */
-        put: operations["set_state"];
+        put: operations["setAgentState"];
         post?: never;
         delete?: never;
         options?: never;
@@ -62,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["audit_log"];
+        get: operations["listAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -81,7 +81,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Spends a one-time login code (the link `callboard serve` prints on first start) for a session token. */
-        post: operations["exchange"];
+        post: operations["exchangeCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -128,7 +128,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["me"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -144,7 +144,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listCalls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -161,7 +161,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The calls matching the same filters as `GET /api/calls`, as CSV (RFC 4180, UTF-8, CRLF), every row, oldest first, streamed. Cells a spreadsheet would take for a formula are prefixed with `'`. Each export is recorded in the audit log (`calls.export`). */
-        get: operations["calls_csv"];
+        get: operations["exportCallsCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -177,7 +177,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getCall"];
         put?: never;
         post?: never;
         delete?: never;
@@ -195,7 +195,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["assign"];
+        post: operations["assignCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -211,7 +211,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["dispose"];
+        post: operations["disposeCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -227,7 +227,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["unassign"];
+        post: operations["unassignCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -241,9 +241,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listCategories"];
         put?: never;
-        post: operations["create"];
+        post: operations["createCategory"];
         delete?: never;
         options?: never;
         head?: never;
@@ -261,10 +261,10 @@ export interface paths {
         put?: never;
         post?: never;
         /** @description Retires the category (kept for the history that uses it). */
-        delete: operations["retire"];
+        delete: operations["retireCategory"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateCategory"];
         trace?: never;
     };
     "/api/dialpad/users": {
@@ -275,7 +275,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Dialpad user ids mapped to Callboard users. */
-        get: operations["list"];
+        get: operations["listDialpadUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -294,7 +294,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing. */
-        post: operations["bulk"];
+        post: operations["bulkPutDialpadUsers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -308,11 +308,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getDialpadUser"];
         /** @description Maps a Dialpad user id to a Callboard user (creates or replaces). */
-        put: operations["put"];
+        put: operations["putDialpadUser"];
         post?: never;
-        delete: operations["delete"];
+        delete: operations["deleteDialpadUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -325,8 +325,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description WebSocket. Every message is JSON `{seq, type, at, data}`; types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
-        get: operations["stream"];
+        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
+        get: operations["streamEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -342,7 +342,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["head"];
+        get: operations["getEventsHead"];
         put?: never;
         post?: never;
         delete?: never;
@@ -361,7 +361,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Previews a mapping for a provider not saved yet. */
-        post: operations["draft_preview"];
+        post: operations["previewMapping"];
         delete?: never;
         options?: never;
         head?: never;
@@ -376,7 +376,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Offered, answered, abandoned (short abandons apart), abandon rate, service level, ASA, AHT, longest current wait and callback figures, overall and per department, with hourly and daily series. Formulas: docs/METRICS.md. */
-        get: operations["get"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -393,7 +393,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Per agent: calls handled, average handle time, dispositions by category, callback success rate. Supervisors and admins. */
-        get: operations["agents"];
+        get: operations["getAgentMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -410,7 +410,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Provider templates: create one with `POST /api/providers` and a `preset` id. */
-        get: operations["list"];
+        get: operations["listPresets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -426,9 +426,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listProviders"];
         put?: never;
-        post: operations["create"];
+        post: operations["createProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -442,14 +442,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getProvider"];
         put?: never;
         post?: never;
         /** @description Deactivates the provider (soft): its webhook answers 404, its calls stay. */
-        delete: operations["deactivate"];
+        delete: operations["deactivateProvider"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateProvider"];
         trace?: never;
     };
     "/api/providers/{slug}/activate": {
@@ -461,7 +461,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["activate"];
+        post: operations["activateProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -476,9 +476,9 @@ export interface paths {
             cookie?: never;
         };
         /** @description The provider's API poller and its health: circuit state and last run. */
-        get: operations["health"];
+        get: operations["getConnector"];
         /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
-        put: operations["put"];
+        put: operations["putConnector"];
         post?: never;
         delete?: never;
         options?: never;
@@ -496,7 +496,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Reads every call record of the window from the API, then answers with the run's report. */
-        post: operations["backfill"];
+        post: operations["backfillConnector"];
         delete?: never;
         options?: never;
         head?: never;
@@ -513,7 +513,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Runs a delta sync now: from the last synced time (less the overlap) to now. */
-        post: operations["sync"];
+        post: operations["syncConnector"];
         delete?: never;
         options?: never;
         head?: never;
@@ -528,7 +528,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The ingestion log: recent deliveries with their outcome and error, newest first. */
-        get: operations["deliveries"];
+        get: operations["listDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -547,7 +547,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Runs a draft mapping over a sample (or the last received payload); stores nothing. */
-        post: operations["preview"];
+        post: operations["previewProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -564,7 +564,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Maps the provider's failed deliveries again with its current mapping. */
-        post: operations["replay"];
+        post: operations["replayDeliveries"];
         delete?: never;
         options?: never;
         head?: never;
@@ -580,7 +580,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["rotate_key"];
+        post: operations["rotateProviderKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -595,7 +595,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The events after `seq` and the rows changed after `change` (deleted or out-of-scope rows listed in `deleted`), one page; ask again from the new cursor while `more`. 409 `too_far_behind` when the logs no longer reach back: take a fresh snapshot. */
-        get: operations["changes"];
+        get: operations["listReplicaChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -612,7 +612,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description On a replica: the writes made here and what became of them. A `conflict` holds the receiver's 409 answer with the call as it is now (`response_body.error.current`). */
-        get: operations["outbox"];
+        get: operations["listReplicaOutbox"];
         put?: never;
         post?: never;
         delete?: never;
@@ -632,7 +632,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** @description On a replica: discards a conflicted or failed write (the person chose not to re-apply it). */
-        delete: operations["discard"];
+        delete: operations["discardReplicaWrite"];
         options?: never;
         head?: never;
         patch?: never;
@@ -646,7 +646,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`. */
-        get: operations["snapshot"];
+        get: operations["getReplicaSnapshot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -663,7 +663,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`. */
-        get: operations["status"];
+        get: operations["getReplicaStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -682,7 +682,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going. */
-        post: operations["run"];
+        post: operations["runRetention"];
         delete?: never;
         options?: never;
         head?: never;
@@ -696,7 +696,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["runs"];
+        get: operations["listRetentionRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -715,7 +715,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Cloudonix session updates (the domain profile's `session-update-endpoint`). The provider is the one whose `domains` list the payload's `domain`; it authenticates with its own scheme (the Cloudonix preset: `?token=<api key>` in the URL). */
-        post: operations["session_update"];
+        post: operations["cloudonixSessionUpdate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,9 +729,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_settings"];
+        get: operations["getRetentionSettings"];
         /** @description Sets the retention policy: `calls_days` (default 30; 0 keeps every call), `mode` (`archive` moves finished calls and their dispositions to the archive tables, `delete` removes them), `raw_days` (default 7; 0 keeps raw deliveries). Audited. */
-        put: operations["put_settings"];
+        put: operations["putRetentionSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -746,7 +746,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -762,9 +762,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listUsers"];
         put?: never;
-        post: operations["create"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -778,14 +778,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         /** @description Deactivates the user and ends their sessions; their history stays. */
-        delete: operations["deactivate"];
+        delete: operations["deactivateUser"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/voicemails": {
@@ -796,7 +796,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Voicemails left on calls, newest first, per department. */
-        get: operations["voicemail_list"];
+        get: operations["listVoicemails"];
         put?: never;
         post?: never;
         delete?: never;
@@ -812,7 +812,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["healthz"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -828,9 +828,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["receive_get"];
+        get: operations["receiveWebhookGet"];
         put?: never;
-        post: operations["receive_post"];
+        post: operations["receiveWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1067,7 +1067,7 @@ export interface components {
              * @description Internal row id.
              */
             id: number;
-            last_outcome?: string | null;
+            last_outcome?: null | components["schemas"]["Outcome"];
             metadata: Record<string, unknown>;
             mobile_number?: string | null;
             next_callback_at?: string | null;
@@ -1089,8 +1089,7 @@ export interface components {
              * @description Increments on every change; send it back as `expected_version` to detect conflicts.
              */
             version: number;
-            /** @description Worklist view of a missed/hangup call: pending, assigned, attempted or resolved. */
-            work_state?: string | null;
+            work_state?: null | components["schemas"]["WorkState"];
             /** @description When the call first became missed/hung up: the callback SLA clock starts here. */
             worklist_since?: string | null;
         };
@@ -1273,6 +1272,11 @@ export interface components {
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
         };
+        /**
+         * @description What became of a delivery (the `raw_events.outcome` values).
+         * @enum {string}
+         */
+        DeliveryOutcome: "applied" | "duplicate" | "mapping_failed" | "rejected";
         /** @description One department's day, for the dashboard's per-department rows. */
         DepartmentDay: {
             /**
@@ -1334,15 +1338,64 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /**
+         * @description Every `error.code` the API answers with: stable and machine-readable,
+         *     so clients match on it and never on `message`.
+         * @enum {string}
+         */
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /**
              * @description On a 409 for a call: the call as it is now, so the person sees what
              *     changed (for example someone else's disposition).
              */
             current?: Record<string, unknown> | null;
             message: string;
+        };
+        /**
+         * @description The stream's event kinds: a message's `type`. The payload of each is
+         *     documented by the API's `StreamMessage` schema.
+         * @enum {string}
+         */
+        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "reload";
+        /**
+         * @description A message's `type` with its `data`: one variant per
+         *     [`EventKind`](callboard_core::hub::EventKind).
+         */
+        EventPayload: {
+            data: components["schemas"]["Call"];
+            /** @enum {string} */
+            type: "call.upserted";
+        } | {
+            data: components["schemas"]["Call"];
+            /** @enum {string} */
+            type: "call.sla_breached";
+        } | {
+            data: components["schemas"]["DispositionSaved"];
+            /** @enum {string} */
+            type: "disposition.saved";
+        } | {
+            data: components["schemas"]["Provider"];
+            /** @enum {string} */
+            type: "provider.changed";
+        } | {
+            data: components["schemas"]["Category"];
+            /** @enum {string} */
+            type: "category.changed";
+        } | {
+            data: components["schemas"]["User"];
+            /** @enum {string} */
+            type: "user.changed";
+        } | {
+            data: components["schemas"]["AgentStatus"];
+            /** @enum {string} */
+            type: "agent.state_changed";
+        } | {
+            data: components["schemas"]["Reload"];
+            /** @enum {string} */
+            type: "reload";
         };
         ExchangeRequest: {
             /** @description The `code` from the one-time login link. */
@@ -1607,13 +1660,14 @@ export interface components {
             response_body?: Record<string, unknown> | null;
             /** Format: int64 */
             response_status?: number | null;
-            /**
-             * @description `pending`, `delivered`, `conflict` (the receiver answered 409: see
-             *     `response_body.error.current`) or `failed` (another 4xx).
-             */
-            state: string;
+            state: components["schemas"]["OutboxState"];
             updated_at: string;
         };
+        /**
+         * @description Where a replica's write stands with the receiver.
+         * @enum {string}
+         */
+        OutboxState: "pending" | "delivered" | "conflict" | "failed";
         /** @enum {string} */
         Outcome: "resolved" | "callback" | "no_answer" | "busy" | "voicemail" | "wrong_number" | "do_not_call";
         OverallMetrics: components["schemas"]["Metrics"] & {
@@ -1778,8 +1832,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             method: string;
-            /** @description applied, duplicate, mapping_failed or rejected. */
-            outcome: string;
+            outcome: components["schemas"]["DeliveryOutcome"];
             /**
              * @description The delivery as received (JSON bodies as sent, forms and query strings
              *     as an object); null for refused deliveries.
@@ -1790,6 +1843,19 @@ export interface components {
             request_id?: string | null;
             warnings: string[];
         };
+        /** @description The data of a `reload` message: the stream continues from `head`. */
+        Reload: {
+            /** Format: int64 */
+            head: number;
+            /** Format: int64 */
+            oldest: number;
+            reason: components["schemas"]["ReloadReason"];
+        };
+        /**
+         * @description Why the stream asks for a fresh snapshot.
+         * @enum {string}
+         */
+        ReloadReason: "too_far_behind" | "unknown_seq";
         ReplayReport: {
             /**
              * Format: int64
@@ -2046,6 +2112,12 @@ export interface components {
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         /** @enum {string} */
         Strategy: "none" | "round_robin" | "least_busy" | "longest_idle" | "skills" | "random";
+        /** @description One message of `GET /api/events`. */
+        StreamMessage: components["schemas"]["EventPayload"] & {
+            at: string;
+            /** Format: int64 */
+            seq: number;
+        };
         SyncRequest: Record<string, unknown>;
         /**
          * @description One table's rows (column → value) and the ids that are gone (deleted, or
@@ -2140,7 +2212,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list: {
+    listAgents: {
         parameters: {
             query?: never;
             header?: never;
@@ -2159,7 +2231,7 @@ export interface operations {
             };
         };
     };
-    calls: {
+    listAgentCalls: {
         parameters: {
             query?: {
                 /** @description Calls started (else created) at or after this time (RFC 3339). */
@@ -2200,7 +2272,7 @@ export interface operations {
             };
         };
     };
-    set_state: {
+    setAgentState: {
         parameters: {
             query?: never;
             header?: never;
@@ -2249,7 +2321,7 @@ export interface operations {
             };
         };
     };
-    audit_log: {
+    listAudit: {
         parameters: {
             query?: {
                 /** @description Action prefix, e.g. `provider.` or `user.create`. */
@@ -2288,7 +2360,7 @@ export interface operations {
             };
         };
     };
-    exchange: {
+    exchangeCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -2376,7 +2448,7 @@ export interface operations {
             };
         };
     };
-    me: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2403,7 +2475,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listCalls: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all`. */
@@ -2459,7 +2531,7 @@ export interface operations {
             };
         };
     };
-    calls_csv: {
+    exportCallsCsv: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all`. */
@@ -2516,7 +2588,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -2556,7 +2628,7 @@ export interface operations {
             };
         };
     };
-    assign: {
+    assignCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -2600,7 +2672,7 @@ export interface operations {
             };
         };
     };
-    dispose: {
+    disposeCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -2644,7 +2716,7 @@ export interface operations {
             };
         };
     };
-    unassign: {
+    unassignCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -2676,7 +2748,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listCategories: {
         parameters: {
             query?: {
                 /** @description Categories offered in this department (its own and the global ones). */
@@ -2699,7 +2771,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -2730,7 +2802,7 @@ export interface operations {
             };
         };
     };
-    retire: {
+    retireCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -2751,7 +2823,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -2776,7 +2848,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listDialpadUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -2795,7 +2867,7 @@ export interface operations {
             };
         };
     };
-    bulk: {
+    bulkPutDialpadUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -2826,7 +2898,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2855,7 +2927,7 @@ export interface operations {
             };
         };
     };
-    put: {
+    putDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2888,7 +2960,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    deleteDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2916,7 +2988,7 @@ export interface operations {
             };
         };
     };
-    stream: {
+    streamEvents: {
         parameters: {
             query?: {
                 /** @description Replay every event after this seq first. */
@@ -2947,7 +3019,7 @@ export interface operations {
             };
         };
     };
-    head: {
+    getEventsHead: {
         parameters: {
             query?: never;
             header?: never;
@@ -2966,7 +3038,7 @@ export interface operations {
             };
         };
     };
-    draft_preview: {
+    previewMapping: {
         parameters: {
             query?: never;
             header?: never;
@@ -2997,7 +3069,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getMetrics: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all` (default). */
@@ -3047,7 +3119,7 @@ export interface operations {
             };
         };
     };
-    agents: {
+    getAgentMetrics: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all` (default). */
@@ -3089,7 +3161,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listPresets: {
         parameters: {
             query?: never;
             header?: never;
@@ -3108,7 +3180,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listProviders: {
         parameters: {
             query?: {
                 /** @description Include deactivated providers (admins only). */
@@ -3130,7 +3202,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3169,7 +3241,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3198,7 +3270,7 @@ export interface operations {
             };
         };
     };
-    deactivate: {
+    deactivateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3219,7 +3291,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3252,7 +3324,7 @@ export interface operations {
             };
         };
     };
-    activate: {
+    activateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3273,7 +3345,7 @@ export interface operations {
             };
         };
     };
-    health: {
+    getConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3302,7 +3374,7 @@ export interface operations {
             };
         };
     };
-    put: {
+    putConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3335,7 +3407,7 @@ export interface operations {
             };
         };
     };
-    backfill: {
+    backfillConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3376,7 +3448,7 @@ export interface operations {
             };
         };
     };
-    sync: {
+    syncConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3409,7 +3481,7 @@ export interface operations {
             };
         };
     };
-    deliveries: {
+    listDeliveries: {
         parameters: {
             query?: {
                 /** @description applied, duplicate, mapping_failed or rejected. */
@@ -3437,7 +3509,7 @@ export interface operations {
             };
         };
     };
-    preview: {
+    previewProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -3470,7 +3542,7 @@ export interface operations {
             };
         };
     };
-    replay: {
+    replayDeliveries: {
         parameters: {
             query?: never;
             header?: never;
@@ -3495,7 +3567,7 @@ export interface operations {
             };
         };
     };
-    rotate_key: {
+    rotateProviderKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3520,7 +3592,7 @@ export interface operations {
             };
         };
     };
-    changes: {
+    listReplicaChanges: {
         parameters: {
             query: {
                 /** @description The event seq the replica holds. */
@@ -3552,7 +3624,7 @@ export interface operations {
             };
         };
     };
-    outbox: {
+    listReplicaOutbox: {
         parameters: {
             query?: never;
             header?: never;
@@ -3579,7 +3651,7 @@ export interface operations {
             };
         };
     };
-    discard: {
+    discardReplicaWrite: {
         parameters: {
             query?: never;
             header?: never;
@@ -3607,7 +3679,7 @@ export interface operations {
             };
         };
     };
-    snapshot: {
+    getReplicaSnapshot: {
         parameters: {
             query?: never;
             header?: never;
@@ -3634,7 +3706,7 @@ export interface operations {
             };
         };
     };
-    status: {
+    getReplicaStatus: {
         parameters: {
             query?: never;
             header?: never;
@@ -3661,7 +3733,7 @@ export interface operations {
             };
         };
     };
-    run: {
+    runRetention: {
         parameters: {
             query?: never;
             header?: never;
@@ -3696,7 +3768,7 @@ export interface operations {
             };
         };
     };
-    runs: {
+    listRetentionRuns: {
         parameters: {
             query?: {
                 /** @description 1-1000, default 50. */
@@ -3726,7 +3798,7 @@ export interface operations {
             };
         };
     };
-    session_update: {
+    cloudonixSessionUpdate: {
         parameters: {
             query?: never;
             header?: never;
@@ -3796,7 +3868,7 @@ export interface operations {
             };
         };
     };
-    get_settings: {
+    getRetentionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3823,7 +3895,7 @@ export interface operations {
             };
         };
     };
-    put_settings: {
+    putRetentionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3862,7 +3934,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getStats: {
         parameters: {
             query?: {
                 /** @description Restrict to one department. */
@@ -3886,7 +3958,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -3905,7 +3977,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3944,7 +4016,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3973,7 +4045,7 @@ export interface operations {
             };
         };
     };
-    deactivate: {
+    deactivateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4002,7 +4074,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4035,7 +4107,7 @@ export interface operations {
             };
         };
     };
-    voicemail_list: {
+    listVoicemails: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), or several separated by commas. */
@@ -4060,7 +4132,7 @@ export interface operations {
             };
         };
     };
-    healthz: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -4079,7 +4151,7 @@ export interface operations {
             };
         };
     };
-    receive_get: {
+    receiveWebhookGet: {
         parameters: {
             query?: never;
             header?: never;
@@ -4129,7 +4201,7 @@ export interface operations {
             };
         };
     };
-    receive_post: {
+    receiveWebhook: {
         parameters: {
             query?: never;
             header?: never;

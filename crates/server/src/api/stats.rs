@@ -28,7 +28,7 @@ pub(crate) fn local_midnight() -> String {
     callboard_core::time::fmt(midnight)
 }
 
-#[utoipa::path(get, path = "/api/stats", tag = "stats", params(StatsParams),
+#[utoipa::path(get, path = "/api/stats", operation_id = "getStats", tag = "stats", params(StatsParams),
     responses((status = 200, body = Stats)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub struct AuditList {
     pub next_before: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(get, path = "/api/audit", operation_id = "listAudit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditList)), security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<AppState>,
