@@ -316,6 +316,16 @@ pub(crate) fn upsert(
         updated_at: stored.updated_at,
         ..merged
     };
+    if entered {
+        w.deadlines_changed();
+        if let Some(p) = runtime {
+            if let Some(assigned) = super::agents::route(w, &call, &p.routing)? {
+                // The assignment announced the call as it now stands: one
+                // `call.upserted` for the delivery, not two.
+                return Ok(assigned);
+            }
+        }
+    }
     let data = serde_json::to_string(&call)?;
     w.emit(
         crate::hub::EventKind::CallUpserted,
@@ -323,14 +333,6 @@ pub(crate) fn upsert(
         Audience::All,
         data,
     )?;
-    if entered {
-        w.deadlines_changed();
-        if let Some(p) = runtime {
-            if let Some(assigned) = super::agents::route(w, &call, &p.routing)? {
-                return Ok(assigned);
-            }
-        }
-    }
     Ok(call)
 }
 
