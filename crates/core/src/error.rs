@@ -1,6 +1,155 @@
 //! Errors of the domain and its store. Each carries a stable `code()` so the
 //! edges never match on message text.
 
+/// Every `error.code` the API answers with: stable and machine-readable,
+/// so clients match on it and never on `message`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    Invalid,
+    Conflict,
+    Forbidden,
+    SchemaTooNew,
+    MigrationFailed,
+    StorageError,
+    ShuttingDown,
+    BadCredentials,
+    BodyTimeout,
+    BodyTooDeep,
+    BodyTooLarge,
+    BodyUnreadable,
+    Busy,
+    EmptyDelivery,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    Internal,
+    InvalidApiKey,
+    InvalidIdempotencyKey,
+    InvalidLoginCode,
+    InvalidQuery,
+    InvalidSignature,
+    InvalidToken,
+    MalformedBody,
+    MalformedJson,
+    MethodNotAllowed,
+    MissingApiKey,
+    MissingCredentials,
+    MissingSignature,
+    MissingToken,
+    NoSigningSecret,
+    NotAReplica,
+    NotTheReceiver,
+    ReplicaNotReady,
+    RetentionRunning,
+    RouteNotFound,
+    StaleSignature,
+    TooFarBehind,
+    TooManyAttempts,
+    UnsupportedMediaType,
+}
+
+impl ErrorCode {
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::NotFound,
+        ErrorCode::Invalid,
+        ErrorCode::Conflict,
+        ErrorCode::Forbidden,
+        ErrorCode::SchemaTooNew,
+        ErrorCode::MigrationFailed,
+        ErrorCode::StorageError,
+        ErrorCode::ShuttingDown,
+        ErrorCode::BadCredentials,
+        ErrorCode::BodyTimeout,
+        ErrorCode::BodyTooDeep,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::BodyUnreadable,
+        ErrorCode::Busy,
+        ErrorCode::EmptyDelivery,
+        ErrorCode::IdempotencyKeyInUse,
+        ErrorCode::IdempotencyKeyMismatch,
+        ErrorCode::Internal,
+        ErrorCode::InvalidApiKey,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::InvalidLoginCode,
+        ErrorCode::InvalidQuery,
+        ErrorCode::InvalidSignature,
+        ErrorCode::InvalidToken,
+        ErrorCode::MalformedBody,
+        ErrorCode::MalformedJson,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::MissingApiKey,
+        ErrorCode::MissingCredentials,
+        ErrorCode::MissingSignature,
+        ErrorCode::MissingToken,
+        ErrorCode::NoSigningSecret,
+        ErrorCode::NotAReplica,
+        ErrorCode::NotTheReceiver,
+        ErrorCode::ReplicaNotReady,
+        ErrorCode::RetentionRunning,
+        ErrorCode::RouteNotFound,
+        ErrorCode::StaleSignature,
+        ErrorCode::TooFarBehind,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::UnsupportedMediaType,
+    ];
+
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::SchemaTooNew => "schema_too_new",
+            ErrorCode::MigrationFailed => "migration_failed",
+            ErrorCode::StorageError => "storage_error",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::BodyTimeout => "body_timeout",
+            ErrorCode::BodyTooDeep => "body_too_deep",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::BodyUnreadable => "body_unreadable",
+            ErrorCode::Busy => "busy",
+            ErrorCode::EmptyDelivery => "empty_delivery",
+            ErrorCode::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ErrorCode::IdempotencyKeyMismatch => "idempotency_key_mismatch",
+            ErrorCode::Internal => "internal",
+            ErrorCode::InvalidApiKey => "invalid_api_key",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::InvalidLoginCode => "invalid_login_code",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::MalformedBody => "malformed_body",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::MissingApiKey => "missing_api_key",
+            ErrorCode::MissingCredentials => "missing_credentials",
+            ErrorCode::MissingSignature => "missing_signature",
+            ErrorCode::MissingToken => "missing_token",
+            ErrorCode::NoSigningSecret => "no_signing_secret",
+            ErrorCode::NotAReplica => "not_a_replica",
+            ErrorCode::NotTheReceiver => "not_the_receiver",
+            ErrorCode::ReplicaNotReady => "replica_not_ready",
+            ErrorCode::RetentionRunning => "retention_running",
+            ErrorCode::RouteNotFound => "route_not_found",
+            ErrorCode::StaleSignature => "stale_signature",
+            ErrorCode::TooFarBehind => "too_far_behind",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -16,11 +165,14 @@ pub enum Error {
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("commit failed: {0}")]
     Commit(String),
     #[error("stored JSON is corrupt: {0}")]
     Json(#[from] serde_json::Error),
+    /// A stored value this build cannot read, instead of a quiet default.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(#[from] Corrupt),
     #[error("the store is shut down")]
     Closed,
     #[error("password hashing failed: {0}")]
@@ -28,18 +180,20 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::NotFound(_) => "not_found",
-            Error::Invalid(_) => "invalid",
-            Error::Conflict(_) => "conflict",
-            Error::Forbidden(_) => "forbidden",
-            Error::SchemaTooNew { .. } => "schema_too_new",
-            Error::Migration(_) => "migration_failed",
-            Error::Sqlite(_) | Error::Commit(_) | Error::Json(_) | Error::Password(_) => {
-                "storage_error"
-            }
-            Error::Closed => "shutting_down",
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Invalid(_) => ErrorCode::Invalid,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
+            Error::Migration(_) => ErrorCode::MigrationFailed,
+            Error::Sqlite(_)
+            | Error::Commit(_)
+            | Error::Json(_)
+            | Error::Password(_)
+            | Error::Corrupt(_) => ErrorCode::StorageError,
+            Error::Closed => ErrorCode::ShuttingDown,
         }
     }
 
@@ -75,4 +229,56 @@ impl Error {
     }
 }
 
+/// Which stored value failed to decode: the table, the row and the column.
+#[derive(Debug, thiserror::Error)]
+#[error("{table} row {row}, column {column}: {reason}")]
+pub struct Corrupt {
+    pub table: &'static str,
+    /// The row's id (or key).
+    pub row: String,
+    pub column: &'static str,
+    pub reason: String,
+}
+
+impl From<rusqlite::Error> for Error {
+    /// A row decoder reports a [`Corrupt`] value through rusqlite's
+    /// conversion error; it comes back out here with its table and row.
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(i, t, inner) => {
+                match inner.downcast::<Corrupt>() {
+                    Ok(c) => Error::Corrupt(*c),
+                    Err(inner) => {
+                        Error::Sqlite(rusqlite::Error::FromSqlConversionFailure(i, t, inner))
+                    }
+                }
+            }
+            e => Error::Sqlite(e),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_error_code_serialises_as_its_wire_string() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, code.as_str(), "{code:?}");
+            let back: ErrorCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, *code);
+        }
+        let mut wires: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        wires.sort_unstable();
+        wires.dedup();
+        assert_eq!(
+            wires.len(),
+            ErrorCode::ALL.len(),
+            "two codes share a wire string"
+        );
+    }
+}

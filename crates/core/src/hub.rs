@@ -33,6 +33,73 @@ impl Audience {
     }
 }
 
+/// The stream's event kinds: a message's `type`. The payload of each is
+/// documented by the API's `StreamMessage` schema.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub enum EventKind {
+    /// A call was created or changed (data: the call).
+    #[serde(rename = "call.upserted")]
+    CallUpserted,
+    /// A callback SLA ran out (data: the call, with `sla_breached_at`).
+    #[serde(rename = "call.sla_breached")]
+    CallSlaBreached,
+    /// A disposition was saved (data: the disposition and the call).
+    #[serde(rename = "disposition.saved")]
+    DispositionSaved,
+    /// A provider was created or changed (data: the provider).
+    #[serde(rename = "provider.changed")]
+    ProviderChanged,
+    /// A category was created or changed (data: the category).
+    #[serde(rename = "category.changed")]
+    CategoryChanged,
+    /// A user was created or changed; administrators only (data: the user).
+    #[serde(rename = "user.changed")]
+    UserChanged,
+    /// An agent's availability changed (data: the agent's status).
+    #[serde(rename = "agent.state_changed")]
+    AgentStateChanged,
+    /// `since` is older than the log holds: take a fresh snapshot.
+    #[serde(rename = "reload")]
+    Reload,
+}
+
+impl EventKind {
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::CallUpserted,
+        EventKind::CallSlaBreached,
+        EventKind::DispositionSaved,
+        EventKind::ProviderChanged,
+        EventKind::CategoryChanged,
+        EventKind::UserChanged,
+        EventKind::AgentStateChanged,
+        EventKind::Reload,
+    ];
+
+    /// The wire string (the `type` of a message, the log's `type` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::CallUpserted => "call.upserted",
+            EventKind::CallSlaBreached => "call.sla_breached",
+            EventKind::DispositionSaved => "disposition.saved",
+            EventKind::ProviderChanged => "provider.changed",
+            EventKind::CategoryChanged => "category.changed",
+            EventKind::UserChanged => "user.changed",
+            EventKind::AgentStateChanged => "agent.state_changed",
+            EventKind::Reload => "reload",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One logged event. `kind` stays the logged string: a replica relays the
+/// receiver's events as they were written.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub seq: i64,
@@ -88,5 +155,20 @@ impl Hub {
         self.head.store(event.seq, Ordering::Release);
         // No receivers is normal (nobody connected): not an error.
         let _ = self.tx.send(Arc::new(event));
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::EventKind;
+
+    #[test]
+    fn every_event_kind_serialises_as_its_wire_string() {
+        for kind in EventKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.as_str(), "{kind:?}");
+            let back: EventKind = serde_json::from_value(json).unwrap();
+            assert_eq!(back, *kind);
+        }
     }
 }

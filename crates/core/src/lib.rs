@@ -15,6 +15,6 @@ pub mod status;
 pub mod store;
 pub mod time;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use status::Status;
 pub use store::Store;

@@ -7,6 +7,7 @@ use crate::api::{
 };
 use crate::assets;
 use crate::convoso::Pollers;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
 use crate::{cloudonix, webhooks};
@@ -36,7 +37,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState, metrics::Interval, calls::TimeBasis)),
+    components(schemas(ErrorBody, callboard_core::ErrorCode, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState, callboard_core::store::calls::Outcome, callboard_core::store::users::Role, callboard_core::store::agents::AgentState, callboard_core::store::ingest::DeliveryOutcome, callboard_core::store::replica::OutboxState, metrics::Interval, calls::TimeBasis, callboard_core::hub::EventKind, events::StreamMessage, events::EventPayload)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
@@ -78,7 +79,7 @@ pub struct Health {
     pub seq: i64,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "getHealth", tag = "health", responses((status = 200, body = Health)))]
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -95,13 +96,18 @@ async fn not_found(method: Method, uri: Uri) -> Response {
             return page;
         }
     }
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route").into_response()
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::RouteNotFound,
+        "no such route",
+    )
+    .into_response()
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method",
     )
 }

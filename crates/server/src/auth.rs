@@ -2,6 +2,7 @@
 //! for agents, the departments they may see.
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -129,7 +130,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
             token,
         }),
         None => Err(ApiError::unauthorized(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             "the token is unknown, expired or revoked: sign in again",
         )),
     }
@@ -146,7 +147,7 @@ impl FromRequestParts<AppState> for Principal {
             .or_else(|| query_token(parts))
             .ok_or_else(|| {
                 ApiError::unauthorized(
-                    "missing_token",
+                    ErrorCode::MissingToken,
                     "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
                 )
             })?;

@@ -3,6 +3,7 @@
 //! that lists it; authentication, mapping and storage are then those of any
 //! webhook. Never rate limited.
 
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::webhooks::{read_body, receive_for};
@@ -14,6 +15,7 @@ use serde_json::Value;
 #[utoipa::path(
     post,
     path = "/api/session/update",
+    operation_id = "cloudonixSessionUpdate",
     tag = "webhooks",
     description = "Cloudonix session updates (the domain profile's `session-update-endpoint`). The provider is the one whose `domains` list the payload's `domain`; it authenticates with its own scheme (the Cloudonix preset: `?token=<api key>` in the URL).",
     request_body(content = Object, description = "A Cloudonix session update", content_type = "application/json"),
@@ -41,7 +43,7 @@ pub async fn session_update(State(state): State<AppState>, req: Request) -> ApiR
         .filter(|d| !d.trim().is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "malformed_body",
+                ErrorCode::MalformedBody,
                 "a session update is a JSON object with a `domain`",
             )
         })?;

@@ -4,6 +4,7 @@
 //! `Idempotent-Replayed: true`); same key + another request → 422.
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -59,7 +60,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         _ => {
             return ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key: 1 to 255 visible ASCII characters",
             )
             .into_response()
@@ -77,7 +78,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         Err(e) => {
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ErrorCode::BodyTooLarge,
                 e.to_string(),
             )
             .into_response()
@@ -102,13 +103,17 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
     };
     let _guard = {
         let Ok(mut set) = in_flight().lock() else {
-            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "try again")
-                .into_response();
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "try again",
+            )
+            .into_response();
         };
         if !set.insert(key.clone()) {
             return ApiError::new(
                 StatusCode::CONFLICT,
-                "idempotency_key_in_use",
+                ErrorCode::IdempotencyKeyInUse,
                 "a request with this Idempotency-Key is being handled: retry shortly",
             )
             .into_response();
@@ -126,7 +131,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         if !same {
             return ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_mismatch",
+                ErrorCode::IdempotencyKeyMismatch,
                 "this Idempotency-Key was used for another request: use a new key",
             )
             .into_response();
@@ -158,8 +163,12 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-                .into_response()
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                e.to_string(),
+            )
+            .into_response()
         }
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();

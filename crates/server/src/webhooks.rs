@@ -1,6 +1,7 @@
 //! `POST|GET /webhooks/ivr/{slug}`: the receiver. A 2xx means the delivery
 //! and its effect are committed.
 
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -60,7 +61,7 @@ pub(crate) async fn read_body(
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             format!("the body is larger than {limit} bytes"),
         )
     };
@@ -81,7 +82,10 @@ pub(crate) async fn read_body(
     let read_all = async {
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
-                ApiError::bad_request("body_unreadable", format!("could not read the body: {e}"))
+                ApiError::bad_request(
+                    ErrorCode::BodyUnreadable,
+                    format!("could not read the body: {e}"),
+                )
             })?;
             if let Ok(data) = frame.into_data() {
                 seen += data.len();
@@ -191,6 +195,7 @@ fn zlib_header(b: &[u8]) -> bool {
 #[utoipa::path(
     post,
     path = "/webhooks/ivr/{slug}",
+    operation_id = "receiveWebhook",
     tag = "webhooks",
     params(("slug" = String, Path, description = "The provider's slug")),
     request_body(content = Object, description = "The platform's event: JSON, form-encoded, or empty with a query string", content_type = "application/json"),
@@ -216,6 +221,7 @@ pub async fn receive_post(
 #[utoipa::path(
     get,
     path = "/webhooks/ivr/{slug}",
+    operation_id = "receiveWebhookGet",
     tag = "webhooks",
     params(("slug" = String, Path, description = "The provider's slug")),
     responses(
@@ -252,7 +258,7 @@ fn record_refusal(
     let store = state.store.clone();
     let m = method.to_string();
     let reason = match refusal.code {
-        "missing_api_key" | "invalid_api_key" => refusal.code.to_string(),
+        ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey => refusal.code.to_string(),
         code => format!("{code}: {}", refusal.message),
     };
     tokio::spawn(async move {

@@ -312,6 +312,31 @@ async fn responses_match_their_documented_schemas() {
     assert_match_schemas(&doc, &checked);
 }
 
+/// Every operation has an `operationId` of its own: the console's client is
+/// generated from them, and two operations of one name collapse into one.
+#[tokio::test]
+async fn every_operation_id_is_present_and_unique() {
+    let srv = TestServer::start().await.unwrap();
+    let (_, doc) = srv.get_json("/api/openapi.json", "").await.unwrap();
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut bad = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let here = format!("{method} {path}");
+            match op["operationId"].as_str() {
+                None => bad.push(format!("{here}: no operationId")),
+                Some(id) => {
+                    if let Some(first) = seen.insert(id.to_string(), here.clone()) {
+                        bad.push(format!("{here}: operationId {id} also names {first}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(seen.len(), ROUTES.len());
+}
+
 /// A `$ref` to a schema the document does not define breaks every client
 /// generator (the console's types are generated from this document).
 #[tokio::test]

@@ -336,6 +336,16 @@ async fn new_missed_calls_are_routed_round_robin_to_available_agents_only() {
         .filter(|e| e["type"] == "call.upserted" && e["data"]["assignee_id"].is_i64())
         .collect();
     assert_eq!(assigned.len(), 4, "{events:?}");
+    // One event per routed delivery: the call as assigned, not also the
+    // unassigned call just before it.
+    for i in 1..=4 {
+        let id = format!("r{i}");
+        let n = events
+            .iter()
+            .filter(|e| e["type"] == "call.upserted" && e["data"]["call_id"] == id.as_str())
+            .count();
+        assert_eq!(n, 1, "{id}: {events:?}");
+    }
     // The call is in the assignee's worklist.
     let (_, mine) = srv
         .get_json("/api/calls?assignee=me&status=worklist", &ann_t)

@@ -1,7 +1,9 @@
 // The one way the console talks to the server: JSON over fetch with the
 // session's bearer token, and errors turned into `ApiError`s that carry the
 // server's stable code and a sentence a person can act on.
+import createClient from "openapi-fetch";
 import { humanMessage } from "./errors";
+import type { paths } from "./schema";
 
 export interface Connection {
   /** Origin of the API, "" for the page's own origin. */
@@ -97,6 +99,50 @@ export const api = {
   put: <T>(path: string, body: unknown, query?: Query) => request<T>("PUT", path, { body, query }),
   del: <T>(path: string, query?: Query) => request<T>("DELETE", path, { query }),
 };
+
+/** The API client typed from the OpenAPI document: paths, parameters,
+ * bodies and answers are checked against `schema.d.ts`. Made per call so it
+ * always uses the current connection (and the current `fetch`). */
+export function client() {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (conn.token) headers.authorization = `Bearer ${conn.token}`;
+  return createClient<paths>({
+    baseUrl: conn.base || window.location.origin,
+    headers,
+    fetch: (req: Request) => globalThis.fetch(req),
+    querySerializer: (q: Record<string, unknown>) => qs(q as Query).slice(1),
+  });
+}
+
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a typed call, or the server's error as an `ApiError`. */
+export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>;
+  try {
+    answer = await pending;
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "network", String(e), null);
+  }
+  const { data, error, response: res } = answer;
+  if (!res.ok) {
+    const err = (error as { error?: { code?: string; message?: string } } | null | undefined)?.error;
+    const e = new ApiError(
+      res.status,
+      err?.code ?? `http_${res.status}`,
+      err?.message ?? res.statusText,
+      error ?? null,
+    );
+    if (res.status === 401 && conn.token && onUnauthorized) onUnauthorized();
+    throw e;
+  }
+  return data as T;
+}
 
 /** The WebSocket URL of the event stream. */
 export function eventsUrl(since: number | null): string {

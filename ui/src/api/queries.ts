@@ -1,21 +1,9 @@
 // The server reads the console shares, with their query keys in one place so
 // the stream applier (stream/apply.ts) and the screens agree on them.
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { api } from "./client";
-import type {
-  AgentCalls,
-  AgentStatus,
-  AgentMetricsReport,
-  Call,
-  CallDetail,
-  CallList,
-  Category,
-  MetricsReport,
-  Provider,
-  Stats,
-  User,
-  WorkState,
-} from "./types";
+import { client, unwrap } from "./client";
+import type { operations } from "./schema";
+import type { Call, WorkState } from "./types";
 import { usePollWhileOffline } from "../stream/StreamProvider";
 
 export function useProviders(includeInactive = false) {
@@ -23,7 +11,12 @@ export function useProviders(includeInactive = false) {
   return useQuery({
     queryKey: ["providers", { includeInactive }],
     queryFn: ({ signal }) =>
-      api.get<{ data: Provider[] }>("/api/providers", { include_inactive: includeInactive || undefined }, signal),
+      unwrap(
+        client().GET("/api/providers", {
+          params: { query: { include_inactive: includeInactive || undefined } },
+          signal,
+        }),
+      ),
     refetchInterval: poll,
   });
 }
@@ -32,7 +25,7 @@ export function useStats() {
   const poll = usePollWhileOffline();
   return useQuery({
     queryKey: ["stats"],
-    queryFn: ({ signal }) => api.get<Stats>("/api/stats", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/stats", { signal })),
     refetchInterval: poll,
   });
 }
@@ -40,14 +33,14 @@ export function useStats() {
 export function useCategories(department?: string) {
   return useQuery({
     queryKey: ["categories", department ?? "all"],
-    queryFn: ({ signal }) => api.get<{ data: Category[] }>("/api/categories", { department }, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/categories", { params: { query: { department } }, signal })),
   });
 }
 
 export function useUsers(enabled = true) {
   return useQuery({
     queryKey: ["users"],
-    queryFn: ({ signal }) => api.get<{ data: User[] }>("/api/users", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/users", { signal })),
     enabled,
   });
 }
@@ -56,10 +49,14 @@ const PAGE = 1000;
 /** Most rows the live queue holds; the table virtualises them. */
 export const LIVE_LIMIT = 20_000;
 
-async function allPages(query: Record<string, string | undefined>, signal: AbortSignal): Promise<Call[]> {
+type CallsQuery = NonNullable<operations["listCalls"]["parameters"]["query"]>;
+
+async function allPages(query: CallsQuery, signal: AbortSignal): Promise<Call[]> {
   const out: Call[] = [];
   for (let offset = 0; offset < LIVE_LIMIT; offset += PAGE) {
-    const page = await api.get<CallList>("/api/calls", { ...query, limit: PAGE, offset }, signal);
+    const page = await unwrap(
+      client().GET("/api/calls", { params: { query: { ...query, limit: PAGE, offset } }, signal }),
+    );
     out.push(...page.data);
     if (page.data.length < PAGE || out.length >= page.total) break;
   }
@@ -98,18 +95,21 @@ export function useWorklist(w: WorklistQuery) {
   return useInfiniteQuery({
     queryKey: ["worklist", w],
     queryFn: ({ signal, pageParam }) =>
-      api.get<CallList>(
-        "/api/calls",
-        {
-          department: w.department === "all" ? undefined : w.department,
-          status: "worklist",
-          view: w.view,
-          q: w.q || undefined,
-          sort: w.sort,
-          limit: WORKLIST_PAGE,
-          offset: pageParam,
-        },
-        signal,
+      unwrap(
+        client().GET("/api/calls", {
+          params: {
+            query: {
+              department: w.department === "all" ? undefined : w.department,
+              status: "worklist",
+              view: w.view,
+              q: w.q || undefined,
+              sort: w.sort,
+              limit: WORKLIST_PAGE,
+              offset: pageParam,
+            },
+          },
+          signal,
+        }),
       ),
     initialPageParam: 0,
     getNextPageParam: (last) =>
@@ -123,7 +123,12 @@ export function useCallDetail(department: string, callId: string | null) {
   return useQuery({
     queryKey: ["call", department, callId],
     queryFn: ({ signal }) =>
-      api.get<CallDetail>(`/api/calls/${encodeURIComponent(callId ?? "")}`, { department }, signal),
+      unwrap(
+        client().GET("/api/calls/{call_id}", {
+          params: { path: { call_id: callId ?? "" }, query: { department } },
+          signal,
+        }),
+      ),
     enabled: callId !== null,
   });
 }
@@ -148,10 +153,11 @@ export function useMetrics(f: MetricsFilter | null) {
     queryKey: ["metrics", f],
     queryFn: ({ signal }) => {
       const { from, to, department, interval, utcOffsetMinutes } = need(f);
-      return api.get<MetricsReport>(
-        "/api/metrics",
-        { from, to, department, interval, utc_offset_minutes: utcOffsetMinutes },
-        signal,
+      return unwrap(
+        client().GET("/api/metrics", {
+          params: { query: { from, to, department, interval, utc_offset_minutes: utcOffsetMinutes } },
+          signal,
+        }),
       );
     },
     enabled: f !== null,
@@ -164,7 +170,7 @@ export function useAgentMetrics(f: MetricsFilter | null) {
     queryKey: ["metrics-agents", f],
     queryFn: ({ signal }) => {
       const { from, to, department } = need(f);
-      return api.get<AgentMetricsReport>("/api/metrics/agents", { from, to, department }, signal);
+      return unwrap(client().GET("/api/metrics/agents", { params: { query: { from, to, department } }, signal }));
     },
     enabled: f !== null,
   });
@@ -176,7 +182,9 @@ export function useAgentCalls(f: MetricsFilter | null) {
     queryKey: ["agents-calls", f],
     queryFn: ({ signal }) => {
       const { from, to, department } = need(f);
-      return api.get<AgentCalls>("/api/agents/calls", { from, to, department, limit: 1000 }, signal);
+      return unwrap(
+        client().GET("/api/agents/calls", { params: { query: { from, to, department, limit: 1000 } }, signal }),
+      );
     },
     enabled: f !== null,
   });
@@ -187,7 +195,7 @@ export function useAgents(enabled = true) {
   const poll = usePollWhileOffline();
   return useQuery({
     queryKey: ["agents"],
-    queryFn: ({ signal }) => api.get<{ data: AgentStatus[] }>("/api/agents", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/agents", { signal })),
     refetchInterval: poll,
     enabled,
   });

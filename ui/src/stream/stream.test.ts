@@ -88,7 +88,7 @@ describe("EventStream", () => {
     stream.start();
     const s = FakeSocket.all[0]!;
     s.open();
-    s.send({ seq: 50, type: "reload", data: { head: 120 } });
+    s.send({ seq: 50, type: "reload", data: { reason: "too_far_behind", oldest: 100, head: 120 } });
     s.send({ seq: 100 });
     s.send({ seq: 121 });
     expect(events.map((e) => [e.type, e.seq])).toEqual([

@@ -1,14 +1,13 @@
 // One WebSocket for the whole console. It resumes with `since` after any
 // loss, so no event is missed or applied twice, and reports its state for
 // the Live / Reconnecting / Offline indicator.
+import type { components } from "../api/schema";
 import { backoffDelay } from "../lib/backoff";
 
-export interface StreamEvent {
-  seq: number;
-  type: string;
-  at: string;
-  data: unknown;
-}
+/** One message of `/api/events`: its `type` decides the shape of its `data`. */
+export type StreamEvent = components["schemas"]["StreamMessage"];
+/** The event kinds the server sends. */
+export type EventKind = components["schemas"]["EventKind"];
 
 export type StreamState = "connecting" | "live" | "reconnecting" | "offline";
 
@@ -106,7 +105,7 @@ export class EventStream {
       }
       if (typeof ev.seq !== "number") return;
       if (ev.type === "reload") {
-        const head = (ev.data as { head?: number } | null)?.head;
+        const head = (ev.data as Partial<typeof ev.data> | null)?.head;
         this.status.lastSeq = typeof head === "number" ? head : ev.seq;
         this.opts.onEvent(ev);
         return;

@@ -2,6 +2,7 @@
 //! platform that signs its body the same way).
 
 use super::{refuse, Encoding, Refusal, SignedRequest};
+use crate::error::ErrorCode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -42,7 +43,7 @@ pub(super) fn verify(
 ) -> Result<(), Refusal> {
     let sent = (req.header)(&cfg.header.to_ascii_lowercase()).ok_or_else(|| {
         refuse(
-            "missing_signature",
+            ErrorCode::MissingSignature,
             format!("the `{}` signature header is missing", cfg.header),
         )
     })?;
@@ -50,7 +51,7 @@ pub(super) fn verify(
     let sent = match cfg.prefix {
         Some(p) => sent.strip_prefix(p).ok_or_else(|| {
             refuse(
-                "invalid_signature",
+                ErrorCode::InvalidSignature,
                 format!("the signature does not start with `{p}`"),
             )
         })?,
@@ -60,24 +61,31 @@ pub(super) fn verify(
         Encoding::Hex => hex::decode(sent).ok(),
         Encoding::Base64 => base64::engine::general_purpose::STANDARD.decode(sent).ok(),
     }
-    .ok_or_else(|| refuse("invalid_signature", "the signature is not well-formed"))?;
+    .ok_or_else(|| {
+        refuse(
+            ErrorCode::InvalidSignature,
+            "the signature is not well-formed",
+        )
+    })?;
     let timestamp = match cfg.timestamp_header {
         None => None,
         Some(h) => {
             let ts = (req.header)(&h.to_ascii_lowercase()).ok_or_else(|| {
                 refuse(
-                    "missing_signature",
+                    ErrorCode::MissingSignature,
                     format!("the `{h}` timestamp header is missing"),
                 )
             })?;
-            let secs: i64 = ts
-                .trim()
-                .parse()
-                .map_err(|_| refuse("invalid_signature", format!("`{h}` is not epoch seconds")))?;
+            let secs: i64 = ts.trim().parse().map_err(|_| {
+                refuse(
+                    ErrorCode::InvalidSignature,
+                    format!("`{h}` is not epoch seconds"),
+                )
+            })?;
             let age = req.now.timestamp() - secs;
             if age.abs() > cfg.tolerance_seconds {
                 return Err(refuse(
-                    "stale_signature",
+                    ErrorCode::StaleSignature,
                     format!(
                         "the signed timestamp is {age} s away from now (tolerance {} s): a replay or a wrong clock",
                         cfg.tolerance_seconds
@@ -89,5 +97,10 @@ pub(super) fn verify(
     };
     mac(secret, timestamp.as_deref(), req.body)
         .verify_slice(&decoded)
-        .map_err(|_| refuse("invalid_signature", "the body signature does not match"))
+        .map_err(|_| {
+            refuse(
+                ErrorCode::InvalidSignature,
+                "the body signature does not match",
+            )
+        })
 }

@@ -5,6 +5,7 @@
 //! tests control. The claims become the event.
 
 use super::{refuse, Refusal};
+use crate::error::ErrorCode;
 use crate::time::Timestamp;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -48,7 +49,7 @@ pub fn sign_hs256(secret: &str, claims: &Value) -> String {
 /// Verifies the JWT body; returns its claims as JSON bytes.
 pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8>, Refusal> {
     let token = std::str::from_utf8(body)
-        .map_err(|_| refuse("invalid_signature", "the body is not a compact JWT"))?
+        .map_err(|_| refuse(ErrorCode::InvalidSignature, "the body is not a compact JWT"))?
         .trim();
     let mut validation = Validation::new(Algorithm::HS256);
     // Time claims are checked below against the injected clock.
@@ -62,14 +63,16 @@ pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8
         &validation,
     )
     .map_err(|e| match e.kind() {
-        ErrorKind::InvalidSignature => {
-            refuse("invalid_signature", "the JWT signature does not match")
-        }
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-            refuse("invalid_signature", "the JWT is not signed with HS256")
-        }
+        ErrorKind::InvalidSignature => refuse(
+            ErrorCode::InvalidSignature,
+            "the JWT signature does not match",
+        ),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => refuse(
+            ErrorCode::InvalidSignature,
+            "the JWT is not signed with HS256",
+        ),
         _ => refuse(
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             format!("the body is not a valid JWT: {e}"),
         ),
     })?;
@@ -79,7 +82,7 @@ pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8
     if let Some(exp) = time_claim(&value, "exp")? {
         if now_s > exp + LEEWAY {
             return Err(refuse(
-                "stale_signature",
+                ErrorCode::StaleSignature,
                 format!(
                     "the JWT expired {} s ago: a replay or a wrong clock",
                     now_s - exp
@@ -89,8 +92,11 @@ pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8
     }
     if let Some(nbf) = time_claim(&value, "nbf")? {
         if nbf > now_s + LEEWAY {
-            return Err(refuse("stale_signature", "the JWT is not valid yet"));
+            return Err(refuse(
+                ErrorCode::StaleSignature,
+                "the JWT is not valid yet",
+            ));
         }
     }
-    serde_json::to_vec(&value).map_err(|e| refuse("invalid_signature", e.to_string()))
+    serde_json::to_vec(&value).map_err(|e| refuse(ErrorCode::InvalidSignature, e.to_string()))
 }

@@ -8,6 +8,7 @@ mod hmac_body;
 mod jwt;
 mod twilio;
 
+use crate::error::ErrorCode;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -226,11 +227,11 @@ pub struct Verified {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
     Refusal {
         code,
         message: message.into(),
@@ -240,7 +241,7 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
 fn signing_secret<'a>(s: &Secrets<'a>) -> Result<&'a str, Refusal> {
     s.signing_secret.filter(|s| !s.is_empty()).ok_or_else(|| {
         refuse(
-            "no_signing_secret",
+            ErrorCode::NoSigningSecret,
             "this provider has no signing secret yet: an admin must set it",
         )
     })
@@ -256,7 +257,7 @@ pub fn verify(
         AuthScheme::ApiKey { header } => {
             let key = (req.header)(&header.to_ascii_lowercase()).ok_or_else(|| {
                 refuse(
-                    "missing_api_key",
+                    ErrorCode::MissingApiKey,
                     format!("send the provider's API key in the `{header}` header"),
                 )
             })?;
@@ -266,7 +267,7 @@ pub fn verify(
         AuthScheme::QueryToken { param } => {
             let key = query_param(req.query, param).ok_or_else(|| {
                 refuse(
-                    "missing_api_key",
+                    ErrorCode::MissingApiKey,
                     format!("add the provider's API key to the URL as `?{param}=…`"),
                 )
             })?;
@@ -279,7 +280,7 @@ pub fn verify(
         AuthScheme::Basic { username } => {
             let (user, pass) = basic_credentials(req).ok_or_else(|| {
                 refuse(
-                    "missing_credentials",
+                    ErrorCode::MissingCredentials,
                     "send HTTP Basic credentials (user name and the provider's API key)",
                 )
             })?;
@@ -287,7 +288,7 @@ pub fn verify(
                 subtle::ConstantTimeEq::ct_eq(user.as_bytes(), username.as_bytes()).into();
             if !user_ok || !(secrets.key_matches)(&pass) {
                 return Err(refuse(
-                    "invalid_api_key",
+                    ErrorCode::InvalidApiKey,
                     "the Basic credentials are wrong, rotated or expired",
                 ));
             }
@@ -335,7 +336,7 @@ fn check_key(secrets: &Secrets<'_>, key: &str) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(refuse(
-            "invalid_api_key",
+            ErrorCode::InvalidApiKey,
             "the API key is wrong, rotated or expired",
         ))
     }

@@ -66,7 +66,7 @@ impl Req {
 fn code(r: Result<Verified, Refusal>) -> &'static str {
     match r {
         Ok(_) => "ok",
-        Err(e) => e.code,
+        Err(e) => e.code.as_str(),
     }
 }
 

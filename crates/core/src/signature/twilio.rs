@@ -4,6 +4,7 @@
 //! `bodySHA256` query parameter instead.
 
 use super::{form_urlencoded_pairs, query_param, refuse, Refusal, SignedRequest};
+use crate::error::ErrorCode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -41,13 +42,18 @@ fn is_form(content_type: Option<&str>) -> bool {
 pub(super) fn verify(token: &str, req: &SignedRequest<'_>) -> Result<(), Refusal> {
     let sent = (req.header)("x-twilio-signature").ok_or_else(|| {
         refuse(
-            "missing_signature",
+            ErrorCode::MissingSignature,
             "the X-Twilio-Signature header is missing",
         )
     })?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(sent.trim())
-        .map_err(|_| refuse("invalid_signature", "X-Twilio-Signature is not base64"))?;
+        .map_err(|_| {
+            refuse(
+                ErrorCode::InvalidSignature,
+                "X-Twilio-Signature is not base64",
+            )
+        })?;
     let params = if let Some(expected) = query_param(req.query, "bodySHA256") {
         let actual = hex::encode(Sha256::digest(req.body));
         let same: bool = subtle::ConstantTimeEq::ct_eq(
@@ -57,7 +63,7 @@ pub(super) fn verify(token: &str, req: &SignedRequest<'_>) -> Result<(), Refusal
         .into();
         if !same {
             return Err(refuse(
-                "invalid_signature",
+                ErrorCode::InvalidSignature,
                 "the body does not match its bodySHA256",
             ));
         }
@@ -71,7 +77,7 @@ pub(super) fn verify(token: &str, req: &SignedRequest<'_>) -> Result<(), Refusal
         .verify_slice(&decoded)
         .map_err(|_| {
             refuse(
-                "invalid_signature",
+                ErrorCode::InvalidSignature,
                 "X-Twilio-Signature does not match: check the auth token and that the public URL is the one configured in Twilio",
             )
         })

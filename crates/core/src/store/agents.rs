@@ -2,6 +2,7 @@
 //! assignment of new missed and hangup calls to the agents of a department.
 
 use super::calls::{self, Call};
+use super::decode::At;
 use super::users::{self, Role};
 use super::Writer;
 use crate::error::{Error, Result};
@@ -29,14 +30,6 @@ impl AgentState {
             AgentState::Offline => "offline",
         }
     }
-    fn parse(s: &str) -> AgentState {
-        match s {
-            "available" => AgentState::Available,
-            "busy" => AgentState::Busy,
-            "away" => AgentState::Away,
-            _ => AgentState::Offline,
-        }
-    }
 }
 
 /// One user's availability and workload.
@@ -62,22 +55,19 @@ const STATUS_SQL: &str = "SELECT u.id, u.username, u.display_name, u.role, u.dep
      FROM users u LEFT JOIN agent_states s ON s.user_id = u.id WHERE u.active = 1";
 
 fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentStatus> {
-    let role: String = r.get(3)?;
-    let state: Option<String> = r.get(6)?;
+    let user_id: i64 = r.get(0)?;
+    let at = At::new("users", user_id);
     Ok(AgentStatus {
-        user_id: r.get(0)?,
+        user_id,
         username: r.get(1)?,
         display_name: r.get(2)?,
-        role: match role.as_str() {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            _ => Role::Agent,
-        },
-        departments: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-        skills: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
-        state: state
-            .as_deref()
-            .map_or(AgentState::Offline, AgentState::parse),
+        role: at.wire(r, 3, "role")?,
+        departments: at.json(r, 4, "departments")?,
+        skills: at.json(r, 5, "skills")?,
+        // No agent_states row yet: never set, offline.
+        state: At::new("agent_states", user_id)
+            .wire_opt(r, 6, "state")?
+            .unwrap_or(AgentState::Offline),
         since: r.get(7)?,
         last_assigned_at: r.get(8)?,
         open_assignments: r.get(9)?,
@@ -118,7 +108,12 @@ pub fn set_state(w: &mut Writer<'_>, user_id: i64, state: AgentState) -> Result<
     )?;
     let status = get(w.conn, user_id)?;
     let data = serde_json::to_string(&status)?;
-    w.emit("agent.state_changed", None, Audience::All, data)?;
+    w.emit(
+        crate::hub::EventKind::AgentStateChanged,
+        None,
+        Audience::All,
+        data,
+    )?;
     Ok(status)
 }
 
@@ -134,9 +129,10 @@ fn candidates(conn: &Connection, department: &str) -> Result<Vec<Candidate>> {
     )?;
     let rows = stmt.query_map([department], |r| {
         let last: Option<String> = r.get(2)?;
+        let user_id: i64 = r.get(0)?;
         Ok(Candidate {
-            user_id: r.get(0)?,
-            skills: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+            user_id,
+            skills: At::new("users", user_id).json(r, 1, "skills")?,
             last_assigned_at: last.as_deref().and_then(time::parse),
             open_assignments: r.get(3)?,
         })

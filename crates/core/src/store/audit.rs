@@ -1,5 +1,6 @@
 //! The audit log: who changed what, when.
 
+use super::decode::At;
 use super::providers::Actor;
 use super::Writer;
 use crate::error::Result;
@@ -100,15 +101,15 @@ pub fn list(conn: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
     ));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-        let details: String = r.get(6)?;
+        let id: i64 = r.get(0)?;
         Ok(AuditEntry {
-            id: r.get(0)?,
+            id,
             at: r.get(1)?,
             actor_id: r.get(2)?,
             actor: r.get(3)?,
             action: r.get(4)?,
             target: r.get(5)?,
-            details: serde_json::from_str(&details).unwrap_or(Value::Null),
+            details: At::new("audit_log", id).json(r, 6, "details")?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

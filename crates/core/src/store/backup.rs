@@ -193,7 +193,12 @@ mod tests {
         let (dir, store) = temp_store();
         store
             .write(|w| {
-                w.emit("test", None, crate::hub::Audience::All, "{}".into())?;
+                w.emit(
+                    crate::hub::EventKind::Reload,
+                    None,
+                    crate::hub::Audience::All,
+                    "{}".into(),
+                )?;
                 Ok(())
             })
             .await

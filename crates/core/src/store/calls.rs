@@ -1,6 +1,7 @@
 //! Calls: the rows the queues are made of, how an event merges into one, and
 //! the work agents do on them (assignment, dispositions).
 
+use super::decode::At;
 use super::providers::Actor;
 use super::Writer;
 use crate::error::{Error, Result};
@@ -39,7 +40,7 @@ pub struct Call {
     pub assignee_name: Option<String>,
     pub assigned_at: Option<String>,
     pub attempts: i64,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<Outcome>,
     pub next_callback_at: Option<String>,
     pub resolved_at: Option<String>,
     /// When the call first became missed/hung up: the callback SLA clock starts here.
@@ -51,7 +52,7 @@ pub struct Call {
     #[serde(default)]
     pub sla_breached_at: Option<String>,
     /// Worklist view of a missed/hangup call: pending, assigned, attempted or resolved.
-    pub work_state: Option<String>,
+    pub work_state: Option<WorkState>,
     /// Newest event timestamp applied to this call.
     pub event_at: Option<String>,
     pub events_count: i64,
@@ -66,17 +67,17 @@ pub(crate) const CALL_COLS: &str = "c.id, c.call_id, c.department, c.mobile_numb
 pub(crate) const CALL_FROM: &str = "calls c LEFT JOIN users u ON u.id = c.assignee_id";
 
 pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
-    let status: Option<String> = r.get(7)?;
-    let metadata: String = r.get(16)?;
+    let id: i64 = r.get(0)?;
+    let at = At::new("calls", id);
     Ok(Call {
-        id: r.get(0)?,
+        id,
         call_id: r.get(1)?,
         department: r.get(2)?,
         mobile_number: r.get(3)?,
         caller_name: r.get(4)?,
         did: r.get(5)?,
         direction: r.get(6)?,
-        status: status.and_then(|s| s.parse().ok()),
+        status: at.wire_opt(r, 7, "status")?,
         raw_status: r.get(8)?,
         agent_id: r.get(9)?,
         agent_name: r.get(10)?,
@@ -85,17 +86,17 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
         ended_at: r.get(13)?,
         duration_seconds: r.get(14)?,
         recording_url: r.get(15)?,
-        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Object(Map::new())),
+        metadata: at.json(r, 16, "metadata")?,
         assignee_id: r.get(17)?,
         assignee_name: r.get(18)?,
         assigned_at: r.get(19)?,
         attempts: r.get(20)?,
-        last_outcome: r.get(21)?,
+        last_outcome: at.wire_opt(r, 21, "last_outcome")?,
         next_callback_at: r.get(22)?,
         resolved_at: r.get(23)?,
         worklist_since: r.get(24)?,
         sla_due_at: r.get(25)?,
-        work_state: r.get(26)?,
+        work_state: at.wire_opt(r, 26, "work_state")?,
         event_at: r.get(27)?,
         events_count: r.get(28)?,
         version: r.get(29)?,
@@ -319,32 +320,40 @@ pub(crate) fn upsert(
         updated_at: stored.updated_at,
         ..merged
     };
-    let data = serde_json::to_string(&call)?;
-    w.emit("call.upserted", Some(department), Audience::All, data)?;
     if entered {
         w.deadlines_changed();
         if let Some(p) = runtime {
             if let Some(assigned) = super::agents::route(w, &call, &p.routing)? {
+                // The assignment announced the call as it now stands: one
+                // `call.upserted` for the delivery, not two.
                 return Ok(assigned);
             }
         }
     }
+    let data = serde_json::to_string(&call)?;
+    w.emit(
+        crate::hub::EventKind::CallUpserted,
+        Some(department),
+        Audience::All,
+        data,
+    )?;
     Ok(call)
 }
 
 struct Stored {
     id: i64,
     version: i64,
-    work_state: Option<String>,
+    work_state: Option<WorkState>,
     created_at: String,
     updated_at: String,
 }
 
 fn stored_row(r: &Row<'_>) -> rusqlite::Result<Stored> {
+    let id: i64 = r.get(0)?;
     Ok(Stored {
-        id: r.get(0)?,
+        id,
         version: r.get(1)?,
-        work_state: r.get(2)?,
+        work_state: At::new("calls", id).wire_opt(r, 2, "work_state")?,
         created_at: r.get(3)?,
         updated_at: r.get(4)?,
     })
@@ -354,7 +363,12 @@ fn stored_row(r: &Row<'_>) -> rusqlite::Result<Stored> {
 pub(crate) fn announce(w: &mut Writer<'_>, row_id: i64) -> Result<Call> {
     let call = by_row_id(w.conn, row_id)?;
     let data = serde_json::to_string(&call)?;
-    w.emit("call.upserted", Some(&call.department), Audience::All, data)?;
+    w.emit(
+        crate::hub::EventKind::CallUpserted,
+        Some(&call.department),
+        Audience::All,
+        data,
+    )?;
     Ok(call)
 }
 
@@ -982,7 +996,7 @@ pub fn dispose(
         "call": updated,
     }))?;
     w.emit(
-        "disposition.saved",
+        crate::hub::EventKind::DispositionSaved,
         Some(&updated.department),
         Audience::All,
         data,

@@ -1,5 +1,6 @@
 //! Disposition categories, per department or global (department null).
 
+use super::decode::At;
 use super::providers::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
@@ -44,12 +45,12 @@ const COLS: &str =
     "id, department, name, sub_categories, display_order, active, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Category> {
-    let subs: String = r.get(3)?;
+    let id: i64 = r.get(0)?;
     Ok(Category {
-        id: r.get(0)?,
+        id,
         department: r.get(1)?,
         name: r.get(2)?,
-        sub_categories: serde_json::from_str(&subs).unwrap_or_default(),
+        sub_categories: At::new("categories", id).json(r, 3, "sub_categories")?,
         display_order: r.get(4)?,
         active: r.get(5)?,
         created_at: r.get(6)?,
@@ -122,7 +123,7 @@ fn clean_subs(subs: &[String]) -> Result<Vec<String>> {
 fn announce(w: &mut Writer<'_>, c: &Category) -> Result<()> {
     let data = serde_json::to_string(c)?;
     w.emit(
-        "category.changed",
+        crate::hub::EventKind::CategoryChanged,
         c.department.as_deref(),
         Audience::All,
         data,

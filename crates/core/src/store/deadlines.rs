@@ -40,7 +40,7 @@ pub fn mark_breaches(w: &mut Writer<'_>, limit: i64) -> Result<Vec<Call>> {
         let call = calls::by_row_id(w.conn, id)?;
         let data = serde_json::to_string(&call)?;
         w.emit(
-            "call.sla_breached",
+            crate::hub::EventKind::CallSlaBreached,
             Some(&call.department),
             Audience::All,
             data,

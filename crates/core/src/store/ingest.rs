@@ -3,6 +3,7 @@
 //! is kept for a replay.
 
 use super::calls::{self, Call};
+use super::decode::At;
 use super::providers::{Actor, ProviderRuntime};
 use super::{agents_map, audit, voicemails, Writer};
 use crate::body::{self, BodyError};
@@ -10,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::mapping::{plausible, MapContext, MapOutcome, Mapping};
 use crate::time::{self, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -161,7 +162,7 @@ fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<Str
 fn insert_raw(
     w: &Writer<'_>,
     d: &Delivery,
-    outcome: &str,
+    outcome: DeliveryOutcome,
     error: Option<&str>,
     call_row_id: Option<i64>,
     call_id: Option<&str>,
@@ -186,7 +187,7 @@ fn insert_raw(
         d.body_hash,
         d.mapped.event_id,
         d.mapped.event_at.map(time::fmt),
-        outcome,
+        outcome.as_str(),
         error,
         warnings,
         call_row_id,
@@ -220,7 +221,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
         let id = insert_raw(
             w,
             &d,
-            "duplicate",
+            DeliveryOutcome::Duplicate,
             None,
             None,
             call_id.as_deref(),
@@ -233,7 +234,15 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
         });
     }
     if let Some(err) = &d.mapped.error {
-        let id = insert_raw(w, &d, "mapping_failed", Some(err), None, None, None)?;
+        let id = insert_raw(
+            w,
+            &d,
+            DeliveryOutcome::MappingFailed,
+            Some(err),
+            None,
+            None,
+            None,
+        )?;
         return Ok(IngestResult::MappingFailed {
             raw_event_id: id,
             error: err.clone(),
@@ -253,7 +262,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
     let id = insert_raw(
         w,
         &d,
-        "applied",
+        DeliveryOutcome::Applied,
         None,
         Some(call.id),
         Some(&call.call_id),
@@ -291,8 +300,7 @@ pub struct RawEvent {
     pub received_at: String,
     pub method: String,
     pub content_type: Option<String>,
-    /// applied, duplicate, mapping_failed or rejected.
-    pub outcome: String,
+    pub outcome: DeliveryOutcome,
     pub error: Option<String>,
     pub warnings: Vec<String>,
     pub call_id: Option<String>,
@@ -310,26 +318,24 @@ pub struct RawEvent {
 const RAW_COLS: &str = "r.id, p.slug, r.received_at, r.method, r.content_type, r.outcome, r.error, r.warnings, r.call_id, r.event_id, r.event_at, r.duplicate_of, r.replayed_at, r.request_id, r.payload";
 
 fn raw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
-    let warnings: String = r.get(7)?;
-    let payload: Option<String> = r.get(14)?;
+    let id: i64 = r.get(0)?;
+    let at = At::new("raw_events", id);
     Ok(RawEvent {
-        id: r.get(0)?,
+        id,
         department: r.get(1)?,
         received_at: r.get(2)?,
         method: r.get(3)?,
         content_type: r.get(4)?,
-        outcome: r.get(5)?,
+        outcome: at.wire(r, 5, "outcome")?,
         error: r.get(6)?,
-        warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+        warnings: at.json(r, 7, "warnings")?,
         call_id: r.get(8)?,
         event_id: r.get(9)?,
         event_at: r.get(10)?,
         duplicate_of: r.get(11)?,
         replayed_at: r.get(12)?,
         request_id: r.get(13)?,
-        payload: payload
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or(Value::Null),
+        payload: at.json_opt(r, 14, "payload")?.unwrap_or(Value::Null),
     })
 }
 
@@ -340,8 +346,38 @@ pub struct DeliveryQuery {
     pub limit: i64,
 }
 
-/// What can become of a delivery (the `raw_events.outcome` values).
-pub const OUTCOMES: [&str; 4] = ["applied", "duplicate", "mapping_failed", "rejected"];
+/// What became of a delivery (the `raw_events.outcome` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    /// Mapped and merged into its call.
+    Applied,
+    /// The same event again: stored, not applied.
+    Duplicate,
+    /// Stored with its mapping error; replayable once the mapping is fixed.
+    MappingFailed,
+    /// Refused before it was read (credentials, signature).
+    Rejected,
+}
+
+impl DeliveryOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Applied => "applied",
+            DeliveryOutcome::Duplicate => "duplicate",
+            DeliveryOutcome::MappingFailed => "mapping_failed",
+            DeliveryOutcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// The `raw_events.outcome` values, as strings.
+pub const OUTCOMES: [&str; 4] = [
+    DeliveryOutcome::Applied.as_str(),
+    DeliveryOutcome::Duplicate.as_str(),
+    DeliveryOutcome::MappingFailed.as_str(),
+    DeliveryOutcome::Rejected.as_str(),
+];
 
 /// The provider's ingestion log, newest first.
 pub fn deliveries(conn: &Connection, provider_id: i64, q: &DeliveryQuery) -> Result<Vec<RawEvent>> {

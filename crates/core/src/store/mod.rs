@@ -12,6 +12,7 @@ pub mod calls;
 pub mod categories;
 pub mod connectors;
 pub mod deadlines;
+pub(crate) mod decode;
 pub mod events;
 pub mod exports;
 pub mod figures;
@@ -66,7 +67,7 @@ impl<'a> Writer<'a> {
     /// Appends a change to the event log; it is published once committed.
     pub(crate) fn emit(
         &mut self,
-        kind: &str,
+        kind: crate::hub::EventKind,
         department: Option<&str>,
         audience: crate::hub::Audience,
         data: String,
@@ -77,7 +78,7 @@ impl<'a> Writer<'a> {
         )?;
         stmt.execute(rusqlite::params![
             at,
-            kind,
+            kind.as_str(),
             department,
             audience.as_str(),
             data
@@ -568,7 +569,12 @@ mod tests {
             let s = store.clone();
             handles.push(tokio::spawn(async move {
                 s.write(move |w| {
-                    w.emit("test", None, Audience::All, format!("{{\"i\":{i}}}"))?;
+                    w.emit(
+                        crate::hub::EventKind::Reload,
+                        None,
+                        Audience::All,
+                        format!("{{\"i\":{i}}}"),
+                    )?;
                     if i % 10 == 0 {
                         return Err(Error::invalid("boom"));
                     }
@@ -607,13 +613,25 @@ mod tests {
         let (_dir, store) = temp_store();
         let boom = store
             .write(|w| -> Result<()> {
-                w.emit("test", None, Audience::All, "{}".into())?;
+                w.emit(
+                    crate::hub::EventKind::Reload,
+                    None,
+                    Audience::All,
+                    "{}".into(),
+                )?;
                 panic!("bug in a job")
             })
             .await;
         assert!(boom.is_err());
         let seq = store
-            .write(|w| w.emit("test", None, Audience::All, "{}".into()))
+            .write(|w| {
+                w.emit(
+                    crate::hub::EventKind::Reload,
+                    None,
+                    Audience::All,
+                    "{}".into(),
+                )
+            })
             .await
             .unwrap();
         assert_eq!(seq, 1, "the panicking job's event was rolled back");

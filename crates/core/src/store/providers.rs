@@ -515,7 +515,12 @@ fn refresh_cache(w: &mut Writer<'_>, id: i64) -> Result<Provider> {
         ..p.clone()
     };
     let data = serde_json::to_string(&public)?;
-    w.emit("provider.changed", Some(&p.slug), Audience::All, data)?;
+    w.emit(
+        crate::hub::EventKind::ProviderChanged,
+        Some(&p.slug),
+        Audience::All,
+        data,
+    )?;
     Ok(p)
 }
 

@@ -8,6 +8,7 @@
 //! (same ids, versions, timestamps) as the receiver, so the same handlers
 //! answer the same JSON on both.
 
+use super::decode::At;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::hub::{Audience, Event};
@@ -629,9 +630,7 @@ pub struct OutboxEntry {
     /// The body exactly as received: a retry must send the same bytes.
     #[serde(skip)]
     pub body_text: Option<String>,
-    /// `pending`, `delivered`, `conflict` (the receiver answered 409: see
-    /// `response_body.error.current`) or `failed` (another 4xx).
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub response_status: Option<i64>,
@@ -641,19 +640,47 @@ pub struct OutboxEntry {
     pub updated_at: String,
 }
 
+/// Where a replica's write stands with the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    /// Not yet answered by the receiver (it was not reached).
+    Pending,
+    Delivered,
+    /// The receiver answered 409: see `response_body.error.current`.
+    Conflict,
+    /// The receiver answered another 4xx.
+    Failed,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Conflict => "conflict",
+            OutboxState::Failed => "failed",
+        }
+    }
+}
+
 const OUTBOX_COLS: &str = "id, idempotency_key, method, path, body, state, attempts, last_error, response_status, response_body, created_at, updated_at";
 
 fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    let id: i64 = r.get(0)?;
+    let at = At::new("outbox", id);
+    // Bodies are kept as exchanged (a client may have sent malformed JSON,
+    // which the receiver refused): not JSON reads as null.
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let body_text: Option<String> = r.get(4)?;
     Ok(OutboxEntry {
-        id: r.get(0)?,
+        id,
         idempotency_key: r.get(1)?,
         method: r.get(2)?,
         path: r.get(3)?,
         body: json(body_text.clone()),
         body_text,
-        state: r.get(5)?,
+        state: at.wire(r, 5, "state")?,
         attempts: r.get(6)?,
         last_error: r.get(7)?,
         response_status: r.get(8)?,
@@ -723,7 +750,7 @@ pub fn outbox_counts(conn: &Connection) -> Result<(i64, i64)> {
 pub fn settle(
     w: &mut Writer<'_>,
     id: i64,
-    state: Option<&str>,
+    state: Option<OutboxState>,
     status: Option<u16>,
     body: Option<&str>,
     error: Option<&str>,
@@ -731,7 +758,7 @@ pub fn settle(
     w.conn.execute(
         "UPDATE outbox SET state = COALESCE(?2, state), attempts = attempts + 1, response_status = COALESCE(?3, response_status),
          response_body = COALESCE(?4, response_body), last_error = ?5, updated_at = ?6 WHERE id = ?1",
-        params![id, state, status, body, error, time::fmt(w.now)],
+        params![id, state.map(OutboxState::as_str), status, body, error, time::fmt(w.now)],
     )?;
     Ok(())
 }
@@ -802,7 +829,7 @@ mod tests {
                      VALUES ('a', 'A', 'secret-hash', 'cbk_', 'sign', 't', 't')",
                     [],
                 )?;
-                w.emit("provider.changed", Some("a"), Audience::All, "{}".into())
+                w.emit(crate::hub::EventKind::ProviderChanged, Some("a"), Audience::All, "{}".into())
             })
             .await
             .unwrap();
@@ -843,7 +870,7 @@ mod tests {
                     .execute("UPDATE providers SET name = 'A2' WHERE slug = 'a'", [])?;
                 w.conn.execute("DELETE FROM categories WHERE id = 5", [])?;
                 w.emit(
-                    "provider.changed",
+                    crate::hub::EventKind::ProviderChanged,
                     Some("a"),
                     Audience::All,
                     "{\"x\":1}".into(),

@@ -1,5 +1,6 @@
 //! Users, their roles and departments, and the bearer tokens they sign in with.
 
+use super::decode::At;
 use super::providers::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
@@ -23,13 +24,6 @@ impl Role {
             Role::Admin => "admin",
             Role::Supervisor => "supervisor",
             Role::Agent => "agent",
-        }
-    }
-    fn parse(s: &str) -> Role {
-        match s {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            _ => Role::Agent,
         }
     }
 }
@@ -70,18 +64,18 @@ const COLS: &str =
     "u.id, u.username, u.display_name, u.role, u.departments, u.active, u.created_at, u.updated_at, u.skills";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    let role: String = r.get(3)?;
-    let deps: String = r.get(4)?;
+    let id: i64 = r.get(0)?;
+    let at = At::new("users", id);
     Ok(User {
-        id: r.get(0)?,
+        id,
         username: r.get(1)?,
         display_name: r.get(2)?,
-        role: Role::parse(&role),
-        departments: serde_json::from_str(&deps).unwrap_or_default(),
+        role: at.wire(r, 3, "role")?,
+        departments: at.json(r, 4, "departments")?,
         active: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
-        skills: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
+        skills: at.json(r, 8, "skills")?,
     })
 }
 
@@ -175,7 +169,12 @@ fn check_departments(conn: &Connection, deps: &[String]) -> Result<Vec<String>> 
 
 fn announce(w: &mut Writer<'_>, u: &User) -> Result<()> {
     let data = serde_json::to_string(u)?;
-    w.emit("user.changed", None, Audience::Admin, data)?;
+    w.emit(
+        crate::hub::EventKind::UserChanged,
+        None,
+        Audience::Admin,
+        data,
+    )?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub struct AgentCallsParams {
     pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/agents/calls", tag = "calls",
+#[utoipa::path(get, path = "/api/agents/calls", operation_id = "listAgentCalls", tag = "calls",
     description = "Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first.",
     params(AgentCallsParams), responses((status = 200, body = AgentCalls),
         (status = 422, body = crate::error::ErrorBody)),
@@ -60,7 +60,7 @@ pub struct AgentList {
     pub data: Vec<AgentStatus>,
 }
 
-#[utoipa::path(get, path = "/api/agents", tag = "agents",
+#[utoipa::path(get, path = "/api/agents", operation_id = "listAgents", tag = "agents",
     description = "Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves.",
     responses((status = 200, body = AgentList)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<AgentList>> {
@@ -82,7 +82,7 @@ pub struct StateRequest {
     pub state: AgentState,
 }
 
-#[utoipa::path(put, path = "/api/agents/{id}/state", tag = "agents",
+#[utoipa::path(put, path = "/api/agents/{id}/state", operation_id = "setAgentState", tag = "agents",
     description = "Sets a user's state. Agents set their own; supervisors and admins anyone's. Announced on the stream as `agent.state_changed`. Away and offline agents never receive automatic assignments.",
     params(("id" = i64, Path)), request_body = StateRequest,
     responses((status = 200, body = AgentStatus), (status = 403, body = crate::error::ErrorBody),

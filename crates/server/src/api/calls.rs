@@ -141,7 +141,7 @@ pub(crate) fn call_query(who: &Principal, f: CallFilters) -> ApiResult<CallQuery
     })
 }
 
-#[utoipa::path(get, path = "/api/calls", tag = "calls", params(CallFilters, ListParams),
+#[utoipa::path(get, path = "/api/calls", operation_id = "listCalls", tag = "calls", params(CallFilters, ListParams),
     responses((status = 200, body = CallList), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -213,7 +213,7 @@ async fn find(
     Ok(call)
 }
 
-#[utoipa::path(get, path = "/api/calls/{call_id}", tag = "calls",
+#[utoipa::path(get, path = "/api/calls/{call_id}", operation_id = "getCall", tag = "calls",
     params(("call_id" = String, Path), CallKey),
     responses((status = 200, body = CallDetail), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -249,7 +249,7 @@ pub struct DispositionSaved {
     pub call: Call,
 }
 
-#[utoipa::path(post, path = "/api/calls/{call_id}/disposition", tag = "calls",
+#[utoipa::path(post, path = "/api/calls/{call_id}/disposition", operation_id = "disposeCall", tag = "calls",
     params(("call_id" = String, Path), CallKey), request_body = NewDisposition,
     responses((status = 201, body = DispositionSaved), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -301,7 +301,7 @@ pub struct AssignRequest {
     pub expected_version: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/calls/{call_id}/assign", tag = "calls",
+#[utoipa::path(post, path = "/api/calls/{call_id}/assign", operation_id = "assignCall", tag = "calls",
     params(("call_id" = String, Path), CallKey), request_body(content = Option<AssignRequest>),
     responses((status = 200, body = Call), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -343,7 +343,7 @@ pub async fn assign(
     Ok(Json(call))
 }
 
-#[utoipa::path(post, path = "/api/calls/{call_id}/unassign", tag = "calls",
+#[utoipa::path(post, path = "/api/calls/{call_id}/unassign", operation_id = "unassignCall", tag = "calls",
     params(("call_id" = String, Path), CallKey),
     responses((status = 200, body = Call), (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

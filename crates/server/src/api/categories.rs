@@ -21,7 +21,7 @@ pub struct CategoryList {
     pub data: Vec<Category>,
 }
 
-#[utoipa::path(get, path = "/api/categories", tag = "categories", params(ListParams),
+#[utoipa::path(get, path = "/api/categories", operation_id = "listCategories", tag = "categories", params(ListParams),
     responses((status = 200, body = CategoryList)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -44,7 +44,7 @@ pub async fn list(
     Ok(Json(CategoryList { data }))
 }
 
-#[utoipa::path(post, path = "/api/categories", tag = "categories", request_body = NewCategory,
+#[utoipa::path(post, path = "/api/categories", operation_id = "createCategory", tag = "categories", request_body = NewCategory,
     responses((status = 201, body = Category), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -61,7 +61,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
-#[utoipa::path(patch, path = "/api/categories/{id}", tag = "categories", params(("id" = i64, Path)),
+#[utoipa::path(patch, path = "/api/categories/{id}", operation_id = "updateCategory", tag = "categories", params(("id" = i64, Path)),
     request_body = CategoryPatch, responses((status = 200, body = Category)), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -79,7 +79,7 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/categories/{id}", tag = "categories", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/categories/{id}", operation_id = "retireCategory", tag = "categories", params(("id" = i64, Path)),
     description = "Retires the category (kept for the history that uses it).",
     responses((status = 200, body = Category)), security(("bearer" = [])))]
 pub async fn retire(

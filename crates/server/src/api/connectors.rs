@@ -3,6 +3,7 @@
 
 use crate::auth::Principal;
 use crate::convoso::{Circuit, RunError};
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, OptionalJson};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -24,12 +25,14 @@ impl From<RunError> for ApiError {
         match e {
             RunError::Store(e) => e.into(),
             RunError::Invalid(m) => ApiError::invalid(m),
-            RunError::Busy => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            RunError::Busy => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, e.to_string())
+            }
         }
     }
 }
 
-#[utoipa::path(get, path = "/api/providers/{slug}/connector", tag = "providers",
+#[utoipa::path(get, path = "/api/providers/{slug}/connector", operation_id = "getConnector", tag = "providers",
     description = "The provider's API poller and its health: circuit state and last run.",
     params(("slug" = String, Path)),
     responses((status = 200, body = ConnectorHealth), (status = 404, body = crate::error::ErrorBody)),
@@ -53,7 +56,7 @@ pub async fn health(
     }))
 }
 
-#[utoipa::path(put, path = "/api/providers/{slug}/connector", tag = "providers",
+#[utoipa::path(put, path = "/api/providers/{slug}/connector", operation_id = "putConnector", tag = "providers",
     description = "Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
     params(("slug" = String, Path)), request_body = ConnectorInput,
     responses((status = 200, body = Connector), (status = 422, body = crate::error::ErrorBody)),
@@ -79,8 +82,13 @@ pub async fn put(
     let token_stored = token.is_some();
     if let Some(t) = token {
         let (secrets, name) = (state.secrets.clone(), connectors::token_name(&slug));
-        let internal =
-            |m: String| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", m);
+        let internal = |m: String| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::StorageError,
+                m,
+            )
+        };
         tokio::task::spawn_blocking(move || secrets.set(&name, Some(&t)))
             .await
             .map_err(|e| internal(e.to_string()))?
@@ -103,7 +111,7 @@ pub struct BackfillRequest {
     pub to: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/providers/{slug}/connector/backfill", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/connector/backfill", operation_id = "backfillConnector", tag = "providers",
     description = "Reads every call record of the window from the API, then answers with the run's report.",
     params(("slug" = String, Path)), request_body = BackfillRequest,
     responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody),
@@ -140,7 +148,7 @@ pub async fn backfill(
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {}
 
-#[utoipa::path(post, path = "/api/providers/{slug}/connector/sync", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/connector/sync", operation_id = "syncConnector", tag = "providers",
     description = "Runs a delta sync now: from the last synced time (less the overlap) to now.",
     params(("slug" = String, Path)), request_body(content = Option<SyncRequest>),
     responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody)),

@@ -18,7 +18,7 @@ pub struct AgentMappingList {
     pub data: Vec<AgentMapping>,
 }
 
-#[utoipa::path(get, path = "/api/dialpad/users", tag = "dialpad",
+#[utoipa::path(get, path = "/api/dialpad/users", operation_id = "listDialpadUsers", tag = "dialpad",
     description = "Dialpad user ids mapped to Callboard users.",
     responses((status = 200, body = AgentMappingList)), security(("bearer" = [])))]
 pub async fn list(
@@ -39,7 +39,7 @@ pub struct MappingTarget {
     pub username: Option<String>,
 }
 
-#[utoipa::path(put, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+#[utoipa::path(put, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "putDialpadUser", tag = "dialpad",
     description = "Maps a Dialpad user id to a Callboard user (creates or replaces).",
     params(("dialpad_user_id" = String, Path)), request_body = MappingTarget,
     responses((status = 200, body = AgentMapping), (status = 422, body = crate::error::ErrorBody)),
@@ -64,7 +64,7 @@ pub async fn put(
     Ok(Json(m))
 }
 
-#[utoipa::path(get, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+#[utoipa::path(get, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "getDialpadUser", tag = "dialpad",
     params(("dialpad_user_id" = String, Path)),
     responses((status = 200, body = AgentMapping), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -81,7 +81,7 @@ pub async fn get(
     Ok(Json(m))
 }
 
-#[utoipa::path(delete, path = "/api/dialpad/users/{dialpad_user_id}", tag = "dialpad",
+#[utoipa::path(delete, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "deleteDialpadUser", tag = "dialpad",
     params(("dialpad_user_id" = String, Path)),
     responses((status = 204, description = "Removed"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -108,7 +108,7 @@ pub struct BulkRequest {
     pub replace: bool,
 }
 
-#[utoipa::path(post, path = "/api/dialpad/users/bulk", tag = "dialpad",
+#[utoipa::path(post, path = "/api/dialpad/users/bulk", operation_id = "bulkPutDialpadUsers", tag = "dialpad",
     description = "Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing.",
     request_body = BulkRequest,
     responses((status = 200, body = BulkReport), (status = 422, body = crate::error::ErrorBody)),
@@ -143,7 +143,7 @@ pub struct VoicemailList {
     pub total: i64,
 }
 
-#[utoipa::path(get, path = "/api/voicemails", tag = "calls",
+#[utoipa::path(get, path = "/api/voicemails", operation_id = "listVoicemails", tag = "calls",
     description = "Voicemails left on calls, newest first, per department.",
     params(VoicemailParams), responses((status = 200, body = VoicemailList)),
     security(("bearer" = [])))]

@@ -34,6 +34,58 @@ async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), axum::Error> {
     }
 }
 
+/// Why the stream asks for a fresh snapshot.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReloadReason {
+    /// `since` is older than the log still holds.
+    TooFarBehind,
+    /// `since` is newer than anything logged (another server's seq).
+    UnknownSeq,
+}
+
+/// The data of a `reload` message: the stream continues from `head`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reload {
+    pub reason: ReloadReason,
+    pub oldest: i64,
+    pub head: i64,
+}
+
+/// A message's `type` with its `data`: one variant per
+/// [`EventKind`](callboard_core::hub::EventKind).
+// Built once per `reload` and otherwise only documented: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum EventPayload {
+    #[serde(rename = "call.upserted")]
+    CallUpserted(callboard_core::store::calls::Call),
+    #[serde(rename = "call.sla_breached")]
+    CallSlaBreached(callboard_core::store::calls::Call),
+    #[serde(rename = "disposition.saved")]
+    DispositionSaved(crate::api::calls::DispositionSaved),
+    #[serde(rename = "provider.changed")]
+    ProviderChanged(callboard_core::store::providers::Provider),
+    #[serde(rename = "category.changed")]
+    CategoryChanged(callboard_core::store::categories::Category),
+    #[serde(rename = "user.changed")]
+    UserChanged(callboard_core::store::users::User),
+    #[serde(rename = "agent.state_changed")]
+    AgentStateChanged(callboard_core::store::agents::AgentStatus),
+    #[serde(rename = "reload")]
+    Reload(Reload),
+}
+
+/// One message of `GET /api/events`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StreamMessage {
+    pub seq: i64,
+    pub at: String,
+    #[serde(flatten)]
+    pub event: EventPayload,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
@@ -43,8 +95,8 @@ pub struct StreamParams {
     pub token: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/events", tag = "events",
-    description = "WebSocket. Every message is JSON `{seq, type, at, data}`; types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`.",
+#[utoipa::path(get, path = "/api/events", operation_id = "streamEvents", tag = "events",
+    description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`.",
     params(StreamParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, body = crate::error::ErrorBody)),
@@ -103,12 +155,22 @@ async fn run(
         };
         let gap = oldest > 0 && last < oldest - 1;
         if since.is_some() && (gap || last > head) {
-            let reason = if gap { "too_far_behind" } else { "unknown_seq" };
-            let msg = serde_json::json!({
-                "seq": head, "type": "reload", "at": callboard_core::time::fmt(state.store.now()),
-                "data": { "reason": reason, "oldest": oldest, "head": head }
-            });
-            send(&mut socket, Message::Text(msg.to_string().into())).await?;
+            let reason = if gap {
+                ReloadReason::TooFarBehind
+            } else {
+                ReloadReason::UnknownSeq
+            };
+            let msg = StreamMessage {
+                seq: head,
+                at: callboard_core::time::fmt(state.store.now()),
+                event: EventPayload::Reload(Reload {
+                    reason,
+                    oldest,
+                    head,
+                }),
+            };
+            let text = serde_json::to_string(&msg).unwrap_or_default();
+            send(&mut socket, Message::Text(text.into())).await?;
             last = head;
         }
         loop {
@@ -178,7 +240,7 @@ pub struct Head {
     pub oldest: i64,
 }
 
-#[utoipa::path(get, path = "/api/events/head", tag = "events",
+#[utoipa::path(get, path = "/api/events/head", operation_id = "getEventsHead", tag = "events",
     responses((status = 200, body = Head)), security(("bearer" = [])))]
 pub async fn head(State(state): State<AppState>, _who: Principal) -> ApiResult<Json<Head>> {
     let (oldest, seq) = state
@@ -186,4 +248,64 @@ pub async fn head(State(state): State<AppState>, _who: Principal) -> ApiResult<J
         .read(|c| Ok((events::oldest(c)?, events::head(c)?)))
         .await?;
     Ok(Json(Head { seq, oldest }))
+}
+
+#[cfg(test)]
+mod tests {
+    use callboard_core::hub::EventKind;
+    use std::collections::BTreeSet;
+
+    /// The document's `EventPayload` has one variant per event kind, and
+    /// the `EventKind` schema lists the same wire strings.
+    #[test]
+    fn every_event_kind_has_a_documented_payload() {
+        let (_, doc) = crate::app::api_router();
+        let doc = serde_json::to_value(doc).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let documented: BTreeSet<String> = schemas["EventPayload"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                v["properties"]["type"]["enum"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let kinds: BTreeSet<String> = EventKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect();
+        assert_eq!(documented, kinds);
+        let listed: BTreeSet<String> = schemas["EventKind"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(listed, kinds);
+    }
+
+    /// The document lists every error code with its wire string.
+    #[test]
+    fn the_error_codes_are_documented() {
+        let (_, doc) = crate::app::api_router();
+        let doc = serde_json::to_value(doc).unwrap();
+        let listed: BTreeSet<String> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let codes: BTreeSet<String> = callboard_core::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(listed, codes);
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
+    }
 }

@@ -98,10 +98,14 @@ fn record(c: &Call) -> Vec<String> {
         text(&c.assignee_name),
         text(&c.assigned_at),
         c.attempts.to_string(),
-        text(&c.last_outcome),
+        c.last_outcome
+            .map(|o| o.as_str().to_string())
+            .unwrap_or_default(),
         text(&c.next_callback_at),
         text(&c.resolved_at),
-        text(&c.work_state),
+        c.work_state
+            .map(|w| w.as_str().to_string())
+            .unwrap_or_default(),
         text(&c.worklist_since),
         text(&c.sla_due_at),
         text(&c.recording_url),
@@ -194,7 +198,7 @@ async fn produce(store: Store, q: CallQuery, bom: bool, tx: mpsc::Sender<Chunk>,
     }
 }
 
-#[utoipa::path(get, path = "/api/calls/export.csv", tag = "calls", params(CallFilters, ExportOptions),
+#[utoipa::path(get, path = "/api/calls/export.csv", operation_id = "exportCallsCsv", tag = "calls", params(CallFilters, ExportOptions),
     description = "The calls matching the same filters as `GET /api/calls`, as CSV (RFC 4180, UTF-8, CRLF), every row, oldest first, streamed. Cells a spreadsheet would take for a formula are prefixed with `'`. Each export is recorded in the audit log (`calls.export`).",
     responses((status = 200, description = "The CSV file", content_type = "text/csv", body = String),
         (status = 422, body = crate::error::ErrorBody)),

@@ -105,7 +105,7 @@ fn query(state: &AppState, who: &Principal, p: MetricsParams) -> ApiResult<Metri
     })
 }
 
-#[utoipa::path(get, path = "/api/metrics", tag = "metrics", params(MetricsParams),
+#[utoipa::path(get, path = "/api/metrics", operation_id = "getMetrics", tag = "metrics", params(MetricsParams),
     description = "Offered, answered, abandoned (short abandons apart), abandon rate, service level, ASA, AHT, longest current wait and callback figures, overall and per department, with hourly and daily series. Formulas: docs/METRICS.md.",
     responses((status = 200, body = MetricsReport), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -131,7 +131,7 @@ pub struct AgentMetricsParams {
     pub to: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/metrics/agents", tag = "metrics", params(AgentMetricsParams),
+#[utoipa::path(get, path = "/api/metrics/agents", operation_id = "getAgentMetrics", tag = "metrics", params(AgentMetricsParams),
     description = "Per agent: calls handled, average handle time, dispositions by category, callback success rate. Supervisors and admins.",
     responses((status = 200, body = AgentMetricsReport), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),

@@ -1,6 +1,7 @@
 //! `GET /api/presets`: the provider templates shipped with Callboard.
 
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
 use axum::http::StatusCode;
 use callboard_core::presets::{self, Preset};
@@ -11,14 +12,14 @@ pub struct PresetList {
     pub data: Vec<Preset>,
 }
 
-#[utoipa::path(get, path = "/api/presets", tag = "providers",
+#[utoipa::path(get, path = "/api/presets", operation_id = "listPresets", tag = "providers",
     description = "Provider templates: create one with `POST /api/providers` and a `preset` id.",
     responses((status = 200, body = PresetList)), security(("bearer" = [])))]
 pub async fn list(_who: Principal) -> ApiResult<Json<PresetList>> {
     let all = presets::all().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "storage_error",
+            ErrorCode::StorageError,
             e.to_string(),
         )
     })?;

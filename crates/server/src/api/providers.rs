@@ -79,7 +79,7 @@ pub struct ListParams {
     pub include_inactive: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/providers", tag = "providers", params(ListParams),
+#[utoipa::path(get, path = "/api/providers", operation_id = "listProviders", tag = "providers", params(ListParams),
     responses((status = 200, body = ProviderList)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -97,7 +97,7 @@ pub async fn list(
     Ok(Json(ProviderList { data }))
 }
 
-#[utoipa::path(post, path = "/api/providers", tag = "providers", request_body = NewProvider,
+#[utoipa::path(post, path = "/api/providers", operation_id = "createProvider", tag = "providers", request_body = NewProvider,
     responses((status = 201, body = ProviderCreated), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
@@ -153,7 +153,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/providers/{slug}", tag = "providers",
+#[utoipa::path(get, path = "/api/providers/{slug}", operation_id = "getProvider", tag = "providers",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView),
         (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
@@ -167,7 +167,7 @@ pub async fn get(
     Ok(Json(view(&state, &headers, &who, p)))
 }
 
-#[utoipa::path(patch, path = "/api/providers/{slug}", tag = "providers",
+#[utoipa::path(patch, path = "/api/providers/{slug}", operation_id = "updateProvider", tag = "providers",
     params(("slug" = String, Path)), request_body = ProviderPatch,
     responses((status = 200, body = ProviderView), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -203,7 +203,7 @@ async fn set_active(
     Ok(Json(view(&state, &headers, &who, p)))
 }
 
-#[utoipa::path(delete, path = "/api/providers/{slug}", tag = "providers",
+#[utoipa::path(delete, path = "/api/providers/{slug}", operation_id = "deactivateProvider", tag = "providers",
     description = "Deactivates the provider (soft): its webhook answers 404, its calls stay.",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
     security(("bearer" = [])))]
@@ -216,7 +216,7 @@ pub async fn deactivate(
     set_active(state, who, headers, slug, false).await
 }
 
-#[utoipa::path(post, path = "/api/providers/{slug}/activate", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/activate", operation_id = "activateProvider", tag = "providers",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
     security(("bearer" = [])))]
 pub async fn activate(
@@ -244,7 +244,7 @@ pub struct RotateResponse {
     pub provider: ProviderView,
 }
 
-#[utoipa::path(post, path = "/api/providers/{slug}/rotate-key", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/rotate-key", operation_id = "rotateProviderKey", tag = "providers",
     params(("slug" = String, Path)), request_body(content = Option<RotateRequest>),
     responses((status = 200, body = RotateResponse)), security(("bearer" = [])))]
 pub async fn rotate_key(
@@ -284,7 +284,7 @@ pub struct DeliveryList {
     pub data: Vec<RawEvent>,
 }
 
-#[utoipa::path(get, path = "/api/providers/{slug}/deliveries", tag = "providers",
+#[utoipa::path(get, path = "/api/providers/{slug}/deliveries", operation_id = "listDeliveries", tag = "providers",
     description = "The ingestion log: recent deliveries with their outcome and error, newest first.",
     params(("slug" = String, Path), DeliveryParams), responses((status = 200, body = DeliveryList)),
     security(("bearer" = [])))]
@@ -319,7 +319,7 @@ pub struct ReplayRequest {
     pub to: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/providers/{slug}/replay", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/replay", operation_id = "replayDeliveries", tag = "providers",
     description = "Maps the provider's failed deliveries again with its current mapping.",
     params(("slug" = String, Path)), request_body(content = Option<ReplayRequest>),
     responses((status = 200, body = ReplayReport)), security(("bearer" = [])))]
@@ -398,7 +398,7 @@ fn run_preview(
     Ok(preview_of(outcome, sample))
 }
 
-#[utoipa::path(post, path = "/api/providers/{slug}/preview", tag = "providers",
+#[utoipa::path(post, path = "/api/providers/{slug}/preview", operation_id = "previewProvider", tag = "providers",
     description = "Runs a draft mapping over a sample (or the last received payload); stores nothing.",
     params(("slug" = String, Path)), request_body = PreviewRequest,
     responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),
@@ -449,7 +449,7 @@ pub struct DraftPreviewRequest {
     pub slug: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/mapping/preview", tag = "providers",
+#[utoipa::path(post, path = "/api/mapping/preview", operation_id = "previewMapping", tag = "providers",
     description = "Previews a mapping for a provider not saved yet.",
     request_body = DraftPreviewRequest,
     responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),

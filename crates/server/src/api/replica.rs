@@ -2,6 +2,7 @@
 //! replica follows. On a replica: its status and its outbox.
 
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::replica::ReplicaStatus;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ fn scope(who: &Principal) -> Scope {
     }
 }
 
-#[utoipa::path(get, path = "/api/replica/snapshot", tag = "replica",
+#[utoipa::path(get, path = "/api/replica/snapshot", operation_id = "getReplicaSnapshot", tag = "replica",
     description = "Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`.",
     responses((status = 200, body = Snapshot), (status = 401, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -40,7 +41,7 @@ pub struct ChangesParams {
     pub change: i64,
 }
 
-#[utoipa::path(get, path = "/api/replica/changes", tag = "replica",
+#[utoipa::path(get, path = "/api/replica/changes", operation_id = "listReplicaChanges", tag = "replica",
     description = "The events after `seq` and the rows changed after `change` (deleted or out-of-scope rows listed in `deleted`), one page; ask again from the new cursor while `more`. 409 `too_far_behind` when the logs no longer reach back: take a fresh snapshot.",
     params(ChangesParams),
     responses((status = 200, body = Changes), (status = 409, body = crate::error::ErrorBody)),
@@ -59,7 +60,7 @@ pub async fn changes(
         Ok(c) => Ok(Json(c)),
         Err(callboard_core::Error::Conflict(m)) if m == rows::TOO_FAR_BEHIND => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "too_far_behind",
+            ErrorCode::TooFarBehind,
             "the logs no longer reach back to this cursor: take a fresh snapshot",
         )),
         Err(e) => Err(e.into()),
@@ -69,12 +70,12 @@ pub async fn changes(
 fn not_a_replica() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_a_replica",
+        ErrorCode::NotAReplica,
         "this is a receiver, not a replica",
     )
 }
 
-#[utoipa::path(get, path = "/api/replica/status", tag = "replica",
+#[utoipa::path(get, path = "/api/replica/status", operation_id = "getReplicaStatus", tag = "replica",
     description = "On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`.",
     responses((status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -102,7 +103,10 @@ fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<String> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_string())
         .ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "send `Authorization: Bearer <token>`")
+            ApiError::unauthorized(
+                ErrorCode::MissingToken,
+                "send `Authorization: Bearer <token>`",
+            )
         })
 }
 
@@ -113,7 +117,7 @@ pub struct Outbox {
     pub data: Vec<OutboxEntry>,
 }
 
-#[utoipa::path(get, path = "/api/replica/outbox", tag = "replica",
+#[utoipa::path(get, path = "/api/replica/outbox", operation_id = "listReplicaOutbox", tag = "replica",
     description = "On a replica: the writes made here and what became of them. A `conflict` holds the receiver's 409 answer with the call as it is now (`response_body.error.current`).",
     responses((status = 200, body = Outbox), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -123,7 +127,7 @@ pub async fn outbox(State(state): State<AppState>, _who: Principal) -> ApiResult
     Ok(Json(Outbox { data }))
 }
 
-#[utoipa::path(delete, path = "/api/replica/outbox/{id}", tag = "replica",
+#[utoipa::path(delete, path = "/api/replica/outbox/{id}", operation_id = "discardReplicaWrite", tag = "replica",
     description = "On a replica: discards a conflicted or failed write (the person chose not to re-apply it).",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Discarded"), (status = 404, body = crate::error::ErrorBody)),

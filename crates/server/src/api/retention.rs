@@ -1,6 +1,7 @@
 //! Retention settings, on-demand runs and the runs' log (admins).
 
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use axum::http::StatusCode;
 use callboard_core::store::retention::{self, RetentionRun, RetentionSettings};
 use serde::{Deserialize, Serialize};
 
-#[utoipa::path(get, path = "/api/settings/retention", tag = "retention",
+#[utoipa::path(get, path = "/api/settings/retention", operation_id = "getRetentionSettings", tag = "retention",
     responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_settings(
@@ -19,7 +20,7 @@ pub async fn get_settings(
     Ok(Json(state.store.read(retention::settings).await?))
 }
 
-#[utoipa::path(put, path = "/api/settings/retention", tag = "retention",
+#[utoipa::path(put, path = "/api/settings/retention", operation_id = "putRetentionSettings", tag = "retention",
     description = "Sets the retention policy: `calls_days` (default 30; 0 keeps every call), `mode` (`archive` moves finished calls and their dispositions to the archive tables, `delete` removes them), `raw_days` (default 7; 0 keeps raw deliveries). Audited.",
     request_body = RetentionSettings,
     responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody),
@@ -40,7 +41,7 @@ pub async fn put_settings(
     ))
 }
 
-#[utoipa::path(post, path = "/api/retention/run", tag = "retention",
+#[utoipa::path(post, path = "/api/retention/run", operation_id = "runRetention", tag = "retention",
     description = "Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going.",
     responses((status = 202, body = RetentionRun), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)),
@@ -62,7 +63,7 @@ pub async fn run(
         Some((run, _)) => Ok((StatusCode::ACCEPTED, Json(run))),
         None => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "retention_running",
+            ErrorCode::RetentionRunning,
             "a retention run is already going: wait for it to finish",
         )),
     }
@@ -81,7 +82,7 @@ pub struct RetentionRuns {
     pub data: Vec<RetentionRun>,
 }
 
-#[utoipa::path(get, path = "/api/retention/runs", tag = "retention", params(RunsParams),
+#[utoipa::path(get, path = "/api/retention/runs", operation_id = "listRetentionRuns", tag = "retention", params(RunsParams),
     responses((status = 200, body = RetentionRuns), (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn runs(

@@ -1,6 +1,7 @@
 //! Sign in, sign out, who am I, and the first-start login link.
 
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
 use axum::extract::State;
@@ -24,7 +25,7 @@ pub struct LoginResponse {
     pub user: User,
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
     description = "After 5 wrong passwords for a user name, attempts wait 30 s, doubling to 15 min (429 with Retry-After); a success resets it.",
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody)))]
@@ -37,7 +38,7 @@ pub async fn login(
         let secs = wait.as_secs().max(1);
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
+            ErrorCode::TooManyAttempts,
             format!("too many wrong passwords for this user: try again in {secs} s"),
         );
         e.retry_after = Some(secs);
@@ -70,7 +71,7 @@ pub async fn login(
                 .logins
                 .failed(&req.username, std::time::Instant::now());
             return Err(ApiError::unauthorized(
-                "bad_credentials",
+                ErrorCode::BadCredentials,
                 "wrong user name or password",
             ));
         }
@@ -102,7 +103,7 @@ pub struct ExchangeRequest {
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/exchange", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/exchange", operation_id = "exchangeCode", tag = "auth",
     description = "Spends a one-time login code (the link `callboard serve` prints on first start) for a session token.",
     request_body = ExchangeRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
@@ -122,13 +123,13 @@ pub async fn exchange(
             user,
         })),
         None => Err(ApiError::unauthorized(
-            "invalid_login_code",
+            ErrorCode::InvalidLoginCode,
             "this login link was already used or has expired",
         )),
     }
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/logout", operation_id = "logout", tag = "auth",
     responses((status = 204, description = "The token is revoked")), security(("bearer" = [])))]
 pub async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<StatusCode> {
     if who.user.is_none() {
@@ -149,7 +150,7 @@ pub struct Me {
     pub departments: Option<Vec<String>>,
 }
 
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/api/auth/me", operation_id = "getMe", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(who: Principal) -> Json<Me> {

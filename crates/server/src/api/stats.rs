@@ -142,7 +142,7 @@ pub struct AuditList {
     pub next_before: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(get, path = "/api/audit", operation_id = "listAudit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditList)), security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! User administration (admins only).
 
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -17,11 +18,17 @@ pub struct UserList {
 async fn hash(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || keys::hash_password(&password))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                e.to_string(),
+            )
+        })?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, e))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "users",
+#[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users",
     responses((status = 200, body = UserList)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<UserList>> {
     who.require_supervisor()?;
@@ -29,7 +36,7 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Js
     Ok(Json(UserList { data }))
 }
 
-#[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
@@ -48,7 +55,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(u)))
 }
 
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/users/{id}", operation_id = "getUser", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -62,7 +69,7 @@ pub async fn get(
     Ok(Json(state.store.read(move |c| users::get(c, id)).await?))
 }
 
-#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users", params(("id" = i64, Path)),
     request_body = UserPatch,
     responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -93,7 +100,7 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deactivateUser", tag = "users", params(("id" = i64, Path)),
     description = "Deactivates the user and ends their sessions; their history stays.",
     responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

@@ -5,6 +5,7 @@
 use super::client::RemoteError;
 use super::{follow, Shared};
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,6 +13,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use callboard_core::store::replica as cache;
+use callboard_core::store::replica::OutboxState;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +59,7 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     if path.starts_with("/webhooks/") || path == "/api/session/update" {
         return ApiError::new(
             StatusCode::MISDIRECTED_REQUEST,
-            "not_the_receiver",
+            ErrorCode::NotTheReceiver,
             "this is a replica: platforms post webhooks to the receiver",
         )
         .into_response();
@@ -72,7 +74,7 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
             Some(t) => t,
             None => {
                 return ApiError::unauthorized(
-                    "missing_token",
+                    ErrorCode::MissingToken,
                     "send `Authorization: Bearer <token>`",
                 )
                 .into_response()
@@ -99,7 +101,7 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
         Err(e) => {
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ErrorCode::BodyTooLarge,
                 e.to_string(),
             )
             .into_response()
@@ -236,13 +238,23 @@ async fn deliver_one(shared: &Arc<Shared>) -> Result<bool, RemoteError> {
             Some(format!("receiver answered {}", a.status)),
         ),
         Ok(a) if (200..300).contains(&a.status) => (
-            Some("delivered"),
+            Some(OutboxState::Delivered),
             Some(a.status),
             Some(a.body.clone()),
             None,
         ),
-        Ok(a) if a.status == 409 => (Some("conflict"), Some(a.status), Some(a.body.clone()), None),
-        Ok(a) => (Some("failed"), Some(a.status), Some(a.body.clone()), None),
+        Ok(a) if a.status == 409 => (
+            Some(OutboxState::Conflict),
+            Some(a.status),
+            Some(a.body.clone()),
+            None,
+        ),
+        Ok(a) => (
+            Some(OutboxState::Failed),
+            Some(a.status),
+            Some(a.body.clone()),
+            None,
+        ),
     };
     let id = entry.id;
     let e2 = error.clone();
@@ -257,7 +269,11 @@ async fn deliver_one(shared: &Arc<Shared>) -> Result<bool, RemoteError> {
         (None, Err(e)) => Err(e),
         (None, Ok(_)) => Err(RemoteError::Unreachable(error.unwrap_or_default())),
         (Some(_), _) => {
-            tracing::info!(id, state, "outbox write delivered");
+            tracing::info!(
+                id,
+                state = state.map(OutboxState::as_str),
+                "outbox write delivered"
+            );
             Ok(true)
         }
     }

@@ -14,6 +14,7 @@ pub use forward::forward_writes;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::Config;
 use callboard_core::store::replica as cache;
 use callboard_core::store::users::{Role, User};
@@ -125,7 +126,7 @@ impl Shared {
             Ok(())
         } else {
             Err(ApiError::unauthorized(
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "this replica accepts only the receiver token it was started with",
             ))
         }
@@ -137,7 +138,7 @@ impl Shared {
         let me = self.me.read().ok().and_then(|m| m.clone()).ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "replica_not_ready",
+                ErrorCode::ReplicaNotReady,
                 "the replica has not reached its receiver yet",
             )
         })?;
