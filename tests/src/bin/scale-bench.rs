@@ -373,7 +373,7 @@ fn fill(db: &Path, a: &Args) -> Result<(usize, usize, usize, usize)> {
             }
         }
         tx.commit()?;
-        if i % 500_000 == 0 {
+        if i.is_multiple_of(500_000) {
             eprintln!("  {i} calls written");
         }
     }
@@ -474,8 +474,7 @@ async fn measure(
     name: &str,
     path: &str,
     baseline: Baseline<'_>,
-    bound_ms: f64,
-    iterations: usize,
+    (bound_ms, iterations): (f64, usize),
 ) -> Result<Row> {
     let mut api = Vec::with_capacity(iterations);
     let mut base = Vec::with_capacity(iterations);
@@ -590,8 +589,7 @@ async fn main() -> Result<()> {
             "live queue (waiting, ringing, active), first page",
             &format!("/api/calls?department={dep}&status=waiting,ringing,active&limit=50"),
             Baseline::Ids,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -603,8 +601,7 @@ async fn main() -> Result<()> {
             "missed, pending (live page), first page",
             &format!("/api/calls?department={dep}&status=missed&view=pending&limit=50"),
             Baseline::Ids,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -616,8 +613,7 @@ async fn main() -> Result<()> {
             "all calls of the department, newest first",
             &format!("/api/calls?department={dep}&limit=50"),
             Baseline::Ids,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -629,8 +625,7 @@ async fn main() -> Result<()> {
             &format!("number search `{fragment}` in the department"),
             &format!("/api/calls?department={dep}&q={fragment}&limit=50"),
             Baseline::Ids,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -642,8 +637,7 @@ async fn main() -> Result<()> {
             "status filter: completed, newest first",
             &format!("/api/calls?department={dep}&status=completed&limit=50"),
             Baseline::Ids,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -661,14 +655,14 @@ async fn main() -> Result<()> {
             rows.push(
                 measure(&http, &srv, &conn, &format!("worklist {view}, sort {sort}"),
                     &format!("/api/calls?department={dep}&status=worklist&view={view}&sort={sort}&limit=500"),
-                    Baseline::Ids, lb, n).await?,
+                    Baseline::Ids, (lb, n), ).await?,
             );
         }
     }
     rows.push(
         measure(&http, &srv, &conn, "worklist search by number (pending)",
             &format!("/api/calls?department={dep}&status=worklist&view=pending&q={fragment}&sort=sla_due_at&limit=500"),
-            Baseline::Ids, lb, n).await?,
+            Baseline::Ids, (lb, n), ).await?,
     );
     rows.push(
         measure(
@@ -678,8 +672,7 @@ async fn main() -> Result<()> {
             "/api/stats (worklist and live counts)",
             "/api/stats",
             Baseline::Counts,
-            lb,
-            n,
+            (lb, n),
         )
         .await?,
     );
@@ -698,8 +691,7 @@ async fn main() -> Result<()> {
                 enc(&to_s)
             ),
             Baseline::Offered(&from_s, &to_s),
-            a.metrics_ms,
-            n.min(10),
+            (a.metrics_ms, n.min(10)),
         )
         .await?,
     );
