@@ -49,6 +49,13 @@ pub enum ErrorCode {
     TooFarBehind,
     TooManyAttempts,
     UnsupportedMediaType,
+    ServerBusy,
+    UnsupportedEncoding,
+    StorageUnavailable,
+    MetricsFailed,
+    MetricsTokenRequired,
+    InvalidFlow,
+    UnreadableIvrRequest,
 }
 
 impl ErrorCode {
@@ -94,10 +101,17 @@ impl ErrorCode {
         ErrorCode::TooFarBehind,
         ErrorCode::TooManyAttempts,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::ServerBusy,
+        ErrorCode::UnsupportedEncoding,
+        ErrorCode::StorageUnavailable,
+        ErrorCode::MetricsFailed,
+        ErrorCode::MetricsTokenRequired,
+        ErrorCode::InvalidFlow,
+        ErrorCode::UnreadableIvrRequest,
     ];
 
     /// The wire string.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Invalid => "invalid",
@@ -140,6 +154,13 @@ impl ErrorCode {
             ErrorCode::TooFarBehind => "too_far_behind",
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::UnsupportedEncoding => "unsupported_encoding",
+            ErrorCode::StorageUnavailable => "storage_unavailable",
+            ErrorCode::MetricsFailed => "metrics_failed",
+            ErrorCode::MetricsTokenRequired => "metrics_token_required",
+            ErrorCode::InvalidFlow => "invalid_flow",
+            ErrorCode::UnreadableIvrRequest => "unreadable_ivr_request",
         }
     }
 }

@@ -60,6 +60,16 @@ pub enum EventKind {
     /// An agent's availability changed (data: the agent's status).
     #[serde(rename = "agent.state_changed")]
     AgentStateChanged,
+    /// An IVR flow was created, saved, published, rolled back or deleted;
+    /// administrators only (data: `{action, flow}`).
+    #[serde(rename = "flow.changed")]
+    FlowChanged,
+    /// The thresholds were replaced (data: the thresholds).
+    #[serde(rename = "thresholds.updated")]
+    ThresholdsUpdated,
+    /// A threshold changed level (data: `{department, metric, level, previous, value, threshold}`).
+    #[serde(rename = "threshold.crossed")]
+    ThresholdCrossed,
     /// `since` is older than the log holds: take a fresh snapshot.
     #[serde(rename = "reload")]
     Reload,
@@ -74,6 +84,9 @@ impl EventKind {
         EventKind::CategoryChanged,
         EventKind::UserChanged,
         EventKind::AgentStateChanged,
+        EventKind::FlowChanged,
+        EventKind::ThresholdsUpdated,
+        EventKind::ThresholdCrossed,
         EventKind::Reload,
     ];
 
@@ -87,6 +100,9 @@ impl EventKind {
             EventKind::CategoryChanged => "category.changed",
             EventKind::UserChanged => "user.changed",
             EventKind::AgentStateChanged => "agent.state_changed",
+            EventKind::FlowChanged => "flow.changed",
+            EventKind::ThresholdsUpdated => "thresholds.updated",
+            EventKind::ThresholdCrossed => "threshold.crossed",
             EventKind::Reload => "reload",
         }
     }

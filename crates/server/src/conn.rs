@@ -18,6 +18,7 @@ use axum::body::Body;
 use axum::extract::connect_info::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
+use callboard_core::ErrorCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
@@ -34,7 +35,7 @@ use tokio::sync::{oneshot, Semaphore};
 use tower::ServiceExt;
 
 /// The error code of a console request refused near the connection cap.
-pub const SERVER_BUSY: &str = "server_busy";
+pub const SERVER_BUSY: &str = callboard_core::ErrorCode::ServerBusy.as_str();
 
 /// Connection timeouts and caps (`callboard serve --header-timeout-ms …`).
 #[derive(Debug, Clone)]
@@ -269,7 +270,7 @@ pub async fn body_in_time(
         }
         Ok(Err(e)) => crate::error::ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             format!("the body could not be read within {CONSOLE_BODY_LIMIT} bytes: {e}"),
         )
         .into_response(),
@@ -281,7 +282,7 @@ pub async fn body_in_time(
 pub fn body_timeout(timeout: Duration) -> crate::error::ApiError {
     crate::error::ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "body_timeout",
+        ErrorCode::BodyTimeout,
         format!("the body did not arrive within {} ms", timeout.as_millis()),
     )
 }

@@ -98,7 +98,7 @@ impl From<callboard_core::Error> for ApiError {
             tracing::error!(error = %e, "storage unavailable: the disk is full or read-only");
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+                ErrorCode::StorageUnavailable,
                 "the data directory cannot take writes now (disk full or read-only): see /readyz",
             );
         }

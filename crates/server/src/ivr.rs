@@ -18,6 +18,7 @@ use callboard_core::ivr::request;
 use callboard_core::signature::{self, AuthScheme, SignedRequest};
 use callboard_core::store::ivr::{self as store_ivr, StepInput, StepOutput};
 use callboard_core::store::providers::ProviderRuntime;
+use callboard_core::ErrorCode;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -158,7 +159,7 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
             now: state.store.now(),
         })
         .map_err(|r| {
-            tracing::warn!(provider = %slug, request_id = rid.as_deref().unwrap_or("-"), code = r.code, "IVR request refused");
+            tracing::warn!(provider = %slug, request_id = rid.as_deref().unwrap_or("-"), code = r.code.as_str(), "IVR request refused");
             ApiError::unauthorized(r.code, r.message)
         })?;
     let query = match &verified.strip_query_param {
@@ -170,10 +171,10 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
         None => (bytes, ctype),
     };
     let fields = callboard_core::body::normalize(ctype.as_deref(), &bytes, query.as_deref())
-        .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::MalformedBody, e.to_string()))?;
     let dialect = provider.ivr_dialect;
     let ivr_req = request::parse(dialect, &fields, status)
-        .map_err(|e| ApiError::bad_request("unreadable_ivr_request", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::UnreadableIvrRequest, e.to_string()))?;
 
     // Where the platform calls back: this URL (its token kept), no markers.
     let path = format!("/ivr/{slug}");

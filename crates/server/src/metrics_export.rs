@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use callboard_core::keys;
+use callboard_core::ErrorCode;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
@@ -240,7 +241,7 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::unauthorized(
-            "metrics_token_required",
+            ErrorCode::MetricsTokenRequired,
             "send the metrics token as a bearer token",
         ))
     }
@@ -267,7 +268,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .into_response(),
         Err(_) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "metrics_failed",
+            ErrorCode::MetricsFailed,
             "the metrics could not be rendered",
         )
         .into_response(),

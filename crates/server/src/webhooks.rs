@@ -109,7 +109,8 @@ pub(crate) async fn read_body(
 }
 
 /// The error code of a body in a `Content-Encoding` we do not decode.
-pub const UNSUPPORTED_ENCODING: &str = "unsupported_encoding";
+pub const UNSUPPORTED_ENCODING: callboard_core::ErrorCode =
+    callboard_core::ErrorCode::UnsupportedEncoding;
 
 /// Undoes the body's `Content-Encoding` (`gzip`, `x-gzip`, `deflate`, `br`,
 /// `identity`, applied in the order listed): 413 when the decoded body is
@@ -171,14 +172,14 @@ pub(crate) fn decode_content_encoding(
             .read_to_end(&mut out);
         if let Err(e) = read {
             return Err(ApiError::bad_request(
-                "malformed_body",
+                ErrorCode::MalformedBody,
                 format!("the {coding} body does not decode: {e}"),
             ));
         }
         if out.len() > limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ErrorCode::BodyTooLarge,
                 format!("the body, once decoded ({coding}), is larger than {limit} bytes"),
             ));
         }
@@ -295,12 +296,12 @@ fn body_error(e: BodyError) -> ApiError {
     match e {
         BodyError::UnsupportedMediaType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             e.to_string(),
         ),
-        BodyError::TooDeep(_) => ApiError::bad_request("body_too_deep", e.to_string()),
-        BodyError::EmptyGet => ApiError::bad_request("empty_delivery", e.to_string()),
-        BodyError::Malformed(_) => ApiError::bad_request("malformed_body", e.to_string()),
+        BodyError::TooDeep(_) => ApiError::bad_request(ErrorCode::BodyTooDeep, e.to_string()),
+        BodyError::EmptyGet => ApiError::bad_request(ErrorCode::EmptyDelivery, e.to_string()),
+        BodyError::Malformed(_) => ApiError::bad_request(ErrorCode::MalformedBody, e.to_string()),
     }
 }
 

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves. */
-        get: operations["list"];
+        get: operations["listAgents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first. */
-        get: operations["calls"];
+        get: operations["listAgentCalls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         /** @description Sets a user's state. Agents set their own; supervisors and admins anyone's. Announced on the stream as `agent.state_changed`. Away and offline agents never receive automatic assignments. */
-        put: operations["set_state"];
+        put: operations["setAgentState"];
         post?: never;
         delete?: never;
         options?: never;
@@ -79,7 +79,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["audit_log"];
+        get: operations["listAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -98,7 +98,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Spends a one-time login code (the link `callboard serve` prints on first start) for a session token. */
-        post: operations["exchange"];
+        post: operations["exchangeCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -145,7 +145,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["me"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -161,7 +161,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listCalls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -178,7 +178,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The calls matching the same filters as `GET /api/calls`, as CSV (RFC 4180, UTF-8, CRLF), every row, oldest first, streamed. Cells a spreadsheet would take for a formula are prefixed with `'`. Each export is recorded in the audit log (`calls.export`). */
-        get: operations["calls_csv"];
+        get: operations["exportCallsCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -194,7 +194,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getCall"];
         put?: never;
         post?: never;
         delete?: never;
@@ -212,7 +212,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["assign"];
+        post: operations["assignCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -228,7 +228,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["dispose"];
+        post: operations["disposeCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -244,7 +244,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["unassign"];
+        post: operations["unassignCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,9 +258,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listCategories"];
         put?: never;
-        post: operations["create"];
+        post: operations["createCategory"];
         delete?: never;
         options?: never;
         head?: never;
@@ -278,10 +278,10 @@ export interface paths {
         put?: never;
         post?: never;
         /** @description Retires the category (kept for the history that uses it). */
-        delete: operations["retire"];
+        delete: operations["retireCategory"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateCategory"];
         trace?: never;
     };
     "/api/dialpad/users": {
@@ -292,7 +292,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Dialpad user ids mapped to Callboard users. */
-        get: operations["list"];
+        get: operations["listDialpadUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -311,7 +311,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing. */
-        post: operations["bulk"];
+        post: operations["bulkPutDialpadUsers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -325,11 +325,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getDialpadUser"];
         /** @description Maps a Dialpad user id to a Callboard user (creates or replaces). */
-        put: operations["put"];
+        put: operations["putDialpadUser"];
         post?: never;
-        delete: operations["delete"];
+        delete: operations["deleteDialpadUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -342,8 +342,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description WebSocket. Every message is JSON `{seq, type, at, data}`; types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
-        get: operations["stream"];
+        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
+        get: operations["streamEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -359,7 +359,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["head"];
+        get: operations["getEventsHead"];
         put?: never;
         post?: never;
         delete?: never;
@@ -556,7 +556,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Previews a mapping for a provider not saved yet. */
-        post: operations["draft_preview"];
+        post: operations["previewMapping"];
         delete?: never;
         options?: never;
         head?: never;
@@ -571,7 +571,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Offered, answered, abandoned (short abandons apart), abandon rate, service level, ASA, AHT, longest current wait and callback figures, overall and per department, with hourly and daily series. Formulas: docs/METRICS.md. */
-        get: operations["get"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -588,7 +588,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Per agent: calls handled, average handle time, dispositions by category, callback success rate. Supervisors and admins. */
-        get: operations["agents"];
+        get: operations["getAgentMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -605,7 +605,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Provider templates: create one with `POST /api/providers` and a `preset` id. */
-        get: operations["list"];
+        get: operations["listPresets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -621,9 +621,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listProviders"];
         put?: never;
-        post: operations["create"];
+        post: operations["createProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -637,14 +637,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getProvider"];
         put?: never;
         post?: never;
         /** @description Deactivates the provider (soft): its webhook answers 404, its calls stay. */
-        delete: operations["deactivate"];
+        delete: operations["deactivateProvider"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateProvider"];
         trace?: never;
     };
     "/api/providers/{slug}/activate": {
@@ -656,7 +656,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["activate"];
+        post: operations["activateProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -671,9 +671,9 @@ export interface paths {
             cookie?: never;
         };
         /** @description The provider's API poller and its health: circuit state and last run. */
-        get: operations["health"];
+        get: operations["getConnector"];
         /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
-        put: operations["put"];
+        put: operations["putConnector"];
         post?: never;
         delete?: never;
         options?: never;
@@ -691,7 +691,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Reads every call record of the window from the API, then answers with the run's report. */
-        post: operations["backfill"];
+        post: operations["backfillConnector"];
         delete?: never;
         options?: never;
         head?: never;
@@ -708,7 +708,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Runs a delta sync now: from the last synced time (less the overlap) to now. */
-        post: operations["sync"];
+        post: operations["syncConnector"];
         delete?: never;
         options?: never;
         head?: never;
@@ -723,7 +723,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The ingestion log: recent deliveries with their outcome and error, newest first. */
-        get: operations["deliveries"];
+        get: operations["listDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -742,7 +742,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Runs a draft mapping over a sample (or the last received payload); stores nothing. */
-        post: operations["preview"];
+        post: operations["previewProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -759,7 +759,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Maps the provider's failed deliveries again with its current mapping. */
-        post: operations["replay"];
+        post: operations["replayDeliveries"];
         delete?: never;
         options?: never;
         head?: never;
@@ -775,7 +775,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["rotate_key"];
+        post: operations["rotateProviderKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -790,7 +790,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The events after `seq` and the rows changed after `change` (deleted or out-of-scope rows listed in `deleted`), one page; ask again from the new cursor while `more`. 409 `too_far_behind` when the logs no longer reach back: take a fresh snapshot. */
-        get: operations["changes"];
+        get: operations["listReplicaChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -807,7 +807,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description On a replica: the writes made here and what became of them. A `conflict` holds the receiver's 409 answer with the call as it is now (`response_body.error.current`). */
-        get: operations["outbox"];
+        get: operations["listReplicaOutbox"];
         put?: never;
         post?: never;
         delete?: never;
@@ -827,7 +827,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** @description On a replica: discards a conflicted or failed write (the person chose not to re-apply it). */
-        delete: operations["discard"];
+        delete: operations["discardReplicaWrite"];
         options?: never;
         head?: never;
         patch?: never;
@@ -841,7 +841,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`. */
-        get: operations["snapshot"];
+        get: operations["getReplicaSnapshot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -858,7 +858,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`. */
-        get: operations["status"];
+        get: operations["getReplicaStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -877,7 +877,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going. */
-        post: operations["run"];
+        post: operations["runRetention"];
         delete?: never;
         options?: never;
         head?: never;
@@ -891,7 +891,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["runs"];
+        get: operations["listRetentionRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -910,7 +910,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Cloudonix session updates (the domain profile's `session-update-endpoint`). The provider is the one whose `domains` list the payload's `domain`; it authenticates with its own scheme (the Cloudonix preset: `?token=<api key>` in the URL). */
-        post: operations["session_update"];
+        post: operations["cloudonixSessionUpdate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -924,9 +924,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_settings"];
+        get: operations["getRetentionSettings"];
         /** @description Sets the retention policy: `calls_days` (default 30; 0 keeps every call), `mode` (`archive` moves finished calls and their dispositions to the archive tables, `delete` removes them), `raw_days` (default 7; 0 keeps raw deliveries). Audited. */
-        put: operations["put_settings"];
+        put: operations["putRetentionSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -993,9 +993,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list"];
+        get: operations["listUsers"];
         put?: never;
-        post: operations["create"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1009,14 +1009,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         /** @description Deactivates the user and ends their sessions; their history stays. */
-        delete: operations["deactivate"];
+        delete: operations["deactivateUser"];
         options?: never;
         head?: never;
-        patch: operations["update"];
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/users/{id}/phone": {
@@ -1043,7 +1043,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Voicemails left on calls, newest first, per department. */
-        get: operations["voicemail_list"];
+        get: operations["listVoicemails"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1059,7 +1059,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["healthz"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1148,9 +1148,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["receive_get"];
+        get: operations["receiveWebhookGet"];
         put?: never;
-        post: operations["receive_post"];
+        post: operations["receiveWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1452,7 +1452,7 @@ export interface components {
              * @description Internal row id.
              */
             id: number;
-            last_outcome?: string | null;
+            last_outcome?: null | components["schemas"]["Outcome"];
             metadata: Record<string, unknown>;
             mobile_number?: string | null;
             next_callback_at?: string | null;
@@ -1474,8 +1474,7 @@ export interface components {
              * @description Increments on every change; send it back as `expected_version` to detect conflicts.
              */
             version: number;
-            /** @description Worklist view of a missed/hangup call: pending, assigned, attempted or resolved. */
-            work_state?: string | null;
+            work_state?: null | components["schemas"]["WorkState"];
             /** @description When the call first became missed/hung up: the callback SLA clock starts here. */
             worklist_since?: string | null;
         };
@@ -1670,6 +1669,11 @@ export interface components {
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
         };
+        /**
+         * @description What became of a delivery (the `raw_events.outcome` values).
+         * @enum {string}
+         */
+        DeliveryOutcome: "applied" | "duplicate" | "mapping_failed" | "rejected";
         /** @description One department's day, for the dashboard's per-department rows. */
         DepartmentDay: {
             /**
@@ -1743,15 +1747,76 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /**
+         * @description Every `error.code` the API answers with: stable and machine-readable,
+         *     so clients match on it and never on `message`.
+         * @enum {string}
+         */
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /**
              * @description On a 409 for a call: the call as it is now, so the person sees what
              *     changed (for example someone else's disposition).
              */
             current?: Record<string, unknown> | null;
             message: string;
+        };
+        /**
+         * @description The stream's event kinds: a message's `type`. The payload of each is
+         *     documented by the API's `StreamMessage` schema.
+         * @enum {string}
+         */
+        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "flow.changed" | "thresholds.updated" | "threshold.crossed" | "reload";
+        /**
+         * @description A message's `type` with its `data`: one variant per
+         *     [`EventKind`](callboard_core::hub::EventKind).
+         */
+        EventPayload: {
+            data: components["schemas"]["Call"];
+            /** @enum {string} */
+            type: "call.upserted";
+        } | {
+            data: components["schemas"]["Call"];
+            /** @enum {string} */
+            type: "call.sla_breached";
+        } | {
+            data: components["schemas"]["DispositionSaved"];
+            /** @enum {string} */
+            type: "disposition.saved";
+        } | {
+            data: components["schemas"]["Provider"];
+            /** @enum {string} */
+            type: "provider.changed";
+        } | {
+            data: components["schemas"]["Category"];
+            /** @enum {string} */
+            type: "category.changed";
+        } | {
+            data: components["schemas"]["User"];
+            /** @enum {string} */
+            type: "user.changed";
+        } | {
+            data: components["schemas"]["AgentStatus"];
+            /** @enum {string} */
+            type: "agent.state_changed";
+        } | {
+            data: components["schemas"]["FlowChanged"];
+            /** @enum {string} */
+            type: "flow.changed";
+        } | {
+            data: components["schemas"]["Threshold"][];
+            /** @enum {string} */
+            type: "thresholds.updated";
+        } | {
+            data: components["schemas"]["ThresholdCrossed"];
+            /** @enum {string} */
+            type: "threshold.crossed";
+        } | {
+            data: components["schemas"]["Reload"];
+            /** @enum {string} */
+            type: "reload";
         };
         ExchangeRequest: {
             /** @description The `code` from the one-time login link. */
@@ -1794,6 +1859,12 @@ export interface components {
             /** @description Entry → menu → queue/transfer → agent. */
             funnel: components["schemas"]["FunnelStage"][];
             nodes: components["schemas"]["NodeStats"][];
+        };
+        /** @description The data of a `flow.changed` message. */
+        FlowChanged: {
+            /** @description `create`, `update`, `publish`, `rollback`, `duplicate`, `delete`, … */
+            action: string;
+            flow: components["schemas"]["Flow"];
         };
         FlowError: {
             /**
@@ -2171,13 +2242,14 @@ export interface components {
             response_body?: Record<string, unknown> | null;
             /** Format: int64 */
             response_status?: number | null;
-            /**
-             * @description `pending`, `delivered`, `conflict` (the receiver answered 409: see
-             *     `response_body.error.current`) or `failed` (another 4xx).
-             */
-            state: string;
+            state: components["schemas"]["OutboxState"];
             updated_at: string;
         };
+        /**
+         * @description Where a replica's write stands with the receiver.
+         * @enum {string}
+         */
+        OutboxState: "pending" | "delivered" | "conflict" | "failed";
         /** @enum {string} */
         Outcome: "resolved" | "callback" | "no_answer" | "busy" | "voicemail" | "wrong_number" | "do_not_call";
         OverallMetrics: components["schemas"]["Metrics"] & {
@@ -2383,8 +2455,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             method: string;
-            /** @description applied, duplicate, mapping_failed or rejected. */
-            outcome: string;
+            outcome: components["schemas"]["DeliveryOutcome"];
             /**
              * @description The delivery as received (JSON bodies as sent, forms and query strings
              *     as an object); for a delivery refused before parsing, its body's first
@@ -2410,6 +2481,19 @@ export interface components {
             status: string;
             writer: components["schemas"]["WriterCheck"];
         };
+        /** @description The data of a `reload` message: the stream continues from `head`. */
+        Reload: {
+            /** Format: int64 */
+            head: number;
+            /** Format: int64 */
+            oldest: number;
+            reason: components["schemas"]["ReloadReason"];
+        };
+        /**
+         * @description Why the stream asks for a fresh snapshot.
+         * @enum {string}
+         */
+        ReloadReason: "too_far_behind" | "unknown_seq";
         /** @description A rendered answer. */
         Rendered: {
             body: string;
@@ -2785,6 +2869,12 @@ export interface components {
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         /** @enum {string} */
         Strategy: "none" | "round_robin" | "least_busy" | "longest_idle" | "skills" | "random";
+        /** @description One message of `GET /api/events`. */
+        StreamMessage: components["schemas"]["EventPayload"] & {
+            at: string;
+            /** Format: int64 */
+            seq: number;
+        };
         SyncRequest: Record<string, unknown>;
         /**
          * @description One table's rows (column → value) and the ids that are gone (deleted, or
@@ -2834,6 +2924,20 @@ export interface components {
             channels?: components["schemas"]["Channel"][];
             smtp?: null | components["schemas"]["Smtp"];
             thresholds?: components["schemas"]["Threshold"][];
+        };
+        /** @description The data of a `threshold.crossed` message. */
+        ThresholdCrossed: {
+            department: string;
+            level: components["schemas"]["Level"];
+            metric: components["schemas"]["Metric"];
+            previous: components["schemas"]["Level"];
+            /**
+             * Format: double
+             * @description The limit of `level` (null back at `ok`).
+             */
+            threshold?: number | null;
+            /** Format: double */
+            value?: number | null;
         };
         /** @description A threshold's level now. */
         ThresholdState: {
@@ -2982,7 +3086,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list: {
+    listAgents: {
         parameters: {
             query?: never;
             header?: never;
@@ -3001,7 +3105,7 @@ export interface operations {
             };
         };
     };
-    calls: {
+    listAgentCalls: {
         parameters: {
             query?: {
                 /** @description Calls started (else created) at or after this time (RFC 3339). */
@@ -3042,7 +3146,7 @@ export interface operations {
             };
         };
     };
-    set_state: {
+    setAgentState: {
         parameters: {
             query?: never;
             header?: never;
@@ -3121,7 +3225,7 @@ export interface operations {
             };
         };
     };
-    audit_log: {
+    listAudit: {
         parameters: {
             query?: {
                 /** @description Action prefix, e.g. `provider.` or `user.create`. */
@@ -3160,7 +3264,7 @@ export interface operations {
             };
         };
     };
-    exchange: {
+    exchangeCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -3248,7 +3352,7 @@ export interface operations {
             };
         };
     };
-    me: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -3275,7 +3379,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listCalls: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all`. */
@@ -3340,7 +3444,7 @@ export interface operations {
             };
         };
     };
-    calls_csv: {
+    exportCallsCsv: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all`. */
@@ -3397,7 +3501,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -3437,7 +3541,7 @@ export interface operations {
             };
         };
     };
-    assign: {
+    assignCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -3481,7 +3585,7 @@ export interface operations {
             };
         };
     };
-    dispose: {
+    disposeCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -3525,7 +3629,7 @@ export interface operations {
             };
         };
     };
-    unassign: {
+    unassignCall: {
         parameters: {
             query?: {
                 /** @description Needed only when the same call id exists in two departments. */
@@ -3557,7 +3661,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listCategories: {
         parameters: {
             query?: {
                 /** @description Categories offered in this department (its own and the global ones). */
@@ -3580,7 +3684,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3611,7 +3715,7 @@ export interface operations {
             };
         };
     };
-    retire: {
+    retireCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3632,7 +3736,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateCategory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3657,7 +3761,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listDialpadUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -3676,7 +3780,7 @@ export interface operations {
             };
         };
     };
-    bulk: {
+    bulkPutDialpadUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -3707,7 +3811,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3736,7 +3840,7 @@ export interface operations {
             };
         };
     };
-    put: {
+    putDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3769,7 +3873,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    deleteDialpadUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3797,7 +3901,7 @@ export interface operations {
             };
         };
     };
-    stream: {
+    streamEvents: {
         parameters: {
             query?: {
                 /** @description Replay every event after this seq first. */
@@ -3828,7 +3932,7 @@ export interface operations {
             };
         };
     };
-    head: {
+    getEventsHead: {
         parameters: {
             query?: never;
             header?: never;
@@ -4277,7 +4381,7 @@ export interface operations {
             };
         };
     };
-    draft_preview: {
+    previewMapping: {
         parameters: {
             query?: never;
             header?: never;
@@ -4308,7 +4412,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getMetrics: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all` (default). */
@@ -4358,7 +4462,7 @@ export interface operations {
             };
         };
     };
-    agents: {
+    getAgentMetrics: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), several separated by commas, or `all` (default). */
@@ -4400,7 +4504,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listPresets: {
         parameters: {
             query?: never;
             header?: never;
@@ -4419,7 +4523,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listProviders: {
         parameters: {
             query?: {
                 /** @description Include deactivated providers (admins only). */
@@ -4441,7 +4545,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4480,7 +4584,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4509,7 +4613,7 @@ export interface operations {
             };
         };
     };
-    deactivate: {
+    deactivateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4530,7 +4634,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4563,7 +4667,7 @@ export interface operations {
             };
         };
     };
-    activate: {
+    activateProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4584,7 +4688,7 @@ export interface operations {
             };
         };
     };
-    health: {
+    getConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -4613,7 +4717,7 @@ export interface operations {
             };
         };
     };
-    put: {
+    putConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -4646,7 +4750,7 @@ export interface operations {
             };
         };
     };
-    backfill: {
+    backfillConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -4687,7 +4791,7 @@ export interface operations {
             };
         };
     };
-    sync: {
+    syncConnector: {
         parameters: {
             query?: never;
             header?: never;
@@ -4720,7 +4824,7 @@ export interface operations {
             };
         };
     };
-    deliveries: {
+    listDeliveries: {
         parameters: {
             query?: {
                 /** @description applied, duplicate, mapping_failed or rejected. */
@@ -4748,7 +4852,7 @@ export interface operations {
             };
         };
     };
-    preview: {
+    previewProvider: {
         parameters: {
             query?: never;
             header?: never;
@@ -4781,7 +4885,7 @@ export interface operations {
             };
         };
     };
-    replay: {
+    replayDeliveries: {
         parameters: {
             query?: never;
             header?: never;
@@ -4806,7 +4910,7 @@ export interface operations {
             };
         };
     };
-    rotate_key: {
+    rotateProviderKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -4831,7 +4935,7 @@ export interface operations {
             };
         };
     };
-    changes: {
+    listReplicaChanges: {
         parameters: {
             query: {
                 /** @description The event seq the replica holds. */
@@ -4863,7 +4967,7 @@ export interface operations {
             };
         };
     };
-    outbox: {
+    listReplicaOutbox: {
         parameters: {
             query?: never;
             header?: never;
@@ -4890,7 +4994,7 @@ export interface operations {
             };
         };
     };
-    discard: {
+    discardReplicaWrite: {
         parameters: {
             query?: never;
             header?: never;
@@ -4918,7 +5022,7 @@ export interface operations {
             };
         };
     };
-    snapshot: {
+    getReplicaSnapshot: {
         parameters: {
             query?: never;
             header?: never;
@@ -4945,7 +5049,7 @@ export interface operations {
             };
         };
     };
-    status: {
+    getReplicaStatus: {
         parameters: {
             query?: never;
             header?: never;
@@ -4972,7 +5076,7 @@ export interface operations {
             };
         };
     };
-    run: {
+    runRetention: {
         parameters: {
             query?: never;
             header?: never;
@@ -5007,7 +5111,7 @@ export interface operations {
             };
         };
     };
-    runs: {
+    listRetentionRuns: {
         parameters: {
             query?: {
                 /** @description 1-1000, default 50. */
@@ -5037,7 +5141,7 @@ export interface operations {
             };
         };
     };
-    session_update: {
+    cloudonixSessionUpdate: {
         parameters: {
             query?: never;
             header?: never;
@@ -5107,7 +5211,7 @@ export interface operations {
             };
         };
     };
-    get_settings: {
+    getRetentionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -5134,7 +5238,7 @@ export interface operations {
             };
         };
     };
-    put_settings: {
+    putRetentionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -5308,7 +5412,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listUsers: {
         parameters: {
             query?: never;
             header?: never;
@@ -5327,7 +5431,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5366,7 +5470,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5395,7 +5499,7 @@ export interface operations {
             };
         };
     };
-    deactivate: {
+    deactivateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5424,7 +5528,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    updateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5511,7 +5615,7 @@ export interface operations {
             };
         };
     };
-    voicemail_list: {
+    listVoicemails: {
         parameters: {
             query?: {
                 /** @description A department (provider slug), or several separated by commas. */
@@ -5536,7 +5640,7 @@ export interface operations {
             };
         };
     };
-    healthz: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -5763,7 +5867,7 @@ export interface operations {
             };
         };
     };
-    receive_get: {
+    receiveWebhookGet: {
         parameters: {
             query?: never;
             header?: never;
@@ -5813,7 +5917,7 @@ export interface operations {
             };
         };
     };
-    receive_post: {
+    receiveWebhook: {
         parameters: {
             query?: never;
             header?: never;

@@ -82,6 +82,16 @@ export class CacheApplier {
         // It may be this person: their role or departments decide what they see.
         this.later(["me"]);
         break;
+      case "flow.changed":
+        // Lists, drafts, versions and analytics; the editor keeps its own
+        // unsaved state, so a refetch never overwrites what is being typed.
+        this.later(["flows"]);
+        this.later(["providers"]);
+        break;
+      case "thresholds.updated":
+      case "threshold.crossed":
+        this.later(["thresholds"]);
+        break;
       case "reload":
         void this.qc.invalidateQueries();
         break;

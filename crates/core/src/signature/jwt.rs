@@ -30,7 +30,7 @@ fn time_claim(value: &Value, name: &str) -> Result<Option<i64>, Refusal> {
     });
     whole.map(Some).ok_or_else(|| {
         refuse(
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             format!("the JWT claim `{name}` must be a whole number of seconds, not {v}"),
         )
     })

@@ -226,7 +226,12 @@ fn changed(
     )?;
     let flow = load(w.conn, id, None)?;
     let data = serde_json::to_string(&json!({"action": action, "flow": flow}))?;
-    w.emit("flow.changed", None, Audience::Admin, data)?;
+    w.emit(
+        crate::hub::EventKind::FlowChanged,
+        None,
+        Audience::Admin,
+        data,
+    )?;
     Ok(flow)
 }
 
@@ -285,7 +290,12 @@ pub fn delete(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<()> {
         json!({"name": flow.name}),
     )?;
     let data = serde_json::to_string(&json!({"action": "delete", "id": id}))?;
-    w.emit("flow.changed", None, Audience::Admin, data)?;
+    w.emit(
+        crate::hub::EventKind::FlowChanged,
+        None,
+        Audience::Admin,
+        data,
+    )?;
     Ok(())
 }
 

@@ -508,7 +508,12 @@ pub fn put(w: &mut Writer<'_>, cfg: &ThresholdConfig, actor: &Actor) -> Result<T
     )?;
     let saved = config(w.conn)?;
     let data = serde_json::to_string(&saved.thresholds)?;
-    w.emit("thresholds.updated", None, Audience::All, data)?;
+    w.emit(
+        crate::hub::EventKind::ThresholdsUpdated,
+        None,
+        Audience::All,
+        data,
+    )?;
     Ok(saved)
 }
 
@@ -752,7 +757,7 @@ pub fn evaluate(
             "threshold": t.limit(level),
         });
         w.emit(
-            "threshold.crossed",
+            crate::hub::EventKind::ThresholdCrossed,
             Some(&t.department),
             Audience::All,
             event.to_string(),

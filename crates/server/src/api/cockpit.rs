@@ -7,10 +7,15 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use callboard_core::store::thresholds::{self, Alert, ThresholdConfig, ThresholdState};
+use callboard_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 fn internal(m: String) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", m)
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::StorageError,
+        m,
+    )
 }
 
 /// Whether an SMTP password is stored (never the password itself).

@@ -73,8 +73,34 @@ pub enum EventPayload {
     UserChanged(callboard_core::store::users::User),
     #[serde(rename = "agent.state_changed")]
     AgentStateChanged(callboard_core::store::agents::AgentStatus),
+    #[serde(rename = "flow.changed")]
+    FlowChanged(FlowChanged),
+    #[serde(rename = "thresholds.updated")]
+    ThresholdsUpdated(Vec<callboard_core::store::thresholds::Threshold>),
+    #[serde(rename = "threshold.crossed")]
+    ThresholdCrossed(ThresholdCrossed),
     #[serde(rename = "reload")]
     Reload(Reload),
+}
+
+/// The data of a `flow.changed` message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FlowChanged {
+    /// `create`, `update`, `publish`, `rollback`, `duplicate`, `delete`, …
+    pub action: String,
+    pub flow: callboard_core::store::ivr::Flow,
+}
+
+/// The data of a `threshold.crossed` message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThresholdCrossed {
+    pub department: String,
+    pub metric: callboard_core::store::thresholds::Metric,
+    pub level: callboard_core::store::thresholds::Level,
+    pub previous: callboard_core::store::thresholds::Level,
+    pub value: Option<f64>,
+    /// The limit of `level` (null back at `ok`).
+    pub threshold: Option<f64>,
 }
 
 /// One message of `GET /api/events`.

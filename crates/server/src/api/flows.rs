@@ -13,6 +13,7 @@ use callboard_core::ivr::exec::{self, ApiOutcome, CallState, IvrEvent, Visit};
 use callboard_core::ivr::render::{self, Dialect, RenderCtx, Rendered};
 use callboard_core::ivr::{validate, FlowError};
 use callboard_core::store::ivr::{self, DbEnv, Flow, FlowAnalytics, FlowVersion};
+use callboard_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -194,7 +195,7 @@ fn invalid(errors: Vec<FlowError>) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY,
         axum::Json(InvalidFlow {
             error: crate::error::ErrorDetail {
-                code: "invalid_flow".into(),
+                code: ErrorCode::InvalidFlow,
                 message: format!("the flow has {n} validation error(s); see `errors`"),
                 current: None,
             },
