@@ -455,6 +455,24 @@ pub mod proxy;
 
 /// The `p` quantile (0–1) of sorted latencies, in milliseconds; NaN when empty.
 /// What the benches report.
+/// Waits until `f` holds, or fails with `what` after `secs`: for effects
+/// that land just after the answer (logs written off the request path,
+/// background tasks).
+pub async fn until<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 pub fn pct(sorted: &[std::time::Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;

@@ -3,10 +3,10 @@
 //! and heals.
 
 use callboard_tests::proxy::Proxy;
-use callboard_tests::{assert_match_schemas, event, ws, TestServer, ADMIN_TOKEN};
+use callboard_tests::{assert_match_schemas, event, until, ws, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn status(rep: &TestServer) -> Value {
     rep.get_json("/api/replica/status", ADMIN_TOKEN)
@@ -19,22 +19,6 @@ async fn head(srv: &TestServer) -> i64 {
     srv.get_json("/healthz", ADMIN_TOKEN).await.unwrap().1["seq"]
         .as_i64()
         .unwrap()
-}
-
-/// Waits until `f` holds, or fails with `what` after `secs`.
-async fn until<F, Fut>(secs: u64, what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 /// Waits until the replica is live at the receiver's head, and has synced

@@ -1,7 +1,7 @@
 //! Defects 3–6: implausible values, `Content-Encoding`, empty deliveries,
 //! and databases that must be refused before anything touches them.
 
-use callboard_tests::{serve_expecting_failure, TestServer, ADMIN_TOKEN};
+use callboard_tests::{serve_expecting_failure, until, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -175,13 +175,11 @@ async fn compressed_bodies_are_decoded_within_the_limit() {
 /// the request path, so they land a moment after the answer.
 async fn deliveries_once_there(srv: &TestServer, slug: &str, n: usize) -> Value {
     let path = format!("/api/providers/{slug}/deliveries");
-    for _ in 0..250 {
+    until(5, "the refusals in the ingestion log", || async {
         let (_, log) = srv.get_json(&path, ADMIN_TOKEN).await.unwrap();
-        if log["data"].as_array().is_some_and(|d| d.len() >= n) {
-            return log;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        log["data"].as_array().is_some_and(|d| d.len() >= n)
+    })
+    .await;
     srv.get_json(&path, ADMIN_TOKEN).await.unwrap().1
 }
 

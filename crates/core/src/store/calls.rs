@@ -603,6 +603,15 @@ pub fn list(conn: &Connection, q: &CallQuery) -> Result<(Vec<Call>, i64)> {
     Ok((page.rows, page.total))
 }
 
+/// Calls matching a `filter_sql` clause, across all pages.
+fn count(conn: &Connection, where_sql: &str, args: &[rusqlite::types::Value]) -> Result<i64> {
+    Ok(conn.query_row(
+        &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?)
+}
+
 /// A page in the live queue's wait order (see `queue_order`). The order is
 /// an expression, not a column, so it pages by offset; the cursor carries
 /// the next offset, which keeps `next_cursor` working for clients.
@@ -628,11 +637,7 @@ fn wait_page(
         None => q.offset.max(0),
     };
     let (where_sql, args) = filter_sql(q);
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
-        rusqlite::params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let total = count(conn, &where_sql, &args)?;
     let limit = q.limit.clamp(1, 1000);
     let sql = format!(
         "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
@@ -687,11 +692,7 @@ pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> R
     let (dir, op) = if desc { ("DESC", "<") } else { ("ASC", ">") };
     let limit = q.limit.clamp(1, 1000);
     let offset = if cursor.is_some() { 0 } else { q.offset.max(0) };
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
-        rusqlite::params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let total = count(conn, &where_sql, &args)?;
     let read = |clauses: &[String],
                 extra: Vec<rusqlite::types::Value>,
                 order: &str,
