@@ -167,23 +167,9 @@ async fn main() -> anyhow::Result<()> {
             opts.admin_token = std::env::var("CALLBOARD_ADMIN_TOKEN").ok();
             opts.allowed_origins = allowed_origins;
             let running = callboard_server::start_receiver(opts.clone()).await?;
-            let base = running.base_url(opts.public_url.as_deref());
-            if let Some(first) = &running.first_start {
-                println!(
-                    "First start: an administrator `{}` was created.",
-                    first.username
-                );
-                println!(
-                    "  Sign in once with this link (valid 24 hours): {base}/login?code={}",
-                    first.login_code
-                );
-                println!("  Or with user `admin` and password {}", first.password);
+            for line in running.banner(opts.public_url.as_deref()) {
+                println!("{line}");
             }
-            println!("callboard listening on http://{}", running.addr);
-            for u in &running.urls {
-                println!("  console and webhooks: {u}  (webhooks at {u}/webhooks/ivr/<slug>)");
-            }
-            println!("  data: {}", running.db_path.display());
             running.until(shutdown_signal()).await?;
             tracing::info!("stopped cleanly");
             Ok(())

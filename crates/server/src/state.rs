@@ -17,6 +17,9 @@ pub struct Config {
     /// Origins allowed to call the API from another origin (the desktop
     /// window's `tauri://localhost`); never `*`.
     pub allowed_origins: Vec<String>,
+    /// An event-stream client that has not taken a message for this long is
+    /// dropped (it resumes with `since=`).
+    pub event_send_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             event_retention_days: 7,
             allowed_origins: Vec::new(),
+            event_send_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
