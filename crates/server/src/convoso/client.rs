@@ -47,7 +47,7 @@ pub fn backoff(opts: &ConnectorOptions, attempt: u32) -> Duration {
         .saturating_mul(1u64 << attempt.min(20))
         .min(opts.backoff_max_ms);
     let half = d / 2;
-    Duration::from_millis(half + rand::thread_rng().gen_range(0..=d - half))
+    Duration::from_millis(half + rand::rng().random_range(0..=d - half))
 }
 
 impl Client {
