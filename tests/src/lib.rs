@@ -168,6 +168,18 @@ fn options_from_env(dir: &Path, env: &[(&str, &str)]) -> Result<ReceiverOptions>
             "CALLBOARD_MAX_BODY_BYTES" => o.max_body_bytes = v.parse()?,
             "CALLBOARD_EVENT_RETENTION_DAYS" => o.event_retention_days = v.parse()?,
             "CALLBOARD_ADMIN_TOKEN" => o.admin_token = Some(v.to_string()),
+            "CALLBOARD_HEADER_TIMEOUT_MS" => {
+                o.limits.header_timeout = Duration::from_millis(v.parse()?)
+            }
+            "CALLBOARD_BODY_TIMEOUT_MS" => o.limits.body_timeout = Duration::from_millis(v.parse()?),
+            "CALLBOARD_MAX_CONNECTIONS" => o.limits.max_connections = v.parse()?,
+            "CALLBOARD_RESERVED_CONNECTIONS" => o.limits.reserved_connections = v.parse()?,
+            "CALLBOARD_MAX_HEADER_BYTES" => o.limits.max_header_bytes = v.parse()?,
+            "CALLBOARD_MAX_FUTURE_SKEW_SECS" => o.max_future_skew_secs = v.parse()?,
+            "CALLBOARD_DISK_FLOOR_MB" => {
+                o.disk_floor_bytes = v.parse::<u64>()?.saturating_mul(1024 * 1024)
+            }
+            "CALLBOARD_METRICS_TOKEN" => o.metrics_token = Some(v.to_string()),
             "CALLBOARD_LOG" => {}
             other => bail!(
                 "{other} has no in-process equivalent: use TestServer::start_process_with_env"

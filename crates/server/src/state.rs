@@ -63,6 +63,10 @@ pub struct AppState {
     pub replica: Option<Arc<crate::replica::Shared>>,
     /// Held while a retention run goes.
     pub retention: crate::retention::RetentionLock,
+    /// Refused deliveries logged per provider (a token bucket each).
+    pub refusals: Arc<crate::refusals::Limiter>,
+    /// Idempotency keys being handled right now by this server.
+    pub idempotency_in_flight: crate::idempotency::InFlightKeys,
 }
 
 impl AppState {
