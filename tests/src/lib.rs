@@ -171,7 +171,9 @@ fn options_from_env(dir: &Path, env: &[(&str, &str)]) -> Result<ReceiverOptions>
             "CALLBOARD_HEADER_TIMEOUT_MS" => {
                 o.limits.header_timeout = Duration::from_millis(v.parse()?)
             }
-            "CALLBOARD_BODY_TIMEOUT_MS" => o.limits.body_timeout = Duration::from_millis(v.parse()?),
+            "CALLBOARD_BODY_TIMEOUT_MS" => {
+                o.limits.body_timeout = Duration::from_millis(v.parse()?)
+            }
             "CALLBOARD_MAX_CONNECTIONS" => o.limits.max_connections = v.parse()?,
             "CALLBOARD_RESERVED_CONNECTIONS" => o.limits.reserved_connections = v.parse()?,
             "CALLBOARD_MAX_HEADER_BYTES" => o.limits.max_header_bytes = v.parse()?,
