@@ -1,56 +1,49 @@
-//! Test support: start the real `callboard` binary on loopback with a fresh
-//! data directory and talk to it over real HTTP and WebSocket.
+//! Test support: start a Callboard receiver on loopback with a fresh data
+//! directory and talk to it over real HTTP and WebSocket.
+//!
+//! [`TestServer::start`] (and `start_with_env`, `start_in`, `start_with`)
+//! runs the receiver **in this process**: `callboard_server::start_receiver`
+//! on `127.0.0.1:0`, on a runtime of its own, over a real SQLite file, with
+//! an [`OffsetClock`] the test moves with [`TestServer::advance`] instead of
+//! sleeping. [`TestServer::start_process`] (and `start_process_in`,
+//! `replica_in`, `launch`) runs the real `callboard` binary instead, for
+//! tests where the process boundary is the point: SIGKILL, SIGTERM and the
+//! exit code, restart after a crash, refusing to start, the command line.
+//!
+//! The binary is never built from here: `scripts/test` builds it (`cargo
+//! build --workspace --all-targets`); by hand, `cargo build -p
+//! callboard-server` before `cargo test -p callboard-tests`.
 
 use anyhow::{anyhow, bail, Context, Result};
+use callboard_core::time::{OffsetClock, Timestamp};
+use callboard_core::Store;
+use callboard_server::ReceiverOptions;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
-/// The `callboard` binary under test: `$CALLBOARD_BIN`, or the workspace's
-/// `target/{debug,release}/callboard`, brought up to date once per test
-/// process so a plain `cargo test` never runs a stale binary.
+/// The `callboard` binary for process tests: `$CALLBOARD_BIN`, else the
+/// workspace's `target/{debug,release}/callboard`. Not built here: panics on
+/// a missing or stale binary (older than the `callboard-server` library this
+/// test was built with), naming the command that builds it.
 pub fn binary() -> PathBuf {
+    let bin = binary_path();
+    if let Err(e) = check_binary(&bin) {
+        panic!("{e:#}");
+    }
+    bin
+}
+
+fn binary_path() -> PathBuf {
     if let Ok(p) = std::env::var("CALLBOARD_BIN") {
         return PathBuf::from(p);
     }
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        // The same command as scripts/test, so features resolve the same way
-        // and an up-to-date build is a no-op.
-        cmd.args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // `cargo test` gives this process the test package's variables
-        // (CARGO_MANIFEST_DIR, CARGO_PKG_*, …). Build scripts that watch them
-        // (ring's does) would see a change and rebuild the TLS stack on every
-        // run, so the child cargo gets the environment a shell would give it.
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy().into_owned();
-            let package_var = k == "CARGO_MANIFEST_DIR"
-                || k == "CARGO_MANIFEST_PATH"
-                || k == "CARGO_CRATE_NAME"
-                || k == "CARGO_PRIMARY_PACKAGE"
-                || k == "CARGO_TARGET_TMPDIR"
-                || k.starts_with("CARGO_PKG_")
-                || k.starts_with("CARGO_BIN_");
-            if package_var {
-                cmd.env_remove(&k);
-            }
-        }
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        match cmd.status() {
-            Ok(s) if s.success() => {}
-            other => eprintln!("building callboard failed ({other:?}); using what is there"),
-        }
-    });
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -68,33 +61,255 @@ pub fn binary() -> PathBuf {
     target.join(profile).join(exe)
 }
 
+/// The newest modification time of the files under `dir` (recursively).
+fn newest_under(dir: &Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(dir).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| newest_under(&e.path()))
+        .max()
+}
+
+/// Fails when `bin` is missing, or older than a source file of the crates
+/// it is built from (so a test never runs a stale binary).
+fn check_binary(bin: &Path) -> Result<()> {
+    let build = if cfg!(debug_assertions) {
+        "cargo build --bins"
+    } else {
+        "cargo build --release --bins"
+    };
+    let Some(bin_time) = std::fs::metadata(bin).and_then(|m| m.modified()).ok() else {
+        bail!(
+            "{} is missing: build it with `{build}` (scripts/test does), or set CALLBOARD_BIN",
+            bin.display()
+        );
+    };
+    if std::env::var_os("CALLBOARD_BIN").is_some() {
+        return Ok(());
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let newest_source = ["crates/core", "crates/server", "Cargo.lock"]
+        .iter()
+        .filter_map(|p| newest_under(&root.join(p)))
+        .max();
+    if let Some(src) = newest_source.filter(|src| *src > bin_time) {
+        let ago = src.duration_since(bin_time).unwrap_or_default();
+        bail!(
+            "{} is older than its sources (by {} s): rebuild it with `{build}` (scripts/test does), or set CALLBOARD_BIN",
+            bin.display(),
+            ago.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// How a [`TestServer`] runs.
+enum Backend {
+    /// `start_receiver` on a runtime (and thread) of its own.
+    InProcess(InProcess),
+    /// The `callboard` binary.
+    Process(Child),
+    /// Stopped or killed.
+    Gone,
+}
+
+struct InProcess {
+    store: Store,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+type Started = (std::net::SocketAddr, Vec<String>, Store);
+
+/// A receiver on loopback with a fresh data directory, and a client for it.
+///
+/// Public API (kept stable: many test files use it): `start`,
+/// `start_with_env`, `start_in`, `start_with`, `start_in_with` (in-process);
+/// `start_process`, `start_process_with_env`, `start_process_in`, `launch`,
+/// `replica_in` (the binary); `advance`, `now`, `clock` (the injected clock,
+/// in-process only); `stop`, `kill9` (process only), `restart`, `pid`; and
+/// the request helpers below.
 pub struct TestServer {
-    child: Option<Child>,
+    backend: Backend,
+    /// The clock the server reads (in-process servers only).
+    clock: Option<Arc<OffsetClock>>,
+    /// What an in-process server was started with (kept for `restart`).
+    options: Option<ReceiverOptions>,
     pub addr: String,
     pub base: String,
     pub dir: tempfile::TempDir,
-    /// Lines the server printed on stdout at start.
+    /// Lines the server printed (in-process: would print) on stdout at start.
     pub banner: Vec<String>,
     pub http: reqwest::Client,
 }
 
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// The receiver options `callboard serve` would take from these environment
+/// variables (the ones tests set); any other variable is an error: start a
+/// process for it.
+fn options_from_env(dir: &Path, env: &[(&str, &str)]) -> Result<ReceiverOptions> {
+    let mut o = ReceiverOptions::new(dir.to_path_buf(), "127.0.0.1:0");
+    o.admin_token = Some(ADMIN_TOKEN.to_string());
+    for (k, v) in env {
+        match *k {
+            "CALLBOARD_PUBLIC_URL" => o.public_url = Some(v.to_string()),
+            "CALLBOARD_ALLOWED_ORIGINS" => {
+                o.allowed_origins = v.split(',').map(str::to_string).collect()
+            }
+            "CALLBOARD_MAX_BODY_BYTES" => o.max_body_bytes = v.parse()?,
+            "CALLBOARD_EVENT_RETENTION_DAYS" => o.event_retention_days = v.parse()?,
+            "CALLBOARD_ADMIN_TOKEN" => o.admin_token = Some(v.to_string()),
+            "CALLBOARD_HEADER_TIMEOUT_MS" => {
+                o.limits.header_timeout = Duration::from_millis(v.parse()?)
+            }
+            "CALLBOARD_BODY_TIMEOUT_MS" => {
+                o.limits.body_timeout = Duration::from_millis(v.parse()?)
+            }
+            "CALLBOARD_MAX_CONNECTIONS" => o.limits.max_connections = v.parse()?,
+            "CALLBOARD_RESERVED_CONNECTIONS" => o.limits.reserved_connections = v.parse()?,
+            "CALLBOARD_MAX_HEADER_BYTES" => o.limits.max_header_bytes = v.parse()?,
+            "CALLBOARD_MAX_FUTURE_SKEW_SECS" => o.max_future_skew_secs = v.parse()?,
+            "CALLBOARD_DISK_FLOOR_MB" => {
+                o.disk_floor_bytes = v.parse::<u64>()?.saturating_mul(1024 * 1024)
+            }
+            "CALLBOARD_METRICS_TOKEN" => o.metrics_token = Some(v.to_string()),
+            "CALLBOARD_LOG" => {}
+            other => bail!(
+                "{other} has no in-process equivalent: use TestServer::start_process_with_env"
+            ),
+        }
+    }
+    Ok(o)
+}
+
 impl TestServer {
+    /// An in-process receiver over a fresh data directory, with the admin
+    /// token set and an injectable clock.
     pub async fn start() -> Result<TestServer> {
-        let dir = tempfile::tempdir()?;
-        Self::start_in(dir, &[]).await
+        Self::start_in(tempfile::tempdir()?, &[]).await
     }
 
+    /// [`TestServer::start`] with `callboard serve`'s environment variables
+    /// (`CALLBOARD_PUBLIC_URL`, `CALLBOARD_ALLOWED_ORIGINS`,
+    /// `CALLBOARD_MAX_BODY_BYTES`, `CALLBOARD_EVENT_RETENTION_DAYS`,
+    /// `CALLBOARD_ADMIN_TOKEN`) mapped to its options.
     pub async fn start_with_env(env: &[(&str, &str)]) -> Result<TestServer> {
         Self::start_in(tempfile::tempdir()?, env).await
     }
 
-    /// Starts the binary on `127.0.0.1:0` over `dir`, with the admin token set.
+    /// An in-process receiver over `dir` (an existing database is opened).
     pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestServer> {
+        let opts = options_from_env(dir.path(), env)?;
+        Self::in_process(dir, opts, OffsetClock::new()).await
+    }
+
+    /// An in-process receiver whose options `configure` adjusts (e.g. a
+    /// shorter `event_send_timeout`); listen address, data directory and
+    /// clock are the harness's.
+    pub async fn start_with(configure: impl FnOnce(&mut ReceiverOptions)) -> Result<TestServer> {
+        Self::start_in_with(tempfile::tempdir()?, configure).await
+    }
+
+    /// [`TestServer::start_with`] over `dir`.
+    pub async fn start_in_with(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut ReceiverOptions),
+    ) -> Result<TestServer> {
+        let mut opts = options_from_env(dir.path(), &[])?;
+        configure(&mut opts);
+        Self::in_process(dir, opts, OffsetClock::new()).await
+    }
+
+    async fn in_process(
+        dir: tempfile::TempDir,
+        mut opts: ReceiverOptions,
+        clock: Arc<OffsetClock>,
+    ) -> Result<TestServer> {
+        opts.data_dir = dir.path().to_path_buf();
+        opts.listen = "127.0.0.1:0".into();
+        opts.clock = clock.clone();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<Started>>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let o = opts.clone();
+        let thread = std::thread::Builder::new()
+            .name("callboard-under-test".into())
+            .spawn(move || -> std::io::Result<()> {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("callboard-under-test")
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async move {
+                    let public_url = o.public_url.clone();
+                    match callboard_server::start_receiver(o).await {
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(anyhow!("the receiver did not start: {e}")));
+                            Ok(())
+                        }
+                        Ok(running) => {
+                            let banner = running.banner(public_url.as_deref());
+                            let started = (running.addr, banner, running.store.clone());
+                            let _ = ready_tx.send(Ok(started));
+                            // Until `stop`, or until the TestServer is dropped.
+                            running
+                                .until(async move {
+                                    let _ = stop_rx.await;
+                                })
+                                .await
+                        }
+                    }
+                })
+            })?;
+        let (addr, banner, store) = tokio::time::timeout(Duration::from_secs(30), ready_rx)
+            .await
+            .context("the receiver did not start within 30 s")?
+            .context("the receiver's thread ended before it listened")??;
+        let addr = addr.to_string();
+        Ok(TestServer {
+            options: Some(opts),
+            backend: Backend::InProcess(InProcess {
+                store,
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            }),
+            clock: Some(clock),
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            banner,
+            http: client()?,
+        })
+    }
+
+    /// The real `callboard serve` binary over a fresh data directory.
+    pub async fn start_process() -> Result<TestServer> {
+        Self::start_process_in(tempfile::tempdir()?, &[]).await
+    }
+
+    /// The binary with extra environment variables.
+    pub async fn start_process_with_env(env: &[(&str, &str)]) -> Result<TestServer> {
+        Self::start_process_in(tempfile::tempdir()?, env).await
+    }
+
+    /// The binary on `127.0.0.1:0` over `dir`, with the admin token set.
+    pub async fn start_process_in(
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+    ) -> Result<TestServer> {
         Self::launch(dir, &["serve"], env).await
     }
 
-    /// Starts a replica (`callboard connect`) of `remote` on `127.0.0.1:0`
-    /// over `dir`, following it with `token`.
+    /// Starts a replica (`callboard connect`, the binary) of `remote` on
+    /// `127.0.0.1:0` over `dir`, following it with `token`.
     pub async fn replica_in(
         dir: tempfile::TempDir,
         remote: &str,
@@ -115,13 +330,8 @@ impl TestServer {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Result<TestServer> {
-        let bin = binary();
-        if !bin.exists() {
-            bail!(
-                "{} is missing: build it with `cargo build -p callboard-server` (scripts/test does)",
-                bin.display()
-            );
-        }
+        let bin = binary_path();
+        check_binary(&bin)?;
         let mut cmd = Command::new(&bin);
         cmd.args(args)
             .arg("--data-dir")
@@ -155,60 +365,128 @@ impl TestServer {
         .context("server did not start within 30 s")??;
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?;
         Ok(TestServer {
-            child: Some(child),
+            backend: Backend::Process(child),
+            clock: None,
+            options: None,
             base: format!("http://{addr}"),
             addr,
             dir,
             banner,
-            http,
+            http: client()?,
         })
     }
 
-    /// The server process id (for reading its memory use from /proc).
+    /// Whether this server is the `callboard` binary (not in-process).
+    pub fn is_process(&self) -> bool {
+        matches!(self.backend, Backend::Process(_))
+    }
+
+    /// The server process id (for reading its memory use from /proc); None
+    /// in-process.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(|c| c.id())
+        match &self.backend {
+            Backend::Process(c) => c.id(),
+            _ => None,
+        }
+    }
+
+    /// The injected clock (in-process servers only).
+    pub fn clock(&self) -> Option<&Arc<OffsetClock>> {
+        self.clock.as_ref()
+    }
+
+    /// The server's time now (the system clock for a process).
+    pub fn now(&self) -> Timestamp {
+        match &self.clock {
+            Some(c) => callboard_core::time::Clock::now(c.as_ref()),
+            None => chrono::Utc::now(),
+        }
+    }
+
+    /// Moves the server's clock forward by `by` and wakes its SLA breach
+    /// scheduler, so deadlines, breaker pauses and other time rules are
+    /// reached without waiting. Panics for a process server (it reads the
+    /// system clock).
+    pub fn advance(&self, by: Duration) {
+        let (Some(clock), Backend::InProcess(p)) = (&self.clock, &self.backend) else {
+            panic!("advance() needs an in-process server (TestServer::start)");
+        };
+        clock.advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
+        p.store.deadlines().notify_one();
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    /// SIGKILL: no chance to flush anything.
+    /// SIGKILL: no chance to flush anything. Process servers only (an
+    /// in-process server cannot be killed without its test).
     pub async fn kill9(&mut self) -> Result<()> {
-        if let Some(mut c) = self.child.take() {
-            c.kill().await?;
-            c.wait().await?;
-        }
-        Ok(())
-    }
-
-    /// SIGTERM and wait for a clean exit; returns the exit status code.
-    pub async fn stop(&mut self) -> Result<Option<i32>> {
-        if let Some(mut c) = self.child.take() {
-            if let Some(pid) = c.id() {
-                let _ = std::process::Command::new("kill")
-                    .arg("-TERM")
-                    .arg(pid.to_string())
-                    .status();
+        match std::mem::replace(&mut self.backend, Backend::Gone) {
+            Backend::Process(mut c) => {
+                c.kill().await?;
+                c.wait().await?;
+                Ok(())
             }
-            let status = tokio::time::timeout(Duration::from_secs(20), c.wait())
-                .await
-                .context("server did not stop within 20 s of SIGTERM")??;
-            return Ok(status.code());
+            Backend::InProcess(p) => {
+                self.backend = Backend::InProcess(p);
+                bail!("kill9 needs the binary: start with TestServer::start_process()")
+            }
+            Backend::Gone => Ok(()),
         }
-        Ok(None)
     }
 
-    /// Stops (or has been killed) and starts again on the same data directory.
+    /// SIGTERM (in-process: the same shutdown) and wait for a clean exit;
+    /// returns the exit status code (in-process: 0 when it stopped cleanly,
+    /// 1 when stopping failed).
+    pub async fn stop(&mut self) -> Result<Option<i32>> {
+        match std::mem::replace(&mut self.backend, Backend::Gone) {
+            Backend::Process(mut c) => {
+                if let Some(pid) = c.id() {
+                    let _ = std::process::Command::new("kill")
+                        .arg("-TERM")
+                        .arg(pid.to_string())
+                        .status();
+                }
+                let status = tokio::time::timeout(Duration::from_secs(20), c.wait())
+                    .await
+                    .context("server did not stop within 20 s of SIGTERM")??;
+                Ok(status.code())
+            }
+            Backend::InProcess(mut p) => {
+                if let Some(tx) = p.stop.take() {
+                    let _ = tx.send(());
+                }
+                let Some(thread) = p.thread.take() else {
+                    return Ok(None);
+                };
+                let joined = tokio::time::timeout(
+                    Duration::from_secs(20),
+                    tokio::task::spawn_blocking(move || thread.join()),
+                )
+                .await
+                .context("server did not stop within 20 s")??;
+                Ok(Some(match joined {
+                    Ok(Ok(())) => 0,
+                    _ => 1,
+                }))
+            }
+            Backend::Gone => Ok(None),
+        }
+    }
+
+    /// Stops (or has been killed) and starts again on the same data
+    /// directory, the same way (in-process with the same options and clock,
+    /// or the binary).
     pub async fn restart(self) -> Result<TestServer> {
         let mut me = self;
         me.stop().await?;
         let dir = std::mem::replace(&mut me.dir, tempfile::tempdir()?);
-        TestServer::start_in(dir, &[]).await
+        match (me.options.clone(), me.clock.clone()) {
+            (Some(opts), Some(clock)) => TestServer::in_process(dir, opts, clock).await,
+            _ => TestServer::start_process_in(dir, &[]).await,
+        }
     }
 
     // ------------------------------------------------------------ API helpers
@@ -413,8 +691,13 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.start_kill();
+        match &mut self.backend {
+            Backend::Process(c) => {
+                let _ = c.start_kill();
+            }
+            // Dropping the sender stops the server; its thread finishes alone.
+            Backend::InProcess(p) => drop(p.stop.take()),
+            Backend::Gone => {}
         }
     }
 }

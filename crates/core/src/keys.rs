@@ -1,9 +1,7 @@
 //! Secrets: provider API keys and session tokens (random, stored as SHA-256)
 //! and user passwords (argon2).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,7 +14,8 @@ pub const LOGIN_CODE_PREFIX: &str = "cbl_";
 fn random_secret(prefix: &str) -> String {
     // 192 bits: well above the 128 the threat model needs.
     let mut bytes = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    // ThreadRng: a CSPRNG seeded (and reseeded) from the OS.
+    rand::rng().fill_bytes(&mut bytes);
     format!("{prefix}{}", hex::encode(bytes))
 }
 
@@ -40,7 +39,7 @@ pub fn new_token() -> String {
 /// look-alikes (about 100 bits), in groups of five.
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rngs::OsRng;
+    let mut rng = rand::rng();
     let chars: Vec<char> = (0..20)
         .map(|_| ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()] as char)
         .collect();
@@ -74,7 +73,11 @@ pub fn key_hint(key: &str) -> String {
 }
 
 pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
+    // 16 random bytes (the recommended salt length), from the same CSPRNG as
+    // the secrets: no second `rand_core` with OS entropy just for this.
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| e.to_string())?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -117,7 +117,7 @@ pub fn choose(
                 .collect();
             least_busy(&able)
         }
-        Strategy::Random => Some(candidates[rng.gen_range(0..candidates.len())].user_id),
+        Strategy::Random => Some(candidates[rng.random_range(0..candidates.len())].user_id),
     }
 }
 

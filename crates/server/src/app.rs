@@ -302,6 +302,8 @@ pub async fn serve_with(
         )),
         replica,
         retention: crate::retention::RetentionLock::default(),
+        refusals: Arc::default(),
+        idempotency_in_flight: Arc::default(),
     };
     // A replica marks no breaches, runs no retention and polls nothing: its
     // receiver does, and the rows follow.

@@ -14,20 +14,18 @@ use axum::response::{IntoResponse, Response};
 use callboard_core::keys;
 use callboard_core::store::idempotency::{self, KeyedRequest, CURRENT};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-/// Keys being handled right now: a concurrent duplicate must wait its turn.
-fn in_flight() -> &'static Mutex<HashSet<String>> {
-    static KEYS: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-    KEYS.get_or_init(Mutex::default)
-}
+/// Keys being handled right now by one server: a concurrent duplicate must
+/// wait its turn.
+pub type InFlightKeys = Arc<Mutex<HashSet<String>>>;
 
-struct InFlight(String);
+struct InFlight(InFlightKeys, String);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if let Ok(mut k) = in_flight().lock() {
-            k.remove(&self.0);
+        if let Ok(mut k) = self.0.lock() {
+            k.remove(&self.1);
         }
     }
 }
@@ -102,7 +100,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         request_hash,
     };
     let _guard = {
-        let Ok(mut set) = in_flight().lock() else {
+        let Ok(mut set) = state.idempotency_in_flight.lock() else {
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Busy,
@@ -118,7 +116,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
             )
             .into_response();
         }
-        InFlight(key.clone())
+        InFlight(state.idempotency_in_flight.clone(), key.clone())
     };
     let k = key.clone();
     let found = match state.store.read(move |c| idempotency::lookup(c, &k)).await {

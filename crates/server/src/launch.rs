@@ -56,6 +56,12 @@ pub struct ReceiverOptions {
     pub disk_floor_bytes: u64,
     /// `--metrics-token`: turns `/metrics` on, for scrapers bearing it.
     pub metrics_token: Option<String>,
+    /// The wall clock every stored time, SLA deadline and circuit pause is
+    /// read from: the system clock, or a test's [`time::OffsetClock`].
+    pub clock: time::SharedClock,
+    /// How long an event-stream client may take to accept a message before
+    /// it is dropped (10 s; tests shorten it).
+    pub event_send_timeout: std::time::Duration,
 }
 
 impl ReceiverOptions {
@@ -73,6 +79,8 @@ impl ReceiverOptions {
             max_future_skew_secs: defaults.max_future_skew_secs,
             disk_floor_bytes: defaults.disk_floor_bytes,
             metrics_token: None,
+            clock: time::system_clock(),
+            event_send_timeout: defaults.event_send_timeout,
         }
     }
 }
@@ -106,6 +114,36 @@ impl Running {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => self.urls[self.urls.len().min(2) - 1].clone(),
         }
+    }
+
+    /// What `callboard serve` prints once listening: the first-start sign-in
+    /// (on an empty database), the `callboard listening on http://…` line
+    /// that scripts and tests wait for, the URLs and the data file.
+    pub fn banner(&self, public_url: Option<&str>) -> Vec<String> {
+        let base = self.base_url(public_url);
+        let mut lines = Vec::new();
+        if let Some(first) = &self.first_start {
+            lines.push(format!(
+                "First start: an administrator `{}` was created.",
+                first.username
+            ));
+            lines.push(format!(
+                "  Sign in once with this link (valid 24 hours): {base}/login?code={}",
+                first.login_code
+            ));
+            lines.push(format!(
+                "  Or with user `admin` and password {}",
+                first.password
+            ));
+        }
+        lines.push(format!("callboard listening on http://{}", self.addr));
+        for u in &self.urls {
+            lines.push(format!(
+                "  console and webhooks: {u}  (webhooks at {u}/webhooks/ivr/<slug>)"
+            ));
+        }
+        lines.push(format!("  data: {}", self.db_path.display()));
+        lines
     }
 
     /// A session token for the first active administrator: how the desktop
@@ -150,7 +188,8 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
     })?;
     let db_path = opts.data_dir.join("callboard.db");
     let path = db_path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, time::system_clock()))
+    let clock = opts.clock.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path, clock))
         .await
         .map_err(|e| LaunchError::Bootstrap(e.to_string()))?
         .map_err(|source| LaunchError::Store {
@@ -192,6 +231,7 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
             .as_deref()
             .filter(|t| !t.is_empty())
             .map(keys::hash_secret),
+        event_send_timeout: opts.event_send_timeout,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

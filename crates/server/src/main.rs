@@ -447,23 +447,9 @@ async fn main() -> anyhow::Result<()> {
                     backup_keep,
                 ))
             });
-            let base = running.base_url(opts.public_url.as_deref());
-            if let Some(first) = &running.first_start {
-                println!(
-                    "First start: an administrator `{}` was created.",
-                    first.username
-                );
-                println!(
-                    "  Sign in once with this link (valid 24 hours): {base}/login?code={}",
-                    first.login_code
-                );
-                println!("  Or with user `admin` and password {}", first.password);
+            for line in running.banner(opts.public_url.as_deref()) {
+                println!("{line}");
             }
-            println!("callboard listening on http://{}", running.addr);
-            for u in &running.urls {
-                println!("  console and webhooks: {u}  (webhooks at {u}/webhooks/ivr/<slug>)");
-            }
-            println!("  data: {}", running.db_path.display());
             running.until(shutdown_signal()).await?;
             if let Some(t) = snapshots {
                 t.abort();

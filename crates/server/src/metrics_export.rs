@@ -205,7 +205,11 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
         .await
     {
         for c in list.iter().filter(|c| c.enabled) {
-            let open = match state.pollers.circuit(&c.department).state {
+            let open = match state
+                .pollers
+                .circuit(&c.department, state.store.now())
+                .state
+            {
                 CircuitState::Closed => 0,
                 CircuitState::HalfOpen => 1,
                 CircuitState::Open => 2,

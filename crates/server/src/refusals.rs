@@ -8,7 +8,7 @@ use crate::state::AppState;
 use callboard_core::store::refusals::{self, Refused};
 use callboard_core::time::Timestamp;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// Refusals logged at once per provider before the limit applies.
 pub const BURST: f64 = 20.0;
@@ -56,11 +56,6 @@ impl Limiter {
     }
 }
 
-fn limiter() -> &'static Limiter {
-    static LIMITER: OnceLock<Limiter> = OnceLock::new();
-    LIMITER.get_or_init(Limiter::default)
-}
-
 /// What the receiver knew of a delivery it refused: the provider's id, the
 /// method, the content type, the request id and the body as received.
 pub type Refusal<'a> = (i64, &'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
@@ -69,7 +64,7 @@ pub type Refusal<'a> = (i64, &'a str, Option<&'a str>, Option<&'a str>, &'a [u8]
 /// the limit; never delays the answer.
 pub fn record(state: &AppState, r: Refusal<'_>, err: &ApiError) {
     let (provider_id, method, content_type, request_id, body) = r;
-    let Some(dropped) = limiter().admit(provider_id, state.store.now()) else {
+    let Some(dropped) = state.refusals.admit(provider_id, state.store.now()) else {
         return;
     };
     let mut reason = format!("{}: {}", err.code, err.message);

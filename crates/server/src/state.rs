@@ -26,6 +26,9 @@ pub struct Config {
     pub disk_floor_bytes: u64,
     /// SHA-256 of `--metrics-token`; `/metrics` is off (404) when unset.
     pub metrics_token_hash: Option<String>,
+    /// An event-stream client that has not taken a message for this long is
+    /// dropped (it resumes with `since=`).
+    pub event_send_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             max_future_skew_secs: 300,
             disk_floor_bytes: 64 * 1024 * 1024,
             metrics_token_hash: None,
+            event_send_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -59,6 +63,10 @@ pub struct AppState {
     pub replica: Option<Arc<crate::replica::Shared>>,
     /// Held while a retention run goes.
     pub retention: crate::retention::RetentionLock,
+    /// Refused deliveries logged per provider (a token bucket each).
+    pub refusals: Arc<crate::refusals::Limiter>,
+    /// Idempotency keys being handled right now by this server.
+    pub idempotency_in_flight: crate::idempotency::InFlightKeys,
 }
 
 impl AppState {

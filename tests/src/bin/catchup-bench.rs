@@ -52,7 +52,7 @@ async fn main() -> Result<()> {
             _ => bail!("unknown flag {flag}"),
         }
     }
-    let srv = TestServer::start().await?;
+    let srv = TestServer::start_process().await?;
     let (slug, key) = srv.provider("Bench").await?;
     let proxy = Proxy::start(&srv.addr).await?;
     let rep = TestServer::replica_in(tempfile::tempdir()?, &proxy.url(), ADMIN_TOKEN).await?;

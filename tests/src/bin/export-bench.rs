@@ -130,7 +130,7 @@ async fn main() -> Result<()> {
     let (n, secs) = select_baseline(dir.path())?;
     let select_rate = n as f64 / secs;
 
-    let srv = TestServer::start_in(dir, &[]).await?;
+    let srv = TestServer::start_process_in(dir, &[]).await?;
     let pid = srv.pid().context("no server pid")?;
     // Let the server settle, then take its resident memory with no export running.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -243,7 +243,7 @@ async fn main() -> Result<()> {
     })
     .await??;
 
-    let srv = TestServer::start().await?;
+    let srv = TestServer::start_process().await?;
     let (slug, key) = srv.provider("Bench").await?;
 
     // Warm up connections and caches.

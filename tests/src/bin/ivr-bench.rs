@@ -5,8 +5,14 @@
 //! times the validation of a 200-node flow. Exits non-zero when the step
 //! p99 is above the floor (10 ms) or validation above 10 ms.
 //!
-//!     cargo build --release -p callboard-server
-//!     cargo run --release -p callboard-tests --bin ivr-bench -- [--callers 500] [--floor-ms 10]
+//! A simulated caller listens before pressing a key: `--think-ms` (1000)
+//! between its steps, and the callers' first steps are spread over one
+//! think time, so 500 callers offer about 500 steps/s, as 500 real callers
+//! in menus would. `--think-ms 0` sends back to back (a saturation test:
+//! then the latency measures the queue, not a step).
+//!
+//!     cargo build --release -p callboard-tests --bin ivr-bench
+//!     ./target/release/ivr-bench [--callers 500] [--think-ms 1000] [--floor-ms 10]
 
 use anyhow::{bail, Context, Result};
 use callboard_core::ivr::validate::{validate, Context as VContext};
@@ -58,12 +64,14 @@ fn big_flow(n: usize) -> Value {
 async fn main() -> Result<()> {
     let mut callers = 500usize;
     let mut floor_ms = 10.0f64;
+    let mut think_ms = 1000u64;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--callers" => callers = v.parse()?,
             "--floor-ms" => floor_ms = v.parse()?,
+            "--think-ms" => think_ms = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -125,7 +133,13 @@ async fn main() -> Result<()> {
             let mut noop: Vec<Duration> = Vec::with_capacity(MENUS + 1);
             let call_id = format!("bench-{c}");
             let mut next_url = url.clone();
+            let think = Duration::from_millis(think_ms);
+            // Callers arrive spread over one think time, not all at once.
+            tokio::time::sleep(think.mul_f64(c as f64 / callers as f64)).await;
             for i in 0..=MENUS {
+                if i > 0 {
+                    tokio::time::sleep(think).await;
+                }
                 let body = if i == 0 {
                     json!({"call_id": call_id, "caller": format!("+9198{c:08}"), "did": "18001234", "event": "start"})
                 } else {
@@ -167,7 +181,7 @@ async fn main() -> Result<()> {
         .get_json(&format!("/api/flows/{id}/analytics"), ADMIN_TOKEN)
         .await?;
     let completed = a["exit_reasons"]["completed"].as_i64().unwrap_or(0);
-    println!("ivr-bench: {callers} concurrent callers × {} steps through a 17-node flow (JSON dialect) in {:.2} s", MENUS + 1, wall.as_secs_f64());
+    println!("ivr-bench: {callers} concurrent callers × {} steps through a 17-node flow (JSON dialect), {think_ms} ms between a caller's steps, in {:.2} s", MENUS + 1, wall.as_secs_f64());
     println!(
         "  IVR step      p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} steps, {:.0} steps/s)",
         pct(&steps, 0.5),

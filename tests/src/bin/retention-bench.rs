@@ -138,7 +138,7 @@ async fn fire(
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let a = args()?;
-    let mut srv = TestServer::start().await?;
+    let mut srv = TestServer::start_process().await?;
     let (s, p) = srv
         .post_json("/api/providers", ADMIN_TOKEN, &json!({"name": "Bench", "slug": "bench",
             "field_mapping": callboard_tests::generic_mapping(), "status_map": callboard_tests::generic_status_map()}))

@@ -129,14 +129,16 @@ async fn assert_all_stored(srv: &mut TestServer, acked: &[String]) {
 
 #[tokio::test]
 async fn sigkill_under_load_loses_no_acknowledged_event() {
-    let mut srv = TestServer::start().await.unwrap();
+    // The process boundary is the point: a real SIGKILL / SIGTERM.
+    let mut srv = TestServer::start_process().await.unwrap();
     let acked = ack_under_load_then(&mut srv, Stop::Kill).await;
     assert_all_stored(&mut srv, &acked).await;
 }
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_in_flight_requests_and_exits_cleanly() {
-    let mut srv = TestServer::start().await.unwrap();
+    // The process boundary is the point: a real SIGKILL / SIGTERM.
+    let mut srv = TestServer::start_process().await.unwrap();
     let acked = ack_under_load_then(&mut srv, Stop::Term).await;
     assert_all_stored(&mut srv, &acked).await;
 }

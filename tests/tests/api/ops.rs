@@ -10,6 +10,19 @@ fn missed_at(call_id: &str, ts: &str) -> Value {
     json!({ "data": { "call_id": call_id, "caller": "+9198", "status": "no-answer", "ts": ts } })
 }
 
+/// The next `call.sla_breached` event within `wait`, if any.
+async fn next_breach(sock: &mut ws::Socket, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match ws::next(sock, left).await.unwrap() {
+            Some(e) if e["type"] == "call.sla_breached" => return Some(e),
+            Some(_) => {}
+            None => return None,
+        }
+    }
+}
+
 fn iso(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -161,38 +174,45 @@ async fn a_breach_is_marked_and_announced_the_moment_it_happens() {
         .unwrap();
     assert_eq!(s, 200);
     let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
-    // The clock started 58.5 s ago: 1.5 s left.
-    let started = Utc::now() - ChronoDuration::milliseconds(58_500);
+    // The clock started 30 s ago by the server's clock: 30 s left.
+    let started = srv.now() - ChronoDuration::seconds(30);
     srv.webhook(&slug, &key, &missed_at("late", &iso(started)))
         .await
         .unwrap();
-    // A call with an hour left must not be marked.
-    srv.webhook(&slug, &key, &missed_at("fresh", &iso(Utc::now())))
+    // A call with a minute left must not be marked.
+    srv.webhook(&slug, &key, &missed_at("fresh", &iso(srv.now())))
         .await
         .unwrap();
     let c = srv.call(&slug, "late").await.unwrap();
     assert!(c["sla_breached_at"].is_null(), "not yet: {c}");
     let due = chrono::DateTime::parse_from_rfc3339(c["sla_due_at"].as_str().unwrap()).unwrap();
-    let mut breach = None;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        match ws::next(&mut sock, Duration::from_secs(10)).await.unwrap() {
-            Some(e) if e["type"] == "call.sla_breached" => {
-                breach = Some(e);
-                break;
-            }
-            Some(_) => {}
-            None => break,
-        }
-    }
-    let breach = breach.expect("a call.sla_breached event");
-    let seen = Utc::now();
-    assert_eq!(breach["data"]["call_id"], "late");
-    assert!(breach["data"]["sla_breached_at"].is_string());
-    let lag = seen.signed_duration_since(due).num_milliseconds();
+    // 25 s later (the clock moved, not waited for): 5 s left, nothing marked.
+    srv.advance(Duration::from_secs(25));
+    assert_eq!(
+        next_breach(&mut sock, Duration::from_millis(300)).await,
+        None,
+        "announced before the deadline"
+    );
+    assert!(srv.call(&slug, "late").await.unwrap()["sla_breached_at"].is_null());
+    // Past the deadline: marked and announced at once.
+    srv.advance(Duration::from_secs(6));
+    let moved = std::time::Instant::now();
+    let breach = next_breach(&mut sock, Duration::from_secs(10))
+        .await
+        .expect("a call.sla_breached event");
     assert!(
-        (0..1500).contains(&lag),
-        "announced {lag} ms after the deadline"
+        moved.elapsed() < Duration::from_millis(1500),
+        "announced {:?} after the clock passed the deadline",
+        moved.elapsed()
+    );
+    assert_eq!(breach["data"]["call_id"], "late");
+    let at =
+        chrono::DateTime::parse_from_rfc3339(breach["data"]["sla_breached_at"].as_str().unwrap())
+            .unwrap();
+    let late_by = at.signed_duration_since(due).num_milliseconds();
+    assert!(
+        (0..2500).contains(&late_by),
+        "marked {late_by} ms after the deadline by the server's clock"
     );
     let c = srv.call(&slug, "late").await.unwrap();
     assert!(c["sla_breached_at"].is_string());

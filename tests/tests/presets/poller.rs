@@ -36,7 +36,7 @@ async fn setup(srv: &TestServer, fake: &FakeConvoso) -> (String, String) {
                 .bearer_auth(ADMIN_TOKEN)
                 .json(&json!({"base_url": fake.base, "auth_token": TOKEN, "interval_minutes": 15,
                     "options": {"timeout_seconds": 1.0, "backoff_base_ms": 200, "backoff_max_ms": 800,
-                        "breaker_open_seconds": 1.0}})),
+                        "breaker_open_seconds": 60.0}})),
         )
         .await
         .unwrap();
@@ -190,8 +190,17 @@ async fn backfill_retries_with_backoff_opens_and_recovers_the_circuit_and_never_
         "{r}"
     );
     assert_eq!(fake.log().len(), before);
+    let h = health(&srv, &slug).await;
+    assert!(
+        (59..=60).contains(&h["circuit"]["retry_in_seconds"].as_i64().unwrap()),
+        "{h}"
+    );
+    // Still open just before the pause is over (the server's clock, moved
+    // forward instead of waited for).
+    srv.advance(Duration::from_secs(55));
+    assert_eq!(health(&srv, &slug).await["circuit"]["state"], "open");
     // After the pause it lets a trial through (half-open) and closes after three successes.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    srv.advance(Duration::from_secs(6));
     assert_eq!(health(&srv, &slug).await["circuit"]["state"], "half_open");
     let r = backfill(&srv, &slug).await;
     assert!(r["error"].is_null(), "{r}");

@@ -40,7 +40,11 @@ async fn caught_up(srv: &TestServer, rep: &TestServer) {
 }
 
 async fn start_pair() -> (TestServer, Proxy, TestServer) {
-    let srv = TestServer::start().await.unwrap();
+    start_pair_with(TestServer::start().await.unwrap()).await
+}
+
+/// The pair over a given receiver (the binary, where a test kills it).
+async fn start_pair_with(srv: TestServer) -> (TestServer, Proxy, TestServer) {
     let proxy = Proxy::start(&srv.addr).await.unwrap();
     let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &proxy.url(), ADMIN_TOKEN)
         .await
@@ -362,7 +366,7 @@ fn receiver_log(srv: &TestServer) -> Vec<i64> {
 
 #[tokio::test]
 async fn after_the_receiver_is_killed_mid_stream_the_replica_converges_exactly() {
-    let (srv, proxy, rep) = start_pair().await;
+    let (srv, proxy, rep) = start_pair_with(TestServer::start_process().await.unwrap()).await;
     let (slug, key) = seed(&srv).await;
     caught_up(&srv, &rep).await;
     // The replica's own event stream, as its window sees it.

@@ -7,9 +7,76 @@
 use super::{refuse, Refusal};
 use crate::error::ErrorCode;
 use crate::time::Timestamp;
+use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
+
+/// HS256 is all we sign or verify: this provider (HMAC-SHA256 from the
+/// `hmac` and `sha2` crates we use anyway) stands in for jsonwebtoken's
+/// `rust_crypto` feature, which would also build RSA, ECDSA and Ed25519.
+/// Any other algorithm is refused.
+static HS256_ONLY: CryptoProvider = CryptoProvider {
+    signer_factory: |alg, key| {
+        Ok(Box::new(Hs256(hs256_key(alg, key.try_get_hmac_secret()?)?)) as Box<dyn JwtSigner>)
+    },
+    verifier_factory: |alg, key| {
+        Ok(Box::new(Hs256(hs256_key(alg, key.try_get_hmac_secret()?)?)) as Box<dyn JwtVerifier>)
+    },
+    jwk_utils: JwkUtils::new_unimplemented(),
+};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn hs256_key(alg: &Algorithm, secret: &[u8]) -> jsonwebtoken::errors::Result<HmacSha256> {
+    use hmac::Mac;
+    if *alg != Algorithm::HS256 {
+        return Err(ErrorKind::InvalidAlgorithm.into());
+    }
+    HmacSha256::new_from_slice(secret).map_err(|_| ErrorKind::InvalidKeyFormat.into())
+}
+
+struct Hs256(HmacSha256);
+
+impl signature::Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        use hmac::Mac;
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+impl signature::Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> Result<(), signature::Error> {
+        use hmac::Mac;
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        // Constant time.
+        mac.verify_slice(sig).map_err(signature::Error::from_source)
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+/// Installs [`HS256_ONLY`] as jsonwebtoken's provider for this process
+/// (once; a provider installed earlier by someone else stays).
+fn provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = HS256_ONLY.install_default();
+    });
+}
 
 /// Seconds of clock skew allowed on `exp` and `nbf` (documented in
 /// docs/PRESETS.md): a JWT is refused 61 s after its `exp`.
@@ -38,6 +105,7 @@ fn time_claim(value: &Value, name: &str) -> Result<Option<i64>, Refusal> {
 
 /// Signs `claims` as a compact HS256 JWT (for tests and tools).
 pub fn sign_hs256(secret: &str, claims: &Value) -> String {
+    provider();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -48,6 +116,7 @@ pub fn sign_hs256(secret: &str, claims: &Value) -> String {
 
 /// Verifies the JWT body; returns its claims as JSON bytes.
 pub(super) fn verify(secret: &str, body: &[u8], now: Timestamp) -> Result<Vec<u8>, Refusal> {
+    provider();
     let token = std::str::from_utf8(body)
         .map_err(|_| refuse(ErrorCode::InvalidSignature, "the body is not a compact JWT"))?
         .trim();

@@ -153,7 +153,7 @@ pub(crate) fn route(w: &mut Writer<'_>, call: &Call, routing: &Routing) -> Resul
         .prepare_cached("SELECT last_user_id FROM routing_cursors WHERE department = ?1")?
         .query_row([&call.department], |r| r.get(0))
         .optional()?;
-    let Some(user_id) = routing::choose(routing, &pool, last, &mut rand::thread_rng()) else {
+    let Some(user_id) = routing::choose(routing, &pool, last, &mut rand::rng()) else {
         return Ok(None);
     };
     let now = time::fmt(w.now);

@@ -408,17 +408,23 @@ pub fn duplicate(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<Flow> {
     create(w, &draft_json(&name, &flow.entry, &flow.nodes), actor)
 }
 
-/// Published versions by (flow id, version): immutable once written.
-type VersionCache = Mutex<HashMap<(i64, i64), Arc<FlowDef>>>;
+/// Published versions by (database file, flow id, version): immutable once
+/// written. The file is part of the key because one process can hold
+/// several databases (the desktop switching modes, the test harness).
+type VersionCache = Mutex<HashMap<(String, i64, i64), Arc<FlowDef>>>;
 static VERSIONS: OnceLock<VersionCache> = OnceLock::new();
 
-/// A published version, typed (versions never change: cached).
+/// A published version, typed (versions never change: cached, except for
+/// in-memory databases, which have no identity to key on).
 pub fn version_def(conn: &Connection, id: i64, version: i64) -> Result<Arc<FlowDef>> {
     let cache = VERSIONS.get_or_init(Default::default);
-    if let Some(f) = cache
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&(id, version)).cloned())
+    let key = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(|p| (p.to_string(), id, version));
+    if let Some(f) = key
+        .as_ref()
+        .and_then(|k| cache.lock().ok().and_then(|m| m.get(k).cloned()))
     {
         return Ok(f);
     }
@@ -429,11 +435,11 @@ pub fn version_def(conn: &Connection, id: i64, version: i64) -> Result<Arc<FlowD
         .ok_or_else(|| Error::not_found(format!("flow {id} has no version {version}")))?;
     let def: FlowDef = serde_json::from_str(&text)?;
     let def = Arc::new(def);
-    if let Ok(mut m) = cache.lock() {
+    if let (Some(k), Ok(mut m)) = (key, cache.lock()) {
         if m.len() > 1000 {
             m.clear();
         }
-        m.insert((id, version), Arc::clone(&def));
+        m.insert(k, Arc::clone(&def));
     }
     Ok(def)
 }

@@ -50,7 +50,7 @@ pub async fn health(
         .await?;
     Ok(Json(ConnectorHealth {
         connector,
-        circuit: state.pollers.circuit(&slug),
+        circuit: state.pollers.circuit(&slug, state.store.now()),
         running: state.pollers.is_running(&slug),
         last_run,
     }))

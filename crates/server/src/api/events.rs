@@ -20,12 +20,15 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 const REPLAY_PAGE: i64 = 1000;
 /// Close code telling a client it fell behind and must reconnect with `since`.
 const CLOSE_LAGGED: u16 = 4008;
-/// A client that has not taken a message for this long is dropped: it holds
-/// nothing up, and it resumes with `since` when it reconnects.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-
-async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), axum::Error> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await {
+/// Sends within `timeout` (`Config::event_send_timeout`): a client that has
+/// not taken a message for that long is dropped: it holds nothing up, and it
+/// resumes with `since` when it reconnects.
+async fn send_within(
+    timeout: Duration,
+    socket: &mut WebSocket,
+    msg: Message,
+) -> Result<(), axum::Error> {
+    match tokio::time::timeout(timeout, socket.send(msg)).await {
         Ok(r) => r,
         Err(_) => Err(axum::Error::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -166,6 +169,7 @@ async fn run(
 ) -> Result<(), axum::Error> {
     // `live` was subscribed before the log is read: anything committed
     // meanwhile arrives twice at worst, and the seq check drops the copy.
+    let timeout = state.config.event_send_timeout;
     let mut last = since.unwrap_or(head_at_subscribe);
     {
         let (oldest, head) = match state
@@ -176,7 +180,7 @@ async fn run(
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the event log");
-                return send(&mut socket, Message::Close(None)).await;
+                return send_within(timeout, &mut socket, Message::Close(None)).await;
             }
         };
         let gap = oldest > 0 && last < oldest - 1;
@@ -196,7 +200,7 @@ async fn run(
                 }),
             };
             let text = serde_json::to_string(&msg).unwrap_or_default();
-            send(&mut socket, Message::Text(text.into())).await?;
+            send_within(timeout, &mut socket, Message::Text(text.into())).await?;
             last = head;
         }
         loop {
@@ -209,14 +213,15 @@ async fn run(
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "event replay failed");
-                    return send(&mut socket, Message::Close(None)).await;
+                    return send_within(timeout, &mut socket, Message::Close(None)).await;
                 }
             };
             let n = page.len() as i64;
             for ev in page {
                 last = ev.seq;
                 if visible(&who, &ev) {
-                    send(&mut socket, Message::Text(ev.to_message().into())).await?;
+                    send_within(timeout, &mut socket, Message::Text(ev.to_message().into()))
+                        .await?;
                 }
             }
             if n < REPLAY_PAGE {
@@ -236,22 +241,22 @@ async fn run(
                     }
                     last = ev.seq;
                     if visible(&who, &ev) {
-                        send(&mut socket, Message::Text(ev.to_message().into())).await?;
+                        send_within(timeout, &mut socket, Message::Text(ev.to_message().into())).await?;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     let reason = format!("lagged: reconnect with since={last}");
-                    return send(&mut socket, Message::Close(Some(CloseFrame { code: CLOSE_LAGGED, reason: reason.into() }))).await;
+                    return send_within(timeout, &mut socket, Message::Close(Some(CloseFrame { code: CLOSE_LAGGED, reason: reason.into() }))).await;
                 }
-                Err(RecvError::Closed) => return send(&mut socket, Message::Close(None)).await,
+                Err(RecvError::Closed) => return send_within(timeout, &mut socket, Message::Close(None)).await,
             },
             msg = socket.recv() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
-            _ = ping.tick() => send(&mut socket, Message::Ping(Vec::new().into())).await?,
+            _ = ping.tick() => send_within(timeout, &mut socket, Message::Ping(Vec::new().into())).await?,
             _ = shutdown.changed() => {
-                return send(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
+                return send_within(timeout, &mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
             }
         }
     }

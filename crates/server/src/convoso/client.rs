@@ -5,6 +5,7 @@
 
 use super::breaker::Breaker;
 use callboard_core::store::connectors::ConnectorOptions;
+use callboard_core::time::SharedClock;
 use rand::Rng;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,8 @@ pub struct Client {
     opts: ConnectorOptions,
     last_request: Option<Instant>,
     breaker: Arc<Mutex<Breaker>>,
+    /// The breaker's clock (the store's).
+    clock: SharedClock,
 }
 
 /// Backoff before retry `attempt` (0-based): `d = min(base·2^attempt, max)`,
@@ -44,7 +47,7 @@ pub fn backoff(opts: &ConnectorOptions, attempt: u32) -> Duration {
         .saturating_mul(1u64 << attempt.min(20))
         .min(opts.backoff_max_ms);
     let half = d / 2;
-    Duration::from_millis(half + rand::thread_rng().gen_range(0..=d - half))
+    Duration::from_millis(half + rand::rng().random_range(0..=d - half))
 }
 
 impl Client {
@@ -53,6 +56,7 @@ impl Client {
         token: String,
         opts: ConnectorOptions,
         breaker: Arc<Mutex<Breaker>>,
+        clock: SharedClock,
     ) -> Result<Client, FetchError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs_f64(opts.timeout_seconds))
@@ -65,6 +69,7 @@ impl Client {
             opts,
             last_request: None,
             breaker,
+            clock,
         })
     }
 
@@ -92,12 +97,12 @@ impl Client {
         let url = format!("{}/log/retrieve", self.base);
         let mut last = String::new();
         for attempt in 0..self.opts.max_attempts {
-            let now = Instant::now();
+            let now = self.clock.now();
             if !self.with_breaker(|b| b.allow(now)).unwrap_or(true) {
                 let wait = self
                     .with_breaker(|b| b.retry_at())
                     .flatten()
-                    .map(|t| t.saturating_duration_since(now).as_secs())
+                    .map(|t| (t - now).num_seconds().max(0) as u64)
                     .unwrap_or(0);
                 return Err(FetchError::CircuitOpen(wait));
             }
@@ -121,18 +126,18 @@ impl Client {
                     let body = resp.bytes().await.map_err(|e| e.without_url().to_string());
                     match body.map(|b| parse(&b)) {
                         Ok(Ok(page)) => {
-                            self.with_breaker(|b| b.success(Instant::now()));
+                            self.with_breaker(|b| b.success(self.clock.now()));
                             return Ok(page);
                         }
                         Ok(Err(e)) | Err(e) => {
-                            self.with_breaker(|b| b.failure(Instant::now()));
+                            self.with_breaker(|b| b.failure(self.clock.now()));
                             return Err(FetchError::Refused(e));
                         }
                     }
                 }
                 Ok(resp) => {
                     let status = resp.status();
-                    self.with_breaker(|b| b.failure(Instant::now()));
+                    self.with_breaker(|b| b.failure(self.clock.now()));
                     if status.as_u16() != 429 && !status.is_server_error() {
                         return Err(FetchError::Refused(format!(
                             "Convoso answered {status}: check the base URL and the auth token"
@@ -146,7 +151,7 @@ impl Client {
                         .map(|s| Duration::from_secs(s.min(300)))
                 }
                 Err(e) => {
-                    self.with_breaker(|b| b.failure(Instant::now()));
+                    self.with_breaker(|b| b.failure(self.clock.now()));
                     last = if e.is_timeout() {
                         "timed out".to_string()
                     } else {

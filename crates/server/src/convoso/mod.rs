@@ -93,13 +93,13 @@ impl Pollers {
         .unwrap_or_else(|| Arc::new(Mutex::new(make())))
     }
 
-    pub fn circuit(&self, slug: &str) -> Circuit {
+    /// The circuit of `slug` at `now` (the store's clock).
+    pub fn circuit(&self, slug: &str, now: DateTime<Utc>) -> Circuit {
         let b = self.slot(slug, |s| s.breaker.clone()).flatten();
-        let now = Instant::now();
         match b.and_then(|b| b.lock().ok().map(|mut g| (g.state(now), g.retry_at()))) {
             Some((state, at)) => Circuit {
                 state,
-                retry_in_seconds: at.map(|t| t.saturating_duration_since(now).as_secs()),
+                retry_in_seconds: at.map(|t| (t - now).num_seconds().max(0) as u64),
             },
             None => Circuit {
                 state: CircuitState::Closed,
@@ -150,8 +150,14 @@ impl Pollers {
             .filter(|p| p.active)
             .ok_or_else(|| RunError::Invalid(format!("no active provider `{slug}`")))?;
         let breaker = self.breaker(slug, &conf.options);
-        let mut client = Client::new(&conf.base_url, token, conf.options.clone(), breaker)
-            .map_err(|e| RunError::Invalid(e.to_string()))?;
+        let mut client = Client::new(
+            &conf.base_url,
+            token,
+            conf.options.clone(),
+            breaker,
+            store.clock().clone(),
+        )
+        .map_err(|e| RunError::Invalid(e.to_string()))?;
 
         let started = Instant::now();
         let mut report = RunReport {

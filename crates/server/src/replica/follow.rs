@@ -38,7 +38,7 @@ fn backoff(failures: u32) -> Duration {
         .saturating_mul(1u32 << failures.min(16))
         .min(BACKOFF_MAX);
     let ms = d.as_millis() as u64;
-    Duration::from_millis(rand::thread_rng().gen_range(ms / 2..=ms.max(1)))
+    Duration::from_millis(rand::rng().random_range(ms / 2..=ms.max(1)))
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
