@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 9] = [
+const FILES: [(&str, &str); 12] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
@@ -20,6 +20,9 @@ const FILES: [(&str, &str); 9] = [
     ("dialpad", include_str!("../presets/dialpad.json")),
     ("convoso", include_str!("../presets/convoso.json")),
     ("twilio", include_str!("../presets/twilio.json")),
+    ("telnyx", include_str!("../presets/telnyx.json")),
+    ("aircall", include_str!("../presets/aircall.json")),
+    ("freeswitch", include_str!("../presets/freeswitch.json")),
 ];
 
 /// Which secret the platform needs from the admin.
@@ -134,7 +137,10 @@ mod tests {
                 "cloudonix",
                 "dialpad",
                 "convoso",
-                "twilio"
+                "twilio",
+                "telnyx",
+                "aircall",
+                "freeswitch"
             ]
         );
         assert!(get("twilio").is_some());

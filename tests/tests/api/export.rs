@@ -41,7 +41,7 @@ async fn exports_every_matching_call_as_safe_rfc4180_csv() {
         ),
         named("Ravi, \"the\" boss", "f2", "abandoned", "9800000002"),
         named("Åsa Ñandú", "f3", "completed", "9800000003"),
-        named("@SUM(A1)", "f4", "no-answer", "-1"),
+        named("@SUM(A1)", "f4", "no-answer", "-1+2"),
     ];
     for r in &rows {
         assert_eq!(srv.webhook(&sales, &key, r).await.unwrap().0, 200);
@@ -80,12 +80,13 @@ async fn exports_every_matching_call_as_safe_rfc4180_csv() {
         by_id("f1")[col("caller_name")],
         "'=HYPERLINK(\"http://evil\",\"x\")"
     );
-    assert_eq!(by_id("f1")[col("mobile_number")], "'+919800000001");
+    // A phone number is a number, not a formula: no `'` in front.
+    assert_eq!(by_id("f1")[col("mobile_number")], "+919800000001");
     assert_eq!(by_id("f1")[col("status")], "hangup");
     assert_eq!(by_id("f2")[col("caller_name")], "Ravi, \"the\" boss");
     assert_eq!(by_id("f3")[col("caller_name")], "Åsa Ñandú");
     assert_eq!(by_id("f4")[col("caller_name")], "'@SUM(A1)");
-    assert_eq!(by_id("f4")[col("mobile_number")], "'-1");
+    assert_eq!(by_id("f4")[col("mobile_number")], "'-1+2");
     // Oldest first.
     let ids: Vec<&str> = table[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids, ["f1", "f2", "f3", "f4"]);

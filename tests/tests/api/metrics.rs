@@ -216,6 +216,20 @@ async fn metrics_match_the_figures_worked_out_by_hand() {
     assert_eq!(daily[0]["start"], "2026-03-02T00:00:00.000Z");
     assert_eq!(daily[0]["offered"], 6);
 
+    // The same range on a browser's zone (`tz`): India's half-hour offset
+    // puts 10:00Z at 15:30 local, so the hours are 15:00 and 16:00 and 17:00
+    // local; the day starts at local midnight (18:30Z the day before).
+    let (s, z) = metrics(&srv, ADMIN_TOKEN, "&tz=Asia/Kolkata").await;
+    assert_eq!(s, 200, "{z}");
+    assert_eq!(z["time_zone"], "Asia/Kolkata");
+    let zh = z["series"]["hourly"].as_array().unwrap();
+    assert_eq!(zh[0]["start"], "2026-03-02T09:30:00.000Z");
+    let total: i64 = zh.iter().map(|b| b["offered"].as_i64().unwrap()).sum();
+    assert_eq!(total, 6, "every call in exactly one local hour");
+    let zd = z["series"]["daily"].as_array().unwrap();
+    assert_eq!(zd[0]["start"], "2026-03-01T18:30:00.000Z");
+    assert_eq!(zd[0]["offered"], 6);
+
     // The calls behind these figures: the export (and list) with `time=offered`
     // select by the same time; by creation (the default) none was created then.
     let export = |q: String| {
@@ -354,6 +368,8 @@ async fn agents_see_only_their_departments_and_bad_input_is_a_422() {
         "/api/metrics?from=2026-03-02T12:00:00Z&to=2026-03-02T10:00:00Z",
         "/api/metrics?sl_seconds=-1",
         "/api/metrics?utc_offset_minutes=5000",
+        "/api/metrics?tz=Mars/Olympus_Mons",
+        "/api/metrics?tz=%2B05:30",
         "/api/metrics?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
     ] {
         let (s, r) = srv.get_json(bad, ADMIN_TOKEN).await.unwrap();

@@ -24,7 +24,10 @@ async fn presets_are_listed_and_create_editable_providers() {
             "cloudonix",
             "dialpad",
             "convoso",
-            "twilio"
+            "twilio",
+            "telnyx",
+            "aircall",
+            "freeswitch"
         ]
     );
     for p in list["data"].as_array().unwrap() {

@@ -131,3 +131,64 @@ async fn ozonetel_call_events_calling_answered_disconnect() {
         "hangup"
     );
 }
+
+/// CloudAgent's call summary, as a public integration received it: a form
+/// with one field, `data`, whose value is the JSON summary.
+const OZONETEL_SUMMARY: &str =
+    include_str!("../../../crates/core/tests/fixtures/ozonetel-call-summary-answered.json");
+
+#[tokio::test]
+async fn ozonetel_call_summary_as_a_form_field_or_a_query_parameter() {
+    let srv = TestServer::start().await.unwrap();
+    let p = srv
+        .provider_from_preset("Ozonetel", "ozonetel", json!({}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap();
+    let url = p["platform_url"].as_str().unwrap();
+
+    // POST, application/x-www-form-urlencoded: data=%7B%22monitorUCID%22…
+    let (s, ack) = srv
+        .send(srv.http.post(url).form(&[("data", OZONETEL_SUMMARY)]))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let c = srv.call(slug, "9049754955340984").await.unwrap();
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(c["raw_status"], "summary_answered");
+    assert_eq!(c["mobile_number"], "+919080600507");
+    assert_eq!(c["did"], "+914466949093");
+    assert_eq!(c["agent_id"], "kannadasan_tendercuts");
+    // Indian local time (UTC+05:30)
+    assert_eq!(c["started_at"], "2018-08-06T11:29:33.000Z");
+    assert_eq!(c["ended_at"], "2018-08-06T11:30:03.000Z");
+    // HH:MM:SS durations as seconds: talk time, and the others kept
+    assert_eq!(c["duration_seconds"], 23);
+    assert_eq!(c["metadata"]["call_duration_seconds"], 30);
+    assert_eq!(c["metadata"]["time_to_answer_seconds"], 7);
+    assert_eq!(c["metadata"]["hangup_by"], "UserHangup");
+
+    // The same callback configured as GET: `?data=` in the query string.
+    // Not answered: a missed call for the worklist.
+    let mut missed: Value = serde_json::from_str(OZONETEL_SUMMARY).unwrap();
+    missed["monitorUCID"] = json!("9049754955340985");
+    missed["Status"] = json!("NotAnswered");
+    missed["CallerID"] = json!("09080600508");
+    missed["Duration"] = json!("00:00:00");
+    let data = missed.to_string();
+    let (s, ack) = srv
+        .send(srv.http.get(url).query(&[("data", data.as_str())]))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let c = srv.call(slug, "9049754955340985").await.unwrap();
+    assert_eq!(c["status"], "missed", "{c}");
+    assert_eq!(c["mobile_number"], "+919080600508");
+
+    // A `data` field that is not JSON is stored and flagged, never dropped.
+    let (s, ack) = srv
+        .send(srv.http.post(url).form(&[("data", "{not json")]))
+        .await
+        .unwrap();
+    assert_eq!(s, 202, "{ack}");
+}

@@ -9,6 +9,7 @@ mod exotel;
 mod generic;
 mod india;
 mod poller;
+mod telnyx_aircall;
 mod twilio;
 
 use serde_json::Value;

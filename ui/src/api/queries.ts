@@ -139,6 +139,8 @@ export interface MetricsFilter {
   department?: string;
   interval: "hour" | "day";
   utcOffsetMinutes: number;
+  /** The browser's IANA zone: buckets follow it across a change of clocks. */
+  timeZone?: string;
 }
 
 /** The range the query is enabled for (React Query runs it only then). */
@@ -152,10 +154,12 @@ export function useMetrics(f: MetricsFilter | null) {
   return useQuery({
     queryKey: ["metrics", f],
     queryFn: ({ signal }) => {
-      const { from, to, department, interval, utcOffsetMinutes } = need(f);
+      const { from, to, department, interval, utcOffsetMinutes, timeZone } = need(f);
       return unwrap(
         client().GET("/api/metrics", {
-          params: { query: { from, to, department, interval, utc_offset_minutes: utcOffsetMinutes } },
+          params: {
+            query: { from, to, department, interval, utc_offset_minutes: utcOffsetMinutes, tz: timeZone },
+          },
           signal,
         }),
       );

@@ -2132,6 +2132,8 @@ export interface components {
             short_abandon_seconds: number;
             /** Format: int64 */
             sl_seconds: number;
+            /** @description The IANA zone of the buckets, when one was asked for (`tz`). */
+            time_zone?: string | null;
             to: string;
             /** Format: int32 */
             utc_offset_minutes: number;
@@ -4427,6 +4429,12 @@ export interface operations {
                 short_abandon_seconds?: number;
                 /** @description Minutes east of UTC of the clock hourly/daily buckets follow (default: the server's). */
                 utc_offset_minutes?: number;
+                /**
+                 * @description The IANA time zone hourly/daily buckets follow, daylight saving
+                 *     included (e.g. the browser's `America/New_York`); wins over
+                 *     `utc_offset_minutes`.
+                 */
+                tz?: string;
                 /** @description Only one series: `hour` or `day` (default: both). */
                 interval?: components["schemas"]["Interval"];
             };

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { PhoneLink } from "./PhoneLink";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { useCallDetail } from "../api/queries";
@@ -88,9 +89,9 @@ export function CallDrawer({
               <dl className="fields">
                 <Field k="Call id" v={<code>{c.call_id}</code>} />
                 <Field k="Department" v={c.department} />
-                <Field k="Caller" v={formatPhone(c.mobile_number)} />
+                <Field k="Caller" v={c.mobile_number ? <PhoneLink number={c.mobile_number} /> : null} />
                 <Field k="Caller name" v={c.caller_name} />
-                <Field k="DID" v={c.did} />
+                <Field k="DID" v={c.did ? <PhoneLink number={c.did} /> : null} />
                 <Field k="Direction" v={c.direction} />
                 <Field k="Provider status" v={c.raw_status} />
                 <Field k="Agent" v={c.agent_name ?? c.agent_id} />

@@ -58,6 +58,12 @@ export function utcOffsetMinutes(iso: string): number {
   return -new Date(iso).getTimezoneOffset();
 }
 
+/** The browser's IANA time zone (`Europe/London`), if it reports one. */
+export function browserTimeZone(): string | undefined {
+  const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return z || undefined;
+}
+
 export function pct(x: number | null | undefined): string {
   return x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, formatPhone, secondsBetween, slaText } from "./format";
+import { formatDuration, formatPhone, secondsBetween, slaText, telHref } from "./format";
 import { backoffDelay } from "./backoff";
 
 describe("formatDuration", () => {
@@ -16,6 +16,11 @@ describe("formatPhone", () => {
     expect(formatPhone("+919876543210")).toBe("+91 98765 43210");
     expect(formatPhone("+14155550100")).toBe("+1 415 555 0100");
     expect(formatPhone("1800-123")).toBe("1800-123");
+    // every country, by its own grouping
+    expect(formatPhone("+390669821234")).toBe("+39 06 6982 1234");
+    expect(formatPhone("+8613812345678")).toBe("+86 138 1234 5678");
+    expect(formatPhone("+443308186690")).toBe("+44 330 818 6690");
+    expect(formatPhone("+5511987654321")).toBe("+55 11 98765 4321");
     expect(formatPhone(null)).toBe("—");
   });
 });
@@ -49,5 +54,14 @@ describe("backoffDelay", () => {
     expect(backoffDelay(20, () => 1)).toBe(30_000);
     const spread = new Set(Array.from({ length: 20 }, (_, i) => backoffDelay(4, () => i / 20)));
     expect(spread.size).toBe(20);
+  });
+});
+
+describe("telHref", () => {
+  it("links numbers that can be dialled", () => {
+    expect(telHref("+919876543210")).toBe("tel:+919876543210");
+    expect(telHref("1800-123")).toBe("tel:1800123");
+    expect(telHref("anonymous")).toBeNull();
+    expect(telHref(null)).toBeNull();
   });
 });

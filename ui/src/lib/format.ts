@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/min";
 // How numbers, times and durations read on screen.
 
 export function formatDuration(totalSeconds: number | null | undefined): string {
@@ -42,15 +43,25 @@ export function formatHHMM(d: Date): string {
   return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
 }
 
-/** Groups an E.164-ish number for reading: +91 98765 43210. Leaves others alone. */
+/**
+ * A stored number for people: international numbers (`+…`, as the server
+ * normalises them) in their country's grouping from libphonenumber's metadata
+ * (`+91 98765 43210`, `+39 06 6982 1234`, `+1 415 555 0100`); anything it
+ * cannot read is shown as received.
+ */
 export function formatPhone(raw: string | null | undefined): string {
   if (!raw) return "—";
+  const n = parsePhoneNumberFromString(raw.trim());
+  return n?.isPossible() ? n.formatInternational() : raw;
+}
+
+/** A `tel:` link for a number that can be dialled as stored, else null. */
+export function telHref(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const n = parsePhoneNumberFromString(raw.trim());
+  if (n?.isPossible()) return n.getURI();
   const digits = raw.replace(/[^\d+]/g, "");
-  const m = /^\+91(\d{5})(\d{5})$/.exec(digits);
-  if (m) return `+91 ${m[1]} ${m[2]}`;
-  const us = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(digits);
-  if (us) return `+1 ${us[1]} ${us[2]} ${us[3]}`;
-  return raw;
+  return /^\+?\d{3,15}$/.test(digits) ? `tel:${digits}` : null;
 }
 
 /** Time left until `due` as "12 min left", or "overdue 5 min" once it has passed. */

@@ -6,17 +6,22 @@
 //! maps each payload without re-parsing anything and without cloning the
 //! payload. The format is documented for admins in `docs/MAPPING.md`.
 
+mod options;
 mod path;
+mod phone;
 pub mod plausible;
 mod time;
 mod transform;
 
+pub(crate) use transform::local_in;
+
 use crate::status::Status;
 use chrono::{DateTime, Utc};
+use options::Options;
 use path::PathExpr;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use transform::{Transform, Val};
+use transform::{Env, Transform, Val};
 
 /// Why a provider's mapping configuration is unusable (rejected when the provider is saved).
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -27,6 +32,8 @@ pub enum MappingError {
     Field { field: String, message: String },
     #[error("status_map: {0}")]
     StatusMap(String),
+    #[error("field_mapping.$options: {0}")]
+    Options(String),
 }
 
 /// The values a payload yields for our call columns.
@@ -146,8 +153,10 @@ struct FieldSpec {
 /// A compiled `field_mapping` + `status_map`.
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
-    /// `call_id` first (when mapped), then the other fields.
-    fields: Vec<FieldSpec>,
+    /// `call_id` first (when mapped), then the other fields; each field is
+    /// one spec or several tried in order (a JSON array of specs).
+    fields: Vec<Vec<FieldSpec>>,
+    options: Options,
     call_id_mapped: bool,
     /// Lower-cased, trimmed raw status → canonical status.
     status_map: HashMap<String, Status>,
@@ -274,6 +283,17 @@ fn compile_field(name: &str, spec: &Value) -> Result<Option<FieldSpec>, MappingE
     Ok(Some(field))
 }
 
+/// `field_mapping.x: msg` → `field_mapping.x[i]: msg`.
+fn prefix_err(e: MappingError, at: &str) -> MappingError {
+    match e {
+        MappingError::Field { field, message } => MappingError::Field {
+            field: format!("{field}{at}"),
+            message,
+        },
+        other => other,
+    }
+}
+
 fn compile_status_map(status_map: &Value) -> Result<HashMap<String, Status>, MappingError> {
     let obj = match status_map {
         Value::Null => return Ok(HashMap::new()),
@@ -339,24 +359,63 @@ impl Mapping {
         };
         let mut fields = Vec::new();
         let mut call_id_mapped = false;
+        let mut options = Options::default();
         for (name, spec) in obj.into_iter().flatten() {
             if name.trim().is_empty() {
                 return Err(field_err(name, "empty column name"));
             }
-            if let Some(f) = compile_field(name, spec)? {
-                if f.target == Target::CallId {
-                    call_id_mapped = true;
-                    fields.insert(0, f);
-                } else {
-                    fields.push(f);
+            if name.starts_with('$') {
+                if name != options::KEY {
+                    return Err(field_err(
+                        name,
+                        format!("unknown setting (`$` keys are settings: {})", options::KEY),
+                    ));
                 }
+                options = Options::compile(spec).map_err(MappingError::Options)?;
+                continue;
+            }
+            let specs: Vec<FieldSpec> = match spec {
+                Value::Array(items) if items.is_empty() => {
+                    return Err(field_err(name, "an array of specs needs at least one"))
+                }
+                Value::Array(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        if !matches!(item, Value::String(_) | Value::Object(_)) {
+                            return Err(field_err(
+                                name,
+                                format!("[{i}]: expected a path string or an object with `path`"),
+                            ));
+                        }
+                        if let Some(f) = compile_field(name, item)
+                            .map_err(|e| prefix_err(e, &format!("[{i}]")))?
+                        {
+                            out.push(f);
+                        }
+                    }
+                    out
+                }
+                _ => compile_field(name, spec)?.into_iter().collect(),
+            };
+            let Some(first) = specs.first() else { continue };
+            if first.target == Target::CallId {
+                call_id_mapped = true;
+                fields.insert(0, specs);
+            } else {
+                fields.push(specs);
             }
         }
         Ok(Mapping {
             fields,
+            options,
             call_id_mapped,
             status_map: compile_status_map(status_map)?,
         })
+    }
+
+    /// The zone the provider writes local times in (`$options.time_zone`).
+    pub fn time_zone(&self) -> Option<chrono_tz::Tz> {
+        self.options.defaults.zone
     }
 
     /// Whether the mapping has no fields at all.
@@ -377,28 +436,47 @@ impl Mapping {
             unknown_status: false,
         };
         let mut missing: Vec<String> = Vec::new();
+        let unwrapped = self.options.unwrap(payload, &mut out.warnings);
+        let payload = unwrapped.as_ref().unwrap_or(payload);
 
-        for f in &self.fields {
-            let resolved = self.resolve(f, payload);
-            let val = match resolved {
-                Resolved::Value(v) => Some(v),
-                Resolved::Missing => None,
-                Resolved::Failed(msg) => {
-                    out.warnings.push(format!("field {}: {msg}", f.name));
-                    if f.required || f.target == Target::CallId {
-                        missing.push(format!("required field {}: {msg}", f.name));
+        for specs in &self.fields {
+            let Some(first) = specs.first() else { continue };
+            let required = first.target == Target::CallId || specs.iter().any(|f| f.required);
+            let mut failed: Option<String> = None;
+            let mut found = None;
+            for f in specs {
+                let mut kept = Vec::new();
+                match self.resolve(f, payload, &mut kept) {
+                    Resolved::Value(v) => {
+                        out.warnings
+                            .extend(kept.into_iter().map(|w| format!("field {}: {w}", f.name)));
+                        found = Some((f, v));
+                        break;
                     }
-                    continue;
+                    Resolved::Missing => {}
+                    Resolved::Failed(msg) => {
+                        out.warnings.push(format!("field {}: {msg}", f.name));
+                        failed.get_or_insert(msg);
+                    }
                 }
-            };
-            let Some(val) = val else {
-                if f.required || f.target == Target::CallId {
-                    let at = f.path.as_ref().map_or("", |p| p.text());
-                    missing.push(format!("required field {}: no value at `{at}`", f.name));
+            }
+            match found {
+                Some((f, val)) => self.store(f, val, &mut out),
+                None if required => {
+                    let why = match failed {
+                        Some(msg) => msg,
+                        None => {
+                            let at: Vec<&str> = specs
+                                .iter()
+                                .map(|f| f.path.as_ref().map_or("", |p| p.text()))
+                                .collect();
+                            format!("no value at `{}`", at.join("`, `"))
+                        }
+                    };
+                    missing.push(format!("required field {}: {why}", first.name));
                 }
-                continue;
-            };
-            self.store(f, val, &mut out);
+                None => {}
+            }
         }
 
         if !self.call_id_mapped {
@@ -417,13 +495,22 @@ impl Mapping {
     }
 
     /// Path (with fallbacks) → default → transforms → the target's conversion.
-    fn resolve<'a>(&'a self, f: &'a FieldSpec, payload: &'a Value) -> Resolved<'a> {
+    fn resolve<'a>(
+        &'a self,
+        f: &'a FieldSpec,
+        payload: &'a Value,
+        warnings: &mut Vec<String>,
+    ) -> Resolved<'a> {
         let found = f.path.as_ref().and_then(|p| p.resolve(payload));
         let mut val = found.map(Val::Ref);
+        let mut env = Env {
+            defaults: &self.options.defaults,
+            warnings,
+        };
         for t in &f.transforms {
             let Some(cur) = val else { break };
             // Ok(None): the transform found "not set" (epoch 0, no `to` value)
-            val = match t.apply(cur, f.to.as_ref(), payload) {
+            val = match t.apply(cur, f.to.as_ref(), payload, &mut env) {
                 Ok(next) => next,
                 Err(e) => return Resolved::Failed(e),
             };
@@ -436,7 +523,11 @@ impl Mapping {
             return Resolved::Missing;
         };
         let converted = match f.target.kind() {
-            Kind::Time => transform::to_time(&val).map(|t| t.map(Val::Time)),
+            Kind::Time => match self.options.defaults.zone {
+                // a bare local time in a column of times reads in the provider's zone
+                Some(tz) if f.transforms.is_empty() => transform::zoned(&val, tz),
+                _ => transform::to_time(&val).map(|t| t.map(Val::Time)),
+            },
             Kind::Int => transform::to_int(&val).map(|i| Some(Val::Int(i))),
             // a blank string (e.g. `digits` of "anonymous") counts as no value
             Kind::Text => transform::text(&val)

@@ -83,7 +83,14 @@ fn compile_errors_name_the_field() {
         (json!({"call_id": "$..[0"}), "call_id", "unclosed bracket"),
         (json!({"did": "a | "}), "did", "empty alternative"),
         (json!({"did": 5}), "did", "expected a path string"),
-        (json!({"did": ["a"]}), "did", "expected a path string"),
+        (json!({"did": []}), "did", "at least one"),
+        (
+            json!({"did": ["a", 5]}),
+            "did",
+            "[1]: expected a path string",
+        ),
+        (json!({"did": ["a", "b..c"]}), "did[1]", "invalid path"),
+        (json!({"$bogus": {}}), "$bogus", "unknown setting"),
         (
             json!({"did": {"transform": "trim"}}),
             "did",
@@ -334,7 +341,8 @@ fn failing_transform_warns_and_omits() {
         Value::Null,
         &json!({"m": "12345", "s": "yesterday", "a": "x", "c": "anonymous"}),
     );
-    assert_eq!(out.call.mobile_number, None);
+    // not a valid number: kept as received, with a warning
+    assert_eq!(out.call.mobile_number.as_deref(), Some("12345"));
     assert_eq!(out.call.started_at, None);
     assert_eq!(out.call.agent_id, None);
     // digits of "anonymous" is empty: no value, no warning
@@ -579,7 +587,7 @@ fn required_field_failing_its_transform_is_an_error() {
     let out = map(
         json!({"call_id": "id", "mobile_number": {"path": "from", "transform": "e164", "required": true}}),
         Value::Null,
-        &json!({"id": 1, "from": "12"}),
+        &json!({"id": 1, "from": "withheld"}),
     );
     let err = out.error.unwrap();
     assert!(
@@ -964,5 +972,90 @@ fn documented_uuid_v5_example() {
     assert_eq!(
         out.event_id.as_deref(),
         Some("4fefc6d6-04f5-5465-9de2-0dfca9179c1d")
+    );
+}
+
+#[test]
+fn options_set_region_zone_and_the_json_field() {
+    let fm = json!({
+        "$options": {"region": "IT", "time_zone": "Europe/Rome", "json_field": "data"},
+        "call_id": "id",
+        "mobile_number": {"path": "from", "transform": "e164"},
+        "started_at": "start",
+        "ended_at": {"path": "end", "transform": "datetime"}
+    });
+    let inner = json!({"id": "c1", "from": "06 6982 1234", "start": "2024-07-01 10:00:00",
+        "end": "2024-01-10 10:00:00"});
+    let out = map(
+        fm.clone(),
+        Value::Null,
+        &json!({"data": inner.to_string(), "token": "x"}),
+    );
+    assert_eq!(out.error, None, "{:?}", out.warnings);
+    assert_eq!(out.call.call_id, "c1");
+    assert_eq!(out.call.mobile_number.as_deref(), Some("+390669821234"));
+    // CEST in July, CET in January
+    assert_eq!(out.call.started_at, Some(ts("2024-07-01T08:00:00Z")));
+    assert_eq!(out.call.ended_at, Some(ts("2024-01-10T09:00:00Z")));
+    // the same body sent as JSON maps the same
+    let out = map(fm, Value::Null, &inner);
+    assert_eq!(out.call.mobile_number.as_deref(), Some("+390669821234"));
+    for bad in [
+        json!({"$options": {"region": "ZZ"}}),
+        json!({"$options": {"time_zone": "Nowhere/Place"}}),
+        json!({"$options": {"colour": "red"}}),
+        json!({"$options": []}),
+    ] {
+        assert!(
+            matches!(compile_err(bad.clone()), MappingError::Options(_)),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn an_array_of_specs_is_tried_in_order() {
+    let fm = json!({
+        "call_id": "id",
+        "status": [
+            {"path": "action", "transform": "lower"},
+            {"path": "Status", "transform": ["lower", "prefix:summary_"]}
+        ],
+        "duration_seconds": [{"path": "talk", "transform": "duration:hms"}, "len"],
+        "agent_id": {"path": "x", "required": true}
+    });
+    let sm = json!({"answered": "active", "summary_answered": "completed"});
+    let out = map(
+        fm.clone(),
+        sm.clone(),
+        &json!({"id": 1, "action": "Answered", "Status": "Answered", "x": "a", "len": 9}),
+    );
+    assert_eq!(out.call.status, Some(Status::Active));
+    assert_eq!(out.call.duration_seconds, Some(9));
+    let out = map(
+        fm.clone(),
+        sm.clone(),
+        &json!({"id": 1, "Status": "Answered", "talk": "00:01:05", "x": "a"}),
+    );
+    assert_eq!(out.call.status, Some(Status::Completed));
+    assert_eq!(out.call.raw_status.as_deref(), Some("summary_answered"));
+    assert_eq!(out.call.duration_seconds, Some(65));
+    // a failing alternative warns and the next one is tried
+    let out = map(
+        fm.clone(),
+        sm.clone(),
+        &json!({"id": 1, "talk": "soon", "len": 4, "x": "a"}),
+    );
+    assert_eq!(out.call.duration_seconds, Some(4));
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    // required: every alternative missing is an error naming the paths
+    let out = map(
+        json!({"call_id": "id", "agent_id": [{"path": "a", "required": true}, "b"]}),
+        Value::Null,
+        &json!({"id": 1}),
+    );
+    assert_eq!(
+        out.error.as_deref(),
+        Some("required field agent_id: no value at `a`, `b`")
     );
 }

@@ -1,8 +1,11 @@
 //! Transforms and the intermediate values they work on.
 
 use super::path::PathExpr;
+use super::phone::{self, Phone};
 use super::time::{self, Num, Unit};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+use phonenumber::country::Id;
 use serde_json::Value;
 use std::borrow::Cow;
 use uuid::Uuid;
@@ -16,8 +19,9 @@ pub(crate) enum Transform {
     Lower,
     Upper,
     Digits,
-    /// Default country code (digits only), if any.
-    E164(Option<String>),
+    /// The region national numbers are read in; `None`: the mapping's
+    /// default region (`$options.region`), if any.
+    E164(Option<Id>),
     EpochS,
     EpochMs,
     Iso8601,
@@ -25,6 +29,13 @@ pub(crate) enum Transform {
     /// `datetime`, reading a text without an offset as local time at this
     /// offset (seconds east of UTC).
     LocalDateTime(i32),
+    /// `datetime`, reading a text without an offset as local time in this
+    /// zone (daylight saving included).
+    ZonedDateTime(Tz),
+    /// `HH:MM:SS`, `MM:SS` or plain seconds → whole seconds.
+    DurationHms,
+    /// Text put in front of the value (`prefix:summary_`).
+    Prefix(String),
     SecondsBetween,
     UuidV5(Uuid),
     Int,
@@ -43,6 +54,23 @@ pub(crate) enum Val<'a> {
 
 /// `Ok(None)`: the value turned out to be "not set" (epoch 0, a missing `to`).
 pub(crate) type Step<'a> = Result<Option<Val<'a>>, String>;
+
+/// Provider-wide settings from the mapping's `$options`, used by the
+/// transforms that take no argument.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Defaults {
+    /// Region of national phone numbers (`e164`).
+    pub(crate) region: Option<Id>,
+    /// Zone of local times written without an offset (`datetime`).
+    pub(crate) zone: Option<Tz>,
+}
+
+/// What a transform sees besides its value: the provider's defaults, and
+/// where to note a value it kept but could not vouch for.
+pub(crate) struct Env<'e> {
+    pub(crate) defaults: &'e Defaults,
+    pub(crate) warnings: &'e mut Vec<String>,
+}
 
 impl Transform {
     pub(crate) fn parse(spec: &str) -> Result<Transform, String> {
@@ -66,28 +94,35 @@ impl Transform {
             "iso8601" => no_arg(Transform::Iso8601),
             "datetime" => match arg {
                 None => Ok(Transform::DateTime),
-                Some(a) => parse_offset(a).map(Transform::LocalDateTime).ok_or_else(|| {
-                    format!("datetime: `{a}` is not a UTC offset (e.g. `datetime:+05:30`)")
+                Some(a) if a.starts_with(['+', '-']) => {
+                    parse_offset(a).map(Transform::LocalDateTime).ok_or_else(|| {
+                        format!("datetime: `{a}` is not a UTC offset (e.g. `datetime:+05:30`)")
+                    })
+                }
+                Some(a) => a.parse::<Tz>().map(Transform::ZonedDateTime).map_err(|_| {
+                    format!(
+                        "datetime: `{a}` is neither a time zone (e.g. `datetime:America/New_York`) \
+                         nor a UTC offset (e.g. `datetime:+05:30`)"
+                    )
                 }),
+            },
+            "duration" => match arg {
+                None => Ok(Transform::DurationHms),
+                Some(a) if a.eq_ignore_ascii_case("hms") => Ok(Transform::DurationHms),
+                Some(a) => Err(format!("duration: unknown format `{a}` (known: hms)")),
+            },
+            "prefix" => match arg {
+                Some(a) if !a.is_empty() => Ok(Transform::Prefix(a.to_string())),
+                _ => Err("prefix needs the text to put in front, e.g. `prefix:summary_`".to_string()),
             },
             "seconds_between" => no_arg(Transform::SecondsBetween),
             "int" => no_arg(Transform::Int),
             "string" => no_arg(Transform::Str),
             "e164" => match arg {
                 None => Ok(Transform::E164(None)),
-                Some(a) => {
-                    let cc = a.strip_prefix('+').unwrap_or(a);
-                    if (1..=3).contains(&cc.len())
-                        && cc.bytes().all(|b| b.is_ascii_digit())
-                        && !cc.starts_with('0')
-                    {
-                        Ok(Transform::E164(Some(cc.to_string())))
-                    } else {
-                        Err(format!(
-                            "e164: `{a}` is not a country calling code (1–3 digits, e.g. `e164:91`)"
-                        ))
-                    }
-                }
+                Some(a) => phone::region(a)
+                    .map(|r| Transform::E164(Some(r)))
+                    .map_err(|e| format!("e164: {e}")),
             },
             "uuid_v5" => match arg {
                 None => Ok(Transform::UuidV5(DEFAULT_UUID_NAMESPACE)),
@@ -104,7 +139,8 @@ impl Transform {
             "" => Err("empty transform name".to_string()),
             _ => Err(format!(
                 "unknown transform `{name}` (known: trim, lower, upper, digits, e164, e164:CC, \
-                 epoch_s, epoch_ms, iso8601, datetime, datetime:+HH:MM, seconds_between, uuid_v5, int, string)"
+                 e164:IN, epoch_s, epoch_ms, iso8601, datetime, datetime:+HH:MM, datetime:Area/City, \
+                 duration:hms, prefix:TEXT, seconds_between, uuid_v5, int, string)"
             )),
         }
     }
@@ -116,6 +152,7 @@ impl Transform {
         v: Val<'a>,
         to: Option<&PathExpr>,
         payload: &'a Value,
+        env: &mut Env<'_>,
     ) -> Step<'a> {
         match self {
             Transform::Trim => {
@@ -128,7 +165,18 @@ impl Transform {
                 let d: String = text(&v)?.chars().filter(|c| c.is_ascii_digit()).collect();
                 Ok(Some(Val::Str(d)))
             }
-            Transform::E164(cc) => e164(&text(&v)?, cc.as_deref()).map(|s| Some(Val::Str(s))),
+            Transform::E164(region) => {
+                match phone::e164(&text(&v)?, region.or(env.defaults.region))? {
+                    Phone::Normalised(s) => Ok(Some(Val::Str(s))),
+                    Phone::Kept { text, warning } => {
+                        env.warnings.push(warning);
+                        Ok(Some(Val::Str(text)))
+                    }
+                }
+            }
+            Transform::DurationHms => duration_hms(&v).map(|s| Some(Val::Int(s))),
+            Transform::Prefix(p) => Ok(Some(Val::Str(format!("{p}{}", text(&v)?)))),
+            Transform::ZonedDateTime(tz) => zoned(&v, *tz),
             Transform::EpochS => epoch(&v, Unit::Seconds),
             Transform::EpochMs => epoch(&v, Unit::Millis),
             Transform::Iso8601 => match &v {
@@ -140,7 +188,10 @@ impl Transform {
                     describe(other)
                 )),
             },
-            Transform::DateTime => Ok(to_time(&v)?.map(Val::Time)),
+            Transform::DateTime => match env.defaults.zone {
+                Some(tz) => zoned(&v, tz),
+                None => Ok(to_time(&v)?.map(Val::Time)),
+            },
             Transform::LocalDateTime(offset) => {
                 let naive = match &v {
                     Val::Ref(Value::String(s)) => time::parse_naive(s),
@@ -324,39 +375,69 @@ pub(crate) fn to_int(v: &Val<'_>) -> Result<i64, String> {
     }
 }
 
-/// E.164 normalisation; see docs/MAPPING.md.
-pub(crate) fn e164(input: &str, cc: Option<&str>) -> Result<String, String> {
-    let plus = input
-        .chars()
-        .find(|c| c.is_ascii_digit() || *c == '+')
-        .is_some_and(|c| c == '+');
-    let digits: String = input.chars().filter(|c| c.is_ascii_digit()).collect();
-    if digits.is_empty() {
-        return Err(format!("e164: `{input}` has no digits"));
-    }
-    let out = if plus {
-        format!("+{digits}")
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        format!("+{rest}")
-    } else if let Some(cc) = cc {
-        if let Some(rest) = digits.strip_prefix('0') {
-            format!("+{cc}{rest}")
-        } else if digits.len() <= 10 {
-            format!("+{cc}{digits}")
-        } else {
-            format!("+{digits}")
-        }
-    } else {
-        digits
+/// A local time without an offset, read in `tz`; anything with an offset
+/// or an epoch as `datetime` reads it.
+pub(crate) fn zoned<'a>(v: &Val<'a>, tz: Tz) -> Step<'a> {
+    let naive = match v {
+        Val::Ref(Value::String(s)) => time::parse_naive(s),
+        Val::Str(s) => time::parse_naive(s),
+        _ => None,
     };
-    let n = out.bytes().filter(|b| b.is_ascii_digit()).count();
-    if (8..=15).contains(&n) {
-        Ok(out)
-    } else {
-        Err(format!(
-            "e164: `{input}` gives {n} digits (a phone number has 8 to 15)"
-        ))
+    match naive {
+        Some(n) => Ok(Some(local_in(n, tz))
+            .filter(|t| t.timestamp() != 0)
+            .map(Val::Time)),
+        None => Ok(to_time(v)?.map(Val::Time)),
     }
+}
+
+/// A wall-clock time in `tz`: the earlier instant when the clock was turned
+/// back (the hour happens twice), and the offset before the change when it
+/// was turned forward (the hour does not exist).
+pub(crate) fn local_in(n: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    match tz.from_local_datetime(&n).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => {
+            let before = tz.offset_from_utc_datetime(&n).fix().local_minus_utc();
+            (n - chrono::Duration::seconds(i64::from(before))).and_utc()
+        }
+    }
+}
+
+/// `HH:MM:SS`, `H:MM:SS`, `MM:SS` (a fraction of a second is dropped) or a
+/// plain number of seconds.
+fn duration_hms(v: &Val<'_>) -> Result<i64, String> {
+    let t = text(v)?;
+    let t = t.trim();
+    let bad = || format!("duration: `{t}` is not HH:MM:SS, MM:SS or seconds");
+    if !t.contains(':') {
+        return to_int(v)
+            .map_err(|_| bad())
+            .and_then(|s| if s < 0 { Err(bad()) } else { Ok(s) });
+    }
+    let parts: Vec<&str> = t.split(':').collect();
+    if parts.len() > 3 {
+        return Err(bad());
+    }
+    let mut total: i64 = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let whole = if last {
+            part.split_once('.').map_or(*part, |(w, _)| w)
+        } else {
+            part
+        };
+        if whole.is_empty() || whole.len() > 6 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: i64 = whole.parse().map_err(|_| bad())?;
+        // minutes and seconds after the first part are below 60
+        if i > 0 && n >= 60 {
+            return Err(bad());
+        }
+        total = total * 60 + n;
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -365,7 +446,17 @@ mod tests {
     use serde_json::json;
 
     fn run<'a>(t: &str, v: &'a Value) -> Step<'a> {
-        Transform::parse(t).unwrap().apply(Val::Ref(v), None, v)
+        run_with(t, v, &Defaults::default(), &mut Vec::new())
+    }
+
+    fn run_with<'a>(t: &str, v: &'a Value, d: &Defaults, warnings: &mut Vec<String>) -> Step<'a> {
+        let mut env = Env {
+            defaults: d,
+            warnings,
+        };
+        Transform::parse(t)
+            .unwrap()
+            .apply(Val::Ref(v), None, v, &mut env)
     }
 
     fn s(v: Step<'_>) -> String {
@@ -385,11 +476,24 @@ mod tests {
         assert_eq!(Transform::parse("e164"), Ok(Transform::E164(None)));
         assert_eq!(
             Transform::parse("e164:91"),
-            Ok(Transform::E164(Some("91".into())))
+            Ok(Transform::E164(Some(Id::IN)))
         );
         assert_eq!(
             Transform::parse("e164:+1"),
-            Ok(Transform::E164(Some("1".into())))
+            Ok(Transform::E164(Some(Id::US)))
+        );
+        assert_eq!(
+            Transform::parse("e164:gb"),
+            Ok(Transform::E164(Some(Id::GB)))
+        );
+        assert_eq!(
+            Transform::parse("datetime:America/New_York"),
+            Ok(Transform::ZonedDateTime(chrono_tz::America::New_York))
+        );
+        assert_eq!(Transform::parse("duration:hms"), Ok(Transform::DurationHms));
+        assert_eq!(
+            Transform::parse("prefix:summary_"),
+            Ok(Transform::Prefix("summary_".into()))
         );
         assert_eq!(
             Transform::parse("uuid_v5"),
@@ -410,6 +514,10 @@ mod tests {
             "e164:abc",
             "e164:1234",
             "e164:0",
+            "e164:XX",
+            "datetime:Mars/Olympus",
+            "duration:iso",
+            "prefix",
             "uuid_v5:zzz",
             "int:2",
         ] {
@@ -439,37 +547,130 @@ mod tests {
     }
 
     #[test]
-    fn e164_rules() {
-        let cc = Some("91");
-        assert_eq!(e164("+91 98765-43210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("0091 9876543210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("09876543210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("9876543210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("919876543210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("(987) 654-3210", cc).unwrap(), "+919876543210");
-        assert_eq!(e164("12127773456", Some("1")).unwrap(), "+12127773456");
-        assert_eq!(e164("2127773456", Some("1")).unwrap(), "+12127773456");
-        // without a country code only + and 00 are normalised
-        assert_eq!(e164("+44 330 818 6690", None).unwrap(), "+443308186690");
-        assert_eq!(e164("00443308186690", None).unwrap(), "+443308186690");
-        assert_eq!(e164("12127773456", None).unwrap(), "12127773456");
-        // digit count
-        assert!(e164("88888", None).is_err());
-        assert!(e164("88888", cc).is_err()); // +9188888: 7 digits
+    fn e164_through_transform() {
+        assert_eq!(s(run("e164:91", &json!(9876543210u64))), "+919876543210");
+        // an invalid number is kept as received, with a warning
+        let mut w = Vec::new();
         assert_eq!(
-            e164("088888", Some("91")).unwrap_err(),
-            "e164: `088888` gives 7 digits (a phone number has 8 to 15)"
+            s(run_with(
+                "e164:91",
+                &json!(" 123 "),
+                &Defaults::default(),
+                &mut w
+            )),
+            "123"
         );
-        assert!(e164("+1234567", None).is_err());
-        assert!(e164("+1234567890123456", None).is_err());
-        assert!(e164("anonymous", cc).is_err());
-        assert!(e164("", cc).is_err());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(run("e164:91", &json!("anonymous")).is_err());
+        // `e164` without an argument reads national numbers in the default region
+        let it = Defaults {
+            region: Some(Id::IT),
+            zone: None,
+        };
+        let mut w = Vec::new();
+        assert_eq!(
+            s(run_with("e164", &json!("06 6982 1234"), &it, &mut w)),
+            "+390669821234"
+        );
+        assert!(w.is_empty());
+        // the transform's own region wins over the default
+        assert_eq!(
+            s(run_with("e164:IN", &json!("9876543210"), &it, &mut w)),
+            "+919876543210"
+        );
     }
 
     #[test]
-    fn e164_through_transform() {
-        assert_eq!(s(run("e164:91", &json!(9876543210u64))), "+919876543210");
-        assert!(run("e164:91", &json!("123")).is_err());
+    fn zoned_local_times_follow_daylight_saving() {
+        let time = |v: Step<'_>| match v {
+            Ok(Some(Val::Time(t))) => t,
+            other => panic!("expected a time, got {other:?}"),
+        };
+        // New York: EST (-5) in January, EDT (-4) in July
+        assert_eq!(
+            time(run(
+                "datetime:America/New_York",
+                &json!("2024-01-15 09:00:00")
+            )),
+            ts("2024-01-15T14:00:00Z")
+        );
+        assert_eq!(
+            time(run(
+                "datetime:America/New_York",
+                &json!("2024-07-15 09:00:00")
+            )),
+            ts("2024-07-15T13:00:00Z")
+        );
+        // London: GMT then BST
+        assert_eq!(
+            time(run("datetime:Europe/London", &json!("2024-03-30 12:00:00"))),
+            ts("2024-03-30T12:00:00Z")
+        );
+        assert_eq!(
+            time(run("datetime:Europe/London", &json!("2024-04-01 12:00:00"))),
+            ts("2024-04-01T11:00:00Z")
+        );
+        // the repeated hour of the autumn change: the first one
+        assert_eq!(
+            time(run(
+                "datetime:America/New_York",
+                &json!("2024-11-03 01:30:00")
+            )),
+            ts("2024-11-03T05:30:00Z")
+        );
+        // the missing hour of the spring change: read at the winter offset
+        assert_eq!(
+            time(run(
+                "datetime:America/New_York",
+                &json!("2024-03-10 02:30:00")
+            )),
+            ts("2024-03-10T07:30:00Z")
+        );
+        // an explicit offset wins over the zone
+        assert_eq!(
+            time(run(
+                "datetime:America/New_York",
+                &json!("2024-07-15T09:00:00Z")
+            )),
+            ts("2024-07-15T09:00:00Z")
+        );
+        // `datetime` without an argument uses the provider's zone
+        let d = Defaults {
+            region: None,
+            zone: Some(chrono_tz::Asia::Kolkata),
+        };
+        assert_eq!(
+            time(run_with(
+                "datetime",
+                &json!("2024-05-26 13:00:21"),
+                &d,
+                &mut Vec::new()
+            )),
+            ts("2024-05-26T07:30:21Z")
+        );
+    }
+
+    #[test]
+    fn durations_and_prefixes() {
+        let int = |v: Value| match run("duration:hms", &v) {
+            Ok(Some(Val::Int(i))) => Ok(i),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(int(json!("00:00:30")), Ok(30));
+        assert_eq!(int(json!("01:02:03")), Ok(3723));
+        assert_eq!(int(json!("2:03")), Ok(123));
+        assert_eq!(int(json!("00:00:07.5")), Ok(7));
+        assert_eq!(int(json!("45")), Ok(45));
+        assert_eq!(int(json!(45)), Ok(45));
+        assert_eq!(int(json!("100:00:00")), Ok(360_000));
+        for bad in ["00:61:00", "1:2:3:4", "aa:bb", "", "-5", "::", "00:-1:00"] {
+            assert!(int(json!(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            s(run("prefix:summary_", &json!("answered"))),
+            "summary_answered"
+        );
     }
 
     #[test]
@@ -522,14 +723,28 @@ mod tests {
         let t = Transform::SecondsBetween;
         let to = |s: &str| PathExpr::parse(s).unwrap();
         let start = Val::Ref(&p["a"]);
+        let d = Defaults::default();
+        let mut w = Vec::new();
+        let mut env = Env {
+            defaults: &d,
+            warnings: &mut w,
+        };
         assert_eq!(
-            t.apply(start.clone(), Some(&to("b")), &p),
+            t.apply(start.clone(), Some(&to("b")), &p, &mut env),
             Ok(Some(Val::Int(30)))
         );
-        assert!(t.apply(start.clone(), Some(&to("c")), &p).is_err());
-        assert_eq!(t.apply(start.clone(), Some(&to("missing")), &p), Ok(None));
-        assert_eq!(t.apply(start.clone(), Some(&to("z")), &p), Ok(None));
-        assert!(t.apply(start, None, &p).is_err());
+        assert!(t
+            .apply(start.clone(), Some(&to("c")), &p, &mut env)
+            .is_err());
+        assert_eq!(
+            t.apply(start.clone(), Some(&to("missing")), &p, &mut env),
+            Ok(None)
+        );
+        assert_eq!(
+            t.apply(start.clone(), Some(&to("z")), &p, &mut env),
+            Ok(None)
+        );
+        assert!(t.apply(start, None, &p, &mut env).is_err());
     }
 
     #[test]

@@ -69,31 +69,7 @@ pub(super) fn verify(
     })?;
     let timestamp = match cfg.timestamp_header {
         None => None,
-        Some(h) => {
-            let ts = (req.header)(&h.to_ascii_lowercase()).ok_or_else(|| {
-                refuse(
-                    ErrorCode::MissingSignature,
-                    format!("the `{h}` timestamp header is missing"),
-                )
-            })?;
-            let secs: i64 = ts.trim().parse().map_err(|_| {
-                refuse(
-                    ErrorCode::InvalidSignature,
-                    format!("`{h}` is not epoch seconds"),
-                )
-            })?;
-            let age = req.now.timestamp() - secs;
-            if age.abs() > cfg.tolerance_seconds {
-                return Err(refuse(
-                    ErrorCode::StaleSignature,
-                    format!(
-                        "the signed timestamp is {age} s away from now (tolerance {} s): a replay or a wrong clock",
-                        cfg.tolerance_seconds
-                    ),
-                ));
-            }
-            Some(ts.trim().to_string())
-        }
+        Some(h) => Some(super::fresh_timestamp(req, h, cfg.tolerance_seconds)?),
     };
     mac(secret, timestamp.as_deref(), req.body)
         .verify_slice(&decoded)

@@ -4,6 +4,8 @@
 //!
 //! Every comparison of a secret or a signature is constant-time.
 
+mod body_token;
+mod ed25519;
 mod hmac_body;
 mod jwt;
 mod twilio;
@@ -13,6 +15,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use ed25519::public_key as ed25519_public_key;
 pub use hmac_body::sign as hmac_sha256_signature;
 pub use jwt::sign_hs256;
 pub use twilio::twilio_signature;
@@ -31,6 +34,12 @@ fn default_username() -> String {
 }
 fn default_tolerance() -> i64 {
     300
+}
+fn telnyx_signature() -> String {
+    "telnyx-signature-ed25519".to_string()
+}
+fn telnyx_timestamp() -> String {
+    "telnyx-timestamp".to_string()
 }
 
 /// How a signature is written in its header.
@@ -84,6 +93,24 @@ pub enum AuthScheme {
         #[serde(default = "default_username")]
         username: String,
     },
+    /// An Ed25519 signature (base64, in `header`) over `{timestamp}|{body}`
+    /// with the timestamp from `timestamp_header` (Telnyx); the provider's
+    /// secret is the platform's public key. A timestamp older than
+    /// `tolerance_seconds` is refused as a replay.
+    Ed25519 {
+        #[serde(default = "telnyx_signature")]
+        header: String,
+        #[serde(default = "telnyx_timestamp")]
+        timestamp_header: String,
+        #[serde(default = "default_tolerance")]
+        tolerance_seconds: i64,
+    },
+    /// The platform's webhook token as a top-level string `field` of the
+    /// JSON body (Aircall's `token`); the provider's secret is that token.
+    BodyToken {
+        #[serde(default = "default_param")]
+        field: String,
+    },
 }
 
 impl Default for AuthScheme {
@@ -113,7 +140,7 @@ impl AuthScheme {
         }
         let scheme: AuthScheme = serde_json::from_value(v.clone()).map_err(|e| {
             ConfigError(format!(
-                "{e} (schemes: api_key, query_token, hmac_sha256, twilio, jwt_hs256, basic)"
+                "{e} (schemes: api_key, query_token, hmac_sha256, twilio, jwt_hs256, basic, ed25519, body_token)"
             ))
         })?;
         scheme.validate()?;
@@ -162,6 +189,28 @@ impl AuthScheme {
             AuthScheme::Basic { username } if username.is_empty() || username.contains(':') => Err(
                 ConfigError("username must be non-empty and without `:`".into()),
             ),
+            AuthScheme::Ed25519 {
+                header,
+                timestamp_header,
+                tolerance_seconds,
+            } => {
+                for h in [header, timestamp_header] {
+                    if !header_ok(h) {
+                        return Err(ConfigError(format!(
+                            "header `{h}` is not a valid header name"
+                        )));
+                    }
+                }
+                if !(1..=86_400).contains(tolerance_seconds) {
+                    return Err(ConfigError(
+                        "tolerance_seconds must be between 1 and 86400".into(),
+                    ));
+                }
+                Ok(())
+            }
+            AuthScheme::BodyToken { field } if field.trim().is_empty() => {
+                Err(ConfigError("field must not be empty".into()))
+            }
             _ => Ok(()),
         }
     }
@@ -175,6 +224,8 @@ impl AuthScheme {
             AuthScheme::Twilio => "twilio",
             AuthScheme::JwtHs256 => "jwt_hs256",
             AuthScheme::Basic { .. } => "basic",
+            AuthScheme::Ed25519 { .. } => "ed25519",
+            AuthScheme::BodyToken { .. } => "body_token",
         }
     }
 
@@ -183,7 +234,20 @@ impl AuthScheme {
     pub fn uses_signing_secret(&self) -> bool {
         matches!(
             self,
-            AuthScheme::HmacSha256 { .. } | AuthScheme::Twilio | AuthScheme::JwtHs256
+            AuthScheme::HmacSha256 { .. }
+                | AuthScheme::Twilio
+                | AuthScheme::JwtHs256
+                | AuthScheme::Ed25519 { .. }
+                | AuthScheme::BodyToken { .. }
+        )
+    }
+
+    /// True when the secret is the platform's own (an auth token, a public
+    /// key, a webhook token it issued): Callboard cannot generate it.
+    pub fn secret_from_platform(&self) -> bool {
+        matches!(
+            self,
+            AuthScheme::Twilio | AuthScheme::Ed25519 { .. } | AuthScheme::BodyToken { .. }
         )
     }
 
@@ -328,7 +392,61 @@ pub fn verify(
                 body: Some(claims),
             })
         }
+        AuthScheme::Ed25519 {
+            header,
+            timestamp_header,
+            tolerance_seconds,
+        } => {
+            let public = signing_secret(secrets)?;
+            ed25519::verify(
+                &ed25519::Config {
+                    header,
+                    timestamp_header,
+                    tolerance_seconds: *tolerance_seconds,
+                },
+                public,
+                req,
+            )?;
+            Ok(Verified::default())
+        }
+        AuthScheme::BodyToken { field } => {
+            let token = signing_secret(secrets)?;
+            body_token::verify(field, token, req)?;
+            Ok(Verified::default())
+        }
     }
+}
+
+/// The signed timestamp from `header` (epoch seconds), refused when it is
+/// further than `tolerance` seconds from now: a replay or a wrong clock.
+fn fresh_timestamp(
+    req: &SignedRequest<'_>,
+    header: &str,
+    tolerance: i64,
+) -> Result<String, Refusal> {
+    let ts = (req.header)(&header.to_ascii_lowercase()).ok_or_else(|| {
+        refuse(
+            ErrorCode::MissingSignature,
+            format!("the `{header}` timestamp header is missing"),
+        )
+    })?;
+    let ts = ts.trim().to_string();
+    let secs: i64 = ts.parse().map_err(|_| {
+        refuse(
+            ErrorCode::InvalidSignature,
+            format!("`{header}` is not epoch seconds"),
+        )
+    })?;
+    let age = req.now.timestamp() - secs;
+    if age.abs() > tolerance {
+        return Err(refuse(
+            ErrorCode::StaleSignature,
+            format!(
+                "the signed timestamp is {age} s away from now (tolerance {tolerance} s): a replay or a wrong clock"
+            ),
+        ));
+    }
+    Ok(ts)
 }
 
 fn check_key(secrets: &Secrets<'_>, key: &str) -> Result<(), Refusal> {

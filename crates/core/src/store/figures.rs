@@ -97,6 +97,7 @@ pub fn read(
             sl_seconds,
             short_abandon_seconds,
             utc_offset_minutes: 0,
+            zone: None,
             now: time::fmt(now),
             hourly: false,
             daily: false,

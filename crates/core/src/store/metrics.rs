@@ -33,8 +33,12 @@ pub struct MetricsQuery {
     pub sl_seconds: i64,
     /// Hang-ups before answer that waited less than this are short abandons.
     pub short_abandon_seconds: i64,
-    /// Minutes east of UTC of the clock the hourly and daily buckets follow.
+    /// Minutes east of UTC of the clock the hourly and daily buckets follow
+    /// (when no `zone` is given).
     pub utc_offset_minutes: i32,
+    /// The IANA zone the buckets follow, daylight saving included; wins over
+    /// `utc_offset_minutes`.
+    pub zone: Option<chrono_tz::Tz>,
     /// "Now", for the longest current wait and callback SLA clocks still running.
     pub now: String,
     pub hourly: bool,
@@ -131,6 +135,8 @@ pub struct MetricsReport {
     pub sl_seconds: i64,
     pub short_abandon_seconds: i64,
     pub utc_offset_minutes: i32,
+    /// The IANA zone of the buckets, when one was asked for (`tz`).
+    pub time_zone: Option<String>,
     pub overall: OverallMetrics,
     /// Departments with calls in the range or waiting now, by slug.
     pub departments: Vec<DepartmentMetrics>,
@@ -376,6 +382,9 @@ fn longest_waits(conn: &Connection, q: &MetricsQuery) -> Result<BTreeMap<String,
 /// Bucket starts covering `[from, to)` on a clock `offset` east of UTC:
 /// (label as SQLite's strftime prints it on that clock, start in UTC).
 fn buckets(q: &MetricsQuery, hourly: bool) -> Result<Vec<(String, String)>> {
+    if let Some(zone) = q.zone {
+        return zoned_buckets(q, zone, hourly);
+    }
     let offset = FixedOffset::east_opt(q.utc_offset_minutes * 60)
         .ok_or_else(|| Error::invalid("utc_offset_minutes must be within ±1439"))?;
     let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
@@ -413,6 +422,68 @@ fn buckets(q: &MetricsQuery, hourly: bool) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// [`buckets`] on the clock of an IANA zone: a day runs from local midnight
+/// to local midnight (23 or 25 hours across a change of clocks); hours are
+/// the local hours that exist (the hour repeated in autumn is one bucket,
+/// the one skipped in spring none).
+fn zoned_buckets(
+    q: &MetricsQuery,
+    zone: chrono_tz::Tz,
+    hourly: bool,
+) -> Result<Vec<(String, String)>> {
+    let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
+    let to = crate::time::parse(&q.to).ok_or_else(|| Error::invalid("bad `to`"))?;
+    let local = from.with_timezone(&zone).naive_local();
+    let too_long = || {
+        Error::invalid(format!(
+            "the range is too long for {} buckets (at most {MAX_BUCKETS}): shorten it or ask for `interval=day`",
+            if hourly { "hourly" } else { "daily" }
+        ))
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    if hourly {
+        let floor = local
+            .date()
+            .and_hms_opt(chrono::Timelike::hour(&local), 0, 0)
+            .unwrap_or(local);
+        // Walk the instants in quarter hours (every zone's offset is a
+        // multiple of 15 minutes) and open a bucket at each local full hour.
+        let mut t = crate::mapping::local_in(floor, zone);
+        while t < to {
+            let l = t.with_timezone(&zone).naive_local();
+            if chrono::Timelike::minute(&l) == 0 {
+                let label = l.format("%Y-%m-%dT%H:00:00").to_string();
+                if out.last().is_none_or(|(prev, _)| *prev != label) {
+                    if out.len() as i64 >= MAX_BUCKETS {
+                        return Err(too_long());
+                    }
+                    out.push((label, crate::time::fmt(t)));
+                }
+            }
+            t += Duration::minutes(15);
+        }
+    } else {
+        let mut day = local.date();
+        loop {
+            let start = day
+                .and_hms_opt(0, 0, 0)
+                .map(|n| crate::mapping::local_in(n, zone))
+                .ok_or_else(|| Error::invalid("bucket start out of range"))?;
+            if start >= to {
+                break;
+            }
+            if out.len() as i64 >= MAX_BUCKETS {
+                return Err(too_long());
+            }
+            out.push((day.format("%Y-%m-%d").to_string(), crate::time::fmt(start)));
+            day = day
+                .succ_opt()
+                .ok_or_else(|| Error::invalid("bucket start out of range"))?;
+        }
+    }
+    Ok(out)
+}
+
 /// Separates the department from the hour in the one-pass grouping.
 const SEP: char = '\u{1f}';
 
@@ -420,6 +491,9 @@ const SEP: char = '\u{1f}';
 /// pass over its calls: the departments, the overall figures and both
 /// series all add up from these.
 fn by_dep_and_hour(conn: &Connection, q: &MetricsQuery) -> Result<Vec<(String, String, Acc)>> {
+    if let Some(zone) = q.zone {
+        return by_dep_and_zoned_hour(conn, q, zone);
+    }
     let sums = grouped(
         conn,
         q,
@@ -431,6 +505,41 @@ fn by_dep_and_hour(conn: &Connection, q: &MetricsQuery) -> Result<Vec<(String, S
             let (dep, hour) = k.split_once(SEP)?;
             Some((dep.to_string(), hour.to_string(), acc))
         })
+        .collect())
+}
+
+/// [`by_dep_and_hour`] on an IANA zone's clock: SQLite knows no zones, so the
+/// calls are summed per UTC quarter hour (every offset in use is a multiple
+/// of 15 minutes) and each quarter is added to its local hour here.
+fn by_dep_and_zoned_hour(
+    conn: &Connection,
+    q: &MetricsQuery,
+    zone: chrono_tz::Tz,
+) -> Result<Vec<(String, String, Acc)>> {
+    let sums = grouped(
+        conn,
+        q,
+        "dep || char(31) || strftime('%Y-%m-%dT%H:', offered_at) \
+         || printf('%02d', (CAST(strftime('%M', offered_at) AS INTEGER) / 15) * 15)",
+    )?;
+    let mut local: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for (k, acc) in sums {
+        let Some((dep, quarter)) = k.split_once(SEP) else {
+            continue;
+        };
+        let Ok(utc) = chrono::NaiveDateTime::parse_from_str(quarter, "%Y-%m-%dT%H:%M") else {
+            continue;
+        };
+        let label = utc
+            .and_utc()
+            .with_timezone(&zone)
+            .format("%Y-%m-%dT%H:00:00")
+            .to_string();
+        local.entry((dep.to_string(), label)).or_default().add(&acc);
+    }
+    Ok(local
+        .into_iter()
+        .map(|((dep, hour), acc)| (dep, hour, acc))
         .collect())
 }
 
@@ -506,6 +615,7 @@ pub fn report(conn: &Connection, q: &MetricsQuery) -> Result<MetricsReport> {
         sl_seconds: q.sl_seconds,
         short_abandon_seconds: q.short_abandon_seconds,
         utc_offset_minutes: q.utc_offset_minutes,
+        time_zone: q.zone.map(|z| z.name().to_string()),
         overall: OverallMetrics {
             metrics: total.metrics(),
             longest_current_wait_seconds: waits.values().max().copied(),

@@ -439,9 +439,16 @@ fn auth_scheme(v: &Value) -> Result<AuthScheme> {
     AuthScheme::from_config(v).map_err(|e| Error::Invalid(e.to_string()))
 }
 
-fn validate_signing_secret(s: &str) -> Result<()> {
+fn validate_signing_secret(s: &str, scheme: &AuthScheme) -> Result<()> {
     if s.len() < 8 || s.len() > 512 {
         return Err(Error::invalid("signing_secret must be 8-512 characters"));
+    }
+    if matches!(scheme, AuthScheme::Ed25519 { .. }) {
+        crate::signature::ed25519_public_key(s).map_err(|e| {
+            Error::invalid(format!(
+                "signing_secret: {e} (paste the platform's Ed25519 public key, base64)"
+            ))
+        })?;
     }
     Ok(())
 }
@@ -576,12 +583,12 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
         .is_some_and(|s| !s.is_empty());
     let signing_secret = match input.signing_secret.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => {
-            validate_signing_secret(s)?;
+            validate_signing_secret(s, &scheme)?;
             Some(s.to_string())
         }
         _ if scheme.uses_signing_secret()
             && !preset.is_some_and(|p| p.secret == SecretKind::Platform)
-            && scheme != AuthScheme::Twilio =>
+            && !scheme.secret_from_platform() =>
         {
             Some(keys::new_signing_secret())
         }
@@ -702,7 +709,7 @@ pub fn update(
         let value = if s.is_empty() {
             None
         } else {
-            validate_signing_secret(s)?;
+            validate_signing_secret(s, &scheme)?;
             Some(s.to_string())
         };
         w.conn.execute(

@@ -581,6 +581,7 @@ pub fn measure(
                 sl_seconds: 20,
                 short_abandon_seconds: 5,
                 utc_offset_minutes: 0,
+                zone: None,
                 now: now_s.clone(),
                 hourly: false,
                 daily: false,

@@ -69,12 +69,24 @@ const HEADER: [&str; 27] = [
 
 /// A text cell made safe for spreadsheets: one that a spreadsheet would read
 /// as a formula (starting with `=`, `+`, `-`, `@`, or a tab or carriage
-/// return, per OWASP's CSV injection advice) is prefixed with `'`.
+/// return, per OWASP's CSV injection advice) is prefixed with `'`. A plain
+/// number (`+919876543210`, `-2`, `3.5`) runs nothing and is left as it is:
+/// a phone number column must not come out as `'+91…`.
 pub fn defuse(s: &str) -> Cow<'_, str> {
     match s.as_bytes().first() {
+        Some(b'+' | b'-') if is_plain_number(&s[1..]) => Cow::Borrowed(s),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{s}")),
         _ => Cow::Borrowed(s),
     }
+}
+
+/// Digits with at most one inner decimal point, nothing else.
+fn is_plain_number(s: &str) -> bool {
+    let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn record(c: &Call) -> Vec<String> {
@@ -248,10 +260,21 @@ mod tests {
 
     #[test]
     fn formula_cells_are_defused_and_others_left_alone() {
-        for bad in ["=1+1", "+91 98", "-2", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=1+1", "+91 98", "-2+3", "+1-1", "-", "+", "+.5", "+1.", "@SUM(A1)", "\tx", "\rx",
+        ] {
             assert_eq!(defuse(bad), format!("'{bad}"));
         }
-        for fine in ["", "Asha", "91=x", "'=already"] {
+        // numbers run nothing: phone numbers in E.164 stay as they are
+        for fine in [
+            "",
+            "Asha",
+            "91=x",
+            "'=already",
+            "+919876543210",
+            "-2",
+            "+3.25",
+        ] {
             assert_eq!(defuse(fine), fine);
         }
     }

@@ -36,6 +36,10 @@ pub struct MetricsParams {
     pub short_abandon_seconds: Option<i64>,
     /// Minutes east of UTC of the clock hourly/daily buckets follow (default: the server's).
     pub utc_offset_minutes: Option<i32>,
+    /// The IANA time zone hourly/daily buckets follow, daylight saving
+    /// included (e.g. the browser's `America/New_York`); wins over
+    /// `utc_offset_minutes`.
+    pub tz: Option<String>,
     /// Only one series: `hour` or `day` (default: both).
     pub interval: Option<Interval>,
 }
@@ -92,6 +96,14 @@ fn query(state: &AppState, who: &Principal, p: MetricsParams) -> ApiResult<Metri
             "utc_offset_minutes must be between -1439 and 1439",
         ));
     }
+    let zone = match p.tz.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(t.parse::<chrono_tz::Tz>().map_err(|_| {
+            ApiError::invalid(format!(
+                "tz: `{t}` is not an IANA time zone (e.g. `America/New_York`)"
+            ))
+        })?),
+    };
     Ok(MetricsQuery {
         from,
         to,
@@ -99,6 +111,7 @@ fn query(state: &AppState, who: &Principal, p: MetricsParams) -> ApiResult<Metri
         sl_seconds,
         short_abandon_seconds,
         utc_offset_minutes,
+        zone,
         now: callboard_core::time::fmt(state.store.now()),
         hourly: !matches!(p.interval, Some(Interval::Day)),
         daily: !matches!(p.interval, Some(Interval::Hour)),
@@ -152,6 +165,7 @@ pub async fn agents(
             sl_seconds: None,
             short_abandon_seconds: None,
             utc_offset_minutes: None,
+            tz: None,
             interval: None,
         },
     )?;

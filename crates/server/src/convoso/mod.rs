@@ -49,9 +49,14 @@ pub struct Circuit {
     pub retry_in_seconds: Option<u64>,
 }
 
-/// Convoso's time format for a UTC instant.
-fn convoso_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+/// Convoso's time format for an instant, on the account's clock: Convoso
+/// reads `start_time`/`end_time` in the account's time zone, which the
+/// provider's mapping names (`$options.time_zone`); UTC when it names none.
+fn convoso_time(t: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> String {
+    match zone {
+        Some(z) => t.with_timezone(&z).format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
 }
 
 /// A delta sync is due when the interval has passed since the last run
@@ -167,7 +172,8 @@ impl Pollers {
             started_at: time::fmt(store.now()),
             ..Default::default()
         };
-        let (f, t) = (convoso_time(from), convoso_time(to));
+        let zone = provider.mapping.time_zone();
+        let (f, t) = (convoso_time(from, zone), convoso_time(to, zone));
         let mut offset = 0i64;
         loop {
             let page = match client.page(&f, &t, offset).await {
@@ -315,6 +321,17 @@ impl Pollers {
 mod tests {
     use super::*;
     use callboard_core::store::connectors::{Connector, ConnectorOptions};
+
+    #[test]
+    fn the_poll_window_is_written_on_the_accounts_clock() {
+        let t = time::parse("2024-07-15T13:00:00Z").unwrap();
+        assert_eq!(convoso_time(t, None), "2024-07-15 13:00:00");
+        // New York is on daylight time in July, standard time in January
+        let ny = Some(chrono_tz::America::New_York);
+        assert_eq!(convoso_time(t, ny), "2024-07-15 09:00:00");
+        let w = time::parse("2024-01-15T13:00:00Z").unwrap();
+        assert_eq!(convoso_time(w, ny), "2024-01-15 08:00:00");
+    }
 
     fn connector(updated: &str, synced: Option<&str>) -> Connector {
         Connector {

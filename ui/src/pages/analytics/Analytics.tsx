@@ -30,6 +30,7 @@ import {
   secs,
   toCsv,
   utcOffsetMinutes,
+  browserTimeZone,
   type Preset,
   type Table,
 } from "../../lib/analytics";
@@ -279,6 +280,7 @@ export default function AnalyticsPage() {
       department: department === "all" ? undefined : department,
       interval: intervalFor(r),
       utcOffsetMinutes: utcOffsetMinutes(r.from),
+      timeZone: browserTimeZone(),
     };
   }, [preset, customFrom, customTo, department]);
 

@@ -94,6 +94,7 @@ fn query(from: &str, to: &str) -> MetricsQuery {
         sl_seconds: 20,
         short_abandon_seconds: 5,
         utc_offset_minutes: 0,
+        zone: None,
         now: t("12:00:00"),
         hourly: true,
         daily: true,
@@ -502,4 +503,54 @@ fn service_level_is_null_with_a_reason_when_no_answer_time_is_known() {
     assert_eq!(m.service_level, Some(0.5));
     assert_eq!(m.service_level_reason, None);
     assert_eq!(m.answered_unknown_wait, 1);
+}
+
+#[test]
+fn buckets_follow_a_time_zone_across_a_change_of_clocks() {
+    let conn = db();
+    // New York's clocks went back at 06:00Z on 2026-11-01 (02:00 EDT → 01:00 EST):
+    // that local day has 25 hours. One call in each 01:xx local hour.
+    for (id, at) in [
+        ("first", "2026-11-01T05:10:00.000Z"),  // 01:10 EDT
+        ("second", "2026-11-01T06:20:00.000Z"), // 01:20 EST
+        ("late", "2026-11-02T03:40:00.000Z"),   // 22:40 EST on the 1st
+    ] {
+        insert(
+            &conn,
+            C {
+                dep: "a",
+                id,
+                status: "missed",
+                started: Some(at),
+                ..Default::default()
+            },
+        );
+    }
+    let mut q = query("2026-11-01T04:00:00.000Z", "2026-11-02T05:00:00.000Z");
+    q.zone = Some(chrono_tz::America::New_York);
+    let r = report(&conn, &q).unwrap();
+    assert_eq!(r.time_zone.as_deref(), Some("America/New_York"));
+    let daily = r.series.daily.unwrap();
+    assert_eq!(daily.len(), 1, "{daily:?}");
+    assert_eq!(daily[0].start, "2026-11-01T04:00:00.000Z");
+    assert_eq!(daily[0].metrics.offered, 3);
+    let hourly = r.series.hourly.unwrap();
+    // 25 hours, the repeated 01:00 one bucket: 24 labels
+    assert_eq!(hourly.len(), 24, "{hourly:?}");
+    assert_eq!(hourly[1].start, "2026-11-01T05:00:00.000Z");
+    assert_eq!(hourly[1].metrics.offered, 2, "both 01:xx calls");
+    assert_eq!(
+        hourly[22].metrics.offered, 1,
+        "22:40 EST is in the 22:00 bucket"
+    );
+    assert_eq!(hourly[22].start, "2026-11-02T03:00:00.000Z");
+    // India: half-hour offset, quarters summed into local hours
+    let mut q = query("2026-10-31T18:30:00.000Z", "2026-11-01T18:30:00.000Z");
+    q.zone = Some(chrono_tz::Asia::Kolkata);
+    let r = report(&conn, &q).unwrap();
+    let hourly = r.series.hourly.unwrap();
+    assert_eq!(hourly.len(), 24);
+    // 05:10Z = 10:40 IST, 06:20Z = 11:50 IST
+    assert_eq!(hourly[10].metrics.offered, 1);
+    assert_eq!(hourly[11].metrics.offered, 1);
 }
