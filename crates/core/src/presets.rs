@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 12] = [
+const FILES: [(&str, &str); 13] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
@@ -23,6 +23,7 @@ const FILES: [(&str, &str); 12] = [
     ("telnyx", include_str!("../presets/telnyx.json")),
     ("aircall", include_str!("../presets/aircall.json")),
     ("freeswitch", include_str!("../presets/freeswitch.json")),
+    ("ringcentral", include_str!("../presets/ringcentral.json")),
 ];
 
 /// Which secret the platform needs from the admin.
@@ -140,7 +141,8 @@ mod tests {
                 "twilio",
                 "telnyx",
                 "aircall",
-                "freeswitch"
+                "freeswitch",
+                "ringcentral"
             ]
         );
         assert!(get("twilio").is_some());

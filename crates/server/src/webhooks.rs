@@ -18,10 +18,12 @@ use std::sync::Arc;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookAck {
-    /// `applied`, `duplicate` (recorded, applied once before) or `stored`
-    /// (kept with a mapping error, replayable).
+    /// `applied`, `duplicate` (recorded, applied once before), `stored`
+    /// (kept with a mapping error, replayable) or `validated` (the platform's
+    /// URL check, e.g. RingCentral's `Validation-Token`, answered with the
+    /// header echoed; nothing stored).
     pub status: String,
-    /// The ingestion-log id of this delivery.
+    /// The ingestion-log id of this delivery (0 for `validated`: nothing was stored).
     pub delivery_id: i64,
     pub call_id: Option<String>,
     pub duplicate_of: Option<i64>,
@@ -364,6 +366,30 @@ pub(crate) async fn receive_for(
             return Err(ApiError::unauthorized(refusal.code, refusal.message));
         }
     };
+    if let Some((name, value)) = verified.handshake {
+        // The platform checking the URL (RingCentral's Validation-Token):
+        // echo the header; there is no event to store.
+        tracing::info!(provider = %slug, "answered the platform's URL validation handshake");
+        let mut r = (
+            StatusCode::OK,
+            axum::Json(WebhookAck {
+                status: "validated".into(),
+                delivery_id: 0,
+                call_id: None,
+                duplicate_of: None,
+                error: None,
+                warnings: vec![],
+            }),
+        )
+            .into_response();
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            axum::http::HeaderValue::from_str(&value),
+        ) {
+            r.headers_mut().insert(n, v);
+        }
+        return Ok(r);
+    }
     if let Some(b) = body.take() {
         bytes = match read_body(
             b,

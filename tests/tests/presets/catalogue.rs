@@ -27,7 +27,8 @@ async fn presets_are_listed_and_create_editable_providers() {
             "twilio",
             "telnyx",
             "aircall",
-            "freeswitch"
+            "freeswitch",
+            "ringcentral"
         ]
     );
     for p in list["data"].as_array().unwrap() {

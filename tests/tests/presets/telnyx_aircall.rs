@@ -265,3 +265,106 @@ async fn freeswitch_mod_json_cdr_with_basic_auth() {
     let (s, _) = post("freeswitch", Some(&key)).await.unwrap();
     assert_eq!(s, 200);
 }
+
+const RC_STREAM: &str =
+    include_str!("../../../crates/core/tests/fixtures/ringcentral-pstn-to-extension.DERIVED.jsonl");
+
+#[tokio::test]
+async fn ringcentral_handshake_token_and_a_call_through_the_ivr() {
+    let srv = TestServer::start().await.unwrap();
+    let p = srv
+        .provider_from_preset("RingCentral", "ringcentral", json!({}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap().to_string();
+    let token = p["signing_secret"].as_str().unwrap().to_string();
+    let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+
+    // The subscription's URL check: the header comes back, nothing is stored.
+    let r = srv
+        .http
+        .post(&url)
+        .header("Validation-Token", "rc-check-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()
+            .get("validation-token")
+            .and_then(|v| v.to_str().ok()),
+        Some("rc-check-7f3a")
+    );
+    let ack: Value = r.json().await.unwrap();
+    assert_eq!(ack["status"], "validated");
+
+    let post = |body: String, tok: Option<&str>| {
+        let mut r = srv
+            .http
+            .post(&url)
+            .header("content-type", "application/json; charset=UTF-8")
+            .body(body);
+        if let Some(t) = tok {
+            r = r.header("Verification-Token", t);
+        }
+        srv.send(r)
+    };
+    let events: Vec<&str> = RC_STREAM.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(events.len(), 11);
+    let (s, body) = post(events[0].to_string(), None).await.unwrap();
+    assert_eq!((s, code(&body)), (401, "missing_api_key"), "{body}");
+    let (s, body) = post(events[0].to_string(), Some("not-the-token"))
+        .await
+        .unwrap();
+    assert_eq!((s, code(&body)), (401, "invalid_api_key"), "{body}");
+
+    // The published stream of one call: PSTN caller → IVR → extension.
+    let session = "s-718107795d564867a6f635fd81e89940";
+    let mut seen = Vec::new();
+    for e in &events {
+        let (s, ack) = post(e.to_string(), Some(&token)).await.unwrap();
+        assert_eq!(s, 200, "{ack}");
+        let c = srv.call(&slug, session).await.unwrap();
+        seen.push(c["status"].as_str().unwrap().to_string());
+    }
+    // The IVR answering the caller's leg is not an agent answering.
+    assert_eq!(
+        seen,
+        [
+            "waiting",
+            "waiting",
+            "waiting",
+            "waiting",
+            "waiting",
+            "ringing",
+            "active",
+            "active",
+            "active",
+            "active",
+            "completed"
+        ]
+    );
+    let c = srv.call(&slug, session).await.unwrap();
+    assert_eq!(c["mobile_number"], "+14083388064");
+    assert_eq!(c["did"], "+18003151571");
+    assert_eq!(c["agent_id"], "809646016");
+
+    // A caller who hangs up in the IVR: the first four events, then their
+    // leg disconnects. A hang-up for the worklist, not a completed call.
+    for (i, e) in events.iter().take(4).enumerate() {
+        let mut v: Value = serde_json::from_str(e).unwrap();
+        v["uuid"] = json!(format!("abandon-{i}"));
+        v["body"]["telephonySessionId"] = json!("s-abandoned");
+        let (s, ack) = post(v.to_string(), Some(&token)).await.unwrap();
+        assert_eq!(s, 200, "{ack}");
+    }
+    let mut last: Value = serde_json::from_str(events[10]).unwrap();
+    last["uuid"] = json!("abandon-end");
+    last["body"]["telephonySessionId"] = json!("s-abandoned");
+    let (s, ack) = post(last.to_string(), Some(&token)).await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(
+        srv.call(&slug, "s-abandoned").await.unwrap()["status"],
+        "hangup"
+    );
+}

@@ -3035,15 +3035,17 @@ export interface components {
             call_id?: string | null;
             /**
              * Format: int64
-             * @description The ingestion-log id of this delivery.
+             * @description The ingestion-log id of this delivery (0 for `validated`: nothing was stored).
              */
             delivery_id: number;
             /** Format: int64 */
             duplicate_of?: number | null;
             error?: string | null;
             /**
-             * @description `applied`, `duplicate` (recorded, applied once before) or `stored`
-             *     (kept with a mapping error, replayable).
+             * @description `applied`, `duplicate` (recorded, applied once before), `stored`
+             *     (kept with a mapping error, replayable) or `validated` (the platform's
+             *     URL check, e.g. RingCentral's `Validation-Token`, answered with the
+             *     header echoed; nothing stored).
              */
             status: string;
             warnings: string[];

@@ -35,6 +35,12 @@ fn default_username() -> String {
 fn default_tolerance() -> i64 {
     300
 }
+fn verification_header() -> String {
+    "verification-token".to_string()
+}
+fn validation_header() -> Option<String> {
+    Some("validation-token".to_string())
+}
 fn telnyx_signature() -> String {
     "telnyx-signature-ed25519".to_string()
 }
@@ -110,6 +116,18 @@ pub enum AuthScheme {
     BodyToken {
         #[serde(default = "default_param")]
         field: String,
+    },
+    /// A static token in `header` on every notification (RingCentral's
+    /// `Verification-Token`, the subscription's `verificationToken`), equal to
+    /// the provider's signing secret. With `handshake_header`, a request
+    /// that carries that header and no body is the platform checking the URL
+    /// when the subscription is created: it is answered with the header
+    /// echoed and nothing is stored.
+    HeaderToken {
+        #[serde(default = "verification_header")]
+        header: String,
+        #[serde(default = "validation_header")]
+        handshake_header: Option<String>,
     },
 }
 
@@ -211,6 +229,19 @@ impl AuthScheme {
             AuthScheme::BodyToken { field } if field.trim().is_empty() => {
                 Err(ConfigError("field must not be empty".into()))
             }
+            AuthScheme::HeaderToken {
+                header,
+                handshake_header,
+            } => {
+                for h in std::iter::once(header).chain(handshake_header) {
+                    if !header_ok(h) {
+                        return Err(ConfigError(format!(
+                            "header `{h}` is not a valid header name"
+                        )));
+                    }
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -226,6 +257,7 @@ impl AuthScheme {
             AuthScheme::Basic { .. } => "basic",
             AuthScheme::Ed25519 { .. } => "ed25519",
             AuthScheme::BodyToken { .. } => "body_token",
+            AuthScheme::HeaderToken { .. } => "header_token",
         }
     }
 
@@ -239,6 +271,7 @@ impl AuthScheme {
                 | AuthScheme::JwtHs256
                 | AuthScheme::Ed25519 { .. }
                 | AuthScheme::BodyToken { .. }
+                | AuthScheme::HeaderToken { .. }
         )
     }
 
@@ -284,6 +317,9 @@ pub struct Verified {
     pub strip_query_param: Option<String>,
     /// The event to store instead of the body (a JWT's claims, as JSON).
     pub body: Option<Vec<u8>>,
+    /// A URL check by the platform, not an event: answer with this header
+    /// (name, value) and store nothing.
+    pub handshake: Option<(String, String)>,
 }
 
 /// Why a request was refused: a stable code and a message that never
@@ -338,7 +374,7 @@ pub fn verify(
             check_key(secrets, &key)?;
             Ok(Verified {
                 strip_query_param: Some(param.clone()),
-                body: None,
+                ..Verified::default()
             })
         }
         AuthScheme::Basic { username } => {
@@ -388,8 +424,8 @@ pub fn verify(
             let secret = signing_secret(secrets)?;
             let claims = jwt::verify(secret, req.body, req.now)?;
             Ok(Verified {
-                strip_query_param: None,
                 body: Some(claims),
+                ..Verified::default()
             })
         }
         AuthScheme::Ed25519 {
@@ -413,6 +449,40 @@ pub fn verify(
             let token = signing_secret(secrets)?;
             body_token::verify(field, token, req)?;
             Ok(Verified::default())
+        }
+        AuthScheme::HeaderToken {
+            header,
+            handshake_header,
+        } => {
+            if let Some(h) = handshake_header {
+                if let Some(v) = (req.header)(&h.to_ascii_lowercase()) {
+                    if req.body.iter().all(u8::is_ascii_whitespace) && !v.trim().is_empty() {
+                        return Ok(Verified {
+                            handshake: Some((h.clone(), v)),
+                            ..Verified::default()
+                        });
+                    }
+                }
+            }
+            let token = signing_secret(secrets)?;
+            let sent = (req.header)(&header.to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    refuse(
+                        ErrorCode::MissingApiKey,
+                        format!("the `{header}` header is missing: set the subscription's verification token"),
+                    )
+                })?;
+            let same: bool =
+                subtle::ConstantTimeEq::ct_eq(sent.trim().as_bytes(), token.as_bytes()).into();
+            if same {
+                Ok(Verified::default())
+            } else {
+                Err(refuse(
+                    ErrorCode::InvalidApiKey,
+                    format!("the `{header}` header is not this provider's verification token"),
+                ))
+            }
         }
     }
 }

@@ -532,3 +532,36 @@ fn body_token_aircall() {
         AuthScheme::from_config(&json!({"scheme": "ed25519", "tolerance_seconds": 0})).is_err()
     );
 }
+
+#[test]
+fn header_token_ringcentral() {
+    let scheme = AuthScheme::from_config(&json!({"scheme": "header_token"})).unwrap();
+    assert_eq!(scheme.name(), "header_token");
+    assert!(!scheme.secret_from_platform());
+    let secret = "verification-token-0123";
+    let ok = Req::new(b"{}").header("Verification-Token", secret);
+    assert_eq!(code(ok.run(&scheme, "", Some(secret))), "ok");
+    let wrong = Req::new(b"{}").header("Verification-Token", "verification-token-0124");
+    assert_eq!(
+        code(wrong.run(&scheme, "", Some(secret))),
+        "invalid_api_key"
+    );
+    assert_eq!(
+        code(Req::new(b"{}").run(&scheme, "", Some(secret))),
+        "missing_api_key"
+    );
+    // The URL check: no body, the header echoed, no token needed.
+    let check = Req::new(b"").header("Validation-Token", "abc");
+    let v = check.run(&scheme, "", Some(secret)).unwrap();
+    assert_eq!(v.handshake, Some(("validation-token".into(), "abc".into())));
+    // A body with the validation header is an event like any other.
+    let sneaky = Req::new(b"{\"x\":1}").header("Validation-Token", "abc");
+    assert_eq!(
+        code(sneaky.run(&scheme, "", Some(secret))),
+        "missing_api_key"
+    );
+    assert!(
+        AuthScheme::from_config(&json!({"scheme": "header_token", "header": "bad header"}))
+            .is_err()
+    );
+}
