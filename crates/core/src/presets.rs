@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 13] = [
+const FILES: [(&str, &str); 14] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
@@ -24,6 +24,7 @@ const FILES: [(&str, &str); 13] = [
     ("aircall", include_str!("../presets/aircall.json")),
     ("freeswitch", include_str!("../presets/freeswitch.json")),
     ("ringcentral", include_str!("../presets/ringcentral.json")),
+    ("plivo", include_str!("../presets/plivo.json")),
 ];
 
 /// Which secret the platform needs from the admin.
@@ -142,7 +143,8 @@ mod tests {
                 "telnyx",
                 "aircall",
                 "freeswitch",
-                "ringcentral"
+                "ringcentral",
+                "plivo"
             ]
         );
         assert!(get("twilio").is_some());

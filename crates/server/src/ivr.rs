@@ -151,6 +151,7 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     let lookup = move |name: &str| header_str(&headers, name);
     let verified = provider
         .verify(&SignedRequest {
+            method: parts.method.as_str(),
             url: &url,
             query: parts.uri.query(),
             content_type: ctype.as_deref(),

@@ -345,6 +345,7 @@ pub(crate) async fn receive_for(
         }
     }
     let verdict = provider.verify(&SignedRequest {
+        method: method.as_str(),
         url: &url,
         query: parts.uri.query(),
         content_type: ctype.as_deref(),

@@ -28,7 +28,8 @@ async fn presets_are_listed_and_create_editable_providers() {
             "telnyx",
             "aircall",
             "freeswitch",
-            "ringcentral"
+            "ringcentral",
+            "plivo"
         ]
     );
     for p in list["data"].as_array().unwrap() {

@@ -137,3 +137,84 @@ async fn twilio_status_callbacks_are_verified_against_the_public_url() {
         .unwrap()
         .starts_with("missing_signature: ")));
 }
+
+const PLIVO_TOKEN: &str = "Y2Q2ZDgxZmY5YWRiOTI5YmQ1Njg0MTAxZWIyOTc4";
+
+#[tokio::test]
+async fn plivo_callbacks_are_verified_with_signature_v3() {
+    use callboard_core::signature::plivo_v3_signature;
+    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
+        .await
+        .unwrap();
+    let p = srv
+        .provider_from_preset("Plivo", "plivo", json!({"signing_secret": PLIVO_TOKEN}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap().to_string();
+    assert!(
+        p["signing_secret"].is_null(),
+        "the auth token is never echoed"
+    );
+    let public_url = format!("{PUBLIC}/webhooks/ivr/{slug}");
+    let local_url = srv.url(&format!("/webhooks/ivr/{slug}"));
+    let form = |status: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut f: Vec<(String, String)> = [
+            ("CallUUID", "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+            ("Direction", "inbound"),
+            ("CallStatus", status),
+            ("Event", "Hangup"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+    let send = |f: Vec<(String, String)>, sig: Option<String>, nonce: &str| {
+        let mut r = srv
+            .http
+            .post(&local_url)
+            .header("X-Plivo-Signature-V3-Nonce", nonce)
+            .form(&f);
+        if let Some(s) = sig {
+            r = r.header("X-Plivo-Signature-V3", s);
+        }
+        srv.send(r)
+    };
+    let f = form("ringing", &[]);
+    let sig = plivo_v3_signature(PLIVO_TOKEN, "POST", &public_url, &f, "111");
+    let (s, ack) = send(f, Some(sig), "111").await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let f = form(
+        "completed",
+        &[
+            ("Duration", "42"),
+            ("AnswerTime", "2024-05-26 07:30:30"),
+            ("EndTime", "2024-05-26 07:31:12"),
+            ("HangupCause", "NORMAL_CLEARING"),
+        ],
+    );
+    // Several active auth tokens: Plivo sends one signature per token.
+    let sig = format!(
+        "c29tZW90aGVy,{}",
+        plivo_v3_signature(PLIVO_TOKEN, "POST", &public_url, &f, "222")
+    );
+    let (s, ack) = send(f.clone(), Some(sig), "222").await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let c = srv
+        .call(&slug, "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36")
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(c["duration_seconds"], 42);
+    assert_eq!(c["mobile_number"], "+14158675309");
+
+    // Forged (signed for another URL), and missing.
+    let forged = plivo_v3_signature(PLIVO_TOKEN, "POST", &local_url, &f, "333");
+    let (s, body) = send(f.clone(), Some(forged), "333").await.unwrap();
+    assert_eq!((s, code(&body)), (401, "invalid_signature"), "{body}");
+    let (s, body) = send(f, None, "444").await.unwrap();
+    assert_eq!((s, code(&body)), (401, "missing_signature"), "{body}");
+}

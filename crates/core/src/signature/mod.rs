@@ -8,6 +8,7 @@ mod body_token;
 mod ed25519;
 mod hmac_body;
 mod jwt;
+mod plivo;
 mod twilio;
 
 use crate::error::ErrorCode;
@@ -18,6 +19,7 @@ use serde_json::Value;
 pub use ed25519::public_key as ed25519_public_key;
 pub use hmac_body::sign as hmac_sha256_signature;
 pub use jwt::sign_hs256;
+pub use plivo::plivo_v3_signature;
 pub use twilio::twilio_signature;
 
 /// The header an API key is sent in when nothing else is configured.
@@ -91,6 +93,11 @@ pub enum AuthScheme {
     /// Twilio's `X-Twilio-Signature`: HMAC-SHA1 with the account's auth token
     /// over the public URL plus the sorted form parameters, base64.
     Twilio,
+    /// Plivo's `X-Plivo-Signature-V3` (HMAC-SHA256 with the account's auth
+    /// token over the method-dependent canonical URL, the sorted parameters
+    /// and `X-Plivo-Signature-V3-Nonce`), or the older V2 (URL without query
+    /// plus `X-Plivo-Signature-V2-Nonce`) when no V3 header is sent.
+    Plivo,
     /// The whole body is a compact JWT signed HS256 with the signing secret
     /// (Dialpad); its claims are the event.
     JwtHs256,
@@ -253,6 +260,7 @@ impl AuthScheme {
             AuthScheme::QueryToken { .. } => "query_token",
             AuthScheme::HmacSha256 { .. } => "hmac_sha256",
             AuthScheme::Twilio => "twilio",
+            AuthScheme::Plivo => "plivo",
             AuthScheme::JwtHs256 => "jwt_hs256",
             AuthScheme::Basic { .. } => "basic",
             AuthScheme::Ed25519 { .. } => "ed25519",
@@ -268,6 +276,7 @@ impl AuthScheme {
             self,
             AuthScheme::HmacSha256 { .. }
                 | AuthScheme::Twilio
+                | AuthScheme::Plivo
                 | AuthScheme::JwtHs256
                 | AuthScheme::Ed25519 { .. }
                 | AuthScheme::BodyToken { .. }
@@ -280,7 +289,10 @@ impl AuthScheme {
     pub fn secret_from_platform(&self) -> bool {
         matches!(
             self,
-            AuthScheme::Twilio | AuthScheme::Ed25519 { .. } | AuthScheme::BodyToken { .. }
+            AuthScheme::Twilio
+                | AuthScheme::Plivo
+                | AuthScheme::Ed25519 { .. }
+                | AuthScheme::BodyToken { .. }
         )
     }
 
@@ -291,6 +303,8 @@ impl AuthScheme {
 
 /// A webhook request as far as authentication needs it.
 pub struct SignedRequest<'a> {
+    /// `GET`, `POST`, … (Plivo signs it into what it signs).
+    pub method: &'a str,
     /// The URL the platform called, as it saw it: the public base URL, the
     /// path and the query exactly as sent.
     pub url: &'a str,
@@ -418,6 +432,11 @@ pub fn verify(
         AuthScheme::Twilio => {
             let secret = signing_secret(secrets)?;
             twilio::verify(secret, req)?;
+            Ok(Verified::default())
+        }
+        AuthScheme::Plivo => {
+            let secret = signing_secret(secrets)?;
+            plivo::verify(secret, req)?;
             Ok(Verified::default())
         }
         AuthScheme::JwtHs256 => {

@@ -17,6 +17,7 @@ fn now() -> Timestamp {
 }
 
 struct Req {
+    method: String,
     url: String,
     query: Option<String>,
     ct: Option<String>,
@@ -27,6 +28,7 @@ struct Req {
 impl Req {
     fn new(body: &[u8]) -> Req {
         Req {
+            method: "POST".into(),
             url: "https://cb.example.com/webhooks/ivr/x".into(),
             query: None,
             ct: Some("application/json".into()),
@@ -64,6 +66,7 @@ impl Req {
                 signing_secret: secret,
             },
             &SignedRequest {
+                method: &self.method,
                 url: &self.url,
                 query: self.query.as_deref(),
                 content_type: self.ct.as_deref(),
