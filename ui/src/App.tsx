@@ -19,7 +19,7 @@ const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 // Charts weigh: the analytics screen and its charting library load on first visit.
 const AnalyticsPage = lazy(() => import("./pages/analytics/Analytics"));
 const AuditPage = lazy(() => import("./pages/masters/Audit"));
-const AgentsPage = lazy(() => import("./pages/AgentsPage"));
+const AgentsPage = lazy(() => import("./features/agents/AgentBoard"));
 const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
 

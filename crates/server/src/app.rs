@@ -145,6 +145,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dialpad::voicemail_list))
         .routes(routes!(agents::calls))
         .routes(routes!(agents::list))
+        .routes(routes!(agents::board))
         .routes(routes!(agents::set_state))
         .routes(routes!(retention::get_settings, retention::put_settings))
         .routes(routes!(retention::run))

@@ -1,6 +1,7 @@
 //! Black-box tests: the real `callboard` binary on loopback, real HTTP and
 //! WebSocket clients, a real SQLite file. One test binary (faster to link).
 
+mod board;
 mod cockpit;
 mod console;
 mod cors;

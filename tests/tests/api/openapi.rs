@@ -67,6 +67,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/replica/outbox"),
     ("delete", "/api/replica/outbox/{id}"),
     ("get", "/api/agents"),
+    ("get", "/api/agents/board"),
     ("put", "/api/agents/{id}/state"),
     ("get", "/api/settings/retention"),
     ("put", "/api/settings/retention"),
@@ -240,6 +241,7 @@ async fn responses_match_their_documented_schemas() {
         ("Head", "/api/events/head"),
         ("Health", "/healthz"),
         ("AgentList", "/api/agents"),
+        ("AgentBoard", "/api/agents/board"),
         ("RetentionSettings", "/api/settings/retention"),
     ] {
         let (s, body) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The agent board: every active user's state and since when, the call they are on (ringing or talking; a call is theirs when the platform's agent id is mapped to them or equals their user name), callbacks open and overdue, and calls handled since `day_start` (answered and completed, or dispositioned; each call once). Agents see only themselves. */
+        get: operations["getAgentBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/calls": {
         parameters: {
             query?: never;
@@ -1199,6 +1216,27 @@ export interface components {
             /** @enum {string} */
             action: "hangup";
         };
+        AgentBoard: {
+            data: components["schemas"]["AgentBoardRow"][];
+            /** @description The start of "today" the counts use (RFC 3339, UTC). */
+            day_start: string;
+        };
+        /** @description One row of the board: the user's state plus today's work. */
+        AgentBoardRow: components["schemas"]["AgentStatus"] & {
+            /**
+             * Format: int64
+             * @description Open callbacks assigned to them past their callback SLA or their
+             *     scheduled callback time (a subset of `open_assignments`).
+             */
+            callbacks_overdue: number;
+            current_call?: null | components["schemas"]["CurrentCall"];
+            /**
+             * Format: int64
+             * @description Calls handled since `day_start`: calls attributed to them that completed,
+             *     plus callbacks they recorded a disposition on; each call once.
+             */
+            handled_today: number;
+        };
         AgentCalls: {
             data: components["schemas"]["AgentCallsRow"][];
             /** Format: int64 */
@@ -1665,6 +1703,16 @@ export interface components {
              * @default 30
              */
             timeout_seconds: number;
+        };
+        /** @description The call a user is on (ringing at them or talking). */
+        CurrentCall: {
+            call_id: string;
+            caller_name?: string | null;
+            department: string;
+            mobile_number?: string | null;
+            /** @description Since when: answered, else started, else first seen. */
+            since: string;
+            status: components["schemas"]["Status"];
         };
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
@@ -3101,6 +3149,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentList"];
+                };
+            };
+        };
+    };
+    getAgentBoard: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Start of "today" for `handled_today` (RFC 3339); default: midnight,
+                 *     server-local time (as `GET /api/stats`).
+                 */
+                day_start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentBoard"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

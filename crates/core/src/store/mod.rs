@@ -3,6 +3,7 @@
 //! pool of read connections used from blocking threads. No rusqlite call runs
 //! on a tokio worker thread.
 
+pub mod agent_board;
 pub mod agent_calls;
 pub mod agents;
 pub mod agents_map;
