@@ -22,6 +22,7 @@ const AuditPage = lazy(() => import("./pages/masters/Audit"));
 const AgentsPage = lazy(() => import("./features/agents/AgentBoard"));
 const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
+const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -48,6 +49,7 @@ function Shell() {
             <Route path="/live/:department" element={<LivePage />} />
             <Route path="/hangup/:department" element={<HangupPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
+            <Route path="/history" element={<HistoryPage />} />
             {me?.role !== "agent" && <Route path="/analytics" element={<AnalyticsPage />} />}
             {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
             {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}

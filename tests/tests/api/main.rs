@@ -9,6 +9,7 @@ mod durability;
 mod events;
 mod export;
 mod faults;
+mod history;
 mod metrics;
 mod openapi;
 mod ops;

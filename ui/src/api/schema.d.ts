@@ -1532,6 +1532,11 @@ export interface components {
             /** Format: int64 */
             offset: number;
             /**
+             * @description With `repeat=true`: the numbers on this page with more than one call
+             *     (in the departments the caller may see), sorted; else empty.
+             */
+            repeat_callers: string[];
+            /**
              * Format: int64
              * @description Calls matching the filters, across all pages.
              */
@@ -3486,6 +3491,12 @@ export interface operations {
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
                 view?: components["schemas"]["WorkState"];
+                /** @description The platform's agent: part of its agent id or name, case-insensitive. */
+                agent?: string;
+                /** @description The outcome of the call's last disposition. */
+                outcome?: components["schemas"]["Outcome"];
+                /** @description The caller's number, exactly (a caller's previous calls). */
+                number?: string;
                 /**
                  * @description A column, `-column` for descending; `wait` (longest wait first within
                  *     each status group) or `-wait`. Default: `wait` when `status` is given
@@ -3500,6 +3511,8 @@ export interface operations {
                  *     first however deep (keyset pagination). Not with `offset`.
                  */
                 cursor?: string;
+                /** @description Also answer `repeat_callers`: the page's numbers that called more than once. */
+                repeat?: boolean;
             };
             header?: never;
             path?: never;
@@ -3551,6 +3564,12 @@ export interface operations {
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
                 view?: components["schemas"]["WorkState"];
+                /** @description The platform's agent: part of its agent id or name, case-insensitive. */
+                agent?: string;
+                /** @description The outcome of the call's last disposition. */
+                outcome?: components["schemas"]["Outcome"];
+                /** @description The caller's number, exactly (a caller's previous calls). */
+                number?: string;
                 /**
                  * @description Start the file with a UTF-8 byte-order mark, so spreadsheet programs
                  *     read non-ASCII names correctly (default false).

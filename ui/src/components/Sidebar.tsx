@@ -98,6 +98,14 @@ export function Sidebar() {
             </NavLink>
           </li>
         )}
+        <li>
+          <NavLink to="/history">
+            <span className="icon" aria-hidden="true">
+              📇
+            </span>
+            Call history
+          </NavLink>
+        </li>
         {me?.role !== "agent" && (
           <li>
             <NavLink to="/analytics">

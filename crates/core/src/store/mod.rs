@@ -26,6 +26,7 @@ pub mod migrate;
 pub mod providers;
 pub mod queue_order;
 pub mod refusals;
+pub mod repeat_callers;
 pub mod replica;
 pub mod retention;
 pub mod stats;
