@@ -5,6 +5,7 @@ mod board;
 mod cockpit;
 mod console;
 mod cors;
+mod delivery_health;
 mod durability;
 mod events;
 mod export;

@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/replica/outbox/{id}"),
     ("get", "/api/agents"),
     ("get", "/api/agents/board"),
+    ("get", "/api/providers-health"),
     ("put", "/api/agents/{id}/state"),
     ("get", "/api/settings/retention"),
     ("put", "/api/settings/retention"),
@@ -242,6 +243,7 @@ async fn responses_match_their_documented_schemas() {
         ("Health", "/healthz"),
         ("AgentList", "/api/agents"),
         ("AgentBoard", "/api/agents/board"),
+        ("DeliveryHealthList", "/api/providers-health"),
         ("RetentionSettings", "/api/settings/retention"),
     ] {
         let (s, body) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();

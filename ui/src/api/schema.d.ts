@@ -647,6 +647,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers-health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per provider: when its last delivery arrived (any outcome), its last failed one, and over the last `hours` how many deliveries arrived and how many were errors (`mapping_failed` or `rejected`, i.e. refused before parsing), with the error rate. Supervisors and admins. */
+        get: operations["getDeliveryHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/providers/{slug}": {
         parameters: {
             query?: never;
@@ -1718,6 +1735,37 @@ export interface components {
             /** @description Since when: answered, else started, else first seen. */
             since: string;
             status: components["schemas"]["Status"];
+        };
+        DeliveryHealth: {
+            /**
+             * Format: int64
+             * @description Deliveries received in the window (duplicates included).
+             */
+            deliveries: number;
+            /**
+             * Format: double
+             * @description `errors / deliveries` (0–1); null without deliveries in the window.
+             */
+            error_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Of those, mapping failures and refusals.
+             */
+            errors: number;
+            /** @description When its newest delivery arrived (any outcome); null: never. */
+            last_delivery_at?: string | null;
+            /** @description When its newest failed delivery (mapping failed or refused) arrived. */
+            last_error_at?: string | null;
+            /** @description The provider (department) slug. */
+            slug: string;
+        };
+        DeliveryHealthList: {
+            /** @description One per provider (inactive ones too), by slug. */
+            data: components["schemas"]["DeliveryHealth"][];
+            /** Format: int64 */
+            hours: number;
+            /** @description The start of the window (RFC 3339, UTC). */
+            since: string;
         };
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
@@ -4667,6 +4715,44 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getDeliveryHealth: {
+        parameters: {
+            query?: {
+                /** @description The window of `deliveries`, `errors` and `error_rate`, in hours (1–168, default 24). */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryHealthList"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,7 @@ pub mod categories;
 pub mod connectors;
 pub mod deadlines;
 pub(crate) mod decode;
+pub mod delivery_health;
 pub mod events;
 pub mod exports;
 pub mod figures;
