@@ -84,6 +84,24 @@ async fn history_filters_by_agent_outcome_and_number_and_flags_repeat_callers() 
         .unwrap();
     assert_eq!(ids(&l), ["h1"]);
 
+    // The CSV export takes the same filters.
+    let r = srv
+        .get("/api/calls/export.csv?number=%2B911111", ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("h1") && csv.contains("h2"), "{csv}");
+    assert!(!csv.contains("h3") && !csv.contains("h4"), "{csv}");
+    let r = srv
+        .get("/api/calls/export.csv?agent=ravi", ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("h3") && !csv.contains("h1"), "{csv}");
+
     // Repeat callers are named only when asked.
     let (_, l) = srv.get_json("/api/calls", ADMIN_TOKEN).await.unwrap();
     assert_eq!(l["repeat_callers"], json!([]));

@@ -15,12 +15,17 @@ export function useThresholdConfig(enabled = true) {
   });
 }
 
+/** The server evaluates on every change and at least every 15 s; time-based
+ * figures (the longest wait, rolling windows) move without an event, so the
+ * values shown are refreshed at that pace too. */
+const STATE_REFRESH_MS = 15_000;
+
 export function useThresholdStates() {
   const poll = usePollWhileOffline();
   return useQuery({
     queryKey: ["thresholds", "state"],
     queryFn: ({ signal }) => unwrap(client().GET("/api/thresholds/state", { signal })),
-    refetchInterval: poll,
+    refetchInterval: poll || STATE_REFRESH_MS,
   });
 }
 
