@@ -376,7 +376,12 @@ export function HangupPage() {
           onKey={onKey}
           manualSorting
           sorting={sorting}
-          onSortingChange={setSorting}
+          onSortingChange={(next) => {
+            // A new order: the held call goes back to where the server puts it.
+            setSorting(next);
+            setHeld(null);
+            setDone(null);
+          }}
           empty={list.isPending ? "Loading…" : `No ${view} calls.`}
         />
       </div>
