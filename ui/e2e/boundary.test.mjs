@@ -4,7 +4,7 @@
 // while the worklist renders its rows. Real server, real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
 
 let srv;
 let browser;
@@ -54,6 +54,14 @@ test("a screen that fails to render shows Retry, not a blank console", async () 
   // The rest of the console is still there and usable.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).waitFor();
   await shots(page, "b10-screen-error");
+  const found = [];
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(100);
+    for (const v of await axeViolations(page)) found.push({ scheme, ...v, nodes: v.nodes.join(" | ") });
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  assert.deepEqual(found, [], "the error message is readable in both themes");
   await page.evaluate(() => (window.__breakDates = false));
   await error.getByRole("button", { name: "Retry" }).click();
   await page.locator('tr[data-call-id="B-1"]').waitFor();

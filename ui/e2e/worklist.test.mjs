@@ -105,16 +105,23 @@ test("the Assign to me button keeps the selection too; moving on lets the call g
   assert.equal(await page.getByTestId("assign-done").count(), 0);
 });
 
-test("the worklist with its confirmation passes axe, light and dark", async () => {
+test("the worklist with its confirmation passes axe, light and dark, at 1366×800 and 390×844", async () => {
   const row = page.locator("tbody tr[data-call-id]").first();
   await row.click();
   await page.keyboard.press("a");
   await page.getByTestId("assign-done").waitFor();
   const found = [];
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.waitForTimeout(100);
-    for (const v of await axeViolations(page)) found.push({ scheme, ...v, nodes: v.nodes.join(" | ") });
+  for (const size of [
+    { width: 1366, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    await page.setViewportSize(size);
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(100);
+      for (const v of await axeViolations(page))
+        found.push({ width: size.width, scheme, ...v, nodes: v.nodes.join(" | ") });
+    }
   }
   await page.emulateMedia({ colorScheme: "light" });
   assert.deepEqual(found, []);
