@@ -184,6 +184,22 @@ test("calls waiting cross amber, then red: badge, tiles, banner, title, notifica
   await page.getByTestId("alert-log").locator('tr[data-level="red"]').getByText("Sent").waitFor();
 });
 
+test("the dashboard and the wallboard show the red threshold", async () => {
+  const page = await adminPage();
+  await page.goto(`${srv.url}/dashboard`);
+  await page
+    .locator('tr[data-slug="sales-line"] [data-testid="dept-level"][data-level="red"]')
+    .getByText("Red")
+    .waitFor();
+  await page.goto(`${srv.url}/dashboard?wallboard=1`);
+  await page
+    .getByTestId("wallboard")
+    .locator('[data-testid="threshold-tile"][data-metric="waiting_count"][data-level="red"]')
+    .waitFor();
+  await shots(page, "t25-wallboard-red");
+  await page.context().close();
+});
+
 test("back to normal clears the badge, the tiles, the banner and the title", async () => {
   const page = state.page;
   await page
