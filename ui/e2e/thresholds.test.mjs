@@ -64,6 +64,20 @@ async function adminPage(viewport = { width: 1366, height: 800 }) {
       }
     }
     window.Notification = Recorded;
+    // Each chime tone started is recorded (the sound still plays).
+    window.__tones = [];
+    const RealAudio = window.AudioContext;
+    window.AudioContext = class extends RealAudio {
+      createOscillator() {
+        const osc = super.createOscillator();
+        const start = osc.start.bind(osc);
+        osc.start = (...args) => {
+          window.__tones.push(osc.frequency.value);
+          return start(...args);
+        };
+        return osc;
+      }
+    };
   });
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/`);
@@ -168,6 +182,13 @@ test("calls waiting cross amber, then red: badge, tiles, banner, title, notifica
     notes.map((n) => n.body),
     ["Sales Line: Calls waiting is AMBER — 1 (≥ 1).", "Sales Line: Calls waiting is RED — 2 (≥ 2)."],
   );
+
+  // A chime per crossing: two tones, higher for red.
+  const tones = await until("two chimes", async () => {
+    const t = await page.evaluate(() => window.__tones);
+    return t.length >= 4 ? t : null;
+  });
+  assert.deepEqual(tones, [660, 880, 880, 1175]);
 
   // The channel got each crossing exactly once.
   await until("two alerts at the receiver", () => received.length >= 2);

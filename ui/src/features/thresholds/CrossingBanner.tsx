@@ -10,6 +10,7 @@ import { providerName } from "../../lib/useVisibleProviders";
 import { useSession } from "../../session";
 import { crossings, useCrossings, type Crossing } from "./crossings";
 import { crossingText } from "./model";
+import { chime } from "./chime";
 import "./thresholds.css";
 
 function text(c: Crossing, providers: Provider[]): string {
@@ -20,7 +21,7 @@ function notificationsSupported(): boolean {
   return !inDesktop() && typeof window !== "undefined" && "Notification" in window;
 }
 
-/** Announces each crossing that gets worse as a browser notification. */
+/** Announces each crossing that gets worse: a chime and a browser notification. */
 export function CrossingWatcher() {
   const providers = useProviders();
   const names = useRef<Provider[]>([]);
@@ -30,6 +31,7 @@ export function CrossingWatcher() {
   useEffect(
     () =>
       crossings.onRaise((c) => {
+        chime(c.level);
         if (!notificationsSupported() || Notification.permission !== "granted") return;
         try {
           const n = new Notification(`Callboard · ${c.level === "red" ? "Red" : "Amber"} alert`, {
