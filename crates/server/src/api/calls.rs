@@ -200,6 +200,9 @@ pub async fn list(
             } else {
                 vec![]
             };
+            if repeat {
+                tracing::debug!(numbers = repeat_callers.len(), "repeat callers on the page");
+            }
             Ok((page, repeat_callers))
         })
         .await?;

@@ -48,6 +48,7 @@ pub async fn get(
         .store
         .read(move |c| delivery_health::read(c, &from))
         .await?;
-    let data = data.into_iter().filter(|d| who.can_see(&d.slug)).collect();
+    let data: Vec<DeliveryHealth> = data.into_iter().filter(|d| who.can_see(&d.slug)).collect();
+    tracing::debug!(providers = data.len(), hours, "delivery health read");
     Ok(Json(DeliveryHealthList { since, hours, data }))
 }
