@@ -1,5 +1,6 @@
 import { lazy, Suspense } from "react";
-import { BrowserRouter, Navigate, Route, Routes, useSearchParams } from "react-router";
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useSearchParams } from "react-router";
+import { ScreenBoundary } from "./components/ScreenBoundary";
 import { Sidebar } from "./components/Sidebar";
 import { LoginPage } from "./pages/Login";
 import { LivePage } from "./pages/LivePage";
@@ -8,6 +9,7 @@ import { DashboardPage, Wallboard } from "./pages/Dashboard";
 import { useSession } from "./session";
 import { StreamProvider } from "./stream/StreamProvider";
 import { inDesktop } from "./desktop/bridge";
+import { CrossingWatcher } from "./features/thresholds/CrossingBanner";
 
 const ProvidersPage = lazy(() => import("./pages/masters/Providers"));
 const CategoriesPage = lazy(() => import("./pages/masters/Categories"));
@@ -17,40 +19,54 @@ const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 // Charts weigh: the analytics screen and its charting library load on first visit.
 const AnalyticsPage = lazy(() => import("./pages/analytics/Analytics"));
 const AuditPage = lazy(() => import("./pages/masters/Audit"));
-const AgentsPage = lazy(() => import("./pages/AgentsPage"));
+const AgentsPage = lazy(() => import("./features/agents/AgentBoard"));
 const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
+const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
+const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
   const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const [params] = useSearchParams();
-  if (params.get("wallboard") === "1") return <Wallboard />;
+  const { pathname } = useLocation();
+  if (params.get("wallboard") === "1")
+    return (
+      <ScreenBoundary name="wallboard">
+        <Wallboard />
+      </ScreenBoundary>
+    );
   const home = me?.role === "agent" ? "/hangup/all" : "/live/all";
   return (
     <div className="shell">
       <Sidebar />
-      <Suspense fallback={<div className="content muted">Loading…</div>}>
-        <Routes>
-          <Route path="/" element={<Navigate to={home} replace />} />
-          <Route path="/login" element={<Navigate to={home} replace />} />
-          <Route path="/live/:department" element={<LivePage />} />
-          <Route path="/hangup/:department" element={<HangupPage />} />
-          <Route path="/dashboard" element={<DashboardPage />} />
-          {me?.role !== "agent" && <Route path="/analytics" element={<AnalyticsPage />} />}
-          {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
-          {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}
-          {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
-          {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
-          {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
-          {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
-          {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
-          {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
-          {isSupervisor && <Route path="/flows" element={<FlowsRoute />} />}
-          {isSupervisor && <Route path="/flows/:id" element={<FlowsRoute />} />}
-          {isSupervisor && <Route path="/flows/:id/:view" element={<FlowsRoute />} />}
-          <Route path="*" element={<Navigate to={home} replace />} />
-        </Routes>
-      </Suspense>
+      <CrossingWatcher />
+      {/* One boundary per screen: a new address starts with a clean slate. */}
+      <ScreenBoundary key={pathname}>
+        <Suspense fallback={<div className="content muted">Loading…</div>}>
+          <Routes>
+            <Route path="/" element={<Navigate to={home} replace />} />
+            <Route path="/login" element={<Navigate to={home} replace />} />
+            <Route path="/live/:department" element={<LivePage />} />
+            <Route path="/hangup/:department" element={<HangupPage />} />
+            <Route path="/dashboard" element={<DashboardPage />} />
+            <Route path="/history" element={<HistoryPage />} />
+            {me?.role !== "agent" && <Route path="/analytics" element={<AnalyticsPage />} />}
+            {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
+            {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}
+            {isAdmin && <Route path="/masters/categories" element={<CategoriesPage />} />}
+            {isAdmin && <Route path="/masters/users" element={<UsersPage />} />}
+            {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
+            {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
+            {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
+            {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
+            {isSupervisor && <Route path="/thresholds" element={<ThresholdsPage />} />}
+            {isSupervisor && <Route path="/flows" element={<FlowsRoute />} />}
+            {isSupervisor && <Route path="/flows/:id" element={<FlowsRoute />} />}
+            {isSupervisor && <Route path="/flows/:id/:view" element={<FlowsRoute />} />}
+            <Route path="*" element={<Navigate to={home} replace />} />
+          </Routes>
+        </Suspense>
+      </ScreenBoundary>
     </div>
   );
 }

@@ -2,8 +2,8 @@
 
 use crate::api::flows;
 use crate::api::{
-    agents, calls, categories, cockpit, connectors, dialpad, events, export, metrics, presets,
-    providers, replica, retention, session, stats, users,
+    agents, calls, categories, cockpit, connectors, delivery_health, dialpad, events, export,
+    metrics, presets, providers, replica, retention, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -145,6 +145,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dialpad::voicemail_list))
         .routes(routes!(agents::calls))
         .routes(routes!(agents::list))
+        .routes(routes!(agents::board))
+        .routes(routes!(delivery_health::get))
         .routes(routes!(agents::set_state))
         .routes(routes!(retention::get_settings, retention::put_settings))
         .routes(routes!(retention::run))

@@ -67,6 +67,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/replica/outbox"),
     ("delete", "/api/replica/outbox/{id}"),
     ("get", "/api/agents"),
+    ("get", "/api/agents/board"),
+    ("get", "/api/providers-health"),
     ("put", "/api/agents/{id}/state"),
     ("get", "/api/settings/retention"),
     ("put", "/api/settings/retention"),
@@ -240,6 +242,8 @@ async fn responses_match_their_documented_schemas() {
         ("Head", "/api/events/head"),
         ("Health", "/healthz"),
         ("AgentList", "/api/agents"),
+        ("AgentBoard", "/api/agents/board"),
+        ("DeliveryHealthList", "/api/providers-health"),
         ("RetentionSettings", "/api/settings/retention"),
     ] {
         let (s, body) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();

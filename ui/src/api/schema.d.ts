@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The agent board: every active user's state and since when, the call they are on (ringing or talking; a call is theirs when the platform's agent id is mapped to them or equals their user name), callbacks open and overdue, and calls handled since `day_start` (answered and completed, or dispositioned; each call once). Agents see only themselves. */
+        get: operations["getAgentBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/calls": {
         parameters: {
             query?: never;
@@ -630,6 +647,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers-health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per provider: when its last delivery arrived (any outcome), its last failed one, and over the last `hours` how many deliveries arrived and how many were errors (`mapping_failed` or `rejected`, i.e. refused before parsing), with the error rate. Supervisors and admins. */
+        get: operations["getDeliveryHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/providers/{slug}": {
         parameters: {
             query?: never;
@@ -1199,6 +1233,27 @@ export interface components {
             /** @enum {string} */
             action: "hangup";
         };
+        AgentBoard: {
+            data: components["schemas"]["AgentBoardRow"][];
+            /** @description The start of "today" the counts use (RFC 3339, UTC). */
+            day_start: string;
+        };
+        /** @description One row of the board: the user's state plus today's work. */
+        AgentBoardRow: components["schemas"]["AgentStatus"] & {
+            /**
+             * Format: int64
+             * @description Open callbacks assigned to them past their callback SLA or their
+             *     scheduled callback time (a subset of `open_assignments`).
+             */
+            callbacks_overdue: number;
+            current_call?: null | components["schemas"]["CurrentCall"];
+            /**
+             * Format: int64
+             * @description Calls handled since `day_start`: calls attributed to them that completed,
+             *     plus callbacks they recorded a disposition on; each call once.
+             */
+            handled_today: number;
+        };
         AgentCalls: {
             data: components["schemas"]["AgentCallsRow"][];
             /** Format: int64 */
@@ -1494,6 +1549,11 @@ export interface components {
             /** Format: int64 */
             offset: number;
             /**
+             * @description With `repeat=true`: the numbers on this page with more than one call
+             *     (in the departments the caller may see), sorted; else empty.
+             */
+            repeat_callers: string[];
+            /**
              * Format: int64
              * @description Calls matching the filters, across all pages.
              */
@@ -1665,6 +1725,47 @@ export interface components {
              * @default 30
              */
             timeout_seconds: number;
+        };
+        /** @description The call a user is on (ringing at them or talking). */
+        CurrentCall: {
+            call_id: string;
+            caller_name?: string | null;
+            department: string;
+            mobile_number?: string | null;
+            /** @description Since when: answered, else started, else first seen. */
+            since: string;
+            status: components["schemas"]["Status"];
+        };
+        DeliveryHealth: {
+            /**
+             * Format: int64
+             * @description Deliveries received in the window (duplicates included).
+             */
+            deliveries: number;
+            /**
+             * Format: double
+             * @description `errors / deliveries` (0–1); null without deliveries in the window.
+             */
+            error_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Of those, mapping failures and refusals.
+             */
+            errors: number;
+            /** @description When its newest delivery arrived (any outcome); null: never. */
+            last_delivery_at?: string | null;
+            /** @description When its newest failed delivery (mapping failed or refused) arrived. */
+            last_error_at?: string | null;
+            /** @description The provider (department) slug. */
+            slug: string;
+        };
+        DeliveryHealthList: {
+            /** @description One per provider (inactive ones too), by slug. */
+            data: components["schemas"]["DeliveryHealth"][];
+            /** Format: int64 */
+            hours: number;
+            /** @description The start of the window (RFC 3339, UTC). */
+            since: string;
         };
         DeliveryList: {
             data: components["schemas"]["RawEvent"][];
@@ -3109,6 +3210,39 @@ export interface operations {
             };
         };
     };
+    getAgentBoard: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Start of "today" for `handled_today` (RFC 3339); default: midnight,
+                 *     server-local time (as `GET /api/stats`).
+                 */
+                day_start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentBoard"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listAgentCalls: {
         parameters: {
             query?: {
@@ -3409,6 +3543,12 @@ export interface operations {
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
                 view?: components["schemas"]["WorkState"];
+                /** @description The platform's agent: part of its agent id or name, case-insensitive. */
+                agent?: string;
+                /** @description The outcome of the call's last disposition. */
+                outcome?: components["schemas"]["Outcome"];
+                /** @description The caller's number, exactly (a caller's previous calls). */
+                number?: string;
                 /**
                  * @description A column, `-column` for descending; `wait` (longest wait first within
                  *     each status group) or `-wait`. Default: `wait` when `status` is given
@@ -3423,6 +3563,8 @@ export interface operations {
                  *     first however deep (keyset pagination). Not with `offset`.
                  */
                 cursor?: string;
+                /** @description Also answer `repeat_callers`: the page's numbers that called more than once. */
+                repeat?: boolean;
             };
             header?: never;
             path?: never;
@@ -3474,6 +3616,12 @@ export interface operations {
                 assignee?: string;
                 /** @description Worklist view of missed/hangup calls: pending, assigned, attempted, resolved. */
                 view?: components["schemas"]["WorkState"];
+                /** @description The platform's agent: part of its agent id or name, case-insensitive. */
+                agent?: string;
+                /** @description The outcome of the call's last disposition. */
+                outcome?: components["schemas"]["Outcome"];
+                /** @description The caller's number, exactly (a caller's previous calls). */
+                number?: string;
                 /**
                  * @description Start the file with a UTF-8 byte-order mark, so spreadsheet programs
                  *     read non-ASCII names correctly (default false).
@@ -4577,6 +4725,44 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getDeliveryHealth: {
+        parameters: {
+            query?: {
+                /** @description The window of `deliveries`, `errors` and `error_rate`, in hours (1–168, default 24). */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryHealthList"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

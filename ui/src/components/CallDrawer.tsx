@@ -10,6 +10,7 @@ import { DispositionForm } from "./DispositionForm";
 import { ErrorBanner } from "./ErrorBanner";
 import { StatusBadge } from "./StatusBadge";
 import { IvrPath } from "../features/flows/ProviderIvr";
+import { PreviousCalls } from "../features/history/PreviousCalls";
 
 function Field({ k, v }: { k: string; v: React.ReactNode }) {
   return (
@@ -149,6 +150,7 @@ export function CallDrawer({
                 </section>
               )}
               <IvrPath call={c} />
+              <PreviousCalls call={c} />
               {worklist && (
                 <section className="stack" aria-labelledby="work-h">
                   <h3 id="work-h" style={{ margin: 0 }}>

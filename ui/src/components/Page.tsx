@@ -4,13 +4,16 @@ import { ReplicaOutbox } from "./ReplicaOutbox";
 import { ThemeToggle } from "./ThemeToggle";
 import { AgentStateSelect } from "./AgentStateSelect";
 import { useSession } from "../session";
+import { alertTitlePrefix, CrossingBanner } from "../features/thresholds/CrossingBanner";
+import { useCrossings } from "../features/thresholds/crossings";
 
 /** A screen: its title bar (with the connection, theme and user) and body. */
 export function Page({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
   const { me, signOut } = useSession();
+  const alerts = useCrossings().length;
   useEffect(() => {
-    document.title = `${title} · Callboard`;
-  }, [title]);
+    document.title = `${alertTitlePrefix(alerts)}${title} · Callboard`;
+  }, [title, alerts]);
   return (
     <div className="main">
       <header className="topbar">
@@ -25,6 +28,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
         </span>
         <button onClick={() => void signOut()}>Sign out</button>
       </header>
+      <CrossingBanner />
       <main className="content">{children}</main>
     </div>
   );

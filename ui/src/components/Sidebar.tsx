@@ -7,10 +7,15 @@ import { liveCount, pendingCount } from "../lib/dashboard";
 import { useVisibleProviders } from "../lib/useVisibleProviders";
 import { iconGlyph } from "../lib/icons";
 import { useSession } from "../session";
+import { worstLevel, type Level } from "../features/thresholds/model";
+import { useThresholdStates } from "../features/thresholds/queries";
+import "../features/thresholds/thresholds.css";
 
-function Badge({ n, label, hot }: { n: number; label: string; hot?: boolean }) {
+function Badge({ n, label, hot, level = "ok" }: { n: number; label: string; hot?: boolean; level?: Level }) {
+  const cls = level !== "ok" ? ` level-${level}` : hot && n > 0 ? " hot" : "";
+  const alert = level !== "ok" ? `, ${level} alert` : "";
   return (
-    <span className={`badge${hot && n > 0 ? " hot" : ""}`} aria-label={`${n} ${label}`} data-testid="badge">
+    <span className={`badge${cls}`} aria-label={`${n} ${label}${alert}`} data-testid="badge" data-level={level}>
       {n}
     </span>
   );
@@ -67,6 +72,7 @@ export function Sidebar() {
   const isSupervisor = me?.role === "admin" || me?.role === "supervisor";
   const stats = useStats();
   const visible = useVisibleProviders();
+  const levels = useThresholdStates().data?.data;
 
   return (
     <nav className="sidebar" aria-label="Main">
@@ -92,6 +98,14 @@ export function Sidebar() {
             </NavLink>
           </li>
         )}
+        <li>
+          <NavLink to="/history">
+            <span className="icon" aria-hidden="true">
+              📇
+            </span>
+            Call history
+          </NavLink>
+        </li>
         {me?.role !== "agent" && (
           <li>
             <NavLink to="/analytics">
@@ -114,6 +128,16 @@ export function Sidebar() {
         )}
         {isSupervisor && (
           <li>
+            <NavLink to="/thresholds">
+              <span className="icon" aria-hidden="true">
+                🚦
+              </span>
+              Thresholds
+            </NavLink>
+          </li>
+        )}
+        {isSupervisor && (
+          <li>
             <NavLink to="/flows">
               <span className="icon" aria-hidden="true">
                 🔀
@@ -128,14 +152,23 @@ export function Sidebar() {
         title="IVR Live"
         allIcon="◉"
         providers={visible}
-        badge={(slug) => <Badge n={liveCount(stats.data, slug)} label="live calls" />}
+        badge={(slug) => (
+          <Badge n={liveCount(stats.data, slug)} label="live calls" level={worstLevel(levels, slug, "live")} />
+        )}
       />
       <QueueNav
         id="hangup"
         title="IVR Hangup"
         allIcon="☎"
         providers={visible}
-        badge={(slug) => <Badge n={pendingCount(stats.data, slug)} label="pending callbacks" hot />}
+        badge={(slug) => (
+          <Badge
+            n={pendingCount(stats.data, slug)}
+            label="pending callbacks"
+            hot
+            level={worstLevel(levels, slug, "hangup")}
+          />
+        )}
       />
       {isAdmin && (
         <>

@@ -7,6 +7,12 @@ import { counters, type Counters } from "../lib/dashboard";
 import { formatDuration, formatHHMM } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { useVisibleProviders } from "../lib/useVisibleProviders";
+import { worstLevel, type Level } from "../features/thresholds/model";
+import { useThresholdStates } from "../features/thresholds/queries";
+import { ThresholdTiles } from "../features/thresholds/ThresholdTiles";
+import "../features/thresholds/thresholds.css";
+
+const LEVEL_WORD: Record<Level, string> = { ok: "OK", amber: "Amber", red: "Red" };
 
 const CARDS: { key: keyof Counters; label: string; alert?: boolean; duration?: boolean }[] = [
   { key: "active", label: "Active" },
@@ -36,14 +42,29 @@ function Cards({ c }: { c: Counters }) {
   );
 }
 
+/** A department's worst threshold level, in colour and in words. */
+function ThresholdCell({ level, known }: { level: Level; known: boolean }) {
+  if (!known) return <td className="muted">—</td>;
+  return (
+    <td data-testid="dept-level" data-level={level}>
+      <span className={`row level-${level}`} style={{ gap: 4 }}>
+        {level !== "ok" && <span className="level-dot" aria-hidden="true" />}
+        {LEVEL_WORD[level]}
+      </span>
+    </td>
+  );
+}
+
 function DepartmentTable({ links }: { links: boolean }) {
   const stats = useStats();
   const providers = useVisibleProviders();
+  const states = useThresholdStates().data?.data;
   return (
     <table className="plain" aria-label="Per department">
       <thead>
         <tr>
           <th>Department</th>
+          <th>Thresholds</th>
           {CARDS.map((c) => (
             <th key={c.key} className="num">
               {c.label}
@@ -57,6 +78,10 @@ function DepartmentTable({ links }: { links: boolean }) {
           return (
             <tr key={p.slug} data-slug={p.slug}>
               <td>{links ? <Link to={`/live/${p.slug}`}>{p.name}</Link> : p.name}</td>
+              <ThresholdCell
+                level={worstLevel(states, p.slug)}
+                known={!!states?.some((x) => x.department === p.slug)}
+              />
               {CARDS.map((card) => (
                 <td key={card.key} className={`num${card.alert && c[card.key] > 0 ? " sla-breach" : ""}`}>
                   {card.duration ? formatDuration(c[card.key]) : c[card.key]}
@@ -92,6 +117,7 @@ export function DashboardPage() {
 /** Full screen, large numbers readable across a room, no controls. */
 export function Wallboard() {
   const stats = useStats();
+  const providers = useVisibleProviders();
   const now = useNow(1000);
   return (
     <div className="wallboard" data-testid="wallboard">
@@ -103,6 +129,7 @@ export function Wallboard() {
         </span>
       </h1>
       {stats.error ? <ErrorBanner error={stats.error} /> : null}
+      <ThresholdTiles department="all" providers={providers} />
       <Cards c={counters(stats.data)} />
       <DepartmentTable links={false} />
     </div>

@@ -18,6 +18,25 @@ import { formatPhone, formatWhen, slaText, titleCase } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { providerName, useVisibleProviders } from "../lib/useVisibleProviders";
 import { useSession } from "../session";
+import { selectedIndex, withHeld, type Held } from "../lib/heldRow";
+import { callKey } from "../stream/apply";
+
+/** A user id, `null` for "me", `"none"` to unassign. */
+type Assignee = number | null | "none";
+
+interface Done {
+  key: string;
+  text: string;
+  /** What Undo restores: the assignee before the action. */
+  undo: Assignee;
+  call: Call;
+}
+
+function doneText(userId: Assignee, c: Call): string {
+  if (userId === null) return "Assigned to you";
+  if (userId === "none") return "Unassigned";
+  return `Assigned to ${c.assignee_name ?? "the agent"}`;
+}
 
 const SORT_COLUMNS: Record<string, string> = {
   since: "worklist_since",
@@ -37,7 +56,7 @@ export function HangupPage() {
     const next = new URLSearchParams(params);
     next.set("view", v);
     setParams(next, { replace: true });
-    setSelected(0);
+    resetSelection();
   };
   const { me } = useSession();
   const supervisor = me?.role === "admin" || me?.role === "supervisor";
@@ -48,7 +67,11 @@ export function HangupPage() {
   const tick = useNow(30_000);
   const [search, setSearch] = useState("");
   const [sorting, setSorting] = useState<SortingState>([{ id: "sla", desc: false }]);
-  const [selected, setSelected] = useState(0);
+  // The selection is a call, not a row number: rows move as the list changes.
+  const [selectedKey, setSelectedKey] = useState<string | null>(null);
+  const [lastIndex, setLastIndex] = useState(0);
+  const [held, setHeld] = useState<Held | null>(null);
+  const [done, setDone] = useState<Done | null>(null);
   const [open, setOpen] = useState<{ call: Call; disposition: boolean } | null>(null);
   const [help, setHelp] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -59,9 +82,27 @@ export function HangupPage() {
   const list = useWorklist({ department, view, q: search.trim(), sort });
   // The clock ticks every 30 s; rows fetched since are judged at least as of their fetch.
   const now = Math.max(tick, list.dataUpdatedAt);
-  const calls = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  const listed = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  const calls = useMemo(() => withHeld(listed, held), [listed, held]);
   const matching = list.data?.pages[list.data.pages.length - 1]?.total;
+  const selected = selectedIndex(calls, selectedKey, lastIndex);
   const current = calls[selected];
+
+  function select(i: number) {
+    const c = calls[i];
+    setLastIndex(i);
+    setSelectedKey(c ? callKey(c) : null);
+    if (held && (!c || callKey(c) !== callKey(held.call))) {
+      setHeld(null);
+      setDone(null);
+    }
+  }
+  function resetSelection() {
+    setSelectedKey(null);
+    setLastIndex(0);
+    setHeld(null);
+    setDone(null);
+  }
 
   const counts = useMemo(() => {
     const w = stats.data?.worklist ?? {};
@@ -76,7 +117,7 @@ export function HangupPage() {
   const total = WORK_STATES.reduce((n, s) => n + counts[s], 0);
 
   const assign = useMutation({
-    mutationFn: ({ call, userId }: { call: Call; userId: number | null | "none" }) =>
+    mutationFn: ({ call, userId }: { call: Call; userId: Assignee; undo?: boolean }) =>
       userId === "none"
         ? api.post<Call>(`/api/calls/${encodeURIComponent(call.call_id)}/unassign`, {}, { department: call.department })
         : api.post<Call>(
@@ -84,15 +125,25 @@ export function HangupPage() {
             userId === null ? {} : { user_id: userId },
             { department: call.department },
           ),
-    onSuccess: () => {
+    onSuccess: (updated, { call, userId, undo }) => {
+      // The acted-on call stays where it was, selected, even when it left this view.
+      const i = calls.findIndex((c) => callKey(c) === callKey(call));
+      setHeld({ call: updated, index: i >= 0 ? i : selected });
+      setSelectedKey(callKey(updated));
+      setDone(
+        undo
+          ? null
+          : {
+              key: callKey(updated),
+              text: doneText(userId, updated),
+              undo: call.assignee_id ?? "none",
+              call: updated,
+            },
+      );
       void qc.invalidateQueries({ queryKey: ["worklist"] });
       void qc.invalidateQueries({ queryKey: ["stats"] });
     },
   });
-
-  useEffect(() => {
-    if (selected >= calls.length && calls.length > 0) setSelected(calls.length - 1);
-  }, [calls.length, selected]);
 
   // `?call=<id>` (a clicked desktop notification) opens that call once it is
   // listed: adjusted during render, so the drawer opens with the list.
@@ -103,7 +154,8 @@ export function HangupPage() {
     const call = calls[i];
     if (call) {
       setOpened(wanted);
-      setSelected(i);
+      setSelectedKey(callKey(call));
+      setLastIndex(i);
       setOpen({ call, disposition: false });
     }
   }
@@ -249,7 +301,7 @@ export function HangupPage() {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value);
-              setSelected(0);
+              resetSelection();
             }}
             onKeyDown={(e) => {
               if (e.key === "Enter" || e.key === "Escape")
@@ -299,6 +351,19 @@ export function HangupPage() {
           </span>
         </span>
       </div>
+      {done && (
+        <div className="banner done row" role="status" data-testid="assign-done">
+          <span>{done.text}</span>
+          <span aria-hidden="true">·</span>
+          <button
+            type="button"
+            disabled={assign.isPending}
+            onClick={() => assign.mutate({ call: done.call, userId: done.undo, undo: true })}
+          >
+            Undo
+          </button>
+        </div>
+      )}
       <ErrorBanner error={assign.error ?? list.error} onRetry={list.error ? () => void list.refetch() : undefined} />
       <div ref={gridWrap} style={{ display: "flex", flex: 1, minHeight: 0 }}>
         <CallTable
@@ -306,12 +371,17 @@ export function HangupPage() {
           columns={columns}
           label={`${titleCase(view)} callbacks`}
           selected={selected}
-          onSelect={setSelected}
+          onSelect={select}
           onOpen={(c) => setOpen({ call: c, disposition: false })}
           onKey={onKey}
           manualSorting
           sorting={sorting}
-          onSortingChange={setSorting}
+          onSortingChange={(next) => {
+            // A new order: the held call goes back to where the server puts it.
+            setSorting(next);
+            setHeld(null);
+            setDone(null);
+          }}
           empty={list.isPending ? "Loading…" : `No ${view} calls.`}
         />
       </div>

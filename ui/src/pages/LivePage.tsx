@@ -15,6 +15,9 @@ import { liveCount } from "../lib/dashboard";
 import { formatDuration, formatPhone, formatWhen, titleCase } from "../lib/format";
 import { useNow } from "../lib/useNow";
 import { providerName, useVisibleProviders } from "../lib/useVisibleProviders";
+import { worstLevel } from "../features/thresholds/model";
+import { useThresholdStates } from "../features/thresholds/queries";
+import { ThresholdTiles } from "../features/thresholds/ThresholdTiles";
 
 const STATUS_ORDER: Record<string, number> = { waiting: 0, ringing: 1, active: 2, missed: 3 };
 
@@ -23,6 +26,7 @@ export function LivePage() {
   const providers = useVisibleProviders();
   const live = useLiveCalls(department);
   const stats = useStats();
+  const levels = useThresholdStates().data?.data;
   const now = useNow(1000);
   const [status, setStatus] = useState<Status | "">("");
   const [search, setSearch] = useState("");
@@ -91,7 +95,13 @@ export function LivePage() {
 
   return (
     <Page title={title}>
-      <DepartmentTabs base="/live" providers={providers} count={(slug) => liveCount(stats.data, slug)} />
+      <DepartmentTabs
+        base="/live"
+        providers={providers}
+        count={(slug) => liveCount(stats.data, slug)}
+        level={(slug) => worstLevel(levels, slug, "live")}
+      />
+      <ThresholdTiles department={department} providers={providers} />
       <div className="row">
         <label htmlFor="live-status" style={{ flexDirection: "row", alignItems: "center" }}>
           Status

@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { eventsUrl } from "../api/client";
 import { CacheApplier } from "./apply";
 import { EventStream, type StreamStatus } from "./stream";
+import { crossings } from "../features/thresholds/crossings";
 
 export const StreamStatusContext = createContext<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
 
@@ -17,7 +18,10 @@ export function StreamProvider({ token, children }: { token: string; children: R
     const applier = new CacheApplier(qc);
     const stream = new EventStream({
       url: (since) => eventsUrl(since),
-      onEvent: (ev) => applier.apply(ev),
+      onEvent: (ev) => {
+        applier.apply(ev);
+        if (ev.type === "threshold.crossed") crossings.receive(ev.data, ev.at);
+      },
       onStatus: (s) => setStatus({ ...s }),
       // Events replayed with `since` cover the stream; lists fetched while
       // offline may still be older than them.
@@ -29,6 +33,7 @@ export function StreamProvider({ token, children }: { token: string; children: R
     return () => {
       window.removeEventListener("online", online);
       stream.stop();
+      crossings.clear();
     };
   }, [qc, token]);
 

@@ -113,6 +113,8 @@ export class CacheApplier {
     this.later(["call", c.department, c.call_id]);
     this.later(["worklist"]);
     this.later(["stats"]);
+    // The agent board shows who is on which call and what they handled.
+    this.later(["agents", "board"]);
   }
 
   private later(key: QueryKey): void {

@@ -413,6 +413,12 @@ pub struct CallQuery {
     pub by_offered: bool,
     pub assignee: Option<AssigneeFilter>,
     pub view: Option<WorkState>,
+    /// The platform's agent: part of its agent id or name, case-insensitive.
+    pub agent: Option<String>,
+    /// The last disposition's outcome.
+    pub outcome: Option<Outcome>,
+    /// The caller's number, exactly as stored.
+    pub number: Option<String>,
     pub sort: Option<String>,
     pub limit: i64,
     pub offset: i64,
@@ -493,6 +499,20 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(to) = &q.to {
         let p = bind(&mut args, to.clone().into());
         clauses.push(format!("{} < {p}", time_column(q)));
+    }
+    if let Some(agent) = q.agent.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = bind(&mut args, format!("%{}%", escape_like(agent)).into());
+        clauses.push(format!(
+            "(c.agent_id LIKE {p} ESCAPE '\\' OR c.agent_name LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(outcome) = q.outcome {
+        let p = bind(&mut args, outcome.as_str().to_string().into());
+        clauses.push(format!("c.last_outcome = {p}"));
+    }
+    if let Some(number) = q.number.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = bind(&mut args, number.to_string().into());
+        clauses.push(format!("c.mobile_number = {p}"));
     }
     match &q.assignee {
         Some(AssigneeFilter::None) => clauses.push("c.assignee_id IS NULL".into()),

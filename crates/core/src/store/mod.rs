@@ -3,6 +3,7 @@
 //! pool of read connections used from blocking threads. No rusqlite call runs
 //! on a tokio worker thread.
 
+pub mod agent_board;
 pub mod agent_calls;
 pub mod agents;
 pub mod agents_map;
@@ -13,6 +14,7 @@ pub mod categories;
 pub mod connectors;
 pub mod deadlines;
 pub(crate) mod decode;
+pub mod delivery_health;
 pub mod events;
 pub mod exports;
 pub mod figures;
@@ -25,6 +27,7 @@ pub mod migrate;
 pub mod providers;
 pub mod queue_order;
 pub mod refusals;
+pub mod repeat_callers;
 pub mod replica;
 pub mod retention;
 pub mod stats;

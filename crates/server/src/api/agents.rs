@@ -1,10 +1,12 @@
 //! Agents: `GET /api/agents/calls` (calls grouped by agent), their states
-//! (`GET /api/agents`, `PUT /api/agents/{id}/state`).
+//! (`GET /api/agents`, `PUT /api/agents/{id}/state`) and the agent board
+//! (`GET /api/agents/board`).
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use callboard_core::store::agent_board::{self, AgentBoardRow};
 use callboard_core::store::agent_calls::{self, AgentCalls, AgentCallsQuery};
 use callboard_core::store::agents::{self, AgentState, AgentStatus};
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,60 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Js
     };
     let data = state.store.read(move |c| agents::list(c, only)).await?;
     Ok(Json(AgentList { data }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardParams {
+    /// Start of "today" for `handled_today` (RFC 3339); default: midnight,
+    /// server-local time (as `GET /api/stats`).
+    pub day_start: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentBoard {
+    /// The start of "today" the counts use (RFC 3339, UTC).
+    pub day_start: String,
+    pub data: Vec<AgentBoardRow>,
+}
+
+#[utoipa::path(get, path = "/api/agents/board", operation_id = "getAgentBoard", tag = "agents",
+    params(BoardParams),
+    description = "The agent board: every active user's state and since when, the call they are on (ringing or talking; a call is theirs when the platform's agent id is mapped to them or equals their user name), callbacks open and overdue, and calls handled since `day_start` (answered and completed, or dispositioned; each call once). Agents see only themselves.",
+    responses((status = 200, body = AgentBoard), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn board(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<BoardParams>,
+) -> ApiResult<Json<AgentBoard>> {
+    let only = if who.require_supervisor().is_ok() {
+        None
+    } else {
+        match who.user_id() {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Json(AgentBoard {
+                    day_start: super::stats::local_midnight(),
+                    data: vec![],
+                }))
+            }
+        }
+    };
+    let start = match p.day_start {
+        Some(s) => super::timestamp(&s, "day_start")?,
+        None => super::timestamp(&super::stats::local_midnight(), "day_start")?,
+    };
+    let now = callboard_core::time::fmt(state.store.now());
+    let day_start = callboard_core::time::fmt(start);
+    let earliest = callboard_core::time::fmt(start - chrono::Duration::days(1));
+    let since = day_start.clone();
+    let data = state
+        .store
+        .read(move |c| agent_board::read(c, only, &now, &since, &earliest))
+        .await?;
+    tracing::debug!(rows = data.len(), "agent board read");
+    Ok(Json(AgentBoard { day_start, data }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

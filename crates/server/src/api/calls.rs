@@ -6,9 +6,10 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::calls::{
-    self, AssigneeFilter, Call, CallQuery, Disposition, NewDisposition, WorkState,
+    self, AssigneeFilter, Call, CallQuery, Disposition, NewDisposition, Outcome, WorkState,
 };
 use callboard_core::store::ingest::{self, RawEvent};
+use callboard_core::store::repeat_callers;
 use callboard_core::store::voicemails::{self, Voicemail};
 use callboard_core::Status;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,15 @@ pub struct CallFilters {
     /// Worklist view of missed/hangup calls: pending, assigned, attempted, resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<WorkState>,
+    /// The platform's agent: part of its agent id or name, case-insensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The outcome of the call's last disposition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The caller's number, exactly (a caller's previous calls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
@@ -66,6 +76,8 @@ pub struct ListParams {
     /// The previous page's `next_cursor`: the page after it, as cheap as the
     /// first however deep (keyset pagination). Not with `offset`.
     pub cursor: Option<String>,
+    /// Also answer `repeat_callers`: the page's numbers that called more than once.
+    pub repeat: Option<bool>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -77,6 +89,9 @@ pub struct CallList {
     pub offset: i64,
     /// Send back as `cursor` (same filters and sort) for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// With `repeat=true`: the numbers on this page with more than one call
+    /// (in the departments the caller may see), sorted; else empty.
+    pub repeat_callers: Vec<String>,
 }
 
 fn parse_statuses(s: &str) -> ApiResult<Vec<Status>> {
@@ -135,6 +150,9 @@ pub(crate) fn call_query(who: &Principal, f: CallFilters) -> ApiResult<CallQuery
         by_offered: matches!(f.time, Some(TimeBasis::Offered)),
         assignee,
         view: f.view,
+        agent: f.agent,
+        outcome: f.outcome,
+        number: f.number,
         sort: None,
         limit: 50,
         offset: 0,
@@ -167,9 +185,26 @@ pub async fn list(
         offset,
         ..call_query(&who, f)?
     };
-    let page = state
+    let repeat = p.repeat.unwrap_or(false);
+    let (page, repeat_callers) = state
         .store
-        .read(move |c| calls::list_page(c, &q, cursor.as_ref()))
+        .read(move |c| {
+            let page = calls::list_page(c, &q, cursor.as_ref())?;
+            let repeat_callers = if repeat {
+                let numbers: Vec<String> = page
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.mobile_number.clone())
+                    .collect();
+                repeat_callers::among(c, &numbers, q.departments.as_deref())?
+            } else {
+                vec![]
+            };
+            if repeat {
+                tracing::debug!(numbers = repeat_callers.len(), "repeat callers on the page");
+            }
+            Ok((page, repeat_callers))
+        })
         .await?;
     Ok(Json(CallList {
         data: page.rows,
@@ -177,6 +212,7 @@ pub async fn list(
         limit,
         offset,
         next_cursor: page.next.map(|c| c.encode()),
+        repeat_callers,
     }))
 }
 

@@ -5,6 +5,7 @@ pub mod calls;
 pub mod categories;
 pub mod cockpit;
 pub mod connectors;
+pub mod delivery_health;
 pub mod dialpad;
 pub mod events;
 pub mod export;

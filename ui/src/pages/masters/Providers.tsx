@@ -17,6 +17,8 @@ import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
 import { ProviderForm } from "./ProviderForm";
 import { ProviderIvrCard } from "../../features/flows/ProviderIvr";
+import { ago, errorRateText, useDeliveryHealth } from "./deliveryHealth";
+import { formatWhen } from "../../lib/format";
 
 function byOrder(a: Provider, b: Provider): number {
   return a.display_order - b.display_order || a.name.localeCompare(b.name);
@@ -62,6 +64,9 @@ function ProviderList({
   const [created, setCreated] = useState<{ provider: ProviderCreated; notes?: string } | null>(null);
   const [picking, setPicking] = useState(false);
   const [toggling, setToggling] = useState<Provider | null>(null);
+  const deliveries = useDeliveryHealth();
+  const health = new Map((deliveries.data?.data ?? []).map((d) => [d.slug, d]));
+  const now = useNow(30_000);
 
   if (creating) {
     return (
@@ -111,6 +116,8 @@ function ProviderList({
               <th scope="col" className="num">
                 SLA
               </th>
+              <th scope="col">Last delivery</th>
+              <th scope="col">Errors (24&nbsp;h)</th>
               <th scope="col">Webhook URL</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -134,6 +141,20 @@ function ProviderList({
                   {p.did_numbers.length ? p.did_numbers.join(", ") : <span className="muted">—</span>}
                 </td>
                 <td className="num">{p.sla_minutes} min</td>
+                <td data-testid="last-delivery" title={formatWhen(health.get(p.slug)?.last_delivery_at)}>
+                  {ago(health.get(p.slug)?.last_delivery_at, now)}
+                </td>
+                <td
+                  data-testid="error-rate"
+                  className={(health.get(p.slug)?.errors ?? 0) > 0 ? "warn-text" : undefined}
+                  title={
+                    health.get(p.slug)?.last_error_at
+                      ? `Last error ${formatWhen(health.get(p.slug)?.last_error_at)}`
+                      : undefined
+                  }
+                >
+                  {errorRateText(health.get(p.slug))}
+                </td>
                 <td>
                   <div className="url-cell" role="group" aria-label={`Webhook URL of ${p.name}`}>
                     <code className="small">{p.webhook_url}</code>

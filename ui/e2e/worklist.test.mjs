@@ -1,0 +1,128 @@
+// The worklist keeps the call a person acted on: after Assign to me the
+// selection stays on that caller (it no longer slides to the next row), the
+// next Disposition opens the same caller, and "Assigned to you · Undo" gives
+// the call back. Real server, real Chromium.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+
+let srv;
+let browser;
+let api;
+let page;
+const state = {};
+
+before(async () => {
+  srv = await startServer();
+  browser = await launchBrowser();
+  api = adminApi(srv.url);
+  const created = await api.post("/api/providers", {
+    name: "Care Line",
+    field_mapping: { call_id: "call_id", status: "status", mobile_number: "from" },
+    status_map: { hangup: "hangup" },
+  });
+  state.key = created.api_key;
+  state.webhookUrl = `${srv.url}/webhooks/ivr/care-line`;
+  await api.post("/api/users", {
+    username: "asha",
+    password: "asha-password-1",
+    role: "agent",
+    departments: ["care-line"],
+    display_name: "Asha",
+  });
+  for (const n of [1, 2, 3, 4]) {
+    await webhook(state.webhookUrl, state.key, { call_id: `W-${n}`, status: "hangup", from: `+91980000000${n}` });
+  }
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  page = await ctx.newPage();
+  await page.goto(`${srv.url}/`);
+  await page.getByLabel("User name").fill("asha");
+  await page.getByLabel("Password").fill("asha-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("whoami").waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const selectedRow = () => page.locator('tr[aria-selected="true"]');
+
+async function callOf(id) {
+  return api.get(`/api/calls/${id}?department=care-line`);
+}
+
+test("after Assign to me (key a) the selection stays on the acted-on call, and d opens that caller", async () => {
+  await page.goto(`${srv.url}/hangup/care-line`);
+  await page.getByTestId("view-pending").getByText("4").waitFor();
+  const second = page.locator("tbody tr[data-call-id]").nth(1);
+  const id = await second.getAttribute("data-call-id");
+  await second.click();
+  await page.keyboard.press("a");
+  // The call left Pending on the server (the counts say so) …
+  await page.getByTestId("view-pending").getByText("3").waitFor();
+  await page.getByTestId("view-assigned").getByText("1").waitFor();
+  await page.waitForTimeout(400);
+  // … and stays on screen, selected, showing who has it now.
+  assert.equal(await selectedRow().getAttribute("data-call-id"), id, "still selected after the list refetched");
+  await selectedRow().filter({ hasText: "Asha" }).waitFor();
+  await page.getByTestId("assign-done").getByText("Assigned to you").waitFor();
+  await shots(page, "w10-assigned-undo");
+  await page.keyboard.press("d");
+  const drawer = page.getByTestId("call-drawer");
+  await drawer.getByText(id, { exact: true }).waitFor();
+  await page.getByTestId("disposition-form").waitFor();
+  await page.keyboard.press("Escape");
+  await drawer.waitFor({ state: "detached" });
+  assert.equal((await callOf(id)).work_state, "assigned");
+  state.id = id;
+});
+
+test("Undo gives the call back and keeps it selected", async () => {
+  const id = state.id;
+  await page.getByTestId("assign-done").getByRole("button", { name: "Undo" }).click();
+  await page.getByTestId("assign-done").waitFor({ state: "detached" });
+  await page.getByTestId("view-pending").getByText("4").waitFor();
+  const call = await callOf(id);
+  assert.equal(call.work_state, "pending");
+  assert.equal(call.assignee_id ?? null, null);
+  assert.equal(await selectedRow().getAttribute("data-call-id"), id);
+});
+
+test("the Assign to me button keeps the selection too; moving on lets the call go", async () => {
+  const third = page.locator("tbody tr[data-call-id]").nth(2);
+  const id = await third.getAttribute("data-call-id");
+  await third.click();
+  await page.getByRole("button", { name: /Assign to me/ }).click();
+  await page.getByTestId("assign-done").getByText("Assigned to you").waitFor();
+  await page.getByTestId("view-pending").getByText("3").waitFor();
+  await selectedRow().filter({ hasText: "Asha" }).waitFor();
+  assert.equal(await selectedRow().getAttribute("data-call-id"), id);
+  // Choosing another row ends it: the assigned call leaves the Pending view.
+  await page.locator("tbody tr[data-call-id]").first().click();
+  await page.locator(`tr[data-call-id="${id}"]`).waitFor({ state: "detached" });
+  assert.equal(await page.getByTestId("assign-done").count(), 0);
+});
+
+test("the worklist with its confirmation passes axe, light and dark, at 1366×800 and 390×844", async () => {
+  const row = page.locator("tbody tr[data-call-id]").first();
+  await row.click();
+  await page.keyboard.press("a");
+  await page.getByTestId("assign-done").waitFor();
+  const found = [];
+  for (const size of [
+    { width: 1366, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    await page.setViewportSize(size);
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(100);
+      for (const v of await axeViolations(page))
+        found.push({ width: size.width, scheme, ...v, nodes: v.nodes.join(" | ") });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  assert.deepEqual(found, []);
+});
