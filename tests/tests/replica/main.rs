@@ -179,6 +179,11 @@ fn without_clock_fields(mut v: Value) -> Value {
                         *x = Value::from(x.is_number());
                     }
                 }
+                // A window that ends now (`GET /api/providers-health`) starts
+                // at the request's "now" less its length.
+                if let Some(x) = m.get_mut("since") {
+                    *x = Value::from(x.is_string());
+                }
                 // Rolling windows (`last_15m`, …) end at the request's "now".
                 if let Some(Value::Object(windows)) = m.get_mut("windows") {
                     for w in windows.values_mut().filter_map(Value::as_object_mut) {
