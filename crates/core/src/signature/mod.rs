@@ -4,11 +4,11 @@
 //!
 //! Every comparison of a secret or a signature is constant-time.
 
-mod body_token;
 mod ed25519;
 mod hmac_body;
 mod jwt;
 mod plivo;
+mod token;
 mod twilio;
 
 use crate::error::ErrorCode;
@@ -398,8 +398,7 @@ pub fn verify(
                     "send HTTP Basic credentials (user name and the provider's API key)",
                 )
             })?;
-            let user_ok: bool =
-                subtle::ConstantTimeEq::ct_eq(user.as_bytes(), username.as_bytes()).into();
+            let user_ok = same(&user, username);
             if !user_ok || !(secrets.key_matches)(&pass) {
                 return Err(refuse(
                     ErrorCode::InvalidApiKey,
@@ -465,45 +464,28 @@ pub fn verify(
             Ok(Verified::default())
         }
         AuthScheme::BodyToken { field } => {
-            let token = signing_secret(secrets)?;
-            body_token::verify(field, token, req)?;
+            token::in_body(field, signing_secret(secrets)?, req)?;
             Ok(Verified::default())
         }
         AuthScheme::HeaderToken {
             header,
             handshake_header,
         } => {
-            if let Some(h) = handshake_header {
-                if let Some(v) = (req.header)(&h.to_ascii_lowercase()) {
-                    if req.body.iter().all(u8::is_ascii_whitespace) && !v.trim().is_empty() {
-                        return Ok(Verified {
-                            handshake: Some((h.clone(), v)),
-                            ..Verified::default()
-                        });
-                    }
-                }
+            if let Some(v) = handshake_header
+                .as_deref()
+                .and_then(|h| token::handshake(h, req))
+            {
+                return Ok(v);
             }
-            let token = signing_secret(secrets)?;
-            let sent = (req.header)(&header.to_ascii_lowercase())
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    refuse(
-                        ErrorCode::MissingApiKey,
-                        format!("the `{header}` header is missing: set the subscription's verification token"),
-                    )
-                })?;
-            let same: bool =
-                subtle::ConstantTimeEq::ct_eq(sent.trim().as_bytes(), token.as_bytes()).into();
-            if same {
-                Ok(Verified::default())
-            } else {
-                Err(refuse(
-                    ErrorCode::InvalidApiKey,
-                    format!("the `{header}` header is not this provider's verification token"),
-                ))
-            }
+            token::in_header(header, signing_secret(secrets)?, req)?;
+            Ok(Verified::default())
         }
     }
+}
+
+/// Constant-time equality of a secret and what was sent.
+pub(crate) fn same(sent: &str, secret: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), secret.as_bytes()).into()
 }
 
 /// The signed timestamp from `header` (epoch seconds), refused when it is

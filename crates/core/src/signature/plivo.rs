@@ -107,10 +107,10 @@ pub fn plivo_v3_signature(
 }
 
 fn matches_any(header: &str, expected: &str) -> bool {
-    header.split(',').map(str::trim).fold(false, |found, sig| {
-        let same: bool = subtle::ConstantTimeEq::ct_eq(sig.as_bytes(), expected.as_bytes()).into();
-        found | same
-    })
+    header
+        .split(',')
+        .map(str::trim)
+        .fold(false, |found, sig| found | super::same(sig, expected))
 }
 
 pub(super) fn verify(token: &str, req: &SignedRequest<'_>) -> Result<(), Refusal> {
