@@ -3,7 +3,7 @@
 // all following the stream without a reload. Real server, real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
 
 let srv;
 let browser;
@@ -147,19 +147,5 @@ test("a supervisor changes an agent's state on the board", async () => {
 });
 
 test("the board passes axe, light and dark, at 1366×800 and 390×844", async () => {
-  const found = [];
-  for (const size of [
-    { width: 1366, height: 800 },
-    { width: 390, height: 844 },
-  ]) {
-    await page.setViewportSize(size);
-    for (const scheme of ["light", "dark"]) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.waitForTimeout(150);
-      for (const v of await axeViolations(page))
-        found.push({ width: size.width, scheme, ...v, nodes: v.nodes.join(" | ") });
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  assert.deepEqual(found, []);
+  assert.deepEqual(await axeAtBothSizes(page, { settleMs: 150 }), []);
 });

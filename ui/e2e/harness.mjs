@@ -171,3 +171,28 @@ export async function axeViolations(page) {
   });
   return result.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
+
+/**
+ * axe's serious violations at 1366×800 and 390×844, in light and dark, as
+ * one list (empty when the screen passes). `prepare` runs after each resize
+ * (a screen that must be reloaded at its size); `settleMs` lets the theme
+ * apply before axe looks.
+ */
+export async function axeAtBothSizes(page, { prepare, settleMs = 150 } = {}) {
+  const found = [];
+  for (const size of [
+    { width: 1366, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    await page.setViewportSize(size);
+    if (prepare) await prepare(size);
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(settleMs);
+      for (const v of await axeViolations(page))
+        found.push({ width: size.width, scheme, ...v, nodes: v.nodes.join(" | ") });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  return found;
+}

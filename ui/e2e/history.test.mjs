@@ -4,7 +4,7 @@
 // the caller's previous calls. Real server, real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
 
 let srv;
 let browser;
@@ -164,21 +164,14 @@ test("an agent's history holds only their departments' calls", async () => {
 });
 
 test("the history screen passes axe, light and dark, at 1366×800 and 390×844", async () => {
-  const found = [];
-  for (const size of [
-    { width: 1366, height: 800 },
-    { width: 390, height: 844 },
-  ]) {
-    await page.setViewportSize(size);
-    await page.goto(`${srv.url}/history?q=00001`);
-    await page.getByTestId("history-count").filter({ hasText: "2 calls" }).waitFor();
-    for (const scheme of ["light", "dark"]) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.waitForTimeout(150);
-      for (const v of await axeViolations(page))
-        found.push({ width: size.width, scheme, ...v, nodes: v.nodes.join(" | ") });
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  assert.deepEqual(found, []);
+  assert.deepEqual(
+    await axeAtBothSizes(page, {
+      prepare: async () => {
+        await page.goto(`${srv.url}/history?q=00001`);
+        await page.getByTestId("history-count").filter({ hasText: "2 calls" }).waitFor();
+      },
+      settleMs: 150,
+    }),
+    [],
+  );
 });

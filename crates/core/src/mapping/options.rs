@@ -79,8 +79,8 @@ impl Options {
         let text = match raw {
             Value::String(s) => s,
             // already an object (a JSON delivery): nothing to unwrap
-            Value::Object(_) => {
-                let mut inner = raw.as_object()?.clone();
+            Value::Object(o) => {
+                let mut inner = o.clone();
                 merge_rest(&mut inner, outer, field);
                 return Some(Value::Object(inner));
             }
