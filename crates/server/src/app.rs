@@ -10,7 +10,7 @@ use crate::convoso::Pollers;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::{AppState, Config};
-use crate::{cloudonix, webhooks};
+use crate::{cloudonix, ivr, webhooks};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -62,7 +62,17 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token (POST /api/auth/login) or the admin token. An operation's \
+                         scope names the least role it needs (`admin`, or `supervisor`, which \
+                         admins also pass); no scope: any signed-in user, agents limited to \
+                         their departments.",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "api_key",
@@ -118,81 +128,27 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(crate::health::readyz))
         .routes(routes!(crate::metrics_export::metrics))
-        .routes(routes!(webhooks::receive_post, webhooks::receive_get))
-        .routes(routes!(cloudonix::session_update))
-        .routes(routes!(session::login))
-        .routes(routes!(session::exchange))
-        .routes(routes!(session::logout))
-        .routes(routes!(session::me))
-        .routes(routes!(presets::list))
-        .routes(routes!(providers::list, providers::create))
-        .routes(routes!(
-            providers::get,
-            providers::update,
-            providers::deactivate
-        ))
-        .routes(routes!(providers::activate))
-        .routes(routes!(providers::rotate_key))
-        .routes(routes!(providers::deliveries))
-        .routes(routes!(providers::replay))
-        .routes(routes!(providers::preview))
-        .routes(routes!(connectors::health, connectors::put))
-        .routes(routes!(connectors::backfill))
-        .routes(routes!(connectors::sync))
-        .routes(routes!(providers::draft_preview))
-        .routes(routes!(calls::list))
-        .routes(routes!(export::calls_csv))
-        .routes(routes!(dialpad::voicemail_list))
-        .routes(routes!(agents::calls))
-        .routes(routes!(agents::list))
-        .routes(routes!(agents::board))
-        .routes(routes!(delivery_health::get))
-        .routes(routes!(agents::set_state))
-        .routes(routes!(retention::get_settings, retention::put_settings))
-        .routes(routes!(retention::run))
-        .routes(routes!(retention::runs))
-        .routes(routes!(dialpad::list))
-        .routes(routes!(dialpad::bulk))
-        .routes(routes!(dialpad::get, dialpad::put, dialpad::delete))
-        .routes(routes!(calls::get))
-        .routes(routes!(calls::dispose))
-        .routes(routes!(calls::assign))
-        .routes(routes!(calls::unassign))
-        .routes(routes!(categories::list, categories::create))
-        .routes(routes!(categories::update, categories::retire))
-        .routes(routes!(users::list, users::create))
-        .routes(routes!(users::get, users::update, users::deactivate))
-        .routes(routes!(stats::get))
-        .routes(routes!(cockpit::get_thresholds, cockpit::put_thresholds))
-        .routes(routes!(cockpit::threshold_state))
-        .routes(routes!(cockpit::alerts))
-        .routes(routes!(metrics::get))
-        .routes(routes!(metrics::agents))
-        .routes(routes!(stats::audit_log))
-        .routes(routes!(events::stream))
-        .routes(routes!(events::head))
-        .routes(routes!(replica::snapshot))
-        .routes(routes!(replica::changes))
-        .routes(routes!(replica::status))
-        .routes(routes!(replica::outbox))
-        .routes(routes!(replica::discard))
-        .routes(routes!(flows::list, flows::create))
-        .routes(routes!(flows::template))
-        .routes(routes!(flows::get, flows::update, flows::delete))
-        .routes(routes!(flows::validate_flow))
-        .routes(routes!(flows::publish))
-        .routes(routes!(flows::rollback))
-        .routes(routes!(flows::duplicate))
-        .routes(routes!(flows::versions))
-        .routes(routes!(flows::simulate))
-        .routes(routes!(flows::analytics))
-        .routes(routes!(flows::get_settings, flows::put_settings))
-        .routes(routes!(flows::get_phone, flows::set_phone))
-        .routes(routes!(crate::ivr::ivr_get, crate::ivr::ivr_post))
-        .routes(routes!(
-            crate::ivr::ivr_status_get,
-            crate::ivr::ivr_status_post
-        ))
+        .merge(webhooks::router())
+        .merge(cloudonix::router())
+        .merge(session::router())
+        .merge(presets::router())
+        .merge(providers::router())
+        .merge(connectors::router())
+        .merge(calls::router())
+        .merge(export::router())
+        .merge(dialpad::router())
+        .merge(agents::router())
+        .merge(delivery_health::router())
+        .merge(retention::router())
+        .merge(categories::router())
+        .merge(users::router())
+        .merge(stats::router())
+        .merge(cockpit::router())
+        .merge(metrics::router())
+        .merge(events::router())
+        .merge(replica::router())
+        .merge(flows::router())
+        .merge(ivr::router())
         .split_for_parts()
 }
 

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use callboard_core::keys;
-use callboard_core::store::providers::Actor;
+use callboard_core::store::audit::Actor;
 use callboard_core::store::users::{self, Role, User};
 
 #[derive(Debug, Clone)]
@@ -49,8 +49,18 @@ impl Principal {
         }
     }
 
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn is_supervisor(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
+    }
+
+    /// For checks that depend on the request (another user's record); a route
+    /// that is admin-only whatever the request takes [`Admin`] instead.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role == Role::Admin {
+        if self.is_admin() {
             Ok(())
         } else {
             Err(ApiError::forbidden("only admins may do this"))
@@ -58,7 +68,7 @@ impl Principal {
     }
 
     pub fn require_supervisor(&self) -> Result<(), ApiError> {
-        if matches!(self.role, Role::Admin | Role::Supervisor) {
+        if self.is_supervisor() {
             Ok(())
         } else {
             Err(ApiError::forbidden(
@@ -152,5 +162,40 @@ impl FromRequestParts<AppState> for Principal {
                 )
             })?;
         resolve(state, token).await
+    }
+}
+
+/// A signed-in admin (or the admin token): a handler that takes it cannot
+/// forget the role check, and the check runs before the body is read.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+/// A signed-in supervisor or admin.
+#[derive(Debug, Clone)]
+pub struct Supervisor(pub Principal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let who = Principal::from_request_parts(parts, state).await?;
+        who.require_admin()?;
+        Ok(Admin(who))
+    }
+}
+
+impl FromRequestParts<AppState> for Supervisor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let who = Principal::from_request_parts(parts, state).await?;
+        who.require_supervisor()?;
+        Ok(Supervisor(who))
     }
 }

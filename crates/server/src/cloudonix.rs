@@ -11,6 +11,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(
     post,
@@ -59,4 +61,9 @@ pub async fn session_update(State(state): State<AppState>, req: Request) -> ApiR
         })?;
     let req = Request::from_parts(parts, Body::from(bytes));
     receive_for(state, provider, req, true).await
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(session_update))
 }

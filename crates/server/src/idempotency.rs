@@ -7,14 +7,31 @@ use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use callboard_core::keys;
-use callboard_core::store::idempotency::{self, KeyedRequest, CURRENT};
+use callboard_core::store::idempotency::{self, KeyedRequest};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+
+/// The request's `Idempotency-Key` as [`honour_key`] accepted it: a writing
+/// handler passes it to `Store::write_keyed`, which records it in the
+/// transaction of the effect.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<Arc<KeyedRequest>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IdempotencyKey(
+            parts.extensions.get::<Arc<KeyedRequest>>().cloned(),
+        ))
+    }
+}
 
 /// Keys being handled right now by one server: a concurrent duplicate must
 /// wait its turn.
@@ -146,8 +163,9 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         };
     }
     let keyed = Arc::new(keyed);
-    let req = Request::from_parts(parts, Body::from(bytes));
-    let res = CURRENT.scope(keyed.clone(), next.run(req)).await;
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(keyed.clone());
+    let res = next.run(req).await;
     let status = res.status();
     // Answers that say nothing about the request itself are not kept: a
     // retry may succeed.

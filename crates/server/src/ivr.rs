@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest `api` node answer read.
 pub const API_MAX_BYTES: usize = 64 * 1024;
@@ -395,6 +397,13 @@ pub async fn call_api(state: &AppState, api: &ApiRequest) -> ApiOutcome {
         Ok(o) => o,
         Err(_) => fail(format!("no answer within {} ms", timeout.as_millis())),
     }
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ivr_get, ivr_post))
+        .routes(routes!(ivr_status_get, ivr_status_post))
 }
 
 #[cfg(test)]

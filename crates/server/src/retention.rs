@@ -1,7 +1,7 @@
 //! Retention runs: one at a time, daily and on demand, in small batches with
 //! a pause between them so webhook ingestion keeps its latency.
 
-use callboard_core::store::providers::Actor;
+use callboard_core::store::audit::Actor;
 use callboard_core::store::retention::{self, RetentionRun};
 use callboard_core::{time, Store};
 use std::sync::Arc;

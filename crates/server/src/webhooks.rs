@@ -15,6 +15,8 @@ use callboard_core::store::providers::ProviderRuntime;
 use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookAck {
@@ -510,4 +512,9 @@ pub(crate) async fn receive_for(
                 .into_response()
         }
     })
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive_post, receive_get))
 }

@@ -232,3 +232,69 @@ async fn repeated_wrong_passwords_lock_that_user_name_for_a_while() {
         .unwrap();
     assert_eq!(s, 200, "other users are not affected");
 }
+
+/// The OpenAPI document names the least role of each operation (the bearer
+/// scope); every operation holds to it: no token is a 401, a weaker role a
+/// 403 before anything is read or written.
+#[tokio::test]
+async fn every_operation_refuses_the_roles_its_document_excludes() {
+    let srv = TestServer::start().await.unwrap();
+    let (sales, _) = srv.provider("Sales").await.unwrap();
+    let sup = srv.user("sam", "supervisor", &[]).await.unwrap();
+    let agent = srv.user("ravi", "agent", &[&sales]).await.unwrap();
+    let doc: serde_json::Value = reqwest::get(srv.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let (mut gated, mut checked) = (0, 0);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let url = srv.url(&path.replace(['{', '}'], "").replace("slug", &sales));
+        for (method, op) in item.as_object().unwrap() {
+            let Some(bearer) = op["security"]
+                .as_array()
+                .and_then(|s| s.iter().find_map(|r| r.get("bearer")))
+            else {
+                continue;
+            };
+            let scope = bearer[0].as_str().unwrap_or("");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let refused: &[&str] = match scope {
+                "admin" => &[&sup, &agent],
+                "supervisor" => &[&agent],
+                "" => &[],
+                other => panic!("{method} {path}: unknown scope {other}"),
+            };
+            let res = client.request(m.clone(), &url).send().await.unwrap();
+            assert_eq!(res.status(), 401, "{method} {path} without a token");
+            for token in refused {
+                let res = client
+                    .request(m.clone(), &url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let body: serde_json::Value = res.json().await.unwrap_or_default();
+                assert_eq!(status, 403, "{method} {path} ({scope}): {body}");
+                assert_eq!(body["error"]["code"], "forbidden", "{method} {path}");
+                gated += 1;
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 80 && gated >= 80,
+        "{checked} operations, {gated} refusals"
+    );
+    // Nothing an excluded role sent was kept.
+    let (_, provs) = srv
+        .get_json("/api/providers", callboard_tests::ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(provs["data"].as_array().unwrap().len(), 1);
+}

@@ -172,7 +172,8 @@ pub(crate) fn route(w: &mut Writer<'_>, call: &Call, routing: &Routing) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::providers::{Actor, NewProvider};
+    use crate::store::audit::Actor;
+    use crate::store::providers::NewProvider;
     use crate::store::test_support::temp_store;
     use crate::store::users::NewUser;
 

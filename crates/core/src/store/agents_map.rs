@@ -1,7 +1,7 @@
 //! Platform user ids (Dialpad's) mapped to Callboard users, so a platform's
 //! events name the right agent; and the lookup the ingestion uses.
 
-use super::providers::Actor;
+use super::audit::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -1,13 +1,19 @@
 //! The audit log: who changed what, when.
 
 use super::decode::At;
-use super::providers::Actor;
 use super::Writer;
 use crate::error::Result;
 use crate::time;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::Value;
+
+/// Who did it, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {

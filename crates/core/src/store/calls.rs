@@ -1,8 +1,8 @@
 //! Calls: the rows the queues are made of, how an event merges into one, and
 //! the work agents do on them (assignment, dispositions).
 
+use super::audit::Actor;
 use super::decode::At;
-use super::providers::Actor;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::hub::Audience;
@@ -230,7 +230,16 @@ pub(crate) fn merge(
     }
 }
 
-/// Inserts or updates the call `m` describes and announces it. Returns the stored call.
+/// What [`upsert`] stored.
+pub(crate) struct Upserted {
+    pub call: Call,
+    /// This event put the call on the worklist (routing may assign it).
+    pub entered_worklist: bool,
+}
+
+/// Inserts or updates the call `m` describes, merged with what is stored.
+/// Announcing it (and routing it first) is the intake workflow's:
+/// `workflow::intake::record`.
 pub(crate) fn upsert(
     w: &mut Writer<'_>,
     provider_id: i64,
@@ -238,7 +247,7 @@ pub(crate) fn upsert(
     m: &MappedCall,
     event_at: &str,
     sla_minutes: i64,
-) -> Result<Call> {
+) -> Result<Upserted> {
     let existing = {
         let mut stmt = w.conn.prepare_cached(&format!(
             "SELECT {CALL_COLS} FROM {CALL_FROM} WHERE c.provider_id = ?1 AND c.call_id = ?2"
@@ -322,22 +331,23 @@ pub(crate) fn upsert(
     };
     if entered {
         w.deadlines_changed();
-        if let Some(p) = runtime {
-            if let Some(assigned) = super::agents::route(w, &call, &p.routing)? {
-                // The assignment announced the call as it now stands: one
-                // `call.upserted` for the delivery, not two.
-                return Ok(assigned);
-            }
-        }
     }
-    let data = serde_json::to_string(&call)?;
+    Ok(Upserted {
+        call,
+        entered_worklist: entered,
+    })
+}
+
+/// Tells the stream the call as it now stands.
+pub(crate) fn announce(w: &mut Writer<'_>, call: &Call) -> Result<()> {
+    let data = serde_json::to_string(call)?;
     w.emit(
         crate::hub::EventKind::CallUpserted,
-        Some(department),
+        Some(&call.department),
         Audience::All,
         data,
     )?;
-    Ok(call)
+    Ok(())
 }
 
 struct Stored {
@@ -360,15 +370,9 @@ fn stored_row(r: &Row<'_>) -> rusqlite::Result<Stored> {
 }
 
 /// Re-reads the call and puts it on the event stream.
-pub(crate) fn announce(w: &mut Writer<'_>, row_id: i64) -> Result<Call> {
+pub(crate) fn reannounce(w: &mut Writer<'_>, row_id: i64) -> Result<Call> {
     let call = by_row_id(w.conn, row_id)?;
-    let data = serde_json::to_string(&call)?;
-    w.emit(
-        crate::hub::EventKind::CallUpserted,
-        Some(&call.department),
-        Audience::All,
-        data,
-    )?;
+    announce(w, &call)?;
     Ok(call)
 }
 
@@ -1022,7 +1026,7 @@ pub fn dispose(
         Audience::All,
         data,
     )?;
-    let updated = announce(w, call.id)?;
+    let updated = reannounce(w, call.id)?;
     Ok((disposition, updated))
 }
 
@@ -1082,7 +1086,7 @@ pub fn assign(
              version = version + 1, updated_at = ?3 WHERE id = ?1",
         params![call.id, assignee, now],
     )?;
-    announce(w, call.id)
+    reannounce(w, call.id)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Disposition categories, per department or global (department null).
 
+use super::audit::Actor;
 use super::decode::At;
-use super::providers::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use crate::hub::Audience;

@@ -2,7 +2,7 @@
 //! runs. The auth token is not here: it lives in the receiver's secret
 //! store (`crate::secrets`) under [`token_name`].
 
-use super::providers::Actor;
+use super::audit::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use crate::time;

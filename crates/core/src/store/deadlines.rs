@@ -116,7 +116,8 @@ mod tests {
 
     #[tokio::test]
     async fn breaches_are_marked_once_by_the_injected_clock_and_announced() {
-        use crate::store::providers::{self, Actor, NewProvider};
+        use crate::store::audit::Actor;
+        use crate::store::providers::{self, NewProvider};
         let t0 = time::parse("2026-11-24T09:00:00Z").unwrap();
         let clock = std::sync::Arc::new(Manual(std::sync::Mutex::new(t0)));
         let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 //! byte leaves (so no export goes unrecorded, even one cut short by a crash)
 //! and completed with its row count when the stream ends.
 
-use super::providers::Actor;
+use super::audit::Actor;
 use super::Writer;
 use crate::error::Result;
 use rusqlite::params;

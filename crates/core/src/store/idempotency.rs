@@ -3,15 +3,14 @@
 //! the stored answer, never a second effect.
 //!
 //! The key is also written inside the transaction of the write itself (the
-//! task-local [`CURRENT`] tells [`super::Store::write`] which key the request
-//! carries), so a crash between the effect and storing the answer still
-//! leaves proof that the effect happened.
+//! handler passes it to [`super::Store::write_keyed`]), so a crash between
+//! the effect and storing the answer still leaves proof that the effect
+//! happened.
 
 use super::Writer;
 use crate::error::Result;
 use crate::time;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::sync::Arc;
 
 /// Keys are kept this long; a replica retries well within it.
 pub const KEEP_HOURS: i64 = 24;
@@ -26,11 +25,6 @@ pub struct KeyedRequest {
     pub path: String,
     /// SHA-256 of method, path and body.
     pub request_hash: String,
-}
-
-tokio::task_local! {
-    /// The keyed request being handled on this task, if any.
-    pub static CURRENT: Arc<KeyedRequest>;
 }
 
 /// What a key holds.
@@ -120,6 +114,7 @@ pub fn prune(w: &mut Writer<'_>) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::store::test_support::temp_store;
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_keyed_write_records_its_key_in_the_same_transaction() {
@@ -132,17 +127,15 @@ mod tests {
             request_hash: "h".into(),
         });
         // A failing write leaves no key behind: a retry runs again.
-        let failed = CURRENT
-            .scope(req.clone(), async {
-                store
-                    .write(|_| -> Result<()> { Err(crate::Error::invalid("no")) })
-                    .await
+        let failed = store
+            .write_keyed(Some(req.clone()), |_| -> Result<()> {
+                Err(crate::Error::invalid("no"))
             })
             .await;
         assert!(failed.is_err());
         assert!(store.read(|c| lookup(c, "k1")).await.unwrap().is_none());
-        CURRENT
-            .scope(req.clone(), async { store.write(|_| Ok(())).await })
+        store
+            .write_keyed(Some(req.clone()), |_| Ok(()))
             .await
             .unwrap();
         let s = store.read(|c| lookup(c, "k1")).await.unwrap().unwrap();

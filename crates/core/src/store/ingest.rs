@@ -2,9 +2,10 @@
 //! upsert and an event) commits in the same transaction, or its mapping error
 //! is kept for a replay.
 
-use super::calls::{self, Call};
+use super::audit::Actor;
+use super::calls::Call;
 use super::decode::At;
-use super::providers::{Actor, ProviderRuntime};
+use super::providers::ProviderRuntime;
 use super::{agents_map, audit, voicemails, Writer};
 use crate::body::{self, BodyError};
 use crate::error::{Error, Result};
@@ -250,7 +251,7 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
     }
     attribute_agent(w, &mut d)?;
     let event_at = time::fmt(d.mapped.event_at.unwrap_or(d.received_at));
-    let call = calls::upsert(
+    let call = super::workflow::intake::record(
         w,
         d.provider_id,
         &d.slug,
@@ -490,7 +491,8 @@ pub fn replay(
             continue;
         }
         let event_at = time::fmt(outcome.event_at.unwrap_or(received));
-        let call = calls::upsert(w, provider_id, slug, &outcome.call, &event_at, sla)?;
+        let call =
+            super::workflow::intake::record(w, provider_id, slug, &outcome.call, &event_at, sla)?;
         w.conn.execute(
             "UPDATE raw_events SET outcome = 'applied', error = NULL, warnings = ?2, call_row_id = ?3,
                  call_id = ?4, event_id = COALESCE(?5, event_id), replayed_at = ?6 WHERE id = ?1",

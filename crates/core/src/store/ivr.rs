@@ -4,8 +4,9 @@
 //! the call upsert, so a retried request is recognised and answered again
 //! without advancing the flow twice.
 
-use super::calls::{self, Call};
-use super::providers::{Actor, ProviderCache};
+use super::audit::Actor;
+use super::calls::Call;
+use super::providers::ProviderCache;
 use super::{audit, voicemails, Writer};
 use crate::error::{Error, Result};
 use crate::hub::Audience;
@@ -898,7 +899,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         ..MappedCall::default()
     };
     let event_at = time::fmt(now);
-    let call = calls::upsert(
+    let call = super::workflow::intake::record(
         w,
         input.provider_id,
         &input.slug,

@@ -34,6 +34,7 @@ pub mod stats;
 pub mod thresholds;
 pub mod users;
 pub mod voicemails;
+pub mod workflow;
 
 use crate::error::{Error, Result};
 use crate::hub::{Event, Hub};
@@ -274,10 +275,23 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut Writer<'_>) -> Result<T> + Send + 'static,
     {
+        self.write_keyed(None, f).await
+    }
+
+    /// [`Store::write`] for a request sent with an `Idempotency-Key`: the key
+    /// is recorded in the same transaction as `f`'s effect, so a crash
+    /// between the commit and storing the answer still leaves proof that the
+    /// effect happened.
+    pub async fn write_keyed<T, F>(
+        &self,
+        keyed: Option<Arc<idempotency::KeyedRequest>>,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Writer<'_>) -> Result<T> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel::<Result<T>>();
-        // A request sent with an Idempotency-Key records the key in the same
-        // transaction as its effect.
-        let keyed = idempotency::CURRENT.try_with(Arc::clone).ok();
         let job: Job = Box::new(move |w| {
             let out = match w {
                 // A bug in one job must not take the writer (and every later

@@ -1,6 +1,7 @@
 //! Providers ("masters"): the IVR platforms that post to us, kept as data.
 
-use super::{audit, Writer};
+use super::audit::{self, Actor};
+use super::Writer;
 use crate::error::{Error, Result};
 use crate::hub::Audience;
 use crate::keys;
@@ -389,13 +390,6 @@ pub struct ProviderPatch {
     pub ivr_dialect: Option<String>,
 }
 
-/// Who did it, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Option<i64>,
-    pub name: String,
-}
-
 fn validate_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
@@ -673,13 +667,15 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
     })
 }
 
-pub fn update(
+/// Writes the provider's own row from `patch` (validated here) and refreshes
+/// the cache. What follows from the change (the IVR link, SLA deadlines, the
+/// audit entry) is the workflow's: `workflow::providers::update`.
+pub(crate) fn update_row(
     w: &mut Writer<'_>,
-    slug: &str,
-    patch: ProviderPatch,
-    actor: &Actor,
+    cur: &Provider,
+    patch: &ProviderPatch,
 ) -> Result<Provider> {
-    let cur = get(w.conn, slug)?;
+    let slug = cur.slug.as_str();
     if let Some(s) = &patch.slug {
         if s != slug {
             return Err(Error::invalid(
@@ -718,7 +714,6 @@ pub fn update(
         )?;
     }
     let sla = validate_sla(patch.sla_minutes.unwrap_or(cur.sla_minutes))?;
-    super::ivr::set_provider_ivr(w, cur.id, patch.flow_id, patch.ivr_dialect.as_deref())?;
     if let Some(h) = &patch.business_hours {
         w.conn.execute(
             "UPDATE providers SET business_hours = ?2 WHERE id = ?1",
@@ -758,17 +753,19 @@ pub fn update(
             time::fmt(w.now),
         ],
     )?;
-    let p = refresh_cache(w, cur.id)?;
-    let clock_changed = p.sla_minutes != cur.sla_minutes || p.business_hours != cur.business_hours;
-    if clock_changed {
-        let hours = p
-            .business_hours
-            .as_ref()
-            .map(BusinessHours::compile)
-            .transpose()?;
-        super::deadlines::recompute(w, &p.slug, p.sla_minutes, hours.as_ref())?;
-    }
-    let (before, after) = (serde_json::to_value(&cur)?, serde_json::to_value(&p)?);
+    refresh_cache(w, cur.id)
+}
+
+/// The audit entry of an update: each field the patch set, from and to.
+pub(crate) fn audit_update(
+    w: &mut Writer<'_>,
+    actor: &Actor,
+    cur: &Provider,
+    p: &Provider,
+    patch: &ProviderPatch,
+) -> Result<()> {
+    let slug = cur.slug.as_str();
+    let (before, after) = (serde_json::to_value(cur)?, serde_json::to_value(p)?);
     let mut changed = serde_json::Map::new();
     for (field, set) in [
         ("name", patch.name.is_some()),
@@ -799,7 +796,7 @@ pub fn update(
         Some(slug),
         Value::Object(changed),
     )?;
-    Ok(p)
+    Ok(())
 }
 
 pub fn set_active(w: &mut Writer<'_>, slug: &str, active: bool, actor: &Actor) -> Result<Provider> {

@@ -6,7 +6,7 @@
 //! audit entry.
 
 use super::audit;
-use super::providers::Actor;
+use super::audit::Actor;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::time;

@@ -4,8 +4,8 @@
 //! is, and whether it is sent, is decided here, inside one write, so two
 //! evaluations never send the same crossing twice.
 
+use super::audit::Actor;
 use super::metrics::{self, MetricsQuery, OFFERED_AT};
-use super::providers::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use crate::hub::Audience;

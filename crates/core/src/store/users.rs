@@ -1,7 +1,7 @@
 //! Users, their roles and departments, and the bearer tokens they sign in with.
 
+use super::audit::Actor;
 use super::decode::At;
-use super::providers::Actor;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use crate::hub::Audience;

@@ -2,14 +2,17 @@
 //! (`GET /api/agents`, `PUT /api/agents/{id}/state`) and the agent board
 //! (`GET /api/agents/board`).
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Supervisor};
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use callboard_core::store::agent_board::{self, AgentBoardRow};
 use callboard_core::store::agent_calls::{self, AgentCalls, AgentCallsQuery};
 use callboard_core::store::agents::{self, AgentState, AgentStatus};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -33,13 +36,12 @@ pub struct AgentCallsParams {
     description = "Calls grouped by agent: a summary (`totalAgents`, `totalCalls`, `avgCallsPerAgent`) and one row per agent, busiest first.",
     params(AgentCallsParams), responses((status = 200, body = AgentCalls),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn calls(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Query(p): Query<AgentCallsParams>,
 ) -> ApiResult<Json<AgentCalls>> {
-    who.require_supervisor()?;
     let departments = p
         .department
         .filter(|d| !d.is_empty() && d != "all")
@@ -66,7 +68,7 @@ pub struct AgentList {
     description = "Every active user with their state (available, busy, away, offline), since when, skills and open assignments. Agents see only themselves.",
     responses((status = 200, body = AgentList)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<AgentList>> {
-    let only = if who.require_supervisor().is_ok() {
+    let only = if who.is_supervisor() {
         None
     } else {
         match who.user_id() {
@@ -103,7 +105,7 @@ pub async fn board(
     who: Principal,
     Query(p): Query<BoardParams>,
 ) -> ApiResult<Json<AgentBoard>> {
-    let only = if who.require_supervisor().is_ok() {
+    let only = if who.is_supervisor() {
         None
     } else {
         match who.user_id() {
@@ -146,6 +148,7 @@ pub struct StateRequest {
     security(("bearer" = [])))]
 pub async fn set_state(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     who: Principal,
     Path(id): Path<i64>,
     Json(req): Json<StateRequest>,
@@ -157,7 +160,16 @@ pub async fn set_state(
     let s = req.state;
     let status = state
         .store
-        .write(move |w| agents::set_state(w, id, s))
+        .write_keyed(key.0, move |w| agents::set_state(w, id, s))
         .await?;
     Ok(Json(status))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(calls))
+        .routes(routes!(list))
+        .routes(routes!(board))
+        .routes(routes!(set_state))
 }

@@ -2,6 +2,7 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,6 +14,8 @@ use callboard_core::store::repeat_callers;
 use callboard_core::store::voicemails::{self, Voicemail};
 use callboard_core::Status;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The filters of the calls list, shared by `GET /api/calls` and the CSV export.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
@@ -291,6 +294,7 @@ pub struct DispositionSaved {
         (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn dispose(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     who: Principal,
     Path(call_id): Path<String>,
     Query(k): Query<CallKey>,
@@ -301,7 +305,7 @@ pub async fn dispose(
     let row_id = call.id;
     let r = state
         .store
-        .write(move |w| calls::dispose(w, row_id, input, &actor))
+        .write_keyed(key.0, move |w| calls::dispose(w, row_id, input, &actor))
         .await;
     let (disposition, call) = match r {
         Ok(v) => v,
@@ -343,6 +347,7 @@ pub struct AssignRequest {
         (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn assign(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     who: Principal,
     Path(call_id): Path<String>,
     Query(k): Query<CallKey>,
@@ -370,7 +375,7 @@ pub async fn assign(
     let row_id = call.id;
     let r = state
         .store
-        .write(move |w| calls::assign(w, row_id, Some(target), v))
+        .write_keyed(key.0, move |w| calls::assign(w, row_id, Some(target), v))
         .await;
     let call = match r {
         Ok(v) => v,
@@ -385,6 +390,7 @@ pub async fn assign(
     security(("bearer" = [])))]
 pub async fn unassign(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     who: Principal,
     Path(call_id): Path<String>,
     Query(k): Query<CallKey>,
@@ -397,7 +403,17 @@ pub async fn unassign(
     }
     let call = state
         .store
-        .write(move |w| calls::assign(w, call.id, None, None))
+        .write_keyed(key.0, move |w| calls::assign(w, call.id, None, None))
         .await?;
     Ok(Json(call))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(dispose))
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
 }

@@ -1,12 +1,15 @@
 //! Disposition categories per department.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal};
 use crate::error::{ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::categories::{self, Category, CategoryPatch, NewCategory};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,48 +49,48 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/categories", operation_id = "createCategory", tag = "categories", request_body = NewCategory,
     responses((status = 201, body = Category), (status = 409, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(input): Json<NewCategory>,
 ) -> ApiResult<(StatusCode, Json<Category>)> {
-    who.require_admin()?;
     let actor = who.actor();
     let c = state
         .store
-        .write(move |w| categories::create(w, input, &actor))
+        .write_keyed(key.0, move |w| categories::create(w, input, &actor))
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", operation_id = "updateCategory", tag = "categories", params(("id" = i64, Path)),
-    request_body = CategoryPatch, responses((status = 200, body = Category)), security(("bearer" = [])))]
+    request_body = CategoryPatch, responses((status = 200, body = Category)), security(("bearer" = ["admin"])))]
 pub async fn update(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
     Json(patch): Json<CategoryPatch>,
 ) -> ApiResult<Json<Category>> {
-    who.require_admin()?;
     let actor = who.actor();
     Ok(Json(
         state
             .store
-            .write(move |w| categories::update(w, id, patch, &actor))
+            .write_keyed(key.0, move |w| categories::update(w, id, patch, &actor))
             .await?,
     ))
 }
 
 #[utoipa::path(delete, path = "/api/categories/{id}", operation_id = "retireCategory", tag = "categories", params(("id" = i64, Path)),
     description = "Retires the category (kept for the history that uses it).",
-    responses((status = 200, body = Category)), security(("bearer" = [])))]
+    responses((status = 200, body = Category)), security(("bearer" = ["admin"])))]
 pub async fn retire(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Category>> {
-    who.require_admin()?;
     let actor = who.actor();
     let patch = CategoryPatch {
         active: Some(false),
@@ -96,7 +99,14 @@ pub async fn retire(
     Ok(Json(
         state
             .store
-            .write(move |w| categories::update(w, id, patch, &actor))
+            .write_keyed(key.0, move |w| categories::update(w, id, patch, &actor))
             .await?,
     ))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, retire))
 }

@@ -1,14 +1,17 @@
 //! The supervisor cockpit: thresholds per department (admins write,
 //! supervisors read), their current levels and the alerts they raised.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal, Supervisor};
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use callboard_core::store::thresholds::{self, Alert, ThresholdConfig, ThresholdState};
 use callboard_core::ErrorCode;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn internal(m: String) -> ApiError {
     ApiError::new(
@@ -40,12 +43,11 @@ async fn read_config(state: &AppState) -> ApiResult<ThresholdConfig> {
 #[utoipa::path(get, path = "/api/thresholds", tag = "thresholds", operation_id = "getThresholds",
     description = "Every threshold (per department: waiting count, longest wait, service level and abandon rate over a rolling window, callbacks overdue, minutes without a delivery) with its amber and red levels and quiet period, where alerts go, and the SMTP settings (never the password). Supervisors and admins.",
     responses((status = 200, body = ThresholdConfig), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn get_thresholds(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
 ) -> ApiResult<Json<ThresholdConfig>> {
-    who.require_supervisor()?;
     Ok(Json(read_config(&state).await?))
 }
 
@@ -54,13 +56,13 @@ pub async fn get_thresholds(
     request_body = ThresholdConfig,
     responses((status = 200, body = ThresholdConfig), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn put_thresholds(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(cfg): Json<ThresholdConfig>,
 ) -> ApiResult<Json<ThresholdConfig>> {
-    who.require_admin()?;
     // Refuse a bad configuration before any secret is written.
     let check = cfg.clone();
     state
@@ -80,7 +82,7 @@ pub async fn put_thresholds(
     let actor = who.actor();
     state
         .store
-        .write(move |w| thresholds::put(w, &cfg, &actor))
+        .write_keyed(key.0, move |w| thresholds::put(w, &cfg, &actor))
         .await?;
     Ok(Json(read_config(&state).await?))
 }
@@ -123,13 +125,12 @@ pub struct AlertList {
     params(AlertParams),
     description = "Crossings into amber or red, newest first: `sent` (with each channel's result), `failed`, `suppressed` (inside the quiet period), `no_channel` or `pending`. Supervisors and admins.",
     responses((status = 200, body = AlertList), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn alerts(
     State(state): State<AppState>,
-    who: Principal,
+    Supervisor(who): Supervisor,
     Query(p): Query<AlertParams>,
 ) -> ApiResult<Json<AlertList>> {
-    who.require_supervisor()?;
     let scope = who.scope();
     let limit = p.limit.unwrap_or(100);
     let data = state
@@ -137,4 +138,12 @@ pub async fn alerts(
         .read(move |c| thresholds::alerts(c, scope.as_deref(), limit))
         .await?;
     Ok(Json(AlertList { data }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_thresholds, put_thresholds))
+        .routes(routes!(threshold_state))
+        .routes(routes!(alerts))
 }

@@ -1,15 +1,18 @@
 //! The Convoso API poller of a provider: configuration, health (circuit and
 //! last run), backfill and an immediate delta sync.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Supervisor};
 use crate::convoso::{Circuit, RunError};
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, OptionalJson};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::connectors::{self, Connector, ConnectorInput, RunReport};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectorHealth {
@@ -36,13 +39,12 @@ impl From<RunError> for ApiError {
     description = "The provider's API poller and its health: circuit state and last run.",
     params(("slug" = String, Path)),
     responses((status = 200, body = ConnectorHealth), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn health(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ConnectorHealth>> {
-    who.require_supervisor()?;
     let s = slug.clone();
     let (connector, last_run) = state
         .store
@@ -60,14 +62,14 @@ pub async fn health(
     description = "Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
     params(("slug" = String, Path)), request_body = ConnectorInput,
     responses((status = 200, body = Connector), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn put(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(slug): Path<String>,
     Json(input): Json<ConnectorInput>,
 ) -> ApiResult<Json<Connector>> {
-    who.require_admin()?;
     connectors::validate(&input)?;
     let s = slug.clone();
     state
@@ -97,7 +99,9 @@ pub async fn put(
     let actor = who.actor();
     let c = state
         .store
-        .write(move |w| connectors::put(w, &slug, input, token_stored, &actor))
+        .write_keyed(key.0, move |w| {
+            connectors::put(w, &slug, input, token_stored, &actor)
+        })
         .await?;
     Ok(Json(c))
 }
@@ -116,14 +120,13 @@ pub struct BackfillRequest {
     params(("slug" = String, Path)), request_body = BackfillRequest,
     responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn backfill(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Path(slug): Path<String>,
     Json(req): Json<BackfillRequest>,
 ) -> ApiResult<Json<RunReport>> {
-    who.require_admin()?;
     let from = super::timestamp(&req.from, "from")?;
     let to = match &req.to {
         Some(t) => super::timestamp(t, "to")?,
@@ -152,17 +155,24 @@ pub struct SyncRequest {}
     description = "Runs a delta sync now: from the last synced time (less the overlap) to now.",
     params(("slug" = String, Path)), request_body(content = Option<SyncRequest>),
     responses((status = 200, body = RunReport), (status = 409, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn sync(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Path(slug): Path<String>,
     OptionalJson(_body): OptionalJson<SyncRequest>,
 ) -> ApiResult<Json<RunReport>> {
-    who.require_admin()?;
     let report = state
         .pollers
         .delta(&state.store, &state.secrets, &slug)
         .await?;
     Ok(Json(report))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health, put))
+        .routes(routes!(backfill))
+        .routes(routes!(sync))
 }

@@ -1,12 +1,14 @@
 //! `GET /api/providers-health`: per provider the last delivery and the
 //! error rate over a recent window (the provider list's columns).
 
-use crate::auth::Principal;
+use crate::auth::Supervisor;
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use callboard_core::store::delivery_health::{self, DeliveryHealth};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -29,13 +31,12 @@ pub struct DeliveryHealthList {
     description = "Per provider: when its last delivery arrived (any outcome), its last failed one, and over the last `hours` how many deliveries arrived and how many were errors (`mapping_failed` or `rejected`, i.e. refused before parsing), with the error rate. Supervisors and admins.",
     responses((status = 200, body = DeliveryHealthList), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn get(
     State(state): State<AppState>,
-    who: Principal,
+    Supervisor(who): Supervisor,
     Query(p): Query<HealthParams>,
 ) -> ApiResult<Json<DeliveryHealthList>> {
-    who.require_supervisor()?;
     let hours = p.hours.unwrap_or(24);
     if !(1..=168).contains(&hours) {
         return Err(ApiError::invalid(format!(
@@ -51,4 +52,9 @@ pub async fn get(
     let data: Vec<DeliveryHealth> = data.into_iter().filter(|d| who.can_see(&d.slug)).collect();
     tracing::debug!(providers = data.len(), hours, "delivery health read");
     Ok(Json(DeliveryHealthList { since, hours, data }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get))
 }

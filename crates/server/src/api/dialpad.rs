@@ -1,14 +1,17 @@
 //! Dialpad: the mapping of Dialpad user ids to Callboard users (CRUD and a
 //! bulk sync for CRMs), and the voicemails Dialpad events carried.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal, Supervisor};
 use crate::error::{ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::agents_map::{self, AgentMapping, BulkReport, MappingInput};
 use callboard_core::store::voicemails::{self, Voicemail};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The platform name mappings are kept under: the preset id.
 const PLATFORM: &str = "dialpad";
@@ -20,12 +23,11 @@ pub struct AgentMappingList {
 
 #[utoipa::path(get, path = "/api/dialpad/users", operation_id = "listDialpadUsers", tag = "dialpad",
     description = "Dialpad user ids mapped to Callboard users.",
-    responses((status = 200, body = AgentMappingList)), security(("bearer" = [])))]
+    responses((status = 200, body = AgentMappingList)), security(("bearer" = ["supervisor"])))]
 pub async fn list(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
 ) -> ApiResult<Json<AgentMappingList>> {
-    who.require_supervisor()?;
     let data = state.store.read(|c| agents_map::list(c, PLATFORM)).await?;
     Ok(Json(AgentMappingList { data }))
 }
@@ -43,14 +45,14 @@ pub struct MappingTarget {
     description = "Maps a Dialpad user id to a Callboard user (creates or replaces).",
     params(("dialpad_user_id" = String, Path)), request_body = MappingTarget,
     responses((status = 200, body = AgentMapping), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn put(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(external_id): Path<String>,
     Json(target): Json<MappingTarget>,
 ) -> ApiResult<Json<AgentMapping>> {
-    who.require_admin()?;
     let actor = who.actor();
     let input = MappingInput {
         external_id,
@@ -59,7 +61,9 @@ pub async fn put(
     };
     let m = state
         .store
-        .write(move |w| agents_map::upsert(w, PLATFORM, input, &actor))
+        .write_keyed(key.0, move |w| {
+            agents_map::upsert(w, PLATFORM, input, &actor)
+        })
         .await?;
     Ok(Json(m))
 }
@@ -67,13 +71,12 @@ pub async fn put(
 #[utoipa::path(get, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "getDialpadUser", tag = "dialpad",
     params(("dialpad_user_id" = String, Path)),
     responses((status = 200, body = AgentMapping), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn get(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(external_id): Path<String>,
 ) -> ApiResult<Json<AgentMapping>> {
-    who.require_supervisor()?;
     let m = state
         .store
         .read(move |c| agents_map::get(c, PLATFORM, &external_id))
@@ -84,17 +87,19 @@ pub async fn get(
 #[utoipa::path(delete, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "deleteDialpadUser", tag = "dialpad",
     params(("dialpad_user_id" = String, Path)),
     responses((status = 204, description = "Removed"), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn delete(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(external_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     let actor = who.actor();
     state
         .store
-        .write(move |w| agents_map::delete(w, PLATFORM, &external_id, &actor))
+        .write_keyed(key.0, move |w| {
+            agents_map::delete(w, PLATFORM, &external_id, &actor)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,17 +117,19 @@ pub struct BulkRequest {
     description = "Syncs mappings from a CRM in one transaction: every row is checked first, so one bad row changes nothing.",
     request_body = BulkRequest,
     responses((status = 200, body = BulkReport), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn bulk(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(req): Json<BulkRequest>,
 ) -> ApiResult<Json<BulkReport>> {
-    who.require_admin()?;
     let actor = who.actor();
     let report = state
         .store
-        .write(move |w| agents_map::bulk(w, PLATFORM, req.items, req.replace, &actor))
+        .write_keyed(key.0, move |w| {
+            agents_map::bulk(w, PLATFORM, req.items, req.replace, &actor)
+        })
         .await?;
     Ok(Json(report))
 }
@@ -167,4 +174,13 @@ pub async fn voicemail_list(
         .read(move |c| voicemails::list(c, deps.as_deref(), limit, offset))
         .await?;
     Ok(Json(VoicemailList { data, total }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(voicemail_list))
+        .routes(routes!(list))
+        .routes(routes!(bulk))
+        .routes(routes!(get, put, delete))
 }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const PING_EVERY: Duration = Duration::from_secs(30);
 const REPLAY_PAGE: i64 = 1000;
@@ -150,7 +152,7 @@ pub async fn stream(
 }
 
 fn visible(who: &Principal, ev: &Event) -> bool {
-    if ev.audience == Audience::Admin && who.require_admin().is_err() {
+    if ev.audience == Audience::Admin && !who.is_admin() {
         return false;
     }
     match &ev.department {
@@ -279,6 +281,13 @@ pub async fn head(State(state): State<AppState>, _who: Principal) -> ApiResult<J
         .read(|c| Ok((events::oldest(c)?, events::head(c)?)))
         .await?;
     Ok(Json(Head { seq, oldest }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stream))
+        .routes(routes!(head))
 }
 
 #[cfg(test)]

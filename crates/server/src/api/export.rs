@@ -21,6 +21,8 @@ use callboard_core::Store;
 use serde::Deserialize;
 use std::borrow::Cow;
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Rows per page read from the database (and per chunk sent).
 const PAGE: i64 = 2000;
@@ -252,6 +254,11 @@ pub async fn calls_csv(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(calls_csv))
 }
 
 #[cfg(test)]

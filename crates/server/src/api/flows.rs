@@ -3,8 +3,9 @@
 //! numbers and the `api` node allow-list. Admins edit and publish;
 //! supervisors view; agents get 403.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Supervisor};
 use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,6 +18,8 @@ use callboard_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FlowList {
@@ -47,9 +50,8 @@ pub struct FlowInput(pub Value);
 
 #[utoipa::path(get, path = "/api/flows", tag = "flows", operation_id = "listFlows",
     responses((status = 200, body = FlowList), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<FlowList>> {
-    who.require_supervisor()?;
+    security(("bearer" = ["supervisor"])))]
+pub async fn list(State(state): State<AppState>, _: Supervisor) -> ApiResult<Json<FlowList>> {
     let data = state.store.read(ivr::list).await?;
     Ok(Json(FlowList { data }))
 }
@@ -58,17 +60,17 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Js
     request_body = FlowInput,
     responses((status = 201, description = "A draft (version 0); `errors` lists what blocks publishing", body = Flow),
         (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(input): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    who.require_admin()?;
     let actor = who.actor();
     let flow = state
         .store
-        .write(move |w| ivr::create(w, &input, &actor))
+        .write_keyed(key.0, move |w| ivr::create(w, &input, &actor))
         .await?;
     Ok((StatusCode::CREATED, Json(flow)))
 }
@@ -87,18 +89,18 @@ pub struct TemplateInput {
     description = "Creates the shipped \"Customer support\" flow as a draft in one click.",
     request_body(content = Option<TemplateInput>),
     responses((status = 201, body = Flow), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn template(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     OptionalJson(input): OptionalJson<TemplateInput>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    who.require_admin()?;
     let input = input.unwrap_or_default();
     let actor = who.actor();
     let flow = state
         .store
-        .write(move |w| {
+        .write_keyed(key.0, move |w| {
             ivr::create_template(
                 w,
                 input.sales.as_deref(),
@@ -114,13 +116,12 @@ pub async fn template(
 #[utoipa::path(get, path = "/api/flows/{id}", tag = "flows", operation_id = "getFlow",
     params(("id" = i64, Path)),
     responses((status = 200, body = Flow), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn get(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Flow>> {
-    who.require_supervisor()?;
     Ok(Json(state.store.read(move |c| ivr::get(c, id)).await?))
 }
 
@@ -128,19 +129,19 @@ pub async fn get(
     params(("id" = i64, Path)), request_body = FlowInput,
     responses((status = 200, description = "The saved draft with its validation errors", body = Flow),
         (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn update(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
     Json(input): Json<Value>,
 ) -> ApiResult<Json<Flow>> {
-    who.require_admin()?;
     let actor = who.actor();
     Ok(Json(
         state
             .store
-            .write(move |w| ivr::update(w, id, &input, &actor))
+            .write_keyed(key.0, move |w| ivr::update(w, id, &input, &actor))
             .await?,
     ))
 }
@@ -148,17 +149,17 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/flows/{id}", tag = "flows", operation_id = "deleteFlow",
     params(("id" = i64, Path)),
     responses((status = 204), (status = 409, description = "A provider uses it, or calls are in it", body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn delete(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     let actor = who.actor();
     state
         .store
-        .write(move |w| ivr::delete(w, id, &actor))
+        .write_keyed(key.0, move |w| ivr::delete(w, id, &actor))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -167,14 +168,13 @@ pub async fn delete(
     params(("id" = i64, Path)),
     description = "Validates the saved draft, or the flow in the body when one is sent (without saving it).",
     request_body(content = Option<FlowInput>),
-    responses((status = 200, body = ValidationReport)), security(("bearer" = [])))]
+    responses((status = 200, body = ValidationReport)), security(("bearer" = ["supervisor"])))]
 pub async fn validate_flow(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Value>,
 ) -> ApiResult<Json<ValidationReport>> {
-    who.require_supervisor()?;
     let errors = state
         .store
         .read(move |c| {
@@ -209,17 +209,17 @@ fn invalid(errors: Vec<FlowError>) -> Response {
     params(("id" = i64, Path)),
     responses((status = 200, body = Published),
         (status = 422, description = "The draft is invalid", body = InvalidFlow)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn publish(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    who.require_admin()?;
     let actor = who.actor();
     let out = state
         .store
-        .write(move |w| ivr::publish(w, id, &actor))
+        .write_keyed(key.0, move |w| ivr::publish(w, id, &actor))
         .await?;
     Ok(match out {
         Ok(flow) => Json(Published {
@@ -242,19 +242,19 @@ pub struct RollbackInput {
     params(("id" = i64, Path)), request_body(content = Option<RollbackInput>),
     responses((status = 200, description = "The older version, published again as the newest", body = Published),
         (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn rollback(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
     OptionalJson(input): OptionalJson<RollbackInput>,
 ) -> ApiResult<Json<Published>> {
-    who.require_admin()?;
     let actor = who.actor();
     let version = input.and_then(|i| i.version);
     let flow = state
         .store
-        .write(move |w| ivr::rollback(w, id, version, &actor))
+        .write_keyed(key.0, move |w| ivr::rollback(w, id, version, &actor))
         .await?;
     Ok(Json(Published {
         version: flow.version,
@@ -264,17 +264,17 @@ pub async fn rollback(
 
 #[utoipa::path(post, path = "/api/flows/{id}/duplicate", tag = "flows", operation_id = "duplicateFlow",
     params(("id" = i64, Path)),
-    responses((status = 201, body = Flow)), security(("bearer" = [])))]
+    responses((status = 201, body = Flow)), security(("bearer" = ["admin"])))]
 pub async fn duplicate(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    who.require_admin()?;
     let actor = who.actor();
     let flow = state
         .store
-        .write(move |w| ivr::duplicate(w, id, &actor))
+        .write_keyed(key.0, move |w| ivr::duplicate(w, id, &actor))
         .await?;
     Ok((StatusCode::CREATED, Json(flow)))
 }
@@ -286,13 +286,12 @@ pub struct VersionList {
 
 #[utoipa::path(get, path = "/api/flows/{id}/versions", tag = "flows", operation_id = "listFlowVersions",
     params(("id" = i64, Path)),
-    responses((status = 200, body = VersionList)), security(("bearer" = [])))]
+    responses((status = 200, body = VersionList)), security(("bearer" = ["supervisor"])))]
 pub async fn versions(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<VersionList>> {
-    who.require_supervisor()?;
     let data = state.store.read(move |c| ivr::versions(c, id)).await?;
     Ok(Json(VersionList { data }))
 }
@@ -368,14 +367,13 @@ fn sim_event(input: &str) -> ApiResult<IvrEvent> {
     params(("id" = i64, Path)), request_body = SimulateInput,
     responses((status = 200, body = Simulation),
         (status = 422, description = "The draft does not parse, or an input is unknown", body = InvalidFlow)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn simulate(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
     Json(input): Json<SimulateInput>,
 ) -> ApiResult<Response> {
-    who.require_supervisor()?;
     let dialect = match input.dialect.as_deref() {
         None => Dialect::Json,
         Some(d) => Dialect::parse(d).ok_or_else(|| {
@@ -508,14 +506,13 @@ pub struct AnalyticsParams {
 
 #[utoipa::path(get, path = "/api/flows/{id}/analytics", tag = "flows", operation_id = "flowAnalytics",
     params(("id" = i64, Path), AnalyticsParams),
-    responses((status = 200, body = FlowAnalytics)), security(("bearer" = [])))]
+    responses((status = 200, body = FlowAnalytics)), security(("bearer" = ["supervisor"])))]
 pub async fn analytics(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
     Query(p): Query<AnalyticsParams>,
 ) -> ApiResult<Json<FlowAnalytics>> {
-    who.require_supervisor()?;
     let from = super::timestamp_param(p.from, "from")?;
     let to = super::timestamp_param(p.to, "to")?;
     Ok(Json(
@@ -535,29 +532,30 @@ pub struct IvrSettings {
 }
 
 #[utoipa::path(get, path = "/api/ivr/settings", tag = "flows", operation_id = "getIvrSettings",
-    responses((status = 200, body = IvrSettings)), security(("bearer" = [])))]
+    responses((status = 200, body = IvrSettings)), security(("bearer" = ["supervisor"])))]
 pub async fn get_settings(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
 ) -> ApiResult<Json<IvrSettings>> {
-    who.require_supervisor()?;
     let api_allow_hosts = state.store.read(ivr::api_allow_hosts).await?;
     Ok(Json(IvrSettings { api_allow_hosts }))
 }
 
 #[utoipa::path(put, path = "/api/ivr/settings", tag = "flows", operation_id = "putIvrSettings",
     request_body = IvrSettings,
-    responses((status = 200, body = IvrSettings)), security(("bearer" = [])))]
+    responses((status = 200, body = IvrSettings)), security(("bearer" = ["admin"])))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(input): Json<IvrSettings>,
 ) -> ApiResult<Json<IvrSettings>> {
-    who.require_admin()?;
     let actor = who.actor();
     let api_allow_hosts = state
         .store
-        .write(move |w| ivr::set_api_allow_hosts(w, &input.api_allow_hosts, &actor))
+        .write_keyed(key.0, move |w| {
+            ivr::set_api_allow_hosts(w, &input.api_allow_hosts, &actor)
+        })
         .await?;
     Ok(Json(IvrSettings { api_allow_hosts }))
 }
@@ -572,19 +570,21 @@ pub struct AgentPhone {
 #[utoipa::path(put, path = "/api/users/{id}/phone", tag = "flows", operation_id = "setAgentPhone",
     params(("id" = i64, Path)), request_body = AgentPhone,
     responses((status = 200, body = AgentPhone), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn set_phone(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
     Json(input): Json<AgentPhone>,
 ) -> ApiResult<Json<AgentPhone>> {
-    who.require_admin()?;
     let actor = who.actor();
     let phone = input.phone.clone();
     state
         .store
-        .write(move |w| ivr::set_phone(w, id, phone.as_deref(), &actor))
+        .write_keyed(key.0, move |w| {
+            ivr::set_phone(w, id, phone.as_deref(), &actor)
+        })
         .await?;
     let phone = state.store.read(move |c| ivr::phone(c, id)).await?;
     Ok(Json(AgentPhone { phone }))
@@ -592,13 +592,29 @@ pub async fn set_phone(
 
 #[utoipa::path(get, path = "/api/users/{id}/phone", tag = "flows", operation_id = "getAgentPhone",
     params(("id" = i64, Path)),
-    responses((status = 200, body = AgentPhone)), security(("bearer" = [])))]
+    responses((status = 200, body = AgentPhone)), security(("bearer" = ["supervisor"])))]
 pub async fn get_phone(
     State(state): State<AppState>,
-    who: Principal,
+    _: Supervisor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<AgentPhone>> {
-    who.require_supervisor()?;
     let phone = state.store.read(move |c| ivr::phone(c, id)).await?;
     Ok(Json(AgentPhone { phone }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(template))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(validate_flow))
+        .routes(routes!(publish))
+        .routes(routes!(rollback))
+        .routes(routes!(duplicate))
+        .routes(routes!(versions))
+        .routes(routes!(simulate))
+        .routes(routes!(analytics))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_phone, set_phone))
 }

@@ -1,13 +1,15 @@
 //! `GET /api/metrics` and `GET /api/metrics/agents`: the supervisor figures
 //! defined in `callboard_core::store::metrics` (formulas in docs/METRICS.md).
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Supervisor};
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use callboard_core::store::metrics::{self, AgentMetricsReport, MetricsQuery, MetricsReport};
 use chrono::{Local, Offset};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Default service-level threshold T: answered within 20 s.
 pub const DEFAULT_SL_SECONDS: i64 = 20;
@@ -148,13 +150,12 @@ pub struct AgentMetricsParams {
     description = "Per agent: calls handled, average handle time, dispositions by category, callback success rate. Supervisors and admins.",
     responses((status = 200, body = AgentMetricsReport), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["supervisor"])))]
 pub async fn agents(
     State(state): State<AppState>,
-    who: Principal,
+    Supervisor(who): Supervisor,
     Query(p): Query<AgentMetricsParams>,
 ) -> ApiResult<Json<AgentMetricsReport>> {
-    who.require_supervisor()?;
     let q = query(
         &state,
         &who,
@@ -171,4 +172,11 @@ pub async fn agents(
     )?;
     let out = state.store.read(move |c| metrics::agents(c, &q)).await?;
     Ok(Json(out))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get))
+        .routes(routes!(agents))
 }

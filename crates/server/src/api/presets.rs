@@ -3,9 +3,12 @@
 use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 use axum::http::StatusCode;
 use callboard_core::presets::{self, Preset};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PresetList {
@@ -24,4 +27,9 @@ pub async fn list(_who: Principal) -> ApiResult<Json<PresetList>> {
         )
     })?;
     Ok(Json(PresetList { data: all.to_vec() }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }

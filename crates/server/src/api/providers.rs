@@ -1,7 +1,8 @@
 //! Providers ("masters"): CRUD, keys, the ingestion log, replay and previews.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal};
 use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -9,8 +10,11 @@ use callboard_core::mapping::{MapContext, MapOutcome, Mapping};
 use callboard_core::signature::AuthScheme;
 use callboard_core::store::ingest::{self, DeliveryQuery, RawEvent, ReplayReport};
 use callboard_core::store::providers::{self, NewProvider, Provider, ProviderPatch};
+use callboard_core::store::workflow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProviderView {
@@ -55,7 +59,7 @@ fn host(headers: &HeaderMap) -> Option<&str> {
 
 /// The provider as `who` may see it: the key hint is for admins only.
 fn view(state: &AppState, headers: &HeaderMap, who: &Principal, p: Provider) -> ProviderView {
-    let p = if who.require_admin().is_ok() {
+    let p = if who.is_admin() {
         p
     } else {
         Provider {
@@ -87,7 +91,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<ProviderList>> {
-    let all = p.include_inactive.unwrap_or(false) && who.require_admin().is_ok();
+    let all = p.include_inactive.unwrap_or(false) && who.is_admin();
     let rows = state.store.read(move |c| providers::list(c, all)).await?;
     let data = rows
         .into_iter()
@@ -99,18 +103,18 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/providers", operation_id = "createProvider", tag = "providers", request_body = NewProvider,
     responses((status = 201, body = ProviderCreated), (status = 409, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     headers: HeaderMap,
     Json(input): Json<NewProvider>,
 ) -> ApiResult<(StatusCode, Json<ProviderCreated>)> {
-    who.require_admin()?;
     let actor = who.actor();
     let created = state
         .store
-        .write(move |w| providers::create(w, input, &actor))
+        .write_keyed(key.0, move |w| providers::create(w, input, &actor))
         .await?;
     let p = created.provider;
     let webhook_url = state.webhook_url(host(&headers), &p.slug);
@@ -170,35 +174,39 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/providers/{slug}", operation_id = "updateProvider", tag = "providers",
     params(("slug" = String, Path)), request_body = ProviderPatch,
     responses((status = 200, body = ProviderView), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn update(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Json(patch): Json<ProviderPatch>,
 ) -> ApiResult<Json<ProviderView>> {
-    who.require_admin()?;
     let actor = who.actor();
     let p = state
         .store
-        .write(move |w| providers::update(w, &slug, patch, &actor))
+        .write_keyed(key.0, move |w| {
+            workflow::providers::update(w, &slug, patch, &actor)
+        })
         .await?;
     Ok(Json(view(&state, &headers, &who, p)))
 }
 
 async fn set_active(
     state: AppState,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     headers: HeaderMap,
     slug: String,
     active: bool,
 ) -> ApiResult<Json<ProviderView>> {
-    who.require_admin()?;
     let actor = who.actor();
     let p = state
         .store
-        .write(move |w| providers::set_active(w, &slug, active, &actor))
+        .write_keyed(key.0, move |w| {
+            providers::set_active(w, &slug, active, &actor)
+        })
         .await?;
     Ok(Json(view(&state, &headers, &who, p)))
 }
@@ -206,26 +214,28 @@ async fn set_active(
 #[utoipa::path(delete, path = "/api/providers/{slug}", operation_id = "deactivateProvider", tag = "providers",
     description = "Deactivates the provider (soft): its webhook answers 404, its calls stay.",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn deactivate(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    who: Admin,
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ProviderView>> {
-    set_active(state, who, headers, slug, false).await
+    set_active(state, key, who, headers, slug, false).await
 }
 
 #[utoipa::path(post, path = "/api/providers/{slug}/activate", operation_id = "activateProvider", tag = "providers",
     params(("slug" = String, Path)), responses((status = 200, body = ProviderView)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn activate(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    who: Admin,
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ProviderView>> {
-    set_active(state, who, headers, slug, true).await
+    set_active(state, key, who, headers, slug, true).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -246,20 +256,22 @@ pub struct RotateResponse {
 
 #[utoipa::path(post, path = "/api/providers/{slug}/rotate-key", operation_id = "rotateProviderKey", tag = "providers",
     params(("slug" = String, Path)), request_body(content = Option<RotateRequest>),
-    responses((status = 200, body = RotateResponse)), security(("bearer" = [])))]
+    responses((status = 200, body = RotateResponse)), security(("bearer" = ["admin"])))]
 pub async fn rotate_key(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     headers: HeaderMap,
     Path(slug): Path<String>,
     OptionalJson(body): OptionalJson<RotateRequest>,
 ) -> ApiResult<Json<RotateResponse>> {
-    who.require_admin()?;
     let grace = body.map(|b| b.grace_seconds).unwrap_or(0);
     let actor = who.actor();
     let (p, api_key) = state
         .store
-        .write(move |w| providers::rotate_key(w, &slug, grace, &actor))
+        .write_keyed(key.0, move |w| {
+            providers::rotate_key(w, &slug, grace, &actor)
+        })
         .await?;
     Ok(Json(RotateResponse {
         api_key,
@@ -287,14 +299,13 @@ pub struct DeliveryList {
 #[utoipa::path(get, path = "/api/providers/{slug}/deliveries", operation_id = "listDeliveries", tag = "providers",
     description = "The ingestion log: recent deliveries with their outcome and error, newest first.",
     params(("slug" = String, Path), DeliveryParams), responses((status = 200, body = DeliveryList)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn deliveries(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Path(slug): Path<String>,
     Query(p): Query<DeliveryParams>,
 ) -> ApiResult<Json<DeliveryList>> {
-    who.require_admin()?;
     let q = DeliveryQuery {
         outcome: p.outcome,
         before_id: p.before,
@@ -322,21 +333,23 @@ pub struct ReplayRequest {
 #[utoipa::path(post, path = "/api/providers/{slug}/replay", operation_id = "replayDeliveries", tag = "providers",
     description = "Maps the provider's failed deliveries again with its current mapping.",
     params(("slug" = String, Path)), request_body(content = Option<ReplayRequest>),
-    responses((status = 200, body = ReplayReport)), security(("bearer" = [])))]
+    responses((status = 200, body = ReplayReport)), security(("bearer" = ["admin"])))]
 pub async fn replay(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(slug): Path<String>,
     OptionalJson(body): OptionalJson<ReplayRequest>,
 ) -> ApiResult<Json<ReplayReport>> {
-    who.require_admin()?;
     let req = body.unwrap_or_default();
     let from = super::timestamp_param(req.from, "from")?;
     let to = super::timestamp_param(req.to, "to")?;
     let actor = who.actor();
     let report = state
         .store
-        .write(move |w| ingest::replay(w, &slug, from.as_deref(), to.as_deref(), &actor))
+        .write_keyed(key.0, move |w| {
+            ingest::replay(w, &slug, from.as_deref(), to.as_deref(), &actor)
+        })
         .await?;
     Ok(Json(report))
 }
@@ -402,14 +415,13 @@ fn run_preview(
     description = "Runs a draft mapping over a sample (or the last received payload); stores nothing.",
     params(("slug" = String, Path)), request_body = PreviewRequest,
     responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn preview(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Path(slug): Path<String>,
     Json(req): Json<PreviewRequest>,
 ) -> ApiResult<Json<PreviewResponse>> {
-    who.require_admin()?;
     let s = slug.clone();
     let (prov, last) = state
         .store
@@ -453,13 +465,12 @@ pub struct DraftPreviewRequest {
     description = "Previews a mapping for a provider not saved yet.",
     request_body = DraftPreviewRequest,
     responses((status = 200, body = PreviewResponse), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn draft_preview(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Json(req): Json<DraftPreviewRequest>,
 ) -> ApiResult<Json<PreviewResponse>> {
-    who.require_admin()?;
     let slug = req.slug.unwrap_or_else(|| "draft".into());
     let sm = req.status_map.unwrap_or(Value::Null);
     Ok(Json(run_preview(
@@ -469,4 +480,17 @@ pub async fn draft_preview(
         req.sample,
         state.store.now(),
     )?))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, deactivate))
+        .routes(routes!(activate))
+        .routes(routes!(rotate_key))
+        .routes(routes!(deliveries))
+        .routes(routes!(replay))
+        .routes(routes!(preview))
+        .routes(routes!(draft_preview))
 }

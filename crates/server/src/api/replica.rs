@@ -4,6 +4,7 @@
 use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::replica::ReplicaStatus;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -11,6 +12,8 @@ use axum::http::StatusCode;
 use callboard_core::store::replica::{self as rows, Changes, OutboxEntry, Scope, Snapshot};
 use callboard_core::store::users::Role;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn scope(who: &Principal) -> Scope {
     Scope {
@@ -134,11 +137,25 @@ pub async fn outbox(State(state): State<AppState>, _who: Principal) -> ApiResult
     security(("bearer" = [])))]
 pub async fn discard(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     _who: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     let r = state.replica.clone().ok_or_else(not_a_replica)?;
-    state.store.write(move |w| rows::discard(w, id)).await?;
+    state
+        .store
+        .write_keyed(key.0, move |w| rows::discard(w, id))
+        .await?;
     r.refresh_outbox_counts().await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(snapshot))
+        .routes(routes!(changes))
+        .routes(routes!(status))
+        .routes(routes!(outbox))
+        .routes(routes!(discard))
 }

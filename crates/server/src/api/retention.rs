@@ -1,22 +1,24 @@
 //! Retention settings, on-demand runs and the runs' log (admins).
 
-use crate::auth::Principal;
+use crate::auth::Admin;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use callboard_core::store::retention::{self, RetentionRun, RetentionSettings};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(get, path = "/api/settings/retention", operation_id = "getRetentionSettings", tag = "retention",
     responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn get_settings(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
 ) -> ApiResult<Json<RetentionSettings>> {
-    who.require_admin()?;
     Ok(Json(state.store.read(retention::settings).await?))
 }
 
@@ -25,18 +27,18 @@ pub async fn get_settings(
     request_body = RetentionSettings,
     responses((status = 200, body = RetentionSettings), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(s): Json<RetentionSettings>,
 ) -> ApiResult<Json<RetentionSettings>> {
-    who.require_admin()?;
     let actor = who.actor();
     Ok(Json(
         state
             .store
-            .write(move |w| retention::put_settings(w, s, &actor))
+            .write_keyed(key.0, move |w| retention::put_settings(w, s, &actor))
             .await?,
     ))
 }
@@ -45,12 +47,11 @@ pub async fn put_settings(
     description = "Starts a retention run now and answers at once with the run (`finished_at` null while it goes); follow it in `GET /api/retention/runs`. 409 when a run is already going.",
     responses((status = 202, body = RetentionRun), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn run(
     State(state): State<AppState>,
-    who: Principal,
+    Admin(who): Admin,
 ) -> ApiResult<(StatusCode, Json<RetentionRun>)> {
-    who.require_admin()?;
     match crate::retention::start(
         &state.store,
         &state.retention,
@@ -84,14 +85,21 @@ pub struct RetentionRuns {
 
 #[utoipa::path(get, path = "/api/retention/runs", operation_id = "listRetentionRuns", tag = "retention", params(RunsParams),
     responses((status = 200, body = RetentionRuns), (status = 403, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn runs(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Query(p): Query<RunsParams>,
 ) -> ApiResult<Json<RetentionRuns>> {
-    who.require_admin()?;
     let limit = p.limit.unwrap_or(50);
     let data = state.store.read(move |c| retention::runs(c, limit)).await?;
     Ok(Json(RetentionRuns { data }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(run))
+        .routes(routes!(runs))
 }

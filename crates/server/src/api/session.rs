@@ -3,12 +3,15 @@
 use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use callboard_core::keys;
 use callboard_core::store::users::{self, Role, User};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +34,7 @@ pub struct LoginResponse {
         (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let attempt = std::time::Instant::now();
@@ -79,7 +83,7 @@ pub async fn login(
     let uid = user.id;
     let (token, expires_at) = state
         .store
-        .write(move |w| users::issue_token(w, uid))
+        .write_keyed(key.0, move |w| users::issue_token(w, uid))
         .await?;
     Ok(Json(LoginResponse {
         token,
@@ -109,12 +113,13 @@ pub struct ExchangeRequest {
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn exchange(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let code = req.code;
     match state
         .store
-        .write(move |w| users::redeem_login_link(w, &code))
+        .write_keyed(key.0, move |w| users::redeem_login_link(w, &code))
         .await?
     {
         Some((user, token, expires_at)) => Ok(Json(LoginResponse {
@@ -131,14 +136,21 @@ pub async fn exchange(
 
 #[utoipa::path(post, path = "/api/auth/logout", operation_id = "logout", tag = "auth",
     responses((status = 204, description = "The token is revoked")), security(("bearer" = [])))]
-pub async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    who: Principal,
+) -> ApiResult<StatusCode> {
     if who.user.is_none() {
         return Err(ApiError::invalid(
             "the admin token comes from the environment and cannot be revoked here",
         ));
     }
     let token = who.token;
-    state.store.write(move |w| users::revoke(w, &token)).await?;
+    state
+        .store
+        .write_keyed(key.0, move |w| users::revoke(w, &token))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,4 +171,13 @@ pub async fn me(who: Principal) -> Json<Me> {
         role: who.role,
         user: who.user,
     })
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(exchange))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }

@@ -1,6 +1,6 @@
 //! Stats for badges and the dashboard header, and the audit log.
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal};
 use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::state::AppState;
 use axum::extract::State;
@@ -9,6 +9,8 @@ use callboard_core::store::figures::{self, StatsReport};
 use callboard_core::store::stats;
 use chrono::{Local, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -143,13 +145,12 @@ pub struct AuditList {
 }
 
 #[utoipa::path(get, path = "/api/audit", operation_id = "listAudit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = AuditList)), security(("bearer" = [])))]
+    responses((status = 200, body = AuditList)), security(("bearer" = ["admin"])))]
 pub async fn audit_log(
     State(state): State<AppState>,
-    who: Principal,
+    _: Admin,
     Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<AuditList>> {
-    who.require_admin()?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let q = AuditQuery {
@@ -167,4 +168,11 @@ pub async fn audit_log(
         .then(|| data.last().map(|e| e.id))
         .flatten();
     Ok(Json(AuditList { data, next_before }))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get))
+        .routes(routes!(audit_log))
 }

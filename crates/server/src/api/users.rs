@@ -1,14 +1,17 @@
 //! User administration (admins only).
 
-use crate::auth::Principal;
+use crate::auth::{Admin, Principal, Supervisor};
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::keys;
 use callboard_core::store::users::{self, NewUser, User, UserPatch};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserList {
@@ -29,28 +32,27 @@ async fn hash(password: String) -> ApiResult<String> {
 }
 
 #[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users",
-    responses((status = 200, body = UserList)), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<UserList>> {
-    who.require_supervisor()?;
+    responses((status = 200, body = UserList)), security(("bearer" = ["supervisor"])))]
+pub async fn list(State(state): State<AppState>, _: Supervisor) -> ApiResult<Json<UserList>> {
     let data = state.store.read(users::list).await?;
     Ok(Json(UserList { data }))
 }
 
 #[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+        (status = 422, body = crate::error::ErrorBody)), security(("bearer" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Json(input): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    who.require_admin()?;
     users::validate_new(&input)?;
     let h = hash(input.password.clone()).await?;
     let actor = who.actor();
     let u = state
         .store
-        .write(move |w| users::create(w, input, h, &actor))
+        .write_keyed(key.0, move |w| users::create(w, input, h, &actor))
         .await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
@@ -75,6 +77,7 @@ pub async fn get(
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     who: Principal,
     Path(id): Path<i64>,
     Json(patch): Json<UserPatch>,
@@ -95,7 +98,7 @@ pub async fn update(
     Ok(Json(
         state
             .store
-            .write(move |w| users::update(w, id, patch, h, &actor))
+            .write_keyed(key.0, move |w| users::update(w, id, patch, h, &actor))
             .await?,
     ))
 }
@@ -103,13 +106,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deactivateUser", tag = "users", params(("id" = i64, Path)),
     description = "Deactivates the user and ends their sessions; their history stays.",
     responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn deactivate(
     State(state): State<AppState>,
-    who: Principal,
+    key: IdempotencyKey,
+    Admin(who): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
-    who.require_admin()?;
     let actor = who.actor();
     let patch = UserPatch {
         active: Some(false),
@@ -118,7 +121,14 @@ pub async fn deactivate(
     Ok(Json(
         state
             .store
-            .write(move |w| users::update(w, id, patch, None, &actor))
+            .write_keyed(key.0, move |w| users::update(w, id, patch, None, &actor))
             .await?,
     ))
+}
+
+/// This module's routes, with their OpenAPI operations.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, deactivate))
 }

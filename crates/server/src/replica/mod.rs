@@ -415,7 +415,7 @@ mod tests {
                         sub_categories: vec![],
                         display_order: None,
                     },
-                    &callboard_core::store::providers::Actor {
+                    &callboard_core::store::audit::Actor {
                         user_id: None,
                         name: "test".into(),
                     },

@@ -1,0 +1,32 @@
+//! A call event, from the mapped call to the stream: store it (merged with
+//! what is known), offer a call that just entered the worklist to an agent
+//! by the department's routing, and announce the call as it then stands.
+
+use crate::error::Result;
+use crate::mapping::MappedCall;
+use crate::store::calls::{self, Call};
+use crate::store::{agents, Writer};
+
+/// Records one event of a call and returns the call as stored (and assigned,
+/// when routing chose an agent).
+pub(crate) fn record(
+    w: &mut Writer<'_>,
+    provider_id: i64,
+    department: &str,
+    m: &MappedCall,
+    event_at: &str,
+    sla_minutes: i64,
+) -> Result<Call> {
+    let stored = calls::upsert(w, provider_id, department, m, event_at, sla_minutes)?;
+    if stored.entered_worklist {
+        if let Some(p) = w.providers.get(department) {
+            if let Some(assigned) = agents::route(w, &stored.call, &p.routing)? {
+                // The assignment announced the call as it now stands: one
+                // `call.upserted` for the event, not two.
+                return Ok(assigned);
+            }
+        }
+    }
+    calls::announce(w, &stored.call)?;
+    Ok(stored.call)
+}
