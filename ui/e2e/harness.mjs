@@ -95,8 +95,38 @@ export async function startReplica(remoteUrl, token) {
   };
 }
 
+/** Every page the tests open is watched for content-policy refusals: the
+ * console must run whole under its own Content-Security-Policy, so closing
+ * the browser fails the test file if anything was refused. */
 export async function launchBrowser() {
   mkdirSync(SHOTS, { recursive: true });
+  const browser = await launchChromium();
+  const refused = [];
+  const watch = (page) =>
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Content Security Policy/i.test(m.text())) refused.push(m.text());
+    });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const ctx = await newContext(...args);
+    ctx.on("page", watch);
+    return ctx;
+  };
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (...args) => {
+    const page = await newPage(...args);
+    watch(page);
+    return page;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    if (refused.length) throw new Error(`the console's content policy refused: ${refused.slice(0, 3).join(" | ")}`);
+  };
+  return browser;
+}
+
+function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [
@@ -158,7 +188,10 @@ export async function shots(page, name) {
 export async function axeViolations(page) {
   const { createRequire } = await import("node:module");
   const require = createRequire(import.meta.url);
-  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  // Evaluated, not added as a <script>: the console's content policy
+  // (script-src 'self') refuses inline scripts, as it should.
+  const { readFileSync } = await import("node:fs");
+  await page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"));
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { resultTypes: ["violations"] });

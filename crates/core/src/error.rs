@@ -56,6 +56,9 @@ pub enum ErrorCode {
     MetricsTokenRequired,
     InvalidFlow,
     UnreadableIvrRequest,
+    OriginNotAllowed,
+    TotpRequired,
+    InvalidTotp,
 }
 
 impl ErrorCode {
@@ -108,6 +111,9 @@ impl ErrorCode {
         ErrorCode::MetricsTokenRequired,
         ErrorCode::InvalidFlow,
         ErrorCode::UnreadableIvrRequest,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::TotpRequired,
+        ErrorCode::InvalidTotp,
     ];
 
     /// The wire string.
@@ -161,6 +167,9 @@ impl ErrorCode {
             ErrorCode::MetricsTokenRequired => "metrics_token_required",
             ErrorCode::InvalidFlow => "invalid_flow",
             ErrorCode::UnreadableIvrRequest => "unreadable_ivr_request",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::TotpRequired => "totp_required",
+            ErrorCode::InvalidTotp => "invalid_totp",
         }
     }
 }

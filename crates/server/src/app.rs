@@ -198,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %req.method(), path, request_id = rid)
     }))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .layer(axum::middleware::from_fn(crate::headers::secure))
     .layer(cors)
 }
 

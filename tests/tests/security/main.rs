@@ -2,6 +2,7 @@
 //! `callboard` binary on loopback, each bounded in time.
 
 mod connections;
+mod headers;
 mod input;
 mod replica_scope;
 mod support;

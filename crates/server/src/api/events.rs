@@ -3,11 +3,12 @@
 //! live, with no gap and no duplicate.
 
 use crate::auth::Principal;
-use crate::error::{ApiResult, Json, Query};
+use crate::error::{ApiError, ApiResult, ErrorCode, Json, Query};
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use callboard_core::hub::{Audience, Event};
 use callboard_core::store::events;
 use serde::{Deserialize, Serialize};
@@ -130,14 +131,26 @@ pub struct StreamParams {
     description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`.",
     params(StreamParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 401, body = crate::error::ErrorBody)),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, description = "`origin_not_allowed`: a browser page from an origin that is neither this server's nor listed in --allowed-origin", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
+    headers: HeaderMap,
     who: Principal,
     Query(p): Query<StreamParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // A WebSocket is not covered by CORS: a page on another site could open
+    // one with a token it stole or guessed. Same rule as the REST API.
+    if !crate::headers::origin_allowed(&state.config.allowed_origins, &headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::OriginNotAllowed,
+            "this page's origin may not open the event stream (see --allowed-origin)",
+        )
+        .into_response();
+    }
     // Without `since`, the stream starts at the head as of now, before the
     // 101 is sent: every event committed after the client sees the upgrade
     // reaches it. Events published between reading the head and subscribing
