@@ -199,3 +199,23 @@ impl FromRequestParts<AppState> for Supervisor {
         Ok(Supervisor(who))
     }
 }
+
+/// The client's address (the TCP peer), for per-client limits. Unspecified
+/// when the server was not reached over TCP (no peer is known).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::connect_info::ConnectInfo;
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}

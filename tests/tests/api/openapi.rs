@@ -21,6 +21,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/exchange"),
     ("post", "/api/auth/logout"),
     ("get", "/api/auth/me"),
+    ("get", "/api/auth/lockouts"),
+    ("delete", "/api/auth/lockouts"),
     ("get", "/api/providers"),
     ("post", "/api/providers"),
     ("get", "/api/providers/{slug}"),

@@ -75,10 +75,22 @@ async fn a_page_on_another_site_cannot_open_the_event_stream() {
         .await
         .unwrap();
     let own = srv.url("").trim_end_matches('/').to_string();
-    assert_eq!(open_stream(&srv, None).await, Ok(101), "no Origin: not a browser");
-    assert_eq!(open_stream(&srv, Some(&own)).await, Ok(101), "the console's own page");
+    assert_eq!(
+        open_stream(&srv, None).await,
+        Ok(101),
+        "no Origin: not a browser"
+    );
+    assert_eq!(
+        open_stream(&srv, Some(&own)).await,
+        Ok(101),
+        "the console's own page"
+    );
     assert_eq!(open_stream(&srv, Some("tauri://localhost")).await, Ok(101));
-    for evil in ["http://evil.example", "null", "http://127.0.0.1.evil.example"] {
+    for evil in [
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1.evil.example",
+    ] {
         assert_eq!(open_stream(&srv, Some(evil)).await, Err(403), "{evil}");
     }
     // The refusal names itself.

@@ -5,4 +5,5 @@ mod connections;
 mod headers;
 mod input;
 mod replica_scope;
+mod signin;
 mod support;

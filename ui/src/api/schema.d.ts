@@ -122,6 +122,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/lockouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The sign-in locks in force (a user name from one client, or a client for every name), longest first. */
+        get: operations["listLockouts"];
+        put?: never;
+        post?: never;
+        /** @description Lifts sign-in locks now: a user name's (from every client), a client's, or one name from one client. Recorded in the audit log. */
+        delete: operations["clearLockouts"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -131,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description After 5 wrong passwords for a user name, attempts wait 30 s, doubling to 15 min (429 with Retry-After); a success resets it. */
+        /** @description After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts. */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -1625,6 +1643,9 @@ export interface components {
         };
         /** @enum {string} */
         CircuitState: "closed" | "open" | "half_open";
+        Cleared: {
+            cleared: number;
+        };
         /** @description A poller as the console sees it (no token). */
         Connector: {
             base_url: string;
@@ -1853,7 +1874,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -2075,6 +2096,22 @@ export interface components {
             ringing: number;
             /** Format: int64 */
             waiting: number;
+        };
+        LockList: {
+            data: components["schemas"]["LockView"][];
+        };
+        /** @description A sign-in lock in force. */
+        LockView: {
+            client: string;
+            /** Format: int32 */
+            failures: number;
+            /** @description The user name locked for `client`; absent: `client` is locked for every name. */
+            username?: string | null;
+            /**
+             * Format: int64
+             * @description Seconds until it lifts by itself.
+             */
+            wait_seconds: number;
         };
         /** @description An event-log entry as the replica stores and republishes it. */
         LogEvent: {
@@ -3433,6 +3470,65 @@ export interface operations {
             };
         };
     };
+    listLockouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    clearLockouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Clear this user name's locks, from every client. */
+                username: string | null;
+                /** @description Clear this client's locks (with `username`: only for that name). */
+                client: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cleared"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4075,6 +4171,15 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `origin_not_allowed`: a browser page from an origin that is neither this server's nor listed in --allowed-origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
