@@ -127,7 +127,7 @@ impl LoginThrottle {
                 })
             })
             .collect();
-        out.sort_by(|a, b| b.wait.cmp(&a.wait));
+        out.sort_by_key(|l| std::cmp::Reverse(l.wait));
         out
     }
 
