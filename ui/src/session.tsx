@@ -2,8 +2,8 @@
 // by the desktop shell); `me` says the role and departments the UI obeys.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, configure, setUnauthorizedHandler } from "./api/client";
-import type { LoginResponse, Me } from "./api/types";
+import { client, configure, setUnauthorizedHandler, unwrap } from "./api/client";
+import type { Me } from "./api/types";
 import { desktopConfig } from "./desktop/bridge";
 
 const TOKEN_KEY = "callboard.token";
@@ -61,7 +61,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const meQuery = useQuery({
     queryKey: ["me", token],
-    queryFn: () => api.get<Me>("/api/auth/me"),
+    queryFn: () => unwrap(client().GET("/api/auth/me")),
     enabled: token !== null,
     staleTime: 60_000,
   });
@@ -74,16 +74,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       loading: token !== null && meQuery.isPending,
       isAdmin: me?.role === "admin",
       signIn: async (username, password) => {
-        const r = await api.post<LoginResponse>("/api/auth/login", { username, password });
+        const r = await unwrap(client().POST("/api/auth/login", { body: { username, password } }));
         adopt(r.token);
       },
       exchange: async (code) => {
-        const r = await api.post<LoginResponse>("/api/auth/exchange", { code });
+        const r = await unwrap(client().POST("/api/auth/exchange", { body: { code } }));
         adopt(r.token);
       },
       signOut: async () => {
         try {
-          await api.post("/api/auth/logout");
+          await unwrap(client().POST("/api/auth/logout"));
         } catch {
           // Signing out locally is what matters; the token expires anyway.
         }

@@ -2,8 +2,8 @@
 // outbox of writes made while the receiver was unreachable. On a receiver
 // these routes answer 404 and the console shows nothing extra.
 import { useQuery } from "@tanstack/react-query";
-import { api, ApiError } from "./client";
-import type { OutboxEntry, QueuedWrite, ReplicaStatus } from "./types";
+import { ApiError, client, unwrap } from "./client";
+import type { QueuedWrite } from "./types";
 
 async function orNull<T>(p: Promise<T>): Promise<T | null> {
   try {
@@ -18,7 +18,7 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
 export function useReplicaStatus() {
   return useQuery({
     queryKey: ["replica", "status"],
-    queryFn: ({ signal }) => orNull(api.get<ReplicaStatus>("/api/replica/status", undefined, signal)),
+    queryFn: ({ signal }) => orNull(unwrap(client().GET("/api/replica/status", { signal }))),
     refetchInterval: (q) => (q.state.data === null ? false : 3000),
     retry: false,
   });
@@ -27,7 +27,7 @@ export function useReplicaStatus() {
 export function useOutbox(enabled: boolean) {
   return useQuery({
     queryKey: ["replica", "outbox"],
-    queryFn: ({ signal }) => api.get<{ data: OutboxEntry[] }>("/api/replica/outbox", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/replica/outbox", { signal })),
     enabled,
     refetchInterval: enabled ? 3000 : false,
   });

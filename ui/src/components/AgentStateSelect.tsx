@@ -1,9 +1,9 @@
 // The signed-in person's availability (available, busy, away, offline):
 // automatic callback routing only picks agents who are available or busy.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { client, unwrap } from "../api/client";
 import { useAgents } from "../api/queries";
-import { AGENT_STATES, type AgentState, type AgentStatus } from "../api/types";
+import { AGENT_STATES, type AgentState } from "../api/types";
 import { titleCase } from "../lib/format";
 import { useSession } from "../session";
 
@@ -13,7 +13,8 @@ export function AgentStateSelect() {
   const agents = useAgents(userId !== null);
   const qc = useQueryClient();
   const set = useMutation({
-    mutationFn: (state: AgentState) => api.put<AgentStatus>(`/api/agents/${userId}/state`, { state }),
+    mutationFn: (state: AgentState) =>
+      unwrap(client().PUT("/api/agents/{id}/state", { params: { path: { id: userId ?? 0 } }, body: { state } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: ["agents"] }),
   });
   if (userId === null) return null;

@@ -1,9 +1,8 @@
 import { useEffect, useRef } from "react";
 import { PhoneLink } from "./PhoneLink";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { client, unwrap } from "../api/client";
 import { useCallDetail } from "../api/queries";
-import type { Call } from "../api/types";
 import { useEscape } from "../lib/useEscape";
 import { formatDuration, formatPhone, formatWhen, slaText, titleCase } from "../lib/format";
 import { DispositionForm } from "./DispositionForm";
@@ -48,8 +47,17 @@ export function CallDrawer({
   const assign = useMutation({
     mutationFn: (mine: boolean) =>
       mine
-        ? api.post<Call>(`/api/calls/${encodeURIComponent(callId)}/assign`, {}, { department })
-        : api.post<Call>(`/api/calls/${encodeURIComponent(callId)}/unassign`, {}, { department }),
+        ? unwrap(
+            client().POST("/api/calls/{call_id}/assign", {
+              params: { path: { call_id: callId }, query: { department } },
+              body: {},
+            }),
+          )
+        : unwrap(
+            client().POST("/api/calls/{call_id}/unassign", {
+              params: { path: { call_id: callId }, query: { department } },
+            }),
+          ),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ["call", department, callId] });
       void qc.invalidateQueries({ queryKey: ["worklist"] });

@@ -1,9 +1,9 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError } from "../api/client";
+import { ApiError, client, unwrap } from "../api/client";
 import { useCategories } from "../api/queries";
 import { isQueued } from "../api/replica";
-import { OUTCOMES, type Call, type DispositionSaved, type Outcome, type QueuedWrite } from "../api/types";
+import { OUTCOMES, type Call, type Outcome } from "../api/types";
 import { titleCase } from "../lib/format";
 import { ErrorBanner } from "./ErrorBanner";
 import { Field } from "./Field";
@@ -62,17 +62,20 @@ export function DispositionForm({
 
   const save = useMutation({
     mutationFn: () =>
-      api.post<DispositionSaved | QueuedWrite>(
-        `/api/calls/${encodeURIComponent(call.call_id)}/disposition`,
-        {
-          category,
-          sub_category: sub || null,
-          notes: notes.trim() || null,
-          outcome,
-          next_callback_at: outcome === "callback" ? toIso(next) : null,
-          expected_version: call.version,
-        },
-        { department: call.department },
+      // A replica that cannot reach the receiver answers 202 with a
+      // `QueuedWrite` instead of the saved disposition (`isQueued` below).
+      unwrap(
+        client().POST("/api/calls/{call_id}/disposition", {
+          params: { path: { call_id: call.call_id }, query: { department: call.department } },
+          body: {
+            category,
+            sub_category: sub || null,
+            notes: notes.trim() || null,
+            outcome,
+            next_callback_at: outcome === "callback" ? toIso(next) : null,
+            expected_version: call.version,
+          },
+        }),
       ),
     onSuccess: (saved) => {
       // A replica that cannot reach the receiver queues the disposition.

@@ -1,8 +1,8 @@
 import { useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { client, unwrap } from "../api/client";
 import { useOutbox, useReplicaStatus } from "../api/replica";
-import type { Call, OutboxEntry } from "../api/types";
+import type { AssignRequest, Call, NewDisposition, OutboxEntry } from "../api/types";
 import { titleCase } from "../lib/format";
 import { Dialog } from "./Dialog";
 import { ErrorBanner } from "./ErrorBanner";
@@ -37,6 +37,30 @@ export function describeCurrent(c: Call | undefined): string {
   return `Now: ${outcome}, ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}${c.resolved_at ? ", resolved" : ""} (version ${c.version}).`;
 }
 
+/** The writes a person may re-apply: a call's assignment, unassignment or disposition. */
+const CALL_WRITE = /^\/api\/calls\/([^/]+)\/(assign|unassign|disposition)$/;
+
+/** Sends a refused call write again through the typed client. `body` is the
+ * one the console sent the first time (stored by the replica as JSON). */
+export async function resend(e: OutboxEntry, body: Record<string, unknown>): Promise<unknown> {
+  const [path = e.path, query] = e.path.split("?");
+  const m = CALL_WRITE.exec(path);
+  if (!m?.[1]) throw new Error("Only changes to a call can be re-applied; discard this one and make it again.");
+  const department = new URLSearchParams(query ?? "").get("department") ?? undefined;
+  const params = { path: { call_id: decodeURIComponent(m[1]) }, query: { department } };
+  switch (m[2]) {
+    case "assign":
+      return unwrap(client().POST("/api/calls/{call_id}/assign", { params, body: body as AssignRequest }));
+    case "unassign":
+      return unwrap(client().POST("/api/calls/{call_id}/unassign", { params }));
+    default:
+      return unwrap(client().POST("/api/calls/{call_id}/disposition", { params, body: body as NewDisposition }));
+  }
+}
+
+const discardWrite = (e: OutboxEntry) =>
+  unwrap(client().DELETE("/api/replica/outbox/{id}", { params: { path: { id: e.id } } }));
+
 /**
  * On a replica: writes the receiver refused (someone else changed the call
  * meanwhile). The person sees what is there now and re-applies or discards.
@@ -53,7 +77,7 @@ export function ReplicaOutbox() {
     void qc.invalidateQueries({ queryKey: ["call"] });
   };
   const discard = useMutation({
-    mutationFn: (e: OutboxEntry) => api.del<null>(`/api/replica/outbox/${e.id}`),
+    mutationFn: discardWrite,
     onSuccess: refresh,
   });
   const reapply = useMutation({
@@ -61,9 +85,8 @@ export function ReplicaOutbox() {
       const body = { ...((e.body ?? {}) as Record<string, unknown>) };
       const current = refusal(e).current;
       if (current && "expected_version" in body) body.expected_version = current.version;
-      const [path = e.path, query] = e.path.split("?");
-      await api.post(path, body, Object.fromEntries(new URLSearchParams(query ?? "")));
-      await api.del<null>(`/api/replica/outbox/${e.id}`);
+      await resend(e, body);
+      await discardWrite(e);
     },
     onSuccess: refresh,
   });

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react"
 import { useParams, useSearchParams } from "react-router";
 import type { ColumnDef, SortingState } from "@tanstack/react-table";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { client, unwrap } from "../api/client";
 import { useStats, useUsers, useWorklist } from "../api/queries";
 import { WORK_STATES, type Call, type WorkState } from "../api/types";
 import { CallDrawer } from "../components/CallDrawer";
@@ -119,11 +119,16 @@ export function HangupPage() {
   const assign = useMutation({
     mutationFn: ({ call, userId }: { call: Call; userId: Assignee; undo?: boolean }) =>
       userId === "none"
-        ? api.post<Call>(`/api/calls/${encodeURIComponent(call.call_id)}/unassign`, {}, { department: call.department })
-        : api.post<Call>(
-            `/api/calls/${encodeURIComponent(call.call_id)}/assign`,
-            userId === null ? {} : { user_id: userId },
-            { department: call.department },
+        ? unwrap(
+            client().POST("/api/calls/{call_id}/unassign", {
+              params: { path: { call_id: call.call_id }, query: { department: call.department } },
+            }),
+          )
+        : unwrap(
+            client().POST("/api/calls/{call_id}/assign", {
+              params: { path: { call_id: call.call_id }, query: { department: call.department } },
+              body: userId === null ? {} : { user_id: userId },
+            }),
           ),
     onSuccess: (updated, { call, userId, undo }) => {
       // The acted-on call stays where it was, selected, even when it left this view.

@@ -2,8 +2,8 @@
 // long, the call each is on, their callbacks open and overdue, and how many
 // calls they handled today. Supervisors change anyone's state here.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
-import { AGENT_STATES, type AgentState, type AgentStatus } from "../../api/types";
+import { client, unwrap } from "../../api/client";
+import { AGENT_STATES, type AgentState } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -16,7 +16,8 @@ import "./agents.css";
 function StateSelect({ agent }: { agent: AgentBoardRow }) {
   const qc = useQueryClient();
   const set = useMutation({
-    mutationFn: (state: AgentState) => api.put<AgentStatus>(`/api/agents/${agent.user_id}/state`, { state }),
+    mutationFn: (state: AgentState) =>
+      unwrap(client().PUT("/api/agents/{id}/state", { params: { path: { id: agent.user_id } }, body: { state } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: ["agents"] }),
   });
   return (

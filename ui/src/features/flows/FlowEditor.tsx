@@ -537,7 +537,7 @@ function Editor({ flow }: { flow: Flow }) {
                 {errors.map((e, i) => (
                   <li key={i} data-code={e.code}>
                     {e.node && doc.nodes.some((n) => n.id === e.node) ? (
-                      <button type="button" className="link mono" onClick={() => select(e.node)}>
+                      <button type="button" className="link mono" onClick={() => select(e.node ?? null)}>
                         {e.node}
                       </button>
                     ) : (

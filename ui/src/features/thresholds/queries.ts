@@ -3,7 +3,7 @@
 // alerts log. The stream's `thresholds.updated` / `threshold.crossed` events
 // invalidate every key under ["thresholds"] (stream/apply.ts).
 import { useQuery } from "@tanstack/react-query";
-import { api, client, unwrap } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import { usePollWhileOffline } from "../../stream/StreamProvider";
 import type { Smtp, ThresholdConfig } from "./model";
 
@@ -42,5 +42,5 @@ export type SmtpWrite = Smtp & { password?: string };
 export type ThresholdConfigWrite = Omit<ThresholdConfig, "smtp"> & { smtp?: SmtpWrite | null };
 
 export function putThresholds(cfg: ThresholdConfigWrite): Promise<ThresholdConfig> {
-  return api.put<ThresholdConfig>("/api/thresholds", cfg);
+  return unwrap(client().PUT("/api/thresholds", { body: cfg }));
 }
