@@ -15,7 +15,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { connection } from "../../api/client";
+import { client, settle } from "../../api/client";
 import { useAgentCalls, useAgentMetrics, useMetrics, type MetricsFilter } from "../../api/queries";
 import type { AgentCalls, AgentMetricsReport, MetricsReport } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -251,16 +251,17 @@ function Charts({ report, interval }: { report: MetricsReport; interval: "hour" 
 
 /** Downloads the server's CSV of the calls in range (with a BOM, for spreadsheets). */
 async function downloadCalls(f: MetricsFilter): Promise<void> {
-  const { base, token } = connection();
-  // `time=offered`: the calls the figures count, by the same time.
-  const q = new URLSearchParams({ from: f.from, to: f.to, time: "offered", bom: "true" });
-  if (f.department) q.set("department", f.department);
-  const res = await fetch(`${base}/api/calls/export.csv?${q}`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  if (!res.ok) throw new Error(`The export failed (${res.status}).`);
-  const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "calls.csv";
-  download(await res.blob(), name);
+  // `time=offered`: the calls the figures count, by the same time. The file
+  // is read as a blob (not JSON); its name comes from the response's headers.
+  const { data, response } = await settle(
+    client().GET("/api/calls/export.csv", {
+      params: { query: { from: f.from, to: f.to, time: "offered", bom: true, department: f.department } },
+      headers: { accept: "text/csv" },
+      parseAs: "blob",
+    }),
+  );
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "calls.csv";
+  download(data, name);
 }
 
 export default function AnalyticsPage() {

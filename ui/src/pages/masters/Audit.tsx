@@ -3,8 +3,7 @@
 // newest first, older pages on demand.
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { api } from "../../api/client";
-import type { AuditList } from "../../api/types";
+import { client, unwrap } from "../../api/client";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Field } from "../../components/Field";
 import { Page } from "../../components/Page";
@@ -37,18 +36,21 @@ export default function AuditPage() {
   const q = useInfiniteQuery({
     queryKey: ["audit", filters],
     queryFn: ({ signal, pageParam }) =>
-      api.get<AuditList>(
-        "/api/audit",
-        {
-          actor: filters.actor.trim() || undefined,
-          action: filters.action.trim() || undefined,
-          entity: filters.entity || undefined,
-          from: dayStart(filters.from),
-          to: dayStart(filters.to, 1),
-          before: pageParam ?? undefined,
-          limit: PAGE,
-        },
-        signal,
+      unwrap(
+        client().GET("/api/audit", {
+          params: {
+            query: {
+              actor: filters.actor.trim() || undefined,
+              action: filters.action.trim() || undefined,
+              entity: filters.entity || undefined,
+              from: dayStart(filters.from),
+              to: dayStart(filters.to, 1),
+              before: pageParam ?? undefined,
+              limit: PAGE,
+            },
+          },
+          signal,
+        }),
       ),
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next_before ?? undefined,

@@ -2,7 +2,7 @@
 // (a provider) or in every department (global).
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import { useProviders } from "../../api/queries";
 import type { Category, CategoryPatch, NewCategory } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
@@ -18,7 +18,8 @@ const GLOBAL = "";
 function useAllCategories() {
   return useQuery({
     queryKey: ["categories", "masters", { includeInactive: true }],
-    queryFn: ({ signal }) => api.get<{ data: Category[] }>("/api/categories", { include_inactive: true }, signal),
+    queryFn: ({ signal }) =>
+      unwrap(client().GET("/api/categories", { params: { query: { include_inactive: true } }, signal })),
   });
 }
 
@@ -179,7 +180,7 @@ function CategoryDialog({
     mutationFn: () => {
       if (category) {
         const patch: CategoryPatch = { name: v.name, sub_categories: v.subs, display_order: v.order ?? undefined };
-        return api.patch<Category>(`/api/categories/${category.id}`, patch);
+        return unwrap(client().PATCH("/api/categories/{id}", { params: { path: { id: category.id } }, body: patch }));
       }
       const body: NewCategory = {
         name: v.name,
@@ -187,7 +188,7 @@ function CategoryDialog({
         sub_categories: v.subs,
         display_order: v.order ?? undefined,
       };
-      return api.post<Category>("/api/categories", body);
+      return unwrap(client().POST("/api/categories", { body }));
     },
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: ["categories"] });
@@ -268,8 +269,10 @@ function RetireDialog({ category, onClose }: { category: Category; onClose: () =
       danger={category.active}
       run={() =>
         category.active
-          ? api.del<Category>(`/api/categories/${category.id}`)
-          : api.patch<Category>(`/api/categories/${category.id}`, { active: true } satisfies CategoryPatch)
+          ? unwrap(client().DELETE("/api/categories/{id}", { params: { path: { id: category.id } } }))
+          : unwrap(
+              client().PATCH("/api/categories/{id}", { params: { path: { id: category.id } }, body: { active: true } }),
+            )
       }
       invalidate={["categories"]}
       onClose={onClose}

@@ -2,24 +2,22 @@
 // last run, and "sync now" / "backfill". The auth token is write-only.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError } from "../../api/client";
+import { ApiError, client, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import type { Provider } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatWhen, titleCase } from "../../lib/format";
 
-type Health = components["schemas"]["ConnectorHealth"];
 type Input = components["schemas"]["ConnectorInput"];
-type RunReport = components["schemas"]["RunReport"];
 
 export function ConnectorCard({ provider }: { provider: Provider }) {
   const id = useId();
   const qc = useQueryClient();
   const key = ["connector", provider.slug];
-  const path = `/api/providers/${encodeURIComponent(provider.slug)}/connector`;
+  const at = { path: { slug: provider.slug } };
   const health = useQuery({
     queryKey: key,
-    queryFn: ({ signal }) => api.get<Health>(path, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/providers/{slug}/connector", { params: at, signal })),
     retry: false,
     refetchInterval: (q) => (q.state.data?.running ? 2000 : 15_000),
   });
@@ -37,15 +35,19 @@ export function ConnectorCard({ provider }: { provider: Provider }) {
   const done = () => void qc.invalidateQueries({ queryKey: key });
 
   const save = useMutation({
-    mutationFn: (body: Input) => api.put<Health>(path, body),
+    mutationFn: (body: Input) => unwrap(client().PUT("/api/providers/{slug}/connector", { params: at, body })),
     onSuccess: () => {
       setEdit(null);
       done();
     },
   });
-  const sync = useMutation({ mutationFn: () => api.post<RunReport>(`${path}/sync`), onSettled: done });
+  const sync = useMutation({
+    mutationFn: () => unwrap(client().POST("/api/providers/{slug}/connector/sync", { params: at, body: {} })),
+    onSettled: done,
+  });
   const backfill = useMutation({
-    mutationFn: (start: string) => api.post<RunReport>(`${path}/backfill`, { from: start }),
+    mutationFn: (start: string) =>
+      unwrap(client().POST("/api/providers/{slug}/connector/backfill", { params: at, body: { from: start } })),
     onSettled: done,
   });
 

@@ -2,7 +2,7 @@
 // attributed to that agent. One at a time, or a CRM export pasted in bulk.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useUsers } from "../../api/queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -10,7 +10,6 @@ import { Page } from "../../components/Page";
 import { formatWhen } from "../../lib/format";
 
 type Mapping = components["schemas"]["AgentMapping"];
-type BulkReport = components["schemas"]["BulkReport"];
 type MappingInput = components["schemas"]["MappingInput"];
 
 const KEY = ["dialpad-users"];
@@ -37,7 +36,7 @@ export default function DialpadUsersPage() {
   const qc = useQueryClient();
   const list = useQuery({
     queryKey: KEY,
-    queryFn: ({ signal }) => api.get<{ data: Mapping[] }>("/api/dialpad/users", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/dialpad/users", { signal })),
   });
   const users = useUsers();
   const [external, setExternal] = useState("");
@@ -49,7 +48,12 @@ export default function DialpadUsersPage() {
 
   const put = useMutation({
     mutationFn: () =>
-      api.put<Mapping>(`/api/dialpad/users/${encodeURIComponent(external.trim())}`, { user_id: Number(userId) }),
+      unwrap(
+        client().PUT("/api/dialpad/users/{dialpad_user_id}", {
+          params: { path: { dialpad_user_id: external.trim() } },
+          body: { user_id: Number(userId) },
+        }),
+      ),
     onSuccess: () => {
       setExternal("");
       setUserId("");
@@ -57,11 +61,17 @@ export default function DialpadUsersPage() {
     },
   });
   const remove = useMutation({
-    mutationFn: (m: Mapping) => api.del<null>(`/api/dialpad/users/${encodeURIComponent(m.external_id)}`),
+    mutationFn: (m: Mapping) =>
+      unwrap(
+        client().DELETE("/api/dialpad/users/{dialpad_user_id}", {
+          params: { path: { dialpad_user_id: m.external_id } },
+        }),
+      ),
     onSuccess: refresh,
   });
   const sync = useMutation({
-    mutationFn: (items: MappingInput[]) => api.post<BulkReport>("/api/dialpad/users/bulk", { items, replace }),
+    mutationFn: (items: MappingInput[]) =>
+      unwrap(client().POST("/api/dialpad/users/bulk", { body: { items, replace } })),
     onSuccess: refresh,
   });
 

@@ -2,14 +2,13 @@
 // warnings, the payload pretty-printed, and replay of the failed ones.
 import { Fragment, useId, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import type { RawEvent, ReplayReport } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatWhen } from "../../lib/format";
 import { ConfirmDialog, pretty } from "./common";
 
-type DeliveryList = components["schemas"]["DeliveryList"];
 type ReplayRequest = components["schemas"]["ReplayRequest"];
 
 const OUTCOMES = ["applied", "duplicate", "mapping_failed", "rejected"] as const;
@@ -36,17 +35,18 @@ export function IngestionLog({ slug }: { slug: string }) {
   const log = useQuery({
     queryKey: key,
     queryFn: ({ signal }) =>
-      api.get<DeliveryList>(
-        `/api/providers/${encodeURIComponent(slug)}/deliveries`,
-        { outcome: outcome || undefined, limit: 100 },
-        signal,
+      unwrap(
+        client().GET("/api/providers/{slug}/deliveries", {
+          params: { path: { slug }, query: { outcome: outcome || undefined, limit: 100 } },
+          signal,
+        }),
       ),
     // Deliveries are not on the event stream: look again every few seconds.
     refetchInterval: 5_000,
   });
   const replay = useMutation({
     mutationFn: (body: ReplayRequest) =>
-      api.post<ReplayReport>(`/api/providers/${encodeURIComponent(slug)}/replay`, body),
+      unwrap(client().POST("/api/providers/{slug}/replay", { params: { path: { slug } }, body })),
     onSuccess: () => {
       setConfirm(false);
       return qc.invalidateQueries({ queryKey: ["deliveries", slug] });

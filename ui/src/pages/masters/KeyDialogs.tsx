@@ -2,9 +2,9 @@
 // with a grace period for the old one.
 import { useId, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
-import type { Provider, RotateResponse } from "../../api/types";
+import type { Provider } from "../../api/types";
 import { CopyButton, Dialog } from "../../components/Dialog";
 import { ConfirmDialog } from "./common";
 
@@ -117,7 +117,7 @@ export function RotateKeyFlow({ provider, onClose }: { provider: Provider; onClo
   const [grace, setGrace] = useState(0);
   const rotate = useMutation({
     mutationFn: (body: RotateRequest) =>
-      api.post<RotateResponse>(`/api/providers/${encodeURIComponent(provider.slug)}/rotate-key`, body),
+      unwrap(client().POST("/api/providers/{slug}/rotate-key", { params: { path: { slug: provider.slug } }, body })),
     onSuccess: () => qc.invalidateQueries({ queryKey: ["providers"] }),
   });
 

@@ -2,7 +2,7 @@
 // it would make, with its warnings, as the admin types.
 import { useId } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { api, ApiError } from "../../api/client";
+import { ApiError, client, unwrap } from "../../api/client";
 import { errorText } from "../../api/errors";
 import type { components } from "../../api/schema";
 import type { PreviewResponse, Status } from "../../api/types";
@@ -14,6 +14,15 @@ type DraftPreviewRequest = components["schemas"]["DraftPreviewRequest"];
 
 export type SampleSource = "last" | "pasted";
 
+/** A saved provider's preview (its last payload by default), or a draft's. */
+type PreviewCall = { slug: string; body: PreviewRequest } | { slug: null; body: DraftPreviewRequest };
+
+function sendPreview(r: PreviewCall) {
+  return r.slug === null
+    ? unwrap(client().POST("/api/mapping/preview", { body: r.body }))
+    : unwrap(client().POST("/api/providers/{slug}/preview", { params: { path: { slug: r.slug } }, body: r.body }));
+}
+
 /** The preview request a draft makes, or why none can be made yet. */
 export function previewRequest(input: {
   slug: string | null;
@@ -21,7 +30,7 @@ export function previewRequest(input: {
   sampleText: string;
   fieldMapping: Record<string, unknown>;
   statusMap: Record<string, unknown>;
-}): { path: string; body: PreviewRequest | DraftPreviewRequest } | { error: string } {
+}): PreviewCall | { error: string } {
   let sample: unknown = undefined;
   if (input.source === "pasted" || !input.slug) {
     if (!input.sampleText.trim()) return { error: "Paste a sample payload (JSON) to see what it maps to." };
@@ -34,7 +43,7 @@ export function previewRequest(input: {
   if (input.slug) {
     const body: PreviewRequest = { field_mapping: input.fieldMapping, status_map: input.statusMap };
     if (sample !== undefined) body.sample = sample;
-    return { path: `/api/providers/${encodeURIComponent(input.slug)}/preview`, body };
+    return { slug: input.slug, body };
   }
   const body: DraftPreviewRequest = {
     field_mapping: input.fieldMapping,
@@ -42,7 +51,7 @@ export function previewRequest(input: {
     sample,
     slug: "draft",
   };
-  return { path: "/api/mapping/preview", body };
+  return { slug: null, body };
 }
 
 const CALL_FIELDS: readonly string[] = [
@@ -108,8 +117,8 @@ export function useMappingPreview(input: {
   const q = useQuery({
     queryKey: ["mapping-preview", debounced],
     queryFn: () => {
-      const r = JSON.parse(debounced ?? "null") as { path: string; body: unknown };
-      return api.post<PreviewResponse>(r.path, r.body);
+      const r = JSON.parse(debounced ?? "null") as PreviewCall;
+      return sendPreview(r);
     },
     enabled: debounced !== null && settled,
     retry: false,

@@ -2,7 +2,7 @@
 // The server fills in the mapping, status map and authentication scheme.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import type { Preset, ProviderCreated } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -18,7 +18,7 @@ export function PresetPicker({
   const qc = useQueryClient();
   const presets = useQuery({
     queryKey: ["presets"],
-    queryFn: ({ signal }) => api.get<{ data: Preset[] }>("/api/presets", undefined, signal),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/presets", { signal })),
     staleTime: Infinity,
   });
   const [chosen, setChosen] = useState("");
@@ -27,7 +27,7 @@ export function PresetPicker({
   const preset = presets.data?.data.find((p) => p.id === chosen);
 
   const create = useMutation({
-    mutationFn: () => api.post<ProviderCreated>("/api/providers", { name: name.trim(), preset: chosen }),
+    mutationFn: () => unwrap(client().POST("/api/providers", { body: { name: name.trim(), preset: chosen } })),
     onSuccess: (p) => {
       void qc.invalidateQueries({ queryKey: ["providers"] });
       if (preset) onCreated(p, preset);

@@ -19,8 +19,11 @@ beforeEach(() => {
   sent = [];
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (url: string, init?: RequestInit) => {
-      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+    // The typed client hands `fetch` one Request.
+    vi.fn(async (req: Request) => {
+      const url = req.url;
+      const text = await req.text();
+      const body = text ? JSON.parse(text) : undefined;
       sent.push({ url, body });
       if (url.endsWith("/api/mapping/preview")) {
         const fm = (body as { field_mapping: Record<string, unknown> }).field_mapping;

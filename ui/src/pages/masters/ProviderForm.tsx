@@ -2,7 +2,7 @@
 // live preview of what the draft makes of a payload.
 import { useId, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import type { Provider, ProviderCreated } from "../../api/types";
 import { ICONS } from "../../lib/icons";
 import { Field } from "../../components/Field";
@@ -48,10 +48,12 @@ export function ProviderForm({
   const save = useMutation({
     mutationFn: async () => {
       if (provider) {
-        await api.patch<Provider>(`/api/providers/${encodeURIComponent(provider.slug)}`, v.patch);
+        await unwrap(
+          client().PATCH("/api/providers/{slug}", { params: { path: { slug: provider.slug } }, body: v.patch }),
+        );
         return null;
       }
-      return api.post<ProviderCreated>("/api/providers", v.create);
+      return unwrap(client().POST("/api/providers", { body: v.create }));
     },
     onSuccess: async (created) => {
       await qc.invalidateQueries({ queryKey: ["providers"] });

@@ -2,7 +2,7 @@
 // /masters/providers lists them (and adds one); /masters/providers/:slug edits one.
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import { useProviders } from "../../api/queries";
 import type { Provider, ProviderCreated } from "../../api/types";
 import { CopyButton } from "../../components/Dialog";
@@ -214,13 +214,19 @@ function ProviderList({
 
 /** Deactivate (DELETE) or reactivate, after confirmation. */
 function ActiveToggle({ provider, onClose }: { provider: Provider; onClose: () => void }) {
-  const path = `/api/providers/${encodeURIComponent(provider.slug)}`;
+  const params = { path: { slug: provider.slug } };
   return (
     <ToggleActiveDialog
       title={`${provider.active ? "Deactivate" : "Reactivate"} ${provider.name}?`}
       confirmLabel={provider.active ? "Deactivate" : "Reactivate"}
       danger={provider.active}
-      run={() => (provider.active ? api.del<Provider>(path) : api.post<Provider>(`${path}/activate`))}
+      run={() =>
+        unwrap(
+          provider.active
+            ? client().DELETE("/api/providers/{slug}", { params })
+            : client().POST("/api/providers/{slug}/activate", { params }),
+        )
+      }
       invalidate={["providers"]}
       onClose={onClose}
     >

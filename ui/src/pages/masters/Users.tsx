@@ -1,7 +1,7 @@
 // Masters › Users: who may sign in, with their role and (for agents) departments.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
+import { client, unwrap } from "../../api/client";
 import { useProviders, useUsers } from "../../api/queries";
 import type { NewUser, Provider, Role, User, UserPatch } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
@@ -151,7 +151,7 @@ function UserDialog({
           skills: skillsList(draft.skills),
         };
         if (draft.password) patch.password = draft.password;
-        return api.patch<User>(`/api/users/${user.id}`, patch);
+        return unwrap(client().PATCH("/api/users/{id}", { params: { path: { id: user.id } }, body: patch }));
       }
       const body: NewUser = {
         username: draft.username.trim(),
@@ -161,7 +161,7 @@ function UserDialog({
         departments: draft.departments,
         skills: skillsList(draft.skills),
       };
-      return api.post<User>("/api/users", body);
+      return unwrap(client().POST("/api/users", { body }));
     },
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: ["users"] });
@@ -334,8 +334,8 @@ function ActiveToggle({ user, isSelf, onClose }: { user: User; isSelf: boolean; 
       danger={user.active}
       run={() =>
         user.active
-          ? api.del<User>(`/api/users/${user.id}`)
-          : api.patch<User>(`/api/users/${user.id}`, { active: true } satisfies UserPatch)
+          ? unwrap(client().DELETE("/api/users/{id}", { params: { path: { id: user.id } } }))
+          : unwrap(client().PATCH("/api/users/{id}", { params: { path: { id: user.id } }, body: { active: true } }))
       }
       invalidate={["users"]}
       onClose={onClose}
