@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, configure, setUnauthorizedHandler, unwrap } from "./api/client";
+import { keys } from "./api/keys";
 import type { Me } from "./api/types";
 import { desktopConfig } from "./desktop/bridge";
 
@@ -60,7 +61,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [adopt]);
 
   const meQuery = useQuery({
-    queryKey: ["me", token],
+    queryKey: [...keys.me, token],
     queryFn: () => unwrap(client().GET("/api/auth/me")),
     enabled: token !== null,
     staleTime: 60_000,

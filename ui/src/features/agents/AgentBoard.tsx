@@ -2,7 +2,8 @@
 // long, the call each is on, their callbacks open and overdue, and how many
 // calls they handled today. Supervisors change anyone's state here.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
+import { keys } from "../../api/keys";
+import { setAgentState } from "./queries";
 import { AGENT_STATES, type AgentState } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
@@ -16,9 +17,8 @@ import "./agents.css";
 function StateSelect({ agent }: { agent: AgentBoardRow }) {
   const qc = useQueryClient();
   const set = useMutation({
-    mutationFn: (state: AgentState) =>
-      unwrap(client().PUT("/api/agents/{id}/state", { params: { path: { id: agent.user_id } }, body: { state } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ["agents"] }),
+    mutationFn: (state: AgentState) => setAgentState(agent.user_id, state),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.agents }),
   });
   return (
     <>

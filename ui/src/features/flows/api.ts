@@ -3,6 +3,7 @@
 // and a provider's flow and dialect.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, client, unwrap } from "../../api/client";
+import { keys } from "../../api/keys";
 import type { components } from "../../api/schema";
 import type { FlowNode } from "./model";
 
@@ -53,10 +54,10 @@ function published(p: S["Published"]): { version: number; flow: Flow } {
 const at = (id: FlowId) => ({ path: { id: Number(id) } });
 
 export const flowKeys = {
-  all: ["flows"] as const,
-  one: (id: FlowId) => ["flows", String(id)] as const,
-  analytics: (id: FlowId, range: unknown) => ["flows", String(id), "analytics", range] as const,
-  versions: (id: FlowId) => ["flows", String(id), "versions"] as const,
+  all: keys.flows,
+  one: (id: FlowId) => [...keys.flows, String(id)] as const,
+  analytics: (id: FlowId, range: unknown) => [...keys.flows, String(id), "analytics", range] as const,
+  versions: (id: FlowId) => [...keys.flows, String(id), "versions"] as const,
 };
 
 export function useFlows(enabled = true) {
