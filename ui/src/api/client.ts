@@ -5,7 +5,9 @@
 // src/api/ calls `fetch` or spells an API URL (eslint.config.js).
 import createClient from "openapi-fetch";
 import { humanMessage } from "./errors";
-import type { paths } from "./schema";
+import type { components, paths } from "./schema";
+
+type ErrorDetail = components["schemas"]["ErrorDetail"];
 
 export interface Connection {
   /** Origin of the API, "" for the page's own origin. */
@@ -89,7 +91,8 @@ export async function settle<T>(pending: Promise<Answer<T>>): Promise<{ data: T;
   }
   const { data, error, response: res } = answer;
   if (!res.ok) {
-    const err = (error as { error?: { code?: string; message?: string } } | null | undefined)?.error;
+    // The server's `ErrorBody`, read loosely: a proxy in between may answer anything.
+    const err = (error as { error?: Partial<ErrorDetail> } | null | undefined)?.error;
     const e = new ApiError(
       res.status,
       err?.code ?? `http_${res.status}`,

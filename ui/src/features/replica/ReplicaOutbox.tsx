@@ -1,17 +1,15 @@
 import { useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { keys } from "../../api/keys";
+import type { components } from "../../api/schema";
 import { discardWrite, resend, useOutbox, useReplicaStatus } from "./queries";
 import type { Call, OutboxEntry } from "../../api/types";
 import { titleCase } from "../../lib/format";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 
-interface Refusal {
-  code?: string;
-  message?: string;
-  current?: Call;
-}
+/** The receiver's refusal as the replica stored it (its `ErrorDetail`, the call as it is now read as a `Call`). */
+type Refusal = Partial<Omit<components["schemas"]["ErrorDetail"], "current">> & { current?: Call };
 
 function refusal(e: OutboxEntry): Refusal {
   return ((e.response_body as { error?: Refusal } | null)?.error ?? {}) as Refusal;
