@@ -1,66 +1,26 @@
 // Masters › Audit: who changed what and when (providers, keys, users,
 // categories, retention), filtered by actor, action, entity and dates,
 // newest first, older pages on demand.
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { client, unwrap } from "../../api/client";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Field } from "../../components/Field";
 import { Page } from "../../components/Page";
 import { formatWhen } from "../../lib/format";
+import { useAuditLog, type AuditFilters } from "./queries";
 
 const ENTITIES = ["", "provider", "user", "category", "retention", "connector", "dialpad", "export"];
-const PAGE = 50;
-
-interface Filters {
-  actor: string;
-  action: string;
-  entity: string;
-  from: string;
-  to: string;
-}
-
-const EMPTY: Filters = { actor: "", action: "", entity: "", from: "", to: "" };
-
-/** A date input's day as the start of that local day, RFC 3339. */
-function dayStart(d: string, plusDays = 0): string | undefined {
-  if (!d) return undefined;
-  const t = new Date(`${d}T00:00:00`);
-  t.setDate(t.getDate() + plusDays);
-  return t.toISOString();
-}
+const EMPTY: AuditFilters = { actor: "", action: "", entity: "", from: "", to: "" };
 
 export default function AuditPage() {
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [filters, setFilters] = useState<Filters>(EMPTY);
-  const q = useInfiniteQuery({
-    queryKey: ["audit", filters],
-    queryFn: ({ signal, pageParam }) =>
-      unwrap(
-        client().GET("/api/audit", {
-          params: {
-            query: {
-              actor: filters.actor.trim() || undefined,
-              action: filters.action.trim() || undefined,
-              entity: filters.entity || undefined,
-              from: dayStart(filters.from),
-              to: dayStart(filters.to, 1),
-              before: pageParam ?? undefined,
-              limit: PAGE,
-            },
-          },
-          signal,
-        }),
-      ),
-    initialPageParam: null as number | null,
-    getNextPageParam: (last) => last.next_before ?? undefined,
-  });
+  const [draft, setDraft] = useState<AuditFilters>(EMPTY);
+  const [filters, setFilters] = useState<AuditFilters>(EMPTY);
+  const q = useAuditLog(filters);
   const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     setFilters(draft);
   };
-  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
+  const set = (k: keyof AuditFilters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
   return (
     <Page title="Audit log">
       <form className="row wrap audit-filters" onSubmit={onSubmit} aria-label="Audit filters">

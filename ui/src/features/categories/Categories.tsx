@@ -2,9 +2,8 @@
 // (a provider) or in every department (global).
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
-import { useAllCategories } from "./queries";
+import { createCategory, setCategoryActive, updateCategory, useAllCategories } from "./queries";
 import { useProviders } from "../providers/queries";
 import type { Category, CategoryPatch, NewCategory } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
@@ -173,7 +172,7 @@ function CategoryDialog({
     mutationFn: () => {
       if (category) {
         const patch: CategoryPatch = { name: v.name, sub_categories: v.subs, display_order: v.order ?? undefined };
-        return unwrap(client().PATCH("/api/categories/{id}", { params: { path: { id: category.id } }, body: patch }));
+        return updateCategory(category.id, patch);
       }
       const body: NewCategory = {
         name: v.name,
@@ -181,7 +180,7 @@ function CategoryDialog({
         sub_categories: v.subs,
         display_order: v.order ?? undefined,
       };
-      return unwrap(client().POST("/api/categories", { body }));
+      return createCategory(body);
     },
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: keys.categories });
@@ -260,13 +259,7 @@ function RetireDialog({ category, onClose }: { category: Category; onClose: () =
       title={category.active ? `Retire ${category.name}?` : `Restore ${category.name}?`}
       confirmLabel={category.active ? "Retire" : "Restore"}
       danger={category.active}
-      run={() =>
-        category.active
-          ? unwrap(client().DELETE("/api/categories/{id}", { params: { path: { id: category.id } } }))
-          : unwrap(
-              client().PATCH("/api/categories/{id}", { params: { path: { id: category.id } }, body: { active: true } }),
-            )
-      }
+      run={() => setCategoryActive(category.id, !category.active)}
       invalidate={keys.categories}
       onClose={onClose}
     >

@@ -4,6 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
+import type { CategoryPatch, NewCategory } from "../../api/types";
 
 export function useCategories(department?: string) {
   return useQuery({
@@ -19,4 +20,19 @@ export function useAllCategories() {
     queryFn: ({ signal }) =>
       unwrap(client().GET("/api/categories", { params: { query: { include_inactive: true } }, signal })),
   });
+}
+
+export function createCategory(body: NewCategory) {
+  return unwrap(client().POST("/api/categories", { body }));
+}
+
+export function updateCategory(id: number, patch: CategoryPatch) {
+  return unwrap(client().PATCH("/api/categories/{id}", { params: { path: { id } }, body: patch }));
+}
+
+/** Retires a category (kept on past dispositions) or restores it. */
+export function setCategoryActive(id: number, active: boolean) {
+  return active
+    ? updateCategory(id, { active: true })
+    : unwrap(client().DELETE("/api/categories/{id}", { params: { path: { id } } }));
 }

@@ -1,18 +1,20 @@
 // Dialpad user ids ↔ Callboard users: events carrying a Dialpad user are
 // attributed to that agent. One at a time, or a CRM export pasted in bulk.
 import { useId, useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
-import type { components } from "../../api/schema";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useUsers } from "../users/queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { formatWhen } from "../../lib/format";
-
-type Mapping = components["schemas"]["AgentMapping"];
-type MappingInput = components["schemas"]["MappingInput"];
-
-const KEY = ["dialpad-users"];
+import {
+  bulkPutDialpadUsers,
+  deleteDialpadUser,
+  dialpadKeys,
+  putDialpadUser,
+  useDialpadUsers,
+  type Mapping,
+  type MappingInput,
+} from "./queries";
 
 /** "dialpad id, user name" per line (comma, tab or semicolon); `#` starts a comment. */
 export function parseBulk(text: string): { items: MappingInput[]; errors: string[] } {
@@ -34,26 +36,17 @@ export function parseBulk(text: string): { items: MappingInput[]; errors: string
 export default function DialpadUsersPage() {
   const id = useId();
   const qc = useQueryClient();
-  const list = useQuery({
-    queryKey: KEY,
-    queryFn: ({ signal }) => unwrap(client().GET("/api/dialpad/users", { signal })),
-  });
+  const list = useDialpadUsers();
   const users = useUsers();
   const [external, setExternal] = useState("");
   const [userId, setUserId] = useState("");
   const [bulk, setBulk] = useState("");
   const [replace, setReplace] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const refresh = () => void qc.invalidateQueries({ queryKey: KEY });
+  const refresh = () => void qc.invalidateQueries({ queryKey: dialpadKeys.all });
 
   const put = useMutation({
-    mutationFn: () =>
-      unwrap(
-        client().PUT("/api/dialpad/users/{dialpad_user_id}", {
-          params: { path: { dialpad_user_id: external.trim() } },
-          body: { user_id: Number(userId) },
-        }),
-      ),
+    mutationFn: () => putDialpadUser(external.trim(), Number(userId)),
     onSuccess: () => {
       setExternal("");
       setUserId("");
@@ -61,17 +54,11 @@ export default function DialpadUsersPage() {
     },
   });
   const remove = useMutation({
-    mutationFn: (m: Mapping) =>
-      unwrap(
-        client().DELETE("/api/dialpad/users/{dialpad_user_id}", {
-          params: { path: { dialpad_user_id: m.external_id } },
-        }),
-      ),
+    mutationFn: (m: Mapping) => deleteDialpadUser(m.external_id),
     onSuccess: refresh,
   });
   const sync = useMutation({
-    mutationFn: (items: MappingInput[]) =>
-      unwrap(client().POST("/api/dialpad/users/bulk", { body: { items, replace } })),
+    mutationFn: (items: MappingInput[]) => bulkPutDialpadUsers(items, replace),
     onSuccess: refresh,
   });
 

@@ -1,10 +1,11 @@
 // A provider's API poller (Convoso): its settings, the circuit's state, the
 // last run, and "sync now" / "backfill". The auth token is write-only.
 import { useId, useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, client, unwrap } from "../../api/client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { ApiError } from "../../api/client";
 import type { components } from "../../api/schema";
 import type { Provider } from "../../api/types";
+import { backfillConnector, providerKeys, putConnector, syncConnector, useConnector } from "./queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatWhen, titleCase } from "../../lib/format";
 
@@ -13,14 +14,7 @@ type Input = components["schemas"]["ConnectorInput"];
 export function ConnectorCard({ provider }: { provider: Provider }) {
   const id = useId();
   const qc = useQueryClient();
-  const key = ["connector", provider.slug];
-  const at = { path: { slug: provider.slug } };
-  const health = useQuery({
-    queryKey: key,
-    queryFn: ({ signal }) => unwrap(client().GET("/api/providers/{slug}/connector", { params: at, signal })),
-    retry: false,
-    refetchInterval: (q) => (q.state.data?.running ? 2000 : 15_000),
-  });
+  const health = useConnector(provider.slug);
   const missing = health.error instanceof ApiError && health.error.status === 404;
   const c = health.data?.connector;
   const [edit, setEdit] = useState<{ base: string; token: string; minutes: string; enabled: boolean } | null>(null);
@@ -32,22 +26,21 @@ export function ConnectorCard({ provider }: { provider: Provider }) {
     minutes: String(Math.round((c?.interval_seconds ?? 900) / 60)),
     enabled: c?.enabled ?? true,
   };
-  const done = () => void qc.invalidateQueries({ queryKey: key });
+  const done = () => void qc.invalidateQueries({ queryKey: providerKeys.connector(provider.slug) });
 
   const save = useMutation({
-    mutationFn: (body: Input) => unwrap(client().PUT("/api/providers/{slug}/connector", { params: at, body })),
+    mutationFn: (body: Input) => putConnector(provider.slug, body),
     onSuccess: () => {
       setEdit(null);
       done();
     },
   });
   const sync = useMutation({
-    mutationFn: () => unwrap(client().POST("/api/providers/{slug}/connector/sync", { params: at, body: {} })),
+    mutationFn: () => syncConnector(provider.slug),
     onSettled: done,
   });
   const backfill = useMutation({
-    mutationFn: (start: string) =>
-      unwrap(client().POST("/api/providers/{slug}/connector/backfill", { params: at, body: { from: start } })),
+    mutationFn: (start: string) => backfillConnector(provider.slug, start),
     onSettled: done,
   });
 

@@ -1,10 +1,10 @@
 // A provider's ingestion log: every delivery with its outcome, error and
 // warnings, the payload pretty-printed, and replay of the failed ones.
 import { Fragment, useId, useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { components } from "../../api/schema";
 import type { RawEvent, ReplayReport } from "../../api/types";
+import { providerKeys, replayDeliveries, useDeliveries } from "./queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatWhen } from "../../lib/format";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
@@ -32,25 +32,12 @@ export function IngestionLog({ slug }: { slug: string }) {
   const [outcome, setOutcome] = useState("");
   const [open, setOpen] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState(false);
-  const key = ["deliveries", slug, outcome];
-  const log = useQuery({
-    queryKey: key,
-    queryFn: ({ signal }) =>
-      unwrap(
-        client().GET("/api/providers/{slug}/deliveries", {
-          params: { path: { slug }, query: { outcome: outcome || undefined, limit: 100 } },
-          signal,
-        }),
-      ),
-    // Deliveries are not on the event stream: look again every few seconds.
-    refetchInterval: 5_000,
-  });
+  const log = useDeliveries(slug, outcome);
   const replay = useMutation({
-    mutationFn: (body: ReplayRequest) =>
-      unwrap(client().POST("/api/providers/{slug}/replay", { params: { path: { slug } }, body })),
+    mutationFn: (body: ReplayRequest) => replayDeliveries(slug, body),
     onSuccess: () => {
       setConfirm(false);
-      return qc.invalidateQueries({ queryKey: ["deliveries", slug] });
+      return qc.invalidateQueries({ queryKey: providerKeys.deliveries(slug) });
     },
   });
 

@@ -2,10 +2,10 @@
 // with a grace period for the old one.
 import { useId, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
 import type { components } from "../../api/schema";
 import type { Provider } from "../../api/types";
+import { rotateKey } from "./queries";
 import { CopyButton, Dialog } from "../../components/Dialog";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 
@@ -117,8 +117,7 @@ export function RotateKeyFlow({ provider, onClose }: { provider: Provider; onClo
   const id = useId();
   const [grace, setGrace] = useState(0);
   const rotate = useMutation({
-    mutationFn: (body: RotateRequest) =>
-      unwrap(client().POST("/api/providers/{slug}/rotate-key", { params: { path: { slug: provider.slug } }, body })),
+    mutationFn: (body: RotateRequest) => rotateKey(provider.slug, body),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.providers }),
   });
 

@@ -2,10 +2,11 @@
 // it would make, with its warnings, as the admin types.
 import { useId } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { ApiError, client, unwrap } from "../../api/client";
+import { ApiError } from "../../api/client";
 import { errorText } from "../../api/errors";
 import type { components } from "../../api/schema";
 import type { PreviewResponse, Status } from "../../api/types";
+import { previewMapping, providerKeys, type PreviewCall } from "./queries";
 import { StatusBadge } from "../../components/StatusBadge";
 import { pretty } from "../../lib/format";
 import { useDebounced } from "../../lib/useDebounced";
@@ -14,15 +15,6 @@ type PreviewRequest = components["schemas"]["PreviewRequest"];
 type DraftPreviewRequest = components["schemas"]["DraftPreviewRequest"];
 
 export type SampleSource = "last" | "pasted";
-
-/** A saved provider's preview (its last payload by default), or a draft's. */
-type PreviewCall = { slug: string; body: PreviewRequest } | { slug: null; body: DraftPreviewRequest };
-
-function sendPreview(r: PreviewCall) {
-  return r.slug === null
-    ? unwrap(client().POST("/api/mapping/preview", { body: r.body }))
-    : unwrap(client().POST("/api/providers/{slug}/preview", { params: { path: { slug: r.slug } }, body: r.body }));
-}
 
 /** The preview request a draft makes, or why none can be made yet. */
 export function previewRequest(input: {
@@ -116,10 +108,10 @@ export function useMappingPreview(input: {
   const debounced = useDebounced(key, 300);
   const settled = debounced === key;
   const q = useQuery({
-    queryKey: ["mapping-preview", debounced],
+    queryKey: providerKeys.preview(debounced),
     queryFn: () => {
       const r = JSON.parse(debounced ?? "null") as PreviewCall;
-      return sendPreview(r);
+      return previewMapping(r);
     },
     enabled: debounced !== null && settled,
     retry: false,

@@ -2,9 +2,8 @@
 // The server fills in the mapping, status map and authentication scheme.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
-import { usePresets } from "./queries";
+import { createProvider, usePresets } from "./queries";
 import type { Preset, ProviderCreated } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -25,7 +24,7 @@ export function PresetPicker({
   const preset = presets.data?.data.find((p) => p.id === chosen);
 
   const create = useMutation({
-    mutationFn: () => unwrap(client().POST("/api/providers", { body: { name: name.trim(), preset: chosen } })),
+    mutationFn: () => createProvider({ name: name.trim(), preset: chosen }),
     onSuccess: (p) => {
       void qc.invalidateQueries({ queryKey: keys.providers });
       if (preset) onCreated(p, preset);

@@ -2,9 +2,9 @@
 // live preview of what the draft makes of a payload.
 import { useId, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
 import type { Provider, ProviderCreated } from "../../api/types";
+import { createProvider, updateProvider } from "./queries";
 import { ICONS } from "../../lib/icons";
 import { Field } from "../../components/Field";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -49,12 +49,10 @@ export function ProviderForm({
   const save = useMutation({
     mutationFn: async () => {
       if (provider) {
-        await unwrap(
-          client().PATCH("/api/providers/{slug}", { params: { path: { slug: provider.slug } }, body: v.patch }),
-        );
+        await updateProvider(provider.slug, v.patch);
         return null;
       }
-      return unwrap(client().POST("/api/providers", { body: v.create }));
+      return createProvider(v.create);
     },
     onSuccess: async (created) => {
       await qc.invalidateQueries({ queryKey: keys.providers });

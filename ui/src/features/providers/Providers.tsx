@@ -2,9 +2,8 @@
 // /masters/providers lists them (and adds one); /masters/providers/:slug edits one.
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
-import { useProviders } from "./queries";
+import { setProviderActive, useProviders } from "./queries";
 import type { Provider, ProviderCreated } from "../../api/types";
 import { CopyButton } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -215,19 +214,12 @@ function ProviderList({
 
 /** Deactivate (DELETE) or reactivate, after confirmation. */
 function ActiveToggle({ provider, onClose }: { provider: Provider; onClose: () => void }) {
-  const params = { path: { slug: provider.slug } };
   return (
     <ToggleActiveDialog
       title={`${provider.active ? "Deactivate" : "Reactivate"} ${provider.name}?`}
       confirmLabel={provider.active ? "Deactivate" : "Reactivate"}
       danger={provider.active}
-      run={() =>
-        unwrap(
-          provider.active
-            ? client().DELETE("/api/providers/{slug}", { params })
-            : client().POST("/api/providers/{slug}/activate", { params }),
-        )
-      }
+      run={() => setProviderActive(provider.slug, !provider.active)}
       invalidate={keys.providers}
       onClose={onClose}
     >

@@ -1,10 +1,9 @@
 // Masters › Users: who may sign in, with their role and (for agents) departments.
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
 import { useProviders } from "../providers/queries";
-import { useUsers } from "./queries";
+import { createUser, setUserActive, updateUser, useUsers } from "./queries";
 import type { NewUser, Provider, Role, User, UserPatch } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -153,7 +152,7 @@ function UserDialog({
           skills: skillsList(draft.skills),
         };
         if (draft.password) patch.password = draft.password;
-        return unwrap(client().PATCH("/api/users/{id}", { params: { path: { id: user.id } }, body: patch }));
+        return updateUser(user.id, patch);
       }
       const body: NewUser = {
         username: draft.username.trim(),
@@ -163,7 +162,7 @@ function UserDialog({
         departments: draft.departments,
         skills: skillsList(draft.skills),
       };
-      return unwrap(client().POST("/api/users", { body }));
+      return createUser(body);
     },
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: keys.users });
@@ -334,11 +333,7 @@ function ActiveToggle({ user, isSelf, onClose }: { user: User; isSelf: boolean; 
       title={user.active ? `Deactivate ${user.username}?` : `Reactivate ${user.username}?`}
       confirmLabel={user.active ? "Deactivate" : "Reactivate"}
       danger={user.active}
-      run={() =>
-        user.active
-          ? unwrap(client().DELETE("/api/users/{id}", { params: { path: { id: user.id } } }))
-          : unwrap(client().PATCH("/api/users/{id}", { params: { path: { id: user.id } }, body: { active: true } }))
-      }
+      run={() => setUserActive(user.id, !user.active)}
       invalidate={keys.users}
       onClose={onClose}
     >
