@@ -111,6 +111,9 @@ test("status, agent, department and disposition filter the list; Clear shows eve
     await f.getByLabel("Disposition").selectOption("");
     await f.getByLabel("Department").selectOption("south-desk");
   });
+  // The count reads as it did for the disposition filter: wait for the new row,
+  // not the count, or the previous page (kept while the next loads) is read.
+  await page.locator('tbody tr[data-call-id="S-1"]').waitFor();
   await page.getByTestId("history-count").filter({ hasText: "1 call matching 1 filter" }).waitFor();
   assert.deepEqual(await shown(), ["S-1"]);
   await page.getByRole("button", { name: "Clear" }).click();

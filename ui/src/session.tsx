@@ -2,8 +2,9 @@
 // by the desktop shell); `me` says the role and departments the UI obeys.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, configure, setUnauthorizedHandler } from "./api/client";
-import type { LoginResponse, Me } from "./api/types";
+import { client, configure, setUnauthorizedHandler, unwrap } from "./api/client";
+import { keys } from "./api/keys";
+import type { Me } from "./api/types";
 import { desktopConfig } from "./desktop/bridge";
 
 const TOKEN_KEY = "callboard.token";
@@ -60,8 +61,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [adopt]);
 
   const meQuery = useQuery({
-    queryKey: ["me", token],
-    queryFn: () => api.get<Me>("/api/auth/me"),
+    queryKey: [...keys.me, token],
+    queryFn: () => unwrap(client().GET("/api/auth/me")),
     enabled: token !== null,
     staleTime: 60_000,
   });
@@ -74,16 +75,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       loading: token !== null && meQuery.isPending,
       isAdmin: me?.role === "admin",
       signIn: async (username, password) => {
-        const r = await api.post<LoginResponse>("/api/auth/login", { username, password });
+        const r = await unwrap(client().POST("/api/auth/login", { body: { username, password } }));
         adopt(r.token);
       },
       exchange: async (code) => {
-        const r = await api.post<LoginResponse>("/api/auth/exchange", { code });
+        const r = await unwrap(client().POST("/api/auth/exchange", { body: { code } }));
         adopt(r.token);
       },
       signOut: async () => {
         try {
-          await api.post("/api/auth/logout");
+          await unwrap(client().POST("/api/auth/logout"));
         } catch {
           // Signing out locally is what matters; the token expires anyway.
         }

@@ -1,9 +1,13 @@
-// The one way the console talks to the server: JSON over fetch with the
-// session's bearer token, and errors turned into `ApiError`s that carry the
-// server's stable code and a sentence a person can act on.
+// The one way the console talks to the server: `client()`, typed from the
+// OpenAPI document (schema.d.ts), with the session's bearer token, and
+// `unwrap()`/`settle()` turning errors into `ApiError`s that carry the
+// server's stable code and a sentence a person can act on. Nothing outside
+// src/api/ calls `fetch` or spells an API URL (eslint.config.js).
 import createClient from "openapi-fetch";
 import { humanMessage } from "./errors";
-import type { paths } from "./schema";
+import type { components, paths } from "./schema";
+
+type ErrorDetail = components["schemas"]["ErrorDetail"];
 
 export interface Connection {
   /** Origin of the API, "" for the page's own origin. */
@@ -41,9 +45,10 @@ export class ApiError extends Error {
   }
 }
 
-export type Query = Record<string, string | number | boolean | null | undefined>;
+type Query = Record<string, string | number | boolean | null | undefined>;
 
-export function qs(params: Query | undefined): string {
+/** `?a=1&b=x` with empty values left out (the server's defaults apply). */
+function qs(params: Query | undefined): string {
   if (!params) return "";
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -53,52 +58,6 @@ export function qs(params: Query | undefined): string {
   const s = u.toString();
   return s ? `?${s}` : "";
 }
-
-export async function request<T>(
-  method: string,
-  path: string,
-  opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (conn.token) headers.authorization = `Bearer ${conn.token}`;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  let res: Response;
-  try {
-    res = await fetch(`${conn.base}${path}${qs(opts.query)}`, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === "AbortError") throw e;
-    throw new ApiError(0, "network", String(e), null);
-  }
-  const text = await res.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
-  if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    const e = new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? res.statusText, body);
-    if (res.status === 401 && conn.token && onUnauthorized) onUnauthorized();
-    throw e;
-  }
-  return body as T;
-}
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>("GET", path, { query, signal }),
-  post: <T>(path: string, body?: unknown, query?: Query) => request<T>("POST", path, { body: body ?? {}, query }),
-  patch: <T>(path: string, body: unknown, query?: Query) => request<T>("PATCH", path, { body, query }),
-  put: <T>(path: string, body: unknown, query?: Query) => request<T>("PUT", path, { body, query }),
-  del: <T>(path: string, query?: Query) => request<T>("DELETE", path, { query }),
-};
 
 /** The API client typed from the OpenAPI document: paths, parameters,
  * bodies and answers are checked against `schema.d.ts`. Made per call so it
@@ -120,8 +79,9 @@ interface Answer<T> {
   response: Response;
 }
 
-/** The data of a typed call, or the server's error as an `ApiError`. */
-export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+/** The data and the response of a typed call (a download reads its
+ * headers), or the server's error as an `ApiError`. */
+export async function settle<T>(pending: Promise<Answer<T>>): Promise<{ data: T; response: Response }> {
   let answer: Answer<T>;
   try {
     answer = await pending;
@@ -131,7 +91,8 @@ export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
   }
   const { data, error, response: res } = answer;
   if (!res.ok) {
-    const err = (error as { error?: { code?: string; message?: string } } | null | undefined)?.error;
+    // The server's `ErrorBody`, read loosely: a proxy in between may answer anything.
+    const err = (error as { error?: Partial<ErrorDetail> } | null | undefined)?.error;
     const e = new ApiError(
       res.status,
       err?.code ?? `http_${res.status}`,
@@ -141,7 +102,12 @@ export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
     if (res.status === 401 && conn.token && onUnauthorized) onUnauthorized();
     throw e;
   }
-  return data as T;
+  return { data: data as T, response: res };
+}
+
+/** The data of a typed call, or the server's error as an `ApiError`. */
+export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+  return (await settle(pending)).data;
 }
 
 /** The WebSocket URL of the event stream. */

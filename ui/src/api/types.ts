@@ -11,6 +11,7 @@ export type NewCategory = S["NewCategory"];
 export type CategoryPatch = S["CategoryPatch"];
 export type Disposition = S["Disposition"];
 export type NewDisposition = S["NewDisposition"];
+export type AssignRequest = S["AssignRequest"];
 export type DispositionSaved = S["DispositionSaved"];
 export type Outcome = S["Outcome"];
 export type Provider = S["ProviderView"];

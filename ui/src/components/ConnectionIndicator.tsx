@@ -1,6 +1,6 @@
 import { useStreamStatus } from "../stream/StreamProvider";
 import type { StreamStatus } from "../stream/stream";
-import { useReplicaStatus } from "../api/replica";
+import { useReplicaStatus } from "../features/replica/queries";
 import type { ReplicaStatus } from "../api/types";
 import { formatHHMM } from "../lib/format";
 

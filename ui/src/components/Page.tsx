@@ -1,8 +1,8 @@
 import { useEffect, type ReactNode } from "react";
 import { ConnectionIndicator } from "./ConnectionIndicator";
-import { ReplicaOutbox } from "./ReplicaOutbox";
+import { ReplicaOutbox } from "../features/replica/ReplicaOutbox";
 import { ThemeToggle } from "./ThemeToggle";
-import { AgentStateSelect } from "./AgentStateSelect";
+import { AgentStateSelect } from "../features/agents/AgentStateSelect";
 import { useSession } from "../session";
 import { alertTitlePrefix, CrossingBanner } from "../features/thresholds/CrossingBanner";
 import { useCrossings } from "../features/thresholds/crossings";

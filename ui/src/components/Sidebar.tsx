@@ -1,6 +1,6 @@
 import { NavLink } from "react-router";
 import { inDesktop } from "../desktop/bridge";
-import { useStats } from "../api/queries";
+import { useStats } from "../features/dashboard/queries";
 import type { ReactNode } from "react";
 import type { Provider } from "../api/types";
 import { liveCount, pendingCount } from "../lib/dashboard";

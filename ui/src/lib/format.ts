@@ -85,3 +85,13 @@ function humanMinutes(m: number): string {
 export function titleCase(s: string): string {
   return s.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
 }
+
+/** A value as indented JSON (payloads, previews). */
+export function pretty(v: unknown): string {
+  if (v === undefined) return "";
+  try {
+    return JSON.stringify(v, null, 2);
+  } catch {
+    return String(v);
+  }
+}

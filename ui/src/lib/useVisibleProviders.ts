@@ -1,4 +1,4 @@
-import { useProviders } from "../api/queries";
+import { useProviders } from "../features/providers/queries";
 import type { Provider } from "../api/types";
 import { useSession } from "../session";
 

@@ -2,6 +2,7 @@
 // row; lists whose membership depends on server-side filters are refetched,
 // coalesced so a burst of events costs one request per list.
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import { keys } from "../api/keys";
 import type { components } from "../api/schema";
 import type { Call, Provider } from "../api/types";
 
@@ -58,7 +59,7 @@ export class CacheApplier {
         this.call(ev.data);
         break;
       case "agent.state_changed":
-        this.later(["agents"]);
+        this.later(keys.agents);
         break;
       case "disposition.saved": {
         const d = ev.data as Partial<typeof ev.data> | null;
@@ -67,30 +68,30 @@ export class CacheApplier {
       }
       case "provider.changed": {
         const p = ev.data;
-        for (const [key, list] of this.qc.getQueriesData<{ data: Provider[] }>({ queryKey: ["providers"] })) {
+        for (const [key, list] of this.qc.getQueriesData<{ data: Provider[] }>({ queryKey: keys.providers })) {
           if (list?.data) this.qc.setQueryData(key, { ...list, data: patchProviders(list.data, p) });
         }
-        this.later(["providers"]);
-        this.later(["provider", p.slug]);
+        this.later(keys.providers);
+        this.later(keys.provider(p.slug));
         break;
       }
       case "category.changed":
-        this.later(["categories"]);
+        this.later(keys.categories);
         break;
       case "user.changed":
-        this.later(["users"]);
+        this.later(keys.users);
         // It may be this person: their role or departments decide what they see.
-        this.later(["me"]);
+        this.later(keys.me);
         break;
       case "flow.changed":
         // Lists, drafts, versions and analytics; the editor keeps its own
         // unsaved state, so a refetch never overwrites what is being typed.
-        this.later(["flows"]);
-        this.later(["providers"]);
+        this.later(keys.flows);
+        this.later(keys.providers);
         break;
       case "thresholds.updated":
       case "threshold.crossed":
-        this.later(["thresholds"]);
+        this.later(keys.thresholds);
         break;
       case "reload":
         void this.qc.invalidateQueries();
@@ -106,15 +107,15 @@ export class CacheApplier {
   }
 
   private call(c: Call): void {
-    for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: ["live"] })) {
+    for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: keys.live })) {
       const dept = String((key as unknown[])[1] ?? "all");
       if (list) this.qc.setQueryData(key, patchLive(list, c, dept));
     }
-    this.later(["call", c.department, c.call_id]);
-    this.later(["worklist"]);
-    this.later(["stats"]);
+    this.later(keys.call(c.department, c.call_id));
+    this.later(keys.worklist);
+    this.later(keys.stats);
     // The agent board shows who is on which call and what they handled.
-    this.later(["agents", "board"]);
+    this.later(keys.agentBoard);
   }
 
   private later(key: QueryKey): void {

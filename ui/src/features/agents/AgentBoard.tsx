@@ -2,8 +2,9 @@
 // long, the call each is on, their callbacks open and overdue, and how many
 // calls they handled today. Supervisors change anyone's state here.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api } from "../../api/client";
-import { AGENT_STATES, type AgentState, type AgentStatus } from "../../api/types";
+import { keys } from "../../api/keys";
+import { setAgentState } from "./queries";
+import { AGENT_STATES, type AgentState } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -16,8 +17,8 @@ import "./agents.css";
 function StateSelect({ agent }: { agent: AgentBoardRow }) {
   const qc = useQueryClient();
   const set = useMutation({
-    mutationFn: (state: AgentState) => api.put<AgentStatus>(`/api/agents/${agent.user_id}/state`, { state }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ["agents"] }),
+    mutationFn: (state: AgentState) => setAgentState(agent.user_id, state),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.agents }),
   });
   return (
     <>

@@ -2,6 +2,7 @@
 // on, callbacks open/overdue and calls handled today (`GET /api/agents/board`).
 import { useQuery } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
+import { keys } from "../../api/keys";
 import type { components } from "../../api/schema";
 import { usePollWhileOffline } from "../../stream/StreamProvider";
 import type { AgentState } from "../../api/types";
@@ -12,7 +13,7 @@ export type AgentBoardRow = components["schemas"]["AgentBoardRow"];
 export function useAgentBoard() {
   const poll = usePollWhileOffline();
   return useQuery({
-    queryKey: ["agents", "board"],
+    queryKey: keys.agentBoard,
     queryFn: ({ signal }) => unwrap(client().GET("/api/agents/board", { signal })),
     refetchInterval: poll,
   });

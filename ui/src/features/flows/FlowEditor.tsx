@@ -20,7 +20,7 @@ import "@xyflow/react/dist/style.css";
 import { Page } from "../../components/Page";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Dialog } from "../../components/Dialog";
-import { useProviders } from "../../api/queries";
+import { useProviders } from "../providers/queries";
 import { useSession } from "../../session";
 import { flowsApi, useFlow, validationErrorsOf, type Flow, type FlowId, type ValidationError } from "./api";
 import { RollbackDialog, versionText } from "./FlowsPage";
@@ -537,7 +537,7 @@ function Editor({ flow }: { flow: Flow }) {
                 {errors.map((e, i) => (
                   <li key={i} data-code={e.code}>
                     {e.node && doc.nodes.some((n) => n.id === e.node) ? (
-                      <button type="button" className="link mono" onClick={() => select(e.node)}>
+                      <button type="button" className="link mono" onClick={() => select(e.node ?? null)}>
                         {e.node}
                       </button>
                     ) : (

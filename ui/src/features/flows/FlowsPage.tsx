@@ -6,7 +6,7 @@ import { Page } from "../../components/Page";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Dialog } from "../../components/Dialog";
 import { Field } from "../../components/Field";
-import { ConfirmDialog } from "../../pages/masters/common";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { formatWhen } from "../../lib/format";
 import { useSession } from "../../session";
 import { flowsApi, useFlowMutation, useFlows, useFlowVersions, validationErrorsOf, type Flow } from "./api";

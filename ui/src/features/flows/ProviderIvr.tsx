@@ -4,22 +4,17 @@
 // drawer's "IVR path" (the nodes the caller went through and why they left).
 import { useState } from "react";
 import { Link } from "react-router";
+import type { Provider } from "../../api/types";
 import { CopyButton } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Field } from "../../components/Field";
-import { DIALECTS, flowsApi, useFlowMutation, useFlows, type Dialect, type FlowId } from "./api";
+import { DIALECTS, flowsApi, useFlowMutation, useFlows, type Dialect } from "./api";
 import { infoOf } from "./model";
 import "./flows.css";
 
-/** The IVR fields a provider carries (issue 14), read loosely until every server has them. */
-export interface ProviderIvrFields {
-  slug: string;
-  preset?: string | null;
-  webhook_url: string;
-  flow_id?: FlowId | null;
-  ivr_dialect?: string | null;
-  ivr_url?: string | null;
-}
+/** The provider fields the IVR card reads; without `ivr_url` the URL is `/ivr/{slug}` beside the webhook. */
+export type ProviderIvrFields = Pick<Provider, "slug" | "preset" | "webhook_url" | "flow_id" | "ivr_dialect"> &
+  Partial<Pick<Provider, "ivr_url">>;
 
 const PRESET_DIALECT: Record<string, Dialect> = {
   exotel: "exotel",

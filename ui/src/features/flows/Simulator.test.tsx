@@ -12,6 +12,8 @@ const step = (input: string, visits: [string, string | null, boolean?][], node: 
   node,
   rendered: { content_type: "application/xml", body: "<Response/>" },
   ended: node === null,
+  event: { kind: "start" },
+  instruction: { actions: [] },
 });
 
 describe("simulator", () => {

@@ -697,7 +697,7 @@ export function summary(node: FlowNode): string {
 
 /** A validation problem (the shape of `POST /api/flows/{id}/validate`). */
 export interface ValidationLike {
-  node: string | null;
+  node?: string | null;
   code: string;
   message: string;
 }

@@ -6,7 +6,7 @@ import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { ColumnDef } from "@tanstack/react-table";
 import { OUTCOMES, STATUSES, type Call, type Outcome, type Status } from "../../api/types";
-import { CallDrawer } from "../../components/CallDrawer";
+import { CallDrawer } from "../calls/CallDrawer";
 import { CallTable } from "../../components/CallTable";
 import { departmentColumn } from "../../components/columns";
 import { ErrorBanner } from "../../components/ErrorBanner";

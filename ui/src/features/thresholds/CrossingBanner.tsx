@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { inDesktop } from "../../desktop/bridge";
-import { useProviders } from "../../api/queries";
+import { useProviders } from "../providers/queries";
 import type { Provider } from "../../api/types";
 import { providerName } from "../../lib/useVisibleProviders";
 import { useSession } from "../../session";

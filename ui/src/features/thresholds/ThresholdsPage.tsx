@@ -4,7 +4,8 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useMutation } from "@tanstack/react-query";
-import { useProviders } from "../../api/queries";
+import { keys } from "../../api/keys";
+import { useProviders } from "../providers/queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { useSession } from "../../session";
@@ -33,7 +34,7 @@ function Editor({ config, canEdit }: { config: ThresholdConfig; canEdit: boolean
     mutationFn: putThresholds,
     onSuccess: (next) => {
       qc.setQueryData(["thresholds", "config"], next);
-      void qc.invalidateQueries({ queryKey: ["thresholds"] });
+      void qc.invalidateQueries({ queryKey: keys.thresholds });
       setSmtp(toSmtpDraft(next));
       setSaved(true);
     },

@@ -3,13 +3,14 @@
 // alerts log. The stream's `thresholds.updated` / `threshold.crossed` events
 // invalidate every key under ["thresholds"] (stream/apply.ts).
 import { useQuery } from "@tanstack/react-query";
-import { api, client, unwrap } from "../../api/client";
+import { client, unwrap } from "../../api/client";
+import { keys } from "../../api/keys";
 import { usePollWhileOffline } from "../../stream/StreamProvider";
 import type { Smtp, ThresholdConfig } from "./model";
 
 export function useThresholdConfig(enabled = true) {
   return useQuery({
-    queryKey: ["thresholds", "config"],
+    queryKey: [...keys.thresholds, "config"],
     queryFn: ({ signal }) => unwrap(client().GET("/api/thresholds", { signal })),
     enabled,
   });
@@ -23,7 +24,7 @@ const STATE_REFRESH_MS = 15_000;
 export function useThresholdStates() {
   const poll = usePollWhileOffline();
   return useQuery({
-    queryKey: ["thresholds", "state"],
+    queryKey: [...keys.thresholds, "state"],
     queryFn: ({ signal }) => unwrap(client().GET("/api/thresholds/state", { signal })),
     refetchInterval: poll || STATE_REFRESH_MS,
   });
@@ -31,7 +32,7 @@ export function useThresholdStates() {
 
 export function useAlerts(enabled = true, limit = 20) {
   return useQuery({
-    queryKey: ["thresholds", "alerts", limit],
+    queryKey: [...keys.thresholds, "alerts", limit],
     queryFn: ({ signal }) => unwrap(client().GET("/api/alerts", { params: { query: { limit } }, signal })),
     enabled,
   });
@@ -42,5 +43,5 @@ export type SmtpWrite = Smtp & { password?: string };
 export type ThresholdConfigWrite = Omit<ThresholdConfig, "smtp"> & { smtp?: SmtpWrite | null };
 
 export function putThresholds(cfg: ThresholdConfigWrite): Promise<ThresholdConfig> {
-  return api.put<ThresholdConfig>("/api/thresholds", cfg);
+  return unwrap(client().PUT("/api/thresholds", { body: cfg }));
 }

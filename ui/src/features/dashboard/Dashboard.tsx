@@ -1,0 +1,137 @@
+import { Link } from "react-router";
+import { useStats } from "./queries";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { Page } from "../../components/Page";
+import { ConnectionIndicator } from "../../components/ConnectionIndicator";
+import { counters, type Counters } from "../../lib/dashboard";
+import { formatDuration, formatHHMM } from "../../lib/format";
+import { useNow } from "../../lib/useNow";
+import { useVisibleProviders } from "../../lib/useVisibleProviders";
+import { worstLevel, type Level } from "../thresholds/model";
+import { useThresholdStates } from "../thresholds/queries";
+import { ThresholdTiles } from "../thresholds/ThresholdTiles";
+import "../thresholds/thresholds.css";
+
+const LEVEL_WORD: Record<Level, string> = { ok: "OK", amber: "Amber", red: "Red" };
+
+const CARDS: { key: keyof Counters; label: string; alert?: boolean; duration?: boolean }[] = [
+  { key: "active", label: "Active" },
+  { key: "waiting", label: "Waiting" },
+  { key: "missed", label: "Missed today", alert: true },
+  { key: "hangupPending", label: "Hangup pending", alert: true },
+  { key: "slaBreached", label: "SLA breaches", alert: true },
+  { key: "totalToday", label: "Total today" },
+  { key: "completed", label: "Completed" },
+  { key: "failed", label: "Failed" },
+  { key: "avgDuration", label: "Average duration", duration: true },
+];
+
+function Cards({ c }: { c: Counters }) {
+  return (
+    <div className="cards">
+      {CARDS.map((card) => {
+        const v = c[card.key];
+        return (
+          <div key={card.key} className={`card${card.alert && v > 0 ? " alert" : ""}`} data-testid={`card-${card.key}`}>
+            <div className="label">{card.label}</div>
+            <div className="value">{card.duration ? formatDuration(v) : v}</div>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** A department's worst threshold level, in colour and in words. */
+function ThresholdCell({ level, known }: { level: Level; known: boolean }) {
+  if (!known) return <td className="muted">—</td>;
+  return (
+    <td data-testid="dept-level" data-level={level}>
+      <span className={`row level-${level}`} style={{ gap: 4 }}>
+        {level !== "ok" && <span className="level-dot" aria-hidden="true" />}
+        {LEVEL_WORD[level]}
+      </span>
+    </td>
+  );
+}
+
+function DepartmentTable({ links }: { links: boolean }) {
+  const stats = useStats();
+  const providers = useVisibleProviders();
+  const states = useThresholdStates().data?.data;
+  return (
+    <table className="plain" aria-label="Per department">
+      <thead>
+        <tr>
+          <th>Department</th>
+          <th>Thresholds</th>
+          {CARDS.map((c) => (
+            <th key={c.key} className="num">
+              {c.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {providers.map((p) => {
+          const c = counters(stats.data, p.slug);
+          return (
+            <tr key={p.slug} data-slug={p.slug}>
+              <td>{links ? <Link to={`/live/${p.slug}`}>{p.name}</Link> : p.name}</td>
+              <ThresholdCell
+                level={worstLevel(states, p.slug)}
+                known={!!states?.some((x) => x.department === p.slug)}
+              />
+              {CARDS.map((card) => (
+                <td key={card.key} className={`num${card.alert && c[card.key] > 0 ? " sla-breach" : ""}`}>
+                  {card.duration ? formatDuration(c[card.key]) : c[card.key]}
+                </td>
+              ))}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+export function DashboardPage() {
+  const stats = useStats();
+  return (
+    <Page
+      title="Dashboard"
+      actions={
+        <a href="/dashboard?wallboard=1" target="_blank" rel="noreferrer">
+          Open wallboard
+        </a>
+      }
+    >
+      <ErrorBanner error={stats.error} onRetry={() => void stats.refetch()} />
+      <Cards c={counters(stats.data)} />
+      <h2 style={{ margin: "8px 0 0", fontSize: 16 }}>By department</h2>
+      <DepartmentTable links />
+    </Page>
+  );
+}
+
+/** Full screen, large numbers readable across a room, no controls. */
+export function Wallboard() {
+  const stats = useStats();
+  const providers = useVisibleProviders();
+  const now = useNow(1000);
+  return (
+    <div className="wallboard" data-testid="wallboard">
+      <h1>
+        <span>Callboard</span>
+        <span className="row" style={{ fontSize: "3vh", gap: "2vw" }}>
+          <ConnectionIndicator />
+          <span>{formatHHMM(new Date(now))}</span>
+        </span>
+      </h1>
+      {stats.error ? <ErrorBanner error={stats.error} /> : null}
+      <ThresholdTiles department="all" providers={providers} />
+      <Cards c={counters(stats.data)} />
+      <DepartmentTable links={false} />
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { errorText } from "../../api/errors";
+import { useSession } from "../../session";
+
+export function LoginPage() {
+  const { signIn, exchange } = useSession();
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const tried = useRef(false);
+
+  // The first-start link `callboard serve` prints: /login?code=…
+  useEffect(() => {
+    const code = new URLSearchParams(window.location.search).get("code");
+    if (!code || tried.current) return;
+    tried.current = true;
+    setBusy(true);
+    exchange(code)
+      .then(() => window.history.replaceState(null, "", "/"))
+      .catch((e: unknown) => setError(errorText(e)))
+      .finally(() => setBusy(false));
+  }, [exchange]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!username.trim() || !password) {
+      setError("Enter your user name and password.");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await signIn(username.trim(), password);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="login">
+      <form onSubmit={(e) => void submit(e)} aria-labelledby="login-title" noValidate>
+        <h1 id="login-title">Sign in to Callboard</h1>
+        <label>
+          User name
+          <input
+            name="username"
+            autoComplete="username"
+            autoFocus
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        {error && (
+          <div className="banner error" role="alert">
+            {error}
+          </div>
+        )}
+        <button className="primary" type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+        <p className="muted" style={{ margin: 0, fontSize: 12.5 }}>
+          First start? Use the sign-in link that <code>callboard serve</code> printed.
+        </p>
+      </form>
+    </div>
+  );
+}
