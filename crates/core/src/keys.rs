@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 pub const API_KEY_PREFIX: &str = "cbk_";
 pub const TOKEN_PREFIX: &str = "cbt_";
 pub const LOGIN_CODE_PREFIX: &str = "cbl_";
+pub const INTEGRATION_TOKEN_PREFIX: &str = "cbi_";
 
 fn random_secret(prefix: &str) -> String {
     // 192 bits: well above the 128 the threat model needs.
@@ -48,6 +49,11 @@ pub fn new_password() -> String {
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// A bearer token for an integration (a CRM, a BI tool).
+pub fn new_integration_token() -> String {
+    random_secret(INTEGRATION_TOKEN_PREFIX)
 }
 
 pub fn new_login_code() -> String {

@@ -50,6 +50,7 @@ use utoipa_axum::routes;
         (name = "retention", description = "Retention of old calls and raw deliveries"),
         (name = "flows", description = "IVR flows: design, validate, publish, simulate (docs/IVR.md)"),
         (name = "ivr", description = "Where IVR platforms ask what to do next (docs/IVR.md)"),
+        (name = "integrations", description = "Read-only, scoped, revocable tokens for a CRM or BI tool"),
         (name = "thresholds", description = "Thresholds per department, their levels and the alerts they raise"),
     )
 )]
@@ -142,6 +143,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(retention::router())
         .merge(categories::router())
         .merge(users::router())
+        .merge(crate::api::integrations::router())
         .merge(stats::router())
         .merge(cockpit::router())
         .merge(metrics::router())

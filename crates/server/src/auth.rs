@@ -5,9 +5,12 @@ use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
+use axum::extract::MatchedPath;
 use axum::http::request::Parts;
+use axum::http::Method;
 use callboard_core::keys;
 use callboard_core::store::audit::Actor;
+use callboard_core::store::integrations::{self, IntegrationToken, Scope};
 use callboard_core::store::users::{self, Role, User};
 
 #[derive(Debug, Clone)]
@@ -17,10 +20,20 @@ pub struct Principal {
     pub role: Role,
     /// The bearer token presented (for logout).
     pub token: String,
+    /// Set for an integration token: read-only, reaching only the routes its
+    /// scopes name (checked when the principal is extracted), limited to its
+    /// departments.
+    pub integration: Option<IntegrationToken>,
 }
 
 impl Principal {
     pub fn actor(&self) -> Actor {
+        if let Some(i) = &self.integration {
+            return Actor {
+                user_id: None,
+                name: format!("integration:{}", i.name),
+            };
+        }
         match &self.user {
             Some(u) => u.actor(),
             None => Actor {
@@ -35,6 +48,12 @@ impl Principal {
     }
 
     pub fn can_see(&self, department: &str) -> bool {
+        if let Some(i) = &self.integration {
+            return i
+                .departments
+                .as_ref()
+                .is_none_or(|d| d.iter().any(|d| d == department));
+        }
         match (&self.user, self.role) {
             (Some(u), Role::Agent) => u.departments.iter().any(|d| d == department),
             _ => true,
@@ -43,6 +62,9 @@ impl Principal {
 
     /// None: every department; Some(list): only these.
     pub fn scope(&self) -> Option<Vec<String>> {
+        if let Some(i) = &self.integration {
+            return i.departments.clone();
+        }
         match (&self.user, self.role) {
             (Some(u), Role::Agent) => Some(u.departments.clone()),
             _ => None,
@@ -124,10 +146,44 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
                 user: None,
                 role: Role::Admin,
                 token,
+                integration: None,
             });
         }
     }
     let now = state.store.now();
+    if token.starts_with(keys::INTEGRATION_TOKEN_PREFIX) {
+        let t = token.clone();
+        let found = state
+            .store
+            .read(move |c| integrations::authenticate(c, &t, now))
+            .await?;
+        let Some(grant) = found else {
+            return Err(ApiError::unauthorized(
+                ErrorCode::InvalidToken,
+                "the integration token is unknown, expired or revoked: ask an admin for a new one",
+            ));
+        };
+        let stale = grant.last_used_at.as_deref().is_none_or(|at| {
+            callboard_core::time::parse(at).is_none_or(|at| now - at > chrono::Duration::minutes(5))
+        });
+        if stale {
+            // Noted off the request's path: a read never waits on the writer.
+            let (store, id) = (state.store.clone(), grant.id);
+            tokio::spawn(async move {
+                if let Err(e) = store.write(move |w| integrations::touch(w, id)).await {
+                    tracing::debug!(error = %e, "could not note an integration token's use");
+                }
+            });
+        }
+        // Supervisor-level reads (agents' metrics), but only on the routes
+        // its scopes name and only in its departments.
+        return Ok(Principal {
+            user: None,
+            role: Role::Supervisor,
+            token,
+            integration: Some(grant),
+        });
+    }
     let t = token.clone();
     let user = state
         .store
@@ -138,6 +194,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
             role: u.role,
             user: Some(u),
             token,
+            integration: None,
         }),
         None => Err(ApiError::unauthorized(
             ErrorCode::InvalidToken,
@@ -161,9 +218,52 @@ impl FromRequestParts<AppState> for Principal {
                     "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
                 )
             })?;
-        resolve(state, token).await
+        let who = resolve(state, token).await?;
+        if let Some(grant) = &who.integration {
+            let path = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|p| p.as_str())
+                .unwrap_or("");
+            let reads = matches!(parts.method, Method::GET | Method::HEAD);
+            let allowed = reads
+                && INTEGRATION_ROUTES
+                    .iter()
+                    .any(|(scope, p)| *p == path && grant.allows(*scope));
+            if !allowed {
+                return Err(ApiError::forbidden(format!(
+                    "integration token `{}` may only read {}",
+                    grant.name,
+                    grant
+                        .scopes
+                        .iter()
+                        .map(|s| match s {
+                            Scope::CallsRead => "calls",
+                            Scope::MetricsRead => "metrics",
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )));
+            }
+        }
+        Ok(who)
     }
 }
+
+/// What each integration scope may read; every other route refuses an
+/// integration token (403).
+pub const INTEGRATION_ROUTES: &[(Scope, &str)] = &[
+    (Scope::CallsRead, "/api/calls"),
+    (Scope::CallsRead, "/api/calls/{call_id}"),
+    (Scope::CallsRead, "/api/calls/export.csv"),
+    (Scope::CallsRead, "/api/events"),
+    (Scope::CallsRead, "/api/events/head"),
+    (Scope::CallsRead, "/api/providers"),
+    (Scope::MetricsRead, "/api/stats"),
+    (Scope::MetricsRead, "/api/metrics"),
+    (Scope::MetricsRead, "/api/metrics/agents"),
+    (Scope::MetricsRead, "/api/providers"),
+];
 
 /// A signed-in admin (or the admin token): a handler that takes it cannot
 /// forget the role check, and the check runs before the body is read.

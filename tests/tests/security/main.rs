@@ -4,6 +4,7 @@
 mod connections;
 mod headers;
 mod input;
+mod integrations;
 mod replica_scope;
 mod signin;
 mod support;

@@ -32,7 +32,10 @@ async fn a_stranger_cannot_lock_the_admin_out_and_an_admin_lifts_locks() {
         assert_eq!(login(&srv, &attacker, "boss", "guess").await.0, 401);
     }
     let (s, b) = login(&srv, &attacker, "boss", "password-123").await;
-    assert_eq!(s, 429, "the guessing client waits, even with the right password: {b}");
+    assert_eq!(
+        s, 429,
+        "the guessing client waits, even with the right password: {b}"
+    );
     assert_eq!(b["error"]["code"], "too_many_attempts");
     let (s, b) = login(&srv, &desk, "boss", "password-123").await;
     assert_eq!(s, 200, "the admin at their own desk signs in: {b}");
@@ -56,7 +59,10 @@ async fn a_stranger_cannot_lock_the_admin_out_and_an_admin_lifts_locks() {
         .iter()
         .any(|l| l.get("username").is_none() && l["client"] == "127.0.0.3"));
     let agent = srv.user("ravi", "agent", &[]).await.unwrap();
-    assert_eq!(srv.get_json("/api/auth/lockouts", &agent).await.unwrap().0, 403);
+    assert_eq!(
+        srv.get_json("/api/auth/lockouts", &agent).await.unwrap().0,
+        403
+    );
     let (s, b) = srv.delete_json("/api/auth/lockouts", &boss).await.unwrap();
     assert_eq!((s, &b["error"]["code"]), (422, &json!("invalid")), "{b}");
     let (s, b) = srv
@@ -69,7 +75,11 @@ async fn a_stranger_cannot_lock_the_admin_out_and_an_admin_lifts_locks() {
         .await
         .unwrap();
     assert_eq!((s, b["cleared"].as_u64()), (200, Some(1)), "{b}");
-    assert_eq!(login(&srv, &attacker, "boss", "guess").await.0, 401, "lifted");
+    assert_eq!(
+        login(&srv, &attacker, "boss", "guess").await.0,
+        401,
+        "lifted"
+    );
     let (s, b) = srv
         .delete_json("/api/auth/lockouts?client=127.0.0.3", &boss)
         .await
@@ -82,5 +92,12 @@ async fn a_stranger_cannot_lock_the_admin_out_and_an_admin_lifts_locks() {
         .await
         .unwrap();
     let entries = audit["data"].as_array().unwrap();
-    assert!(entries.iter().filter(|e| e["action"] == "auth.unlock").count() >= 2, "{audit}");
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["action"] == "auth.unlock")
+            .count()
+            >= 2,
+        "{audit}"
+    );
 }

@@ -565,6 +565,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integration-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every integration token (live first), without secrets. */
+        get: operations["listIntegrationTokens"];
+        put?: never;
+        /** @description A read-only token for a CRM or BI tool. `calls:read` reaches GET /api/calls, /api/calls/{call_id}, /api/calls/export.csv, /api/events and /api/providers; `metrics:read` reaches GET /api/stats, /api/metrics, /api/metrics/agents and /api/providers. Every other route answers it 403; `departments` limits what it sees. The token is shown once. */
+        post: operations["createIntegrationToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integration-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revokes the token at once: its next request is a 401. The record stays, marked revoked. */
+        delete: operations["revokeIntegrationToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ivr/settings": {
         parameters: {
             query?: never;
@@ -2046,6 +2081,29 @@ export interface components {
         Instruction: {
             actions: components["schemas"]["Action"][];
         };
+        IntegrationToken: {
+            created_at: string;
+            created_by: string;
+            /** @description Null: every department. */
+            departments?: string[] | null;
+            /** @description Null: never expires. */
+            expires_at?: string | null;
+            /** @description The token's first characters, to tell tokens apart. */
+            hint: string;
+            /** Format: int64 */
+            id: number;
+            last_used_at?: string | null;
+            name: string;
+            revoked_at?: string | null;
+            scopes: components["schemas"]["Scope"][];
+        };
+        IntegrationTokenCreated: components["schemas"]["IntegrationToken"] & {
+            /** @description Send as `Authorization: Bearer <token>`. Shown this once. */
+            token: string;
+        };
+        IntegrationTokenList: {
+            data: components["schemas"]["IntegrationToken"][];
+        };
         /** @enum {string} */
         Interval: "hour" | "day";
         InvalidFlow: {
@@ -2296,6 +2354,16 @@ export interface components {
             notes?: string | null;
             outcome: components["schemas"]["Outcome"];
             sub_category?: string | null;
+        };
+        NewIntegrationToken: {
+            /** @description Limit it to these departments (slugs); absent: every department. */
+            departments?: string[] | null;
+            /** @description RFC 3339; absent: never expires. Must be in the future. */
+            expires_at?: string | null;
+            /** @description Who uses it ("Zoho CRM", "Power BI"): 1-80 characters. */
+            name: string;
+            /** @description At least one. */
+            scopes: components["schemas"]["Scope"][];
         };
         NewProvider: {
             active?: boolean | null;
@@ -2817,6 +2885,11 @@ export interface components {
             /** Format: int64 */
             version?: number | null;
         };
+        /**
+         * @description What a token may read.
+         * @enum {string}
+         */
+        Scope: "calls:read" | "metrics:read";
         /**
          * @description Which secret the platform needs from the admin.
          * @enum {string}
@@ -4592,6 +4665,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionList"];
+                };
+            };
+        };
+    };
+    listIntegrationTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationTokenList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createIntegrationToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewIntegrationToken"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationTokenCreated"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revokeIntegrationToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationToken"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -14,9 +14,10 @@ const V6: &str = include_str!("sql/v6_ivr.sql");
 const V7: &str = include_str!("sql/v7_scale.sql");
 const V8: &str = include_str!("sql/v8_cockpit.sql");
 const V9: &str = include_str!("sql/v9_history.sql");
+const V10: &str = include_str!("sql/v10_integrations.sql");
 
 /// In order; the position (from 1) is the schema version.
-const ALL: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+const ALL: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(ALL.iter().map(|sql| M::up(sql)).collect())

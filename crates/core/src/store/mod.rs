@@ -21,6 +21,7 @@ pub mod figures;
 pub mod health;
 pub mod idempotency;
 pub mod ingest;
+pub mod integrations;
 pub mod ivr;
 pub mod metrics;
 pub mod migrate;

@@ -10,6 +10,7 @@ pub mod dialpad;
 pub mod events;
 pub mod export;
 pub mod flows;
+pub mod integrations;
 pub mod metrics;
 pub mod presets;
 pub mod providers;

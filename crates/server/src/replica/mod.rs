@@ -146,6 +146,7 @@ impl Shared {
             user: me.user,
             role: me.role,
             token,
+            integration: None,
         })
     }
 
