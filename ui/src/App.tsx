@@ -19,6 +19,7 @@ const DesktopSettingsPage = lazy(() => import("./desktop/DesktopSettings"));
 // Charts weigh: the analytics screen and its charting library load on first visit.
 const AnalyticsPage = lazy(() => import("./features/analytics/Analytics"));
 const AuditPage = lazy(() => import("./features/audit/Audit"));
+const AccessPage = lazy(() => import("./features/access/Access"));
 const AgentsPage = lazy(() => import("./features/agents/AgentBoard"));
 const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
@@ -58,6 +59,7 @@ function Shell() {
             {isAdmin && <Route path="/masters/dialpad-users" element={<DialpadUsersPage />} />}
             {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
             {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
+            {isAdmin && <Route path="/masters/access" element={<AccessPage />} />}
             {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
             {isSupervisor && <Route path="/thresholds" element={<ThresholdsPage />} />}
             {isSupervisor && <Route path="/flows" element={<FlowsRoute />} />}

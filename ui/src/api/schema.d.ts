@@ -3572,14 +3572,14 @@ export interface operations {
     };
     clearLockouts: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Clear this user name's locks, from every client. */
-                username: string | null;
+                username?: string;
                 /** @description Clear this client's locks (with `username`: only for that name). */
-                client: string | null;
+                client?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -26,6 +26,7 @@ const MASTERS: [string, string, string][] = [
   ["/masters/categories", "🏷", "Categories"],
   ["/masters/users", "👥", "Users"],
   ["/masters/dialpad-users", "🔗", "Dialpad users"],
+  ["/masters/access", "🔑", "Access"],
   ["/masters/audit", "📜", "Audit log"],
 ];
 

@@ -211,6 +211,7 @@ pub async fn lockouts(State(state): State<AppState>, _: Admin) -> Json<LockList>
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClearParams {
     /// Clear this user name's locks, from every client.

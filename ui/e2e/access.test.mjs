@@ -1,0 +1,81 @@
+// Masters › Access end to end: an admin gives a BI tool a read-only token
+// (shown once, working at once, revoked in one click) and lifts the sign-in
+// lock a forgetful agent ran into. Real server, real Chromium.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer } from "./harness.mjs";
+
+let srv;
+let browser;
+let api;
+let page;
+
+before(async () => {
+  srv = await startServer();
+  browser = await launchBrowser();
+  api = adminApi(srv.url);
+  await api.post("/api/providers", { name: "Sales" });
+  await api.post("/api/providers", { name: "Support" });
+  await api.post("/api/users", { username: "meera", password: "meera-password-1", role: "agent", departments: [] });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  page = await ctx.newPage();
+  await page.goto(srv.loginLink);
+  await page.getByTestId("whoami").waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const login = (username, password) =>
+  fetch(`${srv.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+
+test("an admin issues a read-only token for one department, then revokes it", async () => {
+  await page.getByRole("link", { name: "Access" }).click();
+  await page.getByRole("heading", { name: "Integration tokens" }).waitFor();
+  await page.getByText("No integration tokens yet.").waitFor();
+  await page.getByRole("button", { name: "New integration token" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("button", { name: "Create token" }).click();
+  await dialog.getByText("Name who uses it").waitFor();
+  await dialog.getByLabel("Name").fill("Power BI");
+  await dialog.getByLabel("Figures: dashboard stats, metrics, agent performance").check();
+  await dialog.getByLabel("Sales").check();
+  await dialog.getByRole("button", { name: "Create token" }).click();
+  const secret = await dialog.getByLabel("The new token").inputValue();
+  assert.match(secret, /^cbi_[0-9a-f]{48}$/);
+  await shots(page, "access-token-once");
+  await dialog.getByRole("button", { name: "Done" }).click();
+
+  const row = page.getByTestId("token-row").filter({ hasText: "Power BI" });
+  await row.waitFor();
+  assert.match(await row.innerText(), /Calls, Figures\s+Sales\s+Never\s+Not yet\s+Active/);
+  assert.ok(!(await page.content()).includes(secret), "the secret is not on the page any more");
+
+  const auth = { authorization: `Bearer ${secret}` };
+  assert.equal((await fetch(`${srv.url}/api/stats`, { headers: auth })).status, 200);
+  assert.equal((await fetch(`${srv.url}/api/users`, { headers: auth })).status, 403);
+
+  await row.getByRole("button", { name: "Revoke Power BI" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await row.getByText("Revoked").waitFor();
+  assert.equal((await fetch(`${srv.url}/api/stats`, { headers: auth })).status, 401);
+});
+
+test("an admin lifts the sign-in lock an agent ran into", async () => {
+  for (let i = 0; i < 5; i++) assert.equal((await login("meera", "wrong")).status, 401);
+  assert.equal((await login("meera", "meera-password-1")).status, 429, "locked from this client");
+  await page.reload();
+  const lock = page.getByTestId("lock-row").filter({ hasText: "meera" });
+  await lock.waitFor();
+  assert.match(await lock.innerText(), /meera\s+127\.0\.0\.1\s+5/);
+  assert.deepEqual(await axeAtBothSizes(page), []);
+  await lock.getByRole("button", { name: /Lift the lock of meera/ }).click();
+  await page.getByText("No sign-in locks in force.").waitFor();
+  assert.equal((await login("meera", "meera-password-1")).status, 200);
+});

@@ -1,0 +1,310 @@
+// Masters › Access: who may reach the API besides people. Integration tokens
+// give a CRM or BI tool read-only calls and/or figures (optionally for some
+// departments, until a date) and are revoked in one click; sign-in locks
+// (a name from one client, or a client guessing many names) are lifted here.
+import { useId, useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Page } from "../../components/Page";
+import { Dialog } from "../../components/Dialog";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { Field } from "../../components/Field";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { useProviders } from "../providers/queries";
+import {
+  accessKeys,
+  clearLockouts,
+  createIntegrationToken,
+  revokeIntegrationToken,
+  useIntegrationTokens,
+  useLockouts,
+  type IntegrationToken,
+  type Lock,
+  type Scope,
+} from "./queries";
+
+const SCOPES: [Scope, string][] = [
+  ["calls:read", "Calls: lists, one call, CSV export, the live stream"],
+  ["metrics:read", "Figures: dashboard stats, metrics, agent performance"],
+];
+
+function when(at: string | null | undefined, none: string): string {
+  return at ? new Date(at).toLocaleString() : none;
+}
+
+function state(t: IntegrationToken): "Revoked" | "Expired" | "Active" {
+  if (t.revoked_at) return "Revoked";
+  if (t.expires_at && new Date(t.expires_at) <= new Date()) return "Expired";
+  return "Active";
+}
+
+export default function AccessPage() {
+  const tokens = useIntegrationTokens();
+  const locks = useLockouts();
+  const providers = useProviders(true);
+  const names = new Map((providers.data?.data ?? []).map((p) => [p.slug, p.name]));
+  const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<IntegrationToken | null>(null);
+  const qc = useQueryClient();
+  const lift = useMutation({
+    mutationFn: (l: Lock) => clearLockouts({ username: l.username, client: l.client }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: accessKeys.locks }),
+  });
+  const rows = tokens.data?.data ?? [];
+  const lockRows = locks.data?.data ?? [];
+
+  return (
+    <Page
+      title="Access"
+      actions={
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          New integration token
+        </button>
+      }
+    >
+      <section aria-labelledby="tokens-h">
+        <h2 id="tokens-h">Integration tokens</h2>
+        <p className="muted">
+          Read-only access for a CRM or BI tool. Give it one of these, never a person&apos;s password or the admin
+          token.
+        </p>
+        <ErrorBanner error={tokens.error} onRetry={() => void tokens.refetch()} />
+        {tokens.isPending ? (
+          <p className="muted">Loading tokens…</p>
+        ) : rows.length === 0 ? (
+          <p className="muted">No integration tokens yet.</p>
+        ) : (
+          <table className="plain" data-testid="tokens-table">
+            <caption className="sr-only">Integration tokens</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Token</th>
+                <th scope="col">May read</th>
+                <th scope="col">Departments</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">State</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => {
+                const s = state(t);
+                return (
+                  <tr key={t.id} className={s === "Active" ? undefined : "inactive"} data-testid="token-row">
+                    <td>{t.name}</td>
+                    <td>
+                      <code>{t.hint}…</code>
+                    </td>
+                    <td>{t.scopes.map((x) => (x === "calls:read" ? "Calls" : "Figures")).join(", ")}</td>
+                    <td>{t.departments ? t.departments.map((d) => names.get(d) ?? d).join(", ") : "All"}</td>
+                    <td>{when(t.expires_at, "Never")}</td>
+                    <td>{when(t.last_used_at, "Not yet")}</td>
+                    <td>
+                      <span className={`state ${s === "Active" ? "on" : "off"}`}>{s}</span>
+                    </td>
+                    <td className="actions">
+                      {!t.revoked_at && (
+                        <button
+                          type="button"
+                          className="danger"
+                          aria-label={`Revoke ${t.name}`}
+                          onClick={() => setRevoking(t)}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section aria-labelledby="locks-h">
+        <h2 id="locks-h">Sign-in locks</h2>
+        <p className="muted">
+          After repeated wrong passwords, the client that typed them waits before trying again; nobody else is locked
+          out. Lift a lock when a person has remembered their password.
+        </p>
+        <ErrorBanner error={locks.error} onRetry={() => void locks.refetch()} />
+        <ErrorBanner error={lift.error} />
+        {lockRows.length === 0 ? (
+          <p className="muted">No sign-in locks in force.</p>
+        ) : (
+          <table className="plain" data-testid="locks-table">
+            <caption className="sr-only">Sign-in locks in force</caption>
+            <thead>
+              <tr>
+                <th scope="col">User name</th>
+                <th scope="col">From</th>
+                <th scope="col" className="num">
+                  Wrong passwords
+                </th>
+                <th scope="col">Lifts by itself in</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {lockRows.map((l) => (
+                <tr key={`${l.username ?? "*"}@${l.client}`} data-testid="lock-row">
+                  <td>{l.username ?? <em>every name</em>}</td>
+                  <td>
+                    <code>{l.client}</code>
+                  </td>
+                  <td className="num">{l.failures}</td>
+                  <td>{Math.ceil(l.wait_seconds / 60)} min</td>
+                  <td className="actions">
+                    <button
+                      type="button"
+                      aria-label={`Lift the lock of ${l.username ?? "every name"} from ${l.client}`}
+                      aria-disabled={lift.isPending || undefined}
+                      onClick={() => !lift.isPending && lift.mutate(l)}
+                    >
+                      Lift
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {creating && <NewTokenDialog departments={[...names]} onClose={() => setCreating(false)} />}
+      {revoking && <RevokeDialog token={revoking} onClose={() => setRevoking(null)} />}
+    </Page>
+  );
+}
+
+function NewTokenDialog({ departments, onClose }: { departments: [string, string][]; onClose: () => void }) {
+  const qc = useQueryClient();
+  const formId = useId();
+  const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<Scope[]>(["calls:read"]);
+  const [limited, setLimited] = useState<string[]>([]);
+  const [expires, setExpires] = useState("");
+  const [submitted, setSubmitted] = useState(false);
+  const errors: { name?: string; scopes?: string; expires?: string } = {};
+  if (!name.trim()) errors.name = "Name who uses it, for example “Zoho CRM”.";
+  if (scopes.length === 0) errors.scopes = "Choose what it may read.";
+  if (expires && new Date(`${expires}T23:59:59`) <= new Date()) errors.expires = "Choose a day in the future.";
+  const shown = submitted ? errors : {};
+  const save = useMutation({
+    mutationFn: () =>
+      createIntegrationToken({
+        name: name.trim(),
+        scopes,
+        departments: limited.length ? limited : undefined,
+        expires_at: expires ? new Date(`${expires}T23:59:59`).toISOString() : undefined,
+      }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: accessKeys.tokens }),
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (save.isPending) return;
+    setSubmitted(true);
+    if (Object.keys(errors).length === 0) save.mutate();
+  };
+  if (save.data)
+    return (
+      <Dialog
+        title={`Token for ${save.data.name}`}
+        onClose={onClose}
+        footer={
+          <button type="button" className="primary" onClick={onClose}>
+            Done
+          </button>
+        }
+      >
+        <p>
+          Copy it now: it is shown this once. Send it as <code>Authorization: Bearer …</code>.
+        </p>
+        <input readOnly aria-label="The new token" value={save.data.token} onFocus={(e) => e.target.select()} />
+      </Dialog>
+    );
+  return (
+    <Dialog
+      title="New integration token"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="primary" aria-disabled={save.isPending || undefined}>
+            Create token
+          </button>
+        </>
+      }
+    >
+      <form id={formId} className="stack" noValidate onSubmit={onSubmit}>
+        <Field label="Name" error={shown.name} hint="Who uses it: the tool or the team.">
+          {(p) => (
+            <input {...p} value={name} maxLength={80} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+          )}
+        </Field>
+        <fieldset>
+          <legend>May read</legend>
+          {SCOPES.map(([s, label]) => (
+            <label key={s} className="check">
+              <input
+                type="checkbox"
+                checked={scopes.includes(s)}
+                onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
+              />
+              {label}
+            </label>
+          ))}
+          {shown.scopes && <p className="error">{shown.scopes}</p>}
+        </fieldset>
+        <fieldset>
+          <legend>Departments (none ticked: every department)</legend>
+          {departments.map(([slug, label]) => (
+            <label key={slug} className="check">
+              <input
+                type="checkbox"
+                checked={limited.includes(slug)}
+                onChange={(e) => setLimited(e.target.checked ? [...limited, slug] : limited.filter((x) => x !== slug))}
+              />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <Field label="Expires after" error={shown.expires} hint="Optional: leave empty for a token that never expires.">
+          {(p) => <input {...p} type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />}
+        </Field>
+        <ErrorBanner error={save.error} />
+      </form>
+    </Dialog>
+  );
+}
+
+function RevokeDialog({ token, onClose }: { token: IntegrationToken; onClose: () => void }) {
+  const qc = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: () => revokeIntegrationToken(token.id),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: accessKeys.tokens });
+      onClose();
+    },
+  });
+  return (
+    <ConfirmDialog
+      title={`Revoke ${token.name}?`}
+      confirmLabel="Revoke"
+      danger
+      busy={revoke.isPending}
+      error={revoke.error}
+      onConfirm={() => revoke.mutate()}
+      onCancel={onClose}
+    >
+      <p>Its next request is refused. A revoked token cannot be restored: create a new one if needed.</p>
+    </ConfirmDialog>
+  );
+}
