@@ -39,17 +39,19 @@ async fn a_calls_token_reads_its_departments_calls_and_nothing_else() {
     assert_eq!(srv.get_json("/api/calls/p-1", &crm).await.unwrap().0, 403);
     let (_, provs) = srv.get_json("/api/providers", &crm).await.unwrap();
     assert_eq!(provs["data"].as_array().unwrap().len(), 1);
-    let csv = srv
-        .get("/api/calls/export.csv", &crm)
-        .send()
-        .await
-        .unwrap();
+    let csv = srv.get("/api/calls/export.csv", &crm).send().await.unwrap();
     assert_eq!(csv.status(), 200);
     let csv = csv.text().await.unwrap();
     assert!(csv.contains("s-1") && !csv.contains("p-1"), "{csv}");
 
     // Nothing outside its scope, and no write at all.
-    for path in ["/api/stats", "/api/metrics", "/api/users", "/api/audit", "/api/agents/board"] {
+    for path in [
+        "/api/stats",
+        "/api/metrics",
+        "/api/users",
+        "/api/audit",
+        "/api/agents/board",
+    ] {
         let (s, b) = srv.get_json(path, &crm).await.unwrap();
         assert_eq!(s, 403, "{path}: {b}");
         assert_eq!(b["error"]["code"], "forbidden");
@@ -64,7 +66,11 @@ async fn a_calls_token_reads_its_departments_calls_and_nothing_else() {
         .unwrap();
     assert_eq!(s, 403);
     let (s, _) = srv
-        .post_json("/api/integration-tokens", &crm, &json!({"name": "x", "scopes": ["calls:read"]}))
+        .post_json(
+            "/api/integration-tokens",
+            &crm,
+            &json!({"name": "x", "scopes": ["calls:read"]}),
+        )
         .await
         .unwrap();
     assert_eq!(s, 403, "a token cannot mint another");
@@ -131,7 +137,11 @@ async fn a_metrics_token_reads_figures_until_it_expires() {
     assert_eq!(srv.get_json("/api/calls", &bi).await.unwrap().0, 403);
     srv.advance(Duration::from_secs(3601));
     let (s, b) = srv.get_json("/api/stats", &bi).await.unwrap();
-    assert_eq!((s, &b["error"]["code"]), (401, &json!("invalid_token")), "expired");
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (401, &json!("invalid_token")),
+        "expired"
+    );
 }
 
 #[tokio::test]
@@ -141,11 +151,26 @@ async fn a_token_request_that_makes_no_sense_is_refused() {
     for (body, why) in [
         (json!({"name": "x", "scopes": []}), "no scope"),
         (json!({"name": "", "scopes": ["calls:read"]}), "no name"),
-        (json!({"name": "x", "scopes": ["calls:write"]}), "unknown scope"),
-        (json!({"name": "x", "scopes": ["calls:read"], "departments": ["nowhere"]}), "unknown department"),
-        (json!({"name": "x", "scopes": ["calls:read"], "departments": []}), "empty departments"),
-        (json!({"name": "x", "scopes": ["calls:read"], "expires_at": past}), "expired already"),
-        (json!({"name": "x", "scopes": ["calls:read"], "expires_at": "tomorrow"}), "not a time"),
+        (
+            json!({"name": "x", "scopes": ["calls:write"]}),
+            "unknown scope",
+        ),
+        (
+            json!({"name": "x", "scopes": ["calls:read"], "departments": ["nowhere"]}),
+            "unknown department",
+        ),
+        (
+            json!({"name": "x", "scopes": ["calls:read"], "departments": []}),
+            "empty departments",
+        ),
+        (
+            json!({"name": "x", "scopes": ["calls:read"], "expires_at": past}),
+            "expired already",
+        ),
+        (
+            json!({"name": "x", "scopes": ["calls:read"], "expires_at": "tomorrow"}),
+            "not a time",
+        ),
     ] {
         let (s, b) = create(&srv, body).await;
         assert!(s == 422 || s == 400, "{why}: {s} {b}");
@@ -158,12 +183,19 @@ async fn a_token_request_that_makes_no_sense_is_refused() {
     assert_eq!(l["data"].as_array().unwrap().len(), 0, "nothing half-made");
     let sup = srv.user("sam", "supervisor", &[]).await.unwrap();
     let (s, _) = srv
-        .post_json("/api/integration-tokens", &sup, &json!({"name": "x", "scopes": ["calls:read"]}))
+        .post_json(
+            "/api/integration-tokens",
+            &sup,
+            &json!({"name": "x", "scopes": ["calls:read"]}),
+        )
         .await
         .unwrap();
     assert_eq!(s, 403);
     let (s, _) = srv
-        .get_json("/api/calls", "cbi_0000000000000000000000000000000000000000000000000")
+        .get_json(
+            "/api/calls",
+            "cbi_0000000000000000000000000000000000000000000000000",
+        )
         .await
         .unwrap();
     assert_eq!(s, 401);

@@ -3,6 +3,7 @@
 
 mod connections;
 mod headers;
+mod hostile;
 mod input;
 mod integrations;
 mod replica_scope;
