@@ -3,7 +3,22 @@
 // lock a forgetful agent ran into. Real server, real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer } from "./harness.mjs";
+
+/** What an authenticator app shows now for a base32 secret (RFC 6238). */
+function totpNow(secret) {
+  const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += A.indexOf(c).toString(2).padStart(5, "0");
+  const key = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) key.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
+  const h = createHmac("sha1", Buffer.from(key)).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 let srv;
 let browser;
@@ -78,4 +93,44 @@ test("an admin lifts the sign-in lock an agent ran into", async () => {
   await lock.getByRole("button", { name: /Lift the lock of meera/ }).click();
   await page.getByText("No sign-in locks in force.").waitFor();
   assert.equal((await login("meera", "meera-password-1")).status, 200);
+});
+
+test("an admin turns on two-step sign-in; the password alone no longer signs in", async () => {
+  await api.post("/api/users", { username: "priya", password: "priya-password-1", role: "admin", departments: [] });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  const p = await ctx.newPage();
+  const signIn = async (code) => {
+    await p.goto(`${srv.url}/login`);
+    await p.getByLabel("User name").fill("priya");
+    await p.getByLabel("Password").fill("priya-password-1");
+    await p.getByRole("button", { name: "Sign in" }).click();
+    if (code) {
+      await p.getByLabel("Code from your authenticator app").fill(code());
+      await p.getByRole("button", { name: "Sign in" }).click();
+    }
+    await p.getByTestId("whoami").waitFor();
+  };
+  await signIn();
+  await p.getByRole("link", { name: "Access" }).click();
+  await p.getByRole("button", { name: "Set up two-step sign-in" }).click();
+  const secret = await p.getByTestId("totp-secret").innerText();
+  await p.getByLabel("Code from the app").fill("000000");
+  await p.getByRole("button", { name: "Turn on" }).click();
+  await p.getByText("That code is wrong or has expired").waitFor();
+  assert.ok(await p.getByTestId("whoami").isVisible(), "a wrong code does not end the session");
+  await p.getByLabel("Code from the app").fill(totpNow(secret));
+  await p.getByRole("button", { name: "Turn on" }).click();
+  await p.getByText("Signing in asks for the code").waitFor();
+
+  await p.getByRole("button", { name: "Sign out" }).click();
+  await p.getByLabel("User name").fill("priya");
+  await p.getByLabel("Password").fill("priya-password-1");
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByText("Enter the 6-digit code your authenticator app shows").waitFor();
+  assert.equal(await p.getByTestId("whoami").count(), 0, "not signed in by the password alone");
+  await shots(p, "login-two-step");
+  await p.getByLabel("Code from your authenticator app").fill(totpNow(secret));
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByTestId("whoami").waitFor();
+  await ctx.close();
 });

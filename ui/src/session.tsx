@@ -14,7 +14,8 @@ interface Session {
   me: Me | undefined;
   loading: boolean;
   isAdmin: boolean;
-  signIn: (username: string, password: string) => Promise<void>;
+  /** `totp`: the authenticator code, for a user with two-step sign-in on. */
+  signIn: (username: string, password: string, totp?: string) => Promise<void>;
   exchange: (code: string) => Promise<void>;
   signOut: () => Promise<void>;
 }
@@ -74,8 +75,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       me,
       loading: token !== null && meQuery.isPending,
       isAdmin: me?.role === "admin",
-      signIn: async (username, password) => {
-        const r = await unwrap(client().POST("/api/auth/login", { body: { username, password } }));
+      signIn: async (username, password, totp) => {
+        const r = await unwrap(client().POST("/api/auth/login", { body: { username, password, totp } }));
         adopt(r.token);
       },
       exchange: async (code) => {

@@ -14,6 +14,7 @@ pub mod sla;
 pub mod status;
 pub mod store;
 pub mod time;
+pub mod totp;
 
 pub use error::{Error, ErrorCode, Result};
 pub use status::Status;

@@ -9,3 +9,4 @@ mod integrations;
 mod replica_scope;
 mod signin;
 mod support;
+mod totp;

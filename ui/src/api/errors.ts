@@ -8,6 +8,8 @@ const WORDS: Record<string, string> = {
   missing_token: "Please sign in.",
   bad_credentials: "That user name and password do not match.",
   invalid_login_code: "This sign-in link has expired or was already used. Sign in with your user name and password.",
+  invalid_totp: "That code is wrong or has expired. Enter the one your app shows now.",
+  totp_required: "Enter the 6-digit code your authenticator app shows for Callboard.",
   too_many_attempts: "Too many failed sign-ins. Wait a minute and try again.",
   forbidden: "Your role does not allow this.",
   shutting_down: "The server is restarting. Try again in a moment.",

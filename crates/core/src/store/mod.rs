@@ -33,6 +33,7 @@ pub mod replica;
 pub mod retention;
 pub mod stats;
 pub mod thresholds;
+pub mod totp;
 pub mod users;
 pub mod voicemails;
 pub mod workflow;

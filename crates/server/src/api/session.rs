@@ -8,6 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use callboard_core::keys;
+use callboard_core::store::totp;
 use callboard_core::store::users::{self, Role, User};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +19,10 @@ use utoipa_axum::routes;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The 6-digit code of the authenticator app, for a user with two-step
+    /// sign-in on (without it: 401 `totp_required`).
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -68,6 +73,7 @@ pub async fn login(
     .unwrap_or(false);
     let user = match (ok, user) {
         (true, Some(u)) => {
+            second_factor(&state, &u, req.totp.as_deref(), &req.username, client).await?;
             state.logins.succeeded(&req.username, client);
             u
         }
@@ -260,6 +266,177 @@ pub async fn clear_lockouts(
     Ok(Json(Cleared { cleared }))
 }
 
+/// A user with two-step sign-in on also gives the code of the moment; a
+/// wrong one counts as a wrong password.
+async fn second_factor(
+    state: &AppState,
+    u: &User,
+    code: Option<&str>,
+    username: &str,
+    client: std::net::IpAddr,
+) -> ApiResult<()> {
+    let uid = u.id;
+    let factor = state.store.read(move |c| totp::get(c, uid)).await?;
+    let Some(secret) = factor.filter(|f| f.enabled).map(|f| f.secret) else {
+        return Ok(());
+    };
+    match code {
+        None | Some("") => Err(ApiError::unauthorized(
+            ErrorCode::TotpRequired,
+            "enter the 6-digit code from your authenticator app",
+        )),
+        Some(c) if callboard_core::totp::check(&secret, c, state.store.now()) => Ok(()),
+        Some(_) => {
+            state
+                .logins
+                .failed(username, client, std::time::Instant::now());
+            Err(ApiError::unauthorized(
+                ErrorCode::InvalidTotp,
+                "that code is wrong or has expired: enter the one your app shows now",
+            ))
+        }
+    }
+}
+
+/// Two-step sign-in, for the signed-in user.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpStatus {
+    /// On: sign-in asks for a code.
+    pub enabled: bool,
+    /// Set up, waiting for the first code to turn it on.
+    pub pending: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// Base32, for typing into the app by hand.
+    pub secret: String,
+    /// `otpauth://totp/…`: what the app adds from (as a link or a QR code).
+    pub otpauth_url: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// The 6 digits the app shows now.
+    pub code: String,
+}
+
+fn person(who: &Principal) -> ApiResult<User> {
+    who.user.clone().ok_or_else(|| {
+        ApiError::invalid("only a person signed in with a password has a second factor")
+    })
+}
+
+#[utoipa::path(get, path = "/api/auth/totp", operation_id = "getTotp", tag = "auth",
+    responses((status = 200, body = TotpStatus)), security(("bearer" = [])))]
+pub async fn totp_status(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<TotpStatus>> {
+    let uid = person(&who)?.id;
+    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    Ok(Json(TotpStatus {
+        enabled: f.as_ref().is_some_and(|f| f.enabled),
+        pending: f.is_some_and(|f| !f.enabled),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/auth/totp/setup", operation_id = "setUpTotp", tag = "auth",
+    description = "Starts two-step sign-in with a new secret (shown this once); POST /api/auth/totp/enable with a code turns it on. Refused (409) while it is on.",
+    responses((status = 200, body = TotpSetup), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    who: Principal,
+) -> ApiResult<Json<TotpSetup>> {
+    let u = person(&who)?;
+    let uid = u.id;
+    let secret = state
+        .store
+        .write_keyed(key.0, move |w| totp::set_up(w, uid))
+        .await?;
+    let otpauth_url = callboard_core::totp::url(&secret, &u.username)
+        .ok_or_else(|| ApiError::invalid("this user name cannot label an authenticator entry"))?;
+    Ok(Json(TotpSetup {
+        secret,
+        otpauth_url,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/auth/totp/enable", operation_id = "enableTotp", tag = "auth",
+    description = "Turns two-step sign-in on, with the code the app shows for the secret just set up.",
+    request_body = TotpCode,
+    responses((status = 200, body = TotpStatus), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    who: Principal,
+    Json(req): Json<TotpCode>,
+) -> ApiResult<Json<TotpStatus>> {
+    let uid = person(&who)?.id;
+    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    let Some(f) = f.filter(|f| !f.enabled) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "nothing to turn on: set it up first (or it is on already)",
+        ));
+    };
+    if !callboard_core::totp::check(&f.secret, &req.code, state.store.now()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidTotp,
+            "that code is wrong or has expired: enter the one your app shows now",
+        ));
+    }
+    let actor = who.actor();
+    state
+        .store
+        .write_keyed(key.0, move |w| totp::enable(w, uid, &actor))
+        .await?;
+    Ok(Json(TotpStatus {
+        enabled: true,
+        pending: false,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/auth/totp/disable", operation_id = "disableTotp", tag = "auth",
+    description = "Turns two-step sign-in off, with a current code (a lost phone: an admin resets it with DELETE /api/users/{id}/totp).",
+    request_body = TotpCode,
+    responses((status = 200, body = TotpStatus), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    who: Principal,
+    Json(req): Json<TotpCode>,
+) -> ApiResult<Json<TotpStatus>> {
+    let uid = person(&who)?.id;
+    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    if let Some(f) = f.filter(|f| f.enabled) {
+        if !callboard_core::totp::check(&f.secret, &req.code, state.store.now()) {
+            // 422, not 401: the session is fine, only the code is wrong.
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidTotp,
+                "that code is wrong or has expired: enter the one your app shows now",
+            ));
+        }
+    }
+    let actor = who.actor();
+    state
+        .store
+        .write_keyed(key.0, move |w| totp::remove(w, uid, &actor))
+        .await?;
+    Ok(Json(TotpStatus {
+        enabled: false,
+        pending: false,
+    }))
+}
+
 /// This module's routes, with their OpenAPI operations.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -268,4 +445,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(lockouts, clear_lockouts))
+        .routes(routes!(totp_status))
+        .routes(routes!(totp_setup))
+        .routes(routes!(totp_enable))
+        .routes(routes!(totp_disable))
 }

@@ -126,9 +126,31 @@ pub async fn deactivate(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/users/{id}/totp", operation_id = "resetUserTotp", tag = "users",
+    description = "Turns a user's two-step sign-in off (a lost phone); they sign in with their password and may set it up again. Audited.",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    Admin(who): Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
+    let actor = who.actor();
+    state
+        .store
+        .write_keyed(key.0, move |w| {
+            callboard_core::store::totp::reset(w, id, &actor)
+        })
+        .await?;
+    Ok(Json(state.store.read(move |c| users::get(c, id)).await?))
+}
+
 /// This module's routes, with their OpenAPI operations.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(reset_totp))
         .routes(routes!(list, create))
         .routes(routes!(get, update, deactivate))
 }

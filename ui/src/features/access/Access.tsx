@@ -12,6 +12,11 @@ import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { useProviders } from "../providers/queries";
 import {
   accessKeys,
+  disableTotp,
+  enableTotp,
+  setUpTotp,
+  useTotp,
+  type TotpSetup,
   clearLockouts,
   createIntegrationToken,
   revokeIntegrationToken,
@@ -124,6 +129,8 @@ export default function AccessPage() {
           </table>
         )}
       </section>
+
+      <TwoStep />
 
       <section aria-labelledby="locks-h">
         <h2 id="locks-h">Sign-in locks</h2>
@@ -306,5 +313,103 @@ function RevokeDialog({ token, onClose }: { token: IntegrationToken; onClose: ()
     >
       <p>Its next request is refused. A revoked token cannot be restored: create a new one if needed.</p>
     </ConfirmDialog>
+  );
+}
+
+/** The signed-in admin's own two-step sign-in: set up with an authenticator
+ * app (the secret to type in, or the otpauth link), confirmed with a code. */
+function TwoStep() {
+  const qc = useQueryClient();
+  const status = useTotp();
+  const [setup, setSetup] = useState<TotpSetup | null>(null);
+  const [code, setCode] = useState("");
+  const done = async () => {
+    setSetup(null);
+    setCode("");
+    await qc.invalidateQueries({ queryKey: accessKeys.totp });
+  };
+  const start = useMutation({ mutationFn: setUpTotp, onSuccess: (s) => setSetup(s) });
+  const enable = useMutation({ mutationFn: () => enableTotp(code.trim()), onSuccess: done });
+  const disable = useMutation({ mutationFn: () => disableTotp(code.trim()), onSuccess: done });
+  const on = status.data?.enabled ?? false;
+  return (
+    <section aria-labelledby="totp-h">
+      <h2 id="totp-h">Your two-step sign-in</h2>
+      <ErrorBanner error={status.error} onRetry={() => void status.refetch()} />
+      {status.isPending ? null : on ? (
+        <form
+          className="row toolbar"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!disable.isPending) disable.mutate();
+          }}
+        >
+          <p>
+            <span className="state on">On</span> Signing in asks for the code of your authenticator app.
+          </p>
+          <Field label="Current code (to turn it off)">
+            {(p) => (
+              <input {...p} inputMode="numeric" value={code} maxLength={7} onChange={(e) => setCode(e.target.value)} />
+            )}
+          </Field>
+          <button type="submit" className="danger">
+            Turn off
+          </button>
+          <ErrorBanner error={disable.error} />
+        </form>
+      ) : setup ? (
+        <form
+          className="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!enable.isPending) enable.mutate();
+          }}
+        >
+          <p>
+            In your authenticator app, add an account with this key (or open the link on the phone), then enter the code
+            it shows.
+          </p>
+          <p>
+            Key: <code data-testid="totp-secret">{setup.secret}</code>
+          </p>
+          <p>
+            <a href={setup.otpauth_url}>Open in an authenticator app</a>
+          </p>
+          <Field label="Code from the app">
+            {(p) => (
+              <input
+                {...p}
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                value={code}
+                maxLength={7}
+                onChange={(e) => setCode(e.target.value)}
+              />
+            )}
+          </Field>
+          <div className="row">
+            <button type="submit" className="primary">
+              Turn on
+            </button>
+            <button type="button" onClick={() => setSetup(null)}>
+              Cancel
+            </button>
+          </div>
+          <ErrorBanner error={enable.error} />
+        </form>
+      ) : (
+        <div className="stack">
+          <p className="muted">
+            Off. With it on, your password alone cannot sign in: a code from an app on your phone is asked too.
+          </p>
+          <div>
+            <button type="button" onClick={() => start.mutate()} aria-disabled={start.isPending || undefined}>
+              Set up two-step sign-in
+            </button>
+          </div>
+          <ErrorBanner error={start.error} />
+        </div>
+      )}
+    </section>
   );
 }

@@ -9,10 +9,12 @@ export type IntegrationToken = S["IntegrationToken"];
 export type NewIntegrationToken = S["NewIntegrationToken"];
 export type Scope = S["Scope"];
 export type Lock = S["LockView"];
+export type TotpSetup = S["TotpSetup"];
 
 export const accessKeys = {
   tokens: ["integration-tokens"] as const,
   locks: ["lockouts"] as const,
+  totp: ["totp"] as const,
 };
 
 export function useIntegrationTokens() {
@@ -45,4 +47,24 @@ export function clearLockouts(lock: { username?: string | null; client?: string 
       params: { query: { username: lock.username ?? undefined, client: lock.client ?? undefined } },
     }),
   );
+}
+
+/** The signed-in person's two-step sign-in. */
+export function useTotp() {
+  return useQuery({
+    queryKey: accessKeys.totp,
+    queryFn: ({ signal }) => unwrap(client().GET("/api/auth/totp", { signal })),
+  });
+}
+
+export function setUpTotp() {
+  return unwrap(client().POST("/api/auth/totp/setup"));
+}
+
+export function enableTotp(code: string) {
+  return unwrap(client().POST("/api/auth/totp/enable", { body: { code } }));
+}
+
+export function disableTotp(code: string) {
+  return unwrap(client().POST("/api/auth/totp/disable", { body: { code } }));
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { ApiError } from "../../api/client";
 import { errorText } from "../../api/errors";
 import { useSession } from "../../session";
 
@@ -7,6 +8,9 @@ export function LoginPage() {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // Asked for once the server says this user has two-step sign-in on.
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const tried = useRef(false);
 
@@ -31,9 +35,14 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      await signIn(username.trim(), password);
+      await signIn(username.trim(), password, needCode ? code.trim() : undefined);
     } catch (err) {
-      setError(errorText(err));
+      if (err instanceof ApiError && err.code === "totp_required") {
+        setNeedCode(true);
+        setError("Enter the 6-digit code your authenticator app shows for Callboard.");
+      } else {
+        setError(errorText(err));
+      }
     } finally {
       setBusy(false);
     }
@@ -63,6 +72,20 @@ export function LoginPage() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
+        {needCode && (
+          <label>
+            Code from your authenticator app
+            <input
+              name="totp"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={7}
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          </label>
+        )}
         {error && (
           <div className="banner error" role="alert">
             {error}
