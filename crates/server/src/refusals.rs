@@ -1,56 +1,64 @@
-//! Deliveries refused before parsing go to the provider's ingestion log
-//! (`callboard_core::store::refusals`), off the request path and rate-limited
-//! per provider: a sender flooding malformed bodies gets its 400s at once,
-//! and the writer keeps its time for real deliveries.
+//! Deliveries refused (bad credentials, or a body that cannot be taken) go
+//! to the provider's ingestion log, off the request path and rate-limited
+//! per provider and source address (`governor`): a sender flooding forged
+//! or malformed requests gets its 401s and 400s at once, the writer keeps
+//! its time for real deliveries, and another source's refusals are still
+//! logged. Authenticated, well-formed deliveries are never limited.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use callboard_core::store::refusals::{self, Refused};
-use callboard_core::time::Timestamp;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 
-/// Refusals logged at once per provider before the limit applies.
-pub const BURST: f64 = 20.0;
-/// Refusals logged per second per provider once the burst is spent.
-pub const PER_SECOND: f64 = 2.0;
+/// Refusals logged at once per provider and source before the limit applies.
+pub const BURST: u32 = 20;
+/// Refusals logged per second per provider and source once the burst is spent.
+pub const PER_SECOND: u32 = 2;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Timestamp,
-    /// Refusals not logged since the last one that was.
-    dropped: u64,
+type Key = (i64, IpAddr);
+
+/// A token bucket per (provider, source), and how many each left out.
+pub struct Limiter {
+    buckets: DefaultKeyedRateLimiter<Key>,
+    dropped: Mutex<HashMap<Key, u64>>,
 }
 
-/// A token bucket per provider.
-#[derive(Debug, Default)]
-pub struct Limiter {
-    buckets: Mutex<HashMap<i64, Bucket>>,
+impl Default for Limiter {
+    fn default() -> Self {
+        let quota = Quota::per_second(NonZeroU32::new(PER_SECOND).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN));
+        Limiter {
+            buckets: RateLimiter::keyed(quota),
+            dropped: Mutex::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter").finish_non_exhaustive()
+    }
 }
 
 impl Limiter {
-    /// Whether a refusal of `provider` at `now` is logged; when it is, how
-    /// many were left out before it.
-    pub fn admit(&self, provider: i64, now: Timestamp) -> Option<u64> {
-        let mut buckets = self.buckets.lock().ok()?;
-        // Bound the map: providers are few, but never let it grow unchecked.
-        if buckets.len() > 10_000 {
-            buckets.clear();
-        }
-        let b = buckets.entry(provider).or_insert(Bucket {
-            tokens: BURST,
-            at: now,
-            dropped: 0,
-        });
-        let elapsed = (now - b.at).num_milliseconds().max(0) as f64 / 1000.0;
-        b.tokens = (b.tokens + elapsed * PER_SECOND).min(BURST);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Some(std::mem::take(&mut b.dropped))
+    /// Whether a refusal of `provider` from `source` is logged; when it is,
+    /// how many of theirs were left out before it.
+    pub fn admit(&self, provider: i64, source: IpAddr) -> Option<u64> {
+        let key = (provider, source);
+        let mut dropped = self.dropped.lock().ok()?;
+        if self.buckets.check_key(&key).is_ok() {
+            Some(dropped.remove(&key).unwrap_or(0))
         } else {
-            b.dropped += 1;
+            // Bound the memory a spoofing flood can take.
+            if dropped.len() > 10_000 {
+                dropped.clear();
+                self.buckets.retain_recent();
+            }
+            *dropped.entry(key).or_default() += 1;
             None
         }
     }
@@ -60,17 +68,17 @@ impl Limiter {
 /// method, the content type, the request id and the body as received.
 pub type Refusal<'a> = (i64, &'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 
-/// Logs `r`, refused with `err`, unless the provider's refusals are over
-/// the limit; never delays the answer.
-pub fn record(state: &AppState, r: Refusal<'_>, err: &ApiError) {
+/// Logs `r`, refused with `err`, unless its sender's refusals are over the
+/// limit; never delays the answer.
+pub fn record(state: &AppState, source: IpAddr, r: Refusal<'_>, err: &ApiError) {
     let (provider_id, method, content_type, request_id, body) = r;
-    let Some(dropped) = state.refusals.admit(provider_id, state.store.now()) else {
+    let Some(dropped) = state.refusals.admit(provider_id, source) else {
         return;
     };
     let mut reason = format!("{}: {}", err.code, err.message);
     if dropped > 0 {
         reason.push_str(&format!(
-            " ({dropped} earlier refusals of this provider were not logged: over {PER_SECOND}/s)"
+            " ({dropped} earlier refusals from {source} were not logged: over {PER_SECOND}/s)"
         ));
     }
     let refused = Refused {
@@ -94,18 +102,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_flood_is_cut_to_the_burst_then_the_rate() {
+    fn a_flood_is_cut_to_the_burst_per_source() {
         let l = Limiter::default();
-        let t0 = chrono::Utc::now();
-        let admitted = (0..100).filter(|_| l.admit(7, t0).is_some()).count();
-        assert_eq!(admitted, BURST as usize);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let admitted = (0..100).filter(|_| l.admit(7, a).is_some()).count();
         assert!(
-            l.admit(8, t0).is_some(),
-            "another provider has its own bucket"
+            (BURST as usize..=BURST as usize + 1).contains(&admitted),
+            "{admitted}"
         );
-        let later = t0 + chrono::Duration::seconds(1);
-        assert_eq!(l.admit(7, later), Some(100 - BURST as u64));
-        assert_eq!(l.admit(7, later), Some(0));
-        assert_eq!(l.admit(7, later), None);
+        assert_eq!(l.admit(7, b), Some(0), "another source is logged");
+        assert_eq!(l.admit(8, a), Some(0), "another provider is logged");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let next = l.admit(7, a);
+        assert!(
+            next.is_some_and(|d| d >= 79),
+            "the count of what was left out: {next:?}"
+        );
     }
 }

@@ -254,18 +254,28 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
 /// never the secret) without delaying the 401.
 fn record_refusal(
     state: &AppState,
+    source: std::net::IpAddr,
     provider_id: i64,
     method: &str,
     content_type: Option<String>,
     request_id: Option<String>,
     refusal: &Refusal,
 ) {
+    let Some(dropped) = state.refusals.admit(provider_id, source) else {
+        return;
+    };
     let store = state.store.clone();
     let m = method.to_string();
-    let reason = match refusal.code {
+    let mut reason = match refusal.code {
         ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey => refusal.code.to_string(),
         code => format!("{code}: {}", refusal.message),
     };
+    if dropped > 0 {
+        reason.push_str(&format!(
+            " ({dropped} earlier refusals from {source} were not logged: over {}/s)",
+            crate::refusals::PER_SECOND
+        ));
+    }
     tokio::spawn(async move {
         if let Err(e) = store
             .write(move |w| {
@@ -318,6 +328,7 @@ pub(crate) async fn receive_for(
 ) -> ApiResult<Response> {
     let slug = provider.slug.clone();
     let (parts, body) = req.into_parts();
+    let source = crate::auth::peer_ip(&parts.extensions);
     let rid = request_id(&parts.headers);
     let ctype = content_type(&parts.headers);
     let method = parts.method.clone();
@@ -360,6 +371,7 @@ pub(crate) async fn receive_for(
         Err(refusal) => {
             record_refusal(
                 &state,
+                source,
                 provider.id,
                 method.as_str(),
                 ctype.clone(),
@@ -411,7 +423,7 @@ pub(crate) async fn receive_for(
                     rid.as_deref(),
                     &b""[..],
                 );
-                crate::refusals::record(&state, r, &e);
+                crate::refusals::record(&state, source, r, &e);
                 return Err(e);
             }
         };
@@ -449,7 +461,7 @@ pub(crate) async fn receive_for(
                 rid.as_deref(),
                 kept,
             );
-            crate::refusals::record(&state, r, &err);
+            crate::refusals::record(&state, source, r, &err);
             return Err(err);
         }
     };

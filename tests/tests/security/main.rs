@@ -2,6 +2,7 @@
 //! `callboard` binary on loopback, each bounded in time.
 
 mod connections;
+mod floods;
 mod headers;
 mod hostile;
 mod input;
