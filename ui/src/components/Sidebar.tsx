@@ -1,4 +1,5 @@
-import { NavLink } from "react-router";
+import { useId, useState } from "react";
+import { NavLink, useLocation } from "react-router";
 import { inDesktop } from "../desktop/bridge";
 import { useStats } from "../features/dashboard/queries";
 import type { ReactNode } from "react";
@@ -74,120 +75,136 @@ export function Sidebar() {
   const stats = useStats();
   const visible = useVisibleProviders();
   const levels = useThresholdStates().data?.data;
+  // On a phone the menu folds away above the screen; a choice closes it.
+  const { pathname } = useLocation();
+  const [openAt, setOpenAt] = useState<string | null>(null);
+  const open = openAt === pathname;
+  const menuId = useId();
 
   return (
-    <nav className="sidebar" aria-label="Main">
+    <nav className={open ? "sidebar open" : "sidebar"} aria-label="Main">
       <div className="brand">
         <span aria-hidden="true">📟</span> Callboard
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={open}
+          aria-controls={menuId}
+          onClick={() => setOpenAt(open ? null : pathname)}
+        >
+          {open ? "Close menu" : "Menu"}
+        </button>
       </div>
-      <ul>
-        <li>
-          <NavLink to="/dashboard">
-            <span className="icon" aria-hidden="true">
-              📊
-            </span>
-            Dashboard
-          </NavLink>
-        </li>
-        {inDesktop() && (
+      <div className="menu" id={menuId}>
+        <ul>
           <li>
-            <NavLink to="/desktop/settings">
+            <NavLink to="/dashboard">
               <span className="icon" aria-hidden="true">
-                🖥
+                📊
               </span>
-              This computer
+              Dashboard
             </NavLink>
           </li>
-        )}
-        <li>
-          <NavLink to="/history">
-            <span className="icon" aria-hidden="true">
-              📇
-            </span>
-            Call history
-          </NavLink>
-        </li>
-        {me?.role !== "agent" && (
+          {inDesktop() && (
+            <li>
+              <NavLink to="/desktop/settings">
+                <span className="icon" aria-hidden="true">
+                  🖥
+                </span>
+                This computer
+              </NavLink>
+            </li>
+          )}
           <li>
-            <NavLink to="/analytics">
+            <NavLink to="/history">
               <span className="icon" aria-hidden="true">
-                📈
+                📇
               </span>
-              Analytics
+              Call history
             </NavLink>
           </li>
+          {me?.role !== "agent" && (
+            <li>
+              <NavLink to="/analytics">
+                <span className="icon" aria-hidden="true">
+                  📈
+                </span>
+                Analytics
+              </NavLink>
+            </li>
+          )}
+          {isSupervisor && (
+            <li>
+              <NavLink to="/agents">
+                <span className="icon" aria-hidden="true">
+                  🎧
+                </span>
+                Agents
+              </NavLink>
+            </li>
+          )}
+          {isSupervisor && (
+            <li>
+              <NavLink to="/thresholds">
+                <span className="icon" aria-hidden="true">
+                  🚦
+                </span>
+                Thresholds
+              </NavLink>
+            </li>
+          )}
+          {isSupervisor && (
+            <li>
+              <NavLink to="/flows">
+                <span className="icon" aria-hidden="true">
+                  🔀
+                </span>
+                IVR flows
+              </NavLink>
+            </li>
+          )}
+        </ul>
+        <QueueNav
+          id="live"
+          title="IVR Live"
+          allIcon="◉"
+          providers={visible}
+          badge={(slug) => (
+            <Badge n={liveCount(stats.data, slug)} label="live calls" level={worstLevel(levels, slug, "live")} />
+          )}
+        />
+        <QueueNav
+          id="hangup"
+          title="IVR Hangup"
+          allIcon="☎"
+          providers={visible}
+          badge={(slug) => (
+            <Badge
+              n={pendingCount(stats.data, slug)}
+              label="pending callbacks"
+              hot
+              level={worstLevel(levels, slug, "hangup")}
+            />
+          )}
+        />
+        {isAdmin && (
+          <>
+            <h2 id="nav-masters">Masters</h2>
+            <ul aria-labelledby="nav-masters">
+              {MASTERS.map(([to, glyph, label]) => (
+                <li key={to}>
+                  <NavLink to={to}>
+                    <span className="icon" aria-hidden="true">
+                      {glyph}
+                    </span>
+                    {label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </>
         )}
-        {isSupervisor && (
-          <li>
-            <NavLink to="/agents">
-              <span className="icon" aria-hidden="true">
-                🎧
-              </span>
-              Agents
-            </NavLink>
-          </li>
-        )}
-        {isSupervisor && (
-          <li>
-            <NavLink to="/thresholds">
-              <span className="icon" aria-hidden="true">
-                🚦
-              </span>
-              Thresholds
-            </NavLink>
-          </li>
-        )}
-        {isSupervisor && (
-          <li>
-            <NavLink to="/flows">
-              <span className="icon" aria-hidden="true">
-                🔀
-              </span>
-              IVR flows
-            </NavLink>
-          </li>
-        )}
-      </ul>
-      <QueueNav
-        id="live"
-        title="IVR Live"
-        allIcon="◉"
-        providers={visible}
-        badge={(slug) => (
-          <Badge n={liveCount(stats.data, slug)} label="live calls" level={worstLevel(levels, slug, "live")} />
-        )}
-      />
-      <QueueNav
-        id="hangup"
-        title="IVR Hangup"
-        allIcon="☎"
-        providers={visible}
-        badge={(slug) => (
-          <Badge
-            n={pendingCount(stats.data, slug)}
-            label="pending callbacks"
-            hot
-            level={worstLevel(levels, slug, "hangup")}
-          />
-        )}
-      />
-      {isAdmin && (
-        <>
-          <h2 id="nav-masters">Masters</h2>
-          <ul aria-labelledby="nav-masters">
-            {MASTERS.map(([to, glyph, label]) => (
-              <li key={to}>
-                <NavLink to={to}>
-                  <span className="icon" aria-hidden="true">
-                    {glyph}
-                  </span>
-                  {label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      </div>
     </nav>
   );
 }
