@@ -247,6 +247,24 @@ test("a dismissed alert stays dismissed until the figure gets worse again", asyn
   await salesLink(page).locator('[data-level="amber"]').waitFor();
 });
 
+test("a threshold already amber when the console opens shows in the banner, quietly", async () => {
+  const page = await adminPage();
+  await page.goto(`${srv.url}/live/all`);
+  const banner = page.getByTestId("crossing-banner");
+  await banner.getByText(/Sales Line: Calls waiting is AMBER/).waitFor({ timeout: 5000 });
+  assert.match(await page.title(), /^⚠ 1 alert · /);
+  // Nothing got worse while watching: no chime, no notification.
+  await page.waitForTimeout(300);
+  assert.deepEqual(await page.evaluate(() => [window.__notes.length, window.__tones.length]), [0, 0]);
+  // Dismissed, it stays away across the session's screens.
+  await banner.getByRole("button", { name: /^Dismiss/ }).click();
+  await banner.waitFor({ state: "detached" });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Thresholds" }).click();
+  await page.getByRole("button", { name: "Save thresholds" }).waitFor();
+  assert.equal(await page.getByTestId("crossing-banner").count(), 0);
+  await page.context().close();
+});
+
 test("a supervisor reads the thresholds but cannot change them", async () => {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
   const page = await ctx.newPage();

@@ -9,6 +9,7 @@ import type { Provider } from "../../api/types";
 import { providerName } from "../../lib/useVisibleProviders";
 import { useSession } from "../../session";
 import { crossings, useCrossings, type Crossing } from "./crossings";
+import { useThresholdStates } from "./queries";
 import { crossingText } from "./model";
 import { chime } from "./chime";
 import "./thresholds.css";
@@ -24,6 +25,10 @@ function notificationsSupported(): boolean {
 /** Announces each crossing that gets worse: a chime and a browser notification. */
 export function CrossingWatcher() {
   const providers = useProviders();
+  const states = useThresholdStates();
+  useEffect(() => {
+    if (states.data) crossings.seed(states.data.data);
+  }, [states.data]);
   const names = useRef<Provider[]>([]);
   useEffect(() => {
     names.current = providers.data?.data ?? [];

@@ -47,3 +47,33 @@ describe("CrossingStore", () => {
     expect(s.snapshot()).toEqual([]);
   });
 });
+
+describe("CrossingStore.seed", () => {
+  const st = (department: string, level: ThresholdCrossed["level"]) => ({
+    department,
+    metric: "longest_wait_seconds" as const,
+    level,
+    since: "2026-12-03T10:00:00Z",
+    value: 900,
+    threshold: 600,
+  });
+
+  it("shows what is already amber or red when the console opens, quietly and once", () => {
+    const store = new CrossingStore();
+    const raised: string[] = [];
+    store.onRaise((c) => raised.push(c.key));
+    store.seed([st("sales", "amber"), st("support", "red"), st("billing", "ok")]);
+    expect(store.snapshot().map((c) => [c.department, c.level])).toEqual([
+      ["support", "red"],
+      ["sales", "amber"],
+    ]);
+    expect(raised).toEqual([]);
+    const first = store.snapshot()[0];
+    if (first) store.dismiss(first.key);
+    store.seed([st("sales", "amber"), st("support", "red")]);
+    expect(store.snapshot()).toHaveLength(1);
+    store.clear();
+    store.seed([st("support", "red")]);
+    expect(store.snapshot()).toHaveLength(1);
+  });
+});

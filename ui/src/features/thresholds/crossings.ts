@@ -2,7 +2,7 @@
 // `threshold.crossed` events, read by the banner and the tab title, and
 // announced (browser notification) when a figure gets worse.
 import { useSyncExternalStore } from "react";
-import { isWorse, rowKey, type Level, type Metric, type ThresholdCrossed } from "./model";
+import { isWorse, rowKey, type Level, type Metric, type ThresholdCrossed, type ThresholdState } from "./model";
 
 export interface Crossing {
   key: string;
@@ -42,6 +42,7 @@ type Listener = () => void;
 
 export class CrossingStore {
   private list: Crossing[] = [];
+  private seeded = false;
   private readonly listeners = new Set<Listener>();
   private readonly raisers = new Set<(c: Crossing) => void>();
 
@@ -64,11 +65,34 @@ export class CrossingStore {
     if (raised) for (const fn of this.raisers) fn(raised);
   }
 
+  /** The levels as the console finds them when it opens: a threshold that
+   * is already amber or red shows in the banner (quietly: nothing got worse
+   * while watching). Once per session, so a dismissed one stays dismissed. */
+  seed(states: readonly ThresholdState[]): void {
+    if (this.seeded) return;
+    this.seeded = true;
+    const known = new Set(this.list.map((x) => x.key));
+    const found: Crossing[] = states
+      .filter((st) => st.level !== "ok" && !known.has(rowKey(st.department, st.metric)))
+      .map((st) => ({
+        key: rowKey(st.department, st.metric),
+        department: st.department,
+        metric: st.metric,
+        level: st.level,
+        value: st.value ?? null,
+        threshold: st.threshold ?? null,
+        at: st.since,
+      }));
+    if (found.length)
+      this.set([...this.list, ...found.sort((a, b) => (a.level === b.level ? 0 : a.level === "red" ? -1 : 1))]);
+  }
+
   dismiss(key: string): void {
     this.set(this.list.filter((x) => x.key !== key));
   }
 
   clear(): void {
+    this.seeded = false;
     this.set([]);
   }
 
