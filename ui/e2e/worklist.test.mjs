@@ -105,6 +105,40 @@ test("the Assign to me button keeps the selection too; moving on lets the call g
   assert.equal(await page.getByTestId("assign-done").count(), 0);
 });
 
+test("Download this view saves the calls the worklist shows, and nothing else", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true });
+  const p = await ctx.newPage();
+  await p.goto(`${srv.url}/`);
+  await p.getByLabel("User name").fill("asha");
+  await p.getByLabel("Password").fill("asha-password-1");
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByTestId("whoami").waitFor();
+  for (const n of [8, 9]) {
+    await webhook(state.webhookUrl, state.key, { call_id: `W-${n}`, status: "hangup", from: `+91980000000${n}` });
+  }
+  await p.goto(`${srv.url}/hangup/care-line?view=pending`);
+  await p.locator("tbody tr[data-call-id]").first().waitFor();
+  const shown = (
+    await p.locator("tbody tr[data-call-id]").evaluateAll((rows) => rows.map((r) => r.dataset.callId))
+  ).sort();
+  const [dl] = await Promise.all([
+    p.waitForEvent("download"),
+    p.getByRole("button", { name: "Download this view (CSV)" }).click(),
+  ]);
+  const { readFileSync } = await import("node:fs");
+  const lines = readFileSync(await dl.path(), "utf8")
+    .replace(/^\uFEFF/, "")
+    .trimEnd()
+    .split("\r\n");
+  assert.ok(lines[0].startsWith("call_id,department,status,"), lines[0]);
+  const saved = lines
+    .slice(1)
+    .map((l) => l.split(",")[0])
+    .sort();
+  assert.deepEqual(saved, shown, "the file holds the rows of this view");
+  await ctx.close();
+});
+
 test("the worklist with its confirmation passes axe, light and dark, at 1366×800 and 390×844", async () => {
   const row = page.locator("tbody tr[data-call-id]").first();
   await row.click();

@@ -22,7 +22,6 @@ import { Page } from "../../components/Page";
 import {
   bucketLabel,
   dateInput,
-  download,
   intervalFor,
   pct,
   rangeFor,
@@ -33,6 +32,7 @@ import {
   type Preset,
   type Table,
 } from "./model";
+import { download } from "../../lib/download";
 import { formatWhen } from "../../lib/format";
 import { providerName, useVisibleProviders } from "../../lib/useVisibleProviders";
 

@@ -2,8 +2,8 @@
 // docs/METRICS.md), per-agent figures, calls grouped by agent, and the
 // server's CSV export of the calls in range.
 import { useQuery } from "@tanstack/react-query";
-import { client, settle, unwrap } from "../../api/client";
-import { download } from "./model";
+import { client, unwrap } from "../../api/client";
+import { downloadCallsCsv } from "../calls/export";
 
 export interface MetricsFilter {
   from: string;
@@ -67,16 +67,7 @@ export function useAgentCalls(f: MetricsFilter | null) {
 }
 
 /** Downloads the server's CSV of the calls in range (with a BOM, for spreadsheets). */
-export async function downloadCalls(f: MetricsFilter): Promise<void> {
-  // `time=offered`: the calls the figures count, by the same time. The file
-  // is read as a blob (not JSON); its name comes from the response's headers.
-  const { data, response } = await settle(
-    client().GET("/api/calls/export.csv", {
-      params: { query: { from: f.from, to: f.to, time: "offered", bom: true, department: f.department } },
-      headers: { accept: "text/csv" },
-      parseAs: "blob",
-    }),
-  );
-  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "calls.csv";
-  download(data, name);
+export function downloadCalls(f: MetricsFilter): Promise<void> {
+  // `time=offered`: the calls the figures count, by the same time.
+  return downloadCallsCsv({ from: f.from, to: f.to, time: "offered", department: f.department });
 }

@@ -2,6 +2,7 @@ import { useMemo, useState } from "react";
 import { useParams } from "react-router";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useLiveCalls } from "./queries";
+import { ExportCallsButton } from "../../components/ExportCallsButton";
 import { useStats } from "../dashboard/queries";
 import { LIVE_STATUSES, type Call, type Status } from "../../api/types";
 import { CallTable } from "../../components/CallTable";
@@ -95,7 +96,15 @@ export function LivePage() {
     department === "all" ? "IVR Live · All departments" : `IVR Live · ${providerName(providers, department)}`;
 
   return (
-    <Page title={title}>
+    <Page
+      title={title}
+      actions={
+        <ExportCallsButton
+          query={{ department: department === "all" ? undefined : department, status: "live" }}
+          label="Download live calls (CSV)"
+        />
+      }
+    >
       <DepartmentTabs
         base="/live"
         providers={providers}

@@ -7,6 +7,7 @@ import { assignCall, unassignCall } from "../calls/queries";
 import { useStats } from "../dashboard/queries";
 import { useUsers } from "../users/queries";
 import { useWorklist } from "./queries";
+import { ExportCallsButton } from "../../components/ExportCallsButton";
 import { WORK_STATES, type Call, type WorkState } from "../../api/types";
 import { CallDrawer } from "../calls/CallDrawer";
 import { CallTable } from "../../components/CallTable";
@@ -265,9 +266,20 @@ export function HangupPage() {
     <Page
       title={title}
       actions={
-        <button onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
-          ?
-        </button>
+        <>
+          <ExportCallsButton
+            query={{
+              department: department === "all" ? undefined : department,
+              status: "worklist",
+              view,
+              q: search.trim() || undefined,
+            }}
+            label="Download this view (CSV)"
+          />
+          <button onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
+            ?
+          </button>
+        </>
       }
     >
       <DepartmentTabs base="/hangup" providers={providers} count={(slug) => pendingCount(stats.data, slug)} />
