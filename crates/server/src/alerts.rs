@@ -61,6 +61,22 @@ pub async fn run(store: Store, secrets: Arc<SecretStore>, mut stop: watch::Recei
     }
 }
 
+/// Sends `alerts` to their channels off the caller's path (an evaluation
+/// outside the loop: a saved configuration takes effect at once).
+pub fn dispatch(store: Store, secrets: Arc<SecretStore>, alerts: Vec<Alert>) {
+    if alerts.is_empty() {
+        return;
+    }
+    let http = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "alerts: cannot build an HTTP client");
+            return;
+        }
+    };
+    tokio::spawn(async move { send_all(&store, &secrets, &http, alerts).await });
+}
+
 /// Measures and decides in one write: the decision and its record commit
 /// together, so a crossing is sent at most once.
 pub async fn evaluate(store: &Store) -> callboard_core::Result<Vec<Alert>> {

@@ -464,3 +464,46 @@ async fn a_threshold_crossing_reaches_a_webhook_and_an_smtp_sink_once() {
         "{levels:?}"
     );
 }
+
+/// A saved limit takes effect at once: the levels are measured against it in
+/// the save itself, not at the next 15-second evaluation.
+#[tokio::test]
+async fn a_saved_threshold_shows_its_level_now() {
+    let server = TestServer::start().await.unwrap();
+    let (slug, key) = server.provider("Now").await.unwrap();
+    for id in ["n1", "n2", "n3"] {
+        server
+            .webhook(&slug, &key, &callboard_tests::event(id, "queued", "+911"))
+            .await
+            .unwrap();
+    }
+    let cfg = json!({"thresholds": [{"department": slug, "metric": "waiting_count", "amber": 2, "red": 3}]});
+    let (s, saved) = server
+        .put_json("/api/thresholds", ADMIN_TOKEN, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{saved}");
+    let (_, st) = server
+        .get_json("/api/thresholds/state", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let row = st["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["department"] == slug)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (row["level"].as_str(), row["value"].as_f64()),
+        (Some("red"), Some(3.0)),
+        "right after the save: {st}"
+    );
+    // A looser limit saved: back to ok at once.
+    let cfg = json!({"thresholds": [{"department": slug, "metric": "waiting_count", "amber": 10, "red": 20}]});
+    server
+        .put_json("/api/thresholds", ADMIN_TOKEN, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(level_of(&server, &slug).await, "ok");
+}

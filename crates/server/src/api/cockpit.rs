@@ -80,10 +80,17 @@ pub async fn put_thresholds(
         .map_err(|e| internal(e.to_string()))?;
     }
     let actor = who.actor();
-    state
+    // The saved limits take effect now: the levels are measured against them
+    // in the same transaction, so the answer (and the "Now" column that
+    // refetches on `thresholds.updated`) shows them, not those of 15 s ago.
+    let alerts = state
         .store
-        .write_keyed(key.0, move |w| thresholds::put(w, &cfg, &actor))
+        .write_keyed(key.0, move |w| {
+            thresholds::put(w, &cfg, &actor)?;
+            thresholds::run(w)
+        })
         .await?;
+    crate::alerts::dispatch(state.store.clone(), state.secrets.clone(), alerts);
     Ok(Json(read_config(&state).await?))
 }
 

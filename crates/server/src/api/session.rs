@@ -322,6 +322,19 @@ pub struct TotpCode {
     pub code: String,
 }
 
+/// A signed-in person's code: 422, not 401, when wrong (the session is fine).
+fn code_matches(state: &AppState, secret: &str, code: &str) -> ApiResult<()> {
+    if callboard_core::totp::check(secret, code, state.store.now()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidTotp,
+            "that code is wrong or has expired: enter the one your app shows now",
+        ))
+    }
+}
+
 fn person(who: &Principal) -> ApiResult<User> {
     who.user.clone().ok_or_else(|| {
         ApiError::invalid("only a person signed in with a password has a second factor")
@@ -385,13 +398,7 @@ pub async fn totp_enable(
             "nothing to turn on: set it up first (or it is on already)",
         ));
     };
-    if !callboard_core::totp::check(&f.secret, &req.code, state.store.now()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidTotp,
-            "that code is wrong or has expired: enter the one your app shows now",
-        ));
-    }
+    code_matches(&state, &f.secret, &req.code)?;
     let actor = who.actor();
     state
         .store
@@ -417,14 +424,7 @@ pub async fn totp_disable(
     let uid = person(&who)?.id;
     let f = state.store.read(move |c| totp::get(c, uid)).await?;
     if let Some(f) = f.filter(|f| f.enabled) {
-        if !callboard_core::totp::check(&f.secret, &req.code, state.store.now()) {
-            // 422, not 401: the session is fine, only the code is wrong.
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::InvalidTotp,
-                "that code is wrong or has expired: enter the one your app shows now",
-            ));
-        }
+        code_matches(&state, &f.secret, &req.code)?;
     }
     let actor = who.actor();
     state
