@@ -9,6 +9,8 @@ export default defineConfig({
   plugins: [react()],
   build: { outDir: "dist", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 900 },
   server: {
+    // The glossary's tooltips are read from docs/METRICS.md (src/lib/glossary.ts).
+    fs: { allow: [".", "../docs"] },
     proxy: {
       "/api": { target, ws: true },
       "/webhooks": { target },

@@ -99,6 +99,11 @@ test("a supervisor opens Analytics from the sidebar and sees the hand-computed f
   assert.match(await asha.textContent(), /Asha2120\.0 s/);
   const ravi = page.getByTestId("agent-calls").getByRole("row", { name: /Ravi/ });
   assert.match(await ravi.textContent(), /Ravi.*1300\.0 s100\.0%/);
+  // Each tile says what it counts, in the words of docs/METRICS.md.
+  assert.equal(
+    await page.getByTestId("kpi-abandon_rate").getAttribute("title"),
+    "Abandon rate: abandoned ÷ (offered − short abandons)",
+  );
   await shots(page, "analytics-all");
   for (const scheme of ["light", "dark"]) {
     await page.emulateMedia({ colorScheme: scheme });

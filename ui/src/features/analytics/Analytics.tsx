@@ -33,6 +33,7 @@ import {
   type Table,
 } from "./model";
 import { download } from "../../lib/download";
+import { define } from "../../lib/glossary";
 import { formatWhen } from "../../lib/format";
 import { providerName, useVisibleProviders } from "../../lib/useVisibleProviders";
 
@@ -378,7 +379,7 @@ export default function AnalyticsPage() {
         <>
           <div className="cards" data-testid="kpis">
             {tiles(metrics.data).map((t) => (
-              <div key={t.key} className="card" data-testid={`kpi-${t.key}`}>
+              <div key={t.key} className="card" data-testid={`kpi-${t.key}`} title={define(t.key)}>
                 <div className="label">{t.label}</div>
                 <div className="value">{t.value}</div>
               </div>

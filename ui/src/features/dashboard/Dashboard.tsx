@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { define } from "../../lib/glossary";
 import { useStats } from "./queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
@@ -13,6 +14,17 @@ import { ThresholdTiles } from "../thresholds/ThresholdTiles";
 import "../thresholds/thresholds.css";
 
 const LEVEL_WORD: Record<Level, string> = { ok: "OK", amber: "Amber", red: "Red" };
+
+/** The API field each card shows, for its definition (docs/METRICS.md). */
+const FIELD: Partial<Record<keyof Counters, string>> = {
+  missed: "missed_today",
+  hangupPending: "hangup_today",
+  slaBreached: "sla_breached",
+  totalToday: "total_today",
+  completed: "completed_today",
+  failed: "failed_today",
+  avgDuration: "avg_duration",
+};
 
 const CARDS: { key: keyof Counters; label: string; alert?: boolean; duration?: boolean }[] = [
   { key: "active", label: "Active" },
@@ -32,7 +44,12 @@ function Cards({ c }: { c: Counters }) {
       {CARDS.map((card) => {
         const v = c[card.key];
         return (
-          <div key={card.key} className={`card${card.alert && v > 0 ? " alert" : ""}`} data-testid={`card-${card.key}`}>
+          <div
+            key={card.key}
+            className={`card${card.alert && v > 0 ? " alert" : ""}`}
+            data-testid={`card-${card.key}`}
+            title={define(FIELD[card.key] ?? "")}
+          >
             <div className="label">{card.label}</div>
             <div className="value">{card.duration ? formatDuration(v) : v}</div>
           </div>
