@@ -62,6 +62,18 @@ impl Limiter {
             None
         }
     }
+
+    /// [`Limiter::admit`], as what to append to the logged reason: empty, or
+    /// how many of this sender's refusals were left out before this one.
+    pub fn admit_noting(&self, provider: i64, source: IpAddr) -> Option<String> {
+        self.admit(provider, source).map(|dropped| {
+            if dropped == 0 {
+                String::new()
+            } else {
+                format!(" ({dropped} earlier refusals from {source} were not logged: over {PER_SECOND}/s)")
+            }
+        })
+    }
 }
 
 /// What the receiver knew of a delivery it refused: the provider's id, the
@@ -72,15 +84,10 @@ pub type Refusal<'a> = (i64, &'a str, Option<&'a str>, Option<&'a str>, &'a [u8]
 /// limit; never delays the answer.
 pub fn record(state: &AppState, source: IpAddr, r: Refusal<'_>, err: &ApiError) {
     let (provider_id, method, content_type, request_id, body) = r;
-    let Some(dropped) = state.refusals.admit(provider_id, source) else {
+    let Some(note) = state.refusals.admit_noting(provider_id, source) else {
         return;
     };
-    let mut reason = format!("{}: {}", err.code, err.message);
-    if dropped > 0 {
-        reason.push_str(&format!(
-            " ({dropped} earlier refusals from {source} were not logged: over {PER_SECOND}/s)"
-        ));
-    }
+    let reason = format!("{}: {}{note}", err.code, err.message);
     let refused = Refused {
         provider_id,
         method: method.to_string(),

@@ -261,21 +261,15 @@ fn record_refusal(
     request_id: Option<String>,
     refusal: &Refusal,
 ) {
-    let Some(dropped) = state.refusals.admit(provider_id, source) else {
+    let Some(note) = state.refusals.admit_noting(provider_id, source) else {
         return;
     };
     let store = state.store.clone();
     let m = method.to_string();
-    let mut reason = match refusal.code {
-        ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey => refusal.code.to_string(),
-        code => format!("{code}: {}", refusal.message),
+    let reason = match refusal.code {
+        ErrorCode::MissingApiKey | ErrorCode::InvalidApiKey => format!("{}{note}", refusal.code),
+        code => format!("{code}: {}{note}", refusal.message),
     };
-    if dropped > 0 {
-        reason.push_str(&format!(
-            " ({dropped} earlier refusals from {source} were not logged: over {}/s)",
-            crate::refusals::PER_SECOND
-        ));
-    }
     tokio::spawn(async move {
         if let Err(e) = store
             .write(move |w| {

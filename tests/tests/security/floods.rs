@@ -4,14 +4,8 @@
 
 use callboard_tests::{event, TestServer, ADMIN_TOKEN};
 use serde_json::Value;
-use std::net::IpAddr;
 
-fn from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
+use crate::support::client_from as from;
 
 async fn rejected(srv: &TestServer, slug: &str) -> Vec<Value> {
     let (_, log) = srv

@@ -3,14 +3,8 @@
 
 use callboard_tests::{TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
-use std::net::IpAddr;
 
-fn from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
+use crate::support::client_from as from;
 
 async fn login(srv: &TestServer, client: &reqwest::Client, user: &str, pw: &str) -> (u16, Value) {
     let r = client

@@ -65,6 +65,15 @@ impl Limited {
 
 /// A client that opens a fresh connection for every request, as many
 /// telephony platforms do.
+/// A client whose requests come from `ip` (any 127.x address is loopback):
+/// a second or third sender for per-client limits.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 pub fn fresh_client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)

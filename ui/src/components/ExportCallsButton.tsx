@@ -3,7 +3,15 @@ import { useState } from "react";
 import { downloadCallsCsv, type ExportQuery } from "../features/calls/export";
 import { errorText } from "../api/errors";
 
-export function ExportCallsButton({ query, label = "Download CSV" }: { query: ExportQuery; label?: string }) {
+export function ExportCallsButton({
+  query,
+  label = "Download CSV",
+  testId = "export-list",
+}: {
+  query: ExportQuery;
+  label?: string;
+  testId?: string;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const run = async () => {
@@ -19,7 +27,7 @@ export function ExportCallsButton({ query, label = "Download CSV" }: { query: Ex
   };
   return (
     <>
-      <button type="button" onClick={() => void run()} aria-disabled={busy || undefined} data-testid="export-list">
+      <button type="button" onClick={() => void run()} aria-disabled={busy || undefined} data-testid={testId}>
         {busy ? "Downloading…" : label}
       </button>
       {error && (

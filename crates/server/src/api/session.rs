@@ -335,6 +335,12 @@ fn code_matches(state: &AppState, secret: &str, code: &str) -> ApiResult<()> {
     }
 }
 
+/// The signed-in person's id and second factor (if set up).
+async fn my_factor(state: &AppState, who: &Principal) -> ApiResult<(i64, Option<totp::Factor>)> {
+    let uid = person(who)?.id;
+    Ok((uid, state.store.read(move |c| totp::get(c, uid)).await?))
+}
+
 fn person(who: &Principal) -> ApiResult<User> {
     who.user.clone().ok_or_else(|| {
         ApiError::invalid("only a person signed in with a password has a second factor")
@@ -347,8 +353,7 @@ pub async fn totp_status(
     State(state): State<AppState>,
     who: Principal,
 ) -> ApiResult<Json<TotpStatus>> {
-    let uid = person(&who)?.id;
-    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    let (_, f) = my_factor(&state, &who).await?;
     Ok(Json(TotpStatus {
         enabled: f.as_ref().is_some_and(|f| f.enabled),
         pending: f.is_some_and(|f| !f.enabled),
@@ -389,8 +394,7 @@ pub async fn totp_enable(
     who: Principal,
     Json(req): Json<TotpCode>,
 ) -> ApiResult<Json<TotpStatus>> {
-    let uid = person(&who)?.id;
-    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    let (uid, f) = my_factor(&state, &who).await?;
     let Some(f) = f.filter(|f| !f.enabled) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -421,8 +425,7 @@ pub async fn totp_disable(
     who: Principal,
     Json(req): Json<TotpCode>,
 ) -> ApiResult<Json<TotpStatus>> {
-    let uid = person(&who)?.id;
-    let f = state.store.read(move |c| totp::get(c, uid)).await?;
+    let (uid, f) = my_factor(&state, &who).await?;
     if let Some(f) = f.filter(|f| f.enabled) {
         code_matches(&state, &f.secret, &req.code)?;
     }

@@ -15,9 +15,10 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { downloadCalls, useAgentCalls, useAgentMetrics, useMetrics, type MetricsFilter } from "./queries";
+import { useAgentCalls, useAgentMetrics, useMetrics, type MetricsFilter } from "./queries";
 import type { AgentCalls, AgentMetricsReport, MetricsReport } from "../../api/types";
 import { ErrorBanner } from "../../components/ErrorBanner";
+import { ExportCallsButton } from "../../components/ExportCallsButton";
 import { Page } from "../../components/Page";
 import {
   bucketLabel,
@@ -255,8 +256,6 @@ export default function AnalyticsPage() {
   const [customFrom, setCustomFrom] = useState(() => dateInput(new Date()));
   const [customTo, setCustomTo] = useState(() => dateInput(new Date()));
   const [department, setDepartment] = useState("all");
-  const [exportError, setExportError] = useState<unknown>(null);
-  const [exporting, setExporting] = useState(false);
 
   const filter = useMemo<MetricsFilter | null>(() => {
     const r = rangeFor(preset, new Date(), customFrom, customTo);
@@ -298,19 +297,6 @@ export default function AnalyticsPage() {
     );
   };
 
-  const exportCalls = async () => {
-    if (!filter) return;
-    setExporting(true);
-    setExportError(null);
-    try {
-      await downloadCalls(filter);
-    } catch (e) {
-      setExportError(e);
-    } finally {
-      setExporting(false);
-    }
-  };
-
   return (
     <Page
       title="Analytics"
@@ -319,9 +305,14 @@ export default function AnalyticsPage() {
           <button onClick={exportScreen} disabled={!metrics.data} data-testid="export-screen">
             Export CSV
           </button>
-          <button onClick={() => void exportCalls()} disabled={!filter || exporting} data-testid="export-calls">
-            {exporting ? "Downloading…" : "Download calls (CSV)"}
-          </button>
+          {filter && (
+            // `time=offered`: the calls the figures count, by the same time.
+            <ExportCallsButton
+              query={{ from: filter.from, to: filter.to, time: "offered", department: filter.department }}
+              label="Download calls (CSV)"
+              testId="export-calls"
+            />
+          )}
         </>
       }
     >
@@ -374,7 +365,7 @@ export default function AnalyticsPage() {
         </label>
       </form>
       {!filter && <p className="banner error">Choose a start date on or before the end date.</p>}
-      <ErrorBanner error={metrics.error ?? agents.error ?? grouped.error ?? exportError} />
+      <ErrorBanner error={metrics.error ?? agents.error ?? grouped.error} />
       {metrics.data && (
         <>
           <div className="cards" data-testid="kpis">

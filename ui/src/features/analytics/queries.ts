@@ -1,9 +1,7 @@
 // The analytics screen's reads: the supervisor metrics of a range (formulas:
-// docs/METRICS.md), per-agent figures, calls grouped by agent, and the
-// server's CSV export of the calls in range.
+// docs/METRICS.md), per-agent figures and calls grouped by agent.
 import { useQuery } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
-import { downloadCallsCsv } from "../calls/export";
 
 export interface MetricsFilter {
   from: string;
@@ -64,10 +62,4 @@ export function useAgentCalls(f: MetricsFilter | null) {
     },
     enabled: f !== null,
   });
-}
-
-/** Downloads the server's CSV of the calls in range (with a BOM, for spreadsheets). */
-export function downloadCalls(f: MetricsFilter): Promise<void> {
-  // `time=offered`: the calls the figures count, by the same time.
-  return downloadCallsCsv({ from: f.from, to: f.to, time: "offered", department: f.department });
 }
