@@ -73,6 +73,10 @@ before(async () => {
       CALLBOARD_LOG: "info",
     },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group: the app and WebKitWebDriver it starts share our
+    // stdout, so one left running would keep the test runner waiting on that
+    // pipe forever. after() ends the whole group.
+    detached: true,
   });
   wd = new WebDriver(`http://127.0.0.1:${driverPort}`);
   await wd.waitUntil("tauri-driver", async () => (await fetch(`${wd.base}/status`)).ok, 15_000);
@@ -80,10 +84,28 @@ before(async () => {
 });
 
 after(async () => {
-  await wd?.end();
-  driver?.kill("SIGTERM");
-  await sleep(500);
+  await Promise.race([wd?.end(), sleep(10_000)]);
+  await endGroup(driver);
 });
+
+/** TERM to the process group, KILL to whatever is left of it after 5 s. */
+async function endGroup(child) {
+  if (!child?.pid) return;
+  const signal = (s) => {
+    try {
+      process.kill(-child.pid, s);
+      return true;
+    } catch {
+      return false; // the group is gone
+    }
+  };
+  if (!signal("SIGTERM")) return;
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    if (!signal(0)) return;
+  }
+  signal("SIGKILL");
+}
 
 const api = (path, init = {}) =>
   fetch(`http://127.0.0.1:${port}${path}`, {
