@@ -27,8 +27,8 @@ await page.evaluate(() => {
       if (!(id in window.__seen)) window.__seen[id] = now();
     }
   }).observe(document.body, { childList: true, subtree: true });
-  const token = localStorage.getItem("callboard.token");
-  const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/events?token=${token}`);
+  // The page's session cookie signs the stream in, as it does the console's own.
+  const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/events`);
   ws.onmessage = (m) => {
     const ev = JSON.parse(m.data);
     if (ev.type === "call.upserted" && !(ev.data.call_id in window.__ws)) window.__ws[ev.data.call_id] = now();

@@ -12,12 +12,13 @@ export const SHOTS = join(here, "shots");
 const BIN = process.env.CALLBOARD_BIN ?? resolve(here, "../../target/debug/callboard");
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 
-/** `restart`: the same data directory and port again (no first-start banner). */
-export async function startServer(restart) {
+/** `restart`: the same data directory and port again (no first-start banner);
+ * `env`: more variables for the server (e.g. a short session). */
+export async function startServer(restart, env = {}) {
   const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), "callboard-e2e-"));
   const listen = restart ? new URL(restart.url).host : "127.0.0.1:0";
   const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", listen], {
-    env: { ...process.env, CALLBOARD_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn" },
+    env: { ...process.env, CALLBOARD_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

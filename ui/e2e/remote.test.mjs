@@ -39,7 +39,8 @@ test("offline on a replica: the console says since when, queues a disposition, d
   rep = await startReplica(srv.url, token);
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  await ctx.addInitScript((t) => localStorage.setItem("callboard.token", t), token);
+  // The replica's console is signed in by its token, in the session cookie.
+  await ctx.addCookies([{ name: "callboard_session", value: token, url: rep.url, httpOnly: true, sameSite: "Strict" }]);
   const page = await ctx.newPage();
   await page.goto(`${rep.url}/hangup/front-desk`);
   const conn = page.getByTestId("connection");

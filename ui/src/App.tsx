@@ -74,11 +74,11 @@ function Shell() {
 }
 
 function Gate() {
-  const { token, loading, me } = useSession();
-  if (!token) return <LoginPage />;
-  if (loading || !me) return <div className="login muted">Signing in…</div>;
+  const { epoch, loading, me } = useSession();
+  if (loading) return <div className="login muted">Signing in…</div>;
+  if (!me) return <LoginPage />;
   return (
-    <StreamProvider token={token}>
+    <StreamProvider session={epoch}>
       <Shell />
     </StreamProvider>
   );

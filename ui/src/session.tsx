@@ -1,19 +1,34 @@
-// Who is signed in. The token is remembered in localStorage (or handed over
-// by the desktop shell); `me` says the role and departments the UI obeys.
+// Who is signed in. In a browser the session lives in the server's HttpOnly
+// cookie (script never sees it, so an injected script cannot steal it) and
+// every change carries its CSRF token; the desktop shell hands over a bearer
+// token instead (its window is another origin). `me` says the role and
+// departments the UI obeys; a 401 from any call signs the console out, with
+// a notice when the session ran out.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, configure, setUnauthorizedHandler, unwrap } from "./api/client";
 import { keys } from "./api/keys";
+import type { components } from "./api/schema";
 import type { Me } from "./api/types";
+
+type LoginResponse = components["schemas"]["LoginResponse"];
 import { desktopConfig } from "./desktop/bridge";
 
-const TOKEN_KEY = "callboard.token";
+/** Where earlier versions kept the token; removed on sight. */
+const LEGACY_TOKEN_KEY = "callboard.token";
+
+/** Codes that mean the credential is gone (not a wrong password). */
+const SIGNED_OUT_CODES = new Set(["missing_token", "invalid_token", "session_expired"]);
 
 interface Session {
-  token: string | null;
+  /** Changes at each sign-in: what the event stream reconnects on. */
+  epoch: number;
+  signedIn: boolean;
   me: Me | undefined;
   loading: boolean;
   isAdmin: boolean;
+  /** Why the console is on the sign-in page, when it did not choose to be. */
+  notice: string | null;
   /** `totp`: the authenticator code, for a user with two-step sign-in on. */
   signIn: (username: string, password: string, totp?: string) => Promise<void>;
   exchange: (code: string) => Promise<void>;
@@ -22,77 +37,96 @@ interface Session {
 
 const Ctx = createContext<Session | null>(null);
 
-function initialToken(): string | null {
+/** True in the desktop window: a bearer token, no cookie. */
+function startDesktop(): boolean {
   const d = desktopConfig();
-  if (d) {
-    configure({ base: d.apiBase, token: d.token });
-    return d.token;
-  }
+  if (d) configure({ base: d.apiBase, token: d.token });
   try {
-    const t = localStorage.getItem(TOKEN_KEY);
-    configure({ token: t });
-    return t;
+    localStorage.removeItem(LEGACY_TOKEN_KEY);
   } catch {
-    return null;
+    // Storage refused (a private window): nothing was kept there either.
   }
+  return d !== null;
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [token, setToken] = useState<string | null>(initialToken);
+  const [desktop] = useState(startDesktop);
+  const [epoch, setEpoch] = useState(0);
+  const [signedOut, setSignedOut] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const qc = useQueryClient();
 
-  const adopt = useCallback(
-    (t: string | null) => {
-      configure({ token: t });
-      try {
-        if (t) localStorage.setItem(TOKEN_KEY, t);
-        else localStorage.removeItem(TOKEN_KEY);
-      } catch {
-        // Private windows may refuse storage: the session lasts the tab.
-      }
+  const leave = useCallback(
+    (why: string | null) => {
+      configure({ csrf: null, ...(desktop ? {} : { token: null }) });
       qc.clear();
-      setToken(t);
+      setNotice(why);
+      setSignedOut(true);
     },
-    [qc],
+    [qc, desktop],
+  );
+
+  const enter = useCallback(
+    (answer: Pick<LoginResponse, "token" | "csrf_token">) => {
+      configure(desktop ? { token: answer.token ?? null } : { csrf: answer.csrf_token ?? null });
+      qc.clear();
+      setNotice(null);
+      setSignedOut(false);
+      setEpoch((e) => e + 1);
+    },
+    [qc, desktop],
   );
 
   useEffect(() => {
-    setUnauthorizedHandler(() => adopt(null));
+    setUnauthorizedHandler((code) => {
+      if (!SIGNED_OUT_CODES.has(code)) return;
+      leave(
+        code === "session_expired"
+          ? "You were signed out: the session ended after a time without use, or at the end of its day. Sign in again."
+          : null,
+      );
+    });
     return () => setUnauthorizedHandler(null);
-  }, [adopt]);
+  }, [leave]);
 
   const meQuery = useQuery({
-    queryKey: [...keys.me, token],
-    queryFn: () => unwrap(client().GET("/api/auth/me")),
-    enabled: token !== null,
+    queryKey: [...keys.me, epoch],
+    queryFn: async () => {
+      const me = await unwrap(client().GET("/api/auth/me"));
+      // After a reload the CSRF token comes from here, not from the sign-in.
+      if (me.csrf_token) configure({ csrf: me.csrf_token });
+      return me;
+    },
+    enabled: !signedOut,
     staleTime: 60_000,
   });
 
   const value = useMemo<Session>(() => {
-    const me = meQuery.data;
+    const me = signedOut ? undefined : meQuery.data;
     return {
-      token,
+      epoch,
+      signedIn: me !== undefined,
       me,
-      loading: token !== null && meQuery.isPending,
+      loading: !signedOut && meQuery.isPending,
       isAdmin: me?.role === "admin",
+      notice,
       signIn: async (username, password, totp) => {
-        const r = await unwrap(client().POST("/api/auth/login", { body: { username, password, totp } }));
-        adopt(r.token);
+        const body = { username, password, totp, cookie: !desktop };
+        enter(await unwrap(client().POST("/api/auth/login", { body })));
       },
       exchange: async (code) => {
-        const r = await unwrap(client().POST("/api/auth/exchange", { body: { code } }));
-        adopt(r.token);
+        enter(await unwrap(client().POST("/api/auth/exchange", { body: { code, cookie: !desktop } })));
       },
       signOut: async () => {
         try {
           await unwrap(client().POST("/api/auth/logout"));
         } catch {
-          // Signing out locally is what matters; the token expires anyway.
+          // Signing out here is what matters; the session expires anyway.
         }
-        adopt(null);
+        leave(null);
       },
     };
-  }, [token, meQuery.data, meQuery.isPending, adopt]);
+  }, [epoch, signedOut, notice, meQuery.data, meQuery.isPending, desktop, enter, leave]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -59,6 +59,8 @@ pub enum ErrorCode {
     OriginNotAllowed,
     TotpRequired,
     InvalidTotp,
+    SessionExpired,
+    CsrfFailed,
 }
 
 impl ErrorCode {
@@ -114,6 +116,8 @@ impl ErrorCode {
         ErrorCode::OriginNotAllowed,
         ErrorCode::TotpRequired,
         ErrorCode::InvalidTotp,
+        ErrorCode::SessionExpired,
+        ErrorCode::CsrfFailed,
     ];
 
     /// The wire string.
@@ -169,6 +173,8 @@ impl ErrorCode {
             ErrorCode::UnreadableIvrRequest => "unreadable_ivr_request",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::TotpRequired => "totp_required",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::InvalidTotp => "invalid_totp",
         }
     }

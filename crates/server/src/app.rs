@@ -70,7 +70,10 @@ impl Modify for Security {
                         "A session token (POST /api/auth/login) or the admin token. An operation's \
                          scope names the least role it needs (`admin`, or `supervisor`, which \
                          admins also pass); no scope: any signed-in user, agents limited to \
-                         their departments.",
+                         their departments. The web console instead holds its session in \
+                         the HttpOnly cookie `callboard_session` (POST /api/auth/login with \
+                         `cookie: true`), which every operation taking this scheme also accepts, \
+                         with `X-CSRF-Token` on every change.",
                     ))
                     .build(),
             ),

@@ -1,5 +1,8 @@
-//! Who is asking: a bearer token resolved to a principal with a role and,
-//! for agents, the departments they may see.
+//! Who is asking: a bearer token (API clients, the desktop) or the
+//! console's session cookie resolved to a principal with a role and, for
+//! agents, the departments they may see. A request signed in by the cookie
+//! also proves it comes from the console (the CSRF header) before it changes
+//! anything.
 
 use crate::error::ApiError;
 use crate::error::ErrorCode;
@@ -7,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::extract::MatchedPath;
 use axum::http::request::Parts;
-use axum::http::Method;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use callboard_core::keys;
 use callboard_core::store::audit::Actor;
 use callboard_core::store::integrations::{self, IntegrationToken, Scope};
@@ -24,6 +27,9 @@ pub struct Principal {
     /// scopes name (checked when the principal is extracted), limited to its
     /// departments.
     pub integration: Option<IntegrationToken>,
+    /// Set when signed in by the session cookie: what the console sends back
+    /// in `X-CSRF-Token` with every change.
+    pub csrf_token: Option<String>,
 }
 
 impl Principal {
@@ -110,12 +116,24 @@ impl Principal {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
-    let h = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+/// The console's session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "callboard_session";
+/// How long the browser keeps the cookie past the session's own end.
+const COOKIE_GRACE_SECS: u64 = 3600;
+/// The header a cookie-signed request carries to change anything.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the credential arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    /// `?token=` on the event stream (browsers cannot set its headers).
+    Query,
+    Cookie,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = h.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -123,16 +141,88 @@ fn bearer(parts: &Parts) -> Option<String> {
 }
 
 /// Browsers cannot set headers on a WebSocket: the event stream also takes `?token=`.
-fn query_token(parts: &Parts) -> Option<String> {
-    if parts.uri.path() != "/api/events" {
+fn query_token(uri: &Uri) -> Option<String> {
+    if uri.path() != "/api/events" {
         return None;
     }
-    let q = parts.uri.query()?;
+    let q = uri.query()?;
     serde_urlencoded::from_str::<Vec<(String, String)>>(q)
         .ok()?
         .into_iter()
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v)
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The credential a request presents: a bearer header wins over the cookie
+/// (an API client that also holds a cookie means the header).
+pub fn credential(headers: &HeaderMap, uri: &Uri) -> Option<(String, Via)> {
+    bearer(headers)
+        .map(|t| (t, Via::Bearer))
+        .or_else(|| query_token(uri).map(|t| (t, Via::Query)))
+        .or_else(|| session_cookie(headers).map(|t| (t, Via::Cookie)))
+}
+
+/// The CSRF token bound to a session token: derived, so it needs no storage,
+/// and unknowable without the (HttpOnly) session token itself.
+pub fn csrf_token(session_token: &str) -> String {
+    keys::hash_secret(&format!("csrf:{session_token}"))
+}
+
+/// A change made with the session cookie must carry the session's CSRF
+/// token: another site can make the browser send the cookie, but it cannot
+/// read the token. Reads need none.
+pub fn check_csrf(
+    method: &Method,
+    headers: &HeaderMap,
+    token: &str,
+    via: Via,
+) -> Result<(), ApiError> {
+    if via != Via::Cookie || matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let sent = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !sent.is_empty() && keys::secret_matches(&format!("csrf:{token}"), sent) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::CsrfFailed,
+        "a change signed in by the session cookie needs the session's `X-CSRF-Token` header (from the sign-in answer or GET /api/auth/me)",
+    ))
+}
+
+/// `Set-Cookie` for a new console session that the server ends after `max`.
+pub fn session_cookie_header(token: &str, max: std::time::Duration) -> HeaderValue {
+    // No `Secure`: the receiver speaks plain HTTP on the LAN, where a secure
+    // cookie would never be sent back; HttpOnly and SameSite=Strict hold
+    // either way. The browser keeps it an hour past the session's end, so
+    // the server (not the browser's clock) ends it and the console can say so.
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        max.as_secs() + COOKIE_GRACE_SECS
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("callboard_session=; Path=/; Max-Age=0"))
+}
+
+/// `Set-Cookie` that forgets the console session.
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("callboard_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
 pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiError> {
@@ -147,6 +237,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
                 role: Role::Admin,
                 token,
                 integration: None,
+                csrf_token: None,
             });
         }
     }
@@ -182,23 +273,41 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
             role: Role::Supervisor,
             token,
             integration: Some(grant),
+            csrf_token: None,
         });
     }
     let t = token.clone();
-    let user = state
+    let found = state
         .store
         .read(move |c| users::authenticate(c, &t, now))
         .await?;
-    match user {
-        Some(u) => Ok(Principal {
-            role: u.role,
-            user: Some(u),
-            token,
-            integration: None,
-        }),
-        None => Err(ApiError::unauthorized(
+    match found {
+        users::Lookup::Active(session) => {
+            if session.needs_touch(now) {
+                // Noted off the request's path, like an integration token's use.
+                let (store, id) = (state.store.clone(), session.id);
+                tokio::spawn(async move {
+                    if let Err(e) = store.write(move |w| users::touch_session(w, id)).await {
+                        tracing::debug!(error = %e, "could not note a session's use");
+                    }
+                });
+            }
+            let u = session.user;
+            Ok(Principal {
+                role: u.role,
+                user: Some(u),
+                token,
+                integration: None,
+                csrf_token: None,
+            })
+        }
+        users::Lookup::Expired => Err(ApiError::unauthorized(
+            ErrorCode::SessionExpired,
+            "your session has ended (unused for too long, or at the end of its time): sign in again",
+        )),
+        users::Lookup::Unknown => Err(ApiError::unauthorized(
             ErrorCode::InvalidToken,
-            "the token is unknown, expired or revoked: sign in again",
+            "the token is unknown, revoked or signed out: sign in again",
         )),
     }
 }
@@ -210,15 +319,17 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)
-            .or_else(|| query_token(parts))
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    ErrorCode::MissingToken,
-                    "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
-                )
-            })?;
-        let who = resolve(state, token).await?;
+        let (token, via) = credential(&parts.headers, &parts.uri).ok_or_else(|| {
+            ApiError::unauthorized(
+                ErrorCode::MissingToken,
+                "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
+            )
+        })?;
+        let mut who = resolve(state, token).await?;
+        check_csrf(&parts.method, &parts.headers, &who.token, via)?;
+        if via == Via::Cookie {
+            who.csrf_token = Some(csrf_token(&who.token));
+        }
         if let Some(grant) = &who.integration {
             let path = parts
                 .extensions

@@ -8,6 +8,7 @@
 
 use axum::extract::Request;
 use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -37,7 +38,17 @@ pub async fn secure(req: Request, next: Next) -> Response {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let had_session = crate::auth::session_cookie(req.headers()).is_some();
     let mut res = next.run(req).await;
+    // A session cookie the server no longer honours is dropped at once, so
+    // the console's next load starts signed out instead of asking again.
+    if had_session
+        && res.status() == StatusCode::UNAUTHORIZED
+        && !res.headers().contains_key(header::SET_COOKIE)
+    {
+        res.headers_mut()
+            .insert(header::SET_COOKIE, crate::auth::clear_session_cookie());
+    }
     let is_page = res
         .headers()
         .get(header::CONTENT_TYPE)

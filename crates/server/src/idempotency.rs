@@ -81,11 +81,17 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
             .into_response()
         }
     };
+    // Keys are per caller: the Authorization header (as it always was, so
+    // keys stored before an upgrade still replay), else the console's cookie.
     let principal = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(keys::hash_secret)
+        .or_else(|| {
+            crate::auth::session_cookie(req.headers())
+                .map(|t| keys::hash_secret(&format!("cookie:{t}")))
+        })
         .unwrap_or_default();
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {

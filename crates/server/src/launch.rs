@@ -62,6 +62,13 @@ pub struct ReceiverOptions {
     /// How long an event-stream client may take to accept a message before
     /// it is dropped (10 s; tests shorten it).
     pub event_send_timeout: std::time::Duration,
+    /// The event stream's ping, and its check that the session still holds
+    /// (30 s; tests shorten it).
+    pub event_ping_every: std::time::Duration,
+    /// A console (cookie) session ends after this long without use (1 h).
+    pub session_idle: std::time::Duration,
+    /// A console (cookie) session ends this long after sign-in (12 h).
+    pub session_max: std::time::Duration,
 }
 
 impl ReceiverOptions {
@@ -81,6 +88,9 @@ impl ReceiverOptions {
             metrics_token: None,
             clock: time::system_clock(),
             event_send_timeout: defaults.event_send_timeout,
+            event_ping_every: defaults.event_ping_every,
+            session_idle: defaults.session_idle,
+            session_max: defaults.session_max,
         }
     }
 }
@@ -232,6 +242,9 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
             .filter(|t| !t.is_empty())
             .map(keys::hash_secret),
         event_send_timeout: opts.event_send_timeout,
+        event_ping_every: opts.event_ping_every,
+        session_idle: opts.session_idle,
+        session_max: opts.session_max,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {

@@ -26,6 +26,9 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once at start and taken apart at once: the size of the largest
+// variant costs nothing, and boxing it would split clap's flag list in two.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the receiver: webhooks, console API and event stream.
@@ -103,6 +106,13 @@ enum Command {
         /// Where scheduled snapshots go (default: `backups` in the data directory).
         #[arg(long, env = "CALLBOARD_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// A console sign-in (the browser's cookie session) ends after this
+        /// long without use (`30m`, `1h`, or seconds).
+        #[arg(long, env = "CALLBOARD_SESSION_IDLE", value_parser = parse_duration, default_value = "1h")]
+        session_idle: std::time::Duration,
+        /// …and this long after signing in, whatever happens (a shift).
+        #[arg(long, env = "CALLBOARD_SESSION_MAX", value_parser = parse_duration, default_value = "12h")]
+        session_max: std::time::Duration,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
@@ -411,6 +421,8 @@ async fn main() -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             backup_dir,
+            session_idle,
+            session_max,
         } => {
             let logs = init_logs(log_format, Some(&log));
             if let Some(c) = &config {
@@ -434,6 +446,8 @@ async fn main() -> anyhow::Result<()> {
             opts.max_future_skew_secs = max_future_skew_secs.max(0);
             opts.disk_floor_bytes = disk_floor_mb.saturating_mul(1024 * 1024);
             opts.metrics_token = metrics_token;
+            opts.session_idle = session_idle;
+            opts.session_max = session_max.max(session_idle);
             let running = callboard_server::start_receiver(opts.clone()).await?;
             reload_on_hup(config, log_fixed, logs);
             let snapshots = backup_every.map(|every| {

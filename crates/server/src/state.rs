@@ -29,6 +29,13 @@ pub struct Config {
     /// An event-stream client that has not taken a message for this long is
     /// dropped (it resumes with `since=`).
     pub event_send_timeout: std::time::Duration,
+    /// How often the event stream pings its client and checks that the
+    /// client's session still holds (signed out, expired: closed).
+    pub event_ping_every: std::time::Duration,
+    /// The console's cookie session ends after this long without a request…
+    pub session_idle: std::time::Duration,
+    /// …and this long after sign-in, whatever happens.
+    pub session_max: std::time::Duration,
 }
 
 impl Default for Config {
@@ -44,6 +51,9 @@ impl Default for Config {
             disk_floor_bytes: 64 * 1024 * 1024,
             metrics_token_hash: None,
             event_send_timeout: std::time::Duration::from_secs(10),
+            event_ping_every: std::time::Duration::from_secs(30),
+            session_idle: std::time::Duration::from_secs(60 * 60),
+            session_max: std::time::Duration::from_secs(12 * 60 * 60),
         }
     }
 }

@@ -233,6 +233,15 @@ async fn responses_match_their_documented_schemas() {
         .await
         .unwrap();
     checked.push(("LoginResponse", login));
+    let (_, cookie_login) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "schema-agent", "password": "password-123", "cookie": true}),
+        )
+        .await
+        .unwrap();
+    checked.push(("LoginResponse", cookie_login));
     checked.push(("Me", srv.get_json("/api/auth/me", &agent).await.unwrap().1));
     let (_, saved) = srv.post_json("/api/calls/sc1/disposition", &agent, &json!({"category": "Support", "outcome": "callback", "next_callback_at": "2099-01-01T00:00:00Z"})).await.unwrap();
     checked.push(("DispositionSaved", saved));

@@ -369,6 +369,29 @@ async fn every_hostile_input_gets_its_status_and_code_and_leaves_nothing() {
             "missing_token",
         ),
         row(
+            "a forged session cookie",
+            api("/api/calls").header("cookie", "callboard_session=cbt_forged"),
+            401,
+            "invalid_token",
+        ),
+        row(
+            "a cookie-signed change without the CSRF token",
+            http.post(srv.url("/api/providers"))
+                .header("cookie", format!("callboard_session={ADMIN_TOKEN}"))
+                .json(&json!({"name": "Planted by another site"})),
+            403,
+            "csrf_failed",
+        ),
+        row(
+            "a cookie-signed change with a made-up CSRF token",
+            http.post(srv.url("/api/providers"))
+                .header("cookie", format!("callboard_session={ADMIN_TOKEN}"))
+                .header("x-csrf-token", "0".repeat(64))
+                .json(&json!({"name": "Planted by another site"})),
+            403,
+            "csrf_failed",
+        ),
+        row(
             "a JWT with alg none as a session",
             api("/api/calls").bearer_auth("eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4ifQ."),
             401,
@@ -580,4 +603,9 @@ async fn every_hostile_input_gets_its_status_and_code_and_leaves_nothing() {
     let (_, list) = srv.get_json("/api/calls", ADMIN_TOKEN).await.unwrap();
     assert_eq!(list["total"], 1, "{list}");
     assert_eq!(list["data"][0]["call_id"], "seed");
+    let (_, providers) = srv.get_json("/api/providers", ADMIN_TOKEN).await.unwrap();
+    assert!(
+        !providers.to_string().contains("Planted by another site"),
+        "a refused cross-site change stored nothing"
+    );
 }

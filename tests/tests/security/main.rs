@@ -8,6 +8,7 @@ mod hostile;
 mod input;
 mod integrations;
 mod replica_scope;
+mod sessions;
 mod signin;
 mod support;
 mod totp;

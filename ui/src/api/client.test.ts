@@ -28,7 +28,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllGlobals();
   setUnauthorizedHandler(null);
-  configure({ base: "", token: null });
+  configure({ base: "", token: null, csrf: null });
 });
 
 describe("the typed client", () => {
@@ -51,7 +51,18 @@ describe("the typed client", () => {
     expect((err as ApiError).status).toBe(401);
     expect((err as ApiError).code).toBe("invalid_token");
     expect((err as ApiError).message).toBe("Your session has ended. Please sign in again.");
-    expect(ended).toHaveBeenCalledOnce();
+    expect(ended).toHaveBeenCalledExactlyOnceWith("invalid_token");
+  });
+
+  it("in a browser sends no token but the cookie session's CSRF token with every change, never with a read", async () => {
+    configure({ token: null, csrf: "c5rf" });
+    stub(() => answer(200, {}));
+    await unwrap(client().GET("/api/auth/me"));
+    await unwrap(client().POST("/api/auth/logout"));
+    const [read, change] = seen;
+    expect(read!.headers.get("authorization")).toBeNull();
+    expect(read!.headers.get("x-csrf-token")).toBeNull();
+    expect(change!.headers.get("x-csrf-token")).toBe("c5rf");
   });
 
   it("names an answer that is not the server's error shape by its status", async () => {

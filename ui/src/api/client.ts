@@ -1,5 +1,6 @@
 // The one way the console talks to the server: `client()`, typed from the
-// OpenAPI document (schema.d.ts), with the session's bearer token, and
+// OpenAPI document (schema.d.ts), with the desktop's bearer token or the
+// browser's session cookie (and its CSRF token on every change), and
 // `unwrap()`/`settle()` turning errors into `ApiError`s that carry the
 // server's stable code and a sentence a person can act on. Nothing outside
 // src/api/ calls `fetch` or spells an API URL (eslint.config.js).
@@ -12,11 +13,14 @@ type ErrorDetail = components["schemas"]["ErrorDetail"];
 export interface Connection {
   /** Origin of the API, "" for the page's own origin. */
   base: string;
+  /** The desktop's bearer token; null in a browser (the cookie carries the session). */
   token: string | null;
+  /** The cookie session's CSRF token, sent as `X-CSRF-Token` with every change. */
+  csrf: string | null;
 }
 
-const conn: Connection = { base: "", token: null };
-let onUnauthorized: (() => void) | null = null;
+const conn: Connection = { base: "", token: null, csrf: null };
+let onUnauthorized: ((code: string) => void) | null = null;
 
 export function configure(next: Partial<Connection>): void {
   Object.assign(conn, next);
@@ -26,8 +30,14 @@ export function connection(): Readonly<Connection> {
   return conn;
 }
 
-export function setUnauthorizedHandler(fn: (() => void) | null): void {
+/** Called with the error code of every 401. */
+export function setUnauthorizedHandler(fn: ((code: string) => void) | null): void {
   onUnauthorized = fn;
+}
+
+/** The session ended somewhere other than a request (the event stream). */
+export function sessionEnded(code: string): void {
+  onUnauthorized?.(code);
 }
 
 export class ApiError extends Error {
@@ -59,6 +69,8 @@ function qs(params: Query | undefined): string {
   return s ? `?${s}` : "";
 }
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** The API client typed from the OpenAPI document: paths, parameters,
  * bodies and answers are checked against `schema.d.ts`. Made per call so it
  * always uses the current connection (and the current `fetch`). */
@@ -68,7 +80,10 @@ export function client() {
   return createClient<paths>({
     baseUrl: conn.base || window.location.origin,
     headers,
-    fetch: (req: Request) => globalThis.fetch(req),
+    fetch: (req: Request) => {
+      if (conn.csrf && !SAFE_METHODS.has(req.method)) req.headers.set("x-csrf-token", conn.csrf);
+      return globalThis.fetch(req);
+    },
     querySerializer: (q: Record<string, unknown>) => qs(q as Query).slice(1),
   });
 }
@@ -99,7 +114,7 @@ export async function settle<T>(pending: Promise<Answer<T>>): Promise<{ data: T;
       err?.message ?? res.statusText,
       error ?? null,
     );
-    if (res.status === 401 && conn.token && onUnauthorized) onUnauthorized();
+    if (res.status === 401 && onUnauthorized) onUnauthorized(e.code);
     throw e;
   }
   return { data: data as T, response: res };

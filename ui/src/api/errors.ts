@@ -6,6 +6,8 @@ const WORDS: Record<string, string> = {
   unauthorized: "Your session has ended. Please sign in again.",
   invalid_token: "Your session has ended. Please sign in again.",
   missing_token: "Please sign in.",
+  session_expired: "Your session ended after a time without use, or at the end of its day. Sign in again.",
+  csrf_failed: "The server could not tell this change came from the console. Reload the page and try again.",
   bad_credentials: "That user name and password do not match.",
   invalid_login_code: "This sign-in link has expired or was already used. Sign in with your user name and password.",
   invalid_totp: "That code is wrong or has expired. Enter the one your app shows now.",

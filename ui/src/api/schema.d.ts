@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts. */
+        /** @description With `cookie: true` (the web console) the session is set as the HttpOnly, SameSite=Strict cookie `callboard_session` and the answer carries `csrf_token` (send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE); that session ends after `--session-idle` without a request (1 h) and `--session-max` after sign-in (12 h), answering 401 `session_expired`. Otherwise the answer carries a bearer `token` (30 days). After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts. */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -166,6 +166,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Revokes the token or cookie session presented; a cookie session's cookie is cleared too. */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -444,7 +445,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`. */
+        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`. */
         get: operations["streamEvents"];
         put?: never;
         post?: never;
@@ -1993,7 +1994,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -2062,6 +2063,8 @@ export interface components {
         ExchangeRequest: {
             /** @description The `code` from the one-time login link. */
             code: string;
+            /** @description True (the web console): a cookie session, as for `login`. */
+            cookie?: boolean;
         };
         /** @description A flow as the console sees it: its draft and its publishing state. */
         Flow: {
@@ -2268,6 +2271,13 @@ export interface components {
             type: string;
         };
         LoginRequest: {
+            /**
+             * @description True (the web console): the session goes into an `HttpOnly`,
+             *     `SameSite=Strict` cookie that script cannot read, ending after the
+             *     server's idle time without use or its maximum; the answer then carries
+             *     `csrf_token` instead of `token`.
+             */
+            cookie?: boolean;
             password: string;
             /**
              * @description The 6-digit code of the authenticator app, for a user with two-step
@@ -2277,9 +2287,11 @@ export interface components {
             username: string;
         };
         LoginResponse: {
+            /** @description For a cookie session: send as `X-CSRF-Token` with every change. */
+            csrf_token?: string | null;
             expires_at: string;
-            /** @description Send as `Authorization: Bearer <token>`. */
-            token: string;
+            /** @description Send as `Authorization: Bearer <token>`. Absent for a cookie session. */
+            token?: string | null;
             user: components["schemas"]["User"];
         };
         /** @description One row of a bulk sync: the user by id or by user name. */
@@ -2299,6 +2311,8 @@ export interface components {
             username?: string | null;
         };
         Me: {
+            /** @description Signed in by the session cookie: send as `X-CSRF-Token` with every change. */
+            csrf_token?: string | null;
             /** @description None: every department. */
             departments?: string[] | null;
             role: components["schemas"]["Role"];

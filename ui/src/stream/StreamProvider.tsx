@@ -1,6 +1,6 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { eventsUrl } from "../api/client";
+import { eventsUrl, sessionEnded } from "../api/client";
 import { CacheApplier } from "./apply";
 import { EventStream, type StreamStatus } from "./stream";
 import { crossings } from "../features/thresholds/crossings";
@@ -10,7 +10,8 @@ export const StreamStatusContext = createContext<StreamStatus>({ state: "connect
 /** While the stream is down, lists are polled at this interval. */
 const POLL_MS = 5000;
 
-export function StreamProvider({ token, children }: { token: string; children: ReactNode }) {
+/** `session` changes at each sign-in: the stream starts over for the new person. */
+export function StreamProvider({ session, children }: { session: number; children: ReactNode }) {
   const qc = useQueryClient();
   const [status, setStatus] = useState<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
 
@@ -26,6 +27,7 @@ export function StreamProvider({ token, children }: { token: string; children: R
       // Events replayed with `since` cover the stream; lists fetched while
       // offline may still be older than them.
       onResume: () => void qc.invalidateQueries(),
+      onSignedOut: sessionEnded,
     });
     stream.start();
     const online = () => stream.nudge();
@@ -35,7 +37,7 @@ export function StreamProvider({ token, children }: { token: string; children: R
       stream.stop();
       crossings.clear();
     };
-  }, [qc, token]);
+  }, [qc, session]);
 
   return <StreamStatusContext.Provider value={status}>{children}</StreamStatusContext.Provider>;
 }

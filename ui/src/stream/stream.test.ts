@@ -5,7 +5,7 @@ class FakeSocket {
   static all: FakeSocket[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((m: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((e: { code: number; reason: string }) => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
   constructor(public url: string) {
@@ -20,8 +20,8 @@ class FakeSocket {
   send(ev: Partial<StreamEvent>) {
     this.onmessage?.({ data: JSON.stringify({ at: "", data: {}, type: "call.upserted", ...ev }) });
   }
-  drop() {
-    this.onclose?.();
+  drop(code = 1006, reason = "") {
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -29,7 +29,9 @@ function setup() {
   const events: StreamEvent[] = [];
   const statuses: StreamStatus[] = [];
   let resumed = 0;
+  const ended: string[] = [];
   const stream = new EventStream({
+    onSignedOut: (code) => ended.push(code),
     url: (since) => `ws://x/api/events${since === null ? "" : `?since=${since}`}`,
     onEvent: (e) => events.push(e),
     onStatus: (s) => statuses.push({ ...s }),
@@ -37,7 +39,7 @@ function setup() {
     socket: (u) => new FakeSocket(u) as unknown as WebSocket,
     random: () => 0,
   });
-  return { stream, events, statuses, resumed: () => resumed };
+  return { stream, events, statuses, resumed: () => resumed, ended };
 }
 
 beforeEach(() => {
@@ -104,6 +106,17 @@ describe("EventStream", () => {
     s.open();
     stream.stop();
     expect(s.closed).toBe(true);
+    vi.advanceTimersByTime(120_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it("when the server ends the session (4401) says so once and does not retry", () => {
+    const { stream, ended } = setup();
+    stream.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    s.drop(4401, "session_expired");
+    expect(ended).toEqual(["session_expired"]);
     vi.advanceTimersByTime(120_000);
     expect(FakeSocket.all).toHaveLength(1);
   });

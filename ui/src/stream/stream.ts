@@ -21,12 +21,17 @@ export interface StreamStatus {
 /** Failed attempts after which the console says "Offline" and starts polling. */
 const OFFLINE_AFTER = 3;
 
+/** The server's close code when the session that opened the stream ended. */
+export const CLOSE_SIGNED_OUT = 4401;
+
 export interface StreamOptions {
   url: (since: number | null) => string;
   onEvent: (ev: StreamEvent) => void;
   onStatus: (s: StreamStatus) => void;
   /** Called after a reconnect (not the first connect): refresh what may be stale. */
   onResume?: () => void;
+  /** The session ended (close code 4401, the reason its error code): no retry. */
+  onSignedOut?: (code: string) => void;
   socket?: (url: string) => WebSocket;
   random?: () => number;
 }
@@ -114,9 +119,14 @@ export class EventStream {
       this.status.lastSeq = ev.seq;
       this.opts.onEvent(ev);
     };
-    ws.onclose = () => {
+    ws.onclose = (e: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (e.code === CLOSE_SIGNED_OUT && this.opts.onSignedOut) {
+        this.stopped = true;
+        this.opts.onSignedOut(e.reason || "invalid_token");
+        return;
+      }
       this.lost();
     };
     ws.onerror = () => {

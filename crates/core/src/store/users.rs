@@ -317,16 +317,125 @@ pub fn issue_token(w: &mut Writer<'_>, user_id: i64) -> Result<(String, String)>
     Ok((token, expires))
 }
 
-/// The active user a session token belongs to, if it is valid now.
-pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Option<User>> {
+/// How long a browser (cookie) session lasts: it ends after `idle` without
+/// a request, and after `max` whatever happens.
+#[derive(Debug, Clone, Copy)]
+pub struct BrowserPolicy {
+    pub idle: chrono::Duration,
+    pub max: chrono::Duration,
+}
+
+/// Issues a browser session for a user: a token for an HttpOnly cookie,
+/// ending after the policy's idle time or at its expiry (returned).
+pub fn issue_browser_session(
+    w: &mut Writer<'_>,
+    user_id: i64,
+    policy: BrowserPolicy,
+) -> Result<(String, String)> {
+    let token = keys::new_token();
+    let expires = time::fmt(w.now + policy.max);
+    w.conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, kind, created_at, expires_at, idle_seconds, last_used_at)
+         VALUES (?1, ?2, 'session', ?3, ?4, ?5, ?3)",
+        params![
+            keys::hash_secret(&token),
+            user_id,
+            time::fmt(w.now),
+            expires,
+            policy.idle.num_seconds().max(1)
+        ],
+    )?;
+    Ok((token, expires))
+}
+
+/// A valid session: whose it is, and (for a browser session) when it was
+/// last used, so the caller can note a use before the idle clock runs out.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub user: User,
+    /// Set for a browser session: it ends after this long without use.
+    pub idle: Option<chrono::Duration>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl Session {
+    /// A browser session's use is written down at most every minute (or every
+    /// quarter of its idle time, if shorter): a read must not cost a write.
+    pub fn needs_touch(&self, now: Timestamp) -> bool {
+        let Some(idle) = self.idle else {
+            return false;
+        };
+        let every = (idle / 4).min(chrono::Duration::minutes(1));
+        self.last_used_at.is_none_or(|at| now - at >= every)
+    }
+}
+
+/// What a presented session token is.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Active(Box<Session>),
+    /// It was a session, but its time ran out (idle or absolute): the person
+    /// is told they were signed out, not that the token is wrong.
+    Expired,
+    /// Unknown, revoked (signed out), or its user was deactivated.
+    Unknown,
+}
+
+/// The session a token belongs to, judged at `now`.
+pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Lookup> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL
-           AND t.expires_at > ?2 AND u.active = 1"
+        "SELECT {COLS}, t.id, t.expires_at, t.idle_seconds, t.last_used_at, t.created_at
+         FROM tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL AND u.active = 1"
     ))?;
-    Ok(stmt
-        .query_row(params![keys::hash_secret(token), time::fmt(now)], from_row)
-        .optional()?)
+    let row = stmt
+        .query_row(params![keys::hash_secret(token)], |r| {
+            Ok((
+                from_row(r)?,
+                r.get::<_, i64>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, Option<i64>>(11)?,
+                r.get::<_, Option<String>>(12)?,
+                r.get::<_, String>(13)?,
+            ))
+        })
+        .optional()?;
+    let Some((user, id, expires_at, idle, last_used, created)) = row else {
+        return Ok(Lookup::Unknown);
+    };
+    // An unreadable stamp counts as expired: sign in again, never a free pass.
+    let Some(expires_at) = time::parse(&expires_at) else {
+        return Ok(Lookup::Expired);
+    };
+    if expires_at <= now {
+        return Ok(Lookup::Expired);
+    }
+    let idle = idle.map(chrono::Duration::seconds);
+    let last_used_at = last_used
+        .as_deref()
+        .or(Some(created.as_str()))
+        .and_then(time::parse);
+    if let Some(idle) = idle {
+        if last_used_at.is_none_or(|at| now - at >= idle) {
+            return Ok(Lookup::Expired);
+        }
+    }
+    Ok(Lookup::Active(Box::new(Session {
+        id,
+        user,
+        idle,
+        last_used_at,
+    })))
+}
+
+/// Notes that a browser session was used now (restarting its idle clock).
+pub fn touch_session(w: &mut Writer<'_>, id: i64) -> Result<()> {
+    w.conn.execute(
+        "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND idle_seconds IS NOT NULL",
+        params![id, time::fmt(w.now)],
+    )?;
+    Ok(())
 }
 
 pub fn revoke(w: &mut Writer<'_>, token: &str) -> Result<bool> {
@@ -352,9 +461,13 @@ pub fn issue_login_link(w: &mut Writer<'_>, user_id: i64) -> Result<String> {
     Ok(code)
 }
 
-/// Spends a one-time login code: returns a session token, or None if the
-/// code is unknown, used or expired.
-pub fn redeem_login_link(w: &mut Writer<'_>, code: &str) -> Result<Option<(User, String, String)>> {
+/// Spends a one-time login code: returns a session token (a browser session
+/// under `browser`), or None if the code is unknown, used or expired.
+pub fn redeem_login_link(
+    w: &mut Writer<'_>,
+    code: &str,
+    browser: Option<BrowserPolicy>,
+) -> Result<Option<(User, String, String)>> {
     let hash = keys::hash_secret(code);
     let user_id: Option<i64> = w
         .conn
@@ -376,7 +489,10 @@ pub fn redeem_login_link(w: &mut Writer<'_>, code: &str) -> Result<Option<(User,
     if !user.active {
         return Ok(None);
     }
-    let (token, expires) = issue_token(w, user_id)?;
+    let (token, expires) = match browser {
+        Some(policy) => issue_browser_session(w, user_id, policy)?,
+        None => issue_token(w, user_id)?,
+    };
     Ok(Some((user, token, expires)))
 }
 

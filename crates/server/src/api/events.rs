@@ -19,10 +19,12 @@ use tokio::sync::broadcast::Receiver;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-const PING_EVERY: Duration = Duration::from_secs(30);
 const REPLAY_PAGE: i64 = 1000;
 /// Close code telling a client it fell behind and must reconnect with `since`.
 const CLOSE_LAGGED: u16 = 4008;
+/// Close code: the session that opened the stream has ended (signed out,
+/// expired, revoked); the client signs in again.
+const CLOSE_SIGNED_OUT: u16 = 4401;
 /// Sends within `timeout` (`Config::event_send_timeout`): a client that has
 /// not taken a message for that long is dropped: it holds nothing up, and it
 /// resumes with `since` when it reconnects.
@@ -128,7 +130,7 @@ pub struct StreamParams {
 }
 
 #[utoipa::path(get, path = "/api/events", operation_id = "streamEvents", tag = "events",
-    description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s; a client that falls behind is closed with code 4008 and resumes with `since`.",
+    description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`.",
     params(StreamParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, body = crate::error::ErrorBody),
@@ -245,7 +247,7 @@ async fn run(
         }
     }
     let mut shutdown = state.shutdown.clone();
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut ping = tokio::time::interval(state.config.event_ping_every);
     ping.tick().await;
     loop {
         tokio::select! {
@@ -269,7 +271,17 @@ async fn run(
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
-            _ = ping.tick() => send_within(timeout, &mut socket, Message::Ping(Vec::new().into())).await?,
+            _ = ping.tick() => {
+                // A stream outlives the request that opened it: the session
+                // must still hold, or the stream ends with it.
+                if let Err(e) = crate::auth::resolve(&state, who.token.clone()).await {
+                    if e.status == axum::http::StatusCode::UNAUTHORIZED {
+                        let frame = CloseFrame { code: CLOSE_SIGNED_OUT, reason: e.code.as_str().into() };
+                        return send_within(timeout, &mut socket, Message::Close(Some(frame))).await;
+                    }
+                }
+                send_within(timeout, &mut socket, Message::Ping(Vec::new().into())).await?
+            }
             _ = shutdown.changed() => {
                 return send_within(timeout, &mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
             }

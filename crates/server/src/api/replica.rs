@@ -98,13 +98,11 @@ pub async fn status(
     Ok(Json(r.status()))
 }
 
+/// The presented credential (bearer, or the console's cookie): this route
+/// answers before a replica knows its user, so it reads it itself.
 fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<String> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string())
+    crate::auth::credential(headers, &axum::http::Uri::from_static("/"))
+        .map(|(token, _)| token)
         .ok_or_else(|| {
             ApiError::unauthorized(
                 ErrorCode::MissingToken,

@@ -1,12 +1,13 @@
 //! Sign in, sign out, who am I, and the first-start login link.
 
-use crate::auth::{Admin, ClientIp, Principal};
+use crate::auth::{self, Admin, ClientIp, Principal};
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use callboard_core::keys;
 use callboard_core::store::totp;
 use callboard_core::store::users::{self, Role, User};
@@ -23,18 +24,67 @@ pub struct LoginRequest {
     /// sign-in on (without it: 401 `totp_required`).
     #[serde(default)]
     pub totp: Option<String>,
+    /// True (the web console): the session goes into an `HttpOnly`,
+    /// `SameSite=Strict` cookie that script cannot read, ending after the
+    /// server's idle time without use or its maximum; the answer then carries
+    /// `csrf_token` instead of `token`.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
+    /// Send as `Authorization: Bearer <token>`. Absent for a cookie session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// For a cookie session: send as `X-CSRF-Token` with every change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
     pub expires_at: String,
     pub user: User,
 }
 
+/// The answer to a sign-in: a bearer token in the body, or the session in a
+/// cookie with its CSRF token in the body.
+fn signed_in(
+    state: &AppState,
+    user: User,
+    token: String,
+    expires_at: String,
+    cookie: bool,
+) -> Response {
+    if !cookie {
+        return Json(LoginResponse {
+            token: Some(token),
+            csrf_token: None,
+            expires_at,
+            user,
+        })
+        .into_response();
+    }
+    let set = auth::session_cookie_header(&token, state.config.session_max);
+    let body = LoginResponse {
+        token: None,
+        csrf_token: Some(auth::csrf_token(&token)),
+        expires_at,
+        user,
+    };
+    ([(header::SET_COOKIE, set)], Json(body)).into_response()
+}
+
+/// How long a console session lasts, from the server's configuration.
+fn browser_policy(state: &AppState) -> users::BrowserPolicy {
+    let d = |d: std::time::Duration| {
+        chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(12))
+    };
+    users::BrowserPolicy {
+        idle: d(state.config.session_idle),
+        max: d(state.config.session_max),
+    }
+}
+
 #[utoipa::path(post, path = "/api/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
-    description = "After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts.",
+    description = "With `cookie: true` (the web console) the session is set as the HttpOnly, SameSite=Strict cookie `callboard_session` and the answer carries `csrf_token` (send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE); that session ends after `--session-idle` without a request (1 h) and `--session-max` after sign-in (12 h), answering 401 `session_expired`. Otherwise the answer carries a bearer `token` (30 days). After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts.",
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
@@ -42,7 +92,7 @@ pub async fn login(
     key: IdempotencyKey,
     ClientIp(client): ClientIp,
     Json(req): Json<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let attempt = std::time::Instant::now();
     if let Some(wait) = state.logins.wait(&req.username, client, attempt) {
         let secs = wait.as_secs().max(1);
@@ -88,15 +138,15 @@ pub async fn login(
         }
     };
     let uid = user.id;
+    let browser = req.cookie.then(|| browser_policy(&state));
     let (token, expires_at) = state
         .store
-        .write_keyed(key.0, move |w| users::issue_token(w, uid))
+        .write_keyed(key.0, move |w| match browser {
+            Some(policy) => users::issue_browser_session(w, uid, policy),
+            None => users::issue_token(w, uid),
+        })
         .await?;
-    Ok(Json(LoginResponse {
-        token,
-        expires_at,
-        user,
-    }))
+    Ok(signed_in(&state, user, token, expires_at, req.cookie))
 }
 
 /// A real argon2 hash of a random password, so a login for a user that does
@@ -112,6 +162,9 @@ fn dummy_hash() -> String {
 pub struct ExchangeRequest {
     /// The `code` from the one-time login link.
     pub code: String,
+    /// True (the web console): a cookie session, as for `login`.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 #[utoipa::path(post, path = "/api/auth/exchange", operation_id = "exchangeCode", tag = "auth",
@@ -122,18 +175,17 @@ pub async fn exchange(
     State(state): State<AppState>,
     key: IdempotencyKey,
     Json(req): Json<ExchangeRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let code = req.code;
+    let browser = req.cookie.then(|| browser_policy(&state));
     match state
         .store
-        .write_keyed(key.0, move |w| users::redeem_login_link(w, &code))
+        .write_keyed(key.0, move |w| users::redeem_login_link(w, &code, browser))
         .await?
     {
-        Some((user, token, expires_at)) => Ok(Json(LoginResponse {
-            token,
-            expires_at,
-            user,
-        })),
+        Some((user, token, expires_at)) => {
+            Ok(signed_in(&state, user, token, expires_at, req.cookie))
+        }
         None => Err(ApiError::unauthorized(
             ErrorCode::InvalidLoginCode,
             "this login link was already used or has expired",
@@ -142,12 +194,13 @@ pub async fn exchange(
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", operation_id = "logout", tag = "auth",
+    description = "Revokes the token or cookie session presented; a cookie session's cookie is cleared too.",
     responses((status = 204, description = "The token is revoked")), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     key: IdempotencyKey,
     who: Principal,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     if who.user.is_none() {
         return Err(ApiError::invalid(
             "the admin token comes from the environment and cannot be revoked here",
@@ -158,7 +211,11 @@ pub async fn logout(
         .store
         .write_keyed(key.0, move |w| users::revoke(w, &token))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    if who.csrf_token.is_some() {
+        let clear = [(header::SET_COOKIE, auth::clear_session_cookie())];
+        return Ok((StatusCode::NO_CONTENT, clear).into_response());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -167,6 +224,9 @@ pub struct Me {
     pub role: Role,
     /// None: every department.
     pub departments: Option<Vec<String>>,
+    /// Signed in by the session cookie: send as `X-CSRF-Token` with every change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/auth/me", operation_id = "getMe", tag = "auth",
@@ -174,6 +234,7 @@ pub struct Me {
     security(("bearer" = [])))]
 pub async fn me(who: Principal) -> Json<Me> {
     Json(Me {
+        csrf_token: who.csrf_token.clone(),
         departments: who.scope(),
         role: who.role,
         user: who.user,

@@ -30,14 +30,6 @@ pub struct QueuedWrite {
     pub message: String,
 }
 
-fn bearer(req: &Request) -> Option<String> {
-    let h = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = h.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
 fn answer(status: u16, body: String) -> Response {
     let mut res = Response::new(Body::from(body));
     *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -70,16 +62,16 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     }
     // Sign-in goes to the receiver as is; everything else needs our token.
     if path != "/api/auth/login" && path != "/api/auth/exchange" {
-        let token = match bearer(&req) {
-            Some(t) => t,
-            None => {
-                return ApiError::unauthorized(
-                    ErrorCode::MissingToken,
-                    "send `Authorization: Bearer <token>`",
-                )
-                .into_response()
-            }
+        let Some((token, via)) = crate::auth::credential(req.headers(), req.uri()) else {
+            return ApiError::unauthorized(
+                ErrorCode::MissingToken,
+                "send `Authorization: Bearer <token>`",
+            )
+            .into_response();
         };
+        if let Err(e) = crate::auth::check_csrf(req.method(), req.headers(), &token, via) {
+            return e.into_response();
+        }
         if let Err(e) = shared.principal(token) {
             return e.into_response();
         }

@@ -147,6 +147,7 @@ impl Shared {
             role: me.role,
             token,
             integration: None,
+            csrf_token: None,
         })
     }
 

@@ -4,7 +4,7 @@ import { errorText } from "../../api/errors";
 import { useSession } from "../../session";
 
 export function LoginPage() {
-  const { signIn, exchange } = useSession();
+  const { signIn, exchange, notice } = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -85,6 +85,11 @@ export function LoginPage() {
               onChange={(e) => setCode(e.target.value)}
             />
           </label>
+        )}
+        {notice && !error && (
+          <div className="banner warn" role="status" data-testid="signed-out-notice">
+            {notice}
+          </div>
         )}
         {error && (
           <div className="banner error" role="alert">
