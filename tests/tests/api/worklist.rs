@@ -384,3 +384,113 @@ async fn cursor_pages_walk_the_same_order_as_offset_pages() {
         assert_eq!(b["error"]["code"], "invalid", "{b}");
     }
 }
+
+/// The first event of a provider whose mapping also reads the direction.
+async fn directed(srv: &TestServer) -> (String, String) {
+    let mut mapping = callboard_tests::generic_mapping();
+    mapping["direction"] = json!("data.direction");
+    srv.provider_with("Reach", mapping, callboard_tests::generic_status_map())
+        .await
+        .unwrap()
+}
+
+fn call_event(id: &str, status: &str, caller: &str, direction: &str) -> Value {
+    json!({"data": {"call_id": id, "caller": caller, "status": status, "direction": direction}})
+}
+
+#[tokio::test]
+async fn a_missed_call_resolves_itself_when_the_caller_is_reached_saying_how() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, key) = directed(&srv).await;
+    let (other, other_key) = srv.provider("Elsewhere").await.unwrap();
+    let asha = "+919812345678";
+    let ravi = "+919800000001";
+    for (id, status, who) in [
+        ("m1", "no-answer", asha),
+        ("m2", "abandoned", asha),
+        ("m3", "no-answer", ravi),
+    ] {
+        srv.webhook(&slug, &key, &call_event(id, status, who, "inbound"))
+            .await
+            .unwrap();
+    }
+    // The same caller missed in another department: not this one's to settle.
+    srv.webhook(&other, &other_key, &event("x1", "no-answer", asha))
+        .await
+        .unwrap();
+    assert_eq!(view_total(&srv, &slug, "pending").await, 3);
+
+    // Asha calls again and gets through: ringing settles nothing, the answer does.
+    srv.webhook(&slug, &key, &call_event("in1", "ringing", asha, "inbound"))
+        .await
+        .unwrap();
+    assert_eq!(view_total(&srv, &slug, "pending").await, 3);
+    srv.webhook(&slug, &key, &call_event("in1", "answered", asha, "inbound"))
+        .await
+        .unwrap();
+    for id in ["m1", "m2"] {
+        let c = srv.call(&slug, id).await.unwrap();
+        assert_eq!(c["work_state"], "resolved", "{c}");
+        assert_eq!(c["last_outcome"], "resolved");
+        assert_eq!(c["attempts"], 0, "her own call is not an attempt of ours");
+        let (_, detail) = srv
+            .get_json(&format!("/api/calls/{id}?department={slug}"), ADMIN_TOKEN)
+            .await
+            .unwrap();
+        let d = &detail["dispositions"][0];
+        assert_eq!(d["actor"], "callboard", "{detail}");
+        assert_eq!(d["category"], "Reached");
+        assert_eq!(d["outcome"], "resolved");
+        assert!(d["notes"].as_str().unwrap().contains("in1"), "{d}");
+    }
+    assert_eq!(view_total(&srv, &slug, "pending").await, 1, "Ravi's stays");
+    assert_eq!(view_total(&srv, &slug, "resolved").await, 2);
+    assert_eq!(view_total(&srv, &other, "pending").await, 1);
+    // The call's end settles nothing twice.
+    srv.webhook(
+        &slug,
+        &key,
+        &call_event("in1", "completed", asha, "inbound"),
+    )
+    .await
+    .unwrap();
+    let (_, detail) = srv
+        .get_json(&format!("/api/calls/m1?department={slug}"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(detail["dispositions"].as_array().unwrap().len(), 1);
+
+    // An agent dials Ravi back through the platform and he answers: an attempt, resolved.
+    srv.webhook(
+        &slug,
+        &key,
+        &call_event("out1", "completed", ravi, "outbound-api"),
+    )
+    .await
+    .unwrap();
+    let c = srv.call(&slug, "m3").await.unwrap();
+    assert_eq!(
+        (&c["work_state"], &c["attempts"]),
+        (&json!("resolved"), &json!(1)),
+        "{c}"
+    );
+
+    // A missed call after the answered one is new business: it stays.
+    srv.webhook(&slug, &key, &call_event("m4", "no-answer", asha, "inbound"))
+        .await
+        .unwrap();
+    assert_eq!(
+        srv.call(&slug, "m4").await.unwrap()["work_state"],
+        "pending"
+    );
+    // A withheld number reaches nobody in particular.
+    for (id, status) in [("w1", "no-answer"), ("w2", "completed")] {
+        srv.webhook(&slug, &key, &call_event(id, status, "anonymous", "inbound"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        srv.call(&slug, "w1").await.unwrap()["work_state"],
+        "pending"
+    );
+}

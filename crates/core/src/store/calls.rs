@@ -235,6 +235,9 @@ pub(crate) struct Upserted {
     pub call: Call,
     /// This event put the call on the worklist (routing may assign it).
     pub entered_worklist: bool,
+    /// This event is the one that says the call was answered (talking, or
+    /// completed): the caller got through, whichever way the call went.
+    pub reached: bool,
 }
 
 /// Inserts or updates the call `m` describes, merged with what is stored.
@@ -266,6 +269,8 @@ pub(crate) fn upsert(
     );
     let entered = merged.worklist_since.is_some()
         && existing.as_ref().is_none_or(|c| c.worklist_since.is_none());
+    let answered = |s: Option<Status>| matches!(s, Some(Status::Active | Status::Completed));
+    let reached = answered(merged.status) && !existing.as_ref().is_some_and(|c| answered(c.status));
     let now = time::fmt(w.now);
     let metadata = serde_json::to_string(&merged.metadata)?;
     let status = merged.status.map(Status::as_str);
@@ -335,7 +340,111 @@ pub(crate) fn upsert(
     Ok(Upserted {
         call,
         entered_worklist: entered,
+        reached,
     })
+}
+
+/// A number's calls still on a department's worklist that entered it by a time.
+const OPEN_FROM_NUMBER: &str = "SELECT id FROM calls
+  WHERE work_state IN ('pending', 'assigned', 'attempted')
+    AND department = ?1 AND mobile_number = ?2 AND id <> ?3 AND worklist_since <= ?4";
+
+/// Who settles a call on its own: not a person.
+pub const AUTO_ACTOR: &str = "callboard";
+/// The category of a call settled because the caller was reached.
+pub const REACHED_CATEGORY: &str = "Reached";
+
+/// The missed and hung-up calls from `by`'s number in its department that
+/// are still on the worklist, settled because `by` (answered, in or out)
+/// reached that caller: each resolved with a disposition saying which call
+/// did it, announced like a person's. Only calls that entered the worklist
+/// before `by` began. Returns how many.
+pub(crate) fn resolve_reached(w: &mut Writer<'_>, by: &Call) -> Result<usize> {
+    // A withheld or truncated number ("anonymous", "+91") is nobody in particular.
+    let Some(number) = by
+        .mobile_number
+        .as_deref()
+        .filter(|n| n.chars().filter(char::is_ascii_digit).count() >= 7)
+    else {
+        return Ok(0);
+    };
+    let began = by
+        .started_at
+        .clone()
+        .or_else(|| by.event_at.clone())
+        .unwrap_or_else(|| time::fmt(w.now));
+    let ids = {
+        // One seek per open view on `calls_work_number` (work_state, department, number).
+        let mut stmt = w.conn.prepare_cached(OPEN_FROM_NUMBER)?;
+        let ids = stmt
+            .query_map(params![by.department, number, by.id, began], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        ids
+    };
+    let outbound = by
+        .direction
+        .as_deref()
+        .is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("out"));
+    let note = if outbound {
+        format!("Called back on call {} and answered.", by.call_id)
+    } else {
+        format!(
+            "The caller called again (call {}) and was answered.",
+            by.call_id
+        )
+    };
+    let now = time::fmt(w.now);
+    for id in &ids {
+        w.conn.execute(
+            "INSERT INTO dispositions (call_row_id, user_id, actor, category_id, category, sub_category, notes, outcome, next_callback_at, created_at)
+             VALUES (?1, NULL, ?2, NULL, ?3, NULL, ?4, 'resolved', NULL, ?5)",
+            params![id, AUTO_ACTOR, REACHED_CATEGORY, note, now],
+        )?;
+        let disposition_id = w.conn.last_insert_rowid();
+        // A dial-back is an attempt; the caller's own call is not one of ours.
+        w.conn.execute(
+            "UPDATE calls SET attempts = attempts + ?2, last_outcome = 'resolved',
+                 next_callback_at = NULL, resolved_at = ?3, version = version + 1, updated_at = ?3
+             WHERE id = ?1",
+            params![id, i64::from(outbound), now],
+        )?;
+        let call = by_row_id(w.conn, *id)?;
+        let disposition = Disposition {
+            id: disposition_id,
+            call_id: call.call_id.clone(),
+            department: call.department.clone(),
+            user_id: None,
+            actor: AUTO_ACTOR.into(),
+            category: REACHED_CATEGORY.into(),
+            sub_category: None,
+            notes: Some(note.clone()),
+            outcome: Outcome::Resolved,
+            next_callback_at: None,
+            created_at: now.clone(),
+        };
+        announce_disposition(w, disposition, call)?;
+    }
+    Ok(ids.len())
+}
+
+/// `disposition.saved` for a call as it now stands, then the call itself.
+fn announce_disposition(w: &mut Writer<'_>, disposition: Disposition, call: Call) -> Result<Call> {
+    let data = serde_json::to_string(&serde_json::json!({
+        "call_id": call.call_id,
+        "department": call.department,
+        "disposition": disposition,
+        "call": call,
+    }))?;
+    w.emit(
+        crate::hub::EventKind::DispositionSaved,
+        Some(&call.department),
+        Audience::All,
+        data,
+    )?;
+    announce(w, &call)?;
+    Ok(call)
 }
 
 /// Tells the stream the call as it now stands.
@@ -1014,19 +1123,7 @@ pub fn dispose(
         created_at: now,
     };
     let updated = by_row_id(w.conn, call.id)?;
-    let data = serde_json::to_string(&serde_json::json!({
-        "call_id": updated.call_id,
-        "department": updated.department,
-        "disposition": disposition,
-        "call": updated,
-    }))?;
-    w.emit(
-        crate::hub::EventKind::DispositionSaved,
-        Some(&updated.department),
-        Audience::All,
-        data,
-    )?;
-    let updated = reannounce(w, call.id)?;
+    let updated = announce_disposition(w, disposition.clone(), updated)?;
     Ok((disposition, updated))
 }
 
@@ -1193,6 +1290,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_callers_open_calls_are_found_on_the_number_index_on_every_answer() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        let p: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {OPEN_FROM_NUMBER}"))
+            .unwrap()
+            .query_map(params!["sales", "+919812345678", 1, "2026-01-01"], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let p = p.join(" | ");
+        assert!(p.contains("calls_work_number"), "{p}");
+        assert!(!p.contains("SCAN"), "{p}");
     }
 
     #[test]

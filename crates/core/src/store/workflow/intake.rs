@@ -1,6 +1,7 @@
 //! A call event, from the mapped call to the stream: store it (merged with
 //! what is known), offer a call that just entered the worklist to an agent
-//! by the department's routing, and announce the call as it then stands.
+//! by the department's routing, settle the caller's earlier missed calls
+//! once a call reaches them, and announce the call as it then stands.
 
 use crate::error::Result;
 use crate::mapping::MappedCall;
@@ -18,6 +19,9 @@ pub(crate) fn record(
     sla_minutes: i64,
 ) -> Result<Call> {
     let stored = calls::upsert(w, provider_id, department, m, event_at, sla_minutes)?;
+    if stored.reached {
+        calls::resolve_reached(w, &stored.call)?;
+    }
     if stored.entered_worklist {
         if let Some(p) = w.providers.get(department) {
             if let Some(assigned) = agents::route(w, &stored.call, &p.routing)? {
