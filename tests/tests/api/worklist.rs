@@ -493,4 +493,27 @@ async fn a_missed_call_resolves_itself_when_the_caller_is_reached_saying_how() {
         srv.call(&slug, "w1").await.unwrap()["work_state"],
         "pending"
     );
+
+    // The figures: Ravi's dial-back is a callback that worked; Asha getting
+    // through on her own is not a callback at all.
+    let day = |d: i64| callboard_core::time::fmt(srv.now() + chrono::Duration::days(d));
+    let (s, m) = srv
+        .get_json(
+            &format!(
+                "/api/metrics?department={slug}&from={}&to={}",
+                day(-1),
+                day(1)
+            ),
+            ADMIN_TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{m}");
+    let o = &m["overall"];
+    assert_eq!(
+        (&o["callbacks_attempted"], &o["callbacks_resolved"]),
+        (&json!(1), &json!(1)),
+        "{o}"
+    );
+    assert_eq!(o["callback_success_rate"], 1.0);
 }

@@ -310,7 +310,7 @@ fn grouped_sql(group: &str) -> String {
             SUM(missed),
             SUM(CASE WHEN answered THEN wait_ms END), SUM(answered AND wait_ms IS NOT NULL),
             SUM(handle_s), COUNT(handle_s),
-            SUM(due), SUM(due AND attempted), SUM(due AND resolved),
+            SUM(due), SUM(due AND attempted), SUM(due AND attempted AND resolved),
             SUM(due AND sla_due_at IS NOT NULL AND resolved_at IS NOT NULL AND resolved_at <= sla_due_at),
             SUM(due AND sla_due_at IS NOT NULL AND (resolved_at IS NOT NULL OR sla_due_at <= ?6)),
             SUM(cb_wait_ms), COUNT(cb_wait_ms)
