@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer } from "./harness.mjs";
+import { adminApi, axeAtBothSizes, axeViolations, launchBrowser, shots, startServer } from "./harness.mjs";
 
 /** What an authenticator app shows now for a base32 secret (RFC 6238). */
 function totpNow(secret) {
@@ -132,5 +132,39 @@ test("an admin turns on two-step sign-in; the password alone no longer signs in"
   await p.getByLabel("Code from your authenticator app").fill(totpNow(secret));
   await p.getByRole("button", { name: "Sign in" }).click();
   await p.getByTestId("whoami").waitFor();
+  await ctx.close();
+});
+
+test("anyone changes their own password with the current one; their other sessions end", async () => {
+  await api.post("/api/users", { username: "kiran", password: "kiran-password-1", role: "agent", departments: [] });
+  const elsewhere = await (await login("kiran", "kiran-password-1")).json();
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  const p = await ctx.newPage();
+  await p.goto(`${srv.url}/login`);
+  await p.getByLabel("User name").fill("kiran");
+  await p.getByLabel("Password").fill("kiran-password-1");
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByTestId("whoami").waitFor();
+
+  await p.getByRole("button", { name: "Password", exact: true }).click();
+  const dialog = p.getByRole("dialog", { name: "Change your password" });
+  await dialog.getByLabel("Current password").fill("not-my-password");
+  await dialog.getByLabel("New password", { exact: true }).fill("kiran-new-pass-2");
+  await dialog.getByLabel("New password again").fill("kiran-new-pass-2");
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await dialog.getByText("That is not your current password.").waitFor();
+  for (const v of await axeViolations(p)) assert.fail(`${v.id}: ${v.help}`);
+
+  await dialog.getByLabel("Current password").fill("kiran-password-1");
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await p.getByTestId("password-changed").filter({ hasText: "1 other session was signed out" }).waitFor();
+  await shots(p, "password-changed");
+  await p.getByRole("button", { name: "Close", exact: true }).first().click();
+  assert.ok(await p.getByTestId("whoami").isVisible(), "this session stays");
+
+  const other = await fetch(`${srv.url}/api/auth/me`, { headers: { authorization: `Bearer ${elsewhere.token}` } });
+  assert.equal(other.status, 401, "the other session ended");
+  assert.equal((await login("kiran", "kiran-password-1")).status, 401);
+  assert.equal((await login("kiran", "kiran-new-pass-2")).status, 200);
   await ctx.close();
 });

@@ -155,7 +155,8 @@ fn fill(db: &Path, a: &Args) -> Result<(usize, usize, usize, usize)> {
     }
     for (i, c) in CATEGORIES.iter().enumerate() {
         tx.execute(
-            "INSERT INTO categories (department, name, display_order, created_at, updated_at)
+            // The migrations seed some of these already.
+            "INSERT OR IGNORE INTO categories (department, name, display_order, created_at, updated_at)
              VALUES (NULL, ?1, ?2, ?3, ?3)",
             params![c, i as i64, now_s],
         )?;
@@ -558,7 +559,7 @@ async fn main() -> Result<()> {
 
     // Server start: spawn → listening (migrations checked, caches loaded).
     let t = Instant::now();
-    let srv = TestServer::start_in(dir, &[]).await?;
+    let srv = TestServer::start_process_in(dir, &[]).await?;
     let start_ms = t.elapsed().as_secs_f64() * 1000.0;
     let pid = srv.pid().context("no server pid")?;
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -179,8 +179,9 @@ async fn metrics_match_the_figures_worked_out_by_hand() {
     // Every clock has stopped or run out; s4 was resolved after its due time.
     assert_eq!(o["callback_sla_compliance"], 0.0);
     let wait = o["avg_callback_wait_seconds"].as_f64().unwrap();
+    // The figure is rounded to 0.1 s: up to 0.05 s off, plus float noise.
     assert!(
-        (wait - callback_wait).abs() <= 0.05,
+        (wait - callback_wait).abs() <= 0.06,
         "{wait} vs {callback_wait}"
     );
     assert!(o["longest_current_wait_seconds"].is_null());

@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/totp/setup"),
     ("post", "/api/auth/totp/enable"),
     ("post", "/api/auth/totp/disable"),
+    ("post", "/api/auth/password"),
     ("delete", "/api/users/{id}/totp"),
     ("get", "/api/integration-tokens"),
     ("post", "/api/integration-tokens"),

@@ -2,7 +2,7 @@
 //! spend it (CSRF), and it ends after a time without use and at its maximum,
 //! saying so (`session_expired`) and dropping the cookie.
 
-use callboard_tests::TestServer;
+use callboard_tests::{TestServer, ADMIN_TOKEN};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -297,4 +297,113 @@ async fn signing_out_ends_the_event_stream_the_session_opened() {
     let frame = closed.expect("a close frame");
     assert_eq!(u16::from(frame.code), 4401);
     assert_eq!(frame.reason.as_str(), "invalid_token");
+}
+
+#[tokio::test]
+async fn a_person_changes_their_password_with_the_current_one_and_other_sessions_end() {
+    let srv = TestServer::start().await.unwrap();
+    let here = srv.user("asha", "agent", &[]).await.unwrap();
+    let uid = srv.user_id("asha").await.unwrap();
+    let browser = sign_in(&srv, "asha").await;
+
+    // A session alone cannot: not through the admin's route…
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/users/{uid}"),
+            &here,
+            &json!({"password": "taken-over-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, &b["error"]["code"]), (403, &json!("forbidden")), "{b}");
+    // …nor without the current password (which counts as a wrong one).
+    let change = |current: &str, new: &str| json!({"current": current, "new": new});
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/password",
+            &here,
+            &change("guess-1234", "taken-over-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (422, &json!("bad_credentials")),
+        "{b}"
+    );
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/password",
+            &here,
+            &change("password-123", "short"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, &b["error"]["code"]), (422, &json!("invalid")), "{b}");
+    let login = |password: &str| json!({"username": "asha", "password": password});
+    assert_eq!(
+        srv.post_json("/api/auth/login", "", &login("password-123"))
+            .await
+            .unwrap()
+            .0,
+        200
+    );
+
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/password",
+            &here,
+            &change("password-123", "a-new-password-9"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["other_sessions_ended"], 2,
+        "the cookie session and the other sign-in"
+    );
+    assert_eq!(
+        srv.get_json("/api/auth/me", &here).await.unwrap().0,
+        200,
+        "this one stays"
+    );
+    assert_eq!(
+        me(&srv, &browser).await.0,
+        401,
+        "the browser elsewhere is signed out"
+    );
+    assert_eq!(
+        srv.post_json("/api/auth/login", "", &login("password-123"))
+            .await
+            .unwrap()
+            .0,
+        401
+    );
+    assert_eq!(
+        srv.post_json("/api/auth/login", "", &login("a-new-password-9"))
+            .await
+            .unwrap()
+            .0,
+        200
+    );
+
+    // Guessing the current password from a stolen session runs into the sign-in lock.
+    let mut last = 0;
+    for i in 0..6 {
+        last = srv
+            .post_json(
+                "/api/auth/password",
+                &here,
+                &change(&format!("guess-{i}-xyz"), "taken-over-1"),
+            )
+            .await
+            .unwrap()
+            .0;
+    }
+    assert_eq!(last, 429);
+    let (_, audit) = srv
+        .get_json("/api/audit?action=user.password", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert!(audit.to_string().contains("user.password"), "{audit}");
 }

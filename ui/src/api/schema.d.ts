@@ -190,6 +190,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Changes the signed-in person's own password, given the current one. Every other session of theirs ends; this one stays. A wrong current password is 422 `bad_credentials` and counts as a wrong password for sign-in throttling (429 after too many). Audited. */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/totp": {
         parameters: {
             query?: never;
@@ -1171,6 +1188,7 @@ export interface paths {
         delete: operations["deactivateUser"];
         options?: never;
         head?: never;
+        /** @description An admin changes a user (a new password ends all their sessions). People change their own password with POST /api/auth/password, which asks for the current one. */
         patch: operations["updateUser"];
         trace?: never;
     };
@@ -2570,6 +2588,16 @@ export interface components {
              */
             longest_current_wait_seconds?: number | null;
         };
+        PasswordChange: {
+            /** @description The password now: a session alone (left open, or stolen) cannot change it. */
+            current: string;
+            /** @description At least 8 characters. */
+            new: string;
+        };
+        PasswordChanged: {
+            /** @description The person's other sessions (other browsers, devices, tokens) that ended. */
+            other_sessions_ended: number;
+        };
         /** @description One preset as listed by `GET /api/presets`. */
         Preset: {
             /** @description The authentication scheme (`{"scheme": …, options}`). */
@@ -3797,6 +3825,45 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

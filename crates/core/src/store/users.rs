@@ -294,6 +294,44 @@ pub fn update(
     Ok(u)
 }
 
+/// The rule every password meets (checked before hashing, off the writer).
+pub fn validate_password(p: &str) -> Result<()> {
+    check_password(p)
+}
+
+/// A person's own new password (they proved the current one): every other
+/// session of theirs ends, the one they changed it from stays. Audited.
+pub fn change_own_password(
+    w: &mut Writer<'_>,
+    user_id: i64,
+    password_hash: String,
+    keep_token: &str,
+    actor: &Actor,
+) -> Result<usize> {
+    let now = time::fmt(w.now);
+    let n = w.conn.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1 AND active = 1",
+        params![user_id, password_hash, now],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found("no such active user"));
+    }
+    let ended = w.conn.execute(
+        "UPDATE tokens SET revoked_at = ?2
+          WHERE user_id = ?1 AND revoked_at IS NULL AND kind = 'session' AND token_hash <> ?3",
+        params![user_id, now, keys::hash_secret(keep_token)],
+    )?;
+    let u = get(w.conn, user_id)?;
+    audit::record(
+        w,
+        actor,
+        "user.password",
+        Some(&u.username),
+        serde_json::json!({ "other_sessions_ended": ended }),
+    )?;
+    Ok(ended)
+}
+
 /// The stored password hash of an active user, for a login attempt.
 pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(User, String)>> {
     let row = conn

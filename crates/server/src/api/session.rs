@@ -359,6 +359,95 @@ async fn second_factor(
     }
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now: a session alone (left open, or stolen) cannot change it.
+    pub current: String,
+    /// At least 8 characters.
+    pub new: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PasswordChanged {
+    /// The person's other sessions (other browsers, devices, tokens) that ended.
+    pub other_sessions_ended: usize,
+}
+
+#[utoipa::path(post, path = "/api/auth/password", operation_id = "changePassword", tag = "auth",
+    description = "Changes the signed-in person's own password, given the current one. Every other session of theirs ends; this one stays. A wrong current password is 422 `bad_credentials` and counts as a wrong password for sign-in throttling (429 after too many). Audited.",
+    request_body = PasswordChange,
+    responses((status = 200, body = PasswordChanged), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    who: Principal,
+    ClientIp(client): ClientIp,
+    Json(req): Json<PasswordChange>,
+) -> ApiResult<Json<PasswordChanged>> {
+    let me = person(&who)?;
+    let attempt = std::time::Instant::now();
+    if let Some(wait) = state.logins.wait(&me.username, client, attempt) {
+        let secs = wait.as_secs().max(1);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            format!("too many wrong passwords from here: try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+    users::validate_password(&req.new)?;
+    let username = me.username.clone();
+    let stored = state
+        .store
+        .read(move |c| users::credentials(c, &username))
+        .await?
+        .map(|(_, hash)| hash)
+        .unwrap_or_default();
+    let (current, new) = (req.current, req.new);
+    let checked = tokio::task::spawn_blocking(move || {
+        if stored.is_empty() || !keys::verify_password(&current, &stored) {
+            return Ok(None);
+        }
+        keys::hash_password(&new).map(Some)
+    })
+    .await
+    .map_err(|e| internal(format!("password check: {e}")))?
+    .map_err(internal)?;
+    let Some(hash) = checked else {
+        state
+            .logins
+            .failed(&me.username, client, std::time::Instant::now());
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BadCredentials,
+            "the current password is wrong",
+        ));
+    };
+    state.logins.succeeded(&me.username, client);
+    let (uid, keep, actor) = (me.id, who.token.clone(), who.actor());
+    let other_sessions_ended = state
+        .store
+        .write_keyed(key.0, move |w| {
+            users::change_own_password(w, uid, hash, &keep, &actor)
+        })
+        .await?;
+    Ok(Json(PasswordChanged {
+        other_sessions_ended,
+    }))
+}
+
+fn internal(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        message,
+    )
+}
+
 /// Two-step sign-in, for the signed-in user.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TotpStatus {
@@ -509,6 +598,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(lockouts, clear_lockouts))
+        .routes(routes!(change_password))
         .routes(routes!(totp_status))
         .routes(routes!(totp_setup))
         .routes(routes!(totp_enable))

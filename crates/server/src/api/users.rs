@@ -72,23 +72,17 @@ pub async fn get(
 }
 
 #[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users", params(("id" = i64, Path)),
+    description = "An admin changes a user (a new password ends all their sessions). People change their own password with POST /api/auth/password, which asks for the current one.",
     request_body = UserPatch,
     responses((status = 200, body = User), (status = 409, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["admin"])))]
 pub async fn update(
     State(state): State<AppState>,
     key: IdempotencyKey,
-    who: Principal,
+    Admin(who): Admin,
     Path(id): Path<i64>,
     Json(patch): Json<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    let own_password_only = who.user_id() == Some(id)
-        && patch.role.is_none()
-        && patch.departments.is_none()
-        && patch.active.is_none();
-    if !own_password_only {
-        who.require_admin()?;
-    }
     users::validate_patch(&patch)?;
     let h = match &patch.password {
         Some(p) => Some(hash(p.clone()).await?),
