@@ -183,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         crate::conn::body_in_time,
     ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::forwarded::normalise,
+    ))
     .with_state(state)
     .layer(axum::middleware::from_fn(
         crate::metrics_export::track_webhooks,

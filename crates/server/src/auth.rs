@@ -208,14 +208,17 @@ pub fn check_csrf(
 }
 
 /// `Set-Cookie` for a new console session that the server ends after `max`.
-pub fn session_cookie_header(token: &str, max: std::time::Duration) -> HeaderValue {
-    // No `Secure`: the receiver speaks plain HTTP on the LAN, where a secure
-    // cookie would never be sent back; HttpOnly and SameSite=Strict hold
-    // either way. The browser keeps it an hour past the session's end, so
-    // the server (not the browser's clock) ends it and the console can say so.
+/// `secure`: the console was reached over HTTPS (through a trusted proxy).
+pub fn session_cookie_header(token: &str, max: std::time::Duration, secure: bool) -> HeaderValue {
+    // `Secure` only over HTTPS: on the LAN the receiver speaks plain HTTP,
+    // where a secure cookie would never be sent back; HttpOnly and
+    // SameSite=Strict hold either way. The browser keeps it an hour past the
+    // session's end, so the server (not the browser's clock) ends it and the
+    // console can say so.
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        max.as_secs() + COOKIE_GRACE_SECS
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        max.as_secs() + COOKIE_GRACE_SECS,
+        if secure { "; Secure" } else { "" }
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("callboard_session=; Path=/; Max-Age=0"))
 }
@@ -424,9 +427,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// The TCP peer's address, unspecified when none is known.
+/// The client's address: as a trusted proxy forwarded it, else the TCP
+/// peer's; unspecified when none is known.
 pub fn peer_ip(extensions: &axum::http::Extensions) -> std::net::IpAddr {
     use axum::extract::connect_info::ConnectInfo;
+    if let Some(f) = extensions.get::<crate::forwarded::ForwardedClient>() {
+        return f.0;
+    }
     extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())

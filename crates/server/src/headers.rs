@@ -89,7 +89,7 @@ pub fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     if allowed.iter().any(|o| o == origin) {
         return true;
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let (_, host) = crate::forwarded::scheme_and_host(headers);
     let authority = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));

@@ -132,12 +132,7 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     let (parts, body) = req.into_parts();
     let rid = header_str(&parts.headers, "x-request-id");
     let ctype = header_str(&parts.headers, header::CONTENT_TYPE.as_str());
-    let base = state.base_url(
-        parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok()),
-    );
+    let base = state.base_url(&parts.headers);
     let url = match parts.uri.query() {
         Some(q) => format!("{base}{}?{q}", parts.uri.path()),
         None => format!("{base}{}", parts.uri.path()),

@@ -65,6 +65,8 @@ pub struct ReceiverOptions {
     /// The event stream's ping, and its check that the session still holds
     /// (30 s; tests shorten it).
     pub event_ping_every: std::time::Duration,
+    /// `--trusted-proxy`: proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A console (cookie) session ends after this long without use (1 h).
     pub session_idle: std::time::Duration,
     /// A console (cookie) session ends this long after sign-in (12 h).
@@ -89,6 +91,7 @@ impl ReceiverOptions {
             clock: time::system_clock(),
             event_send_timeout: defaults.event_send_timeout,
             event_ping_every: defaults.event_ping_every,
+            trusted_proxies: Vec::new(),
             session_idle: defaults.session_idle,
             session_max: defaults.session_max,
         }
@@ -243,6 +246,7 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
             .map(keys::hash_secret),
         event_send_timeout: opts.event_send_timeout,
         event_ping_every: opts.event_ping_every,
+        trusted_proxies: opts.trusted_proxies.clone(),
         session_idle: opts.session_idle,
         session_max: opts.session_max,
     };

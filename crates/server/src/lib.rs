@@ -11,6 +11,7 @@ pub mod config_file;
 pub mod conn;
 pub mod convoso;
 pub mod error;
+pub mod forwarded;
 pub mod headers;
 pub mod health;
 pub mod idempotency;

@@ -106,6 +106,17 @@ enum Command {
         /// Where scheduled snapshots go (default: `backups` in the data directory).
         #[arg(long, env = "CALLBOARD_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// A reverse proxy (an address or a network, repeat or comma-separate)
+        /// whose `X-Forwarded-For/Proto/Host` are believed: client addresses
+        /// for the sign-in limits, https URLs, the cookie's `Secure` flag.
+        /// From anyone else those headers are dropped.
+        #[arg(
+            long = "trusted-proxy",
+            env = "CALLBOARD_TRUSTED_PROXIES",
+            value_delimiter = ',',
+            value_parser = callboard_server::forwarded::parse_proxy
+        )]
+        trusted_proxies: Vec<ipnet::IpNet>,
         /// A console sign-in (the browser's cookie session) ends after this
         /// long without use (`30m`, `1h`, or seconds).
         #[arg(long, env = "CALLBOARD_SESSION_IDLE", value_parser = parse_duration, default_value = "1h")]
@@ -423,6 +434,7 @@ async fn main() -> anyhow::Result<()> {
             backup_dir,
             session_idle,
             session_max,
+            trusted_proxies,
         } => {
             let logs = init_logs(log_format, Some(&log));
             if let Some(c) = &config {
@@ -447,6 +459,7 @@ async fn main() -> anyhow::Result<()> {
             opts.disk_floor_bytes = disk_floor_mb.saturating_mul(1024 * 1024);
             opts.metrics_token = metrics_token;
             opts.session_idle = session_idle;
+            opts.trusted_proxies = trusted_proxies;
             opts.session_max = session_max.max(session_idle);
             let running = callboard_server::start_receiver(opts.clone()).await?;
             reload_on_hup(config, log_fixed, logs);

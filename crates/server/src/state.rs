@@ -32,6 +32,9 @@ pub struct Config {
     /// How often the event stream pings its client and checks that the
     /// client's session still holds (signed out, expired: closed).
     pub event_ping_every: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For/Proto/Host` are believed
+    /// (`--trusted-proxy`); from anyone else those headers are dropped.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The console's cookie session ends after this long without a request…
     pub session_idle: std::time::Duration,
     /// …and this long after sign-in, whatever happens.
@@ -52,6 +55,7 @@ impl Default for Config {
             metrics_token_hash: None,
             event_send_timeout: std::time::Duration::from_secs(10),
             event_ping_every: std::time::Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
             session_idle: std::time::Duration::from_secs(60 * 60),
             session_max: std::time::Duration::from_secs(12 * 60 * 60),
         }
@@ -80,16 +84,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The base URL platforms reach us at: `--public-url`, else this request's Host.
-    pub fn base_url(&self, host: Option<&str>) -> String {
-        match (&self.config.public_url, host) {
-            (Some(u), _) => u.trim_end_matches('/').to_string(),
-            (None, Some(h)) => format!("http://{h}"),
-            (None, None) => "http://localhost:8787".to_string(),
+    /// The base URL platforms reach us at: `--public-url`, else this
+    /// request's own (behind a trusted proxy: the scheme and host it was
+    /// forwarded for, see `forwarded::normalise`).
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(u) = &self.config.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let (scheme, host) = crate::forwarded::scheme_and_host(headers);
+        match host {
+            Some(h) => format!("{scheme}://{h}"),
+            None => "http://localhost:8787".to_string(),
         }
     }
 
-    pub fn webhook_url(&self, host: Option<&str>, slug: &str) -> String {
-        format!("{}/webhooks/ivr/{slug}", self.base_url(host))
+    pub fn webhook_url(&self, headers: &axum::http::HeaderMap, slug: &str) -> String {
+        format!("{}/webhooks/ivr/{slug}", self.base_url(headers))
     }
 }

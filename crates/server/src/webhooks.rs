@@ -292,7 +292,7 @@ fn record_refusal(
 /// The URL the platform called, as it saw it: the configured public base
 /// (else this request's Host), the path and the query as sent.
 fn public_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
-    let base = state.base_url(headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+    let base = state.base_url(headers);
     match uri.query() {
         Some(q) => format!("{base}{}?{q}", uri.path()),
         None => format!("{base}{}", uri.path()),

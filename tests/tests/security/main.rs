@@ -7,6 +7,7 @@ mod headers;
 mod hostile;
 mod input;
 mod integrations;
+mod proxy;
 mod replica_scope;
 mod sessions;
 mod signin;

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult, Json, OptionalJson, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use callboard_core::mapping::{MapContext, MapOutcome, Mapping};
 use callboard_core::signature::AuthScheme;
 use callboard_core::store::ingest::{self, DeliveryQuery, RawEvent, ReplayReport};
@@ -53,10 +53,6 @@ pub struct ProviderList {
     pub data: Vec<ProviderView>,
 }
 
-fn host(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::HOST).and_then(|h| h.to_str().ok())
-}
-
 /// The provider as `who` may see it: the key hint is for admins only.
 fn view(state: &AppState, headers: &HeaderMap, who: &Principal, p: Provider) -> ProviderView {
     let p = if who.is_admin() {
@@ -67,8 +63,8 @@ fn view(state: &AppState, headers: &HeaderMap, who: &Principal, p: Provider) -> 
             ..p
         }
     };
-    let webhook_url = state.webhook_url(host(headers), &p.slug);
-    let ivr_url = format!("{}/ivr/{}", state.base_url(host(headers)), p.slug);
+    let webhook_url = state.webhook_url(headers, &p.slug);
+    let ivr_url = format!("{}/ivr/{}", state.base_url(headers), p.slug);
     ProviderView {
         provider: p,
         webhook_url,
@@ -117,7 +113,7 @@ pub async fn create(
         .write_keyed(key.0, move |w| providers::create(w, input, &actor))
         .await?;
     let p = created.provider;
-    let webhook_url = state.webhook_url(host(&headers), &p.slug);
+    let webhook_url = state.webhook_url(&headers, &p.slug);
     let scheme = AuthScheme::from_config(&p.auth_config).unwrap_or_default();
     let session_update = p
         .preset
@@ -125,7 +121,7 @@ pub async fn create(
         .and_then(callboard_core::presets::get)
         .is_some_and(|pr| pr.route == "session_update");
     let url = if session_update {
-        state.base_url(host(&headers)) + "/api/session/update"
+        state.base_url(&headers) + "/api/session/update"
     } else {
         webhook_url.clone()
     };
@@ -133,7 +129,7 @@ pub async fn create(
         AuthScheme::QueryToken { param } => format!("{url}?{param}={}", created.api_key),
         _ => url,
     };
-    let ivr_base = format!("{}/ivr/{}", state.base_url(host(&headers)), p.slug);
+    let ivr_base = format!("{}/ivr/{}", state.base_url(&headers), p.slug);
     let ivr_url = match &scheme {
         AuthScheme::QueryToken { param } => format!("{ivr_base}?{param}={}", created.api_key),
         _ => ivr_base,

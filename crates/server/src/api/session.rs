@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult, Json};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use callboard_core::keys;
 use callboard_core::store::totp;
@@ -48,6 +48,7 @@ pub struct LoginResponse {
 /// cookie with its CSRF token in the body.
 fn signed_in(
     state: &AppState,
+    headers: &HeaderMap,
     user: User,
     token: String,
     expires_at: String,
@@ -62,7 +63,8 @@ fn signed_in(
         })
         .into_response();
     }
-    let set = auth::session_cookie_header(&token, state.config.session_max);
+    let secure = crate::forwarded::is_https(headers);
+    let set = auth::session_cookie_header(&token, state.config.session_max, secure);
     let body = LoginResponse {
         token: None,
         csrf_token: Some(auth::csrf_token(&token)),
@@ -91,6 +93,7 @@ pub async fn login(
     State(state): State<AppState>,
     key: IdempotencyKey,
     ClientIp(client): ClientIp,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     let attempt = std::time::Instant::now();
@@ -146,7 +149,9 @@ pub async fn login(
             None => users::issue_token(w, uid),
         })
         .await?;
-    Ok(signed_in(&state, user, token, expires_at, req.cookie))
+    Ok(signed_in(
+        &state, &headers, user, token, expires_at, req.cookie,
+    ))
 }
 
 /// A real argon2 hash of a random password, so a login for a user that does
@@ -174,6 +179,7 @@ pub struct ExchangeRequest {
 pub async fn exchange(
     State(state): State<AppState>,
     key: IdempotencyKey,
+    headers: HeaderMap,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<Response> {
     let code = req.code;
@@ -183,9 +189,9 @@ pub async fn exchange(
         .write_keyed(key.0, move |w| users::redeem_login_link(w, &code, browser))
         .await?
     {
-        Some((user, token, expires_at)) => {
-            Ok(signed_in(&state, user, token, expires_at, req.cookie))
-        }
+        Some((user, token, expires_at)) => Ok(signed_in(
+            &state, &headers, user, token, expires_at, req.cookie,
+        )),
         None => Err(ApiError::unauthorized(
             ErrorCode::InvalidLoginCode,
             "this login link was already used or has expired",
