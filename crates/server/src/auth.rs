@@ -119,7 +119,7 @@ impl Principal {
 /// The console's session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "callboard_session";
 /// How long the browser keeps the cookie past the session's own end.
-const COOKIE_GRACE_SECS: u64 = 3600;
+const COOKIE_GRACE_SECS: i64 = 3600;
 /// The header a cookie-signed request carries to change anything.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -159,10 +159,10 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim().to_string())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
 }
 
@@ -175,10 +175,23 @@ pub fn credential(headers: &HeaderMap, uri: &Uri) -> Option<(String, Via)> {
         .or_else(|| session_cookie(headers).map(|t| (t, Via::Cookie)))
 }
 
+/// The answer to a request that presents no credential at all.
+pub fn missing_token() -> ApiError {
+    ApiError::unauthorized(
+        ErrorCode::MissingToken,
+        "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
+    )
+}
+
 /// The CSRF token bound to a session token: derived, so it needs no storage,
 /// and unknowable without the (HttpOnly) session token itself.
 pub fn csrf_token(session_token: &str) -> String {
-    keys::hash_secret(&format!("csrf:{session_token}"))
+    keys::hash_secret(&csrf_secret(session_token))
+}
+
+/// What the CSRF token is the hash of.
+fn csrf_secret(session_token: &str) -> String {
+    format!("csrf:{session_token}")
 }
 
 /// A change made with the session cookie must carry the session's CSRF
@@ -197,7 +210,7 @@ pub fn check_csrf(
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !sent.is_empty() && keys::secret_matches(&format!("csrf:{token}"), sent) {
+    if !sent.is_empty() && keys::secret_matches(&csrf_secret(token), sent) {
         return Ok(());
     }
     Err(ApiError::new(
@@ -215,17 +228,41 @@ pub fn session_cookie_header(token: &str, max: std::time::Duration, secure: bool
     // SameSite=Strict hold either way. The browser keeps it an hour past the
     // session's end, so the server (not the browser's clock) ends it and the
     // console can say so.
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        max.as_secs() + COOKIE_GRACE_SECS,
-        if secure { "; Secure" } else { "" }
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("callboard_session=; Path=/; Max-Age=0"))
+    let lasts = i64::try_from(max.as_secs()).unwrap_or(i64::MAX / 2) + COOKIE_GRACE_SECS;
+    set_cookie(token, lasts, secure)
 }
 
 /// `Set-Cookie` that forgets the console session.
 pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("callboard_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+    set_cookie("", 0, false)
+}
+
+fn set_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let c = cookie::Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build();
+    // A session token is URL-safe text, so the header value is always valid.
+    HeaderValue::from_str(&c.to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Notes a credential's use off the request's path: a read never waits on
+/// the writer, and a use that could not be noted costs nothing but the note.
+fn note_use(
+    state: &AppState,
+    f: impl FnOnce(&mut callboard_core::store::Writer<'_>) -> callboard_core::Result<()>
+        + Send
+        + 'static,
+) {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.write(f).await {
+            tracing::debug!(error = %e, "could not note a credential's use");
+        }
+    });
 }
 
 pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiError> {
@@ -261,13 +298,8 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
             callboard_core::time::parse(at).is_none_or(|at| now - at > chrono::Duration::minutes(5))
         });
         if stale {
-            // Noted off the request's path: a read never waits on the writer.
-            let (store, id) = (state.store.clone(), grant.id);
-            tokio::spawn(async move {
-                if let Err(e) = store.write(move |w| integrations::touch(w, id)).await {
-                    tracing::debug!(error = %e, "could not note an integration token's use");
-                }
-            });
+            let id = grant.id;
+            note_use(state, move |w| integrations::touch(w, id));
         }
         // Supervisor-level reads (agents' metrics), but only on the routes
         // its scopes name and only in its departments.
@@ -287,13 +319,8 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
     match found {
         users::Lookup::Active(session) => {
             if session.needs_touch(now) {
-                // Noted off the request's path, like an integration token's use.
-                let (store, id) = (state.store.clone(), session.id);
-                tokio::spawn(async move {
-                    if let Err(e) = store.write(move |w| users::touch_session(w, id)).await {
-                        tracing::debug!(error = %e, "could not note a session's use");
-                    }
-                });
+                let id = session.id;
+                note_use(state, move |w| users::touch_session(w, id));
             }
             let u = session.user;
             Ok(Principal {
@@ -322,12 +349,7 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (token, via) = credential(&parts.headers, &parts.uri).ok_or_else(|| {
-            ApiError::unauthorized(
-                ErrorCode::MissingToken,
-                "send `Authorization: Bearer <token>` (sign in at POST /api/auth/login)",
-            )
-        })?;
+        let (token, via) = credential(&parts.headers, &parts.uri).ok_or_else(missing_token)?;
         let mut who = resolve(state, token).await?;
         check_csrf(&parts.method, &parts.headers, &who.token, via)?;
         if via == Via::Cookie {

@@ -141,6 +141,9 @@ async fn deliveries_refused_before_parsing_are_in_the_ingestion_log() {
         .await
         .unwrap();
     assert_eq!(s, 415);
+    // Refusals are logged off the request's path: let this one land before
+    // the next, so the log's newest-first order is the order they were sent.
+    refused(&server, &slug, 2).await;
     let r = server
         .http
         .get(server.url(&format!("/webhooks/ivr/{slug}")))

@@ -1248,13 +1248,7 @@ mod tests {
             50,
             0,
         );
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows: Vec<String> = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        rows.join(" | ")
+        crate::store::test_support::query_plan(conn, &sql, rusqlite::params_from_iter(args.iter()))
     }
 
     fn dept(d: &str) -> CallQuery {
@@ -1294,18 +1288,12 @@ mod tests {
 
     #[test]
     fn a_callers_open_calls_are_found_on_the_number_index_on_every_answer() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::migrate::run(&mut conn).unwrap();
-        let p: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {OPEN_FROM_NUMBER}"))
-            .unwrap()
-            .query_map(params!["sales", "+919812345678", 1, "2026-01-01"], |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let p = p.join(" | ");
+        use crate::store::test_support::{migrated, query_plan};
+        let p = query_plan(
+            &migrated(),
+            OPEN_FROM_NUMBER,
+            params!["sales", "+919812345678", 1, "2026-01-01"],
+        );
         assert!(p.contains("calls_work_number"), "{p}");
         assert!(!p.contains("SCAN"), "{p}");
     }

@@ -566,6 +566,24 @@ fn seed(conn: &Connection, now: Timestamp) -> Result<()> {
 pub(crate) mod test_support {
     use super::*;
 
+    /// An empty database with every migration applied, in memory.
+    pub fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate::run(&mut conn).unwrap();
+        conn
+    }
+
+    /// SQLite's plan for `sql` with `params`, its steps joined by ` | `.
+    pub fn query_plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps: Vec<String> = stmt
+            .query_map(params, |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        steps.join(" | ")
+    }
+
     pub fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("callboard.db"), time::system_clock()).unwrap();

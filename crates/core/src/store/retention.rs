@@ -327,19 +327,9 @@ mod tests {
 
     #[test]
     fn a_batch_walks_the_creation_index_without_sorting() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::migrate::run(&mut conn).unwrap();
-        let sql = format!(
-            "EXPLAIN QUERY PLAN {}",
-            OLD_FINISHED.replace("{FINISHED}", FINISHED)
-        );
-        let mut stmt = conn.prepare(&sql).unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(params!["2026-01-01", 500], |r| r.get(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let plan = plan.join(" | ");
+        use crate::store::test_support::{migrated, query_plan};
+        let sql = OLD_FINISHED.replace("{FINISHED}", FINISHED);
+        let plan = query_plan(&migrated(), &sql, params!["2026-01-01", 500]);
         assert!(plan.contains("calls_created"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }

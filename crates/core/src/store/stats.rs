@@ -184,7 +184,7 @@ pub fn read(
             "SELECT department, COUNT(*) FROM calls
              WHERE work_state IN ('pending', 'assigned', 'attempted')
                AND sla_due_at IS NOT NULL AND sla_due_at < ?1
-             GROUP BY department",
+             GROUP BY +department",
         )?;
         let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         for row in rows {
@@ -231,21 +231,14 @@ mod tests {
 
     #[test]
     fn todays_counts_read_the_days_rows_on_the_offered_at_index() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::migrate::run(&mut conn).unwrap();
-        // Many calls, few today: the planner's choice with and without statistics.
+        use crate::store::test_support::{migrated, query_plan};
+        let conn = migrated();
+        // The planner's choice with and without statistics.
         for analyzed in [false, true] {
             if analyzed {
                 conn.execute_batch("ANALYZE").unwrap();
             }
-            let plan: Vec<String> = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {}", super::today_sql()))
-                .unwrap()
-                .query_map(["2026-01-01"], |r| r.get::<_, String>(3))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
-            let plan = plan.join(" | ");
+            let plan = query_plan(&conn, &super::today_sql(), ["2026-01-01"]);
             assert!(plan.contains("calls_offered_at"), "{plan}");
             assert!(!plan.contains("SCAN"), "{plan}");
         }

@@ -148,7 +148,7 @@ fn check_username(u: &str) -> Result<String> {
     Ok(u.to_string())
 }
 
-fn check_password(p: &str) -> Result<()> {
+pub fn validate_password(p: &str) -> Result<()> {
     if p.chars().count() < 8 || p.len() > 1024 {
         return Err(Error::invalid("password must be at least 8 characters"));
     }
@@ -187,7 +187,7 @@ pub fn create(
     actor: &Actor,
 ) -> Result<User> {
     let username = check_username(&input.username)?;
-    check_password(&input.password)?;
+    validate_password(&input.password)?;
     let deps = check_departments(w.conn, &input.departments)?;
     let skills = crate::routing::normalise_skills(&input.skills, "skills")?;
     if by_username(w.conn, &username).is_ok() {
@@ -213,12 +213,12 @@ pub fn create(
 
 pub fn validate_new(input: &NewUser) -> Result<()> {
     check_username(&input.username)?;
-    check_password(&input.password)
+    validate_password(&input.password)
 }
 
 pub fn validate_patch(patch: &UserPatch) -> Result<()> {
     match &patch.password {
-        Some(p) => check_password(p),
+        Some(p) => validate_password(p),
         None => Ok(()),
     }
 }
@@ -294,11 +294,6 @@ pub fn update(
     Ok(u)
 }
 
-/// The rule every password meets (checked before hashing, off the writer).
-pub fn validate_password(p: &str) -> Result<()> {
-    check_password(p)
-}
-
 /// A person's own new password (they proved the current one): every other
 /// session of theirs ends, the one they changed it from stays. Audited.
 pub fn change_own_password(
@@ -344,17 +339,6 @@ pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(User, St
     Ok(row)
 }
 
-/// Issues a session token for a user; returns it (the only time it is visible) and its expiry.
-pub fn issue_token(w: &mut Writer<'_>, user_id: i64) -> Result<(String, String)> {
-    let token = keys::new_token();
-    let expires = time::fmt(w.now + chrono::Duration::days(SESSION_DAYS));
-    w.conn.execute(
-        "INSERT INTO tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?1, ?2, 'session', ?3, ?4)",
-        params![keys::hash_secret(&token), user_id, time::fmt(w.now), expires],
-    )?;
-    Ok((token, expires))
-}
-
 /// How long a browser (cookie) session lasts: it ends after `idle` without
 /// a request, and after `max` whatever happens.
 #[derive(Debug, Clone, Copy)]
@@ -363,24 +347,29 @@ pub struct BrowserPolicy {
     pub max: chrono::Duration,
 }
 
-/// Issues a browser session for a user: a token for an HttpOnly cookie,
-/// ending after the policy's idle time or at its expiry (returned).
-pub fn issue_browser_session(
+/// Issues a session token for a user; returns it (the only time it is
+/// visible) and its expiry. A bearer session lasts 30 days; a browser
+/// session (`browser`: the console's cookie) ends after the policy's idle
+/// time without use, or at its maximum.
+pub fn issue_token(
     w: &mut Writer<'_>,
     user_id: i64,
-    policy: BrowserPolicy,
+    browser: Option<BrowserPolicy>,
 ) -> Result<(String, String)> {
     let token = keys::new_token();
-    let expires = time::fmt(w.now + policy.max);
+    let now = time::fmt(w.now);
+    let lasts = browser.map_or(chrono::Duration::days(SESSION_DAYS), |p| p.max);
+    let expires = time::fmt(w.now + lasts);
     w.conn.execute(
         "INSERT INTO tokens (token_hash, user_id, kind, created_at, expires_at, idle_seconds, last_used_at)
-         VALUES (?1, ?2, 'session', ?3, ?4, ?5, ?3)",
+         VALUES (?1, ?2, 'session', ?3, ?4, ?5, ?6)",
         params![
             keys::hash_secret(&token),
             user_id,
-            time::fmt(w.now),
+            now,
             expires,
-            policy.idle.num_seconds().max(1)
+            browser.map(|p| p.idle.num_seconds().max(1)),
+            browser.map(|_| now.as_str())
         ],
     )?;
     Ok((token, expires))
@@ -527,10 +516,7 @@ pub fn redeem_login_link(
     if !user.active {
         return Ok(None);
     }
-    let (token, expires) = match browser {
-        Some(policy) => issue_browser_session(w, user_id, policy)?,
-        None => issue_token(w, user_id)?,
-    };
+    let (token, expires) = issue_token(w, user_id, browser)?;
     Ok(Some((user, token, expires)))
 }
 
@@ -543,7 +529,7 @@ pub fn admin_session(w: &mut Writer<'_>) -> Result<String> {
         .into_iter()
         .find(|u| u.active && u.role == Role::Admin)
         .ok_or_else(|| Error::NotFound("no active administrator".into()))?;
-    issue_token(w, admin.id).map(|(token, _)| token)
+    issue_token(w, admin.id, None).map(|(token, _)| token)
 }
 
 pub fn bootstrap_admin(

@@ -85,30 +85,26 @@ fn not_a_replica() -> ApiError {
 pub async fn status(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
 ) -> ApiResult<Json<ReplicaStatus>> {
     let Some(r) = state.replica.as_ref() else {
         // A receiver: any signed-in principal learns it is not a replica.
-        let token = bearer(&headers)?;
+        let token = credential(&headers, &uri)?;
         crate::auth::resolve(&state, token).await?;
         return Err(not_a_replica());
     };
     // Answered even before the replica first reached its receiver (it has
     // no user yet): that is when the status matters most.
-    r.check_token(&bearer(&headers)?)?;
+    r.check_token(&credential(&headers, &uri)?)?;
     Ok(Json(r.status()))
 }
 
 /// The presented credential (bearer, or the console's cookie): this route
 /// answers before a replica knows its user, so it reads it itself.
-fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<String> {
-    crate::auth::credential(headers, &axum::http::Uri::from_static("/"))
+fn credential(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> ApiResult<String> {
+    crate::auth::credential(headers, uri)
         .map(|(token, _)| token)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                ErrorCode::MissingToken,
-                "send `Authorization: Bearer <token>`",
-            )
-        })
+        .ok_or_else(crate::auth::missing_token)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

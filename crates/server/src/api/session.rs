@@ -96,34 +96,17 @@ pub async fn login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let attempt = std::time::Instant::now();
-    if let Some(wait) = state.logins.wait(&req.username, client, attempt) {
-        let secs = wait.as_secs().max(1);
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooManyAttempts,
-            format!("too many wrong passwords from here: try again in {secs} s, or ask an admin to clear the lock"),
-        );
-        e.retry_after = Some(secs);
-        return Err(e);
-    }
+    refuse_while_locked(&state, &req.username, client)?;
     let username = req.username.clone();
     let found = state
         .store
         .read(move |c| users::credentials(c, &username))
         .await?;
-    let password = req.password.clone();
-    // Verify even for unknown users so timing does not reveal who exists.
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), h),
         None => (None, String::new()),
     };
-    let ok = tokio::task::spawn_blocking(move || {
-        let hash = if hash.is_empty() { dummy_hash() } else { hash };
-        keys::verify_password(&password, &hash)
-    })
-    .await
-    .unwrap_or(false);
+    let ok = password_matches(req.password.clone(), hash).await;
     let user = match (ok, user) {
         (true, Some(u)) => {
             second_factor(&state, &u, req.totp.as_deref(), &req.username, client).await?;
@@ -144,14 +127,45 @@ pub async fn login(
     let browser = req.cookie.then(|| browser_policy(&state));
     let (token, expires_at) = state
         .store
-        .write_keyed(key.0, move |w| match browser {
-            Some(policy) => users::issue_browser_session(w, uid, policy),
-            None => users::issue_token(w, uid),
-        })
+        .write_keyed(key.0, move |w| users::issue_token(w, uid, browser))
         .await?;
     Ok(signed_in(
         &state, &headers, user, token, expires_at, req.cookie,
     ))
+}
+
+/// 429 while `username` is locked for this client (too many wrong passwords).
+fn refuse_while_locked(
+    state: &AppState,
+    username: &str,
+    client: std::net::IpAddr,
+) -> ApiResult<()> {
+    let Some(wait) = state
+        .logins
+        .wait(username, client, std::time::Instant::now())
+    else {
+        return Ok(());
+    };
+    let secs = wait.as_secs().max(1);
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyAttempts,
+        format!("too many wrong passwords from here: try again in {secs} s, or ask an admin to clear the lock"),
+    );
+    e.retry_after = Some(secs);
+    Err(e)
+}
+
+/// Checks a password off the async threads (argon2 is slow on purpose). An
+/// empty `hash` (no such user) is checked against a dummy, so timing does
+/// not reveal who exists.
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let hash = if hash.is_empty() { dummy_hash() } else { hash };
+        keys::verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A real argon2 hash of a random password, so a login for a user that does
@@ -394,17 +408,7 @@ pub async fn change_password(
     Json(req): Json<PasswordChange>,
 ) -> ApiResult<Json<PasswordChanged>> {
     let me = person(&who)?;
-    let attempt = std::time::Instant::now();
-    if let Some(wait) = state.logins.wait(&me.username, client, attempt) {
-        let secs = wait.as_secs().max(1);
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooManyAttempts,
-            format!("too many wrong passwords from here: try again in {secs} s"),
-        );
-        e.retry_after = Some(secs);
-        return Err(e);
-    }
+    refuse_while_locked(&state, &me.username, client)?;
     users::validate_password(&req.new)?;
     let username = me.username.clone();
     let stored = state
@@ -413,17 +417,7 @@ pub async fn change_password(
         .await?
         .map(|(_, hash)| hash)
         .unwrap_or_default();
-    let (current, new) = (req.current, req.new);
-    let checked = tokio::task::spawn_blocking(move || {
-        if stored.is_empty() || !keys::verify_password(&current, &stored) {
-            return Ok(None);
-        }
-        keys::hash_password(&new).map(Some)
-    })
-    .await
-    .map_err(|e| internal(format!("password check: {e}")))?
-    .map_err(internal)?;
-    let Some(hash) = checked else {
+    if !password_matches(req.current, stored).await {
         state
             .logins
             .failed(&me.username, client, std::time::Instant::now());
@@ -432,7 +426,8 @@ pub async fn change_password(
             ErrorCode::BadCredentials,
             "the current password is wrong",
         ));
-    };
+    }
+    let hash = crate::api::users::hash(req.new).await?;
     state.logins.succeeded(&me.username, client);
     let (uid, keep, actor) = (me.id, who.token.clone(), who.actor());
     let other_sessions_ended = state
@@ -444,14 +439,6 @@ pub async fn change_password(
     Ok(Json(PasswordChanged {
         other_sessions_ended,
     }))
-}
-
-fn internal(message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::Internal,
-        message,
-    )
 }
 
 /// Two-step sign-in, for the signed-in user.

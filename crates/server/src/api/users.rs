@@ -18,7 +18,8 @@ pub struct UserList {
     pub data: Vec<User>,
 }
 
-async fn hash(password: String) -> ApiResult<String> {
+/// An argon2 hash of `password`, computed off the async threads.
+pub(crate) async fn hash(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || keys::hash_password(&password))
         .await
         .map_err(|e| {

@@ -63,11 +63,7 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     // Sign-in goes to the receiver as is; everything else needs our token.
     if path != "/api/auth/login" && path != "/api/auth/exchange" {
         let Some((token, via)) = crate::auth::credential(req.headers(), req.uri()) else {
-            return ApiError::unauthorized(
-                ErrorCode::MissingToken,
-                "send `Authorization: Bearer <token>`",
-            )
-            .into_response();
+            return crate::auth::missing_token().into_response();
         };
         if let Err(e) = crate::auth::check_csrf(req.method(), req.headers(), &token, via) {
             return e.into_response();
