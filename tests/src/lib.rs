@@ -734,6 +734,7 @@ pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
     json!({ "data": { "call_id": call_id, "caller": caller, "status": status } })
 }
 
+pub mod fake_platform;
 pub mod proxy;
 
 /// The `p` quantile (0–1) of sorted latencies, in milliseconds; NaN when empty.

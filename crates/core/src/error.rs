@@ -61,6 +61,8 @@ pub enum ErrorCode {
     InvalidTotp,
     SessionExpired,
     CsrfFailed,
+    NoDialer,
+    PlatformError,
 }
 
 impl ErrorCode {
@@ -118,6 +120,8 @@ impl ErrorCode {
         ErrorCode::InvalidTotp,
         ErrorCode::SessionExpired,
         ErrorCode::CsrfFailed,
+        ErrorCode::NoDialer,
+        ErrorCode::PlatformError,
     ];
 
     /// The wire string.
@@ -176,6 +180,8 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::InvalidTotp => "invalid_totp",
+            ErrorCode::NoDialer => "no_dialer",
+            ErrorCode::PlatformError => "platform_error",
         }
     }
 }

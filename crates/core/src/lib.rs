@@ -1,6 +1,7 @@
 //! Callboard's domain and storage. Knows nothing of HTTP.
 
 pub mod body;
+pub mod dialer;
 pub mod error;
 pub mod hub;
 pub mod ivr;

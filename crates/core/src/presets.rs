@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 14] = [
+const FILES: [(&str, &str); 16] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
@@ -25,6 +25,8 @@ const FILES: [(&str, &str); 14] = [
     ("freeswitch", include_str!("../presets/freeswitch.json")),
     ("ringcentral", include_str!("../presets/ringcentral.json")),
     ("plivo", include_str!("../presets/plivo.json")),
+    ("asterisk", include_str!("../presets/asterisk.json")),
+    ("vonage", include_str!("../presets/vonage.json")),
 ];
 
 /// Which secret the platform needs from the admin.
@@ -144,7 +146,9 @@ mod tests {
                 "aircall",
                 "freeswitch",
                 "ringcentral",
-                "plivo"
+                "plivo",
+                "asterisk",
+                "vonage"
             ]
         );
         assert!(get("twilio").is_some());

@@ -139,6 +139,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(providers::router())
         .merge(connectors::router())
         .merge(calls::router())
+        .merge(crate::api::dialers::router())
+        .merge(crate::dial::router())
         .merge(export::router())
         .merge(dialpad::router())
         .merge(agents::router())
@@ -272,6 +274,8 @@ pub async fn serve_with(
         retention: crate::retention::RetentionLock::default(),
         refusals: Arc::default(),
         idempotency_in_flight: Arc::default(),
+        dialling: crate::outbound::Dialling::default(),
+        streams: crate::ari::Streams::default(),
     };
     // A replica marks no breaches, runs no retention and polls nothing: its
     // receiver does, and the rows follow.
@@ -289,6 +293,11 @@ pub async fn serve_with(
                 stop_rx.clone(),
             )),
             tokio::spawn(state.pollers.clone().schedule(
+                store.clone(),
+                state.secrets.clone(),
+                stop_rx.clone(),
+            )),
+            tokio::spawn(state.streams.clone().supervise(
                 store.clone(),
                 state.secrets.clone(),
                 stop_rx.clone(),

@@ -3,8 +3,8 @@
 //! and queue depth, stream clients, replica lag, poller circuits, SLA
 //! breaches. Counters live for the process; gauges are read at scrape time.
 
-use crate::convoso::breaker::CircuitState;
 use crate::error::ApiError;
+use crate::outbound::breaker::CircuitState;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -81,6 +81,10 @@ pub struct AppState {
     pub refusals: Arc<crate::refusals::Limiter>,
     /// Idempotency keys being handled right now by this server.
     pub idempotency_in_flight: crate::idempotency::InFlightKeys,
+    /// Click-to-call: the HTTP client and each department's breaker.
+    pub dialling: crate::outbound::Dialling,
+    /// Asterisk ARI event streams: their tasks and health.
+    pub streams: crate::ari::Streams,
 }
 
 impl AppState {

@@ -29,7 +29,9 @@ async fn presets_are_listed_and_create_editable_providers() {
             "aircall",
             "freeswitch",
             "ringcentral",
-            "plivo"
+            "plivo",
+            "asterisk",
+            "vonage"
         ]
     );
     for p in list["data"].as_array().unwrap() {

@@ -1,6 +1,8 @@
 //! Black-box tests of the provider presets: each platform's documented sample
 //! payloads, signed as the platform signs them, posted to the real binary.
 
+mod asterisk;
+mod callbacks;
 mod catalogue;
 mod cloudonix;
 mod convoso;
@@ -11,6 +13,7 @@ mod india;
 mod poller;
 mod telnyx_aircall;
 mod twilio;
+mod vonage;
 
 use serde_json::Value;
 

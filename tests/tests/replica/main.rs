@@ -134,6 +134,14 @@ const SKIPPED: &[(&str, &str)] = &[
         "the receiver's replication feed (cursors of its own row log)",
     ),
     ("/webhooks/ivr/{slug}", "a webhook (a write), refused on replicas"),
+    (
+        "/dial/{token}/status",
+        "a platform's report on a call back, receiver only",
+    ),
+    (
+        "/dial/{token}/answer",
+        "a platform fetching a call back's instruction, receiver only",
+    ),
 ];
 
 /// Every GET route of the OpenAPI document, with path parameters filled.

@@ -339,6 +339,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/{call_id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Calls the caller back through the department's platform: it rings the agent first, then connects the customer. The attempt is recorded before the platform is asked; its outcome arrives on the attempt's status URL. 409 `no_dialer` when the department has none (dial the number yourself); 502 `platform_error` when the platform refuses or cannot be reached (the attempt stays, marked failed). */
+        post: operations["callBack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/{call_id}/disposition": {
         parameters: {
             query?: never;
@@ -402,6 +419,40 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["updateCategory"];
+        trace?: never;
+    };
+    "/api/dialer-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The platforms Callboard can call back through, with the settings each needs. */
+        get: operations["listDialerKinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dialers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The dialers of the departments you work in. Secrets are never returned; `missing_secrets` names those not yet given. */
+        get: operations["listDialers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/dialpad/users": {
@@ -904,6 +955,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers/{slug}/dialer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Sets the department's click-to-call platform. Secrets go to the receiver's secret store (secrets.json, not the database). */
+        put: operations["putDialer"];
+        post?: never;
+        /** @description Removes the department's dialer and its secrets: Call back falls back to a tel: link. */
+        delete: operations["deleteDialer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/providers/{slug}/preview": {
         parameters: {
             query?: never;
@@ -1242,6 +1311,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dial/{token}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["dialAnswerGet"];
+        put?: never;
+        /** @description Plivo's answer URL for a call back: the instruction that dials the customer once the agent picks up. */
+        post: operations["dialAnswerPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dial/{token}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["dialStatusGet"];
+        put?: never;
+        /** @description A platform's report on a call back (form, JSON or query). The first final report wins; one that reached the customer counts as an attempt on the call. */
+        post: operations["dialStatusPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1450,6 +1553,11 @@ export interface components {
             /** Format: int64 */
             totalCalls: number;
         };
+        /**
+         * @description What identifies the agent's end of the call on the platform.
+         * @enum {string}
+         */
+        AgentIdentity: "phone" | "user_id" | "agent_id";
         AgentList: {
             data: components["schemas"]["AgentStatus"][];
         };
@@ -1569,6 +1677,44 @@ export interface components {
              */
             user_id?: number | null;
         };
+        /** @description One call back. */
+        Attempt: {
+            /** @description Who pressed Call back. */
+            actor: string;
+            /** @description The agent's end: phone number or platform id. */
+            agent: string;
+            /** @description The call's id (the provider's). */
+            call_id: string;
+            created_at: string;
+            /** @description The number called back. */
+            customer: string;
+            department: string;
+            /** @description Why it failed, in the platform's words where it gave any. */
+            detail?: string | null;
+            /**
+             * Format: int64
+             * @description Talk time with the customer, seconds.
+             */
+            duration_seconds?: number | null;
+            ended_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description The platform's id for the call it placed. */
+            platform_ref?: string | null;
+            /** @description The platform's own status word, as reported. */
+            raw_status?: string | null;
+            state: components["schemas"]["AttemptState"];
+            updated_at: string;
+            /** Format: int64 */
+            user_id?: number | null;
+            /** @description The platform dialled through. */
+            via: components["schemas"]["DialerKind"];
+        };
+        /**
+         * @description Where a call back stands.
+         * @enum {string}
+         */
+        AttemptState: "requested" | "dialling" | "connected" | "no_answer" | "busy" | "failed" | "agent_unreachable";
         AuditEntry: {
             action: string;
             actor: string;
@@ -1690,6 +1836,8 @@ export interface components {
             worklist_since?: string | null;
         };
         CallDetail: components["schemas"]["Call"] & {
+            /** @description Calls back placed through the department's platform, oldest first. */
+            callbacks: components["schemas"]["Attempt"][];
             /** @description Disposition history, oldest first. */
             dispositions: components["schemas"]["Disposition"][];
             /** @description Every delivery that touched this call, oldest first, with its payload. */
@@ -1714,6 +1862,17 @@ export interface components {
              * @description Calls matching the filters, across all pages.
              */
             total: number;
+        };
+        CallbackRequest: {
+            /**
+             * @description The agent's end: the phone to ring first (or, for Dialpad and
+             *     Ozonetel, the agent's user id on the platform).
+             */
+            agent: string;
+        };
+        CallbackStarted: {
+            attempt: components["schemas"]["Attempt"];
+            call: components["schemas"]["Call"];
         };
         Category: {
             active: boolean;
@@ -1808,6 +1967,7 @@ export interface components {
             last_run?: null | components["schemas"]["RunReport"];
             /** @description A sync is running now. */
             running: boolean;
+            stream?: null | components["schemas"]["StreamHealth"];
         };
         ConnectorInput: {
             /** @description The API auth token; kept when left out on an update. */
@@ -1971,6 +2131,55 @@ export interface components {
          * @enum {string}
          */
         Dialect: "exotel" | "twilio" | "kookoo" | "vonage" | "plivo" | "json";
+        DialerInput: {
+            /** @description The kind's public fields (see `/api/dialer-kinds`). */
+            fields?: {
+                [key: string]: string;
+            };
+            kind: components["schemas"]["DialerKind"];
+            /**
+             * @description The kind's secret fields; those given replace the stored ones, those
+             *     left out are kept. Written to the secret store, never returned.
+             */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * @description A platform Callboard can dial out through.
+         * @enum {string}
+         */
+        DialerKind: "exotel" | "twilio" | "plivo" | "knowlarity" | "dialpad" | "ozonetel";
+        DialerSpec: {
+            agent: components["schemas"]["AgentIdentity"];
+            fields: components["schemas"]["FieldSpec"][];
+            kind: components["schemas"]["DialerKind"];
+            label: string;
+            /**
+             * @description The platform reports each attempt's end to its status URL; the others
+             *     report the call through the department's normal webhook.
+             */
+            reports_status: boolean;
+        };
+        /** @description A department's dialer as the console sees it. */
+        DialerView: {
+            /** @description What the agent gives as their end of the call. */
+            agent: components["schemas"]["AgentIdentity"];
+            circuit: components["schemas"]["CircuitState"];
+            department: string;
+            /** @description The public settings (admins only; empty for others). */
+            fields: {
+                [key: string]: string;
+            };
+            kind: components["schemas"]["DialerKind"];
+            label: string;
+            /** @description Secret fields not yet given: the dialer cannot call until they are. */
+            missing_secrets: string[];
+            ready: boolean;
+            /** @description The platform reports each attempt's end to Callboard. */
+            reports_status: boolean;
+            updated_at: string;
+        };
         DiskCheck: {
             /** Format: int64 */
             floor_bytes: number;
@@ -2012,7 +2221,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -2083,6 +2292,13 @@ export interface components {
             code: string;
             /** @description True (the web console): a cookie session, as for `login`. */
             cookie?: boolean;
+        };
+        FieldSpec: {
+            label: string;
+            name: string;
+            required: boolean;
+            /** @description Write-only: kept in the secret store, never returned. */
+            secret: boolean;
         };
         /** @description A flow as the console sees it: its draft and its publishing state. */
         Flow: {
@@ -3213,6 +3429,29 @@ export interface components {
         Status: "waiting" | "ringing" | "active" | "missed" | "hangup" | "completed" | "failed";
         /** @enum {string} */
         Strategy: "none" | "round_robin" | "least_busy" | "longest_idle" | "skills" | "random";
+        /** @description What the console shows of a stream. */
+        StreamHealth: {
+            connected: boolean;
+            /**
+             * Format: int64
+             * @description Events read since the process started.
+             */
+            events: number;
+            /**
+             * Format: int64
+             * @description Events the mapping could not use (in the ingestion log).
+             */
+            failed: number;
+            /** @description Why the last connection ended or failed. */
+            last_error?: string | null;
+            /**
+             * Format: int32
+             * @description Connection attempts since the last success.
+             */
+            retries: number;
+            /** @description Since when it is connected (or when it last failed). */
+            since?: string | null;
+        };
         /** @description One message of `GET /api/events`. */
         StreamMessage: components["schemas"]["EventPayload"] & {
             at: string;
@@ -4209,6 +4448,58 @@ export interface operations {
             };
         };
     };
+    callBack: {
+        parameters: {
+            query?: {
+                /** @description Needed only when the same call id exists in two departments. */
+                department?: string;
+            };
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackStarted"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     disposeCall: {
         parameters: {
             query?: {
@@ -4381,6 +4672,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Category"];
+                };
+            };
+        };
+    };
+    listDialerKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DialerSpec"][];
+                };
+            };
+        };
+    };
+    listDialers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DialerView"][];
                 };
             };
         };
@@ -5616,6 +5945,74 @@ export interface operations {
             };
         };
     };
+    putDialer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DialerInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DialerView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteDialer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     previewProvider: {
         parameters: {
             query?: never;
@@ -6429,6 +6826,139 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VoicemailList"];
+                };
+            };
+        };
+    };
+    dialAnswerGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Plivo XML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dialAnswerPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Plivo XML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dialStatusGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dialStatusPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The attempt's token, from the URL Callboard gave the platform */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

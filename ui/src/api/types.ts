@@ -75,3 +75,8 @@ export const STRATEGIES: readonly { value: Strategy; label: string }[] = [
   { value: "skills", label: "Skills-based" },
   { value: "random", label: "Random" },
 ];
+export type DialerView = S["DialerView"];
+export type DialerSpec = S["DialerSpec"];
+export type DialerInput = S["DialerInput"];
+export type CallbackAttempt = S["Attempt"];
+export type AttemptState = S["AttemptState"];

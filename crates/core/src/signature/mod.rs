@@ -101,6 +101,13 @@ pub enum AuthScheme {
     /// The whole body is a compact JWT signed HS256 with the signing secret
     /// (Dialpad); its claims are the event.
     JwtHs256,
+    /// `Authorization: Bearer <JWT>` signed HS256 with the signing secret,
+    /// issued (`iat`) within `tolerance_seconds`, its `payload_hash` claim
+    /// the hex SHA-256 of the body (Vonage's signed webhooks).
+    BearerJwt {
+        #[serde(default = "default_tolerance")]
+        tolerance_seconds: i64,
+    },
     /// HTTP Basic: the configured user name and the API key as password.
     Basic {
         #[serde(default = "default_username")]
@@ -165,7 +172,7 @@ impl AuthScheme {
         }
         let scheme: AuthScheme = serde_json::from_value(v.clone()).map_err(|e| {
             ConfigError(format!(
-                "{e} (schemes: api_key, query_token, hmac_sha256, twilio, jwt_hs256, basic, ed25519, body_token)"
+                "{e} (schemes: api_key, query_token, hmac_sha256, twilio, plivo, jwt_hs256, bearer_jwt, basic, ed25519, body_token, header_token)"
             ))
         })?;
         scheme.validate()?;
@@ -233,6 +240,13 @@ impl AuthScheme {
                 }
                 Ok(())
             }
+            AuthScheme::BearerJwt { tolerance_seconds }
+                if !(1..=86_400).contains(tolerance_seconds) =>
+            {
+                Err(ConfigError(
+                    "tolerance_seconds must be between 1 and 86400".into(),
+                ))
+            }
             AuthScheme::BodyToken { field } if field.trim().is_empty() => {
                 Err(ConfigError("field must not be empty".into()))
             }
@@ -262,6 +276,7 @@ impl AuthScheme {
             AuthScheme::Twilio => "twilio",
             AuthScheme::Plivo => "plivo",
             AuthScheme::JwtHs256 => "jwt_hs256",
+            AuthScheme::BearerJwt { .. } => "bearer_jwt",
             AuthScheme::Basic { .. } => "basic",
             AuthScheme::Ed25519 { .. } => "ed25519",
             AuthScheme::BodyToken { .. } => "body_token",
@@ -278,6 +293,7 @@ impl AuthScheme {
                 | AuthScheme::Twilio
                 | AuthScheme::Plivo
                 | AuthScheme::JwtHs256
+                | AuthScheme::BearerJwt { .. }
                 | AuthScheme::Ed25519 { .. }
                 | AuthScheme::BodyToken { .. }
                 | AuthScheme::HeaderToken { .. }
@@ -291,6 +307,7 @@ impl AuthScheme {
             self,
             AuthScheme::Twilio
                 | AuthScheme::Plivo
+                | AuthScheme::BearerJwt { .. }
                 | AuthScheme::Ed25519 { .. }
                 | AuthScheme::BodyToken { .. }
         )
@@ -445,6 +462,17 @@ pub fn verify(
                 body: Some(claims),
                 ..Verified::default()
             })
+        }
+        AuthScheme::BearerJwt { tolerance_seconds } => {
+            let secret = signing_secret(secrets)?;
+            jwt::verify_bearer(
+                secret,
+                (req.header)("authorization").as_deref(),
+                req.body,
+                req.now,
+                *tolerance_seconds,
+            )?;
+            Ok(Verified::default())
         }
         AuthScheme::Ed25519 {
             header,

@@ -196,12 +196,16 @@ pub fn put(
     let base = input.base_url.trim().trim_end_matches('/').to_string();
     let minutes = input.interval_minutes.unwrap_or(15);
     let options = input.options.unwrap_or_default();
-    let kind = preset.unwrap_or_else(|| "convoso".into());
-    if kind != "convoso" {
-        return Err(Error::invalid(format!(
-            "only Convoso providers have an API poller (this one is `{kind}`)"
-        )));
-    }
+    // Convoso's call-log poller, or Asterisk's ARI event stream.
+    let kind = match preset.as_deref() {
+        None | Some("convoso") => "convoso".to_string(),
+        Some("asterisk") => "asterisk_ari".to_string(),
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "only Convoso and Asterisk providers have an API connector (this one is `{other}`)"
+            )))
+        }
+    };
     let at = time::fmt(w.now);
     w.conn.execute(
         "INSERT INTO connectors (provider_id, kind, base_url, has_auth_token, interval_seconds, enabled, options, created_at, updated_at)

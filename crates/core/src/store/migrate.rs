@@ -17,9 +17,10 @@ const V9: &str = include_str!("sql/v9_history.sql");
 const V10: &str = include_str!("sql/v10_integrations.sql");
 const V11: &str = include_str!("sql/v11_totp.sql");
 const V12: &str = include_str!("sql/v12_browser_sessions.sql");
+const V13: &str = include_str!("sql/v13_callbacks.sql");
 
 /// In order; the position (from 1) is the schema version.
-const ALL: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+const ALL: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(ALL.iter().map(|sql| M::up(sql)).collect())

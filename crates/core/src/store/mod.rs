@@ -9,6 +9,7 @@ pub mod agents;
 pub mod agents_map;
 pub mod audit;
 pub mod backup;
+pub mod callbacks;
 pub mod calls;
 pub mod categories;
 pub mod connectors;

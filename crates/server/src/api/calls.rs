@@ -236,9 +236,11 @@ pub struct CallDetail {
     pub dispositions: Vec<Disposition>,
     /// The voicemail left on this call, if any.
     pub voicemail: Option<Voicemail>,
+    /// Calls back placed through the department's platform, oldest first.
+    pub callbacks: Vec<callboard_core::store::callbacks::Attempt>,
 }
 
-async fn find(
+pub(crate) async fn find(
     state: &AppState,
     who: &Principal,
     call_id: String,
@@ -264,13 +266,14 @@ pub async fn get(
 ) -> ApiResult<Json<CallDetail>> {
     let call = find(&state, &who, call_id, k.department).await?;
     let id = call.id;
-    let (events, dispositions, voicemail) = state
+    let (events, dispositions, voicemail, callbacks) = state
         .store
         .read(move |c| {
             Ok((
                 ingest::call_timeline(c, id)?,
                 calls::dispositions(c, id)?,
                 voicemails::for_call(c, id)?,
+                callboard_core::store::callbacks::for_call(c, id)?,
             ))
         })
         .await?;
@@ -279,6 +282,7 @@ pub async fn get(
         events,
         dispositions,
         voicemail,
+        callbacks,
     }))
 }
 

@@ -21,6 +21,8 @@ pub struct ConnectorHealth {
     /// A sync is running now.
     pub running: bool,
     pub last_run: Option<RunReport>,
+    /// An event stream's connection (Asterisk ARI); null for pollers.
+    pub stream: Option<crate::ari::StreamHealth>,
 }
 
 impl From<RunError> for ApiError {
@@ -50,10 +52,13 @@ pub async fn health(
         .store
         .read(move |c| Ok((connectors::get(c, &s)?, connectors::last_run(c, &s)?)))
         .await?;
+    let stream = (connector.kind == crate::ari::KIND)
+        .then(|| state.streams.health(&slug).unwrap_or_default());
     Ok(Json(ConnectorHealth {
         connector,
         circuit: state.pollers.circuit(&slug, state.store.now()),
         running: state.pollers.is_running(&slug),
+        stream,
         last_run,
     }))
 }

@@ -6,6 +6,7 @@ pub mod categories;
 pub mod cockpit;
 pub mod connectors;
 pub mod delivery_health;
+pub mod dialers;
 pub mod dialpad;
 pub mod events;
 pub mod export;

@@ -3,13 +3,13 @@
 //! exponential backoff and jitter, through the provider's circuit breaker.
 //! Errors never carry the URL (it holds the auth token).
 
-use super::breaker::Breaker;
+use crate::outbound::breaker::Breaker;
+use crate::outbound::{self, OutboundError, Pacer, Retry};
 use callboard_core::store::connectors::ConnectorOptions;
 use callboard_core::time::SharedClock;
-use rand::Rng;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct Page {
@@ -33,21 +33,10 @@ pub struct Client {
     base: String,
     token: String,
     opts: ConnectorOptions,
-    last_request: Option<Instant>,
+    pacer: Pacer,
     breaker: Arc<Mutex<Breaker>>,
     /// The breaker's clock (the store's).
     clock: SharedClock,
-}
-
-/// Backoff before retry `attempt` (0-based): `d = min(base·2^attempt, max)`,
-/// then a delay between d/2 and d.
-pub fn backoff(opts: &ConnectorOptions, attempt: u32) -> Duration {
-    let d = opts
-        .backoff_base_ms
-        .saturating_mul(1u64 << attempt.min(20))
-        .min(opts.backoff_max_ms);
-    let half = d / 2;
-    Duration::from_millis(half + rand::rng().random_range(0..=d - half))
 }
 
 impl Client {
@@ -66,109 +55,52 @@ impl Client {
             http,
             base: base.trim_end_matches('/').to_string(),
             token,
+            pacer: Pacer::per_second(opts.max_requests_per_second),
             opts,
-            last_request: None,
             breaker,
             clock,
         })
     }
 
-    fn with_breaker<T>(&self, f: impl FnOnce(&mut Breaker) -> T) -> Option<T> {
-        self.breaker.lock().ok().map(|mut b| f(&mut b))
-    }
-
-    /// Waits so requests stay under the rate limit.
-    async fn pace(&mut self) {
-        let gap = Duration::from_secs_f64(1.0 / self.opts.max_requests_per_second);
-        if let Some(last) = self.last_request {
-            let next = last + gap;
-            let now = Instant::now();
-            if next > now {
-                tokio::time::sleep(next - now).await;
-            }
-        }
-        self.last_request = Some(Instant::now());
-    }
-
     /// One page of call logs between `from` and `to` (`YYYY-MM-DD HH:MM:SS`).
     pub async fn page(&mut self, from: &str, to: &str, offset: i64) -> Result<Page, FetchError> {
-        let limit = self.opts.page_size.to_string();
-        let offset_s = offset.to_string();
         let url = format!("{}/log/retrieve", self.base);
-        let mut last = String::new();
-        for attempt in 0..self.opts.max_attempts {
-            let now = self.clock.now();
-            if !self.with_breaker(|b| b.allow(now)).unwrap_or(true) {
-                let wait = self
-                    .with_breaker(|b| b.retry_at())
-                    .flatten()
-                    .map(|t| (t - now).num_seconds().max(0) as u64)
-                    .unwrap_or(0);
-                return Err(FetchError::CircuitOpen(wait));
-            }
-            self.pace().await;
-            let sent = self
-                .http
-                .get(&url)
-                .query(&[
-                    ("auth_token", self.token.as_str()),
-                    ("start_time", from),
-                    ("end_time", to),
-                    ("limit", limit.as_str()),
-                    ("offset", offset_s.as_str()),
-                    ("order", "asc"),
-                    ("include_recordings", "1"),
-                ])
-                .send()
-                .await;
-            let retry_after = match sent {
-                Ok(resp) if resp.status().is_success() => {
-                    let body = resp.bytes().await.map_err(|e| e.without_url().to_string());
-                    match body.map(|b| parse(&b)) {
-                        Ok(Ok(page)) => {
-                            self.with_breaker(|b| b.success(self.clock.now()));
-                            return Ok(page);
-                        }
-                        Ok(Err(e)) | Err(e) => {
-                            self.with_breaker(|b| b.failure(self.clock.now()));
-                            return Err(FetchError::Refused(e));
-                        }
-                    }
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    self.with_breaker(|b| b.failure(self.clock.now()));
-                    if status.as_u16() != 429 && !status.is_server_error() {
-                        return Err(FetchError::Refused(format!(
-                            "Convoso answered {status}: check the base URL and the auth token"
-                        )));
-                    }
-                    last = format!("HTTP {status}");
-                    resp.headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(300)))
-                }
-                Err(e) => {
-                    self.with_breaker(|b| b.failure(self.clock.now()));
-                    last = if e.is_timeout() {
-                        "timed out".to_string()
-                    } else {
-                        e.without_url().to_string()
-                    };
-                    None
-                }
-            };
-            tracing::debug!(attempt, error = %last, "Convoso request failed; retrying");
-            if attempt + 1 < self.opts.max_attempts {
-                let delay = retry_after.unwrap_or_else(|| backoff(&self.opts, attempt));
-                tokio::time::sleep(delay).await;
-            }
-        }
-        Err(FetchError::Exhausted {
-            attempts: self.opts.max_attempts,
-            last,
+        let query = [
+            ("auth_token", self.token.clone()),
+            ("start_time", from.to_string()),
+            ("end_time", to.to_string()),
+            ("limit", self.opts.page_size.to_string()),
+            ("offset", offset.to_string()),
+            ("order", "asc".to_string()),
+            ("include_recordings", "1".to_string()),
+        ];
+        let retry = Retry {
+            max_attempts: self.opts.max_attempts,
+            backoff_base_ms: self.opts.backoff_base_ms,
+            backoff_max_ms: self.opts.backoff_max_ms,
+            // Reading a page twice is harmless.
+            retry_ambiguous: true,
+        };
+        let http = &self.http;
+        outbound::send(
+            &self.breaker,
+            &self.clock,
+            &retry,
+            &mut self.pacer,
+            || http.get(&url).query(&query),
+            parse,
+        )
+        .await
+        .map_err(|e| match e {
+            OutboundError::CircuitOpen(s) => FetchError::CircuitOpen(s),
+            OutboundError::Exhausted { attempts, last } => FetchError::Exhausted { attempts, last },
+            OutboundError::Refused { status, .. } => FetchError::Refused(format!(
+                "Convoso answered {}: check the base URL and the auth token",
+                reqwest::StatusCode::from_u16(status)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|_| status.to_string())
+            )),
+            OutboundError::Invalid(why) => FetchError::Refused(why),
         })
     }
 }
@@ -196,23 +128,6 @@ fn parse(body: &[u8]) -> Result<Page, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let o = ConnectorOptions {
-            backoff_base_ms: 100,
-            backoff_max_ms: 1000,
-            ..Default::default()
-        };
-        for _ in 0..50 {
-            let d0 = backoff(&o, 0).as_millis();
-            assert!((50..=100).contains(&d0), "{d0}");
-            let d2 = backoff(&o, 2).as_millis();
-            assert!((200..=400).contains(&d2), "{d2}");
-            let d9 = backoff(&o, 9).as_millis();
-            assert!((500..=1000).contains(&d9), "{d9}");
-        }
-    }
 
     #[test]
     fn pages_parse_with_string_or_number_totals() {

@@ -3,10 +3,9 @@
 //! ingestion as a webhook (so the UUID v5 call ids agree and a re-run only
 //! finds duplicates). One run at a time per provider.
 
-pub mod breaker;
 pub mod client;
 
-use breaker::{Breaker, CircuitState};
+use crate::outbound::breaker::{Breaker, CircuitState};
 use callboard_core::secrets::SecretStore;
 use callboard_core::store::connectors::{self, RunReport};
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
@@ -140,6 +139,12 @@ impl Pollers {
         let _guard = lock.try_lock().map_err(|_| RunError::Busy)?;
         let s = slug.to_string();
         let conf = store.read(move |c| connectors::get(c, &s)).await?;
+        if conf.kind != "convoso" {
+            return Err(RunError::Invalid(
+                "this connector streams events live (Asterisk ARI): there is nothing to poll or backfill"
+                    .into(),
+            ));
+        }
         // The secret store is a file: read it off the async threads.
         let (file, name) = (secrets.clone(), connectors::token_name(slug));
         let token = tokio::task::spawn_blocking(move || file.get(&name))
@@ -292,7 +297,10 @@ impl Pollers {
                     continue;
                 }
             };
-            for c in list.into_iter().filter(|c| c.enabled && c.has_auth_token) {
+            for c in list
+                .into_iter()
+                .filter(|c| c.kind == "convoso" && c.enabled && c.has_auth_token)
+            {
                 let slug = c.department.clone();
                 let s = slug.clone();
                 let last = store

@@ -9,6 +9,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { StatusBadge } from "../../components/StatusBadge";
 import { IvrPath } from "../flows/ProviderIvr";
 import { PreviousCalls } from "../history/PreviousCalls";
+import { CallBackPanel } from "../callbacks/CallBackPanel";
 
 function Field({ k, v }: { k: string; v: React.ReactNode }) {
   return (
@@ -24,12 +25,15 @@ export function CallDrawer({
   callId,
   onClose,
   disposition,
+  callback,
 }: {
   department: string;
   callId: string;
   onClose: () => void;
   /** Show the disposition form, focused. */
   disposition?: boolean;
+  /** Focus the Call back form. */
+  callback?: boolean;
 }) {
   const qc = useQueryClient();
   const detail = useCallDetail(department, callId);
@@ -39,9 +43,9 @@ export function CallDrawer({
 
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
-    if (!disposition) ref.current?.focus();
+    if (!disposition && !callback) ref.current?.focus();
     return () => before?.focus?.();
-  }, [disposition]);
+  }, [disposition, callback]);
 
   const assign = useMutation({
     mutationFn: (mine: boolean) => (mine ? assignCall(callId, department) : unassignCall(callId, department)),
@@ -158,6 +162,7 @@ export function CallDrawer({
                     )}
                   </div>
                   <ErrorBanner error={assign.error} />
+                  <CallBackPanel call={c} autoFocus={callback} />
                   <DispositionForm call={c} autoFocus={disposition} />
                 </section>
               )}

@@ -15,6 +15,8 @@ import { IngestionLog } from "./IngestionLog";
 import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
+import { AriStreamCard } from "./AriStreamCard";
+import { DialerCard } from "../callbacks/DialerCard";
 import { ProviderForm } from "./ProviderForm";
 import { ProviderIvrCard } from "../flows/ProviderIvr";
 import { ago, errorRateText, useDeliveryHealth } from "./deliveryHealth";
@@ -326,6 +328,8 @@ function ProviderDetail({
       <ProviderForm key={provider.slug} provider={provider} onCancel={back} />
       <ProviderIvrCard key={`ivr-${provider.slug}`} provider={provider} />
       {provider.preset === "convoso" && <ConnectorCard provider={provider} />}
+      {provider.preset === "asterisk" && <AriStreamCard provider={provider} />}
+      <DialerCard provider={provider} />
       <IngestionLog slug={provider.slug} />
       {rotating && <RotateKeyFlow provider={provider} onClose={() => setRotating(false)} />}
       {toggling && <ActiveToggle provider={provider} onClose={() => setToggling(false)} />}

@@ -66,14 +66,15 @@ export function rotateKey(slug: string, body: S["RotateRequest"]) {
   return unwrap(client().POST("/api/providers/{slug}/rotate-key", { params: { path: { slug } }, body }));
 }
 
-/** The provider's API poller (404: it has none), refreshed fast while a run is going. */
-export function useConnector(slug: string) {
+/** The provider's API poller (404: it has none), refreshed fast while a run
+ * is going, or every `every` ms (an event stream's state). */
+export function useConnector(slug: string, every?: number) {
   return useQuery({
     queryKey: providerKeys.connector(slug),
     queryFn: ({ signal }) =>
       unwrap(client().GET("/api/providers/{slug}/connector", { params: { path: { slug } }, signal })),
     retry: false,
-    refetchInterval: (q) => (q.state.data?.running ? 2000 : 15_000),
+    refetchInterval: (q) => (q.state.data?.running ? 2000 : (every ?? 15_000)),
   });
 }
 

@@ -76,7 +76,7 @@ export function HangupPage() {
   const [lastIndex, setLastIndex] = useState(0);
   const [held, setHeld] = useState<Held | null>(null);
   const [done, setDone] = useState<Done | null>(null);
-  const [open, setOpen] = useState<{ call: Call; disposition: boolean } | null>(null);
+  const [open, setOpen] = useState<{ call: Call; disposition: boolean; callback?: boolean } | null>(null);
   const [help, setHelp] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
   const gridWrap = useRef<HTMLDivElement>(null);
@@ -350,6 +350,13 @@ export function HangupPage() {
             </select>
           </>
         )}
+        <button
+          disabled={!current}
+          onClick={() => current && setOpen({ call: current, disposition: false, callback: true })}
+          data-testid="worklist-call-back"
+        >
+          Call back
+        </button>
         <button disabled={!current} onClick={() => current && setOpen({ call: current, disposition: true })}>
           Disposition <span className="kbd">d</span>
         </button>
@@ -408,6 +415,7 @@ export function HangupPage() {
           department={open.call.department}
           callId={open.call.call_id}
           disposition={open.disposition}
+          callback={open.callback}
           onClose={() => setOpen(null)}
         />
       )}

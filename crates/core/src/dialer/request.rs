@@ -1,0 +1,251 @@
+//! What to send each platform to start a call back, and how to read its
+//! answer. Agent first: the platform rings the agent, and only when the agent
+//! picks up does it dial the customer, so a customer never answers to silence.
+
+use super::{DialerConfig, DialerKind};
+use crate::ivr::render::xml_escape;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    None,
+    Form(Vec<(String, String)>),
+    Json(Value),
+}
+
+/// One HTTP request, independent of any client library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outbound {
+    pub method: Method,
+    pub url: String,
+    pub query: Vec<(String, String)>,
+    /// HTTP basic credentials.
+    pub basic: Option<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+/// The two ends and where the platform reports back.
+#[derive(Debug, Clone)]
+pub struct Dial<'a> {
+    /// The agent's phone or platform id (see [`super::agent_endpoint`]).
+    pub agent: &'a str,
+    /// The customer's number, E.164 where known.
+    pub customer: &'a str,
+    /// The attempt's status URL (carries its token).
+    pub status_url: &'a str,
+    /// The attempt's answer URL (Plivo fetches the dial instruction there).
+    pub answer_url: &'a str,
+}
+
+fn s(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+fn secret<'a>(secrets: &'a BTreeMap<String, String>, name: &str) -> &'a str {
+    secrets.get(name).map(|v| v.trim()).unwrap_or_default()
+}
+
+/// The request that starts the call back. `secrets` holds the kind's secret
+/// fields (checked complete by the caller).
+pub fn build(cfg: &DialerConfig, secrets: &BTreeMap<String, String>, d: &Dial<'_>) -> Outbound {
+    let base = cfg.base_url();
+    let field = |n: &str| cfg.field(n).unwrap_or_default().to_string();
+    match cfg.kind {
+        DialerKind::Exotel => {
+            let sid = field("account_sid");
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/v1/Accounts/{sid}/Calls/connect.json"),
+                query: vec![],
+                basic: Some((field("api_key"), secret(secrets, "api_token").to_string())),
+                headers: vec![],
+                body: Body::Form(vec![
+                    s("From", d.agent),
+                    s("To", d.customer),
+                    s("CallerId", &field("caller_id")),
+                    s("CallType", "trans"),
+                    s("StatusCallback", d.status_url),
+                    s("StatusCallbackContentType", "application/json"),
+                    s("StatusCallbackEvents[0]", "terminal"),
+                ]),
+            }
+        }
+        DialerKind::Twilio => {
+            let sid = field("account_sid");
+            let caller = field("caller_id");
+            // The <Dial> action reports the customer leg (DialCallStatus);
+            // the call's own status callback reports an agent who never
+            // picked up.
+            let twiml = format!(
+                "<Response><Dial callerId=\"{}\" action=\"{}\" method=\"POST\"><Number>{}</Number></Dial></Response>",
+                xml_escape(&caller),
+                xml_escape(d.status_url),
+                xml_escape(d.customer)
+            );
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/2010-04-01/Accounts/{sid}/Calls.json"),
+                query: vec![],
+                basic: Some((sid, secret(secrets, "auth_token").to_string())),
+                headers: vec![],
+                body: Body::Form(vec![
+                    s("To", d.agent),
+                    s("From", &caller),
+                    s("Twiml", &twiml),
+                    s("StatusCallback", d.status_url),
+                    s("StatusCallbackEvent", "completed"),
+                    s("StatusCallbackMethod", "POST"),
+                ]),
+            }
+        }
+        DialerKind::Plivo => {
+            let id = field("auth_id");
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/v1/Account/{id}/Call/"),
+                query: vec![],
+                basic: Some((id, secret(secrets, "auth_token").to_string())),
+                headers: vec![],
+                body: Body::Json(json!({
+                    "from": field("caller_id"),
+                    "to": d.agent,
+                    "answer_url": d.answer_url,
+                    "answer_method": "POST",
+                    "hangup_url": d.status_url,
+                    "hangup_method": "POST",
+                })),
+            }
+        }
+        DialerKind::Knowlarity => {
+            let mut body = json!({
+                "k_number": field("k_number"),
+                "agent_number": d.agent,
+                "customer_number": d.customer,
+            });
+            if let Some(c) = cfg.field("caller_id") {
+                body["caller_id"] = Value::String(c.to_string());
+            }
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/Basic/v1/account/call/makecall"),
+                query: vec![],
+                basic: None,
+                headers: vec![
+                    s("x-api-key", secret(secrets, "api_key")),
+                    s("authorization", secret(secrets, "sr_api_key")),
+                ],
+                body: Body::Json(body),
+            }
+        }
+        DialerKind::Dialpad => {
+            let mut body = json!({ "phone_number": d.customer, "user_id": d.agent });
+            if let Some(c) = cfg.field("caller_id") {
+                body["outbound_caller_id"] = Value::String(c.to_string());
+            }
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/api/v2/call"),
+                query: vec![],
+                basic: None,
+                headers: vec![s(
+                    "authorization",
+                    &format!("Bearer {}", secret(secrets, "api_key")),
+                )],
+                body: Body::Json(body),
+            }
+        }
+        DialerKind::Ozonetel => Outbound {
+            method: Method::Get,
+            url: format!("{base}/CAServices/AgentManualDial.php"),
+            query: vec![
+                s("api_key", secret(secrets, "api_key")),
+                s("username", &field("username")),
+                s("agentID", d.agent),
+                s("campaignName", &field("campaign_name")),
+                s("customerNumber", d.customer.trim_start_matches('+')),
+                s("UCID", "true"),
+            ],
+            basic: None,
+            headers: vec![],
+            body: Body::None,
+        },
+    }
+}
+
+/// Plivo's answer URL: once the agent picks up, dial the customer; the
+/// `<Dial>` action reports the customer leg.
+pub fn plivo_answer(caller_id: &str, customer: &str, status_url: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Dial callerId=\"{}\" action=\"{}\" method=\"POST\"><Number>{}</Number></Dial></Response>",
+        xml_escape(caller_id),
+        xml_escape(status_url),
+        xml_escape(customer.trim_start_matches('+'))
+    )
+}
+
+/// The platform's own id for the call it started (its answer to a 2xx), or
+/// why the answer says it refused although the status was 2xx.
+pub fn accepted(kind: DialerKind, body: &[u8]) -> Result<Option<String>, String> {
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        // Some platforms answer an empty or plain body on success.
+        Err(_) => return Ok(None),
+    };
+    let str_at = |ptr: &str| {
+        v.pointer(ptr).and_then(|x| match x {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    match kind {
+        DialerKind::Exotel => Ok(str_at("/Call/Sid")),
+        DialerKind::Twilio => Ok(str_at("/sid")),
+        DialerKind::Plivo => Ok(str_at("/request_uuid")),
+        DialerKind::Knowlarity => {
+            if let Some(e) = v.get("error") {
+                return Err(format!(
+                    "Knowlarity refused the call: {}",
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no reason given")
+                ));
+            }
+            Ok(str_at("/success/call_id").or_else(|| str_at("/call_id")))
+        }
+        DialerKind::Dialpad => Ok(str_at("/call_id").or_else(|| str_at("/id"))),
+        DialerKind::Ozonetel => {
+            let status = str_at("/status").unwrap_or_default().to_ascii_lowercase();
+            if status.contains("error") || status.contains("fail") {
+                let why = str_at("/message").unwrap_or(status);
+                return Err(format!("Ozonetel refused the call: {why}"));
+            }
+            Ok(str_at("/ucid"))
+        }
+    }
+}
+
+/// What a refusal's body says, short, for the attempt's record.
+pub fn refusal_reason(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let candidates = [
+        "/message",
+        "/error",
+        "/error/message",
+        "/RestException/Message",
+        "/detail",
+    ];
+    candidates
+        .iter()
+        .filter_map(|p| v.pointer(p).and_then(Value::as_str))
+        .map(|s| s.chars().take(300).collect::<String>())
+        .next()
+}

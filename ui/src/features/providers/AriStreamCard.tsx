@@ -1,0 +1,95 @@
+// Asterisk's ARI event stream: Callboard connects to the PBX and follows its
+// channel events. The address, the ari.conf credentials (write-only), and
+// whether the stream is up.
+import { useId, useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { ApiError } from "../../api/client";
+import type { Provider } from "../../api/types";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { formatWhen } from "../../lib/format";
+import { providerKeys, putConnector, useConnector } from "./queries";
+
+export function AriStreamCard({ provider }: { provider: Provider }) {
+  const id = useId();
+  const qc = useQueryClient();
+  const health = useConnector(provider.slug, 5_000);
+  const missing = health.error instanceof ApiError && health.error.status === 404;
+  const c = health.data?.connector;
+  const stream = health.data?.stream;
+  const [edit, setEdit] = useState<{ base: string; credentials: string; enabled: boolean } | null>(null);
+  const form = edit ?? { base: c?.base_url ?? "http://pbx:8088/ari", credentials: "", enabled: c?.enabled ?? true };
+  const save = useMutation({
+    mutationFn: () =>
+      putConnector(provider.slug, {
+        base_url: form.base.trim(),
+        auth_token: form.credentials.trim() || null,
+        enabled: form.enabled,
+      }),
+    onSuccess: () => {
+      setEdit(null);
+      void qc.invalidateQueries({ queryKey: providerKeys.connector(provider.slug) });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+
+  return (
+    <section className="card stack" aria-labelledby={`${id}-h`} data-testid="ari-stream">
+      <h2 id={`${id}-h`} style={{ margin: 0, fontSize: 16 }}>
+        ARI event stream
+      </h2>
+      <p className="muted" style={{ margin: 0 }}>
+        Callboard connects to Asterisk&apos;s REST Interface and follows every channel event (no dialplan change). It
+        reconnects by itself when Asterisk or Callboard restarts.
+      </p>
+      {!missing && <ErrorBanner error={health.error} onRetry={() => void health.refetch()} />}
+      {stream && (
+        <div className="row" data-testid="ari-stream-health">
+          <span className={`state ${stream.connected ? "on" : "off"}`}>
+            {stream.connected ? "Connected" : "Not connected"}
+          </span>
+          <span className="muted">since {formatWhen(stream.since)}</span>
+          <span className="muted">
+            {stream.events} events{stream.failed ? `, ${stream.failed} not mapped` : ""}
+          </span>
+          {!stream.connected && stream.last_error && <span className="error-text">{stream.last_error}</span>}
+        </div>
+      )}
+      <form className="stack" onSubmit={submit} noValidate>
+        <div className="grid2">
+          <div className="field">
+            <label htmlFor={`${id}-base`}>ARI address</label>
+            <input id={`${id}-base`} value={form.base} onChange={(e) => setEdit({ ...form, base: e.target.value })} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-cred`}>ARI user:password (ari.conf)</label>
+            <input
+              id={`${id}-cred`}
+              type="password"
+              autoComplete="off"
+              placeholder={c?.has_auth_token ? "Stored: leave empty to keep it" : "callboard:secret"}
+              value={form.credentials}
+              onChange={(e) => setEdit({ ...form, credentials: e.target.value })}
+            />
+          </div>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={form.enabled}
+              onChange={(e) => setEdit({ ...form, enabled: e.target.checked })}
+            />
+            Stream on
+          </label>
+        </div>
+        <ErrorBanner error={save.error} />
+        <div className="row">
+          <button className="primary" type="submit" disabled={save.isPending}>
+            {missing ? "Connect to Asterisk" : "Save stream"}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
