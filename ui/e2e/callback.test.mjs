@@ -13,6 +13,7 @@ let browser;
 let api;
 let fake;
 const asked = [];
+const state = {};
 
 function startFakeExotel() {
   return new Promise((resolve) => {
@@ -27,7 +28,14 @@ function startFakeExotel() {
           form: new URLSearchParams(body),
         });
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ Call: { Sid: `exo-${asked.length}`, Status: "in-progress" } }));
+        const sms = req.url.endsWith("/Sms/send.json");
+        res.end(
+          JSON.stringify(
+            sms
+              ? { SMSMessage: { Sid: `sms-${asked.length}`, Status: "queued" } }
+              : { Call: { Sid: `exo-${asked.length}`, Status: "in-progress" } },
+          ),
+        );
       });
     });
     server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}` }));
@@ -51,6 +59,7 @@ before(async () => {
     departments: ["care-line"],
     display_name: "Asha",
   });
+  state.key = created.api_key;
   await webhook(`${srv.url}/webhooks/ivr/care-line`, created.api_key, {
     call_id: "CB-1",
     status: "missed",
@@ -147,5 +156,49 @@ test("an agent presses Call back; the platform rings the agent, then the caller;
   await form.getByRole("button", { name: "Save disposition" }).click();
   await drawer.getByText("Resolved", { exact: true }).first().waitFor();
   assert.equal((await api.get("/api/calls/CB-1?department=care-line")).work_state, "resolved");
+  await ctx.close();
+});
+
+test("with texts on, a new missed caller gets the department's text, shown on the call", async () => {
+  await api.post("/api/users", { username: "priya", password: "priya-password-1", role: "admin", departments: [] });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${srv.url}/`);
+  await page.getByLabel("User name").fill("priya");
+  await page.getByLabel("Password").fill("priya-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("whoami").waitFor();
+  await page.goto(`${srv.url}/masters/providers/care-line`);
+  const card = page.getByTestId("sms");
+  await card.waitFor();
+  await card.getByLabel(/^Text \(/).fill("Sorry we missed you. {department} calls back soon.");
+  // No quiet hours for this test.
+  await card.getByLabel("Quiet from").fill("");
+  await card.getByLabel("Quiet until").fill("");
+  await card.getByLabel("Time zone").fill("UTC");
+  await card.getByRole("button", { name: "Save texts" }).click();
+  await card.getByRole("button", { name: "Stop texting" }).waitFor();
+  const settings = await api.get("/api/providers/care-line/sms");
+  assert.equal(settings.template, "Sorry we missed you. {department} calls back soon.");
+
+  const before = asked.length;
+  const key = state.key;
+  await webhook(`${srv.url}/webhooks/ivr/care-line`, key, { call_id: "CB-2", status: "missed", from: "+919811100077" });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !asked.slice(before).some((r) => r.url.endsWith("/Sms/send.json"))) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const sms = asked.slice(before).find((r) => r.url.endsWith("/Sms/send.json"));
+  assert.ok(sms, "the platform was asked to send a text");
+  assert.equal(sms.form.get("To"), "+919811100077");
+  assert.equal(sms.form.get("Body"), "Sorry we missed you. Care Line calls back soon.");
+  await page.goto(`${srv.url}/hangup/care-line`);
+  await page.locator('tbody tr[data-call-id="CB-2"]').click();
+  await page.keyboard.press("Enter");
+  await page
+    .getByTestId("call-drawer")
+    .getByTestId("call-sms")
+    .getByText(/Texted/)
+    .waitFor();
   await ctx.close();
 });

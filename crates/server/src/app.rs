@@ -297,6 +297,12 @@ pub async fn serve_with(
                 state.secrets.clone(),
                 stop_rx.clone(),
             )),
+            tokio::spawn(crate::sms::run(
+                store.clone(),
+                state.secrets.clone(),
+                state.dialling.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(state.streams.clone().supervise(
                 store.clone(),
                 state.secrets.clone(),

@@ -25,6 +25,7 @@ pub mod refusals;
 pub mod replica;
 pub mod retention;
 pub mod sla_watch;
+pub mod sms;
 pub mod state;
 pub mod throttle;
 pub mod webhooks;

@@ -5,14 +5,14 @@
 
 use super::code;
 use callboard_tests::fake_platform::{FakePlatform, Reply};
-use callboard_tests::{event, TestServer, ADMIN_TOKEN};
+use callboard_tests::{event, until, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 const API_TOKEN: &str = "exotel-api-token-never-shown";
 
 /// A department with a missed call from +919811122233, an agent working it,
 /// and (when `fake` is given) an Exotel dialer pointing at the fake.
-async fn setup(srv: &TestServer, fake: Option<&FakePlatform>) -> (String, String) {
+async fn setup(srv: &TestServer, fake: Option<&FakePlatform>) -> (String, String, String) {
     let (slug, key) = srv.provider("Sales").await.unwrap();
     let (s, ack) = srv
         .webhook(&slug, &key, &event("m-1", "missed", "+919811122233"))
@@ -39,7 +39,7 @@ async fn setup(srv: &TestServer, fake: Option<&FakePlatform>) -> (String, String
             "secrets are never returned"
         );
     }
-    (slug, agent)
+    (slug, agent, key)
 }
 
 async fn call_back(srv: &TestServer, token: &str, slug: &str, agent: &str) -> (u16, Value) {
@@ -60,7 +60,7 @@ async fn call_back_rings_the_agent_then_the_customer_and_the_report_makes_the_ca
         json!({"Call": {"Sid": "b6cfaf3ec1", "Status": "in-progress"}}),
     ));
     let srv = TestServer::start().await.unwrap();
-    let (slug, agent) = setup(&srv, Some(&fake)).await;
+    let (slug, agent, _) = setup(&srv, Some(&fake)).await;
 
     // The secret is in the secret store, not in the database.
     let secrets = std::fs::read_to_string(srv.dir.path().join("secrets.json")).unwrap();
@@ -154,7 +154,7 @@ async fn twilio_reports_the_customer_leg_through_the_dial_action() {
     let fake = FakePlatform::start().await;
     fake.answer(Reply::json(201, json!({"sid": "CA42", "status": "queued"})));
     let srv = TestServer::start().await.unwrap();
-    let (slug, agent) = setup(&srv, None).await;
+    let (slug, agent, _) = setup(&srv, None).await;
     let (s, d) = srv
         .put_json(
             &format!("/api/providers/{slug}/dialer"),
@@ -206,7 +206,7 @@ async fn twilio_reports_the_customer_leg_through_the_dial_action() {
 async fn refusals_name_what_is_wrong_and_keep_the_attempt() {
     let fake = FakePlatform::start().await;
     let srv = TestServer::start().await.unwrap();
-    let (slug, agent) = setup(&srv, None).await;
+    let (slug, agent, _) = setup(&srv, None).await;
 
     // No dialer: the console offers a tel: link instead.
     let (s, e) = call_back(&srv, &agent, &slug, "+919800000001").await;
@@ -378,4 +378,151 @@ async fn refusals_name_what_is_wrong_and_keep_the_attempt() {
     assert_eq!(s, 204);
     let secrets = std::fs::read_to_string(srv.dir.path().join("secrets.json")).unwrap();
     assert!(!secrets.contains(API_TOKEN));
+}
+
+async fn sms_settings(srv: &TestServer, slug: &str, body: Value) -> (u16, Value) {
+    srv.put_json(&format!("/api/providers/{slug}/sms"), ADMIN_TOKEN, &body)
+        .await
+        .unwrap()
+}
+
+async fn messages(srv: &TestServer, slug: &str) -> Vec<Value> {
+    let (s, m) = srv
+        .get_json(&format!("/api/providers/{slug}/sms/messages"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{m}");
+    m.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn missed_callers_get_one_text_outside_quiet_hours() {
+    let fake = FakePlatform::start().await;
+    fake.answer(Reply::json(
+        200,
+        json!({"SMSMessage": {"Sid": "sms-1", "Status": "queued"}}),
+    ));
+    let srv = TestServer::start().await.unwrap();
+    // The department's missed call m-1 arrives before SMS is set up: no text.
+    let (slug, _, key) = setup(&srv, Some(&fake)).await;
+
+    // Settings are checked.
+    for (body, what) in [
+        (json!({"enabled": true, "template": "Hi {name}"}), "{name}"),
+        (
+            json!({"enabled": true, "template": "Hi", "quiet_from": "21:00"}),
+            "quiet_to",
+        ),
+        (
+            json!({"enabled": true, "template": "Hi", "time_zone": "Mars/Base"}),
+            "time_zone",
+        ),
+        (json!({"enabled": true, "template": ""}), "template"),
+    ] {
+        let (s, e) = sms_settings(&srv, &slug, body).await;
+        assert_eq!((s, code(&e)), (422, "invalid"), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(what),
+            "{e}"
+        );
+    }
+    let (s, set) = sms_settings(
+        &srv,
+        &slug,
+        json!({"enabled": true, "template": "Sorry we missed your call, {caller_name}. {department} will call you back shortly."}),
+    )
+    .await;
+    assert_eq!(s, 200, "{set}");
+    assert_eq!(set["time_zone"], "UTC");
+
+    // A missed call: the text goes through Exotel's SMS API.
+    let (s, ack) = srv
+        .webhook(&slug, &key, &event("m-2", "missed", "+919811100001"))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{ack}");
+    until(10, "the text is sent", || async {
+        messages(&srv, &slug)
+            .await
+            .first()
+            .is_some_and(|m| m["state"] == "sent")
+    })
+    .await;
+    let sent: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|r| r.target.ends_with("/Sms/send.json"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].target, "/v1/Accounts/acme1/Sms/send.json");
+    assert_eq!(sent[0].form("To").as_deref(), Some("+919811100001"));
+    assert_eq!(sent[0].form("From").as_deref(), Some("08047112233"));
+    assert_eq!(
+        sent[0].form("Body").as_deref(),
+        Some("Sorry we missed your call, there. Sales will call you back shortly.")
+    );
+    let c = srv.call(&slug, "m-2").await.unwrap();
+    assert_eq!(c["sms"][0]["platform_ref"], "sms-1");
+    assert_eq!(c["sms"][0]["state"], "sent");
+
+    // The same caller again within 12 h: no second text; a completed call
+    // and our own outbound call: none either.
+    srv.webhook(&slug, &key, &event("m-3", "missed", "+919811100001"))
+        .await
+        .unwrap();
+    srv.webhook(&slug, &key, &event("m-4", "completed", "+919811100002"))
+        .await
+        .unwrap();
+    assert_eq!(messages(&srv, &slug).await.len(), 1);
+
+    // Quiet hours around now: the text waits for their end.
+    let now = srv.now();
+    let from = (now - chrono::Duration::hours(1))
+        .format("%H:%M")
+        .to_string();
+    let to = (now + chrono::Duration::hours(1))
+        .format("%H:%M")
+        .to_string();
+    let (s, e) = sms_settings(
+        &srv,
+        &slug,
+        json!({"enabled": true, "template": "Sorry we missed you.", "quiet_from": from, "quiet_to": to}),
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    srv.webhook(&slug, &key, &event("m-5", "missed", "+919811100005"))
+        .await
+        .unwrap();
+    let m = messages(&srv, &slug).await;
+    assert_eq!(m[0]["state"], "queued", "{m:?}");
+    assert!(m[0]["send_after"].as_str().unwrap() > now.to_rfc3339().as_str());
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        messages(&srv, &slug).await[0]["state"],
+        "queued",
+        "held in quiet hours"
+    );
+    srv.advance(std::time::Duration::from_secs(2 * 3600));
+    until(
+        10,
+        "the held text goes at the end of the quiet hours",
+        || async { messages(&srv, &slug).await[0]["state"] == "sent" },
+    )
+    .await;
+
+    // The platform refuses: failed, with its reason, not retried.
+    fake.script(&[Reply::json(
+        400,
+        json!({"RestException": {"Status": 400, "Message": "To number is on the DND list"}}),
+    )]);
+    srv.webhook(&slug, &key, &event("m-6", "missed", "+919811100006"))
+        .await
+        .unwrap();
+    until(10, "the refusal is recorded", || async {
+        messages(&srv, &slug).await[0]["state"] == "failed"
+    })
+    .await;
+    let m = messages(&srv, &slug).await;
+    assert!(m[0]["detail"].as_str().unwrap().contains("DND"), "{m:?}");
+    assert_eq!(m[0]["attempts"], 1);
 }

@@ -1023,6 +1023,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers/{slug}/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The department's missed-call text: template, quiet hours, one per caller per so many hours. */
+        get: operations["getSmsSettings"];
+        /** @description Texts callers the department missed (through its dialer's platform: Exotel, Twilio or Plivo), queued with the event that puts the call in the worklist. */
+        put: operations["putSmsSettings"];
+        post?: never;
+        delete: operations["deleteSmsSettings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/{slug}/sms/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The department's newest missed-call texts (50), with their state and, when failed, why. */
+        get: operations["listSmsMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/replica/changes": {
         parameters: {
             query?: never;
@@ -1842,6 +1877,8 @@ export interface components {
             dispositions: components["schemas"]["Disposition"][];
             /** @description Every delivery that touched this call, oldest first, with its payload. */
             events: components["schemas"]["RawEvent"][];
+            /** @description Texts sent (or queued) to the caller for this call. */
+            sms: components["schemas"]["SmsMessage"][];
             voicemail?: null | components["schemas"]["Voicemail"];
         };
         CallList: {
@@ -3299,6 +3336,52 @@ export interface components {
                 [key: string]: string;
             };
         };
+        SmsMessage: {
+            /** Format: int64 */
+            attempts: number;
+            body: string;
+            /** @description The call's id (the provider's). */
+            call_id: string;
+            created_at: string;
+            department: string;
+            detail?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description The platform's id for the message. */
+            platform_ref?: string | null;
+            /** @description Not sent before this (quiet hours, a retry's backoff). */
+            send_after: string;
+            sent_at?: string | null;
+            state: components["schemas"]["SmsState"];
+            to_number: string;
+        };
+        /** @description A department's missed-call SMS. */
+        SmsSettings: {
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description One message per caller number per this many hours (default 12).
+             */
+            min_gap_hours?: number;
+            /**
+             * @description Quiet hours (`HH:MM`, local to `time_zone`): a message due inside
+             *     them waits for their end. Both or neither.
+             */
+            quiet_from?: string | null;
+            quiet_to?: string | null;
+            /**
+             * @description The text; `{department}` and `{caller_name}` are filled in. At most
+             *     480 characters (three SMS parts).
+             */
+            template: string;
+            /** @description IANA zone of the quiet hours (default UTC). */
+            time_zone?: string;
+        };
+        /**
+         * @description Where a message stands.
+         * @enum {string}
+         */
+        SmsState: "queued" | "sent" | "failed";
         /** @description The mail server alerts are sent through. */
         Smtp: {
             /** @description The sender address. */
@@ -6092,6 +6175,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotateResponse"];
+                };
+            };
+        };
+    };
+    getSmsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsSettings"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putSmsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsSettings"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteSmsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listSmsMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsMessage"][];
                 };
             };
         };

@@ -80,3 +80,5 @@ export type DialerSpec = S["DialerSpec"];
 export type DialerInput = S["DialerInput"];
 export type CallbackAttempt = S["Attempt"];
 export type AttemptState = S["AttemptState"];
+export type SmsSettings = S["SmsSettings"];
+export type SmsMessage = S["SmsMessage"];

@@ -249,3 +249,81 @@ pub fn refusal_reason(body: &[u8]) -> Option<String> {
         .map(|s| s.chars().take(300).collect::<String>())
         .next()
 }
+
+/// Whether Callboard can send SMS through `kind` (its SMS API is known).
+pub fn sends_sms(kind: DialerKind) -> bool {
+    matches!(
+        kind,
+        DialerKind::Exotel | DialerKind::Twilio | DialerKind::Plivo
+    )
+}
+
+/// The request that sends `text` to `to` from the dialer's caller id (the
+/// platform's number or sender id); `None` for a platform without an SMS API
+/// here.
+pub fn sms(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    to: &str,
+    text: &str,
+) -> Option<Outbound> {
+    let base = cfg.base_url();
+    let field = |n: &str| cfg.field(n).unwrap_or_default().to_string();
+    match cfg.kind {
+        DialerKind::Exotel => Some(Outbound {
+            method: Method::Post,
+            url: format!("{base}/v1/Accounts/{}/Sms/send.json", field("account_sid")),
+            query: vec![],
+            basic: Some((field("api_key"), secret(secrets, "api_token").to_string())),
+            headers: vec![],
+            body: Body::Form(vec![
+                s("From", &field("caller_id")),
+                s("To", to),
+                s("Body", text),
+            ]),
+        }),
+        DialerKind::Twilio => {
+            let sid = field("account_sid");
+            Some(Outbound {
+                method: Method::Post,
+                url: format!("{base}/2010-04-01/Accounts/{sid}/Messages.json"),
+                query: vec![],
+                basic: Some((sid, secret(secrets, "auth_token").to_string())),
+                headers: vec![],
+                body: Body::Form(vec![
+                    s("From", &field("caller_id")),
+                    s("To", to),
+                    s("Body", text),
+                ]),
+            })
+        }
+        DialerKind::Plivo => {
+            let id = field("auth_id");
+            Some(Outbound {
+                method: Method::Post,
+                url: format!("{base}/v1/Account/{id}/Message/"),
+                query: vec![],
+                basic: Some((id, secret(secrets, "auth_token").to_string())),
+                headers: vec![],
+                body: Body::Json(json!({
+                    "src": field("caller_id"),
+                    "dst": to.trim_start_matches('+'),
+                    "text": text,
+                })),
+            })
+        }
+        DialerKind::Knowlarity | DialerKind::Dialpad | DialerKind::Ozonetel => None,
+    }
+}
+
+/// The platform's id for a message it accepted.
+pub fn sms_accepted(kind: DialerKind, body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let ptr = match kind {
+        DialerKind::Exotel => "/SMSMessage/Sid",
+        DialerKind::Twilio => "/sid",
+        DialerKind::Plivo => "/message_uuid/0",
+        _ => return None,
+    };
+    v.pointer(ptr).and_then(Value::as_str).map(str::to_string)
+}

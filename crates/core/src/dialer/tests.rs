@@ -304,3 +304,52 @@ fn twilio_and_plivo_status_prefer_the_customer_leg() {
         Some(AttemptState::AgentUnreachable)
     );
 }
+
+#[test]
+fn sms_requests_for_the_platforms_that_send_them() {
+    let ex = cfg(
+        DialerKind::Exotel,
+        &[
+            ("account_sid", "acme1"),
+            ("api_key", "k"),
+            ("caller_id", "EXOTEL"),
+        ],
+    );
+    let r = request::sms(
+        &ex,
+        &secrets(&[("api_token", "t")]),
+        "+919811122233",
+        "Sorry",
+    )
+    .unwrap();
+    assert_eq!(
+        r.url,
+        "https://api.exotel.com/v1/Accounts/acme1/Sms/send.json"
+    );
+    let Body::Form(f) = r.body else { panic!() };
+    assert!(f.contains(&("To".into(), "+919811122233".into())));
+    assert!(f.contains(&("Body".into(), "Sorry".into())));
+    assert_eq!(
+        request::sms_accepted(
+            DialerKind::Exotel,
+            br#"{"SMSMessage":{"Sid":"sms-1","Status":"queued"}}"#
+        ),
+        Some("sms-1".into())
+    );
+    let pl = cfg(
+        DialerKind::Plivo,
+        &[("auth_id", "MA1"), ("caller_id", "14155550100")],
+    );
+    let r = request::sms(&pl, &secrets(&[("auth_token", "t")]), "+14155550111", "Hi").unwrap();
+    let Body::Json(b) = r.body else { panic!() };
+    assert_eq!(b["dst"], "14155550111");
+    assert_eq!(
+        request::sms_accepted(
+            DialerKind::Plivo,
+            br#"{"message_uuid":["db3ce55a"],"api_id":"x"}"#
+        ),
+        Some("db3ce55a".into())
+    );
+    assert!(request::sms(&cfg(DialerKind::Dialpad, &[]), &secrets(&[]), "+1", "x").is_none());
+    assert!(!request::sends_sms(DialerKind::Knowlarity));
+}

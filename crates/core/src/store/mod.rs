@@ -32,6 +32,7 @@ pub mod refusals;
 pub mod repeat_callers;
 pub mod replica;
 pub mod retention;
+pub mod sms;
 pub mod stats;
 pub mod thresholds;
 pub mod totp;

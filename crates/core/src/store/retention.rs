@@ -259,6 +259,10 @@ pub fn batch(w: &mut Writer<'_>, plan: &Plan) -> Result<i64> {
                 &format!("DELETE FROM callback_attempts WHERE call_row_id IN {set}"),
                 [&ids_json],
             )?;
+            w.conn.execute(
+                &format!("DELETE FROM sms_outbox WHERE call_row_id IN {set}"),
+                [&ids_json],
+            )?;
             // Raw deliveries stay for their own period; they only lose the link.
             w.conn.execute(
                 &format!("UPDATE raw_events SET call_row_id = NULL WHERE call_row_id IN {set}"),

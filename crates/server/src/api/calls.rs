@@ -238,6 +238,8 @@ pub struct CallDetail {
     pub voicemail: Option<Voicemail>,
     /// Calls back placed through the department's platform, oldest first.
     pub callbacks: Vec<callboard_core::store::callbacks::Attempt>,
+    /// Texts sent (or queued) to the caller for this call.
+    pub sms: Vec<callboard_core::store::sms::SmsMessage>,
 }
 
 pub(crate) async fn find(
@@ -266,7 +268,7 @@ pub async fn get(
 ) -> ApiResult<Json<CallDetail>> {
     let call = find(&state, &who, call_id, k.department).await?;
     let id = call.id;
-    let (events, dispositions, voicemail, callbacks) = state
+    let (events, dispositions, voicemail, callbacks, sms) = state
         .store
         .read(move |c| {
             Ok((
@@ -274,6 +276,7 @@ pub async fn get(
                 calls::dispositions(c, id)?,
                 voicemails::for_call(c, id)?,
                 callboard_core::store::callbacks::for_call(c, id)?,
+                callboard_core::store::sms::for_call(c, id)?,
             ))
         })
         .await?;
@@ -283,6 +286,7 @@ pub async fn get(
         dispositions,
         voicemail,
         callbacks,
+        sms,
     }))
 }
 

@@ -3,26 +3,27 @@
 //! action that asks the platform to ring the agent, then the customer.
 
 use super::calls::{find, CallKey};
-use crate::auth::{Admin, Principal};
+use crate::auth::{Admin, Principal, Supervisor};
 use crate::error::{ApiError, ApiResult, ErrorCode, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::outbound::breaker::CircuitState;
-use crate::outbound::{self, Dialling, OutboundError};
+use crate::outbound::{self, Dialling};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use callboard_core::dialer::request::{self, Body, Dial, Method};
+use callboard_core::dialer::request::{self, Dial};
 use callboard_core::dialer::{self, AgentIdentity, DialerConfig, DialerKind, DialerSpec};
 use callboard_core::secrets::SecretStore;
 use callboard_core::store::callbacks::{self, Attempt, Dialer, NewAttempt};
 use callboard_core::store::calls::Call;
+use callboard_core::store::sms::{self, SmsMessage, SmsSettings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-fn secret_name(department: &str) -> String {
+pub(crate) fn secret_name(department: &str) -> String {
     format!("dialer:{department}")
 }
 
@@ -34,7 +35,7 @@ fn storage(e: impl std::fmt::Display) -> ApiError {
     )
 }
 
-async fn read_secrets(
+pub(crate) async fn read_secrets(
     store: Arc<SecretStore>,
     department: &str,
 ) -> ApiResult<BTreeMap<String, String>> {
@@ -336,55 +337,93 @@ async fn place(
     out: request::Outbound,
     kind: DialerKind,
 ) -> Result<Option<String>, String> {
-    let http = &dialling.http;
-    let build = || {
-        let mut r = match out.method {
-            Method::Get => http.get(&out.url),
-            Method::Post => http.post(&out.url),
-        };
-        if !out.query.is_empty() {
-            r = r.query(&out.query);
-        }
-        if let Some((u, p)) = &out.basic {
-            r = r.basic_auth(u, Some(p));
-        }
-        for (k, v) in &out.headers {
-            r = r.header(k, v);
-        }
-        match &out.body {
-            Body::None => r,
-            Body::Form(f) => r.form(f),
-            Body::Json(v) => r.json(v),
-        }
-    };
     let label = kind.spec().label;
-    let breaker = dialling.breaker(department);
-    match outbound::send(
-        &breaker,
-        state.store.clock(),
-        &Dialling::retry(),
-        &mut outbound::Pacer::default(),
-        build,
-        |b| Ok(b.to_vec()),
-    )
-    .await
-    {
+    match dialling.send(department, state.store.clock(), &out).await {
         Ok(body) => request::accepted(kind, &body),
-        Err(OutboundError::Refused { status, body }) => Err(match request::refusal_reason(&body) {
-            Some(why) => format!("{label} refused the call (HTTP {status}): {why}"),
-            None => {
-                format!("{label} refused the call (HTTP {status}): check the dialer's settings")
-            }
-        }),
-        Err(OutboundError::CircuitOpen(s)) => Err(format!(
-            "{label} has failed repeatedly; Callboard waits {s} s before trying it again"
-        )),
-        Err(e) => Err(format!("{label} could not be reached: {e}")),
+        Err(e) => Err(outbound::explain(label, "the call", &e)),
     }
+}
+
+#[utoipa::path(get, path = "/api/providers/{slug}/sms", operation_id = "getSmsSettings", tag = "callbacks",
+    description = "The department's missed-call text: template, quiet hours, one per caller per so many hours.",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = SmsSettings), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = ["supervisor"])))]
+pub async fn get_sms(
+    State(state): State<AppState>,
+    _: Supervisor,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<SmsSettings>> {
+    let s = slug.clone();
+    state
+        .store
+        .read(move |c| {
+            callboard_core::store::providers::get(c, &s)?;
+            sms::settings(c, &s)
+        })
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("department `{slug}` sends no SMS")))
+}
+
+#[utoipa::path(put, path = "/api/providers/{slug}/sms", operation_id = "putSmsSettings", tag = "callbacks",
+    description = "Texts callers the department missed (through its dialer's platform: Exotel, Twilio or Plivo), queued with the event that puts the call in the worklist.",
+    params(("slug" = String, Path)), request_body = SmsSettings,
+    responses((status = 200, body = SmsSettings), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn put_sms(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    Admin(who): Admin,
+    Path(slug): Path<String>,
+    Json(input): Json<SmsSettings>,
+) -> ApiResult<Json<SmsSettings>> {
+    let actor = who.actor();
+    let s = state
+        .store
+        .write_keyed(key.0, move |w| sms::put_settings(w, &slug, input, &actor))
+        .await?;
+    Ok(Json(s))
+}
+
+#[utoipa::path(delete, path = "/api/providers/{slug}/sms", operation_id = "deleteSmsSettings", tag = "callbacks",
+    params(("slug" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn delete_sms(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    Admin(who): Admin,
+    Path(slug): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = who.actor();
+    state
+        .store
+        .write_keyed(key.0, move |w| sms::delete_settings(w, &slug, &actor))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/providers/{slug}/sms/messages", operation_id = "listSmsMessages", tag = "callbacks",
+    description = "The department's newest missed-call texts (50), with their state and, when failed, why.",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Vec<SmsMessage>)),
+    security(("bearer" = ["supervisor"])))]
+pub async fn sms_messages(
+    State(state): State<AppState>,
+    _: Supervisor,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<SmsMessage>>> {
+    Ok(Json(
+        state.store.read(move |c| sms::recent(c, &slug, 50)).await?,
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(get_sms, put_sms, delete_sms))
+        .routes(routes!(sms_messages))
         .routes(routes!(kinds))
         .routes(routes!(list))
         .routes(routes!(put, delete))

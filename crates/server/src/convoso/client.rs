@@ -101,6 +101,8 @@ impl Client {
                     .unwrap_or_else(|_| status.to_string())
             )),
             OutboundError::Invalid(why) => FetchError::Refused(why),
+            // Reads retry everything, so this does not happen; kept exact.
+            OutboundError::Uncertain(last) => FetchError::Exhausted { attempts: 1, last },
         })
     }
 }

@@ -8,6 +8,7 @@
 pub mod breaker;
 
 use breaker::{Breaker, CircuitState};
+use callboard_core::dialer::request::{Body, Method, Outbound};
 use callboard_core::time::SharedClock;
 use rand::Rng;
 use std::collections::HashMap;
@@ -48,6 +49,10 @@ pub enum OutboundError {
     /// A final answer that is not a success (4xx other than 429).
     #[error("answered HTTP {status}")]
     Refused { status: u16, body: Vec<u8> },
+    /// The request was sent and no answer came back (a timeout, a cut
+    /// connection): the service may have acted on it, so it is not retried.
+    #[error("no answer after sending ({0}): it may have gone through")]
+    Uncertain(String),
     /// A success status whose body is not a valid answer.
     #[error("{0}")]
     Invalid(String),
@@ -161,10 +166,7 @@ pub async fn send<T>(
         };
         tracing::debug!(attempt, error = %last, "outbound request failed");
         if !may_retry {
-            return Err(OutboundError::Exhausted {
-                attempts: attempt + 1,
-                last,
-            });
+            return Err(OutboundError::Uncertain(last));
         }
         if attempt + 1 < retry.max_attempts {
             tokio::time::sleep(retry_after.unwrap_or_else(|| backoff(retry, attempt))).await;
@@ -221,6 +223,46 @@ impl Dialling {
             .unwrap_or(CircuitState::Closed)
     }
 
+    /// Sends a platform request (a call back, a text) through the
+    /// department's breaker; the 2xx body, or why not.
+    pub async fn send(
+        &self,
+        department: &str,
+        clock: &SharedClock,
+        out: &Outbound,
+    ) -> Result<Vec<u8>, OutboundError> {
+        let http = &self.http;
+        let build = || {
+            let mut r = match out.method {
+                Method::Get => http.get(&out.url),
+                Method::Post => http.post(&out.url),
+            };
+            if !out.query.is_empty() {
+                r = r.query(&out.query);
+            }
+            if let Some((u, p)) = &out.basic {
+                r = r.basic_auth(u, Some(p));
+            }
+            for (k, v) in &out.headers {
+                r = r.header(k, v);
+            }
+            match &out.body {
+                Body::None => r,
+                Body::Form(f) => r.form(f),
+                Body::Json(v) => r.json(v),
+            }
+        };
+        send(
+            &self.breaker(department),
+            clock,
+            &Dialling::retry(),
+            &mut Pacer::default(),
+            build,
+            |b| Ok(b.to_vec()),
+        )
+        .await
+    }
+
     /// Placing a call must not run twice: retry only what the platform
     /// certainly did not act on.
     pub fn retry() -> Retry {
@@ -230,6 +272,25 @@ impl Dialling {
             backoff_max_ms: 2_000,
             retry_ambiguous: false,
         }
+    }
+}
+
+/// A failed platform request in words an agent or admin can act on:
+/// `what` is "the call", "the message".
+pub fn explain(label: &str, what: &str, e: &OutboundError) -> String {
+    match e {
+        OutboundError::Refused { status, body } => {
+            match callboard_core::dialer::request::refusal_reason(body) {
+                Some(why) => format!("{label} refused {what} (HTTP {status}): {why}"),
+                None => {
+                    format!("{label} refused {what} (HTTP {status}): check the dialer's settings")
+                }
+            }
+        }
+        OutboundError::CircuitOpen(s) => {
+            format!("{label} has failed repeatedly; Callboard waits {s} s before trying it again")
+        }
+        e => format!("{label} could not be reached: {e}"),
     }
 }
 

@@ -50,6 +50,15 @@ export function CallBackPanel({ call, autoFocus }: { call: CallDetail; autoFocus
         )
       )}
       <Attempts attempts={call.callbacks} />
+      {call.sms.map((m) => (
+        <p key={m.id} className={m.state === "failed" ? "error-text" : "muted"} data-testid="call-sms">
+          {m.state === "sent"
+            ? `Texted ${formatPhone(m.to_number)} ${formatWhen(m.sent_at)}: “${m.body}”`
+            : m.state === "queued"
+              ? `Text to ${formatPhone(m.to_number)} waits until ${formatWhen(m.send_after)} (quiet hours or a retry)`
+              : `Text to ${formatPhone(m.to_number)} failed: ${m.detail ?? "no reason given"}`}
+        </p>
+      ))}
     </div>
   );
 }

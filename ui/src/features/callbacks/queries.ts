@@ -2,7 +2,7 @@
 // Call back action.
 import { useQuery, type QueryClient } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
-import type { DialerInput } from "../../api/types";
+import type { DialerInput, SmsSettings } from "../../api/types";
 
 export const dialerKeys = {
   dialers: ["dialers"],
@@ -64,4 +64,35 @@ export function rememberAgent(kind: string, value: string): void {
   } catch {
     // Private mode: the agent types it again next time.
   }
+}
+
+export const smsKeys = {
+  settings: (slug: string) => ["sms", slug],
+  messages: (slug: string) => ["sms", slug, "messages"],
+};
+
+/** The department's missed-call text (404: it sends none). */
+export function useSmsSettings(slug: string) {
+  return useQuery({
+    queryKey: smsKeys.settings(slug),
+    queryFn: ({ signal }) => unwrap(client().GET("/api/providers/{slug}/sms", { params: { path: { slug } }, signal })),
+    retry: false,
+  });
+}
+
+export function useSmsMessages(slug: string) {
+  return useQuery({
+    queryKey: smsKeys.messages(slug),
+    queryFn: ({ signal }) =>
+      unwrap(client().GET("/api/providers/{slug}/sms/messages", { params: { path: { slug } }, signal })),
+    refetchInterval: 15_000,
+  });
+}
+
+export function putSms(slug: string, body: SmsSettings) {
+  return unwrap(client().PUT("/api/providers/{slug}/sms", { params: { path: { slug } }, body }));
+}
+
+export function deleteSms(slug: string) {
+  return unwrap(client().DELETE("/api/providers/{slug}/sms", { params: { path: { slug } } }));
 }

@@ -17,6 +17,7 @@ import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
 import { AriStreamCard } from "./AriStreamCard";
 import { DialerCard } from "../callbacks/DialerCard";
+import { SmsCard } from "../callbacks/SmsCard";
 import { ProviderForm } from "./ProviderForm";
 import { ProviderIvrCard } from "../flows/ProviderIvr";
 import { ago, errorRateText, useDeliveryHealth } from "./deliveryHealth";
@@ -330,6 +331,7 @@ function ProviderDetail({
       {provider.preset === "convoso" && <ConnectorCard provider={provider} />}
       {provider.preset === "asterisk" && <AriStreamCard provider={provider} />}
       <DialerCard provider={provider} />
+      <SmsCard provider={provider} />
       <IngestionLog slug={provider.slug} />
       {rotating && <RotateKeyFlow provider={provider} onClose={() => setRotating(false)} />}
       {toggling && <ActiveToggle provider={provider} onClose={() => setToggling(false)} />}

@@ -1,12 +1,13 @@
 //! A call event, from the mapped call to the stream: store it (merged with
 //! what is known), offer a call that just entered the worklist to an agent
-//! by the department's routing, settle the caller's earlier missed calls
+//! by the department's routing (and owe the caller the department's "sorry we
+//! missed you" text), settle the caller's earlier missed calls
 //! once a call reaches them, and announce the call as it then stands.
 
 use crate::error::Result;
 use crate::mapping::MappedCall;
 use crate::store::calls::{self, Call};
-use crate::store::{agents, Writer};
+use crate::store::{agents, sms, Writer};
 
 /// Records one event of a call and returns the call as stored (and assigned,
 /// when routing chose an agent).
@@ -23,6 +24,8 @@ pub(crate) fn record(
         calls::resolve_reached(w, &stored.call)?;
     }
     if stored.entered_worklist {
+        // Queued with the event: a missed call acknowledged is a message owed.
+        sms::enqueue_missed(w, &stored.call)?;
         if let Some(p) = w.providers.get(department) {
             if let Some(assigned) = agents::route(w, &stored.call, &p.routing)? {
                 // The assignment announced the call as it now stands: one
