@@ -24,6 +24,7 @@ const AgentsPage = lazy(() => import("./features/agents/AgentBoard"));
 const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
 const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
+const VoicemailPage = lazy(() => import("./features/voicemails/VoicemailPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -51,6 +52,7 @@ function Shell() {
             <Route path="/hangup/:department" element={<HangupPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
             <Route path="/history" element={<HistoryPage />} />
+            <Route path="/voicemail" element={<VoicemailPage />} />
             {me?.role !== "agent" && <Route path="/analytics" element={<AnalyticsPage />} />}
             {isAdmin && <Route path="/masters/providers" element={<ProvidersPage />} />}
             {isAdmin && <Route path="/masters/providers/:slug" element={<ProvidersPage />} />}

@@ -37,13 +37,14 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Callboard API", description = "The console API of Callboard: the same for the browser console, the desktop window and remote desktops."),
     modifiers(&Security),
-    components(schemas(ErrorBody, callboard_core::ErrorCode, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState, callboard_core::store::calls::Outcome, callboard_core::store::users::Role, callboard_core::store::agents::AgentState, callboard_core::store::ingest::DeliveryOutcome, callboard_core::store::replica::OutboxState, metrics::Interval, calls::TimeBasis, callboard_core::hub::EventKind, events::StreamMessage, events::EventPayload)),
+    components(schemas(ErrorBody, callboard_core::ErrorCode, crate::replica::forward::QueuedWrite, callboard_core::Status, callboard_core::store::calls::WorkState, callboard_core::store::calls::Outcome, callboard_core::store::users::Role, callboard_core::store::agents::AgentState, callboard_core::store::ingest::DeliveryOutcome, callboard_core::store::replica::OutboxState, metrics::Interval, calls::TimeBasis, callboard_core::store::voicemails::InboxView, callboard_core::hub::EventKind, events::StreamMessage, events::EventPayload)),
     tags(
         (name = "webhooks", description = "Where IVR platforms post call events"),
         (name = "calls", description = "Live queues, the missed-call worklist and dispositions"),
         (name = "providers", description = "Providers (departments) as data"),
         (name = "events", description = "The live event stream"),
         (name = "dialpad", description = "Dialpad user mapping"),
+        (name = "callbacks", description = "Calling callers back through the platforms, and texting missed callers"),
         (name = "metrics", description = "Supervisor metrics and agent performance (docs/METRICS.md)"),
         (name = "replica", description = "Remote mode: what replicas follow, and a replica's own status and outbox"),
         (name = "agents", description = "Agent states and callback routing"),
@@ -140,6 +141,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(connectors::router())
         .merge(calls::router())
         .merge(crate::api::dialers::router())
+        .merge(crate::api::voicemails::router())
         .merge(crate::dial::router())
         .merge(export::router())
         .merge(dialpad::router())

@@ -22,9 +22,12 @@ fn console_policy(host: Option<&str>) -> String {
         })
         .map(|h| format!(" ws://{h} wss://{h}"))
         .unwrap_or_default();
+    // Recordings and voicemails play inline from the platform's servers,
+    // and from an office PBX over plain http on the LAN (media cannot run
+    // script).
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob: https:; \
+         img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob: https: http:; \
          connect-src 'self'{ws}; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )

@@ -16,5 +16,6 @@ mod openapi;
 mod ops;
 mod providers;
 mod roles;
+mod voicemails;
 mod webhooks;
 mod worklist;

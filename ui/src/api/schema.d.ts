@@ -1336,10 +1336,61 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Voicemails left on calls, newest first, per department. */
+        /** @description The voicemail inbox, newest first: open (not handled) by default. */
         get: operations["listVoicemails"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voicemails/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Deletes the voicemail (the call stays). Supervisors; audited with its link and length. */
+        delete: operations["deleteVoicemail"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voicemails/{id}/handled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Marks the voicemail handled (it leaves the open inbox) or, with `false`, open again. Audited. */
+        post: operations["markVoicemailHandled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voicemails/{id}/listened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Notes that the voicemail was played (the first play counts; later ones change nothing). */
+        post: operations["markVoicemailListened"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2413,6 +2464,10 @@ export interface components {
             calls: number;
             stage: string;
         };
+        HandledRequest: {
+            /** @description `false` reopens it. */
+            handled: boolean;
+        };
         Head: {
             /**
              * Format: int64
@@ -2435,6 +2490,11 @@ export interface components {
             status: string;
             version: string;
         };
+        /**
+         * @description Which voicemails the inbox shows.
+         * @enum {string}
+         */
+        InboxView: "open" | "unlistened" | "listened" | "handled" | "all";
         /** @description What the platform gets back. */
         Instruction: {
             actions: components["schemas"]["Action"][];
@@ -3694,15 +3754,30 @@ export interface components {
             type: string;
         };
         Voicemail: {
+            /** @description The platform's agent on the call (whose voicemail box it reached). */
+            agent?: string | null;
+            /**
+             * Format: int64
+             * @description The call's worklist assignee.
+             */
+            assignee_id?: number | null;
+            assignee_name?: string | null;
             /** @description The call's id (the provider's). */
             call_id: string;
+            caller_name?: string | null;
             created_at: string;
             department: string;
             /** Format: int64 */
             duration_seconds?: number | null;
+            /** @description Dealt with: it leaves the open inbox. */
+            handled_at?: string | null;
+            handled_by?: string | null;
             /** Format: int64 */
             id: number;
             link?: string | null;
+            /** @description First played in the inbox, and by whom. */
+            listened_at?: string | null;
+            listened_by?: string | null;
             mobile_number?: string | null;
             transcript?: string | null;
             updated_at: string;
@@ -7011,6 +7086,14 @@ export interface operations {
             query?: {
                 /** @description A department (provider slug), or several separated by commas. */
                 department?: string;
+                /** @description `open` (default: not handled), `unlistened`, `listened`, `handled`, `all`. */
+                view?: components["schemas"]["InboxView"];
+                /** @description Left at or after (RFC 3339). */
+                from?: string;
+                /** @description Left before (RFC 3339). */
+                to?: string;
+                /** @description Part of the platform agent's id or name, or the assignee's user name. */
+                agent?: string;
                 /** @description 1-1000, default 50. */
                 limit?: number;
                 offset?: number;
@@ -7027,6 +7110,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VoicemailList"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteVoicemail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    markVoicemailHandled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandledRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Voicemail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    markVoicemailListened: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Voicemail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

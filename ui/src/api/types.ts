@@ -82,3 +82,4 @@ export type CallbackAttempt = S["Attempt"];
 export type AttemptState = S["AttemptState"];
 export type SmsSettings = S["SmsSettings"];
 export type SmsMessage = S["SmsMessage"];
+export type InboxView = S["InboxView"];

@@ -123,6 +123,14 @@ export function Sidebar() {
               Call history
             </NavLink>
           </li>
+          <li>
+            <NavLink to="/voicemail">
+              <span className="icon" aria-hidden="true">
+                📨
+              </span>
+              Voicemail
+            </NavLink>
+          </li>
           {me?.role !== "agent" && (
             <li>
               <NavLink to="/analytics">

@@ -1,7 +1,8 @@
-//! Voicemails left on calls (Dialpad): link, transcript and length, one per
-//! call, kept from the call's mapped `voicemail_link`,
-//! `transcription_text` and `voicemail_duration_ms`.
+//! Voicemails left on calls (Dialpad, the IVR's `record` node, any mapping
+//! of `voicemail_link`): link, transcript and length, one per call; and the
+//! inbox's state of each, who listened and who handled it.
 
+use super::audit::{self, Actor};
 use super::calls::Call;
 use super::Writer;
 use crate::error::Result;
@@ -21,6 +22,18 @@ pub struct Voicemail {
     pub duration_seconds: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// First played in the inbox, and by whom.
+    pub listened_at: Option<String>,
+    pub listened_by: Option<String>,
+    /// Dealt with: it leaves the open inbox.
+    pub handled_at: Option<String>,
+    pub handled_by: Option<String>,
+    /// The call's worklist assignee.
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    /// The platform's agent on the call (whose voicemail box it reached).
+    pub agent: Option<String>,
+    pub caller_name: Option<String>,
 }
 
 fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
@@ -55,7 +68,10 @@ pub(crate) fn record(w: &Writer<'_>, call: &Call, event: &Map<String, Value>) ->
     Ok(())
 }
 
-const COLS: &str = "v.id, c.call_id, v.department, c.mobile_number, v.link, v.transcript, v.duration_seconds, v.created_at, v.updated_at";
+const COLS: &str = "v.id, c.call_id, v.department, c.mobile_number, v.link, v.transcript, v.duration_seconds, v.created_at, v.updated_at,
+     v.listened_at, v.listened_by, v.handled_at, v.handled_by, c.assignee_id, u.username, COALESCE(c.agent_name, c.agent_id), c.caller_name";
+const FROM: &str =
+    "voicemails v JOIN calls c ON c.id = v.call_row_id LEFT JOIN users u ON u.id = c.assignee_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Voicemail> {
     Ok(Voicemail {
@@ -68,36 +84,164 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Voicemail> {
         duration_seconds: r.get(6)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
+        listened_at: r.get(9)?,
+        listened_by: r.get(10)?,
+        handled_at: r.get(11)?,
+        handled_by: r.get(12)?,
+        assignee_id: r.get(13)?,
+        assignee_name: r.get(14)?,
+        agent: r.get(15)?,
+        caller_name: r.get(16)?,
     })
 }
 
 pub fn for_call(conn: &Connection, call_row_id: i64) -> Result<Option<Voicemail>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLS} FROM voicemails v JOIN calls c ON c.id = v.call_row_id WHERE v.call_row_id = ?1"
+            "SELECT {COLS} FROM {FROM} WHERE v.call_row_id = ?1"
         ))?
         .query_row([call_row_id], from_row)
         .optional()?)
 }
 
-/// Newest first, in `departments` (all when `None`); with the total.
-pub fn list(
-    conn: &Connection,
-    departments: Option<&[String]>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Voicemail>, i64)> {
-    let deps = departments.map(|d| serde_json::to_string(d).unwrap_or_default());
-    let filter = "(?1 IS NULL OR v.department IN (SELECT value FROM json_each(?1)))";
+/// Which voicemails the inbox shows.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxView {
+    /// Not handled yet (the default).
+    #[default]
+    Open,
+    /// Not played by anyone yet.
+    Unlistened,
+    /// Played, not handled.
+    Listened,
+    Handled,
+    All,
+}
+
+/// The inbox's filters.
+#[derive(Debug, Clone, Default)]
+pub struct InboxQuery {
+    /// None: every department.
+    pub departments: Option<Vec<String>>,
+    pub view: InboxView,
+    /// Left at or after / before (RFC 3339).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Part of the platform agent's id or name, or the assignee's user name.
+    pub agent: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Newest first, with the total that matches.
+pub fn list(conn: &Connection, q: &InboxQuery) -> Result<(Vec<Voicemail>, i64)> {
+    let deps = q
+        .departments
+        .as_ref()
+        .map(|d| serde_json::to_string(d).unwrap_or_default());
+    let view = match q.view {
+        InboxView::Open => "v.handled_at IS NULL",
+        InboxView::Unlistened => "v.handled_at IS NULL AND v.listened_at IS NULL",
+        InboxView::Listened => "v.handled_at IS NULL AND v.listened_at IS NOT NULL",
+        InboxView::Handled => "v.handled_at IS NOT NULL",
+        InboxView::All => "1",
+    };
+    let agent = q
+        .agent
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| format!("%{}%", a.to_lowercase()));
+    let filter = format!(
+        "(?1 IS NULL OR v.department IN (SELECT value FROM json_each(?1))) AND {view}
+         AND (?2 IS NULL OR v.created_at >= ?2) AND (?3 IS NULL OR v.created_at < ?3)
+         AND (?4 IS NULL OR lower(COALESCE(c.agent_name, '') || ' ' || COALESCE(c.agent_id, '') || ' ' || COALESCE(u.username, '')) LIKE ?4)"
+    );
+    let args = params![deps, q.from, q.to, agent];
     let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM voicemails v WHERE {filter}"),
-        [&deps],
+        &format!("SELECT COUNT(*) FROM {FROM} WHERE {filter}"),
+        args,
         |r| r.get(0),
     )?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM voicemails v JOIN calls c ON c.id = v.call_row_id
-         WHERE {filter} ORDER BY v.created_at DESC, v.id DESC LIMIT ?2 OFFSET ?3"
+        "SELECT {COLS} FROM {FROM} WHERE {filter} ORDER BY v.created_at DESC, v.id DESC LIMIT ?5 OFFSET ?6"
     ))?;
-    let rows = stmt.query_map(params![deps, limit.clamp(1, 1000), offset.max(0)], from_row)?;
+    let rows = stmt.query_map(
+        params![
+            deps,
+            q.from,
+            q.to,
+            agent,
+            q.limit.clamp(1, 1000),
+            q.offset.max(0)
+        ],
+        from_row,
+    )?;
     Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Voicemail> {
+    conn.prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE v.id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| crate::Error::not_found(format!("no voicemail {id}")))
+}
+
+/// Notes the first play (later plays change nothing).
+pub fn listened(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<Voicemail> {
+    get(w.conn, id)?;
+    w.conn.execute(
+        "UPDATE voicemails SET listened_at = ?2, listened_by = ?3, updated_at = ?2
+         WHERE id = ?1 AND listened_at IS NULL",
+        params![id, crate::time::fmt(w.now), actor.name],
+    )?;
+    get(w.conn, id)
+}
+
+/// Marks the voicemail handled (it leaves the open inbox) or open again.
+pub fn set_handled(w: &mut Writer<'_>, id: i64, handled: bool, actor: &Actor) -> Result<Voicemail> {
+    let v = get(w.conn, id)?;
+    let now = crate::time::fmt(w.now);
+    if handled {
+        w.conn.execute(
+            "UPDATE voicemails SET handled_at = ?2, handled_by = ?3, updated_at = ?2,
+                 listened_at = COALESCE(listened_at, ?2), listened_by = COALESCE(listened_by, ?3)
+             WHERE id = ?1 AND handled_at IS NULL",
+            params![id, now, actor.name],
+        )?;
+    } else {
+        w.conn.execute(
+            "UPDATE voicemails SET handled_at = NULL, handled_by = NULL, updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+    }
+    audit::record(
+        w,
+        actor,
+        if handled {
+            "voicemail.handled"
+        } else {
+            "voicemail.reopened"
+        },
+        Some(&v.department),
+        serde_json::json!({ "voicemail": id, "call_id": v.call_id }),
+    )?;
+    get(w.conn, id)
+}
+
+/// Deletes the voicemail (the call stays); audited with what it held.
+pub fn delete(w: &mut Writer<'_>, id: i64, actor: &Actor) -> Result<()> {
+    let v = get(w.conn, id)?;
+    w.conn
+        .execute("DELETE FROM voicemails WHERE id = ?1", [id])?;
+    audit::record(
+        w,
+        actor,
+        "voicemail.delete",
+        Some(&v.department),
+        serde_json::json!({ "voicemail": id, "call_id": v.call_id, "link": v.link, "duration_seconds": v.duration_seconds }),
+    )
 }

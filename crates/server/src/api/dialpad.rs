@@ -1,14 +1,13 @@
 //! Dialpad: the mapping of Dialpad user ids to Callboard users (CRUD and a
-//! bulk sync for CRMs), and the voicemails Dialpad events carried.
+//! bulk sync for CRMs).
 
-use crate::auth::{Admin, Principal, Supervisor};
-use crate::error::{ApiResult, Json, Query};
+use crate::auth::{Admin, Supervisor};
+use crate::error::{ApiResult, Json};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::agents_map::{self, AgentMapping, BulkReport, MappingInput};
-use callboard_core::store::voicemails::{self, Voicemail};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -134,52 +133,9 @@ pub async fn bulk(
     Ok(Json(report))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct VoicemailParams {
-    /// A department (provider slug), or several separated by commas.
-    pub department: Option<String>,
-    /// 1-1000, default 50.
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VoicemailList {
-    pub data: Vec<Voicemail>,
-    pub total: i64,
-}
-
-#[utoipa::path(get, path = "/api/voicemails", operation_id = "listVoicemails", tag = "calls",
-    description = "Voicemails left on calls, newest first, per department.",
-    params(VoicemailParams), responses((status = 200, body = VoicemailList)),
-    security(("bearer" = [])))]
-pub async fn voicemail_list(
-    State(state): State<AppState>,
-    who: Principal,
-    Query(p): Query<VoicemailParams>,
-) -> ApiResult<Json<VoicemailList>> {
-    let requested: Option<Vec<String>> = p
-        .department
-        .filter(|d| !d.is_empty() && d != "all")
-        .map(|d| d.split(',').map(|s| s.trim().to_string()).collect());
-    let deps = match (who.scope(), requested) {
-        (None, r) => r,
-        (Some(scope), None) => Some(scope),
-        (Some(scope), Some(r)) => Some(r.into_iter().filter(|d| scope.contains(d)).collect()),
-    };
-    let (limit, offset) = (p.limit.unwrap_or(50), p.offset.unwrap_or(0));
-    let (data, total) = state
-        .store
-        .read(move |c| voicemails::list(c, deps.as_deref(), limit, offset))
-        .await?;
-    Ok(Json(VoicemailList { data, total }))
-}
-
 /// This module's routes, with their OpenAPI operations.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(voicemail_list))
         .routes(routes!(list))
         .routes(routes!(bulk))
         .routes(routes!(get, put, delete))

@@ -20,6 +20,7 @@ pub mod retention;
 pub mod session;
 pub mod stats;
 pub mod users;
+pub mod voicemails;
 
 use crate::error::{ApiError, ApiResult};
 
