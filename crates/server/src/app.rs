@@ -212,7 +212,25 @@ pub fn router(state: AppState) -> Router {
     }))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .layer(axum::middleware::from_fn(crate::headers::secure))
+    .layer(compression())
     .layer(cors)
+}
+
+/// gzip or brotli, as the client asks, where it pays: the console's bundle,
+/// lists, the CSV export. A webhook's acknowledgement (well under 1 KiB) is
+/// sent as it is: compressing it would cost the ingest path for nothing.
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)).and(
+            // The event stream's upgrade has no body to compress.
+            |status: StatusCode,
+             _: axum::http::Version,
+             _: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| { status != StatusCode::SWITCHING_PROTOCOLS },
+        ))
 }
 
 /// Cross-origin access for exactly the listed origins (the desktop window's

@@ -45,3 +45,65 @@ async fn console_routes_serve_the_page_and_api_paths_stay_json() {
     let r = srv.http.post(srv.url("/live/all")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
+
+/// The console's bundle and large answers go compressed to a client that
+/// asks (brotli or gzip); a webhook's small acknowledgement does not.
+#[tokio::test]
+async fn large_answers_are_compressed_for_clients_that_ask() {
+    use std::io::Read;
+    let srv = TestServer::start().await.unwrap();
+    let (_, _, home) = get(&srv, "/").await;
+    let script = home
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page loads a script")
+        .to_string();
+    let plain = srv.http.get(srv.url(&script)).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(plain.len() > 10_000, "{}", plain.len());
+
+    let br = srv
+        .http
+        .get(srv.url(&script))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(br.headers()["content-encoding"], "br");
+    let br = br.bytes().await.unwrap();
+    assert!(
+        br.len() * 2 < plain.len(),
+        "{} of {}",
+        br.len(),
+        plain.len()
+    );
+
+    let gz = srv
+        .http
+        .get(srv.url(&script))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+
+    let (slug, key) = srv.provider("Sales").await.unwrap();
+    let ack = srv
+        .http
+        .post(srv.url(&format!("/webhooks/ivr/{slug}")))
+        .header("x-api-key", key)
+        .header("accept-encoding", "gzip, br")
+        .json(&callboard_tests::event("c1", "ringing", "+919811122233"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200);
+    assert!(ack.headers().get("content-encoding").is_none());
+}

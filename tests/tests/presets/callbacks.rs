@@ -526,3 +526,82 @@ async fn missed_callers_get_one_text_outside_quiet_hours() {
     assert!(m[0]["detail"].as_str().unwrap().contains("DND"), "{m:?}");
     assert_eq!(m[0]["attempts"], 1);
 }
+
+/// Knowlarity reports no status of its own: the outbound call its webhook
+/// reports to the caller's number settles the call back.
+#[tokio::test]
+async fn a_platform_without_status_reports_settles_the_call_back_through_its_webhook() {
+    let fake = FakePlatform::start().await;
+    fake.answer(Reply::json(
+        200,
+        json!({"success": {"status": "success", "message": "Call initiated", "call_id": "kn-77"}}),
+    ));
+    let srv = TestServer::start().await.unwrap();
+    let mut mapping = callboard_tests::generic_mapping();
+    mapping["direction"] = json!("data.direction");
+    let (slug, key) = srv
+        .provider_with("Sales", mapping, callboard_tests::generic_status_map())
+        .await
+        .unwrap();
+    let agent = srv.user("asha", "agent", &[&slug]).await.unwrap();
+    let (s, d) = srv
+        .put_json(
+            &format!("/api/providers/{slug}/dialer"),
+            ADMIN_TOKEN,
+            &json!({"kind": "knowlarity", "fields": {"k_number": "+918047000000", "base_url": fake.base},
+                "secrets": {"api_key": "x1", "sr_api_key": "sr1"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["reports_status"], false);
+    for (id, caller) in [("m-1", "+919811122233"), ("m-2", "+919811100002")] {
+        srv.webhook(&slug, &key, &event(id, "no-answer", caller))
+            .await
+            .unwrap();
+    }
+    for id in ["m-1", "m-2"] {
+        let (s, r) = srv
+            .post_json(
+                &format!("/api/calls/{id}/callback?department={slug}"),
+                &agent,
+                &json!({"agent": "+919800000001"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s, 201, "{r}");
+        assert_eq!(r["attempt"]["platform_ref"], "kn-77");
+    }
+    let req = &fake.seen()[0];
+    assert_eq!(req.target, "/Basic/v1/account/call/makecall");
+    assert_eq!(req.header("x-api-key"), Some("x1"));
+    let body: Value = serde_json::from_str(&req.body).unwrap();
+    assert_eq!(body["customer_number"], "+919811122233");
+    assert_eq!(body["agent_number"], "+919800000001");
+
+    // Knowlarity's webhook: the outbound call to m-1's caller rang out; the
+    // one to m-2's caller was answered.
+    let out = |id: &str, caller: &str, status: &str| json!({"data": {"call_id": id, "caller": caller, "status": status, "direction": "outbound"}});
+    srv.webhook(&slug, &key, &out("ob-1", "+919811122233", "no-answer"))
+        .await
+        .unwrap();
+    let c = srv.call(&slug, "m-1").await.unwrap();
+    assert_eq!(c["callbacks"][0]["state"], "no_answer", "{c}");
+    assert_eq!(c["attempts"], 1);
+    assert_eq!(c["work_state"], "attempted");
+    assert_eq!(c["last_outcome"], "no_answer");
+    for status in ["answered", "completed"] {
+        srv.webhook(&slug, &key, &out("ob-2", "+919811100002", status))
+            .await
+            .unwrap();
+    }
+    let c = srv.call(&slug, "m-2").await.unwrap();
+    assert_eq!(c["callbacks"][0]["state"], "connected", "{c}");
+    assert_eq!(c["callbacks"][0]["platform_ref"], "kn-77");
+    // Reached: the caller's missed call settled by the answered call back.
+    assert_eq!(c["work_state"], "resolved", "{c}");
+    assert_eq!(c["attempts"], 1);
+    // An inbound call from the number settles no attempt.
+    let c1 = srv.call(&slug, "m-1").await.unwrap();
+    assert_eq!(c1["callbacks"].as_array().unwrap().len(), 1);
+}

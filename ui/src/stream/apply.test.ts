@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Call } from "../api/types";
-import { isLive, patchLive } from "./apply";
+import { QueryClient, QueryObserver } from "@tanstack/react-query";
+import { CacheApplier, isLive, patchLive } from "./apply";
 
 function call(over: Partial<Call>): Call {
   return {
@@ -42,5 +43,27 @@ describe("patchLive", () => {
     expect(isLive(call({ status: "missed", work_state: "pending" }))).toBe(true);
     expect(isLive(call({ status: "missed", work_state: "assigned" }))).toBe(false);
     expect(isLive(call({ status: "completed" }))).toBe(false);
+  });
+});
+
+describe("CacheApplier", () => {
+  it("refetches a live list that was still loading when a call event came", async () => {
+    const qc = new QueryClient();
+    let release: (v: Call[]) => void = () => undefined;
+    let fetches = 0;
+    // The first answer was made before the event: it lacks the call.
+    const observer = new QueryObserver<Call[]>(qc, {
+      queryKey: ["live", "sales"],
+      queryFn: () => {
+        fetches += 1;
+        return fetches === 1 ? new Promise<Call[]>((r) => (release = r)) : Promise.resolve([call({})]);
+      },
+    });
+    const stop = observer.subscribe(() => undefined);
+    new CacheApplier(qc).apply({ seq: 1, type: "call.upserted", department: "sales", data: call({}) } as never);
+    release([]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(qc.getQueryData<Call[]>(["live", "sales"])?.map((c) => c.call_id)).toEqual(["c1"]);
+    stop();
   });
 });

@@ -110,6 +110,9 @@ export class CacheApplier {
     for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: keys.live })) {
       const dept = String((key as unknown[])[1] ?? "all");
       if (list) this.qc.setQueryData(key, patchLive(list, c, dept));
+      // A list still loading would land without this call (its answer was
+      // made before the event): fetch it again once it is in.
+      if (!list || this.qc.getQueryState(key)?.fetchStatus === "fetching") this.later(key);
     }
     this.later(keys.call(c.department, c.call_id));
     this.later(keys.worklist);

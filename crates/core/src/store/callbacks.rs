@@ -313,3 +313,81 @@ pub fn report(w: &mut Writer<'_>, token: &str, update: Update) -> Result<(Attemp
     calls::announce(w, &call)?;
     Ok((a, Some(call)))
 }
+
+/// How long after a call back an outbound call to the same number is taken
+/// as that call back.
+const MATCH_WINDOW_MINUTES: i64 = 30;
+
+/// Settles, from the department's own webhook, a call back placed through a
+/// platform that reports no status of its own (Knowlarity, Dialpad,
+/// Ozonetel): `call` is an outbound call that has ended (or was answered) to
+/// the number of an open attempt placed in the last 30 minutes. Answered:
+/// `connected` (the caller's missed calls are settled by the answered call
+/// itself, see `resolve_reached`); otherwise no answer or busy, counted as an
+/// attempt on the missed call.
+pub(crate) fn settle_from_call(w: &mut Writer<'_>, call: &Call) -> Result<()> {
+    use crate::Status;
+    let outbound = call
+        .direction
+        .as_deref()
+        .is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("out"));
+    let (Some(number), Some(status)) = (call.mobile_number.as_deref(), call.status) else {
+        return Ok(());
+    };
+    if !outbound {
+        return Ok(());
+    }
+    let raw = call.raw_status.clone().unwrap_or_default();
+    let state = match status {
+        Status::Active => AttemptState::Connected,
+        Status::Completed if call.answered_at.is_some() => AttemptState::Connected,
+        Status::Completed | Status::Missed | Status::Hangup => AttemptState::NoAnswer,
+        Status::Failed if raw.to_ascii_lowercase().contains("busy") => AttemptState::Busy,
+        Status::Failed => AttemptState::NoAnswer,
+        Status::Waiting | Status::Ringing => return Ok(()),
+    };
+    let since = time::fmt(w.now - chrono::Duration::minutes(MATCH_WINDOW_MINUTES));
+    let found: Option<(i64, i64)> = w
+        .conn
+        .prepare_cached(
+            "SELECT id, call_row_id FROM callback_attempts
+             WHERE department = ?1 AND customer = ?2 AND state IN ('requested', 'dialling')
+               AND via IN ('knowlarity', 'dialpad', 'ozonetel') AND created_at >= ?3
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![call.department, number, since], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((id, row_id)) = found else {
+        return Ok(());
+    };
+    let now = time::fmt(w.now);
+    w.conn.execute(
+        "UPDATE callback_attempts SET state = ?2, raw_status = ?3, duration_seconds = ?4,
+             platform_ref = COALESCE(platform_ref, ?5), updated_at = ?6, ended_at = ?6
+         WHERE id = ?1",
+        params![
+            id,
+            state.as_str(),
+            raw.chars().take(100).collect::<String>(),
+            call.duration_seconds,
+            call.call_id,
+            now
+        ],
+    )?;
+    if state == AttemptState::Connected {
+        return Ok(());
+    }
+    let outcome = match state {
+        AttemptState::Busy => Outcome::Busy,
+        _ => Outcome::NoAnswer,
+    };
+    w.conn.execute(
+        "UPDATE calls SET attempts = attempts + 1, last_outcome = ?2, version = version + 1, updated_at = ?3
+         WHERE id = ?1 AND resolved_at IS NULL",
+        params![row_id, outcome.as_str(), now],
+    )?;
+    let missed = calls::by_row_id(w.conn, row_id)?;
+    calls::announce(w, &missed)
+}

@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::mapping::MappedCall;
 use crate::store::calls::{self, Call};
-use crate::store::{agents, sms, Writer};
+use crate::store::{agents, callbacks, sms, Writer};
 
 /// Records one event of a call and returns the call as stored (and assigned,
 /// when routing chose an agent).
@@ -20,6 +20,8 @@ pub(crate) fn record(
     sla_minutes: i64,
 ) -> Result<Call> {
     let stored = calls::upsert(w, provider_id, department, m, event_at, sla_minutes)?;
+    // An outbound call may be a call back whose platform reports nothing else.
+    callbacks::settle_from_call(w, &stored.call)?;
     if stored.reached {
         calls::resolve_reached(w, &stored.call)?;
     }
