@@ -98,7 +98,7 @@ async fn large_answers_are_compressed_for_clients_that_ask() {
     let ack = srv
         .http
         .post(srv.url(&format!("/webhooks/ivr/{slug}")))
-        .header("x-api-key", key)
+        .header("x-api-key", &key)
         .header("accept-encoding", "gzip, br")
         .json(&callboard_tests::event("c1", "ringing", "+919811122233"))
         .send()
@@ -106,4 +106,32 @@ async fn large_answers_are_compressed_for_clients_that_ask() {
         .unwrap();
     assert_eq!(ack.status(), 200);
     assert!(ack.headers().get("content-encoding").is_none());
+
+    // The streamed CSV export arrives whole, compressed (its stream is
+    // polled again after its end by the compression, which must not panic).
+    for i in 0..40 {
+        srv.webhook(
+            &slug,
+            &key,
+            &callboard_tests::event(&format!("x{i}"), "no-answer", "+919811122233"),
+        )
+        .await
+        .unwrap();
+    }
+    let csv = |enc: &'static str| {
+        srv.http
+            .get(srv.url("/api/calls/export.csv"))
+            .bearer_auth(callboard_tests::ADMIN_TOKEN)
+            .header("accept-encoding", enc)
+            .send()
+    };
+    let plain = csv("identity").await.unwrap().bytes().await.unwrap();
+    assert!(plain.len() > 1024, "{}", plain.len());
+    let gz = csv("gzip").await.unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
 }

@@ -238,9 +238,12 @@ pub async fn calls_csv(
         tx,
         audit_id,
     ));
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    // Fused: a body may be polled again after it ended (the compression
+    // layer does, to look for trailers), which a bare `unfold` panics on.
+    let stream =
+        futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        }));
     let filename = format!("calls-{}.csv", state.store.now().format("%Y%m%dT%H%M%SZ"));
     Ok((
         [
