@@ -142,6 +142,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(calls::router())
         .merge(crate::api::dialers::router())
         .merge(crate::api::voicemails::router())
+        .merge(crate::api::sms::router())
         .merge(crate::dial::router())
         .merge(export::router())
         .merge(dialpad::router())

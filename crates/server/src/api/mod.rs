@@ -18,6 +18,7 @@ pub mod providers;
 pub mod replica;
 pub mod retention;
 pub mod session;
+pub mod sms;
 pub mod stats;
 pub mod users;
 pub mod voicemails;
