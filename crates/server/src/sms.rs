@@ -5,7 +5,7 @@
 //! backoff, five tries in all; a refusal or a setting that cannot work ends
 //! it as failed, with the reason on the message.
 
-use crate::api::dialers::read_secrets;
+use crate::outbound::credentials::read_secrets;
 use crate::outbound::{self, Dialling, OutboundError};
 use callboard_core::dialer::{self, request};
 use callboard_core::secrets::SecretStore;

@@ -601,7 +601,20 @@ async fn a_platform_without_status_reports_settles_the_call_back_through_its_web
     // Reached: the caller's missed call settled by the answered call back.
     assert_eq!(c["work_state"], "resolved", "{c}");
     assert_eq!(c["attempts"], 1);
-    // An inbound call from the number settles no attempt.
+    // An inbound call from a number with an open attempt settles nothing.
+    let (s, r) = srv
+        .post_json(
+            &format!("/api/calls/m-1/callback?department={slug}"),
+            &agent,
+            &json!({"agent": "+919800000001"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{r}");
+    srv.webhook(&slug, &key, &event("in-1", "completed", "+919811122233"))
+        .await
+        .unwrap();
     let c1 = srv.call(&slug, "m-1").await.unwrap();
-    assert_eq!(c1["callbacks"].as_array().unwrap().len(), 1);
+    assert_eq!(c1["callbacks"][1]["state"], "dialling", "{c1}");
+    assert_eq!(c1["callbacks"].as_array().unwrap().len(), 2);
 }

@@ -8,63 +8,19 @@ use crate::auth::{Admin, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::outbound::breaker::CircuitState;
+use crate::outbound::credentials::{read_secrets, write_secrets};
 use crate::outbound::{self, Dialling};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use callboard_core::dialer::request::{self, Dial};
 use callboard_core::dialer::{self, AgentIdentity, DialerConfig, DialerKind, DialerSpec};
-use callboard_core::secrets::SecretStore;
 use callboard_core::store::callbacks::{self, Attempt, Dialer, NewAttempt};
 use callboard_core::store::calls::Call;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-pub(crate) fn secret_name(department: &str) -> String {
-    format!("dialer:{department}")
-}
-
-fn storage(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::StorageError,
-        format!("secret store: {e}"),
-    )
-}
-
-pub(crate) async fn read_secrets(
-    store: Arc<SecretStore>,
-    department: &str,
-) -> ApiResult<BTreeMap<String, String>> {
-    let name = secret_name(department);
-    let raw = tokio::task::spawn_blocking(move || store.get(&name))
-        .await
-        .map_err(storage)?
-        .map_err(storage)?;
-    match raw {
-        None => Ok(BTreeMap::new()),
-        Some(s) => serde_json::from_str(&s).map_err(|e| storage(format!("dialer secrets: {e}"))),
-    }
-}
-
-async fn write_secrets(
-    store: Arc<SecretStore>,
-    department: &str,
-    secrets: Option<BTreeMap<String, String>>,
-) -> ApiResult<()> {
-    let name = secret_name(department);
-    let value = secrets
-        .map(|s| serde_json::to_string(&s))
-        .transpose()
-        .map_err(storage)?;
-    tokio::task::spawn_blocking(move || store.set(&name, value.as_deref()))
-        .await
-        .map_err(storage)?
-        .map_err(storage)
-}
 
 /// A department's dialer as the console sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

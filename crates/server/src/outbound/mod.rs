@@ -6,6 +6,7 @@
 //! may hold a token).
 
 pub mod breaker;
+pub mod credentials;
 
 use breaker::{Breaker, CircuitState};
 use callboard_core::dialer::request::{Body, Method, Outbound};
