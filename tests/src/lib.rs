@@ -139,6 +139,8 @@ pub struct TestServer {
     clock: Option<Arc<OffsetClock>>,
     /// What an in-process server was started with (kept for `restart`).
     options: Option<ReceiverOptions>,
+    /// The cluster database a process server was started on (kept for `restart`).
+    database_url: Option<String>,
     pub addr: String,
     pub base: String,
     pub dir: tempfile::TempDir,
@@ -159,6 +161,7 @@ fn client() -> Result<reqwest::Client> {
 fn options_from_env(dir: &Path, env: &[(&str, &str)]) -> Result<ReceiverOptions> {
     let mut o = ReceiverOptions::new(dir.to_path_buf(), "127.0.0.1:0");
     o.admin_token = Some(ADMIN_TOKEN.to_string());
+    o.database_url = pg::database_for(dir)?;
     for (k, v) in env {
         match *k {
             "CALLBOARD_PUBLIC_URL" => o.public_url = Some(v.to_string()),
@@ -182,6 +185,7 @@ fn options_from_env(dir: &Path, env: &[(&str, &str)]) -> Result<ReceiverOptions>
                 o.disk_floor_bytes = v.parse::<u64>()?.saturating_mul(1024 * 1024)
             }
             "CALLBOARD_METRICS_TOKEN" => o.metrics_token = Some(v.to_string()),
+            "CALLBOARD_DATABASE_URL" => o.database_url = Some(v.to_string()),
             "CALLBOARD_LOG" => {}
             other => bail!(
                 "{other} has no in-process equivalent: use TestServer::start_process_with_env"
@@ -275,6 +279,7 @@ impl TestServer {
             .context("the receiver's thread ended before it listened")??;
         let addr = addr.to_string();
         Ok(TestServer {
+            database_url: None,
             options: Some(opts),
             backend: Backend::InProcess(InProcess {
                 store,
@@ -343,6 +348,16 @@ impl TestServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
+        let mut database_url = env
+            .iter()
+            .find(|(k, _)| *k == "CALLBOARD_DATABASE_URL")
+            .map(|(_, v)| v.to_string());
+        if args.first() == Some(&"serve") && database_url.is_none() {
+            if let Some(url) = pg::database_for(dir.path())? {
+                cmd.env("CALLBOARD_DATABASE_URL", &url);
+                database_url = Some(url);
+            }
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -369,6 +384,7 @@ impl TestServer {
             backend: Backend::Process(child),
             clock: None,
             options: None,
+            database_url,
             base: format!("http://{addr}"),
             addr,
             dir,
@@ -485,7 +501,12 @@ impl TestServer {
         let dir = std::mem::replace(&mut me.dir, tempfile::tempdir()?);
         match (me.options.clone(), me.clock.clone()) {
             (Some(opts), Some(clock)) => TestServer::in_process(dir, opts, clock).await,
-            _ => TestServer::start_process_in(dir, &[]).await,
+            _ => match me.database_url.clone() {
+                Some(url) => {
+                    TestServer::start_process_in(dir, &[("CALLBOARD_DATABASE_URL", &url)]).await
+                }
+                None => TestServer::start_process_in(dir, &[]).await,
+            },
         }
     }
 
@@ -735,6 +756,7 @@ pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
 }
 
 pub mod fake_platform;
+pub mod pg;
 pub mod proxy;
 
 /// The `p` quantile (0–1) of sorted latencies, in milliseconds; NaN when empty.

@@ -217,6 +217,10 @@ pub enum Error {
     Corrupt(#[from] Corrupt),
     #[error("the store is shut down")]
     Closed,
+    /// The cluster's PostgreSQL cannot be reached, or refused the commit:
+    /// nothing was acknowledged, and it passes when the database returns.
+    #[error("shared database: {0}")]
+    Cluster(String),
     #[error("password hashing failed: {0}")]
     Password(String),
 }
@@ -236,6 +240,7 @@ impl Error {
             | Error::Password(_)
             | Error::Corrupt(_) => ErrorCode::StorageError,
             Error::Closed => ErrorCode::ShuttingDown,
+            Error::Cluster(_) => ErrorCode::StorageUnavailable,
         }
     }
 
@@ -244,6 +249,7 @@ impl Error {
     /// or permissions return, not a bug in the request.
     pub fn is_storage_unavailable(&self) -> bool {
         match self {
+            Error::Cluster(_) => true,
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
                 f.code,
                 rusqlite::ErrorCode::DiskFull

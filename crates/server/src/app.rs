@@ -299,39 +299,17 @@ pub async fn serve_with(
         streams: crate::ari::Streams::default(),
     };
     // A replica marks no breaches, runs no retention and polls nothing: its
-    // receiver does, and the rows follow.
+    // receiver does, and the rows follow. A receiver runs them while it leads
+    // (always, unless it is one of a cluster's instances).
     let background = (!is_replica).then(|| {
-        [
-            tokio::spawn(crate::sla_watch::run(store.clone(), stop_rx.clone())),
-            tokio::spawn(crate::alerts::run(
-                store.clone(),
-                state.secrets.clone(),
-                stop_rx.clone(),
-            )),
-            tokio::spawn(crate::retention::daily(
-                store.clone(),
-                state.retention.clone(),
-                stop_rx.clone(),
-            )),
-            tokio::spawn(state.pollers.clone().schedule(
-                store.clone(),
-                state.secrets.clone(),
-                stop_rx.clone(),
-            )),
-            tokio::spawn(crate::sms::run(
-                store.clone(),
-                state.secrets.clone(),
-                state.dialling.clone(),
-                stop_rx.clone(),
-            )),
-            tokio::spawn(state.streams.clone().supervise(
-                store.clone(),
-                state.secrets.clone(),
-                stop_rx.clone(),
-            )),
-        ]
+        tokio::spawn(crate::leader::run(
+            state.clone(),
+            retention,
+            stop_rx.clone(),
+        ))
     });
-    let pruner = tokio::spawn(prune_events(store.clone(), retention, stop_rx));
+    // A replica prunes its own copy of the event log.
+    let pruner = is_replica.then(|| tokio::spawn(prune_events(store.clone(), retention, stop_rx)));
     let state_retention = state.retention.clone();
     let limits = state.config.limits.clone();
     let app = router(state);
@@ -340,8 +318,7 @@ pub async fn serve_with(
         let _ = stop_tx.send(true);
     })
     .await;
-    pruner.abort();
-    for task in background.into_iter().flatten() {
+    for task in pruner.into_iter().chain(background) {
         task.abort();
     }
     // A retention run in progress stops at its next batch (it watches the
@@ -361,7 +338,7 @@ const ROW_CHANGES_KEPT: i64 = 2_000_000;
 
 /// Keeps the event log to its retention, in small batches that never hold
 /// the writer for long.
-async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn prune_events(store: Store, days: i64, mut stop: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {

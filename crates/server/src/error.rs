@@ -93,6 +93,14 @@ impl IntoResponse for ApiError {
 impl From<callboard_core::Error> for ApiError {
     fn from(e: callboard_core::Error) -> Self {
         use callboard_core::Error as E;
+        if let E::Cluster(m) = &e {
+            tracing::error!(error = %m, "the cluster's PostgreSQL refused or missed the commit");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::StorageUnavailable,
+                "the shared database (PostgreSQL) cannot take writes now: nothing was stored; retry later (see /readyz)",
+            );
+        }
         // Disk full or read-only: 503 (retry later), never a 2xx, never "a bug".
         if e.is_storage_unavailable() {
             tracing::error!(error = %e, "storage unavailable: the disk is full or read-only");

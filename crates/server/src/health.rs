@@ -28,6 +28,20 @@ pub struct Readiness {
     /// Each active provider's newest delivery (information: a quiet provider
     /// does not make the receiver unready).
     pub providers: Vec<ProviderDelivery>,
+    /// This instance's part in a cluster on PostgreSQL (absent on one machine).
+    pub cluster: Option<ClusterCheck>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClusterCheck {
+    /// The writer reached PostgreSQL on its last try.
+    pub connected: bool,
+    /// This instance holds the leader lock: it runs the once-only jobs.
+    pub leader: bool,
+    /// The last log entry applied to this instance's copy.
+    pub applied: i64,
+    /// Why the last write to the shared log failed, until one succeeds.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -165,6 +179,16 @@ pub async fn check(state: &AppState) -> Readiness {
         }
     };
 
+    let cluster = store.cluster_status().map(|c| {
+        use std::sync::atomic::Ordering;
+        ClusterCheck {
+            connected: c.connected.load(Ordering::Acquire),
+            leader: c.leader.load(Ordering::Acquire),
+            applied: c.applied.load(Ordering::Acquire),
+            error: c.error(),
+        }
+    });
+
     if !reasons.is_empty() {
         tracing::warn!(reasons = ?reasons, "not ready");
     }
@@ -184,6 +208,7 @@ pub async fn check(state: &AppState) -> Readiness {
             expected,
         },
         providers,
+        cluster,
     }
 }
 

@@ -71,6 +71,8 @@ pub struct ReceiverOptions {
     pub session_idle: std::time::Duration,
     /// A console (cookie) session ends this long after sign-in (12 h).
     pub session_max: std::time::Duration,
+    /// `--database-url`: one of several receivers on this PostgreSQL.
+    pub database_url: Option<String>,
 }
 
 impl ReceiverOptions {
@@ -94,6 +96,7 @@ impl ReceiverOptions {
             trusted_proxies: Vec::new(),
             session_idle: defaults.session_idle,
             session_max: defaults.session_max,
+            database_url: None,
         }
     }
 }
@@ -202,7 +205,11 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
     let db_path = opts.data_dir.join("callboard.db");
     let path = db_path.clone();
     let clock = opts.clock.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, clock))
+    let cluster = opts
+        .database_url
+        .clone()
+        .map(callboard_core::store::cluster::ClusterConfig::new);
+    let store = tokio::task::spawn_blocking(move || Store::open_with(&path, clock, cluster))
         .await
         .map_err(|e| LaunchError::Bootstrap(e.to_string()))?
         .map_err(|source| LaunchError::Store {

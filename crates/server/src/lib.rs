@@ -19,6 +19,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ivr;
 pub mod launch;
+pub mod leader;
 pub mod metrics_export;
 pub mod outbound;
 pub mod refusals;

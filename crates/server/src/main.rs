@@ -124,6 +124,32 @@ enum Command {
         /// …and this long after signing in, whatever happens (a shift).
         #[arg(long, env = "CALLBOARD_SESSION_MAX", value_parser = parse_duration, default_value = "12h")]
         session_max: std::time::Duration,
+        /// Run as one of several receivers on this PostgreSQL
+        /// (`postgres://user:password@host/db`); without it, SQLite alone.
+        #[arg(long, env = "CALLBOARD_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Copy this data directory's database into an empty PostgreSQL, the
+    /// first snapshot of a cluster (`serve --database-url`), and verify every
+    /// table's row count. Stop the receiver first.
+    MigrateStorage {
+        /// A TOML file of these options (keys: the long flag names, e.g.
+        /// `data_dir`); flags and variables win over it.
+        #[arg(long, env = "CALLBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// The data directory to copy (holding callboard.db).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The PostgreSQL to copy into.
+        #[arg(long, env = "CALLBOARD_DATABASE_URL", hide_env_values = true)]
+        to: String,
+        /// Replace a cluster the target already holds (its data is deleted).
+        #[arg(long)]
+        force: bool,
+        /// Instead of copying: bring the cluster on `--to` to this build's
+        /// schema (every instance stopped).
+        #[arg(long, conflicts_with_all = ["from", "force"])]
+        upgrade: bool,
     },
     /// Remote mode: mirror a receiver in a local cache, serve the same
     /// console API from it, forward writes (queued while offline).
@@ -435,6 +461,7 @@ async fn main() -> anyhow::Result<()> {
             session_idle,
             session_max,
             trusted_proxies,
+            database_url,
         } => {
             let logs = init_logs(log_format, Some(&log));
             if let Some(c) = &config {
@@ -461,6 +488,7 @@ async fn main() -> anyhow::Result<()> {
             opts.session_idle = session_idle;
             opts.trusted_proxies = trusted_proxies;
             opts.session_max = session_max.max(session_idle);
+            opts.database_url = database_url.filter(|u| !u.is_empty());
             let running = callboard_server::start_receiver(opts.clone()).await?;
             reload_on_hup(config, log_fixed, logs);
             let snapshots = backup_every.map(|every| {
@@ -606,6 +634,46 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .with_context(|| format!("backup to {} failed", out.display()))?;
             println!("backup written: {} ({size} bytes)", out.display());
+            Ok(())
+        }
+        Command::MigrateStorage {
+            config: _,
+            from,
+            to,
+            force,
+            upgrade,
+        } => {
+            use callboard_core::store::cluster::storage;
+            if upgrade {
+                let (was, now) = tokio::task::spawn_blocking(move || storage::upgrade(&to))
+                    .await?
+                    .context("the cluster's upgrade failed")?;
+                if was == now {
+                    println!("the cluster is already at schema v{now}: nothing to do");
+                } else {
+                    println!("the cluster is now at schema v{now} (was v{was}): start the instances with this build");
+                }
+                return Ok(());
+            }
+            let db = from.unwrap_or_else(default_data_dir).join("callboard.db");
+            let shown = db.clone();
+            let report = tokio::task::spawn_blocking(move || storage::copy_into(&db, &to, force))
+                .await?
+                .with_context(|| format!("copying {} failed", shown.display()))?;
+            println!(
+                "copied {} ({} bytes) into cluster {}",
+                shown.display(),
+                report.bytes,
+                report.cluster_id
+            );
+            for t in &report.tables {
+                println!(
+                    "  {:<24} {:>10} rows  (stored: {})",
+                    t.table, t.source, t.stored
+                );
+            }
+            println!("every table's row count matches; start each receiver with --database-url");
+            println!("note: secrets.json (dialer and connector credentials) stays in each data directory: copy it to every instance");
             Ok(())
         }
     }

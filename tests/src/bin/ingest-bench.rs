@@ -4,8 +4,14 @@
 //! run: raw SQLite inserts of the same rows in batched transactions, and the
 //! same HTTP stack answering a no-op route.
 //!
+//! With `--database-url`, the same load again on a cluster (`serve
+//! --database-url`): one instance, then two sharing the load, each on a new
+//! database the bench creates there, and webhook→stream across the two.
+//! `--database-url auto` starts a throwaway PostgreSQL with durable commits
+//! (`fsync` on), as the receivers would have in production.
+//!
 //!     cargo build --release -p callboard-server
-//!     cargo run --release -p callboard-tests --bin ingest-bench -- [--concurrency 64] [--requests 40000] [--rate 1000] [--seconds 5]
+//!     cargo run --release -p callboard-tests --bin ingest-bench -- [--concurrency 64] [--requests 40000] [--rate 1000] [--seconds 5] [--database-url auto|postgres://…/postgres]
 
 use anyhow::{bail, Context, Result};
 use callboard_tests::pct;
@@ -23,6 +29,7 @@ struct Args {
     requests: usize,
     rate: u64,
     seconds: u64,
+    database_url: Option<String>,
 }
 
 fn args() -> Result<Args> {
@@ -31,6 +38,7 @@ fn args() -> Result<Args> {
         requests: 40_000,
         rate: 1000,
         seconds: 5,
+        database_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -40,6 +48,7 @@ fn args() -> Result<Args> {
             "--requests" => a.requests = v.parse()?,
             "--rate" => a.rate = v.parse()?,
             "--seconds" => a.seconds = v.parse()?,
+            "--database-url" => a.database_url = Some(v),
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -146,6 +155,7 @@ fn sqlite_baseline(rows: usize) -> Result<f64> {
 
 async fn ws_latency(
     srv: &TestServer,
+    sender: &TestServer,
     slug: &str,
     key: &str,
     rate: u64,
@@ -182,7 +192,7 @@ async fn ws_latency(
         }
         Ok::<_, anyhow::Error>(lat)
     });
-    let url = srv.url(&format!("/webhooks/ivr/{slug}"));
+    let url = sender.url(&format!("/webhooks/ivr/{slug}"));
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(total);
@@ -190,7 +200,7 @@ async fn ws_latency(
         let due = start + interval * i as u32;
         tokio::time::sleep_until(due.into()).await;
         let id = format!("lat{i}");
-        let req = srv
+        let req = sender
             .http
             .post(&url)
             .header("x-api-key", key)
@@ -267,7 +277,8 @@ async fn main() -> Result<()> {
     })
     .await?;
 
-    let (achieved, ws_lat, ws_acks) = ws_latency(&srv, &slug, &key, a.rate, a.seconds).await?;
+    let (achieved, ws_lat, ws_acks) =
+        ws_latency(&srv, &srv, &slug, &key, a.rate, a.seconds).await?;
 
     let (_, list) = srv
         .get_json(
@@ -308,5 +319,125 @@ async fn main() -> Result<()> {
         pct(&ws_acks, 0.5),
         pct(&ws_acks, 0.99)
     );
+    if let Some(url) = &a.database_url {
+        cluster(&a, url, base, rps, noop_rps).await?;
+    }
+    Ok(())
+}
+
+/// Instances of `callboard serve --database-url` on a new database there.
+async fn instances(base_url: &str, n: usize) -> Result<Vec<TestServer>> {
+    let db = callboard_tests::pg::database_on(base_url)?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(
+            TestServer::launch(
+                tempfile::tempdir()?,
+                &["serve"],
+                &[("CALLBOARD_DATABASE_URL", &db), ("CALLBOARD_LOG", "error")],
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+async fn stored(srv: &TestServer, slug: &str) -> Result<u64> {
+    let (_, list) = srv
+        .get_json(
+            &format!("/api/calls?department={slug}&limit=1"),
+            ADMIN_TOKEN,
+        )
+        .await?;
+    list["total"].as_u64().context("no total")
+}
+
+async fn cluster(a: &Args, url: &str, sqlite: f64, single: f64, noop: f64) -> Result<()> {
+    let pg = if url == "auto" {
+        Some(callboard_tests::pg::Pg::start_with(true)?)
+    } else {
+        None
+    };
+    let base_url = match &pg {
+        Some(p) => p.url("postgres"),
+        None => url.to_string(),
+    };
+    let mut rows = Vec::new();
+    for n in [1usize, 2] {
+        let group = instances(&base_url, n).await?;
+        let (slug, key) = group[0].provider("Bench").await?;
+        for other in &group[1..] {
+            let path = format!("/api/providers/{slug}");
+            callboard_tests::until(10, "the provider reached every instance", || async {
+                other
+                    .get_json(&path, ADMIN_TOKEN)
+                    .await
+                    .map(|(s, _)| s == 200)
+                    .unwrap_or(false)
+            })
+            .await;
+        }
+        let urls: Vec<String> = group
+            .iter()
+            .map(|g| g.url(&format!("/webhooks/ivr/{slug}")))
+            .collect();
+        let (k, u) = (key.clone(), urls.clone());
+        fire(&group[0], 2_000, a.concurrency, move |h, i| {
+            h.post(&u[i % u.len()])
+                .header("x-api-key", &k)
+                .json(&json!({"data": {"call_id": format!("warm{i}"), "status": "ringing"}}))
+        })
+        .await?;
+        let (k, u) = (key.clone(), urls.clone());
+        let (rps, lat) = fire(&group[0], a.requests, a.concurrency, move |h, i| {
+            h.post(&u[i % u.len()])
+                .header("x-api-key", &k)
+                .json(&body(i))
+        })
+        .await?;
+        // Webhooks to the last instance, the stream read on the first.
+        let sender = &group[group.len() - 1];
+        let (achieved, ws_lat, _) =
+            ws_latency(&group[0], sender, &slug, &key, a.rate, a.seconds).await?;
+        let expected = (2_000 + a.requests.div_ceil(3) + (a.rate * a.seconds) as usize) as u64;
+        for g in &group {
+            callboard_tests::until(20, "every instance holds every call", || async {
+                stored(g, &slug)
+                    .await
+                    .map(|t| t == expected)
+                    .unwrap_or(false)
+            })
+            .await;
+        }
+        rows.push((n, rps, lat, achieved, ws_lat));
+    }
+    println!();
+    println!(
+        "PostgreSQL: {}",
+        if pg.is_some() {
+            "throwaway, fsync on (auto)"
+        } else {
+            "as given"
+        }
+    );
+    println!("| cluster on PostgreSQL | value | vs baseline |");
+    println!("|---|---|---|");
+    for (n, rps, lat, achieved, ws_lat) in rows {
+        println!(
+            "| **durable webhooks, {n} instance{}**, {} conns | **{rps:.0} /s** (ack p99 {:.2} ms) | {:.2}× SQLite insert, {:.2}× one SQLite receiver, {:.2}× no-op |",
+            if n == 1 { "" } else { "s" },
+            a.concurrency,
+            pct(&lat, 0.99),
+            rps / sqlite,
+            rps / single,
+            rps / noop
+        );
+        println!(
+            "| webhook→stream{} at {achieved:.0}/s | p50 {:.2} ms, p99 {:.2} ms | |",
+            if n == 1 { "" } else { " across instances" },
+            pct(&ws_lat, 0.5),
+            pct(&ws_lat, 0.99)
+        );
+    }
     Ok(())
 }

@@ -145,6 +145,12 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_cleanly() {
 
 #[tokio::test]
 async fn a_backup_taken_under_load_restores_everything_acknowledged_before_it() {
+    // A file backup restored into a new data directory is SQLite's way back;
+    // a cluster's is PostgreSQL's own backups (docs/OPERATIONS.md), and a
+    // cluster instance refuses a copy with calls of its own (cluster tests).
+    if callboard_tests::pg::test_engine().is_some() {
+        return;
+    }
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = srv.provider("Backup").await.unwrap();
     for i in 0..50 {

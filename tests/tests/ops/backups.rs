@@ -15,6 +15,12 @@ fn snapshots(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn scheduled_snapshots_keep_n_and_restore_brings_one_back() {
+    // On a cluster the log in PostgreSQL is the truth: a restored local copy
+    // catches up with it on start (what a restore means there is
+    // PostgreSQL's own point-in-time recovery, docs/OPERATIONS.md).
+    if callboard_tests::pg::test_engine().is_some() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut srv = TestServer::launch(
         dir,

@@ -2031,6 +2031,19 @@ export interface components {
         Cleared: {
             cleared: number;
         };
+        ClusterCheck: {
+            /**
+             * Format: int64
+             * @description The last log entry applied to this instance's copy.
+             */
+            applied: number;
+            /** @description The writer reached PostgreSQL on its last try. */
+            connected: boolean;
+            /** @description Why the last write to the shared log failed, until one succeeds. */
+            error?: string | null;
+            /** @description This instance holds the leader lock: it runs the once-only jobs. */
+            leader: boolean;
+        };
         /** @description A poller as the console sees it (no token). */
         Connector: {
             base_url: string;
@@ -3120,6 +3133,7 @@ export interface components {
             warnings: string[];
         };
         Readiness: {
+            cluster?: null | components["schemas"]["ClusterCheck"];
             disk?: null | components["schemas"]["DiskCheck"];
             /**
              * @description Each active provider's newest delivery (information: a quiet provider

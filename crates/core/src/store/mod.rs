@@ -12,6 +12,7 @@ pub mod backup;
 pub mod callbacks;
 pub mod calls;
 pub mod categories;
+pub mod cluster;
 pub mod connectors;
 pub mod deadlines;
 pub(crate) mod decode;
@@ -46,9 +47,10 @@ use crate::time::{self, SharedClock, Timestamp};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 
 pub use providers::ProviderCache;
 
@@ -117,9 +119,50 @@ impl<'a> Writer<'a> {
     }
 }
 
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+/// Why a batch did not commit: told to each of its jobs.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// SQLite would not begin or commit.
+    Commit(String),
+    /// The cluster's PostgreSQL would not take the batch (nothing stored).
+    Cluster(String),
+}
+
+impl Failure {
+    fn error(&self) -> Error {
+        match self {
+            Failure::Commit(m) => Error::Commit(m.clone()),
+            Failure::Cluster(m) => Error::Cluster(m.clone()),
+        }
+    }
+
+    fn of(e: &Error) -> Failure {
+        match e {
+            Error::Cluster(m) => Failure::Cluster(m.clone()),
+            other => Failure::Commit(other.to_string()),
+        }
+    }
+}
+
+type Completion = Box<dyn FnOnce(Option<&Failure>) + Send>;
 /// A job runs inside the batch's transaction, or is told why there is none.
-type Job = Box<dyn FnOnce(Result<&mut Writer<'_>, &str>) -> (bool, Completion) + Send>;
+type Job = Box<dyn FnOnce(Result<&mut Writer<'_>, &Failure>) -> (bool, Completion) + Send>;
+
+/// What the writer thread is asked to do.
+enum Msg {
+    Job(Job),
+    /// Apply what other cluster instances appended to the log.
+    Follow,
+}
+
+/// A cluster member's background sessions (leader lock, log listener).
+struct ClusterParts {
+    status: Arc<cluster::ClusterStatus>,
+    closing: Arc<AtomicBool>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// A wake-up is queued and not yet handled: one is enough.
+    follow_pending: Arc<AtomicBool>,
+}
 
 struct ReadPool {
     conns: Mutex<Vec<Connection>>,
@@ -127,7 +170,7 @@ struct ReadPool {
 }
 
 struct Inner {
-    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    jobs: Mutex<Option<mpsc::UnboundedSender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     readers: ReadPool,
@@ -137,6 +180,12 @@ struct Inner {
     deadlines: Arc<Notify>,
     path: PathBuf,
     stats: Arc<health::WriterStats>,
+    /// True while this instance should run the jobs that must run once: always
+    /// on one machine; in a cluster, while it holds the leader lock.
+    leader: watch::Receiver<bool>,
+    /// Keeps a single machine's `leader` channel open.
+    _leader_tx: watch::Sender<bool>,
+    cluster: Option<ClusterParts>,
 }
 
 /// A cheap, cloneable handle on the database.
@@ -158,7 +207,26 @@ fn configure(conn: &Connection) -> Result<()> {
 impl Store {
     /// Opens (creating and migrating if needed) `callboard.db` at `path`.
     pub fn open(path: impl AsRef<Path>, clock: SharedClock) -> Result<Store> {
+        Store::open_with(path, clock, None)
+    }
+
+    /// [`Store::open`], as a member of the cluster on `cluster`'s PostgreSQL
+    /// when given: the local copy is brought to the cluster's state (from its
+    /// snapshot when it cannot follow the log), or founds the cluster.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        clock: SharedClock,
+        cluster: Option<cluster::ClusterConfig>,
+    ) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        let mut link = match cluster {
+            Some(c) => {
+                let mut link = cluster::Link::connect(c)?;
+                link.prepare_local(&path)?;
+                Some(link)
+            }
+            None => None,
+        };
         // A zero-length file is not a new database but a lost one (a
         // failed copy, a full disk): refused, never silently initialised.
         if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
@@ -178,6 +246,9 @@ impl Store {
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrate::run(&mut wconn)?;
         seed(&wconn, clock.now())?;
+        if let Some(link) = link.as_mut() {
+            link.join(&wconn)?;
+        }
 
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -197,7 +268,13 @@ impl Store {
         let hub = Hub::new(HUB_CAPACITY, head);
         let providers = ProviderCache::load(&wconn)?;
 
-        let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+        let (leader_tx, leader) = watch::channel(link.is_none());
+        let parts = match &link {
+            Some(l) => Some(start_cluster_threads(l, &tx, leader_tx.clone())?),
+            None => None,
+        };
+        let cluster_status = parts.as_ref().map(|p| Arc::clone(&p.follow_pending));
         let writer_hub = hub.clone();
         let writer_clock = clock.clone();
         let writer_providers = providers.clone();
@@ -211,11 +288,14 @@ impl Store {
                 writer_loop(
                     wconn,
                     rx,
-                    writer_hub,
-                    writer_clock,
-                    writer_providers,
-                    writer_deadlines,
-                    writer_stats,
+                    Shared {
+                        hub: writer_hub,
+                        clock: writer_clock,
+                        providers: writer_providers,
+                        deadlines: writer_deadlines,
+                        stats: writer_stats,
+                    },
+                    link.map(|l| (l, cluster_status.unwrap_or_default())),
                 )
             })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
@@ -237,8 +317,23 @@ impl Store {
                 deadlines,
                 path,
                 stats,
+                leader,
+                _leader_tx: leader_tx,
+                cluster: parts,
             }),
         })
+    }
+
+    /// Whether this instance runs the jobs that must run once (SLA breaches,
+    /// retention, pollers, senders): changes as a cluster's leader moves.
+    pub fn leadership(&self) -> watch::Receiver<bool> {
+        self.inner.leader.clone()
+    }
+
+    /// The cluster this instance belongs to, if any: how far it has followed
+    /// the log, whether it reaches PostgreSQL and leads.
+    pub fn cluster_status(&self) -> Option<Arc<cluster::ClusterStatus>> {
+        self.inner.cluster.as_ref().map(|c| Arc::clone(&c.status))
     }
 
     pub fn path(&self) -> &Path {
@@ -314,13 +409,13 @@ impl Store {
                         "the write failed on an internal error".into(),
                     ))
                 }),
-                Err(e) => Err(Error::Commit(e.to_string())),
+                Err(e) => Err(e.error()),
             };
             let ok = out.is_ok();
-            let done: Completion = Box::new(move |commit_error| {
-                let result = match commit_error {
+            let done: Completion = Box::new(move |failure| {
+                let result = match failure {
                     None => out,
-                    Some(e) => Err(Error::Commit(e.to_string())),
+                    Some(f) => Err(f.error()),
                 };
                 let _ = reply.send(result);
             });
@@ -330,7 +425,7 @@ impl Store {
             let guard = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = guard.as_ref().ok_or(Error::Closed)?;
             self.inner.stats.enqueued();
-            sender.send(job).map_err(|_| Error::Closed)?;
+            sender.send(Msg::Job(job)).map_err(|_| Error::Closed)?;
         }
         rx.await.map_err(|_| Error::Closed)?
     }
@@ -392,6 +487,20 @@ impl Store {
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
+        if let Some(c) = &self.inner.cluster {
+            c.closing.store(true, Ordering::Release);
+            let threads: Vec<JoinHandle<()>> = c
+                .threads
+                .lock()
+                .map(|mut t| t.drain(..).collect())
+                .unwrap_or_default();
+            let _ = tokio::task::spawn_blocking(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+            })
+            .await;
+        }
     }
 }
 
@@ -418,63 +527,193 @@ fn spawn_checkpointer(path: &Path) -> Result<(std::sync::mpsc::Sender<()>, JoinH
     Ok((stop, handle))
 }
 
-fn writer_loop(
-    mut conn: Connection,
-    mut rx: mpsc::UnboundedReceiver<Job>,
+/// What the writer thread shares with the rest of the store.
+struct Shared {
     hub: Hub,
     clock: SharedClock,
     providers: ProviderCache,
     deadlines: Arc<Notify>,
     stats: Arc<health::WriterStats>,
+}
+
+impl Shared {
+    fn followers(&self) -> cluster::Followers<'_> {
+        cluster::Followers {
+            hub: &self.hub,
+            providers: &self.providers,
+            deadlines: &self.deadlines,
+        }
+    }
+}
+
+/// The leader lock's session and the log listener, both on their own threads.
+fn start_cluster_threads(
+    link: &cluster::Link,
+    jobs: &mpsc::UnboundedSender<Msg>,
+    leader: watch::Sender<bool>,
+) -> Result<ClusterParts> {
+    let closing = Arc::new(AtomicBool::new(false));
+    let pending = Arc::new(AtomicBool::new(false));
+    let status = Arc::clone(&link.status);
+    let thread_err =
+        |e: std::io::Error| Error::Commit(format!("cannot start a cluster thread: {e}"));
+    let leadership = cluster::leader::spawn_leadership(
+        link.url().to_string(),
+        leader,
+        Arc::clone(&status),
+        Arc::clone(&closing),
+    )
+    .map_err(thread_err)?;
+    // Weak: the listener must not keep the writer's queue open after close.
+    let weak = jobs.downgrade();
+    let flag = Arc::clone(&pending);
+    let listener = cluster::leader::spawn_listener(
+        link.url().to_string(),
+        move || {
+            let Some(jobs) = weak.upgrade() else {
+                return false;
+            };
+            if !flag.swap(true, Ordering::AcqRel) {
+                return jobs.send(Msg::Follow).is_ok();
+            }
+            true
+        },
+        Arc::clone(&closing),
+    )
+    .map_err(thread_err)?;
+    Ok(ClusterParts {
+        status,
+        closing,
+        threads: Mutex::new(vec![leadership, listener]),
+        follow_pending: pending,
+    })
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    shared: Shared,
+    mut cluster: Option<(cluster::Link, Arc<AtomicBool>)>,
 ) {
+    // A cluster member first catches up with what was appended while it was away.
+    if let Some((link, _)) = cluster.as_mut() {
+        if let Err(e) = link.follow(&mut conn, &shared.followers()) {
+            tracing::error!(error = %e, "cannot follow the cluster's log");
+        }
+    }
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
+        match first {
+            Msg::Job(job) => batch.push(job),
+            Msg::Follow => {
+                if let Some((link, pending)) = cluster.as_mut() {
+                    pending.store(false, Ordering::Release);
+                    if let Err(e) = link.follow(&mut conn, &shared.followers()) {
+                        tracing::warn!(error = %e, "cannot follow the cluster's log");
+                    }
+                }
+                continue;
+            }
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Msg::Job(job)) => batch.push(job),
+                // The batch catches up with the log anyway.
+                Ok(Msg::Follow) => {
+                    if let Some((_, pending)) = cluster.as_ref() {
+                        pending.store(false, Ordering::Release);
+                    }
+                }
                 Err(_) => break,
             }
         }
-        stats.batch(batch.len());
-        let ok = run_batch(&mut conn, &mut batch, &hub, &clock, &providers, &deadlines);
-        stats.committed(ok);
+        shared.stats.batch(batch.len());
+        let link = cluster.as_mut().map(|(l, _)| l);
+        let ok = run_batch(&mut conn, &mut batch, &shared, link);
+        shared.stats.committed(ok);
     }
     // Leave a tidy file behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
     tracing::debug!("writer stopped");
 }
 
+fn refuse_all(batch: &mut Vec<Job>, failure: &Failure) {
+    for job in batch.drain(..) {
+        let (_, done) = job(Err(failure));
+        done(Some(failure));
+    }
+}
+
 fn run_batch(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
-    hub: &Hub,
-    clock: &SharedClock,
-    providers: &ProviderCache,
-    deadlines: &Arc<Notify>,
+    shared: &Shared,
+    mut link: Option<&mut cluster::Link>,
 ) -> bool {
-    let now = clock.now();
+    // In a cluster, the sequencer first: the copy is then up to date and no
+    // other instance commits until this batch is in the log.
+    let seq = match link.as_deref_mut() {
+        Some(l) => match l.begin(conn, &shared.followers()) {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                tracing::error!(error = %e, jobs = batch.len(), "the cluster refused the write batch");
+                refuse_all(batch, &Failure::of(&e));
+                return false;
+            }
+        },
+        None => None,
+    };
+    let now = shared.clock.now();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let msg = format!("cannot begin a write transaction: {e}");
             tracing::error!(error = %msg, "write batch refused");
-            for job in batch.drain(..) {
-                let (_, done) = job(Err(&msg));
-                done(Some(&msg));
+            if let Some(l) = link.as_deref_mut() {
+                let _ = l.rollback();
             }
+            refuse_all(batch, &Failure::Commit(msg));
+            return false;
+        }
+    };
+    let before = match seq
+        .as_ref()
+        .map(|_| cluster::changes::sequences(&tx))
+        .transpose()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            drop(tx);
+            if let Some(l) = link.as_deref_mut() {
+                let _ = l.rollback();
+            }
+            refuse_all(batch, &Failure::of(&e));
             return false;
         }
     };
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
-    let (events, after_commit) = {
+    let recorded = {
+        let mut session = match seq
+            .as_ref()
+            .map(|_| cluster::changes::record(&tx))
+            .transpose()
+        {
+            Ok(s) => s,
+            Err(e) => {
+                if let Some(l) = link.as_deref_mut() {
+                    let _ = l.rollback();
+                }
+                refuse_all(batch, &Failure::of(&e));
+                return false;
+            }
+        };
         let mut w = Writer {
             conn: &tx,
             now,
             events: Vec::new(),
             after_commit: Vec::new(),
-            providers,
-            deadlines,
+            providers: &shared.providers,
+            deadlines: &shared.deadlines,
         };
         for job in batch.drain(..) {
             if let Err(e) = exec_cached(w.conn, "SAVEPOINT job") {
@@ -496,15 +735,53 @@ fn run_batch(
             }
             completions.push(done);
         }
-        (w.events, w.after_commit)
+        let entry = session
+            .as_mut()
+            .map(|s| cluster::changes::take(s, &tx))
+            .transpose();
+        (w.events, w.after_commit, entry)
     };
+    let (events, after_commit, entry) = recorded;
+    // The batch's changes go to the shared log before SQLite commits: if
+    // PostgreSQL refuses, nothing is committed anywhere and every job fails.
+    let mut appended = None;
+    if let (Some(l), Some(seq)) = (link.as_deref_mut(), seq.as_ref()) {
+        let shipped = match entry {
+            Ok(Some(entry)) if !entry.is_empty() || Some(&entry.sequences) != before.as_ref() => {
+                cluster::write_state(&tx, l.cluster_id(), seq.next)
+                    .and_then(|_| l.commit(seq, &entry))
+                    .map(|_| true)
+            }
+            Ok(_) => l.rollback().map(|_| false),
+            Err(e) => {
+                let _ = l.rollback();
+                Err(e)
+            }
+        };
+        match shipped {
+            Ok(true) => appended = Some(seq),
+            Ok(false) => {}
+            Err(e) => {
+                drop(tx);
+                tracing::error!(error = %e, jobs = completions.len(), "the batch could not be stored in the cluster's log");
+                let failure = Failure::of(&e);
+                for done in completions {
+                    done(Some(&failure));
+                }
+                return false;
+            }
+        }
+    }
     match tx.commit() {
         Ok(()) => {
+            if let (Some(l), Some(seq)) = (link, appended) {
+                l.committed_locally(seq);
+            }
             for hook in after_commit {
                 hook();
             }
             for event in events {
-                hub.publish(event);
+                shared.hub.publish(event);
             }
             for done in completions {
                 done(None);
@@ -512,10 +789,13 @@ fn run_batch(
             true
         }
         Err(e) => {
+            // In a cluster the batch is in the log already: the next follow
+            // applies it here (its jobs are told it failed; retries dedupe).
             let msg = e.to_string();
             tracing::error!(error = %msg, jobs = completions.len(), "group commit failed");
+            let failure = Failure::Commit(msg);
             for done in completions {
-                done(Some(&msg));
+                done(Some(&failure));
             }
             false
         }

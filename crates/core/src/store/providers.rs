@@ -146,6 +146,17 @@ impl ProviderCache {
         Ok(cache)
     }
 
+    /// Replaces every entry with what `conn` holds (after another cluster
+    /// instance's commit changed providers, deleted ones included).
+    pub(crate) fn reload(&self, conn: &Connection) -> Result<()> {
+        let fresh = ProviderCache::load(conn)?;
+        let map = fresh.by_slug.read().map(|m| m.clone()).unwrap_or_default();
+        if let Ok(mut cur) = self.by_slug.write() {
+            *cur = map;
+        }
+        Ok(())
+    }
+
     pub fn get(&self, slug: &str) -> Option<Arc<ProviderRuntime>> {
         self.by_slug.read().ok()?.get(slug).cloned()
     }

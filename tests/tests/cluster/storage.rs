@@ -1,0 +1,145 @@
+//! `migrate-storage`, and what a receiver refuses to start on.
+
+use anyhow::Result;
+use callboard_tests::pg::Pg;
+use callboard_tests::{binary, event, TestServer, ADMIN_TOKEN};
+use std::path::Path;
+use std::process::Output;
+
+async fn callboard(args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
+    let mut cmd = tokio::process::Command::new(binary());
+    cmd.args(args)
+        .env("CALLBOARD_LOG", "warn")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Ok(tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output()).await??)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn serve_refused(dir: &Path, url: &str) -> Result<String> {
+    let dir = dir.display().to_string();
+    let out = callboard(
+        &["serve", "--data-dir", &dir, "--listen", "127.0.0.1:0"],
+        &[("CALLBOARD_DATABASE_URL", url)],
+    )
+    .await?;
+    assert!(!out.status.success(), "it started: {}", text(&out));
+    Ok(text(&out))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_database_moves_into_postgres_verified_and_the_cluster_serves_it() -> Result<()> {
+    let pg = Pg::start()?;
+    let url = pg.database()?;
+    // An office on SQLite, with calls.
+    let mut office = TestServer::start_process().await?;
+    let (slug, key) = office.provider("Reception").await?;
+    for (id, status) in [
+        ("o-1", "no-answer"),
+        ("o-2", "completed"),
+        ("o-3", "abandoned"),
+    ] {
+        let (s, _) = office
+            .webhook(&slug, &key, &event(id, status, "+15550100"))
+            .await?;
+        assert_eq!(s, 200);
+    }
+    office.stop().await?;
+    let data = office.dir.path().display().to_string();
+
+    // Starting a cluster on it directly is refused: its calls would be left out.
+    let refused = serve_refused(office.dir.path(), &url).await?;
+    assert!(refused.contains("migrate-storage"), "{refused}");
+
+    let out = callboard(&["migrate-storage", "--from", &data, "--to", &url], &[]).await?;
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("every table's row count matches"), "{said}");
+    assert!(
+        said.lines()
+            .any(|l| l.trim_start().starts_with("calls ") && l.contains(" 3 rows")),
+        "{said}"
+    );
+
+    // A second copy into the same database is refused unless forced.
+    let again = callboard(&["migrate-storage", "--from", &data, "--to", &url], &[]).await?;
+    assert!(!again.status.success());
+    assert!(text(&again).contains("--force"), "{}", text(&again));
+
+    // A new instance, on an empty data directory, serves the office's history.
+    let cluster = TestServer::launch(
+        tempfile::tempdir()?,
+        &["serve"],
+        &[("CALLBOARD_DATABASE_URL", &url)],
+    )
+    .await?;
+    assert_eq!(cluster.call(&slug, "o-1").await?["status"], "missed");
+    assert_eq!(cluster.call(&slug, "o-2").await?["status"], "completed");
+    let (s, ack) = cluster
+        .webhook(&slug, &key, &event("o-4", "ringing", "+15550101"))
+        .await?;
+    assert_eq!(
+        (s, ack["status"].as_str()),
+        (200, Some("applied")),
+        "the provider's key came along: {ack}"
+    );
+    let (s, users) = cluster.get_json("/api/users", ADMIN_TOKEN).await?;
+    assert_eq!(s, 200);
+    let names: Vec<&str> = users["data"]
+        .as_array()
+        .map(|u| u.iter().filter_map(|u| u["username"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        ["admin"],
+        "the office's administrator came along, and no second one was made"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_schema_on_either_engine_is_refused() -> Result<()> {
+    let pg = Pg::start()?;
+    let url = pg.database()?;
+    let db = url.rsplit('/').next().unwrap_or_default().to_string();
+    let mut first = TestServer::launch(
+        tempfile::tempdir()?,
+        &["serve"],
+        &[("CALLBOARD_DATABASE_URL", &url)],
+    )
+    .await?;
+    first.stop().await?;
+
+    pg.psql(&db, "UPDATE callboard_cluster SET sqlite_schema = 999")?;
+    let fresh = tempfile::tempdir()?;
+    let said = serve_refused(fresh.path(), &url).await?;
+    assert!(said.contains("999") && said.contains("newer"), "{said}");
+
+    pg.psql(&db, "UPDATE callboard_cluster SET sqlite_schema = (SELECT sqlite_schema FROM callboard_snapshots ORDER BY id DESC LIMIT 1)")?;
+    pg.psql(&db, "UPDATE callboard_schema SET version = 99")?;
+    let said = serve_refused(fresh.path(), &url).await?;
+    assert!(said.contains("99") && said.contains("newer"), "{said}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_a_clear_refusal_to_start() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let said = serve_refused(dir.path(), "postgres://callboard@127.0.0.1:1/none").await?;
+    assert!(
+        said.to_lowercase().contains("shared database") || said.contains("connect"),
+        "{said}"
+    );
+    let bad = serve_refused(dir.path(), "not a url").await?;
+    assert!(bad.contains("database URL"), "{bad}");
+    Ok(())
+}
