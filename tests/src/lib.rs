@@ -436,6 +436,14 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The store of an in-process server (None for the binary).
+    pub fn store(&self) -> Option<&Store> {
+        match &self.backend {
+            Backend::InProcess(p) => Some(&p.store),
+            _ => None,
+        }
+    }
+
     /// SIGKILL: no chance to flush anything. Process servers only (an
     /// in-process server cannot be killed without its test).
     pub async fn kill9(&mut self) -> Result<()> {

@@ -179,6 +179,25 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
         gauge(state.store.hub().head()),
     );
 
+    if let Some(cluster) = state.store.cluster_status() {
+        use std::sync::atomic::Ordering;
+        reg.register(
+            "cluster_applied_entry",
+            "The last entry of the cluster's log applied to this instance's copy",
+            gauge(cluster.applied.load(Ordering::Acquire)),
+        );
+        reg.register(
+            "cluster_connected",
+            "1 when this instance's writer reached PostgreSQL on its last try",
+            gauge(i64::from(cluster.connected.load(Ordering::Acquire))),
+        );
+        reg.register(
+            "cluster_leader",
+            "1 on the instance running the once-only jobs",
+            gauge(i64::from(cluster.leader.load(Ordering::Acquire))),
+        );
+    }
+
     if let Some(replica) = &state.replica {
         let st = replica.status();
         reg.register(

@@ -6,10 +6,26 @@ use callboard_tests::{event, until, ws, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+const METRICS: &str = "cluster-metrics-token";
+
+/// A gauge's value in `server`'s `/metrics`.
+async fn gauge(server: &TestServer, name: &str) -> Result<i64> {
+    let text = server.get("/metrics", METRICS).send().await?.text().await?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("callboard_{name} ")))
+        .ok_or_else(|| anyhow::anyhow!("no {name} in /metrics"))?;
+    Ok(line.rsplit(' ').next().unwrap_or_default().parse()?)
+}
+
 async fn pair(pg: &Pg) -> Result<(String, TestServer, TestServer)> {
     let url = pg.database()?;
-    let a = TestServer::start_with_env(&[("CALLBOARD_DATABASE_URL", &url)]).await?;
-    let b = TestServer::start_with_env(&[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    let env = [
+        ("CALLBOARD_DATABASE_URL", url.as_str()),
+        ("CALLBOARD_METRICS_TOKEN", METRICS),
+    ];
+    let a = TestServer::start_with_env(&env).await?;
+    let b = TestServer::start_with_env(&env).await?;
     Ok((url, a, b))
 }
 
@@ -101,6 +117,18 @@ async fn two_receivers_keep_one_history_with_duplicates_and_statuses_as_on_one_m
         s.windows(2).all(|w| w[1].0 == w[0].0 + 1),
         "gap-free: {s:?}"
     );
+
+    // Exactly one leads; both reach PostgreSQL (the Prometheus gauges).
+    until(10, "one leader", || async {
+        matches!(
+            (gauge(&a, "cluster_leader").await, gauge(&b, "cluster_leader").await),
+            (Ok(x), Ok(y)) if x + y == 1
+        )
+    })
+    .await;
+    assert_eq!(gauge(&a, "cluster_connected").await?, 1);
+    assert_eq!(gauge(&b, "cluster_connected").await?, 1);
+    assert!(gauge(&b, "cluster_applied_entry").await? > 0);
     Ok(())
 }
 
@@ -222,5 +250,151 @@ async fn an_uncommitted_log_entry_holds_back_every_later_one() -> Result<()> {
         .await;
         assert_eq!(server.call(&slug, "held-1").await?["status"], "ringing");
     }
+    Ok(())
+}
+
+/// The leader's snapshots keep the log short: the entries only an older
+/// snapshot needed go, and an instance started afterwards (from the new
+/// snapshot) has every call and follows what comes next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_lets_the_old_log_go_and_new_instances_start_from_it() -> Result<()> {
+    let pg = Pg::start()?;
+    let (url, a, b) = pair(&pg).await?;
+    let db = url.rsplit('/').next().unwrap_or_default().to_string();
+    let (slug, key) = a.provider("Archive").await?;
+    knows(&b, &slug).await;
+    for i in 0..20 {
+        let (s, _) = b
+            .webhook(
+                &slug,
+                &key,
+                &event(&format!("s-{i}"), "no-answer", "+15550300"),
+            )
+            .await?;
+        assert_eq!(s, 200);
+    }
+    let store = a.store().expect("in-process");
+    until(10, "a has followed b", || async {
+        a.call(&slug, "s-19").await.is_ok()
+    })
+    .await;
+    let first = store.compact_cluster().await?.expect("a cluster");
+    let head1 = first.snapshot_head.expect("a new snapshot");
+    assert_eq!(
+        first.deleted, 0,
+        "the founding snapshot's entries are still needed"
+    );
+    let again = store.compact_cluster().await?.expect("a cluster");
+    assert_eq!(again.snapshot_head, None, "nothing new: no snapshot");
+
+    let (s, _) = b
+        .webhook(&slug, &key, &event("s-late", "no-answer", "+15550300"))
+        .await?;
+    assert_eq!(s, 200);
+    until(10, "a has the late call", || async {
+        a.call(&slug, "s-late").await.is_ok()
+    })
+    .await;
+    let second = store.compact_cluster().await?.expect("a cluster");
+    assert!(second.snapshot_head.is_some_and(|h| h > head1));
+    assert!(second.deleted > 0, "{second:?}");
+    let oldest: i64 = pg
+        .psql(&db, "SELECT MIN(seq) FROM callboard_log")?
+        .parse()?;
+    assert_eq!(
+        oldest,
+        head1 + 1,
+        "only entries after the previous snapshot are kept"
+    );
+    assert_eq!(
+        pg.psql(&db, "SELECT COUNT(*) FROM callboard_snapshots")?,
+        "2"
+    );
+
+    let c = TestServer::start_with_env(&[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    for id in ["s-0", "s-19", "s-late"] {
+        assert_eq!(c.call(&slug, id).await?["status"], "missed");
+    }
+    let (s, _) = b
+        .webhook(&slug, &key, &event("s-after", "ringing", "+15550300"))
+        .await?;
+    assert_eq!(s, 200);
+    until(10, "the new instance follows", || async {
+        c.call(&slug, "s-after").await.is_ok()
+    })
+    .await;
+    Ok(())
+}
+
+/// A desktop replica behind a load balancer that moves it from one instance
+/// to another mid-stream continues where it was: the same seq numbers and
+/// change feed on every instance, nothing applied twice, nothing missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_moved_to_another_instance_continues_where_it_was() -> Result<()> {
+    let pg = Pg::start()?;
+    let (_url, a, b) = pair(&pg).await?;
+    let (slug, key) = a.provider("Desk").await?;
+    knows(&b, &slug).await;
+    let proxy = callboard_tests::proxy::Proxy::start(&a.addr).await?;
+    let rep = TestServer::replica_in(tempfile::tempdir()?, &proxy.url(), ADMIN_TOKEN).await?;
+    let head = |s: &TestServer| {
+        let s = s.get("/healthz", ADMIN_TOKEN);
+        async move {
+            let v: Value = s.send().await?.json().await?;
+            Ok::<_, anyhow::Error>(v["seq"].as_i64().unwrap_or(-1))
+        }
+    };
+    let live_at = |target: i64| {
+        let rep = &rep;
+        async move {
+            let (_, st) = rep
+                .get_json("/api/replica/status", ADMIN_TOKEN)
+                .await
+                .unwrap_or_default();
+            st["state"] == "live" && st["last_seq"].as_i64() == Some(target)
+        }
+    };
+    for i in 0..5 {
+        let (s, _) = a
+            .webhook(
+                &slug,
+                &key,
+                &event(&format!("r-a{i}"), "no-answer", "+15550500"),
+            )
+            .await?;
+        assert_eq!(s, 200);
+    }
+    let at_a = head(&a).await?;
+    until(30, "the replica follows a", || live_at(at_a)).await;
+    let since = at_a;
+    let mut window = ws::connect(&rep.ws_url(ADMIN_TOKEN, Some(since))).await?;
+
+    // The balancer moves it: every connection to a dropped, new ones go to b.
+    proxy.cut();
+    proxy.set_target(&b.addr);
+    proxy.heal();
+    for i in 0..5 {
+        let (s, _) = b
+            .webhook(
+                &slug,
+                &key,
+                &event(&format!("r-b{i}"), "no-answer", "+15550500"),
+            )
+            .await?;
+        assert_eq!(s, 200);
+    }
+    let at_b = head(&b).await?;
+    until(10, "one history: a reaches b's head", || async {
+        head(&a).await.ok() == Some(at_b)
+    })
+    .await;
+    until(30, "the replica follows b", || live_at(at_b)).await;
+    for id in ["r-a0", "r-a4", "r-b0", "r-b4"] {
+        assert_eq!(rep.call(&slug, id).await?["status"], "missed", "{id}");
+    }
+    let msgs = ws::collect(&mut window, (at_b - since) as usize, Duration::from_secs(5)).await?;
+    let seqs: Vec<i64> = msgs.iter().filter_map(|m| m["seq"].as_i64()).collect();
+    let expected: Vec<i64> = (since + 1..=at_b).collect();
+    assert_eq!(seqs, expected, "each event once, in order, across the move");
     Ok(())
 }

@@ -143,3 +143,63 @@ async fn an_unreachable_database_is_a_clear_refusal_to_start() -> Result<()> {
     assert!(bad.contains("database URL"), "{bad}");
     Ok(())
 }
+
+/// A cluster left at an older schema is refused by a newer build, with the
+/// way out; `migrate-storage --upgrade` (every instance stopped) brings it to
+/// this build's schema, history and log included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_cluster_is_refused_until_upgraded_with_its_history() -> Result<()> {
+    let pg = Pg::start()?;
+    let url = pg.database()?;
+    let db = url.rsplit('/').next().unwrap_or_default().to_string();
+    let mut first = TestServer::launch(
+        tempfile::tempdir()?,
+        &["serve"],
+        &[("CALLBOARD_DATABASE_URL", &url)],
+    )
+    .await?;
+    let (slug, key) = first.provider("Upgrade").await?;
+    let (s, _) = first
+        .webhook(&slug, &key, &event("u-1", "no-answer", "+15550400"))
+        .await?;
+    assert_eq!(s, 200);
+    first.stop().await?;
+    // As an older build would have left it (the stored schema one behind).
+    let current: i64 = pg
+        .psql(&db, "SELECT sqlite_schema FROM callboard_cluster")?
+        .parse()?;
+    pg.psql(
+        &db,
+        &format!(
+            "UPDATE callboard_cluster SET sqlite_schema = {}",
+            current - 1
+        ),
+    )?;
+    pg.psql(
+        &db,
+        &format!(
+            "UPDATE callboard_snapshots SET sqlite_schema = {}",
+            current - 1
+        ),
+    )?;
+
+    let fresh = tempfile::tempdir()?;
+    let said = serve_refused(fresh.path(), &url).await?;
+    assert!(said.contains("migrate-storage --upgrade"), "{said}");
+
+    let out = callboard(&["migrate-storage", "--upgrade", "--to", &url], &[]).await?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("schema v{current}")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        pg.psql(&db, "SELECT sqlite_schema FROM callboard_cluster")?,
+        current.to_string()
+    );
+
+    let again = TestServer::launch(fresh, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    assert_eq!(again.call(&slug, "u-1").await?["status"], "missed");
+    Ok(())
+}

@@ -157,6 +157,7 @@ enum Msg {
 
 /// A cluster member's background sessions (leader lock, log listener).
 struct ClusterParts {
+    url: String,
     status: Arc<cluster::ClusterStatus>,
     closing: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -328,6 +329,20 @@ impl Store {
     /// retention, pollers, senders): changes as a cluster's leader moves.
     pub fn leadership(&self) -> watch::Receiver<bool> {
         self.inner.leader.clone()
+    }
+
+    /// In a cluster: stores a snapshot of this copy in PostgreSQL and lets the
+    /// log entries only the previous snapshot needed go (the leader does this
+    /// every [`cluster::SNAPSHOT_EVERY`]). None on a single machine.
+    pub async fn compact_cluster(&self) -> Result<Option<cluster::Compacted>> {
+        let Some(url) = self.inner.cluster.as_ref().map(|c| c.url.clone()) else {
+            return Ok(None);
+        };
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || cluster::compact(&path, &url))
+            .await
+            .map_err(|e| Error::Commit(format!("snapshot task failed: {e}")))?
+            .map(Some)
     }
 
     /// The cluster this instance belongs to, if any: how far it has followed
@@ -582,6 +597,7 @@ fn start_cluster_threads(
     )
     .map_err(thread_err)?;
     Ok(ClusterParts {
+        url: link.url().to_string(),
         status,
         closing,
         threads: Mutex::new(vec![leadership, listener]),

@@ -528,3 +528,59 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
 
 /// How often an idle follower looks at the log without a notification.
 pub(crate) const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
+/// How often the leader stores a snapshot (each one lets the log entries
+/// before the previous snapshot go).
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(3600);
+
+/// What [`compact`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compacted {
+    /// The log entry the new snapshot includes (None: nothing new since the last).
+    pub snapshot_head: Option<i64>,
+    /// Log entries deleted (all of them older than the previous snapshot).
+    pub deleted: u64,
+}
+
+/// Stores a snapshot of the local copy at `path` (read through its own
+/// read-only connection: the writer goes on meanwhile) and deletes the log
+/// entries only the previous snapshot still needed. An instance further
+/// behind than that starts again from the newest snapshot.
+pub(crate) fn compact(path: &Path, url: &str) -> Result<Compacted> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::invalid("the database has no directory"))?;
+    let file = dir.join(format!("callboard-snapshot-{}.db", ulid::Ulid::new()));
+    let out = (|| {
+        {
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            snapshot::copy(&conn, &file)?;
+        }
+        let (head, version) = {
+            let copy = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let version: i64 = copy.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let (_, head) = read_state(&copy)?
+                .ok_or_else(|| Error::Cluster("the local copy has no cluster position".into()))?;
+            (head, version)
+        };
+        let mut client = log::connect(url)?;
+        let previous = snapshot::latest(&mut client)?;
+        if previous.as_ref().is_some_and(|p| p.head >= head) {
+            return Ok(Compacted {
+                snapshot_head: None,
+                deleted: 0,
+            });
+        }
+        snapshot::upload(&mut client, &file, head, version)?;
+        let deleted = match previous {
+            Some(p) => client.execute("DELETE FROM callboard_log WHERE seq <= $1", &[&p.head])?,
+            None => 0,
+        };
+        Ok(Compacted {
+            snapshot_head: Some(head),
+            deleted,
+        })
+    })();
+    let _ = std::fs::remove_file(&file);
+    out
+}
