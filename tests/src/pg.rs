@@ -15,6 +15,8 @@ pub struct Pg {
     pub port: u16,
     as_user: Option<String>,
     durable: bool,
+    /// `ssl=on` with a certificate for 127.0.0.1 signed by a test CA.
+    tls: bool,
 }
 
 /// `$CALLBOARD_PG_BIN`, else the newest `/usr/lib/postgresql/<v>/bin`.
@@ -60,6 +62,53 @@ impl Pg {
 
     /// `durable`: `fsync` and synchronous commit on, as in production (benchmarks).
     pub fn start_with(durable: bool) -> Result<Pg> {
+        Self::start_full(durable, false)
+    }
+
+    /// A cluster that also speaks TLS, with a server certificate for
+    /// 127.0.0.1 signed by a CA of its own, whose PEM is [`Pg::ca_file`].
+    pub fn start_tls() -> Result<Pg> {
+        Self::start_full(false, true)
+    }
+
+    /// The test CA's certificate (PEM), for `CALLBOARD_DATABASE_CA`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn write_certificates(&self) -> Result<()> {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Callboard test CA");
+        let ca_key = KeyPair::generate()?;
+        let ca = ca_params.self_signed(&ca_key)?;
+        let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(std::net::IpAddr::V4(
+                std::net::Ipv4Addr::LOCALHOST,
+            )));
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &ca, &ca_key)?;
+        std::fs::write(self.ca_file(), ca.pem())?;
+        let data = self.dir.path().join("data");
+        std::fs::write(data.join("server.crt"), cert.pem())?;
+        let key_file = data.join("server.key");
+        std::fs::write(&key_file, key.serialize_pem())?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))?;
+        if let Some(user) = &self.as_user {
+            for f in ["server.crt", "server.key"] {
+                Command::new("chown").arg(user).arg(data.join(f)).status()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_full(durable: bool, tls: bool) -> Result<Pg> {
         let bin = bin_dir()?;
         let dir = tempfile::Builder::new().prefix("callboard-pg-").tempdir()?;
         let as_user = is_root().then(|| "postgres".to_string());
@@ -78,6 +127,7 @@ impl Pg {
             port: free_port()?,
             as_user,
             durable,
+            tls,
         };
         let data = pg.data();
         let out = pg.run(
@@ -97,6 +147,9 @@ impl Pg {
         )?;
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        if tls {
+            pg.write_certificates()?;
         }
         pg.start_again()?;
         Ok(pg)
@@ -130,8 +183,13 @@ impl Pg {
         } else {
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         };
+        let tls = if self.tls {
+            " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+        } else {
+            ""
+        };
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300{durability}",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300{durability}{tls}",
             self.port,
             self.dir.path().display()
         );

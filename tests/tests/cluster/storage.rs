@@ -203,3 +203,54 @@ async fn an_older_cluster_is_refused_until_upgraded_with_its_history() -> Result
     assert_eq!(again.call(&slug, "u-1").await?["status"], "missed");
     Ok(())
 }
+
+/// `sslmode=require`: the connection is encrypted and the server verified,
+/// against the CA in `CALLBOARD_DATABASE_CA`; an unknown certificate is
+/// refused, never used unverified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslmode_require_encrypts_and_verifies_the_server() -> Result<()> {
+    let pg = Pg::start_tls()?;
+    let url = format!("{}?sslmode=require", pg.database()?);
+    let db = url
+        .rsplit('/')
+        .next()
+        .and_then(|d| d.split('?').next())
+        .unwrap_or_default()
+        .to_string();
+
+    let unknown = tempfile::tempdir()?;
+    let said = serve_refused(unknown.path(), &url).await?;
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+
+    let ca = pg.ca_file().display().to_string();
+    let srv = TestServer::launch(
+        tempfile::tempdir()?,
+        &["serve"],
+        &[
+            ("CALLBOARD_DATABASE_URL", &url),
+            ("CALLBOARD_DATABASE_CA", &ca),
+        ],
+    )
+    .await?;
+    let (slug, key) = srv.provider("Encrypted").await?;
+    let (s, _) = srv
+        .webhook(&slug, &key, &event("tls-1", "ringing", "+15550600"))
+        .await?;
+    assert_eq!(s, 200);
+    let plain = pg.psql(
+        &db,
+        "SELECT COUNT(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+         WHERE a.application_name = 'callboard' AND NOT s.ssl",
+    )?;
+    let encrypted = pg.psql(
+        &db,
+        "SELECT COUNT(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+         WHERE a.application_name = 'callboard' AND s.ssl",
+    )?;
+    assert_eq!(plain, "0", "every session of the receiver is encrypted");
+    assert!(
+        encrypted.parse::<i64>()? >= 2,
+        "{encrypted} encrypted sessions"
+    );
+    Ok(())
+}

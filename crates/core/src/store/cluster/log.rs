@@ -78,7 +78,10 @@ pub(crate) fn connect(url: &str) -> Result<Client> {
         config.connect_timeout(Duration::from_secs(5));
     }
     config.application_name("callboard");
-    Ok(config.connect(NoTls)?)
+    match config.get_ssl_mode() {
+        postgres::config::SslMode::Require => Ok(config.connect(super::tls::connector()?)?),
+        _ => Ok(config.connect(NoTls)?),
+    }
 }
 
 /// Creates or upgrades the tables; refuses a newer layout.

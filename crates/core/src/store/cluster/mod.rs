@@ -17,6 +17,7 @@ pub mod leader;
 pub mod log;
 pub mod snapshot;
 pub mod storage;
+pub mod tls;
 
 use crate::error::{Error, Result};
 use crate::hub::Hub;
