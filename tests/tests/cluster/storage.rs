@@ -254,3 +254,57 @@ async fn sslmode_require_encrypts_and_verifies_the_server() -> Result<()> {
     );
     Ok(())
 }
+
+/// An instance's data directory started without `--database-url` becomes a
+/// database of its own; started in the cluster again, it takes the cluster's
+/// state (its local-only writes set aside), never a mix of both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_run_alone_then_rejoined_takes_the_clusters_state() -> Result<()> {
+    let pg = Pg::start()?;
+    let url = pg.database()?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().to_path_buf();
+    let mut member =
+        TestServer::launch(dir, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    let (slug, key) = member.provider("Branch").await?;
+    let (s, _) = member
+        .webhook(&slug, &key, &event("j-1", "no-answer", "+15550700"))
+        .await?;
+    assert_eq!(s, 200);
+    member.stop().await?;
+    let dir = std::mem::replace(&mut member.dir, tempfile::tempdir()?);
+
+    // On its own: it keeps the history and takes a write of its own.
+    let mut alone = TestServer::launch(dir, &["serve"], &[]).await?;
+    assert_eq!(alone.call(&slug, "j-1").await?["status"], "missed");
+    let (s, _) = alone
+        .webhook(&slug, &key, &event("j-local", "no-answer", "+15550700"))
+        .await?;
+    assert_eq!(s, 200);
+    alone.stop().await?;
+    let dir = std::mem::replace(&mut alone.dir, tempfile::tempdir()?);
+
+    // Meanwhile the cluster moved on.
+    let other = TestServer::launch(
+        tempfile::tempdir()?,
+        &["serve"],
+        &[("CALLBOARD_DATABASE_URL", &url)],
+    )
+    .await?;
+    let (s, _) = other
+        .webhook(&slug, &key, &event("j-2", "no-answer", "+15550700"))
+        .await?;
+    assert_eq!(s, 200);
+
+    let back = TestServer::launch(dir, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    assert_eq!(back.call(&slug, "j-2").await?["status"], "missed");
+    assert!(
+        back.call(&slug, "j-local").await.is_err(),
+        "the local-only write is not in the cluster"
+    );
+    assert!(
+        path.join("callboard.db.before-cluster").exists(),
+        "the copy it ran alone was kept aside"
+    );
+    Ok(())
+}

@@ -247,8 +247,17 @@ impl Store {
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrate::run(&mut wconn)?;
         seed(&wconn, clock.now())?;
-        if let Some(link) = link.as_mut() {
-            link.join(&wconn)?;
+        match link.as_mut() {
+            Some(link) => link.join(&wconn)?,
+            // A cluster instance's copy opened on its own becomes a database
+            // of its own: it no longer claims a place in the log, so joining
+            // again reloads the cluster's snapshot instead of mixing them.
+            None => {
+                if let Some((id, head)) = cluster::read_state(&wconn)? {
+                    tracing::warn!(cluster = %id, head, "this copy of a cluster now runs on its own: it leaves the cluster");
+                    wconn.execute("DELETE FROM cluster_state", [])?;
+                }
+            }
         }
 
         let mut readers = Vec::with_capacity(READERS);
