@@ -627,14 +627,27 @@ fn writer_loop(
         }
     }
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // The same failure once a second is one log line, not one a second.
+    let mut last_follow_error: Option<String> = None;
     while let Some(first) = rx.blocking_recv() {
         match first {
             Msg::Job(job) => batch.push(job),
             Msg::Follow => {
                 if let Some((link, pending)) = cluster.as_mut() {
                     pending.store(false, Ordering::Release);
-                    if let Err(e) = link.follow(&mut conn, &shared.followers()) {
-                        tracing::warn!(error = %e, "cannot follow the cluster's log");
+                    match link.follow(&mut conn, &shared.followers()) {
+                        Ok(()) => {
+                            if last_follow_error.take().is_some() {
+                                tracing::info!("following the cluster's log again");
+                            }
+                        }
+                        Err(e) => {
+                            let msg = e.to_string();
+                            if last_follow_error.as_deref() != Some(msg.as_str()) {
+                                tracing::warn!(error = %msg, "cannot follow the cluster's log");
+                                last_follow_error = Some(msg);
+                            }
+                        }
                     }
                 }
                 continue;

@@ -289,7 +289,11 @@ impl Link {
                 return Err(Error::Cluster(why));
             }
             if let Err(e) = changes::apply(&tx, entry) {
-                self.broken = Some(e.to_string());
+                // A conflict means this copy diverged: it stops taking part.
+                // Anything else (a full disk) passes: the next follow retries.
+                if matches!(e, Error::Cluster(_)) {
+                    self.broken = Some(e.to_string());
+                }
                 return Err(e);
             }
             providers_touched |= changes::touches(entry, "providers");
