@@ -161,8 +161,6 @@ struct ClusterParts {
     status: Arc<cluster::ClusterStatus>,
     closing: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// A wake-up is queued and not yet handled: one is enough.
-    follow_pending: Arc<AtomicBool>,
 }
 
 struct ReadPool {
@@ -284,7 +282,6 @@ impl Store {
             Some(l) => Some(start_cluster_threads(l, &tx, leader_tx.clone())?),
             None => None,
         };
-        let cluster_status = parts.as_ref().map(|p| Arc::clone(&p.follow_pending));
         let writer_hub = hub.clone();
         let writer_clock = clock.clone();
         let writer_providers = providers.clone();
@@ -305,7 +302,7 @@ impl Store {
                         deadlines: writer_deadlines,
                         stats: writer_stats,
                     },
-                    link.map(|l| (l, cluster_status.unwrap_or_default())),
+                    link,
                 )
             })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
@@ -577,7 +574,7 @@ fn start_cluster_threads(
     leader: watch::Sender<bool>,
 ) -> Result<ClusterParts> {
     let closing = Arc::new(AtomicBool::new(false));
-    let pending = Arc::new(AtomicBool::new(false));
+    let pending = Arc::clone(&link.follow_pending);
     let status = Arc::clone(&link.status);
     let thread_err =
         |e: std::io::Error| Error::Commit(format!("cannot start a cluster thread: {e}"));
@@ -610,7 +607,6 @@ fn start_cluster_threads(
         status,
         closing,
         threads: Mutex::new(vec![leadership, listener]),
-        follow_pending: pending,
     })
 }
 
@@ -618,10 +614,10 @@ fn writer_loop(
     mut conn: Connection,
     mut rx: mpsc::UnboundedReceiver<Msg>,
     shared: Shared,
-    mut cluster: Option<(cluster::Link, Arc<AtomicBool>)>,
+    mut cluster: Option<cluster::Link>,
 ) {
     // A cluster member first catches up with what was appended while it was away.
-    if let Some((link, _)) = cluster.as_mut() {
+    if let Some(link) = cluster.as_mut() {
         if let Err(e) = link.follow(&mut conn, &shared.followers()) {
             tracing::error!(error = %e, "cannot follow the cluster's log");
         }
@@ -633,8 +629,8 @@ fn writer_loop(
         match first {
             Msg::Job(job) => batch.push(job),
             Msg::Follow => {
-                if let Some((link, pending)) = cluster.as_mut() {
-                    pending.store(false, Ordering::Release);
+                if let Some(link) = cluster.as_mut() {
+                    link.follow_taken();
                     match link.follow(&mut conn, &shared.followers()) {
                         Ok(()) => {
                             if last_follow_error.take().is_some() {
@@ -658,16 +654,15 @@ fn writer_loop(
                 Ok(Msg::Job(job)) => batch.push(job),
                 // The batch catches up with the log anyway.
                 Ok(Msg::Follow) => {
-                    if let Some((_, pending)) = cluster.as_ref() {
-                        pending.store(false, Ordering::Release);
+                    if let Some(link) = cluster.as_ref() {
+                        link.follow_taken();
                     }
                 }
                 Err(_) => break,
             }
         }
-        shared.stats.batch(batch.len());
-        let link = cluster.as_mut().map(|(l, _)| l);
-        let ok = run_batch(&mut conn, &mut batch, &shared, link);
+        let link = cluster.as_mut();
+        let ok = run_batch(&mut conn, &mut batch, &mut rx, &shared, link);
         shared.stats.committed(ok);
     }
     // Leave a tidy file behind for the next start.
@@ -685,6 +680,7 @@ fn refuse_all(batch: &mut Vec<Job>, failure: &Failure) {
 fn run_batch(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
     shared: &Shared,
     mut link: Option<&mut cluster::Link>,
 ) -> bool {
@@ -692,7 +688,19 @@ fn run_batch(
     // other instance commits until this batch is in the log.
     let seq = match link.as_deref_mut() {
         Some(l) => match l.begin(conn, &shared.followers()) {
-            Ok(seq) => Some(seq),
+            Ok(seq) => {
+                // What arrived while another instance held the sequencer
+                // joins this batch: under contention, fewer and fuller
+                // batches, so fewer hand-overs of the lock.
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Msg::Job(job)) => batch.push(job),
+                        Ok(Msg::Follow) => l.follow_taken(),
+                        Err(_) => break,
+                    }
+                }
+                Some(seq)
+            }
             Err(e) => {
                 tracing::error!(error = %e, jobs = batch.len(), "the cluster refused the write batch");
                 refuse_all(batch, &Failure::of(&e));
@@ -701,6 +709,7 @@ fn run_batch(
         },
         None => None,
     };
+    shared.stats.batch(batch.len());
     let now = shared.clock.now();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,

@@ -101,6 +101,8 @@ pub(crate) struct Link {
     /// the retained log): writes are refused until it is restarted.
     broken: Option<String>,
     pub(crate) status: Arc<ClusterStatus>,
+    /// A wake-up from the listener is queued and not yet handled: one is enough.
+    pub(crate) follow_pending: Arc<AtomicBool>,
 }
 
 impl Link {
@@ -116,6 +118,7 @@ impl Link {
             applied: 0,
             broken: None,
             status: Arc::new(ClusterStatus::default()),
+            follow_pending: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -377,6 +380,11 @@ impl Link {
     pub(crate) fn committed_locally(&mut self, seq: &Sequencer) {
         self.applied = seq.next;
         self.status.applied.store(seq.next, Ordering::Release);
+    }
+
+    /// The listener's wake-up was taken off the queue (a batch catches up anyway).
+    pub(crate) fn follow_taken(&self) {
+        self.follow_pending.store(false, Ordering::Release);
     }
 
     pub(crate) fn cluster_id(&self) -> &str {
