@@ -1,6 +1,7 @@
 //! The real binary, twice, on one PostgreSQL under load: SIGKILL one, and
 //! restart PostgreSQL; nothing acknowledged may be lost.
 
+use super::instance;
 use super::shared::knows;
 use anyhow::Result;
 use callboard_tests::pg::Pg;
@@ -9,15 +10,6 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-async fn receiver(url: &str) -> Result<TestServer> {
-    TestServer::launch(
-        tempfile::tempdir()?,
-        &["serve"],
-        &[("CALLBOARD_DATABASE_URL", url)],
-    )
-    .await
-}
 
 fn body(call_id: &str) -> Value {
     json!({ "data": { "call_id": call_id, "caller": "+15551234", "status": "no-answer" } })
@@ -69,8 +61,8 @@ async fn a_receiver_killed_mid_load_loses_nothing_and_its_jobs_move_to_the_survi
 {
     let pg = Pg::start()?;
     let url = pg.database()?;
-    let a = receiver(&url).await?;
-    let b = receiver(&url).await?;
+    let a = instance(&url).await?;
+    let b = instance(&url).await?;
     let (slug, key) = b.provider("Front desk").await?;
     knows(&a, &slug).await;
     until(10, "one of them leads", || async {
@@ -170,7 +162,7 @@ async fn while_postgres_restarts_writes_get_503_never_a_false_2xx_and_recover_al
 {
     let pg = Pg::start()?;
     let url = pg.database()?;
-    let r = receiver(&url).await?;
+    let r = instance(&url).await?;
     let (slug, key) = r.provider("Night shift").await?;
 
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -256,7 +248,7 @@ async fn while_postgres_restarts_writes_get_503_never_a_false_2xx_and_recover_al
     );
     all_stored(&r, &slug, &acked).await?;
     // And in PostgreSQL itself: a fresh instance, started from the log, has them.
-    let fresh = receiver(&url).await?;
+    let fresh = instance(&url).await?;
     all_stored(&fresh, &slug, &acked).await?;
     Ok(())
 }

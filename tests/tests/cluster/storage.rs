@@ -1,5 +1,6 @@
 //! `migrate-storage`, and what a receiver refuses to start on.
 
+use super::{instance, instance_in};
 use anyhow::Result;
 use callboard_tests::pg::Pg;
 use callboard_tests::{binary, event, TestServer, ADMIN_TOKEN};
@@ -76,12 +77,7 @@ async fn an_office_database_moves_into_postgres_verified_and_the_cluster_serves_
     assert!(text(&again).contains("--force"), "{}", text(&again));
 
     // A new instance, on an empty data directory, serves the office's history.
-    let cluster = TestServer::launch(
-        tempfile::tempdir()?,
-        &["serve"],
-        &[("CALLBOARD_DATABASE_URL", &url)],
-    )
-    .await?;
+    let cluster = instance(&url).await?;
     assert_eq!(cluster.call(&slug, "o-1").await?["status"], "missed");
     assert_eq!(cluster.call(&slug, "o-2").await?["status"], "completed");
     let (s, ack) = cluster
@@ -111,12 +107,7 @@ async fn a_newer_schema_on_either_engine_is_refused() -> Result<()> {
     let pg = Pg::start()?;
     let url = pg.database()?;
     let db = url.rsplit('/').next().unwrap_or_default().to_string();
-    let mut first = TestServer::launch(
-        tempfile::tempdir()?,
-        &["serve"],
-        &[("CALLBOARD_DATABASE_URL", &url)],
-    )
-    .await?;
+    let mut first = instance(&url).await?;
     first.stop().await?;
 
     pg.psql(&db, "UPDATE callboard_cluster SET sqlite_schema = 999")?;
@@ -152,12 +143,7 @@ async fn an_older_cluster_is_refused_until_upgraded_with_its_history() -> Result
     let pg = Pg::start()?;
     let url = pg.database()?;
     let db = url.rsplit('/').next().unwrap_or_default().to_string();
-    let mut first = TestServer::launch(
-        tempfile::tempdir()?,
-        &["serve"],
-        &[("CALLBOARD_DATABASE_URL", &url)],
-    )
-    .await?;
+    let mut first = instance(&url).await?;
     let (slug, key) = first.provider("Upgrade").await?;
     let (s, _) = first
         .webhook(&slug, &key, &event("u-1", "no-answer", "+15550400"))
@@ -199,7 +185,7 @@ async fn an_older_cluster_is_refused_until_upgraded_with_its_history() -> Result
         current.to_string()
     );
 
-    let again = TestServer::launch(fresh, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    let again = instance_in(fresh, &url).await?;
     assert_eq!(again.call(&slug, "u-1").await?["status"], "missed");
     Ok(())
 }
@@ -264,8 +250,7 @@ async fn a_copy_run_alone_then_rejoined_takes_the_clusters_state() -> Result<()>
     let url = pg.database()?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().to_path_buf();
-    let mut member =
-        TestServer::launch(dir, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    let mut member = instance_in(dir, &url).await?;
     let (slug, key) = member.provider("Branch").await?;
     let (s, _) = member
         .webhook(&slug, &key, &event("j-1", "no-answer", "+15550700"))
@@ -285,18 +270,13 @@ async fn a_copy_run_alone_then_rejoined_takes_the_clusters_state() -> Result<()>
     let dir = std::mem::replace(&mut alone.dir, tempfile::tempdir()?);
 
     // Meanwhile the cluster moved on.
-    let other = TestServer::launch(
-        tempfile::tempdir()?,
-        &["serve"],
-        &[("CALLBOARD_DATABASE_URL", &url)],
-    )
-    .await?;
+    let other = instance(&url).await?;
     let (s, _) = other
         .webhook(&slug, &key, &event("j-2", "no-answer", "+15550700"))
         .await?;
     assert_eq!(s, 200);
 
-    let back = TestServer::launch(dir, &["serve"], &[("CALLBOARD_DATABASE_URL", &url)]).await?;
+    let back = instance_in(dir, &url).await?;
     assert_eq!(back.call(&slug, "j-2").await?["status"], "missed");
     assert!(
         back.call(&slug, "j-local").await.is_err(),

@@ -227,8 +227,14 @@ pub(crate) fn append(
          ), h AS (
             UPDATE callboard_cluster SET head = $1 WHERE id = 1
          )
-         SELECT pg_notify('callboard_log', $1::text)",
-        &[&seq, &origin, &entry.changeset, &entry.sequences_json()],
+         SELECT pg_notify($5, $1::text)",
+        &[
+            &seq,
+            &origin,
+            &entry.changeset,
+            &entry.sequences_json(),
+            &CHANNEL,
+        ],
     )?;
     Ok(())
 }
