@@ -312,6 +312,10 @@ impl Shell {
             listen: "127.0.0.1:0".into(),
             extra_tokens: vec![launch_token.clone()],
             allowed_origins: APP_ORIGINS.iter().map(|o| o.to_string()).collect(),
+            // A private CA: the same variable as `callboard connect`.
+            remote_ca: std::env::var_os("CALLBOARD_REMOTE_CA")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
         })
         .await
         .map_err(|e| ShellError::Remote(e.to_string()))?;

@@ -40,7 +40,8 @@ pub fn binary() -> PathBuf {
     bin
 }
 
-fn binary_path() -> PathBuf {
+/// The `callboard` binary the tests run (`CALLBOARD_BIN`, else the workspace build).
+pub fn binary_path() -> PathBuf {
     if let Ok(p) = std::env::var("CALLBOARD_BIN") {
         return PathBuf::from(p);
     }
@@ -367,11 +368,13 @@ impl TestServer {
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
         let mut banner = Vec::new();
-        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        let (scheme, addr) = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(line) = lines.next_line().await? {
                 banner.push(line.clone());
-                if let Some(a) = line.strip_prefix("callboard listening on http://") {
-                    return Ok::<_, anyhow::Error>(a.trim().to_string());
+                if let Some(a) = line.strip_prefix("callboard listening on ") {
+                    if let Some((scheme, addr)) = a.trim().split_once("://") {
+                        return Ok::<_, anyhow::Error>((scheme.to_string(), addr.to_string()));
+                    }
                 }
             }
             bail!("the server exited before listening: {banner:?}")
@@ -385,12 +388,22 @@ impl TestServer {
             clock: None,
             options: None,
             database_url,
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             addr,
             dir,
             banner,
             http: client()?,
         })
+    }
+
+    /// Trusts `ca_pem` (besides the public roots) in this server's client:
+    /// for a receiver serving a certificate of a test CA.
+    pub fn trust(&mut self, ca_pem: &str) -> Result<()> {
+        self.http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
+            .build()?;
+        Ok(())
     }
 
     /// Whether this server is the `callboard` binary (not in-process).
@@ -765,6 +778,7 @@ pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
 
 pub mod fake_platform;
 pub mod pg;
+pub mod pki;
 pub mod proxy;
 
 /// The `p` quantile (0–1) of sorted latencies, in milliseconds; NaN when empty.

@@ -77,27 +77,13 @@ impl Pg {
     }
 
     fn write_certificates(&self) -> Result<()> {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "Callboard test CA");
-        let ca_key = KeyPair::generate()?;
-        let ca = ca_params.self_signed(&ca_key)?;
-        let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(std::net::IpAddr::V4(
-                std::net::Ipv4Addr::LOCALHOST,
-            )));
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &ca, &ca_key)?;
+        let ca = crate::pki::TestCa::new()?;
+        let leaf = ca.leaf("localhost")?;
         std::fs::write(self.ca_file(), ca.pem())?;
         let data = self.dir.path().join("data");
-        std::fs::write(data.join("server.crt"), cert.pem())?;
+        std::fs::write(data.join("server.crt"), &leaf.cert_pem)?;
         let key_file = data.join("server.key");
-        std::fs::write(&key_file, key.serialize_pem())?;
+        std::fs::write(&key_file, &leaf.key_pem)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))?;
         if let Some(user) = &self.as_user {

@@ -312,8 +312,12 @@ pub async fn serve_with(
     let pruner = is_replica.then(|| tokio::spawn(prune_events(store.clone(), retention, stop_rx)));
     let state_retention = state.retention.clone();
     let limits = state.config.limits.clone();
+    let tls = match &state.config.tls {
+        Some(certs) => Some(certs.acceptor().map_err(std::io::Error::other)?),
+        None => None,
+    };
     let app = router(state);
-    let result = crate::conn::serve(listener, app, limits, async move {
+    let result = crate::conn::serve(listener, app, limits, tls, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })

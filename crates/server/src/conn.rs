@@ -329,6 +329,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let tracker = Arc::new(Tracker {
@@ -390,8 +391,24 @@ pub async fn serve(
         let builder = builder.clone();
         let app = app.clone();
         let mut stop = stop_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let secure = tls.is_some();
+            // The handshake shares the head's deadline: a client that opens
+            // a socket and says nothing is closed alike, in plain or TLS.
+            let io: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(acceptor) => {
+                    match handshake(acceptor, stream, tracker.limits.header_timeout).await {
+                        Some(s) => s,
+                        None => {
+                            tracker.unregister(id);
+                            return;
+                        }
+                    }
+                }
+            };
             let service = {
                 let tracker = tracker.clone();
                 let conn = conn.clone();
@@ -401,6 +418,9 @@ pub async fn serve(
                         > tracker.limits.max_connections - tracker.limits.reserved_connections;
                     let refused = near_cap && !priority_path(req.uri().path());
                     req.extensions_mut().insert(ConnectInfo(peer));
+                    if secure {
+                        req.extensions_mut().insert(crate::forwarded::DirectTls);
+                    }
                     let app = app.clone();
                     async move {
                         if refused {
@@ -420,7 +440,7 @@ pub async fn serve(
                 })
             };
             let connection = builder
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(io), service)
                 .with_upgrades();
             tokio::pin!(connection);
             let result = tokio::select! {
@@ -443,6 +463,61 @@ pub async fn serve(
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tracker.permits.acquire_many(all).await;
     Ok(())
+}
+
+/// A connection's byte stream: plain TCP or TLS over it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// The TLS handshake, within `timeout`. A client speaking plain HTTP to the
+/// TLS port hears why (in plain HTTP) rather than seeing the socket close.
+async fn handshake(
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: TcpStream,
+    timeout: Duration,
+) -> Option<Box<dyn Io>> {
+    let peer = stream.peer_addr().ok();
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] != TLS_HANDSHAKE_RECORD => {
+            let mut stream = stream;
+            let _ = tokio::time::timeout(Duration::from_millis(500), async {
+                let _ = stream.write_all(&plain_http_on_tls()).await;
+                let _ = stream.shutdown().await;
+            })
+            .await;
+            return None;
+        }
+        Ok(Ok(1)) => {}
+        _ => return None,
+    }
+    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => Some(Box::new(s)),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, ?peer, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(?peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// The first byte of a TLS ClientHello (a handshake record).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+fn plain_http_on_tls() -> Vec<u8> {
+    let body = serde_json::json!({"error": {
+        "code": ErrorCode::TlsRequired.as_str(),
+        "message": "this receiver speaks HTTPS: use an https:// URL",
+    }})
+    .to_string();
+    format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Answers 503 to a connection over the cap and closes it, without waiting

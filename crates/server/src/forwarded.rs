@@ -16,6 +16,11 @@ const FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// The connection itself is TLS (`--tls-cert`): the scheme is https,
+/// whatever a client claims.
+#[derive(Debug, Clone, Copy)]
+pub struct DirectTls;
+
 /// The client's address as the trusted proxy saw it; read by `auth::peer_ip`.
 #[derive(Debug, Clone, Copy)]
 pub struct ForwardedClient(pub IpAddr);
@@ -67,6 +72,10 @@ pub async fn normalise(State(state): State<AppState>, mut req: Request, next: Ne
         for name in [FOR, PROTO, HOST, header::FORWARDED] {
             h.remove(name);
         }
+    }
+    if req.extensions().get::<DirectTls>().is_some() && !req.headers().contains_key(&PROTO) {
+        req.headers_mut()
+            .insert(PROTO, axum::http::HeaderValue::from_static("https"));
     }
     next.run(req).await
 }

@@ -30,6 +30,22 @@ pub struct Readiness {
     pub providers: Vec<ProviderDelivery>,
     /// This instance's part in a cluster on PostgreSQL (absent on one machine).
     pub cluster: Option<ClusterCheck>,
+    /// The certificate served with `--tls-cert` (absent without).
+    pub tls: Option<TlsCheck>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TlsCheck {
+    /// The certificate file (`--tls-cert`).
+    pub certificate: String,
+    /// The served certificate's end of validity (RFC 3339).
+    pub expires_at: Option<String>,
+    /// Whole days until then (negative once expired: not ready).
+    pub days_left: Option<i64>,
+    /// When the served pair was loaded (start, file change or SIGHUP).
+    pub loaded_at: String,
+    /// Why the last reload was refused (the previous pair is still served).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -189,6 +205,27 @@ pub async fn check(state: &AppState) -> Readiness {
         }
     });
 
+    let tls = state.config.tls.as_ref().and_then(|certs| {
+        let info = certs.info()?;
+        let expires = info
+            .not_after
+            .and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0));
+        let days_left = expires.map(|t| (t - now).num_days());
+        if let Some(t) = expires.filter(|t| *t <= now) {
+            reasons.push(format!(
+                "the TLS certificate expired at {}",
+                callboard_core::time::fmt(t)
+            ));
+        }
+        Some(TlsCheck {
+            certificate: certs.files().cert.display().to_string(),
+            expires_at: expires.map(callboard_core::time::fmt),
+            days_left,
+            loaded_at: callboard_core::time::fmt(info.loaded_at.into()),
+            error: info.error,
+        })
+    });
+
     if !reasons.is_empty() {
         tracing::warn!(reasons = ?reasons, "not ready");
     }
@@ -209,6 +246,7 @@ pub async fn check(state: &AppState) -> Readiness {
         },
         providers,
         cluster,
+        tls,
     }
 }
 

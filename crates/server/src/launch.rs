@@ -32,6 +32,8 @@ pub enum LaunchError {
     },
     #[error("first start: {0}")]
     Bootstrap(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Everything `callboard serve` takes.
@@ -73,6 +75,8 @@ pub struct ReceiverOptions {
     pub session_max: std::time::Duration,
     /// `--database-url`: one of several receivers on this PostgreSQL.
     pub database_url: Option<String>,
+    /// `--tls-cert/--tls-key`: serve HTTPS (and `wss://`) on the listener.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl ReceiverOptions {
@@ -97,6 +101,7 @@ impl ReceiverOptions {
             session_idle: defaults.session_idle,
             session_max: defaults.session_max,
             database_url: None,
+            tls: None,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Running {
     pub db_path: PathBuf,
     pub first_start: Option<FirstStart>,
     pub store: Store,
+    /// The certificate served, with `--tls-cert` (reloaded on SIGHUP).
+    pub tls: Option<std::sync::Arc<crate::tls::Certs>>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -152,7 +159,8 @@ impl Running {
                 first.password
             ));
         }
-        lines.push(format!("callboard listening on http://{}", self.addr));
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        lines.push(format!("callboard listening on {scheme}://{}", self.addr));
         for u in &self.urls {
             lines.push(format!(
                 "  console and webhooks: {u}  (webhooks at {u}/webhooks/ivr/<slug>)"
@@ -197,6 +205,16 @@ impl Running {
 pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchError> {
     let presets =
         callboard_core::presets::all().map_err(|e| LaunchError::Presets(e.to_string()))?;
+    // A certificate that cannot be served stops the start before anything
+    // is opened: better than a receiver every platform fails to reach.
+    let tls = match opts.tls.clone() {
+        Some(files) => Some(
+            tokio::task::spawn_blocking(move || crate::tls::Certs::load(files))
+                .await
+                .map_err(|e| LaunchError::Bootstrap(e.to_string()))??,
+        ),
+        None => None,
+    };
     tracing::debug!(count = presets.len(), "provider presets loaded");
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| LaunchError::DataDir {
         path: opts.data_dir.clone(),
@@ -256,7 +274,11 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         trusted_proxies: opts.trusted_proxies.clone(),
         session_idle: opts.session_idle,
         session_max: opts.session_max,
+        tls: tls.clone(),
     };
+    if let Some(certs) = &tls {
+        crate::tls::watch(certs);
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(crate::serve(listener, store.clone(), config, async move {
         let _ = rx.await;
@@ -264,10 +286,11 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
     tracing::info!(%addr, data = %db_path.display(), "callboard started");
     Ok(Running {
         addr,
-        urls: lan_urls(addr),
+        urls: lan_urls(addr, tls.is_some()),
         db_path,
         first_start,
         store,
+        tls,
         stop: Some(tx),
         task,
     })
@@ -292,15 +315,16 @@ async fn bootstrap(store: &Store) -> Result<Option<FirstStart>, LaunchError> {
 }
 
 /// Loopback first, then every IPv4 LAN address when listening on all interfaces.
-pub fn lan_urls(addr: SocketAddr) -> Vec<String> {
+pub fn lan_urls(addr: SocketAddr, https: bool) -> Vec<String> {
+    let scheme = if https { "https" } else { "http" };
     if !addr.ip().is_unspecified() {
-        return vec![format!("http://{addr}")];
+        return vec![format!("{scheme}://{addr}")];
     }
-    let mut urls = vec![format!("http://127.0.0.1:{}", addr.port())];
+    let mut urls = vec![format!("{scheme}://127.0.0.1:{}", addr.port())];
     if let Ok(ifaces) = if_addrs::get_if_addrs() {
         for i in ifaces {
             if !i.is_loopback() && i.ip().is_ipv4() {
-                urls.push(format!("http://{}:{}", i.ip(), addr.port()));
+                urls.push(format!("{scheme}://{}:{}", i.ip(), addr.port()));
             }
         }
     }

@@ -29,6 +29,7 @@ pub mod sla_watch;
 pub mod sms;
 pub mod state;
 pub mod throttle;
+pub mod tls;
 pub mod webhooks;
 
 pub use app::{router, serve};

@@ -128,6 +128,13 @@ enum Command {
         /// (`postgres://user:password@host/db`); without it, SQLite alone.
         #[arg(long, env = "CALLBOARD_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Serve HTTPS (and `wss://`) with this PEM certificate chain (leaf
+        /// first); re-read when the file changes and on SIGHUP.
+        #[arg(long, env = "CALLBOARD_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's PEM private key (PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, env = "CALLBOARD_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Copy this data directory's database into an empty PostgreSQL, the
     /// first snapshot of a cluster (`serve --database-url`), and verify every
@@ -170,6 +177,10 @@ enum Command {
         /// A session token on the receiver; the local API accepts the same one.
         #[arg(long, env = "CALLBOARD_REMOTE_TOKEN", hide_env_values = true)]
         remote_token: String,
+        /// A PEM file of CA certificates to trust for an `https://` receiver
+        /// (a private CA or a self-signed certificate), besides the public roots.
+        #[arg(long, env = "CALLBOARD_REMOTE_CA")]
+        remote_ca: Option<PathBuf>,
         #[arg(
             long = "allow-origin",
             env = "CALLBOARD_ALLOWED_ORIGINS",
@@ -280,7 +291,12 @@ type LogHandle =
 /// what can change live (the log filter); says which changed keys wait for
 /// a restart. Without a handler SIGHUP would stop the process.
 #[cfg(unix)]
-fn reload_on_hup(config: Option<PathBuf>, log_fixed: bool, logs: Option<LogHandle>) {
+fn reload_on_hup(
+    config: Option<PathBuf>,
+    log_fixed: bool,
+    logs: Option<LogHandle>,
+    tls: Option<std::sync::Arc<callboard_server::tls::Certs>>,
+) {
     let mut before = config
         .as_deref()
         .and_then(|p| callboard_server::config_file::FileConfig::load(p).ok());
@@ -291,6 +307,9 @@ fn reload_on_hup(config: Option<PathBuf>, log_fixed: bool, logs: Option<LogHandl
             return;
         };
         while hup.recv().await.is_some() {
+            if let Some(certs) = &tls {
+                callboard_server::tls::reload_and_log(certs.clone(), true).await;
+            }
             let Some(path) = &config else {
                 tracing::info!("SIGHUP: no configuration file (--config) to re-read");
                 continue;
@@ -340,7 +359,13 @@ fn reload_on_hup(config: Option<PathBuf>, log_fixed: bool, logs: Option<LogHandl
 }
 
 #[cfg(not(unix))]
-fn reload_on_hup(_config: Option<PathBuf>, _log_fixed: bool, _logs: Option<LogHandle>) {}
+fn reload_on_hup(
+    _config: Option<PathBuf>,
+    _log_fixed: bool,
+    _logs: Option<LogHandle>,
+    _tls: Option<std::sync::Arc<callboard_server::tls::Certs>>,
+) {
+}
 
 /// `90`, `90s`, `30m`, `6h`, `1d`.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -462,6 +487,8 @@ async fn main() -> anyhow::Result<()> {
             session_max,
             trusted_proxies,
             database_url,
+            tls_cert,
+            tls_key,
         } => {
             let logs = init_logs(log_format, Some(&log));
             if let Some(c) = &config {
@@ -489,8 +516,12 @@ async fn main() -> anyhow::Result<()> {
             opts.trusted_proxies = trusted_proxies;
             opts.session_max = session_max.max(session_idle);
             opts.database_url = database_url.filter(|u| !u.is_empty());
+            opts.tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(callboard_server::tls::TlsFiles { cert, key }),
+                _ => None,
+            };
             let running = callboard_server::start_receiver(opts.clone()).await?;
-            reload_on_hup(config, log_fixed, logs);
+            reload_on_hup(config, log_fixed, logs, running.tls.clone());
             let snapshots = backup_every.map(|every| {
                 let dir = backup_dir
                     .clone()
@@ -546,6 +577,7 @@ async fn main() -> anyhow::Result<()> {
             listen,
             data_dir,
             remote_token,
+            remote_ca,
             allowed_origins,
         } => {
             init_logs(LogFormat::Text, None);
@@ -556,6 +588,7 @@ async fn main() -> anyhow::Result<()> {
                 listen,
                 extra_tokens: Vec::new(),
                 allowed_origins,
+                remote_ca,
             })
             .await?;
             println!("callboard listening on http://{}", running.addr);

@@ -179,6 +179,20 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
         gauge(state.store.hub().head()),
     );
 
+    if let Some(not_after) = state
+        .config
+        .tls
+        .as_ref()
+        .and_then(|c| c.info())
+        .and_then(|i| i.not_after)
+    {
+        reg.register(
+            "tls_certificate_expiry_seconds",
+            "When the served TLS certificate expires (Unix time): alert some days before",
+            gauge(not_after),
+        );
+    }
+
     if let Some(cluster) = state.store.cluster_status() {
         use std::sync::atomic::Ordering;
         reg.register(

@@ -39,6 +39,8 @@ pub struct Config {
     pub session_idle: std::time::Duration,
     /// …and this long after sign-in, whatever happens.
     pub session_max: std::time::Duration,
+    /// `--tls-cert/--tls-key`: this receiver speaks HTTPS itself.
+    pub tls: Option<std::sync::Arc<crate::tls::Certs>>,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             session_idle: std::time::Duration::from_secs(60 * 60),
             session_max: std::time::Duration::from_secs(12 * 60 * 60),
+            tls: None,
         }
     }
 }

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+mod tls;
+
 async fn status(rep: &TestServer) -> Value {
     rep.get_json("/api/replica/status", ADMIN_TOKEN)
         .await

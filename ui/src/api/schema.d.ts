@@ -2322,7 +2322,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "tls_required" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -3145,6 +3145,7 @@ export interface components {
             schema: components["schemas"]["SchemaCheck"];
             /** @description `ready` or `not_ready`. */
             status: string;
+            tls?: null | components["schemas"]["TlsCheck"];
             writer: components["schemas"]["WriterCheck"];
         };
         /** @description The data of a `reload` message: the stream continues from `head`. */
@@ -3705,6 +3706,21 @@ export interface components {
         };
         /** @enum {string} */
         TimeBasis: "created" | "offered";
+        TlsCheck: {
+            /** @description The certificate file (`--tls-cert`). */
+            certificate: string;
+            /**
+             * Format: int64
+             * @description Whole days until then (negative once expired: not ready).
+             */
+            days_left?: number | null;
+            /** @description Why the last reload was refused (the previous pair is still served). */
+            error?: string | null;
+            /** @description The served certificate's end of validity (RFC 3339). */
+            expires_at?: string | null;
+            /** @description When the served pair was loaded (start, file change or SIGHUP). */
+            loaded_at: string;
+        };
         TotpCode: {
             /** @description The 6 digits the app shows now. */
             code: string;

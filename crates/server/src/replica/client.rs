@@ -2,6 +2,7 @@
 
 use callboard_core::store::replica::{Changes, Snapshot, TOO_FAR_BEHIND};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +19,20 @@ pub enum RemoteError {
     Status { status: u16, message: String },
 }
 
+/// reqwest's message alone hides why ("error sending request"): the causes
+/// (refused, timed out, an untrusted certificate) are what an operator needs.
 fn unreachable(e: reqwest::Error) -> RemoteError {
-    RemoteError::Unreachable(e.to_string())
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    RemoteError::Unreachable(message)
 }
 
 #[derive(Clone)]
@@ -29,14 +42,19 @@ pub struct Remote {
     http: reqwest::Client,
     /// For snapshots and big pages of changes.
     slow: reqwest::Client,
+    /// The roots an `https://` receiver's certificate is checked against,
+    /// for the HTTP calls and the `wss://` stream alike.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+fn client(timeout: Duration, tls: Option<&Arc<rustls::ClientConfig>>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
-        .timeout(timeout)
-        .build()
-        .unwrap_or_default()
+        .timeout(timeout);
+    if let Some(config) = tls {
+        b = b.use_preconfigured_tls(rustls::ClientConfig::clone(config));
+    }
+    b.build().unwrap_or_default()
 }
 
 /// A receiver's answer to a forwarded write.
@@ -50,9 +68,26 @@ impl Remote {
         Remote {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
-            http: client(Duration::from_secs(15)),
-            slow: client(Duration::from_secs(300)),
+            http: client(Duration::from_secs(15), None),
+            slow: client(Duration::from_secs(300), None),
+            tls: None,
         }
+    }
+
+    /// A receiver whose certificate is checked against `tls`'s roots.
+    pub fn with_tls(base: &str, token: &str, tls: Arc<rustls::ClientConfig>) -> Remote {
+        Remote {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: client(Duration::from_secs(15), Some(&tls)),
+            slow: client(Duration::from_secs(300), Some(&tls)),
+            tls: Some(tls),
+        }
+    }
+
+    /// How the event stream is dialled: over `tls` for a `wss://` URL.
+    pub fn ws_connector(&self) -> Option<tokio_tungstenite::Connector> {
+        self.tls.clone().map(tokio_tungstenite::Connector::Rustls)
     }
 
     pub fn base(&self) -> &str {
@@ -167,7 +202,7 @@ pub async fn sign_in(
     password: &str,
 ) -> Result<String, RemoteError> {
     let base = remote_url.trim_end_matches('/');
-    let r = client(Duration::from_secs(30))
+    let r = client(Duration::from_secs(30), None)
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({ "username": username, "password": password }))
         .send()

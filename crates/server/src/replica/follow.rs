@@ -84,9 +84,14 @@ async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowE
         .await?
         .map(|c| c.seq)
         .unwrap_or(0);
-    let (mut ws, _) = tokio_tungstenite::connect_async(shared.remote.events_url(seq))
-        .await
-        .map_err(|e| FollowError::Remote(RemoteError::Unreachable(e.to_string())))?;
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+        shared.remote.events_url(seq),
+        None,
+        false,
+        shared.remote.ws_connector(),
+    )
+    .await
+    .map_err(|e| FollowError::Remote(RemoteError::Unreachable(e.to_string())))?;
     sync(shared, &source).await?;
     shared.update(|s| {
         s.state = ReplicaState::Live;

@@ -43,6 +43,9 @@ pub struct ReplicaOptions {
     pub extra_tokens: Vec<String>,
     /// Browser origins allowed to call the local API cross-origin.
     pub allowed_origins: Vec<String>,
+    /// A PEM file of CA certificates trusted for an `https://` receiver
+    /// (`--remote-ca`), besides the public roots.
+    pub remote_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,8 @@ pub enum ReplicaError {
     Launch(#[from] crate::LaunchError),
     #[error("cannot read the replica's cache: {0}")]
     Cache(#[from] callboard_core::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// How the replica stands with its receiver.
@@ -317,7 +322,11 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
     });
     let shared = Arc::new(Shared {
         store: store.clone(),
-        remote: Remote::new(&url, &opts.remote_token),
+        remote: Remote::with_tls(
+            &url,
+            &opts.remote_token,
+            crate::tls::client_config(opts.remote_ca.as_deref())?,
+        ),
         token_hashes,
         me: RwLock::new(me),
         status: status_tx,
@@ -391,6 +400,7 @@ mod tests {
             listen: "127.0.0.1:0".into(),
             extra_tokens: vec!["per-launch".into()],
             allowed_origins: vec![],
+            remote_ca: None,
         })
         .await
         .unwrap();
