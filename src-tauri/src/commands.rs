@@ -56,7 +56,9 @@ pub async fn settings_save<R: Runtime>(
     shell: State<'_, Arc<Shell>>,
     settings: Settings,
 ) -> Result<Option<Connection>, CommandError> {
-    Ok(shell.update(settings, &crate::hooks(&app)).await?)
+    let connection = shell.update(settings, &crate::hooks(&app)).await?;
+    crate::autostart::apply(&app, &shell.settings());
+    Ok(connection)
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,10 +84,12 @@ pub async fn setup_receiver<R: Runtime>(
         .public_url
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty());
-    shell
+    let connection = shell
         .update(s, &crate::hooks(&app))
         .await?
-        .ok_or_else(|| invalid("the receiver did not start"))
+        .ok_or_else(|| invalid("the receiver did not start"))?;
+    crate::autostart::apply(&app, &shell.settings());
+    Ok(connection)
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,10 +122,12 @@ pub async fn setup_remote<R: Runtime>(
     s.mode = Some(Mode::Remote);
     s.remote.url = url;
     s.remote.username = choice.username.trim().to_string();
-    shell
+    let connection = shell
         .update(s, &crate::hooks(&app))
         .await?
-        .ok_or_else(|| invalid("the connection did not start"))
+        .ok_or_else(|| invalid("the connection did not start"))?;
+    crate::autostart::apply(&app, &shell.settings());
+    Ok(connection)
 }
 
 /// The receiver's generated administrator password, for signing in from

@@ -4,6 +4,7 @@
 //! providers and the API are the backend's.
 
 pub mod alerts;
+pub mod autostart;
 pub mod commands;
 pub mod notifier;
 pub mod settings;
@@ -45,6 +46,12 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Build
                 tracing::warn!(error = %e, "no tray icon");
             }
             let shell = app.state::<Arc<Shell>>().inner().clone();
+            autostart::apply(&handle, &shell.settings());
+            if autostart::launched_hidden() && tray::exists(&handle) {
+                if let Some(w) = handle.get_webview_window("main") {
+                    let _ = w.hide();
+                }
+            }
             if !shell.needs_setup() {
                 let hooks = hooks(&handle);
                 tauri::async_runtime::spawn(async move {
@@ -61,6 +68,9 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Build
                 if shell.settings().close_to_tray && tray::exists(window.app_handle()) {
                     api.prevent_close();
                     let _ = window.hide();
+                    if shell.first_close_to_tray() {
+                        tray::explain_close(shell.settings().mode);
+                    }
                 }
             }
         })
@@ -98,8 +108,10 @@ pub fn show_main<R: Runtime>(app: &tauri::AppHandle<R>) {
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -130,10 +142,11 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let builder =
-        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main(app)
-        }));
+        }))
+        .plugin(autostart::plugin());
     let app = match app(builder, shell).build(tauri::generate_context!()) {
         Ok(a) => a,
         Err(e) => {

@@ -81,6 +81,10 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     /// Closing the window keeps the app running in the tray.
     pub close_to_tray: bool,
+    /// Start at login; None: on in receiver mode, off in remote mode.
+    pub autostart: Option<bool>,
+    /// The first close to the tray has been explained (once per install).
+    pub tray_explained: bool,
 }
 
 impl Default for Settings {
@@ -91,6 +95,8 @@ impl Default for Settings {
             remote: RemoteSettings::default(),
             notifications: NotificationSettings::default(),
             close_to_tray: true,
+            autostart: None,
+            tray_explained: false,
         }
     }
 }

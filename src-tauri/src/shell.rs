@@ -183,6 +183,23 @@ impl Shell {
         Ok(())
     }
 
+    /// True the first time it is called on this install (then remembered):
+    /// the first close to the tray is explained once, not every time.
+    pub fn first_close_to_tray(&self) -> bool {
+        let mut s = self.settings();
+        if s.tray_explained {
+            return false;
+        }
+        s.tray_explained = true;
+        if let Err(e) = s.save(&self.config_dir) {
+            tracing::warn!(error = %e, "cannot save the settings");
+        }
+        if let Ok(mut cur) = self.settings.lock() {
+            *cur = s;
+        }
+        true
+    }
+
     /// For the exit handler, which cannot await: a busy lock counts as running.
     pub fn is_running_blocking(&self) -> bool {
         self.backend.try_lock().map(|b| b.is_some()).unwrap_or(true)

@@ -46,6 +46,30 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Said once, the first time closing the window leaves the app in the tray:
+/// otherwise a receiver that seems closed but answers webhooks surprises.
+pub fn explain_close(mode: Option<crate::settings::Mode>) {
+    let body = match mode {
+        Some(crate::settings::Mode::Receiver) => {
+            "Callboard is still receiving calls: it keeps running in the tray. \
+             Quit from the tray menu to stop the receiver."
+        }
+        _ => "Callboard keeps running in the tray and still notifies you. Quit from the tray menu.",
+    };
+    // The notification server may be slow or absent: never on the UI thread.
+    let body = body.to_string();
+    std::thread::spawn(move || {
+        let shown = notify_rust::Notification::new()
+            .appname("Callboard")
+            .summary("Callboard is still running")
+            .body(&body)
+            .show();
+        if let Err(e) = shown {
+            tracing::debug!(error = %e, "cannot explain the close to tray");
+        }
+    });
+}
+
 pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.tray_by_id(ID).is_some()
 }

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { createServer } from "node:net";
@@ -60,6 +60,7 @@ before(async () => {
   assert.ok(existsSync(app), `build the app first: ${app}`);
   mkdirSync(shots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), "callboard-desktop-"));
+  mkdirSync(join(home, "home"));
   port = await freePort();
   const driverPort = await freePort();
   // The app inherits this environment: its settings and data in a fresh
@@ -67,6 +68,8 @@ before(async () => {
   driver = spawn("tauri-driver", ["--port", String(driverPort)], {
     env: {
       ...process.env,
+      // The login entry (XDG autostart) goes under $HOME/.config/autostart.
+      HOME: join(home, "home"),
       XDG_CONFIG_HOME: join(home, "config"),
       XDG_DATA_HOME: join(home, "data"),
       CALLBOARD_ADMIN_TOKEN: ADMIN,
@@ -133,6 +136,12 @@ test("first run → receiver → a missed call notifies once → the worklist li
   assert.match(info, /this computer only/i);
   writeFileSync(join(shots, "3-receiver-running.png"), await wd.screenshot());
 
+  // A receiver starts at login by default (hidden, in the tray): otherwise
+  // webhooks fail after a reboot until someone opens the app.
+  const loginEntry = join(home, "home/.config/autostart/Callboard.desktop");
+  await wd.waitUntil("the login entry", async () => existsSync(loginEntry));
+  assert.match(readFileSync(loginEntry, "utf8"), /^Exec=\S*callboard-desktop --hidden$/m);
+
   // The generated admin password is in the keyring (Secret Service), not a file.
   const secret = execFileSync("secret-tool", ["lookup", "service", "callboard", "username", "admin-password"], {
     encoding: "utf8",
@@ -197,4 +206,19 @@ test("first run → receiver → a missed call notifies once → the worklist li
   const portField = await wd.waitFor("css selector", "input[name=port]");
   assert.equal(await wd.execute("return arguments[0].value", [{ "element-6066-11e4-a52e-4f735466cecf": portField }]), String(port));
   writeFileSync(join(shots, "7-settings.png"), await wd.screenshot());
+
+  // Starting at login is a setting: untick, save, and the entry is gone.
+  const autostart = await wd.find("css selector", "input[name=autostart]");
+  const ticked = () => wd.execute("return arguments[0].checked", [{ "element-6066-11e4-a52e-4f735466cecf": autostart }]);
+  assert.equal(await ticked(), true);
+  // (Scrolled into view first: the sticky Save bar covers the form's end.)
+  await wd.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ "element-6066-11e4-a52e-4f735466cecf": autostart }]);
+  await wd.click(autostart);
+  assert.equal(await ticked(), false);
+  await wd.find("xpath", "//*[contains(., 'webhooks fail until someone opens Callboard')]");
+  await wd.click(await wd.find("xpath", "//button[contains(., 'Save')]"));
+  await wd.waitFor("xpath", "//*[@role='status'][contains(., 'Saved.')]");
+  await wd.waitUntil("the login entry removed", async () => !existsSync(loginEntry));
+  const saved = JSON.parse(readFileSync(join(home, "config/app.callboard.desktop/settings.json"), "utf8"));
+  assert.equal(saved.autostart, false);
 });

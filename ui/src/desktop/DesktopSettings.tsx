@@ -201,6 +201,20 @@ export default function DesktopSettingsPage() {
             />
             Closing the window keeps Callboard running in the tray
           </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              name="autostart"
+              checked={settings.autostart ?? settings.mode === "receiver"}
+              onChange={(e) => set((s) => ({ ...s, autostart: e.target.checked }))}
+            />
+            Start Callboard when I sign in to this computer (in the tray)
+          </label>
+          {settings.mode === "receiver" && !(settings.autostart ?? true) && (
+            <p className="hint" role="note">
+              After a restart, webhooks fail until someone opens Callboard on this computer.
+            </p>
+          )}
         </section>
 
         <ErrorBanner error={error} />

@@ -24,6 +24,9 @@ export interface DesktopSettings {
   remote: { url: string; username: string };
   notifications: { do_not_disturb: boolean; muted: string[]; sla_breaches: boolean };
   close_to_tray: boolean;
+  /** Start at login; null: on in receiver mode, off in remote mode. */
+  autostart: boolean | null;
+  tray_explained: boolean;
 }
 
 /** Errors from the shell's commands. */
