@@ -628,7 +628,35 @@ mod tests {
         .unwrap();
         let first = receiver.first_start.clone().unwrap();
         let office = format!("http://127.0.0.1:{}", receiver.addr.port());
-        let token = callboard_server::sign_in(&office, &first.username, &first.password)
+        // The printed first-start password must be changed before it signs
+        // a desktop in: what the first-run screen tells the user.
+        let refused = callboard_server::sign_in(&office, &first.username, &first.password).await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("must be changed first")),
+            "{:?}",
+            refused.err()
+        );
+        let http = reqwest::Client::new();
+        let v: serde_json::Value = http
+            .post(format!("{office}/api/auth/login"))
+            .json(&serde_json::json!({"username": first.username, "password": first.password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = http
+            .post(format!("{office}/api/auth/password"))
+            .bearer_auth(v["token"].as_str().unwrap())
+            .json(&serde_json::json!({"current": first.password, "new": "office-password-1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let token = callboard_server::sign_in(&office, &first.username, "office-password-1")
             .await
             .unwrap();
         let env = EnvOverrides {
@@ -665,6 +693,25 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(me.unwrap()["role"], "admin");
+        // And it holds the receiver's rows: the snapshot was allowed.
+        let mut providers = None;
+        for _ in 0..100 {
+            let r = http
+                .get(format!("{}/api/providers", c.api_base))
+                .bearer_auth(&c.token)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 200 {
+                providers = Some(r.status());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            providers.is_some(),
+            "the replica serves the receiver's rows"
+        );
         let other = http
             .get(format!("{}/api/auth/me", c.api_base))
             .bearer_auth("not-the-launch-token")

@@ -13,8 +13,12 @@ const BIN = process.env.CALLBOARD_BIN ?? resolve(here, "../../target/debug/callb
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 
 /** `restart`: the same data directory and port again (no first-start banner);
- * `env`: more variables for the server (e.g. a short session). */
-export async function startServer(restart, env = {}) {
+ * `env`: more variables for the server (e.g. a short session);
+ * `printed`: keep the printed first-start password. Otherwise the harness
+ * does what a new admin must do first, choosing a password of their own
+ * (`password`; the printed one is `printedPassword`), so tests that sign in
+ * by password meet the console, not the forced change. */
+export async function startServer(restart, env = {}, { printed = false } = {}) {
   const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), "callboard-e2e-"));
   const listen = restart ? new URL(restart.url).host : "127.0.0.1:0";
   const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", listen], {
@@ -45,6 +49,10 @@ export async function startServer(restart, env = {}) {
     if (child.exitCode !== null) r();
     else child.on("exit", r);
   });
+  if (!restart && !printed) {
+    info.printedPassword = info.password;
+    info.password = await chooseOwnPassword(info.url, info.password);
+  }
   return {
     ...info,
     dataDir,
@@ -59,6 +67,25 @@ export async function startServer(restart, env = {}) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs in with the printed password and replaces it, as the console
+ * makes a new admin do; returns the new password. */
+async function chooseOwnPassword(url, printed) {
+  const post = (path, body, token) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const login = await post("/api/auth/login", { username: "admin", password: printed });
+  const { token, must_change_password: must } = await login.json();
+  if (login.status !== 200 || !must) throw new Error(`first sign-in: ${login.status}, must_change_password ${must}`);
+  const own = `${printed}-own`;
+  const changed = await post("/api/auth/password", { current: printed, new: own }, token);
+  if (changed.status !== 200) throw new Error(`password change: ${changed.status} ${await changed.text()}`);
+  await post("/api/auth/logout", {}, token);
+  return own;
 }
 
 /** A replica (`callboard connect`) of `remoteUrl`, following it with `token`. */

@@ -3,6 +3,7 @@ import { BrowserRouter, Navigate, Route, Routes, useLocation, useSearchParams } 
 import { ScreenBoundary } from "./components/ScreenBoundary";
 import { Sidebar } from "./components/Sidebar";
 import { LoginPage } from "./features/login/Login";
+import { FirstPasswordPage } from "./features/account/FirstPassword";
 import { LivePage } from "./features/live/LivePage";
 import { HangupPage } from "./features/worklist/HangupPage";
 import { DashboardPage, Wallboard } from "./features/dashboard/Dashboard";
@@ -79,6 +80,7 @@ function Gate() {
   const { epoch, loading, me } = useSession();
   if (loading) return <div className="login muted">Signing in…</div>;
   if (!me) return <LoginPage />;
+  if (me.must_change_password) return <FirstPasswordPage />;
   return (
     <StreamProvider session={epoch}>
       <Shell />

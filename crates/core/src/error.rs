@@ -60,6 +60,7 @@ pub enum ErrorCode {
     OriginNotAllowed,
     TotpRequired,
     InvalidTotp,
+    PasswordChangeRequired,
     SessionExpired,
     CsrfFailed,
     NoDialer,
@@ -120,6 +121,7 @@ impl ErrorCode {
         ErrorCode::OriginNotAllowed,
         ErrorCode::TotpRequired,
         ErrorCode::InvalidTotp,
+        ErrorCode::PasswordChangeRequired,
         ErrorCode::SessionExpired,
         ErrorCode::CsrfFailed,
         ErrorCode::NoDialer,
@@ -183,6 +185,7 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::InvalidTotp => "invalid_totp",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::NoDialer => "no_dialer",
             ErrorCode::PlatformError => "platform_error",
         }

@@ -30,7 +30,14 @@ pub struct Principal {
     /// Set when signed in by the session cookie: what the console sends back
     /// in `X-CSRF-Token` with every change.
     pub csrf_token: Option<String>,
+    /// Signed in with a password that must be changed: every route but
+    /// [`PASSWORD_CHANGE_ROUTES`] refuses it (403 `password_change_required`).
+    pub password_change: bool,
 }
+
+/// What a session that must change its password may still do.
+pub const PASSWORD_CHANGE_ROUTES: &[&str] =
+    &["/api/auth/me", "/api/auth/password", "/api/auth/logout"];
 
 impl Principal {
     pub fn actor(&self) -> Actor {
@@ -278,6 +285,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
                 token,
                 integration: None,
                 csrf_token: None,
+                password_change: false,
             });
         }
     }
@@ -309,6 +317,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
             token,
             integration: Some(grant),
             csrf_token: None,
+            password_change: false,
         });
     }
     let t = token.clone();
@@ -329,6 +338,7 @@ pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiEr
                 token,
                 integration: None,
                 csrf_token: None,
+                password_change: session.password_change,
             })
         }
         users::Lookup::Expired => Err(ApiError::unauthorized(
@@ -354,6 +364,20 @@ impl FromRequestParts<AppState> for Principal {
         check_csrf(&parts.method, &parts.headers, &who.token, via)?;
         if via == Via::Cookie {
             who.csrf_token = Some(csrf_token(&who.token));
+        }
+        if who.password_change {
+            let path = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|p| p.as_str())
+                .unwrap_or("");
+            if !PASSWORD_CHANGE_ROUTES.contains(&path) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::PasswordChangeRequired,
+                    "choose a new password first (POST /api/auth/password): this one was printed at the first start or given to you as temporary",
+                ));
+            }
         }
         if let Some(grant) = &who.integration {
             let path = parts

@@ -1,4 +1,4 @@
-use callboard_tests::{event, ws, TestServer};
+use callboard_tests::{event, ws, TestServer, ADMIN_TOKEN};
 use serde_json::json;
 use std::time::Duration;
 
@@ -188,6 +188,133 @@ async fn first_start_prints_a_one_time_login_link() {
     // A second start of the same database creates no second admin.
     let srv = srv.restart().await.unwrap();
     assert!(!srv.banner.iter().any(|l| l.contains("/login?code=")));
+}
+
+/// The printed first-start password signs in to one thing only: choosing
+/// a new one. The same for a temporary password an admin hands out.
+#[tokio::test]
+async fn a_printed_or_temporary_password_must_be_changed_before_anything_else() {
+    let srv = TestServer::start().await.unwrap();
+    let printed = srv
+        .banner
+        .iter()
+        .find(|l| l.contains("password"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let login = |password: String| {
+        let srv = &srv;
+        async move {
+            srv.post_json(
+                "/api/auth/login",
+                "",
+                &json!({"username": "admin", "password": password}),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (s, b) = login(printed.clone()).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["must_change_password"], true, "{b}");
+    let token = b["token"].as_str().unwrap().to_string();
+    let (s, me) = srv.get_json("/api/auth/me", &token).await.unwrap();
+    assert_eq!(
+        (s, &me["must_change_password"]),
+        (200, &json!(true)),
+        "{me}"
+    );
+    for path in ["/api/calls", "/api/providers", "/api/users"] {
+        let (s, b) = srv.get_json(path, &token).await.unwrap();
+        assert_eq!(s, 403, "GET {path}: {b}");
+        assert_eq!(b["error"]["code"], "password_change_required", "{b}");
+    }
+    let (s, b) = srv
+        .post_json(
+            "/api/providers",
+            &token,
+            &json!({"name": "Sneaky", "field_mapping": {"call_id": "id"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (403, Some("password_change_required")),
+        "{b}"
+    );
+    // A wrong current password changes nothing.
+    let (s, _) = srv
+        .post_json(
+            "/api/auth/password",
+            &token,
+            &json!({"current": "not-it", "new": "a-brand-new-one"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 422);
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/password",
+            &token,
+            &json!({"current": printed, "new": "a-brand-new-one"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    // The same session is a full one now.
+    let (s, me) = srv.get_json("/api/auth/me", &token).await.unwrap();
+    assert_eq!((s, &me["must_change_password"]), (200, &json!(false)));
+    assert_eq!(srv.get_json("/api/calls", &token).await.unwrap().0, 200);
+    let (s, _) = login(printed).await;
+    assert_eq!(s, 401, "the printed password is gone");
+    let (s, b) = login("a-brand-new-one".into()).await;
+    assert_eq!((s, &b["must_change_password"]), (200, &json!(false)));
+
+    // An admin may hand out a temporary password, on creation or later.
+    let (s, b) = srv
+        .post_json(
+            "/api/users",
+            ADMIN_TOKEN,
+            &json!({"username": "temp", "password": "temporary-1", "role": "agent", "must_change_password": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/login",
+            "",
+            &json!({"username": "temp", "password": "temporary-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, &b["must_change_password"]), (200, &json!(true)));
+    let temp = b["token"].as_str().unwrap().to_string();
+    assert_eq!(srv.get_json("/api/calls", &temp).await.unwrap().0, 403);
+    let (s, b) = srv
+        .post_json(
+            "/api/auth/password",
+            &temp,
+            &json!({"current": "temporary-1", "new": "my-own-password"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(srv.get_json("/api/calls", &temp).await.unwrap().0, 200);
+    // A flag without a new password is refused: it would lock a user out
+    // of a password they chose.
+    let id = srv.user_id("temp").await.unwrap();
+    let r = srv
+        .http
+        .patch(srv.url(&format!("/api/users/{id}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"must_change_password": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422, "{:?}", r.text().await);
 }
 
 #[tokio::test]

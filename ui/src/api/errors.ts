@@ -12,6 +12,7 @@ const WORDS: Record<string, string> = {
   invalid_login_code: "This sign-in link has expired or was already used. Sign in with your user name and password.",
   invalid_totp: "That code is wrong or has expired. Enter the one your app shows now.",
   totp_required: "Enter the 6-digit code your authenticator app shows for Callboard.",
+  password_change_required: "Choose a password of your own first: the one you signed in with was printed or temporary.",
   too_many_attempts: "Too many failed sign-ins. Wait a minute and try again.",
   forbidden: "Your role does not allow this.",
   shutting_down: "The server is restarting. Try again in a moment.",

@@ -2322,7 +2322,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "tls_required" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "tls_required" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "password_change_required" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -2634,6 +2634,13 @@ export interface components {
             /** @description For a cookie session: send as `X-CSRF-Token` with every change. */
             csrf_token?: string | null;
             expires_at: string;
+            /**
+             * @description Signed in with a password that must be changed (the printed
+             *     first-start one, a temporary one): until `POST /api/auth/password`,
+             *     this session may only do that, read `/api/auth/me` or sign out
+             *     (403 `password_change_required` elsewhere).
+             */
+            must_change_password: boolean;
             /** @description Send as `Authorization: Bearer <token>`. Absent for a cookie session. */
             token?: string | null;
             user: components["schemas"]["User"];
@@ -2659,6 +2666,11 @@ export interface components {
             csrf_token?: string | null;
             /** @description None: every department. */
             departments?: string[] | null;
+            /**
+             * @description This session may only change its password (`POST /api/auth/password`)
+             *     or sign out: it signed in with a password that must be changed.
+             */
+            must_change_password: boolean;
             role: components["schemas"]["Role"];
             user?: null | components["schemas"]["User"];
         };
@@ -2844,6 +2856,8 @@ export interface components {
         NewUser: {
             departments?: string[];
             display_name?: string | null;
+            /** @description The password is temporary: a sign-in with it may only change it. */
+            must_change_password?: boolean;
             password: string;
             role: components["schemas"]["Role"];
             /** @description Skills for skills-based routing. */
@@ -3759,6 +3773,8 @@ export interface components {
             active?: boolean | null;
             departments?: string[] | null;
             display_name?: string | null;
+            /** @description With a new `password`: a temporary one, to be changed at the next sign-in. */
+            must_change_password?: boolean | null;
             password?: string | null;
             role?: null | components["schemas"]["Role"];
             skills?: string[] | null;

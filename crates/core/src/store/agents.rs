@@ -206,6 +206,7 @@ mod tests {
                             departments: vec!["sales".into()],
                             display_name: None,
                             skills: vec![],
+                            must_change_password: false,
                         },
                         "x".into(),
                         &a,

@@ -122,6 +122,9 @@ pub struct NewUser {
     /// Skills for skills-based routing.
     #[serde(default)]
     pub skills: Vec<String>,
+    /// The password is temporary: a sign-in with it may only change it.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -133,6 +136,8 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     pub active: Option<bool>,
     pub skills: Option<Vec<String>>,
+    /// With a new `password`: a temporary one, to be changed at the next sign-in.
+    pub must_change_password: Option<bool>,
 }
 
 fn check_username(u: &str) -> Result<String> {
@@ -195,9 +200,9 @@ pub fn create(
     }
     let at = time::fmt(w.now);
     w.conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at, skills)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-        params![username, input.display_name, password_hash, input.role.as_str(), serde_json::to_string(&deps)?, at, serde_json::to_string(&skills)?],
+        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at, skills, must_change_password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+        params![username, input.display_name, password_hash, input.role.as_str(), serde_json::to_string(&deps)?, at, serde_json::to_string(&skills)?, input.must_change_password],
     )?;
     let u = get(w.conn, w.conn.last_insert_rowid())?;
     announce(w, &u)?;
@@ -206,7 +211,8 @@ pub fn create(
         actor,
         "user.create",
         Some(&u.username),
-        serde_json::json!({ "role": u.role, "departments": u.departments, "skills": u.skills }),
+        serde_json::json!({ "role": u.role, "departments": u.departments, "skills": u.skills,
+            "must_change_password": input.must_change_password }),
     )?;
     Ok(u)
 }
@@ -217,6 +223,11 @@ pub fn validate_new(input: &NewUser) -> Result<()> {
 }
 
 pub fn validate_patch(patch: &UserPatch) -> Result<()> {
+    if patch.must_change_password == Some(true) && patch.password.is_none() {
+        return Err(Error::invalid(
+            "must_change_password goes with a new (temporary) password",
+        ));
+    }
     match &patch.password {
         Some(p) => validate_password(p),
         None => Ok(()),
@@ -272,6 +283,13 @@ pub fn update(
             serde_json::to_string(&skills)?
         ],
     )?;
+    if patch.password.is_some() {
+        // A password an admin sets is temporary only when they say so.
+        w.conn.execute(
+            "UPDATE users SET must_change_password = ?2 WHERE id = ?1",
+            params![id, patch.must_change_password.unwrap_or(false)],
+        )?;
+    }
     if !active || patch.password.is_some() {
         // A deactivated user or a changed password ends every session.
         w.conn.execute(
@@ -288,7 +306,8 @@ pub fn update(
         Some(&u.username),
         serde_json::json!({
             "role": patch.role, "departments": patch.departments, "active": patch.active, "skills": patch.skills,
-            "password_changed": patch.password.is_some()
+            "password_changed": patch.password.is_some(),
+            "must_change_password": patch.must_change_password
         }),
     )?;
     Ok(u)
@@ -305,12 +324,18 @@ pub fn change_own_password(
 ) -> Result<usize> {
     let now = time::fmt(w.now);
     let n = w.conn.execute(
-        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1 AND active = 1",
+        "UPDATE users SET password_hash = ?2, updated_at = ?3, must_change_password = 0
+          WHERE id = ?1 AND active = 1",
         params![user_id, password_hash, now],
     )?;
     if n == 0 {
         return Err(Error::not_found("no such active user"));
     }
+    // The session it was changed from is a full one from now on.
+    w.conn.execute(
+        "UPDATE tokens SET password_change = 0 WHERE user_id = ?1 AND password_change = 1",
+        params![user_id],
+    )?;
     let ended = w.conn.execute(
         "UPDATE tokens SET revoked_at = ?2
           WHERE user_id = ?1 AND revoked_at IS NULL AND kind = 'session' AND token_hash <> ?3",
@@ -375,6 +400,29 @@ pub fn issue_token(
     Ok((token, expires))
 }
 
+/// A session signed in by password. When the user must change that
+/// password (the printed first-start one, a temporary one), the session may
+/// only change it: the third value says so.
+pub fn issue_password_session(
+    w: &mut Writer<'_>,
+    user_id: i64,
+    browser: Option<BrowserPolicy>,
+) -> Result<(String, String, bool)> {
+    let must: bool = w.conn.query_row(
+        "SELECT must_change_password FROM users WHERE id = ?1",
+        params![user_id],
+        |r| r.get(0),
+    )?;
+    let (token, expires) = issue_token(w, user_id, browser)?;
+    if must {
+        w.conn.execute(
+            "UPDATE tokens SET password_change = 1 WHERE token_hash = ?1",
+            params![keys::hash_secret(&token)],
+        )?;
+    }
+    Ok((token, expires, must))
+}
+
 /// A valid session: whose it is, and (for a browser session) when it was
 /// last used, so the caller can note a use before the idle clock runs out.
 #[derive(Debug, Clone)]
@@ -384,6 +432,8 @@ pub struct Session {
     /// Set for a browser session: it ends after this long without use.
     pub idle: Option<chrono::Duration>,
     pub last_used_at: Option<Timestamp>,
+    /// Signed in with a password that must be changed: only that is allowed.
+    pub password_change: bool,
 }
 
 impl Session {
@@ -412,7 +462,8 @@ pub enum Lookup {
 /// The session a token belongs to, judged at `now`.
 pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Lookup> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS}, t.id, t.expires_at, t.idle_seconds, t.last_used_at, t.created_at
+        "SELECT {COLS}, t.id, t.expires_at, t.idle_seconds, t.last_used_at, t.created_at,
+                t.password_change AND u.must_change_password
          FROM tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL AND u.active = 1"
     ))?;
@@ -425,10 +476,11 @@ pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Lo
                 r.get::<_, Option<i64>>(11)?,
                 r.get::<_, Option<String>>(12)?,
                 r.get::<_, String>(13)?,
+                r.get::<_, bool>(14)?,
             ))
         })
         .optional()?;
-    let Some((user, id, expires_at, idle, last_used, created)) = row else {
+    let Some((user, id, expires_at, idle, last_used, created, password_change)) = row else {
         return Ok(Lookup::Unknown);
     };
     // An unreadable stamp counts as expired: sign in again, never a free pass.
@@ -453,6 +505,7 @@ pub fn authenticate(conn: &Connection, token: &str, now: Timestamp) -> Result<Lo
         user,
         idle,
         last_used_at,
+        password_change,
     })))
 }
 
@@ -520,8 +573,6 @@ pub fn redeem_login_link(
     Ok(Some((user, token, expires)))
 }
 
-/// On a database with no users: creates `admin` with `password_hash` and a
-/// one-time login code. Returns None when users already exist.
 /// A session for the first active administrator: how the desktop window on
 /// the receiver's own computer is signed in without asking for a password.
 pub fn admin_session(w: &mut Writer<'_>) -> Result<String> {
@@ -532,6 +583,10 @@ pub fn admin_session(w: &mut Writer<'_>) -> Result<String> {
     issue_token(w, admin.id, None).map(|(token, _)| token)
 }
 
+/// On a database with no users: creates `admin` with `password_hash` and a
+/// one-time login code. Returns None when users already exist. The
+/// password was printed (a terminal, a log): signing in with it leads
+/// straight to choosing a new one.
 pub fn bootstrap_admin(
     w: &mut Writer<'_>,
     password_hash: String,
@@ -541,8 +596,8 @@ pub fn bootstrap_admin(
     }
     let at = time::fmt(w.now);
     w.conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at)
-         VALUES ('admin', 'Administrator', ?1, 'admin', '[]', ?2, ?2)",
+        "INSERT INTO users (username, display_name, password_hash, role, departments, created_at, updated_at, must_change_password)
+         VALUES ('admin', 'Administrator', ?1, 'admin', '[]', ?2, ?2, 1)",
         params![password_hash, at],
     )?;
     let user = get(w.conn, w.conn.last_insert_rowid())?;

@@ -42,6 +42,11 @@ pub struct LoginResponse {
     pub csrf_token: Option<String>,
     pub expires_at: String,
     pub user: User,
+    /// Signed in with a password that must be changed (the printed
+    /// first-start one, a temporary one): until `POST /api/auth/password`,
+    /// this session may only do that, read `/api/auth/me` or sign out
+    /// (403 `password_change_required` elsewhere).
+    pub must_change_password: bool,
 }
 
 /// The answer to a sign-in: a bearer token in the body, or the session in a
@@ -53,6 +58,7 @@ fn signed_in(
     token: String,
     expires_at: String,
     cookie: bool,
+    must_change_password: bool,
 ) -> Response {
     if !cookie {
         return Json(LoginResponse {
@@ -60,6 +66,7 @@ fn signed_in(
             csrf_token: None,
             expires_at,
             user,
+            must_change_password,
         })
         .into_response();
     }
@@ -70,6 +77,7 @@ fn signed_in(
         csrf_token: Some(auth::csrf_token(&token)),
         expires_at,
         user,
+        must_change_password,
     };
     ([(header::SET_COOKIE, set)], Json(body)).into_response()
 }
@@ -125,12 +133,20 @@ pub async fn login(
     };
     let uid = user.id;
     let browser = req.cookie.then(|| browser_policy(&state));
-    let (token, expires_at) = state
+    let (token, expires_at, must_change) = state
         .store
-        .write_keyed(key.0, move |w| users::issue_token(w, uid, browser))
+        .write_keyed(key.0, move |w| {
+            users::issue_password_session(w, uid, browser)
+        })
         .await?;
     Ok(signed_in(
-        &state, &headers, user, token, expires_at, req.cookie,
+        &state,
+        &headers,
+        user,
+        token,
+        expires_at,
+        req.cookie,
+        must_change,
     ))
 }
 
@@ -203,8 +219,9 @@ pub async fn exchange(
         .write_keyed(key.0, move |w| users::redeem_login_link(w, &code, browser))
         .await?
     {
+        // A one-time code is spent by its use: its session is a full one.
         Some((user, token, expires_at)) => Ok(signed_in(
-            &state, &headers, user, token, expires_at, req.cookie,
+            &state, &headers, user, token, expires_at, req.cookie, false,
         )),
         None => Err(ApiError::unauthorized(
             ErrorCode::InvalidLoginCode,
@@ -247,6 +264,9 @@ pub struct Me {
     /// Signed in by the session cookie: send as `X-CSRF-Token` with every change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
+    /// This session may only change its password (`POST /api/auth/password`)
+    /// or sign out: it signed in with a password that must be changed.
+    pub must_change_password: bool,
 }
 
 #[utoipa::path(get, path = "/api/auth/me", operation_id = "getMe", tag = "auth",
@@ -254,6 +274,7 @@ pub struct Me {
     security(("bearer" = [])))]
 pub async fn me(who: Principal) -> Json<Me> {
     Json(Me {
+        must_change_password: who.password_change,
         csrf_token: who.csrf_token.clone(),
         departments: who.scope(),
         role: who.role,

@@ -17,6 +17,10 @@ pub enum RemoteError {
     TooFarBehind,
     #[error("the receiver answered {status}: {message}")]
     Status { status: u16, message: String },
+    /// Signed in with a printed or temporary password: the receiver allows
+    /// nothing else until it is changed.
+    #[error("this password must be changed first: sign in to the receiver's console in a browser, choose a new password, then use it here")]
+    PasswordChangeRequired,
 }
 
 /// reqwest's message alone hides why ("error sending request"): the causes
@@ -211,6 +215,9 @@ pub async fn sign_in(
     let status = r.status().as_u16();
     let v: Value = r.json().await.map_err(unreachable)?;
     match (status, v["token"].as_str()) {
+        (200, Some(_)) if v["must_change_password"] == true => {
+            Err(RemoteError::PasswordChangeRequired)
+        }
         (200, Some(t)) => Ok(t.to_string()),
         (401, _) => Err(RemoteError::Unauthorized),
         _ => Err(RemoteError::Status {

@@ -153,6 +153,9 @@ impl Shared {
             token,
             integration: None,
             csrf_token: None,
+            // The receiver refuses such a token its snapshot: a replica
+            // never gets this far with one.
+            password_change: false,
         })
     }
 
@@ -375,6 +378,31 @@ mod tests {
     use crate::{start_receiver, ReceiverOptions};
     use std::time::Duration;
 
+    /// What a new administrator does first: sign in with the printed
+    /// password and choose their own.
+    pub(crate) async fn change_first_password(url: &str, user: &str, printed: &str, new: &str) {
+        let http = reqwest::Client::new();
+        let v: serde_json::Value = http
+            .post(format!("{url}/api/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": printed}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["must_change_password"], true, "{v}");
+        let token = v["token"].as_str().unwrap();
+        let r = http
+            .post(format!("{url}/api/auth/password"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"current": printed, "new": new}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
     /// The library API the desktop uses: sign in, start a replica in-process,
     /// watch its status, hear the receiver's events on its hub, stop it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,9 +417,14 @@ mod tests {
             sign_in(&url, &first.username, "wrong").await,
             Err(RemoteError::Unauthorized)
         ));
-        let token = sign_in(&url, &first.username, &first.password)
-            .await
-            .unwrap();
+        // The printed first-start password signs in to nothing but its change.
+        assert!(matches!(
+            sign_in(&url, &first.username, &first.password).await,
+            Err(RemoteError::PasswordChangeRequired)
+        ));
+        let fresh = "a-password-of-my-own";
+        change_first_password(&url, &first.username, &first.password, fresh).await;
+        let token = sign_in(&url, &first.username, fresh).await.unwrap();
 
         let running = start_replica(ReplicaOptions {
             remote_url: url.clone(),
