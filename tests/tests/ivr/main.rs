@@ -746,3 +746,62 @@ async fn a_failing_api_node_takes_its_error_edge_and_private_hosts_are_refused()
     .await;
     assert!(x.contains("Found "), "{x}");
 }
+
+/// A queue that announces: each caller hears their place among the callers
+/// already ringing the department's agents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_announces_each_callers_position() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, p) = setup(&srv, "kookoo", json!({})).await;
+    let mut announcing = flow(&slug);
+    announcing["nodes"][2]["announce_position"] = json!(true);
+    announcing["nodes"][2]["say"] = json!("Please hold");
+    let (s, f) = srv
+        .post_json("/api/flows", ADMIN_TOKEN, &announcing)
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{f}");
+    let id = f["id"].as_i64().unwrap();
+    let (s, b) = srv
+        .post_json(&format!("/api/flows/{id}/publish"), ADMIN_TOKEN, &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"flow_id": id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let url = ivr_url(&p);
+    let ask = |q: String| {
+        let u = format!("{url}&{q}");
+        let srv = &srv;
+        async move { get_text(srv, &u).await.1 }
+    };
+    for (sid, cid, place) in [("Q1", "9800000011", 1), ("Q2", "9800000012", 2)] {
+        ask(format!(
+            "event=NewCall&sid={sid}&cid={cid}&called_number=8000000000"
+        ))
+        .await;
+        let x = ask(format!("event=GotDTMF&sid={sid}&data=1")).await;
+        let heard = format!("<playtext>You are number {place} in the queue.</playtext>");
+        assert!(x.contains("<playtext>Please hold</playtext>"), "{x}");
+        assert!(x.contains(&heard), "{sid} hears its place {place}: {x}");
+        assert!(
+            x.find(&heard) < x.find(&format!(">{AGENT_PHONE}</dial>")),
+            "before the agents ring: {x}"
+        );
+    }
+    // The first is answered: the next caller is second again, not third.
+    ask("event=Dial&sid=Q1&status=answered&data=".into()).await;
+    ask("event=NewCall&sid=Q3&cid=9800000013&called_number=8000000000".into()).await;
+    let x = ask("event=GotDTMF&sid=Q3&data=1".into()).await;
+    assert!(
+        x.contains("<playtext>You are number 2 in the queue.</playtext>"),
+        "{x}"
+    );
+}

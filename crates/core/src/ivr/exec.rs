@@ -182,6 +182,34 @@ pub trait Env {
     fn agent_numbers(&self, department: &str) -> Vec<String>;
     /// The answer to `node`'s request, once the server made it.
     fn api_result(&self, node: &str) -> Option<ApiOutcome>;
+    /// Callers already queued for the department's agents (this one not
+    /// counted) and the wait they make, for a queue's announcement.
+    fn queue_ahead(&self, department: &str) -> QueueAhead;
+}
+
+/// What a queue announces on entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueAhead {
+    /// Callers ringing the same agents before this one.
+    pub ahead: usize,
+    /// Their expected wait, from the department's recent talk times and its
+    /// available agents; None without recent history.
+    pub expected_wait_seconds: Option<i64>,
+}
+
+/// "You are number 3 in the queue. The expected wait is about 4 minutes."
+pub fn position_announcement(q: QueueAhead) -> String {
+    let mut text = format!("You are number {} in the queue.", q.ahead + 1);
+    match q.expected_wait_seconds {
+        Some(s) if s < 60 => text.push_str(" The expected wait is less than a minute."),
+        Some(s) => {
+            let minutes = (s + 59) / 60;
+            let unit = if minutes == 1 { "minute" } else { "minutes" };
+            text.push_str(&format!(" The expected wait is about {minutes} {unit}."));
+        }
+        None => {}
+    }
+    text
 }
 
 /// The result of one step.
@@ -582,15 +610,23 @@ impl<'a> Run<'a> {
                     prompt,
                     department,
                     hold_music_url,
+                    announce_position,
                     max_wait_seconds,
                     on_timeout,
-                    ..
                 } => {
                     let numbers = self.env.agent_numbers(department);
                     if numbers.is_empty() {
                         Some(("on_timeout", on_timeout.as_ref()))
                     } else {
                         speak(&mut self.actions, prompt, &self.state);
+                        if *announce_position {
+                            // In the prompt's voice and language.
+                            self.actions.push(Action::Speak(Speech::Say {
+                                text: position_announcement(self.env.queue_ahead(department)),
+                                voice: prompt.voice.clone(),
+                                language: prompt.language.clone(),
+                            }));
+                        }
                         self.actions.push(Action::Dial {
                             numbers,
                             timeout_seconds: *max_wait_seconds,
@@ -888,6 +924,8 @@ pub struct FixedEnv {
     pub api: BTreeMap<String, ApiOutcome>,
     /// Minutes east of UTC for `time` rules.
     pub offset_minutes: i32,
+    /// Queued callers per department, for position announcements.
+    pub ahead: BTreeMap<String, QueueAhead>,
 }
 
 impl Env for FixedEnv {
@@ -909,5 +947,8 @@ impl Env for FixedEnv {
     }
     fn api_result(&self, node: &str) -> Option<ApiOutcome> {
         self.api.get(node).cloned()
+    }
+    fn queue_ahead(&self, department: &str) -> QueueAhead {
+        self.ahead.get(department).copied().unwrap_or_default()
     }
 }

@@ -755,3 +755,97 @@ fn dialects_parse_and_default_from_presets() {
     assert_eq!(Dialect::for_preset(Some("exotel")), Dialect::Exotel);
     assert_eq!(Dialect::for_preset(None), Dialect::Json);
 }
+
+#[test]
+fn a_queue_announces_the_callers_place_and_wait_in_every_dialect() {
+    use super::exec::{position_announcement, QueueAhead};
+    assert_eq!(
+        position_announcement(QueueAhead {
+            ahead: 0,
+            expected_wait_seconds: None
+        }),
+        "You are number 1 in the queue."
+    );
+    assert_eq!(
+        position_announcement(QueueAhead {
+            ahead: 1,
+            expected_wait_seconds: Some(40)
+        }),
+        "You are number 2 in the queue. The expected wait is less than a minute."
+    );
+    assert_eq!(
+        position_announcement(QueueAhead {
+            ahead: 2,
+            expected_wait_seconds: Some(61)
+        }),
+        "You are number 3 in the queue. The expected wait is about 2 minutes."
+    );
+    let f = flow(json!({
+        "name": "Announce", "entry": "q",
+        "nodes": [
+            {"id": "q", "type": "queue", "department": "sales", "say": "Please hold",
+             "language": "en-IN", "announce_position": true, "on_timeout": "z"},
+            {"id": "z", "type": "hangup"}
+        ]
+    }));
+    let mut e = env();
+    e.ahead.insert(
+        "sales".into(),
+        QueueAhead {
+            ahead: 2,
+            expected_wait_seconds: Some(240),
+        },
+    );
+    let s = step(&f, &CallState::default(), &IvrEvent::Start, &e);
+    let said: Vec<_> = s
+        .instruction
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Speak(Speech::Say { text, language, .. }) => {
+                Some((text.as_str(), language.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let lang = Some("en-IN".to_string());
+    assert_eq!(
+        said,
+        vec![
+            ("Please hold", lang.clone()),
+            (
+                "You are number 3 in the queue. The expected wait is about 4 minutes.",
+                lang
+            )
+        ]
+    );
+    assert!(matches!(
+        s.instruction.actions.last(),
+        Some(Action::Dial { .. })
+    ));
+    for d in DIALECTS {
+        let r = render::render(
+            d,
+            &s.instruction,
+            &render::RenderCtx {
+                action_url: "https://cb.example/ivr/x?s=1".into(),
+                call_id: "c".into(),
+            },
+        );
+        assert!(
+            r.body.contains("You are number 3 in the queue."),
+            "{d:?}: {}",
+            r.body
+        );
+    }
+    // Off: nothing is said beyond the prompt.
+    let mut quiet = f.clone();
+    if let Some(NodeKind::Queue {
+        announce_position, ..
+    }) = quiet.nodes.get_mut(0).map(|n| &mut n.kind)
+    {
+        *announce_position = false;
+    }
+    let s = step(&quiet, &CallState::default(), &IvrEvent::Start, &e);
+    assert!(!format!("{:?}", s.instruction).contains("You are number"));
+}

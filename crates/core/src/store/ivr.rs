@@ -588,6 +588,8 @@ pub struct DbEnv<'a> {
     pub providers: &'a ProviderCache,
     pub now: Timestamp,
     pub api: &'a BTreeMap<String, ApiOutcome>,
+    /// The call being stepped (not counted in its own queue position).
+    pub call_id: &'a str,
 }
 
 impl DbEnv<'_> {
@@ -644,6 +646,39 @@ impl Env for DbEnv<'_> {
     }
     fn api_result(&self, node: &str) -> Option<ApiOutcome> {
         self.api.get(node).cloned()
+    }
+    fn queue_ahead(&self, department: &str) -> exec::QueueAhead {
+        let q = || -> Result<exec::QueueAhead> {
+            // Queued callers ring the department's agents: the ringing calls.
+            let ahead: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM calls WHERE status = 'ringing' AND department = ?1 AND call_id <> ?2",
+                params![department, self.call_id],
+                |r| r.get(0),
+            )?;
+            // Recent talk times, bounded (a day, 200 calls) so a long
+            // history never slows a caller's step.
+            let talk: Option<f64> = self.conn.query_row(
+                "SELECT AVG(d) FROM (
+                    SELECT duration_seconds AS d FROM calls
+                     WHERE department = ?1 AND created_at >= ?2
+                       AND status = 'completed' AND duration_seconds > 0
+                     ORDER BY created_at DESC LIMIT 200)",
+                params![department, time::fmt(self.now - chrono::Duration::days(1))],
+                |r| r.get(0),
+            )?;
+            let ahead = usize::try_from(ahead).unwrap_or(0);
+            let agents = i64::try_from(self.available(department).len().max(1)).unwrap_or(1);
+            Ok(exec::QueueAhead {
+                ahead,
+                expected_wait_seconds: talk.map(|t| {
+                    (t * i64::try_from(ahead).unwrap_or(0) as f64 / agents as f64).round() as i64
+                }),
+            })
+        };
+        q().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, department, "cannot read the queue");
+            exec::QueueAhead::default()
+        })
     }
 }
 
@@ -824,6 +859,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
             providers: &providers,
             now: w.now,
             api: &input.api,
+            call_id: &req.call_id,
         };
         exec::step(&flow, &state, &event, &env)
     };

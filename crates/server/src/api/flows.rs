@@ -446,6 +446,8 @@ pub async fn simulate(
                         providers: &providers,
                         now: at,
                         api: &api,
+                        // The simulated call is in no queue itself.
+                        call_id: "",
                     };
                     s = exec::step(&def, &state, &event, &env);
                     match &s.needs_api {
