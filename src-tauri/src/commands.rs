@@ -139,3 +139,95 @@ pub fn admin_password(shell: State<'_, Arc<Shell>>) -> Result<Option<String>, Co
         .get(vault::ADMIN_PASSWORD)
         .map_err(ShellError::from)?)
 }
+
+/// What support needs to see, as text to paste: versions, mode, where data
+/// and logs are, the backend's own health, and the log's last lines. No
+/// token or password is ever in it.
+#[tauri::command]
+pub async fn diagnostics(shell: State<'_, Arc<Shell>>) -> Result<String, CommandError> {
+    let settings = shell.settings();
+    let logs = crate::logs::dir(crate::IDENTIFIER);
+    let mut out = vec![
+        format!(
+            "Callboard desktop {} ({} {})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ),
+        format!(
+            "mode: {}",
+            match settings.mode {
+                Some(Mode::Receiver) => "receiver",
+                Some(Mode::Remote) => "remote",
+                None => "not chosen yet",
+            }
+        ),
+        format!(
+            "logs: {} (one file a day, {} kept)",
+            logs.display(),
+            crate::logs::KEEP_DAYS
+        ),
+        format!(
+            "start at login: {}; close to tray: {}",
+            crate::autostart::wanted(&settings),
+            settings.close_to_tray
+        ),
+    ];
+    match shell.connection().await {
+        None => out.push("backend: not running".into()),
+        Some(c) => {
+            out.push(format!("data: {}", c.data_dir));
+            out.push(format!("secrets: {:?}", c.secrets).to_lowercase());
+            out.push(format!("local API: {}", c.api_base));
+            if let Some(r) = &c.remote_url {
+                out.push(format!("receiver: {r}"));
+            }
+            for b in &c.webhook_bases {
+                out.push(format!("webhooks: {b}/webhooks/ivr/<slug>"));
+            }
+            for h in &c.hints {
+                out.push(format!("hint: {h}"));
+            }
+            // The backend's own view: readiness, or the replica's link.
+            let (path, auth) = match c.mode {
+                Mode::Receiver => ("/readyz", false),
+                Mode::Remote => ("/api/replica/status", true),
+            };
+            let http = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+                .unwrap_or_default();
+            let mut req = http.get(format!("{}{path}", c.api_base));
+            if auth {
+                req = req.bearer_auth(&c.token);
+            }
+            let health = match req.send().await {
+                Ok(r) => format!(
+                    "{} {}",
+                    r.status().as_u16(),
+                    r.text().await.unwrap_or_default()
+                ),
+                Err(e) => format!("unreachable: {e}"),
+            };
+            out.push(format!("{path}: {health}"));
+        }
+    }
+    let tail = tokio::task::spawn_blocking(move || crate::logs::tail(&logs, 100))
+        .await
+        .unwrap_or_default();
+    out.push(String::new());
+    out.push("--- the log's last lines ---".into());
+    out.push(tail);
+    Ok(out.join("\n"))
+}
+
+/// Opens the log folder in the file manager.
+#[tauri::command]
+pub fn open_logs() -> Result<String, CommandError> {
+    let dir = crate::logs::dir(crate::IDENTIFIER);
+    crate::logs::open(&dir).map_err(|e| CommandError {
+        code: "open_logs".into(),
+        message: format!("cannot open {}: {e}", dir.display()),
+    })?;
+    Ok(dir.display().to_string())
+}

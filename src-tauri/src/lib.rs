@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod autostart;
 pub mod commands;
+pub mod logs;
 pub mod notifier;
 pub mod settings;
 pub mod shell;
@@ -38,6 +39,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Build
             commands::setup_receiver,
             commands::setup_remote,
             commands::admin_password,
+            commands::diagnostics,
+            commands::open_logs,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -105,17 +108,6 @@ pub fn show_main<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLBOARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Where settings and the database live by default (what Tauri's
 /// `app_config_dir`/`app_data_dir` give for this identifier).
 fn platform_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
@@ -127,7 +119,11 @@ fn platform_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
 }
 
 pub fn run() {
-    init_logs();
+    logs::init(&logs::dir(IDENTIFIER));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "Callboard desktop starting"
+    );
     let (config_dir, data_dir) = platform_dirs();
     let shell = settings::EnvOverrides::from_env()
         .map_err(shell::ShellError::from)
@@ -155,6 +151,9 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            logs::flush();
+        }
         if let RunEvent::ExitRequested { api, .. } = event {
             let shell = handle.state::<Arc<Shell>>().inner().clone();
             if shell.is_running_blocking() {

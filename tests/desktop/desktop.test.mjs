@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { createServer } from "node:net";
@@ -221,4 +221,23 @@ test("first run → receiver → a missed call notifies once → the worklist li
   await wd.waitUntil("the login entry removed", async () => !existsSync(loginEntry));
   const saved = JSON.parse(readFileSync(join(home, "config/app.callboard.desktop/settings.json"), "utf8"));
   assert.equal(saved.autostart, false);
+
+  // The app's own log file, a day per file, and the diagnostics to send.
+  const logDir = join(home, "data/app.callboard.desktop/logs");
+  const logFile = readdirSync(logDir).find((f) => /^callboard\.\d{4}-\d{2}-\d{2}\.log$/.test(f));
+  assert.ok(logFile, `a dated log file in ${logDir}: ${readdirSync(logDir)}`);
+  const logged = readFileSync(join(logDir, logFile), "utf8");
+  assert.match(logged, /callboard started/);
+  assert.doesNotMatch(logged, /\x1b\[/, "no colour codes in the file");
+  const copy = await wd.find("xpath", "//button[contains(., 'Copy diagnostics')]");
+  await wd.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ "element-6066-11e4-a52e-4f735466cecf": copy }]);
+  await wd.click(copy);
+  const diag = await wd.text(await wd.waitFor("css selector", "[data-testid=diagnostics]"));
+  assert.match(diag, /^Callboard desktop \d+\.\d+\.\d+ \(linux/);
+  assert.match(diag, /mode: receiver/);
+  assert.ok(diag.includes(logDir), "says where the logs are");
+  assert.match(diag, /\/readyz: 200 /);
+  assert.match(diag, /callboard started/, "with the log's last lines");
+  assert.ok(!diag.includes(ADMIN) && !diag.includes(secret), "never a token or password");
+  writeFileSync(join(shots, "8-diagnostics.png"), await wd.screenshot());
 });

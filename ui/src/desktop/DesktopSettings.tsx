@@ -20,6 +20,9 @@ export default function DesktopSettingsPage() {
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const [password, setPassword] = useState<string | null>(null);
+  const [diagnostics, setDiagnostics] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [logsDir, setLogsDir] = useState<string | null>(null);
   const connection = desktopConnection();
   const providers = useVisibleProviders();
 
@@ -214,6 +217,57 @@ export default function DesktopSettingsPage() {
             <p className="hint" role="note">
               After a restart, webhooks fail until someone opens Callboard on this computer.
             </p>
+          )}
+        </section>
+
+        <section className="panel stack" aria-labelledby="support-title">
+          <h2 id="support-title">Support</h2>
+          <p className="muted">
+            Callboard keeps a log file a day on this computer for a week. When something goes wrong, send the
+            diagnostics (versions, mode, health and the log&apos;s last lines; never a password or token) to whoever
+            helps you.
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              onClick={() =>
+                void command<string>("open_logs")
+                  .then((dir) => setLogsDir(dir))
+                  .catch((e: unknown) => setError(commandMessage(e)))
+              }
+            >
+              Open logs
+            </button>
+            <button
+              type="button"
+              onClick={() =>
+                void command<string>("diagnostics")
+                  .then(async (text) => {
+                    setDiagnostics(text);
+                    try {
+                      await navigator.clipboard.writeText(text);
+                      setCopied(true);
+                    } catch {
+                      // No clipboard (permissions): the text is shown to copy by hand.
+                      setCopied(false);
+                    }
+                  })
+                  .catch((e: unknown) => setError(commandMessage(e)))
+              }
+            >
+              Copy diagnostics
+            </button>
+            {logsDir && <code data-testid="logs-dir">{logsDir}</code>}
+          </div>
+          {diagnostics !== null && (
+            <>
+              <p className="muted" role="status">
+                {copied ? "Copied to the clipboard." : "Select and copy the text below."}
+              </p>
+              <pre className="diagnostics" data-testid="diagnostics" tabIndex={0}>
+                {diagnostics}
+              </pre>
+            </>
           )}
         </section>
 
