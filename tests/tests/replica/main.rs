@@ -96,6 +96,40 @@ async fn seed(srv: &TestServer) -> (String, String) {
         .await
         .unwrap();
     assert!(s < 300, "{b}");
+    // An IVR flow, published twice (two versions), attached to the department.
+    let (s, f) = srv
+        .post_json(
+            "/api/flows",
+            ADMIN_TOKEN,
+            &json!({"name": "Front desk", "entry": "w", "nodes": [
+                {"id": "w", "type": "welcome", "say": "Welcome", "next": "bye"},
+                {"id": "bye", "type": "hangup", "say": "Goodbye"}
+            ]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{f}");
+    let flow = f["id"].as_i64().unwrap();
+    for _ in 0..2 {
+        let (s, b) = srv
+            .post_json(
+                &format!("/api/flows/{flow}/publish"),
+                ADMIN_TOKEN,
+                &json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{b}");
+    }
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"flow_id": flow}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
     let r = srv
         .http
         .put(srv.url("/api/dialpad/users/dp-1"))
@@ -150,6 +184,8 @@ const SKIPPED: &[(&str, &str)] = &[
 async fn read_routes(srv: &TestServer, slug: &str) -> Vec<String> {
     let (_, doc) = srv.get_json("/api/openapi.json", "").await.unwrap();
     let user_id = srv.user_id("asha").await.unwrap();
+    let (_, flows) = srv.get_json("/api/flows", ADMIN_TOKEN).await.unwrap();
+    let flow_id = flows["data"][0]["id"].as_i64().unwrap_or(0).to_string();
     let mut out = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         if ops.get("get").is_none() {
@@ -158,10 +194,15 @@ async fn read_routes(srv: &TestServer, slug: &str) -> Vec<String> {
         if SKIPPED.iter().any(|(p, _)| p == path) {
             continue;
         }
+        let id = if path.starts_with("/api/flows/") {
+            &flow_id
+        } else {
+            &user_id.to_string()
+        };
         let filled = path
             .replace("{slug}", slug)
             .replace("{call_id}", "c1")
-            .replace("{id}", &user_id.to_string())
+            .replace("{id}", id)
             .replace("{dialpad_user_id}", "dp-1");
         assert!(
             !filled.contains('{'),

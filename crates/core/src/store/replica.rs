@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Replicated tables, parents before children (foreign keys).
-pub const TABLES: [&str; 13] = [
+pub const TABLES: [&str; 16] = [
+    "flows",
+    "flow_versions",
     "providers",
     "users",
     "agent_states",
@@ -33,6 +35,7 @@ pub const TABLES: [&str; 13] = [
     "sync_runs",
     "audit_log",
     "retention_runs",
+    "ivr_steps",
 ];
 
 /// Events and row changes after the cursor, at most this many of each per page.
@@ -159,6 +162,7 @@ fn key_column(table: &str) -> &'static str {
 /// | agent_states | all | all | their own |
 /// | raw_events | all (the delivery log) | those of calls (the call timeline) | those of their calls |
 /// | external_users, connectors, sync_runs | all | all | none |
+/// | flows, flow_versions, ivr_steps | all | all | none |
 /// | audit_log, retention_runs | all | none | none |
 fn scope_sql(table: &str, scope: &Scope) -> &'static str {
     let agent = !scope.staff();
@@ -167,6 +171,8 @@ fn scope_sql(table: &str, scope: &Scope) -> &'static str {
         "audit_log" | "retention_runs" if !scope.admin => "0",
         // Pollers and platform user maps are administration: not for agents.
         "external_users" | "connectors" | "sync_runs" if agent => "0",
+        // IVR flows, their versions and where callers went: supervisors' reads.
+        "flows" | "flow_versions" | "ivr_steps" if agent => "0",
         "providers" if by_department => "slug IN (SELECT value FROM json_each(?1))",
         "categories" if by_department => {
             "department IS NULL OR department IN (SELECT value FROM json_each(?1))"
