@@ -4,6 +4,7 @@
 //! reconnects too (the keys seen are kept on disk).
 
 use crate::settings::NotificationSettings;
+use callboard_core::store::thresholds::{Level, Metric};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -14,14 +15,41 @@ pub enum AlertKind {
     Missed,
     Hangup,
     SlaBreach,
+    /// A department's figure rose into amber or red (`threshold.crossed`).
+    Threshold,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
     pub kind: AlertKind,
     pub department: String,
+    /// The call (for a threshold: the crossing's event seq, which a replay
+    /// repeats and a new crossing does not).
     pub call_id: String,
     pub caller: Option<String>,
+    /// A threshold crossing: what rose, to which level.
+    pub crossing: Option<Crossing>,
+}
+
+/// A threshold crossing as the notice tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crossing {
+    pub metric: Metric,
+    pub level: Level,
+    /// The figure and the limit it passed, as the console shows them.
+    pub value: String,
+    pub limit: String,
+}
+
+fn shown(metric: Metric, v: Option<f64>) -> String {
+    match v {
+        None => "unknown".into(),
+        Some(v) if matches!(metric, Metric::ServiceLevel | Metric::AbandonRate) => {
+            format!("{:.1} %", v * 100.0)
+        }
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+    }
 }
 
 impl Alert {
@@ -31,13 +59,18 @@ impl Alert {
         let kind = match self.kind {
             AlertKind::Missed | AlertKind::Hangup => "worklist",
             AlertKind::SlaBreach => "sla",
+            AlertKind::Threshold => "threshold",
         };
         format!("{kind}:{}:{}", self.department, self.call_id)
     }
 
-    /// From one event of the stream (`{"type":…, "data":…}` as the hub has it).
-    pub fn from_event(kind: &str, data: &serde_json::Value) -> Option<Alert> {
+    /// From one event of the stream (`{"type":…, "data":…}` as the hub has
+    /// it) and its `seq`.
+    pub fn from_event(seq: i64, kind: &str, data: &serde_json::Value) -> Option<Alert> {
         let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if kind == "threshold.crossed" {
+            return Self::from_crossing(seq, data);
+        }
         let alert_kind = match kind {
             "call.upserted" => {
                 // Only calls still waiting for a callback: one already resolved
@@ -62,7 +95,57 @@ impl Alert {
             department: get("department")?,
             call_id: get("call_id")?,
             caller: get("mobile_number").filter(|c| !c.trim().is_empty()),
+            crossing: None,
         })
+    }
+
+    /// Only a rise is news (into amber, or amber into red): a figure coming
+    /// back down is shown on screen, not announced.
+    fn from_crossing(seq: i64, data: &serde_json::Value) -> Option<Alert> {
+        fn parse<T: serde::de::DeserializeOwned>(data: &serde_json::Value, k: &str) -> Option<T> {
+            serde_json::from_value(data.get(k)?.clone()).ok()
+        }
+        let metric: Metric = parse(data, "metric")?;
+        let level: Level = parse(data, "level")?;
+        let previous: Level = parse(data, "previous").unwrap_or(Level::Ok);
+        if level <= previous {
+            return None;
+        }
+        Some(Alert {
+            kind: AlertKind::Threshold,
+            department: data.get("department")?.as_str()?.to_string(),
+            call_id: seq.to_string(),
+            caller: None,
+            crossing: Some(Crossing {
+                metric,
+                level,
+                value: shown(metric, data.get("value").and_then(|v| v.as_f64())),
+                limit: shown(metric, data.get("threshold").and_then(|v| v.as_f64())),
+            }),
+        })
+    }
+}
+
+/// How long a threshold stays quiet after it was announced at a level (or
+/// above): a figure flapping around its limit notifies once, not each time.
+pub const THRESHOLD_QUIET: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The last announcement of each department's figure, for [`THRESHOLD_QUIET`].
+#[derive(Default)]
+pub struct Quiet(BTreeMap<(String, Metric), (std::time::Instant, Level)>);
+
+impl Quiet {
+    /// Whether `a` may be announced now (and, if so, remembers it).
+    pub fn admit(&mut self, a: &Alert, now: std::time::Instant) -> bool {
+        let Some(c) = &a.crossing else { return true };
+        let k = (a.department.clone(), c.metric);
+        if let Some((at, level)) = self.0.get(&k) {
+            if now.duration_since(*at) < THRESHOLD_QUIET && *level >= c.level {
+                return false;
+            }
+        }
+        self.0.insert(k, (now, c.level));
+        true
     }
 }
 
@@ -151,7 +234,31 @@ pub struct Notice {
 /// one, a count when it has several.
 pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice> {
     let mut groups: BTreeMap<(String, bool), Vec<&Alert>> = BTreeMap::new();
-    for a in alerts {
+    // A crossing is its own notice: each says a different figure.
+    let mut out: Vec<Notice> = alerts
+        .iter()
+        .filter_map(|a| {
+            let c = a.crossing.as_ref()?;
+            let name = names(&a.department);
+            let level = match c.level {
+                Level::Red => "Red",
+                _ => "Amber",
+            };
+            Some(Notice {
+                summary: format!("{level}: {} · {name}", c.metric.label()),
+                body: format!(
+                    "{} is {} ({} threshold {}).",
+                    capitalised(c.metric.label()),
+                    c.value,
+                    level.to_lowercase(),
+                    c.limit
+                ),
+                department: a.department.clone(),
+                call_id: None,
+            })
+        })
+        .collect();
+    for a in alerts.iter().filter(|a| a.crossing.is_none()) {
         groups
             .entry((a.department.clone(), a.kind == AlertKind::SlaBreach))
             .or_default()
@@ -204,7 +311,18 @@ pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice>
                 },
             }
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .for_each(|n| out.push(n));
+    out
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn caller(a: &Alert) -> String {
@@ -235,6 +353,7 @@ pub fn wanted(a: &Alert, prefs: &NotificationSettings) -> bool {
     !prefs.do_not_disturb
         && !prefs.muted.iter().any(|m| m == &a.department)
         && (a.kind != AlertKind::SlaBreach || prefs.sla_breaches)
+        && (a.kind != AlertKind::Threshold || prefs.thresholds)
 }
 
 #[cfg(test)]
@@ -248,7 +367,95 @@ mod tests {
             department: dept.into(),
             call_id: id.into(),
             caller: Some(n.into()),
+            crossing: None,
         }
+    }
+
+    fn crossed(
+        seq: i64,
+        metric: &str,
+        level: &str,
+        previous: &str,
+        value: f64,
+        limit: f64,
+    ) -> Option<Alert> {
+        Alert::from_event(
+            seq,
+            "threshold.crossed",
+            &json!({"department": "sales", "metric": metric, "level": level,
+                    "previous": previous, "value": value, "threshold": limit}),
+        )
+    }
+
+    #[test]
+    fn a_figure_rising_into_amber_or_red_is_news_and_coming_down_is_not() {
+        let a = crossed(7, "waiting_count", "red", "amber", 12.0, 10.0).unwrap();
+        assert_eq!(a.kind, AlertKind::Threshold);
+        assert_eq!(
+            a.key(),
+            "threshold:sales:7",
+            "a replay of the same event is the same key"
+        );
+        let n = coalesce(std::slice::from_ref(&a), &names);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].summary, "Red: calls waiting · Sales IVR");
+        assert_eq!(n[0].body, "Calls waiting is 12 (red threshold 10).");
+        assert_eq!(n[0].call_id, None, "a click opens the department");
+        let sl = crossed(8, "service_level", "amber", "ok", 0.734, 0.8).unwrap();
+        assert_eq!(
+            coalesce(&[sl], &names)[0].body,
+            "Service level is 73.4 % (amber threshold 80.0 %)."
+        );
+        assert!(
+            crossed(9, "waiting_count", "amber", "red", 8.0, 5.0).is_none(),
+            "down"
+        );
+        assert!(
+            crossed(10, "waiting_count", "ok", "amber", 1.0, 5.0).is_none(),
+            "back to ok"
+        );
+        assert!(crossed(11, "no_such_metric", "red", "ok", 1.0, 1.0).is_none());
+        // Missed calls in the same burst still coalesce on their own.
+        let mixed = coalesce(
+            &[
+                a,
+                missed("sales", "c1", "+919876543210"),
+                missed("sales", "c2", "+919876543211"),
+            ],
+            &names,
+        );
+        assert_eq!(mixed.len(), 2, "{mixed:?}");
+        let mut p = NotificationSettings::default();
+        let t = crossed(12, "waiting_count", "red", "ok", 12.0, 10.0).unwrap();
+        assert!(wanted(&t, &p));
+        p.thresholds = false;
+        assert!(!wanted(&t, &p));
+    }
+
+    #[test]
+    fn a_flapping_figure_notifies_once_per_quiet_period_unless_it_gets_worse() {
+        let t0 = std::time::Instant::now();
+        let mut q = Quiet::default();
+        let amber = |seq| crossed(seq, "waiting_count", "amber", "ok", 6.0, 5.0).unwrap();
+        let red = |seq| crossed(seq, "waiting_count", "red", "amber", 11.0, 10.0).unwrap();
+        assert!(q.admit(&amber(1), t0));
+        assert!(
+            !q.admit(&amber(2), t0 + std::time::Duration::from_secs(60)),
+            "flapping"
+        );
+        assert!(
+            q.admit(&red(3), t0 + std::time::Duration::from_secs(90)),
+            "worse: news"
+        );
+        assert!(!q.admit(&amber(4), t0 + std::time::Duration::from_secs(120)));
+        assert!(q.admit(
+            &amber(5),
+            t0 + THRESHOLD_QUIET + std::time::Duration::from_secs(91)
+        ));
+        assert!(
+            q.admit(&missed("sales", "c1", "+1"), t0),
+            "calls are not quieted"
+        );
     }
 
     fn names(slug: &str) -> String {
@@ -329,32 +536,32 @@ mod tests {
                    "resolved_at": if resolved { json!("2026-11-24T10:00:00Z") } else { json!(null) }})
         };
         assert_eq!(
-            Alert::from_event("call.upserted", &row("missed", false)).map(|a| a.kind),
+            Alert::from_event(1, "call.upserted", &row("missed", false)).map(|a| a.kind),
             Some(AlertKind::Missed)
         );
         assert_eq!(
-            Alert::from_event("call.upserted", &row("hangup", false)).map(|a| a.kind),
+            Alert::from_event(1, "call.upserted", &row("hangup", false)).map(|a| a.kind),
             Some(AlertKind::Hangup)
         );
         assert_eq!(
-            Alert::from_event("call.upserted", &row("missed", true)),
+            Alert::from_event(1, "call.upserted", &row("missed", true)),
             None
         );
         assert_eq!(
-            Alert::from_event("call.upserted", &row("ringing", false)),
+            Alert::from_event(1, "call.upserted", &row("ringing", false)),
             None
         );
         assert_eq!(
-            Alert::from_event("provider.updated", &row("missed", false)),
+            Alert::from_event(1, "provider.updated", &row("missed", false)),
             None
         );
         let breach = json!({"call": row("missed", false)});
         assert_eq!(
-            Alert::from_event("call.sla_breached", &breach).map(|a| a.kind),
+            Alert::from_event(1, "call.sla_breached", &breach).map(|a| a.kind),
             Some(AlertKind::SlaBreach)
         );
         assert_eq!(
-            Alert::from_event("call.upserted", &json!({"status":"missed"})),
+            Alert::from_event(1, "call.upserted", &json!({"status":"missed"})),
             None,
             "a row without identity cannot be de-duplicated: skipped"
         );

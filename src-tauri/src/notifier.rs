@@ -2,7 +2,7 @@
 //! shows desktop notifications. A failing notification service is logged and
 //! never stops the app.
 
-use crate::alerts::{coalesce, wanted, Alert, Notice, Seen};
+use crate::alerts::{coalesce, wanted, Alert, Notice, Quiet, Seen};
 use crate::settings::NotificationSettings;
 use callboard_core::hub::Event;
 use std::sync::{Arc, Mutex};
@@ -31,6 +31,7 @@ pub async fn run(
 ) {
     let mut burst: Vec<Alert> = Vec::new();
     let mut deadline: Option<tokio::time::Instant> = None;
+    let mut quiet = Quiet::default();
     loop {
         let flush_at = deadline;
         tokio::select! {
@@ -49,12 +50,15 @@ pub async fn run(
                     let Ok(data) = serde_json::from_str::<serde_json::Value>(&ev.data) else {
                         continue;
                     };
-                    let Some(alert) = Alert::from_event(&ev.kind, &data) else { continue };
+                    let Some(alert) = Alert::from_event(ev.seq, &ev.kind, &data) else { continue };
                     let fresh = match seen.lock() {
                         Ok(mut s) => s.insert(alert.key()),
                         Err(_) => false,
                     };
-                    if fresh && wanted(&alert, &prefs.borrow()) {
+                    if fresh
+                        && wanted(&alert, &prefs.borrow())
+                        && quiet.admit(&alert, tokio::time::Instant::now().into_std())
+                    {
                         burst.push(alert);
                         deadline.get_or_insert_with(|| tokio::time::Instant::now() + BURST);
                     }

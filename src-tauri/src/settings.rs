@@ -59,6 +59,8 @@ pub struct NotificationSettings {
     /// Department slugs that never notify.
     pub muted: Vec<String>,
     pub sla_breaches: bool,
+    /// A department's figure rising into amber or red (its thresholds).
+    pub thresholds: bool,
 }
 
 impl Default for NotificationSettings {
@@ -67,6 +69,7 @@ impl Default for NotificationSettings {
             do_not_disturb: false,
             muted: Vec::new(),
             sla_breaches: true,
+            thresholds: true,
         }
     }
 }

@@ -183,6 +183,26 @@ test("first run → receiver → a missed call notifies once → the worklist li
   assert.equal(shown.length, 1, JSON.stringify(notificationsShown()));
   assert.equal(shown[0].summary, `Missed call from ${SHOWN} · Sales IVR`);
 
+  // A department's figure crossing its red threshold notifies too, once.
+  r = await api("/api/thresholds", {
+    method: "PUT",
+    body: JSON.stringify({ thresholds: [{ department: slug, metric: "waiting_count", amber: 1, red: 2 }] }),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  assert.equal((await hook({ call_id: "d-3", caller: "+919800000003", status: "ringing" })).status, 200);
+  assert.equal((await hook({ call_id: "d-4", caller: "+919800000004", status: "ringing" })).status, 200);
+  await wd.waitUntil(
+    "the red threshold notice",
+    async () => notificationsShown().some((n) => n.summary === "Red: calls waiting · Sales IVR"),
+    15_000,
+  );
+  const red = notificationsShown().filter((n) => n.summary.startsWith("Red: calls waiting"));
+  assert.equal(red.length, 1, JSON.stringify(notificationsShown()));
+  assert.equal(red[0].body, "Calls waiting is 2 (red threshold 2).");
+  for (const id of ["d-3", "d-4"]) {
+    assert.equal((await hook({ call_id: id, caller: "+919800000003", status: "completed" })).status, 200);
+  }
+
   // Into the console (signed in by the shell) and to the hangup worklist.
   await wd.click(await wd.find("xpath", "//button[contains(., 'Open the console')]"));
   const link = await wd.waitFor("css selector", `nav a[href="/hangup/${slug}"]`);

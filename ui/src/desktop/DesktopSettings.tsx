@@ -173,6 +173,16 @@ export default function DesktopSettingsPage() {
             />
             Notify callback SLA breaches
           </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={notifications.thresholds}
+              onChange={(e) =>
+                set((s) => ({ ...s, notifications: { ...s.notifications, thresholds: e.target.checked } }))
+              }
+            />
+            Notify when a department&apos;s figure turns amber or red (its thresholds)
+          </label>
           <fieldset className="choices compact">
             <legend>Missed calls from these departments notify</legend>
             {providers.map((p) => (

@@ -22,7 +22,7 @@ export interface DesktopSettings {
   mode: "receiver" | "remote" | null;
   receiver: { lan: boolean; port: number; public_url: string | null };
   remote: { url: string; username: string };
-  notifications: { do_not_disturb: boolean; muted: string[]; sla_breaches: boolean };
+  notifications: { do_not_disturb: boolean; muted: string[]; sla_breaches: boolean; thresholds: boolean };
   close_to_tray: boolean;
   /** Start at login; null: on in receiver mode, off in remote mode. */
   autostart: boolean | null;

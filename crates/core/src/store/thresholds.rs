@@ -65,7 +65,7 @@ impl Metric {
         matches!(self, Metric::ServiceLevel)
     }
 
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Metric::WaitingCount => "calls waiting",
             Metric::LongestWaitSeconds => "longest wait (s)",
