@@ -396,6 +396,15 @@ impl TestServer {
         })
     }
 
+    /// The administrator password the first start printed (None after a
+    /// restart of the same database).
+    pub fn printed_password(&self) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("Or with user `admin` and password "))
+            .map(|p| p.trim().to_string())
+    }
+
     /// Trusts `ca_pem` (besides the public roots) in this server's client:
     /// for a receiver serving a certificate of a test CA.
     pub fn trust(&mut self, ca_pem: &str) -> Result<()> {

@@ -153,15 +153,7 @@ async fn first_start_prints_a_one_time_login_link() {
             .contains("<title>Callboard</title>"),
         "the link lands on the console"
     );
-    let password = srv
-        .banner
-        .iter()
-        .find(|l| l.contains("password"))
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_string();
+    let password = srv.printed_password().unwrap();
     let (s, _) = srv
         .post_json(
             "/api/auth/login",
@@ -195,15 +187,7 @@ async fn first_start_prints_a_one_time_login_link() {
 #[tokio::test]
 async fn a_printed_or_temporary_password_must_be_changed_before_anything_else() {
     let srv = TestServer::start().await.unwrap();
-    let printed = srv
-        .banner
-        .iter()
-        .find(|l| l.contains("password"))
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_string();
+    let printed = srv.printed_password().unwrap();
     let login = |password: String| {
         let srv = &srv;
         async move {

@@ -57,8 +57,15 @@ async fn setup(srv: &TestServer, preset: &str, extra: Value) -> (String, Value) 
         .await
         .unwrap();
     assert_eq!(s, 200, "{b}");
+    publish_and_attach(srv, &slug, &flow(&slug)).await;
+    (slug, p)
+}
+
+/// Creates `definition`, publishes it (version 1) and points the provider
+/// at it; returns the flow's id.
+async fn publish_and_attach(srv: &TestServer, slug: &str, definition: &Value) -> i64 {
     let (s, f) = srv
-        .post_json("/api/flows", ADMIN_TOKEN, &flow(&slug))
+        .post_json("/api/flows", ADMIN_TOKEN, definition)
         .await
         .unwrap();
     assert_eq!(s, 201, "{f}");
@@ -81,7 +88,7 @@ async fn setup(srv: &TestServer, preset: &str, extra: Value) -> (String, Value) 
         .unwrap();
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["flow_id"], id);
-    (slug, p)
+    id
 }
 
 async fn get_text(srv: &TestServer, url: &str) -> (u16, String) {
@@ -756,26 +763,7 @@ async fn a_queue_announces_each_callers_position() {
     let mut announcing = flow(&slug);
     announcing["nodes"][2]["announce_position"] = json!(true);
     announcing["nodes"][2]["say"] = json!("Please hold");
-    let (s, f) = srv
-        .post_json("/api/flows", ADMIN_TOKEN, &announcing)
-        .await
-        .unwrap();
-    assert_eq!(s, 201, "{f}");
-    let id = f["id"].as_i64().unwrap();
-    let (s, b) = srv
-        .post_json(&format!("/api/flows/{id}/publish"), ADMIN_TOKEN, &json!({}))
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{b}");
-    let (s, b) = srv
-        .patch_json(
-            &format!("/api/providers/{slug}"),
-            ADMIN_TOKEN,
-            &json!({"flow_id": id}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{b}");
+    publish_and_attach(&srv, &slug, &announcing).await;
     let url = ivr_url(&p);
     let ask = |q: String| {
         let u = format!("{url}&{q}");

@@ -98,13 +98,7 @@ async fn a_replica_follows_a_tls_receiver_over_wss_and_a_renewed_certificate_is_
     assert_eq!(body["error"]["code"], "tls_required", "{body}");
 
     // The session cookie of a sign-in over TLS is `Secure`.
-    let first_start = srv
-        .banner
-        .iter()
-        .find_map(|l| l.split("password ").nth(1))
-        .unwrap()
-        .trim()
-        .to_string();
+    let first_start = srv.printed_password().unwrap();
     let r = srv
         .http
         .post(srv.url("/api/auth/login"))
