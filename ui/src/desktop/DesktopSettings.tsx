@@ -149,6 +149,12 @@ export default function DesktopSettingsPage() {
               {password && <code data-testid="admin-password">{password}</code>}
             </div>
           )}
+          {connection?.mode === "receiver" && password && (
+            <p className="muted">
+              The password this app created at the first start. Signing in with it from a browser first asks for a
+              password of your own; after that, this one no longer works.
+            </p>
+          )}
         </section>
 
         <section className="panel stack" aria-labelledby="notify-title">
