@@ -292,7 +292,7 @@ pub async fn serve_with(
             store.path().parent().unwrap_or(std::path::Path::new(".")),
         )),
         replica,
-        retention: crate::retention::RetentionLock::default(),
+        retention: crate::retention::RetentionLock::new(store.now()),
         refusals: Arc::default(),
         idempotency_in_flight: Arc::default(),
         dialling: crate::outbound::Dialling::default(),

@@ -14,12 +14,24 @@ const CHECK_EVERY: Duration = Duration::from_secs(3600);
 const DAY: i64 = 86_400;
 
 /// Held while a run goes; a second request is refused rather than queued.
-#[derive(Clone, Default)]
-pub struct RetentionLock(Arc<Mutex<()>>);
+/// Made before the server takes its first request: runs started before that
+/// and never finished were cut off by a stop.
+#[derive(Clone)]
+pub struct RetentionLock {
+    lock: Arc<Mutex<()>>,
+    serving_since: callboard_core::time::Timestamp,
+}
 
 impl RetentionLock {
+    pub fn new(serving_since: callboard_core::time::Timestamp) -> RetentionLock {
+        RetentionLock {
+            lock: Arc::default(),
+            serving_since,
+        }
+    }
+
     pub fn try_take(&self) -> Option<OwnedMutexGuard<()>> {
-        Arc::clone(&self.0).try_lock_owned().ok()
+        Arc::clone(&self.lock).try_lock_owned().ok()
     }
 }
 
@@ -83,7 +95,14 @@ async fn carry_out(
 /// Runs retention once a day (a day after the previous run started, which
 /// survives restarts).
 pub async fn daily(store: Store, lock: RetentionLock, mut stop: watch::Receiver<bool>) {
-    if let Err(e) = store.write(retention::close_interrupted).await {
+    // A manual run may have started before this task did (a request right
+    // after the start): it started after `serving_since`, so it is never
+    // closed as interrupted.
+    let since = lock.serving_since;
+    if let Err(e) = store
+        .write(move |w| retention::close_interrupted(w, since))
+        .await
+    {
         tracing::warn!(error = %e, "cannot close interrupted retention runs");
     }
     let mut every = tokio::time::interval(CHECK_EVERY);

@@ -320,18 +320,54 @@ pub fn finish(
     Ok(r)
 }
 
-/// Marks runs left unfinished by a stopped process, at start-up.
-pub fn close_interrupted(w: &mut Writer<'_>) -> Result<usize> {
+/// Marks runs left unfinished by a stopped process, at start-up: those
+/// started before `before` (this process's start), so a run started since
+/// (by a request that came in first) is never taken for a dead one.
+pub fn close_interrupted(w: &mut Writer<'_>, before: time::Timestamp) -> Result<usize> {
     Ok(w.conn.execute(
         "UPDATE retention_runs SET finished_at = ?1, error = 'interrupted: the server stopped during the run'
-         WHERE finished_at IS NULL",
-        [time::fmt(w.now)],
+         WHERE finished_at IS NULL AND started_at < ?2",
+        params![time::fmt(w.now), time::fmt(before)],
     )?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run cut off by a stop is closed at the next start; a run a request
+    /// started since (before the daily task came round) is left to finish.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_runs_from_before_the_start_are_closed_as_interrupted() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let actor = Actor {
+            user_id: None,
+            name: "test".into(),
+        };
+        let a = actor.clone();
+        let old = store
+            .write(move |w| start(w, "schedule", &a))
+            .await
+            .unwrap()
+            .run_id;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let serving_since = store.now();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let new = store
+            .write(move |w| start(w, "manual", &actor))
+            .await
+            .unwrap()
+            .run_id;
+        let closed = store
+            .write(move |w| close_interrupted(w, serving_since))
+            .await
+            .unwrap();
+        assert_eq!(closed, 1);
+        let old = store.read(move |c| run(c, old)).await.unwrap();
+        assert!(old.error.unwrap().starts_with("interrupted"));
+        let new = store.read(move |c| run(c, new)).await.unwrap();
+        assert!(new.finished_at.is_none() && new.error.is_none(), "{new:?}");
+    }
 
     #[test]
     fn a_batch_walks_the_creation_index_without_sorting() {
