@@ -64,6 +64,19 @@ impl SecretStore {
         Ok(self.read_all()?.get(name).cloned())
     }
 
+    /// Several secrets in one read of the file (a list of dialers).
+    pub fn get_many(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, Option<String>>, SecretError> {
+        let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let all = self.read_all()?;
+        Ok(names
+            .iter()
+            .map(|n| (n.clone(), all.get(n).cloned()))
+            .collect())
+    }
+
     /// Sets (or with `None` removes) a secret; the file is replaced
     /// atomically and is readable by its owner only.
     pub fn set(&self, name: &str, value: Option<&str>) -> Result<(), SecretError> {
@@ -94,6 +107,25 @@ impl SecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_secrets_come_from_one_read_and_absent_ones_are_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SecretStore::in_dir(dir.path());
+        s.set("dialer:a", Some("1")).unwrap();
+        s.set("dialer:b", Some("2")).unwrap();
+        let got = s
+            .get_many(&["dialer:a".into(), "dialer:c".into(), "dialer:b".into()])
+            .unwrap();
+        assert_eq!(got.get("dialer:a"), Some(&Some("1".to_string())));
+        assert_eq!(got.get("dialer:b"), Some(&Some("2".to_string())));
+        assert_eq!(got.get("dialer:c"), Some(&None));
+        std::fs::write(dir.path().join("secrets.json"), "not json").unwrap();
+        assert!(matches!(
+            s.get_many(&["dialer:a".into()]),
+            Err(SecretError::Corrupt(_))
+        ));
+    }
 
     #[test]
     fn secrets_round_trip_in_an_owner_only_file() {

@@ -8,7 +8,7 @@ use crate::auth::{Admin, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::outbound::breaker::CircuitState;
-use crate::outbound::credentials::{read_secrets, write_secrets};
+use crate::outbound::credentials::{read_secrets, read_secrets_of, write_secrets};
 use crate::outbound::{self, Dialling};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -84,13 +84,24 @@ pub async fn list(
     State(state): State<AppState>,
     who: Principal,
 ) -> ApiResult<Json<Vec<DialerView>>> {
-    let all = state.store.read(callbacks::dialers).await?;
-    let mut out = Vec::new();
-    for d in all.into_iter().filter(|d| who.can_see(&d.department)) {
-        let secrets = read_secrets(state.secrets.clone(), &d.department).await?;
-        out.push(view(&state, d, &secrets, who.is_admin()));
-    }
-    Ok(Json(out))
+    let mine: Vec<_> = state
+        .store
+        .read(callbacks::dialers)
+        .await?
+        .into_iter()
+        .filter(|d| who.can_see(&d.department))
+        .collect();
+    // One read of the secret store for the whole list, not one per dialer.
+    let departments = mine.iter().map(|d| d.department.clone()).collect();
+    let mut secrets = read_secrets_of(state.secrets.clone(), departments).await?;
+    Ok(Json(
+        mine.into_iter()
+            .map(|d| {
+                let s = secrets.remove(&d.department).unwrap_or_default();
+                view(&state, d, &s, who.is_admin())
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -36,6 +36,29 @@ pub(crate) async fn read_secrets(
     }
 }
 
+/// Each department's dialer secrets, from one read of the store.
+pub(crate) async fn read_secrets_of(
+    store: Arc<SecretStore>,
+    departments: Vec<String>,
+) -> ApiResult<BTreeMap<String, BTreeMap<String, String>>> {
+    let names: Vec<String> = departments.iter().map(|d| secret_name(d)).collect();
+    let raw = tokio::task::spawn_blocking(move || store.get_many(&names))
+        .await
+        .map_err(storage)?
+        .map_err(storage)?;
+    departments
+        .into_iter()
+        .map(|d| {
+            let parsed = match raw.get(&secret_name(&d)).cloned().flatten() {
+                None => BTreeMap::new(),
+                Some(s) => serde_json::from_str(&s)
+                    .map_err(|e| storage(format!("dialer secrets of {d}: {e}")))?,
+            };
+            Ok((d, parsed))
+        })
+        .collect()
+}
+
 pub(crate) async fn write_secrets(
     store: Arc<SecretStore>,
     department: &str,
