@@ -42,14 +42,7 @@ pub struct Crossing {
 }
 
 fn shown(metric: Metric, v: Option<f64>) -> String {
-    match v {
-        None => "unknown".into(),
-        Some(v) if matches!(metric, Metric::ServiceLevel | Metric::AbandonRate) => {
-            format!("{:.1} %", v * 100.0)
-        }
-        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.1}"),
-    }
+    v.map_or_else(|| "unknown".into(), |v| metric.format_value(v))
 }
 
 impl Alert {

@@ -309,18 +309,26 @@ fn busy_response() -> Response<Body> {
     res
 }
 
-/// What a connection over the cap hears before it is closed.
-fn over_cap() -> Vec<u8> {
-    let body = serde_json::json!({"error": {
-        "code": SERVER_BUSY,
-        "message": "too many connections: retry shortly",
-    }})
-    .to_string();
+/// An error answer written straight to a socket that hyper never serves
+/// (over the cap, plain HTTP on the TLS port), then closed.
+fn raw_error(status_line: &str, extra_headers: &str, code: ErrorCode, message: &str) -> Vec<u8> {
+    let body =
+        serde_json::json!({"error": {"code": code.as_str(), "message": message}}).to_string();
     format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\n{extra_headers}connection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
+}
+
+/// What a connection over the cap hears before it is closed.
+fn over_cap() -> Vec<u8> {
+    raw_error(
+        "503 Service Unavailable",
+        "retry-after: 1\r\n",
+        ErrorCode::ServerBusy,
+        "too many connections: retry shortly",
+    )
 }
 
 /// Accepts connections and serves `app` on each until `shutdown` resolves;
@@ -508,16 +516,12 @@ async fn handshake(
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 fn plain_http_on_tls() -> Vec<u8> {
-    let body = serde_json::json!({"error": {
-        "code": ErrorCode::TlsRequired.as_str(),
-        "message": "this receiver speaks HTTPS: use an https:// URL",
-    }})
-    .to_string();
-    format!(
-        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+    raw_error(
+        "400 Bad Request",
+        "",
+        ErrorCode::TlsRequired,
+        "this receiver speaks HTTPS: use an https:// URL",
     )
-    .into_bytes()
 }
 
 /// Answers 503 to a connection over the cap and closes it, without waiting

@@ -65,6 +65,15 @@ impl Metric {
         matches!(self, Metric::ServiceLevel)
     }
 
+    /// A value of this metric as people read it (rates as percentages).
+    pub fn format_value(self, v: f64) -> String {
+        if matches!(self, Metric::ServiceLevel | Metric::AbandonRate) {
+            format!("{:.1} %", v * 100.0)
+        } else {
+            format!("{v}")
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Metric::WaitingCount => "calls waiting",
@@ -686,13 +695,7 @@ pub struct Alert {
 }
 
 fn describe(t: &Threshold, level: Level, value: Option<f64>) -> String {
-    let shown = |v: f64| {
-        if matches!(t.metric, Metric::ServiceLevel | Metric::AbandonRate) {
-            format!("{:.1} %", v * 100.0)
-        } else {
-            format!("{v}")
-        }
-    };
+    let shown = |v: f64| t.metric.format_value(v);
     format!(
         "[{}] {}: {} is {} ({} threshold {})",
         level.as_str().to_uppercase(),

@@ -48,7 +48,7 @@ pub struct Remote {
     slow: reqwest::Client,
     /// The roots an `https://` receiver's certificate is checked against,
     /// for the HTTP calls and the `wss://` stream alike.
-    tls: Option<Arc<rustls::ClientConfig>>,
+    tls: Arc<rustls::ClientConfig>,
 }
 
 fn client(timeout: Duration, tls: Option<&Arc<rustls::ClientConfig>>) -> reqwest::Client {
@@ -68,30 +68,20 @@ pub struct Answer {
 }
 
 impl Remote {
-    pub fn new(base: &str, token: &str) -> Remote {
-        Remote {
-            base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
-            http: client(Duration::from_secs(15), None),
-            slow: client(Duration::from_secs(300), None),
-            tls: None,
-        }
-    }
-
-    /// A receiver whose certificate is checked against `tls`'s roots.
-    pub fn with_tls(base: &str, token: &str, tls: Arc<rustls::ClientConfig>) -> Remote {
+    /// A receiver whose `https://` certificate is checked against `tls`'s roots.
+    pub fn new(base: &str, token: &str, tls: Arc<rustls::ClientConfig>) -> Remote {
         Remote {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             http: client(Duration::from_secs(15), Some(&tls)),
             slow: client(Duration::from_secs(300), Some(&tls)),
-            tls: Some(tls),
+            tls,
         }
     }
 
     /// How the event stream is dialled: over `tls` for a `wss://` URL.
-    pub fn ws_connector(&self) -> Option<tokio_tungstenite::Connector> {
-        self.tls.clone().map(tokio_tungstenite::Connector::Rustls)
+    pub fn ws_connector(&self) -> tokio_tungstenite::Connector {
+        tokio_tungstenite::Connector::Rustls(self.tls.clone())
     }
 
     pub fn base(&self) -> &str {

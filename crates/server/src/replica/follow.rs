@@ -88,7 +88,7 @@ async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowE
         shared.remote.events_url(seq),
         None,
         false,
-        shared.remote.ws_connector(),
+        Some(shared.remote.ws_connector()),
     )
     .await
     .map_err(|e| FollowError::Remote(RemoteError::Unreachable(e.to_string())))?;

@@ -325,7 +325,7 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
     });
     let shared = Arc::new(Shared {
         store: store.clone(),
-        remote: Remote::with_tls(
+        remote: Remote::new(
             &url,
             &opts.remote_token,
             crate::tls::client_config(opts.remote_ca.as_deref())?,
