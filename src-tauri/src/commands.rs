@@ -193,7 +193,7 @@ pub async fn diagnostics(shell: State<'_, Arc<Shell>>) -> Result<String, Command
                 Mode::Receiver => ("/readyz", false),
                 Mode::Remote => ("/api/replica/status", true),
             };
-            let http = reqwest::Client::builder()
+            let http = callboard_server::http::client()
                 .timeout(std::time::Duration::from_secs(5))
                 .build()
                 .unwrap_or_default();
@@ -230,4 +230,49 @@ pub fn open_logs() -> Result<String, CommandError> {
         message: format!("cannot open {}: {e}", dir.display()),
     })?;
     Ok(dir.display().to_string())
+}
+
+impl From<crate::updates::UpdateError> for CommandError {
+    fn from(e: crate::updates::UpdateError) -> Self {
+        CommandError {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// This version, whether this build updates itself, and what is on offer.
+#[tauri::command]
+pub fn update_status(updates: State<'_, crate::updates::Updates>) -> crate::updates::UpdateStatus {
+    updates.status()
+}
+
+/// Asks the update server now, on the channel given (the one on screen,
+/// saved or not) or else the saved one.
+#[tauri::command]
+pub async fn update_check<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Arc<Shell>>,
+    updates: State<'_, crate::updates::Updates>,
+    channel: Option<crate::settings::Channel>,
+) -> Result<crate::updates::UpdateStatus, CommandError> {
+    let channel = channel.unwrap_or(shell.settings().updates.channel);
+    updates.check(&app, channel).await?;
+    Ok(updates.status())
+}
+
+/// Downloads, verifies and installs the update on offer; it runs after a restart.
+#[tauri::command]
+pub async fn update_install<R: Runtime>(
+    app: AppHandle<R>,
+    updates: State<'_, crate::updates::Updates>,
+) -> Result<crate::updates::UpdateStatus, CommandError> {
+    updates.install(&app).await?;
+    Ok(updates.status())
+}
+
+/// Restarts onto the installed version: the backend stops cleanly first.
+#[tauri::command]
+pub fn update_restart<R: Runtime>(app: AppHandle<R>) {
+    app.request_restart();
 }

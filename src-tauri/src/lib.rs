@@ -11,6 +11,7 @@ pub mod notifier;
 pub mod settings;
 pub mod shell;
 pub mod tray;
+pub mod updates;
 pub mod vault;
 
 use shell::{Counts, Hooks, Shell};
@@ -32,6 +33,7 @@ pub struct OpenCall {
 pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
     builder
         .manage(Arc::new(shell))
+        .manage(updates::Updates::default())
         .invoke_handler(tauri::generate_handler![
             commands::connection,
             commands::settings_get,
@@ -41,6 +43,10 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Build
             commands::admin_password,
             commands::diagnostics,
             commands::open_logs,
+            commands::update_status,
+            commands::update_check,
+            commands::update_install,
+            commands::update_restart,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -50,6 +56,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Build
             }
             let shell = app.state::<Arc<Shell>>().inner().clone();
             autostart::apply(&handle, &shell.settings());
+
             if autostart::launched_hidden() && tray::exists(&handle) {
                 if let Some(w) = handle.get_webview_window("main") {
                     let _ = w.hide();
@@ -119,6 +126,8 @@ fn platform_dirs() -> (std::path::PathBuf, std::path::PathBuf) {
 }
 
 pub fn run() {
+    // Before any HTTP client, the updater's included.
+    callboard_server::http::install_crypto();
     logs::init(&logs::dir(IDENTIFIER));
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -142,7 +151,8 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main(app)
         }))
-        .plugin(autostart::plugin());
+        .plugin(autostart::plugin())
+        .plugin(tauri_plugin_updater::Builder::new().build());
     let app = match app(builder, shell).build(tauri::generate_context!()) {
         Ok(a) => a,
         Err(e) => {
@@ -150,19 +160,26 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    // Here, not in `app`: the updater plugin is registered by `run` alone.
+    updates::watch(app.handle().clone());
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             logs::flush();
         }
-        if let RunEvent::ExitRequested { api, .. } = event {
+        if let RunEvent::ExitRequested { api, code, .. } = event {
             let shell = handle.state::<Arc<Shell>>().inner().clone();
             if shell.is_running_blocking() {
-                // Finish in-flight requests and flush the writer, then exit.
+                // Finish in-flight requests and flush the writer, then exit
+                // (or restart onto an installed update).
                 api.prevent_exit();
                 let handle = handle.clone();
                 tauri::async_runtime::spawn(async move {
                     shell.stop().await;
-                    handle.exit(0);
+                    if code == Some(tauri::RESTART_EXIT_CODE) {
+                        handle.request_restart();
+                    } else {
+                        handle.exit(0);
+                    }
                 });
             }
         }

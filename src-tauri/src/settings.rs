@@ -74,6 +74,42 @@ impl Default for NotificationSettings {
     }
 }
 
+/// Which releases this computer follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    #[default]
+    Stable,
+    /// Release candidates too (and every stable release).
+    Beta,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Stable => "stable",
+            Channel::Beta => "beta",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSettings {
+    pub channel: Channel,
+    /// Look for a new version at start and every few hours, and say so once.
+    pub automatic: bool,
+}
+
+impl Default for UpdateSettings {
+    fn default() -> Self {
+        UpdateSettings {
+            channel: Channel::Stable,
+            automatic: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -88,6 +124,7 @@ pub struct Settings {
     pub autostart: Option<bool>,
     /// The first close to the tray has been explained (once per install).
     pub tray_explained: bool,
+    pub updates: UpdateSettings,
 }
 
 impl Default for Settings {
@@ -100,6 +137,7 @@ impl Default for Settings {
             close_to_tray: true,
             autostart: None,
             tray_explained: false,
+            updates: UpdateSettings::default(),
         }
     }
 }

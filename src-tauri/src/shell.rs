@@ -75,6 +75,8 @@ pub struct Connection {
 pub struct Counts {
     pub live: i64,
     pub pending: i64,
+    /// This computer is the receiver: closing the window does not stop it.
+    pub receiving: bool,
 }
 
 /// What the window layer plugs in: where notices go and how the tray shows counts.
@@ -245,7 +247,8 @@ impl Shell {
         };
         let (tasks, stop) = watch::channel(false);
         if let Some(store) = backend.0.store() {
-            spawn_followers(&store, &self.seen, &self.prefs, hooks, stop);
+            let receiving = backend.1.mode == Mode::Receiver;
+            spawn_followers(&store, &self.seen, &self.prefs, hooks, stop, receiving);
         }
         let connection = backend.1.clone();
         *slot = Some(Backend {
@@ -378,6 +381,7 @@ fn spawn_followers(
     prefs: &watch::Sender<NotificationSettings>,
     hooks: &Hooks,
     stop: watch::Receiver<bool>,
+    receiving: bool,
 ) {
     let providers = store.providers().clone();
     let names: Names = Arc::new(move |slug: &str| {
@@ -394,7 +398,12 @@ fn spawn_followers(
         hooks.sink.clone(),
         stop.clone(),
     ));
-    tokio::spawn(follow_counts(store.clone(), hooks.counts.clone(), stop));
+    tokio::spawn(follow_counts(
+        store.clone(),
+        hooks.counts.clone(),
+        stop,
+        receiving,
+    ));
 }
 
 /// Keeps the tray's counts current: re-read after each burst of events.
@@ -402,6 +411,7 @@ async fn follow_counts(
     store: Store,
     show: Arc<dyn Fn(Counts) + Send + Sync>,
     mut stop: watch::Receiver<bool>,
+    receiving: bool,
 ) {
     let mut events = store.hub().subscribe();
     loop {
@@ -412,6 +422,7 @@ async fn follow_counts(
             Ok(s) => show(Counts {
                 live: s.active_calls,
                 pending: s.hangup_pending.values().sum(),
+                receiving,
             }),
             Err(e) => tracing::debug!(error = %e, "tray counts unavailable"),
         }
@@ -435,7 +446,7 @@ pub async fn reachability(bases: &[String], lan: bool, public: bool) -> Vec<Stri
         );
         return hints;
     }
-    let client = match reqwest::Client::builder()
+    let client = match callboard_server::http::client()
         .timeout(Duration::from_secs(2))
         .build()
     {
@@ -549,7 +560,7 @@ mod tests {
         let on_disk = std::fs::read_to_string(Settings::file(&shell.config_dir)).unwrap();
         assert!(!on_disk.contains(&pw));
         // The window's token works against the local API.
-        let me = reqwest::Client::new()
+        let me = callboard_server::http::default_client()
             .get(format!("{}/api/auth/me", c.api_base))
             .bearer_auth(&c.token)
             .send()
@@ -564,8 +575,8 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(
-            !counts.lock().unwrap().is_empty(),
-            "the tray got its counts"
+            counts.lock().unwrap().first().is_some_and(|c| c.receiving),
+            "the tray got its counts, and says this computer is receiving"
         );
 
         // Another port: same process, new listener, the old one closed.
@@ -607,7 +618,7 @@ mod tests {
         let (hooks, _) = hooks();
         let c = shell.start(&hooks).await.unwrap();
         assert!(data.join("callboard.db").exists());
-        let r = reqwest::Client::new()
+        let r = callboard_server::http::default_client()
             .get(format!("{}/api/providers", c.api_base))
             .bearer_auth("kiosk-token")
             .send()
@@ -638,7 +649,7 @@ mod tests {
             "{:?}",
             refused.err()
         );
-        let http = reqwest::Client::new();
+        let http = callboard_server::http::default_client();
         let v: serde_json::Value = http
             .post(format!("{office}/api/auth/login"))
             .json(&serde_json::json!({"username": first.username, "password": first.password}))
@@ -666,7 +677,7 @@ mod tests {
             ..Default::default()
         };
         let shell = shell(dir.path(), env);
-        let (hooks, _) = hooks();
+        let (hooks, counts) = hooks();
         let c = shell.start(&hooks).await.unwrap();
         assert_eq!(c.mode, Mode::Remote);
         assert_eq!(c.remote_url.as_deref(), Some(office.as_str()));
@@ -676,7 +687,17 @@ mod tests {
             c.token, token,
             "the window never holds the receiver's token"
         );
-        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if !counts.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(
+            counts.lock().unwrap().first().is_some_and(|c| !c.receiving),
+            "a remote desktop's tray does not claim to receive"
+        );
+        let http = callboard_server::http::default_client();
         // The replica answers once it has its snapshot.
         let mut me = None;
         for _ in 0..100 {

@@ -75,7 +75,13 @@ pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 pub fn label(c: Counts) -> String {
-    format!("Callboard · {} live · {} to call back", c.live, c.pending)
+    // The window may be closed: the tooltip is where a receiver says it still works.
+    let who = if c.receiving {
+        "Callboard is receiving calls"
+    } else {
+        "Callboard"
+    };
+    format!("{who} · {} live · {} to call back", c.live, c.pending)
 }
 
 pub fn show_counts<R: Runtime>(app: &AppHandle<R>, c: Counts) {
@@ -95,9 +101,18 @@ mod tests {
         assert_eq!(
             label(Counts {
                 live: 3,
-                pending: 5
+                pending: 5,
+                receiving: false,
             }),
             "Callboard · 3 live · 5 to call back"
+        );
+        assert_eq!(
+            label(Counts {
+                live: 0,
+                pending: 2,
+                receiving: true,
+            }),
+            "Callboard is receiving calls · 0 live · 2 to call back"
         );
     }
 }

@@ -7,10 +7,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
@@ -55,6 +56,62 @@ let driver;
 let wd;
 let port;
 let home;
+let updates;
+
+const tauriCli = join(root, "ui/node_modules/.bin/tauri");
+// Stand-ins for AppImages: ELF files (the updater checks the header) of a
+// plausible header length, each saying which build it is.
+const elf = (what) => Buffer.concat([Buffer.from("\x7fELF\x02\x01\x01", "latin1"), Buffer.alloc(120), Buffer.from(what)]);
+const NEW_BUILD = elf("Callboard 99.0.0, the newer build");
+const OLD_BUILD = elf("Callboard 0.1.0, the build installed");
+
+/** A minisign signature of `bytes` for `version`, as the release workflow makes it. */
+function sign(dir, key, name, bytes, version) {
+  const file = join(dir, name);
+  writeFileSync(file, bytes);
+  execFileSync(tauriCli, ["signer", "sign", "-f", key, "-p", "", "--app-version", version, file], { stdio: "ignore" });
+  return readFileSync(`${file}.sig`, "utf8").trim();
+}
+
+/**
+ * A local update server on loopback: `/{channel}.json` answers 204 (no
+ * update) until a test sets `release`, then the manifest; the artefact is
+ * whatever `artefact` holds (the genuine build or a tampered copy).
+ */
+async function updateServer() {
+  const dir = mkdtempSync(join(tmpdir(), "callboard-updates-"));
+  const key = join(dir, "update.key");
+  execFileSync(tauriCli, ["signer", "generate", "--ci", "-p", "", "-w", key], { stdio: "ignore" });
+  const u = {
+    pubkey: readFileSync(`${key}.pub`, "utf8").trim(),
+    requested: [],
+    release: null,
+    artefact: NEW_BUILD,
+    signed: sign(dir, key, "new", NEW_BUILD, "99.0.0"),
+    signedForOlder: sign(dir, key, "older", NEW_BUILD, "98.0.0"),
+  };
+  u.server = createHttpServer((req, res) => {
+    u.requested.push(req.url);
+    if (req.url.endsWith(".json")) {
+      if (!u.release) return res.writeHead(204).end();
+      const entry = { url: `${u.base}/Callboard_99.0.0_amd64.AppImage`, signature: u.release.signature };
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          version: "99.0.0",
+          notes: "Faster wallboard.\nFixes the SLA clock.",
+          pub_date: "2026-12-01T09:00:00Z",
+          platforms: { "linux-x86_64": entry, "linux-x86_64-appimage": entry },
+        }),
+      );
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": u.artefact.length });
+    res.end(u.artefact);
+  });
+  await new Promise((r) => u.server.listen(0, "127.0.0.1", r));
+  u.base = `http://127.0.0.1:${u.server.address().port}`;
+  return u;
+}
 
 before(async () => {
   assert.ok(existsSync(app), `build the app first: ${app}`);
@@ -63,6 +120,11 @@ before(async () => {
   mkdirSync(join(home, "home"));
   port = await freePort();
   const driverPort = await freePort();
+  updates = await updateServer();
+  // The app runs "as an AppImage" at this path: what an update replaces.
+  const appimage = join(home, "Callboard.AppImage");
+  writeFileSync(appimage, OLD_BUILD);
+  chmodSync(appimage, 0o755);
   // The app inherits this environment: its settings and data in a fresh
   // place, and an admin token so the test can call the API.
   driver = spawn("tauri-driver", ["--port", String(driverPort)], {
@@ -74,6 +136,10 @@ before(async () => {
       XDG_DATA_HOME: join(home, "data"),
       CALLBOARD_ADMIN_TOKEN: ADMIN,
       CALLBOARD_LOG: "info",
+      // Updates from the local server, signed with the test's key.
+      CALLBOARD_UPDATE_URL: `${updates.base}/{channel}.json`,
+      CALLBOARD_UPDATE_PUBKEY: updates.pubkey,
+      APPIMAGE: appimage,
     },
     stdio: ["ignore", "inherit", "inherit"],
     // Its own process group: the app and WebKitWebDriver it starts share our
@@ -89,6 +155,7 @@ before(async () => {
 after(async () => {
   await Promise.race([wd?.end(), sleep(10_000)]);
   await endGroup(driver);
+  updates?.server.close();
 });
 
 /** TERM to the process group, KILL to whatever is left of it after 5 s. */
@@ -140,7 +207,9 @@ test("first run → receiver → a missed call notifies once → the worklist li
   // webhooks fail after a reboot until someone opens the app.
   const loginEntry = join(home, "home/.config/autostart/Callboard.desktop");
   await wd.waitUntil("the login entry", async () => existsSync(loginEntry));
-  assert.match(readFileSync(loginEntry, "utf8"), /^Exec=\S*callboard-desktop --hidden$/m);
+  // (Run as an AppImage, the entry starts the AppImage, which updates replace.)
+  const entry = readFileSync(loginEntry, "utf8");
+  assert.ok(entry.includes(`\nExec=${join(home, "Callboard.AppImage")} --hidden\n`), entry);
 
   // The generated admin password is in the keyring (Secret Service), not a file.
   const secret = execFileSync("secret-tool", ["lookup", "service", "callboard", "username", "admin-password"], {
@@ -260,4 +329,69 @@ test("first run → receiver → a missed call notifies once → the worklist li
   assert.match(diag, /callboard started/, "with the log's last lines");
   assert.ok(!diag.includes(ADMIN) && !diag.includes(secret), "never a token or password");
   writeFileSync(join(shots, "8-diagnostics.png"), await wd.screenshot());
+
+  // Updates: nothing newer yet, then an offer; a tampered download and a
+  // replayed older release are refused, the genuine one replaces the AppImage.
+  const el = (id) => [{ "element-6066-11e4-a52e-4f735466cecf": id }];
+  const appimage = join(home, "Callboard.AppImage");
+  const check = await wd.find("xpath", "//button[contains(., 'Check for updates')]");
+  await wd.execute("arguments[0].scrollIntoView({ block: 'center' })", el(check));
+  await wd.find("xpath", "//p[contains(., 'This is Callboard 0.1.0')]");
+  // A click, then the check's end (its button enabled again): a click on a
+  // button still disabled by the check would be lost.
+  const checkNow = async () => {
+    const asked = updates.requested.length;
+    await wd.click(check);
+    await wd.waitUntil("the manifest asked", async () => updates.requested.length > asked);
+    await wd.waitFor("xpath", "//button[not(@disabled)][contains(., 'Check for updates')]");
+  };
+  await checkNow();
+  await wd.waitFor("xpath", "//*[@data-testid='update-state'][contains(., 'is the latest version on this channel')]");
+  assert.ok(updates.requested.includes("/stable.json"), JSON.stringify(updates.requested));
+
+  updates.release = { signature: updates.signed };
+  updates.artefact = Buffer.from(NEW_BUILD);
+  updates.artefact[updates.artefact.length - 1] ^= 1; // one bit flipped on the way
+  await checkNow();
+  await wd.waitFor("xpath", "//*[@data-testid='update-state'][contains(., 'Callboard 99.0.0 is available')]");
+  await wd.find("xpath", "//pre[contains(., 'Fixes the SLA clock.')]");
+  writeFileSync(join(shots, "9-update-offer.png"), await wd.screenshot());
+  const install = await wd.find("xpath", "//button[contains(., 'Download and install')]");
+  await wd.click(install);
+  await wd.waitFor("xpath", "//*[@role='alert'][contains(., 'does not match its signature')]");
+  assert.deepEqual(readFileSync(appimage), OLD_BUILD, "a tampered update is never installed");
+
+  // The genuine file, but with the signature of an older release: a
+  // replayed downgrade, refused because the signature names 98.0.0.
+  updates.artefact = NEW_BUILD;
+  updates.release = { signature: updates.signedForOlder };
+  await checkNow();
+  await wd.click(await wd.waitFor("xpath", "//button[contains(., 'Download and install')]"));
+  await wd.waitFor("xpath", "//*[@role='alert'][contains(., 'does not match its signature')]");
+  assert.deepEqual(readFileSync(appimage), OLD_BUILD);
+
+  updates.release = { signature: updates.signed };
+  await checkNow();
+  await wd.click(await wd.waitFor("xpath", "//button[contains(., 'Download and install')]"));
+  await wd
+    .waitFor(
+      "xpath",
+      "//*[@data-testid='update-state'][contains(., 'Callboard 99.0.0 is installed. Restart Callboard to use it.')]",
+      30_000,
+    )
+    .catch(async (e) => {
+      const said = await wd.execute("return document.querySelector('[data-testid=update-state]')?.parentElement.innerText");
+      throw new Error(`${e.message}; the Updates panel says: ${said}`);
+    });
+  await wd.find("xpath", "//button[contains(., 'Restart now')]");
+  assert.deepEqual(readFileSync(appimage), NEW_BUILD, "the AppImage is the new build");
+  writeFileSync(join(shots, "10-update-installed.png"), await wd.screenshot());
+
+  // The channel on screen is the one asked.
+  await wd.execute(
+    "const s = document.querySelector('select[name=update_channel]'); s.value = 'beta'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+  );
+  updates.release = null;
+  await checkNow();
+  assert.equal(updates.requested.at(-1), "/beta.json");
 });

@@ -151,7 +151,7 @@ pub struct TestServer {
 }
 
 fn client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
+    Ok(callboard_server::http::client()
         .timeout(Duration::from_secs(30))
         .build()?)
 }
@@ -408,7 +408,7 @@ impl TestServer {
     /// Trusts `ca_pem` (besides the public roots) in this server's client:
     /// for a receiver serving a certificate of a test CA.
     pub fn trust(&mut self, ca_pem: &str) -> Result<()> {
-        self.http = reqwest::Client::builder()
+        self.http = callboard_server::http::client()
             .timeout(Duration::from_secs(30))
             .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
             .build()?;

@@ -25,7 +25,7 @@ pub async fn run(store: Store, secrets: Arc<SecretStore>, mut stop: watch::Recei
     let mut events = store.hub().subscribe();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let http = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+    let http = match crate::http::client().timeout(SEND_TIMEOUT).build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "alerts: cannot build an HTTP client; alerts are off");
@@ -67,7 +67,7 @@ pub fn dispatch(store: Store, secrets: Arc<SecretStore>, alerts: Vec<Alert>) {
     if alerts.is_empty() {
         return;
     }
-    let http = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+    let http = match crate::http::client().timeout(SEND_TIMEOUT).build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "alerts: cannot build an HTTP client");

@@ -338,7 +338,7 @@ pub async fn call_api(state: &AppState, api: &ApiRequest) -> ApiOutcome {
             }
         }
         // The checked address is the one connected to (no re-resolution).
-        let client = match reqwest::Client::builder()
+        let client = match crate::http::client()
             .redirect(reqwest::redirect::Policy::none())
             .resolve(&host, first)
             .timeout(timeout)

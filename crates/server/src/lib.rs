@@ -16,6 +16,7 @@ pub mod error;
 pub mod forwarded;
 pub mod headers;
 pub mod health;
+pub mod http;
 pub mod idempotency;
 pub mod ivr;
 pub mod launch;

@@ -151,7 +151,7 @@ async fn main() -> Result<()> {
             }
         })
     };
-    let http = reqwest::Client::builder().build()?;
+    let http = callboard_server::http::client().build()?;
     let start = Instant::now();
     let mut resp = http
         .get(srv.url("/api/calls/export.csv?bom=true"))

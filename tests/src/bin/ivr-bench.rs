@@ -120,7 +120,7 @@ async fn main() -> Result<()> {
     }
     let url = srv.url(&format!("/ivr/{slug}?token={key}"));
     let health = srv.url("/healthz");
-    let http = reqwest::Client::builder()
+    let http = callboard_server::http::client()
         .pool_max_idle_per_host(callers)
         .build()?;
 

@@ -569,7 +569,7 @@ async fn main() -> Result<()> {
         srv.dir.path().join("callboard.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
-    let http = reqwest::Client::new();
+    let http = callboard_server::http::default_client();
     let n = a.iterations;
     let lb = a.list_ms;
     let mut rows = Vec::new();

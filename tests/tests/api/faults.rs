@@ -322,7 +322,7 @@ async fn environment_variables_do_what_the_flags_do() {
     }
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     assert!(dir.path().join("callboard.db").exists());
-    let http = reqwest::Client::new();
+    let http = callboard_server::http::default_client();
     let r = http
         .post(format!("http://{addr}/api/providers"))
         .bearer_auth("env-token-123456")

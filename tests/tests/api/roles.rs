@@ -359,7 +359,7 @@ async fn every_operation_refuses_the_roles_its_document_excludes() {
         .json()
         .await
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = callboard_server::http::default_client();
     let (mut gated, mut checked) = (0, 0);
     for (path, item) in doc["paths"].as_object().unwrap() {
         let url = srv.url(&path.replace(['{', '}'], "").replace("slug", &sales));

@@ -78,7 +78,7 @@ async fn a_receiver_killed_mid_load_loses_nothing_and_its_jobs_move_to_the_survi
     let targets = [victim.base.clone(), survivor.base.clone()];
     let mut senders = tokio::task::JoinSet::new();
     for conn in 0..64usize {
-        let http = reqwest::Client::builder()
+        let http = callboard_server::http::client()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(1)
             .build()?;
@@ -170,7 +170,7 @@ async fn while_postgres_restarts_writes_get_503_never_a_false_2xx_and_recover_al
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut senders = tokio::task::JoinSet::new();
     for conn in 0..8usize {
-        let http = reqwest::Client::builder()
+        let http = callboard_server::http::client()
             .timeout(Duration::from_secs(20))
             .build()?;
         let url = r.url(&format!("/webhooks/ivr/{slug}"));

@@ -126,7 +126,7 @@ async fn sighup_applies_a_new_log_filter_from_the_file() {
             let _ = lines_tx.send(l);
         }
     });
-    let http = reqwest::Client::new();
+    let http = callboard_server::http::default_client();
     let not_ready = |http: reqwest::Client| {
         let addr = addr.clone();
         async move {

@@ -43,7 +43,7 @@ async fn piped_run(extra: &[&str]) -> Result<(String, String)> {
     })
     .await??;
     // Something that logs a warning and a request span.
-    let http = reqwest::Client::new();
+    let http = callboard_server::http::default_client();
     let r = http
         .post(format!("http://{addr}/webhooks/ivr/nobody"))
         .header("x-api-key", "cbk_wrong")

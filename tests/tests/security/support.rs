@@ -68,14 +68,14 @@ impl Limited {
 /// A client whose requests come from `ip` (any 127.x address is loopback):
 /// a second or third sender for per-client limits.
 pub fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
+    callboard_server::http::client()
         .local_address(ip.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap()
 }
 
 pub fn fresh_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    callboard_server::http::client()
         .pool_max_idle_per_host(0)
         .timeout(timeout)
         .build()

@@ -13,6 +13,7 @@ import {
   type DesktopSettings as Settings,
 } from "./bridge";
 import { ReceiverInfo } from "./ReceiverInfo";
+import { UpdatesPanel } from "./Updates";
 
 export default function DesktopSettingsPage() {
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -235,6 +236,12 @@ export default function DesktopSettingsPage() {
             </p>
           )}
         </section>
+
+        <UpdatesPanel
+          channel={settings.updates.channel}
+          automatic={settings.updates.automatic}
+          onChange={(updates) => set((s) => ({ ...s, updates }))}
+        />
 
         <section className="panel stack" aria-labelledby="support-title">
           <h2 id="support-title">Support</h2>

@@ -27,6 +27,24 @@ export interface DesktopSettings {
   /** Start at login; null: on in receiver mode, off in remote mode. */
   autostart: boolean | null;
   tray_explained: boolean;
+  updates: { channel: UpdateChannel; automatic: boolean };
+}
+
+export type UpdateChannel = "stable" | "beta";
+
+/** What the shell's `update_*` commands answer (src-tauri/src/updates.rs). */
+export interface UpdateStatus {
+  current: string;
+  /** False when this build has no update address and key. */
+  enabled: boolean;
+  offer: { version: string; notes: string | null; date: string | null } | null;
+  /** A version installed and waiting for a restart. */
+  installed: string | null;
+}
+
+export interface UpdateProgress {
+  downloaded: number;
+  total: number | null;
 }
 
 /** Errors from the shell's commands. */
@@ -78,6 +96,12 @@ export async function startDesktop(): Promise<DesktopConnection | null> {
     window.__CALLBOARD__ = { apiBase: c.apiBase, token: c.token };
   }
   return c;
+}
+
+/** Listens to one of the shell's events; resolves to the function that stops listening. */
+export async function onShellEvent<T>(name: string, handler: (payload: T) => void): Promise<() => void> {
+  const { listen } = await import("@tauri-apps/api/event");
+  return listen<T>(name, (e) => handler(e.payload));
 }
 
 /** A click on a notification opens its call (or the department's worklist). */

@@ -47,7 +47,7 @@ impl Client {
         breaker: Arc<Mutex<Breaker>>,
         clock: SharedClock,
     ) -> Result<Client, FetchError> {
-        let http = reqwest::Client::builder()
+        let http = crate::http::client()
             .timeout(Duration::from_secs_f64(opts.timeout_seconds))
             .build()
             .map_err(|e| FetchError::Refused(format!("cannot build the HTTP client: {e}")))?;

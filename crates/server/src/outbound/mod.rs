@@ -194,7 +194,7 @@ impl Default for Dialling {
 
 impl Dialling {
     pub fn new(timeout: Duration) -> Dialling {
-        let http = reqwest::Client::builder()
+        let http = crate::http::client()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

@@ -52,7 +52,7 @@ pub struct Remote {
 }
 
 fn client(timeout: Duration, tls: Option<&Arc<rustls::ClientConfig>>) -> reqwest::Client {
-    let mut b = reqwest::Client::builder()
+    let mut b = crate::http::client()
         .connect_timeout(Duration::from_secs(5))
         .timeout(timeout);
     if let Some(config) = tls {

@@ -381,7 +381,7 @@ mod tests {
     /// What a new administrator does first: sign in with the printed
     /// password and choose their own.
     pub(crate) async fn change_first_password(url: &str, user: &str, printed: &str, new: &str) {
-        let http = reqwest::Client::new();
+        let http = crate::http::default_client();
         let v: serde_json::Value = http
             .post(format!("{url}/api/auth/login"))
             .json(&serde_json::json!({"username": user, "password": printed}))
@@ -476,7 +476,7 @@ mod tests {
         assert_eq!((ev.seq, ev.kind.as_str()), (seq, "category.changed"));
 
         // The extra token is accepted locally as the same user.
-        let me: serde_json::Value = reqwest::Client::new()
+        let me: serde_json::Value = crate::http::default_client()
             .get(format!("http://{}/api/auth/me", running.addr))
             .bearer_auth("per-launch")
             .send()
