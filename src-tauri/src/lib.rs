@@ -129,6 +129,7 @@ pub fn run() {
     // Before any HTTP client, the updater's included.
     callboard_server::http::install_crypto();
     logs::init(&logs::dir(IDENTIFIER));
+    notifier::claim_identity();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         "Callboard desktop starting"

@@ -104,29 +104,56 @@ pub struct Desktop {
 
 impl Sink for Desktop {
     fn show(&self, n: &Notice) -> Result<(), String> {
-        let mut note = notify_rust::Notification::new();
-        note.appname("Callboard").summary(&n.summary).body(&n.body);
+        let mut note = notification();
+        note.summary(&n.summary).body(&n.body);
         #[cfg(all(unix, not(target_os = "macos")))]
-        {
-            note.action("default", "Open")
-                .hint(notify_rust::Hint::Category("im.received".into()));
-            let handle = note.show().map_err(|e| e.to_string())?;
-            let click = self.on_click.clone();
-            let (dept, call) = (n.department.clone(), n.call_id.clone());
-            // Waiting for a click blocks until the notice closes: its own thread.
-            std::thread::spawn(move || {
-                handle.wait_for_action(|action| {
-                    if action == "default" {
+        note.action("default", "Open")
+            .hint(notify_rust::Hint::Category("im.received".into()));
+        let handle = note.show().map_err(|e| e.to_string())?;
+        let click = self.on_click.clone();
+        let (dept, call) = (n.department.clone(), n.call_id.clone());
+        // Waiting for a click blocks until the notice closes: its own thread.
+        std::thread::spawn(move || {
+            // Windows reports a click on the toast's body as its default
+            // response, which `wait_for_action` folds into "closed".
+            #[cfg(target_os = "windows")]
+            {
+                use notify_rust::NotificationResponse as R;
+                let _ = handle.wait_for_response(move |r: &R| {
+                    if matches!(r, R::Default | R::Action(_)) {
                         click(dept, call);
                     }
-                })
+                });
+            }
+            #[cfg(not(target_os = "windows"))]
+            handle.wait_for_action(|action| {
+                if action == "default" {
+                    click(dept, call);
+                }
             });
-            Ok(())
-        }
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        {
-            note.show().map(|_| ()).map_err(|e| e.to_string())
-        }
+        });
+        Ok(())
+    }
+}
+
+/// A notification carrying the app's identity: its name everywhere, and on
+/// Windows the AppUserModelID its installer gives the Start-menu shortcut
+/// (the bundle identifier), so the toast shows Callboard's name and icon and
+/// stays in the Action Center under it.
+pub fn notification() -> notify_rust::Notification {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Callboard");
+    #[cfg(target_os = "windows")]
+    n.app_id(crate::IDENTIFIER);
+    n
+}
+
+/// macOS shows a notification under the bundle it names: Callboard's own
+/// (once, at start), not the terminal's or Finder's.
+pub fn claim_identity() {
+    #[cfg(target_os = "macos")]
+    if let Err(e) = notify_rust::set_application(crate::IDENTIFIER) {
+        tracing::warn!(error = %e, "notifications will not carry Callboard's identity");
     }
 }
 

@@ -59,8 +59,7 @@ pub fn explain_close(mode: Option<crate::settings::Mode>) {
     // The notification server may be slow or absent: never on the UI thread.
     let body = body.to_string();
     std::thread::spawn(move || {
-        let shown = notify_rust::Notification::new()
-            .appname("Callboard")
+        let shown = crate::notifier::notification()
             .summary("Callboard is still running")
             .body(&body)
             .show();

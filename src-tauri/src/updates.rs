@@ -291,8 +291,7 @@ pub fn watch<R: Runtime>(app: AppHandle<R>) {
 fn announce(offer: &Offer) {
     let summary = format!("Callboard {} is available", offer.version);
     std::thread::spawn(move || {
-        let shown = notify_rust::Notification::new()
-            .appname("Callboard")
+        let shown = crate::notifier::notification()
             .summary(&summary)
             .body("Install it from Callboard: This computer → Updates.")
             .show();

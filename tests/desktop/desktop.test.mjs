@@ -287,6 +287,15 @@ test("first run → receiver → a missed call notifies once → the worklist li
   // A second missed call later notifies again (a new call, not a replay).
   assert.equal((await hook({ call_id: "d-2", caller: "+919812345678", status: "no-answer" })).status, 200);
   await sleep(2500);
+  // Clicking it (dunst's default action) opens that call in the window.
+  await wd.execute("history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate'))");
+  dunst("action", "0");
+  await wd.waitUntil("the clicked call open", async () =>
+    (await wd.execute("return location.pathname + location.search")) === `/hangup/${slug}?view=pending&call=d-2`,
+  );
+  await wd.waitFor("xpath", "//*[@role='dialog'][contains(., '+91 98123 45678')]");
+  writeFileSync(join(shots, "6b-notification-clicked.png"), await wd.screenshot());
+  await wd.click(await wd.find("css selector", "button[aria-label='Close call details']"));
   const all = notificationsShown();
   assert.equal(all.filter((n) => n.summary.includes("Missed call from")).length, 2, JSON.stringify(all));
 
