@@ -15,6 +15,7 @@ pub mod sla;
 pub mod status;
 pub mod store;
 pub mod time;
+pub mod tls;
 pub mod totp;
 
 pub use error::{Error, ErrorCode, Result};

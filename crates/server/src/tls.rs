@@ -81,22 +81,7 @@ impl ResolvesServerCert for Certs {
     }
 }
 
-/// pki-types shows markers as byte lists; an operator reads text.
-fn pem_error(e: rustls::pki_types::pem::Error) -> String {
-    use rustls::pki_types::pem::Error;
-    match e {
-        Error::MissingSectionEnd { end_marker } => format!(
-            "a PEM block does not end (no `-----END {}-----` line)",
-            String::from_utf8_lossy(&end_marker)
-        ),
-        Error::IllegalSectionStart { line } => format!(
-            "a PEM block starts badly: `{}`",
-            String::from_utf8_lossy(&line)
-        ),
-        Error::NoItemsFound => "no key (PRIVATE KEY block) in the file".into(),
-        other => other.to_string(),
-    }
-}
+use callboard_core::tls::pem_error;
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
@@ -233,31 +218,10 @@ pub fn watch(certs: &Arc<Certs>) {
 /// Client side: the public roots plus, for a private CA or a self-signed
 /// receiver, the PEM file `extra_ca` (`connect --remote-ca`).
 pub fn client_config(extra_ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = extra_ca {
-        let err = |reason: String| TlsError::Cert {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| err(pem_error(e)))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| err(pem_error(e)))?;
-        if certs.is_empty() {
-            return Err(err("no CERTIFICATE block in the file".into()));
-        }
-        for c in certs {
-            roots.add(c).map_err(|e| err(e.to_string()))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Setup(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    callboard_core::tls::client_config(extra_ca).map_err(|e| match e {
+        callboard_core::tls::CaError::Read { path, reason } => TlsError::Cert { path, reason },
+        callboard_core::tls::CaError::Setup(reason) => TlsError::Setup(reason),
+    })
 }
 
 #[cfg(test)]
