@@ -26,6 +26,7 @@ const FlowsRoute = lazy(() => import("./features/flows/FlowsPage"));
 const ThresholdsPage = lazy(() => import("./features/thresholds/ThresholdsPage"));
 const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
 const VoicemailPage = lazy(() => import("./features/voicemails/VoicemailPage"));
+const RetentionPage = lazy(() => import("./features/retention/RetentionPage"));
 
 function Shell() {
   const { isAdmin, me } = useSession();
@@ -63,6 +64,7 @@ function Shell() {
             {inDesktop() && <Route path="/desktop/settings" element={<DesktopSettingsPage />} />}
             {isAdmin && <Route path="/masters/audit" element={<AuditPage />} />}
             {isAdmin && <Route path="/masters/access" element={<AccessPage />} />}
+            {isAdmin && <Route path="/masters/retention" element={<RetentionPage />} />}
             {isSupervisor && <Route path="/agents" element={<AgentsPage />} />}
             {isSupervisor && <Route path="/thresholds" element={<ThresholdsPage />} />}
             {isSupervisor && <Route path="/flows" element={<FlowsRoute />} />}

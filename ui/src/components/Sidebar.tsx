@@ -28,6 +28,7 @@ const MASTERS: [string, string, string][] = [
   ["/masters/users", "👥", "Users"],
   ["/masters/dialpad-users", "🔗", "Dialpad users"],
   ["/masters/access", "🔑", "Access"],
+  ["/masters/retention", "🗄", "Retention"],
   ["/masters/audit", "📜", "Audit log"],
 ];
 
