@@ -13,7 +13,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use callboard_core::ivr::exec::{ApiOutcome, ApiRequest};
-use callboard_core::ivr::render::Rendered;
+use callboard_core::ivr::render::{plivo, Rendered};
 use callboard_core::ivr::request;
 use callboard_core::signature::{self, AuthScheme, SignedRequest};
 use callboard_core::store::ivr::{self as store_ivr, StepInput, StepOutput};
@@ -113,6 +113,15 @@ fn token_param(query: Option<&str>, param: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// One query parameter's value, decoded.
+fn query_text(query: Option<&str>, param: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == param)
+        .map(|(_, v)| v)
+}
+
 async fn handle(state: AppState, slug: String, req: Request, status: bool) -> Response {
     match run(state, slug, req, status).await {
         Ok(r) => r,
@@ -164,6 +173,19 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
         Some(p) => signature::strip_query_param(parts.uri.query(), p),
         None => parts.uri.query().map(str::to_string),
     };
+    // Plivo fetches a queue's hold music from the URL its `<Dial dialMusic>`
+    // names: answered here, the call's place in the flow untouched.
+    if provider.ivr_dialect == callboard_core::ivr::Dialect::Plivo {
+        if let Some(audio) = query_text(query.as_deref(), plivo::MUSIC_PARAM) {
+            if !(audio.starts_with("https://") || audio.starts_with("http://")) {
+                return Err(ApiError::bad_request(
+                    ErrorCode::Invalid,
+                    "`music` is not an http(s) URL",
+                ));
+            }
+            return Ok(answer(plivo::hold_music(&audio)));
+        }
+    }
     let (bytes, ctype) = match verified.body {
         Some(claims) => (Bytes::from(claims), Some("application/json".to_string())),
         None => (bytes, ctype),

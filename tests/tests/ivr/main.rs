@@ -793,3 +793,104 @@ async fn a_queue_announces_each_callers_position() {
         "{x}"
     );
 }
+
+/// The value of `attr="…"` on the first `tag` of an XML answer, unescaped.
+fn xml_attr(xml: &str, tag: &str, attr: &str) -> String {
+    let at = xml
+        .find(&format!("<{tag} "))
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
+    let rest = &xml[at..];
+    let start = rest
+        .find(&format!(" {attr}=\""))
+        .unwrap_or_else(|| panic!("no {attr} in {xml}"))
+        + attr.len()
+        + 3;
+    let end = rest[start..].find('"').unwrap() + start;
+    rest[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plivo_fetches_a_queues_hold_music_without_moving_the_call_on() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, p) = setup(
+        &srv,
+        "generic",
+        json!({"auth_config": {"scheme": "query_token", "param": "token"}}),
+    )
+    .await;
+    let mut f = flow(&slug);
+    f["nodes"][2]["hold_music_url"] = json!("https://cdn.example.com/hold.mp3?x=1&y=2");
+    publish_and_attach(&srv, &slug, &f).await;
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"ivr_dialect": "plivo"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let key = p["api_key"].as_str().unwrap();
+    let post = |url: String, form: Vec<(&'static str, &'static str)>| {
+        let http = srv.http.clone();
+        async move {
+            let r = http.post(url).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let call = vec![
+        ("CallUUID", "P1"),
+        ("From", "919800000001"),
+        ("To", "918000000000"),
+    ];
+    let (s, x) = post(srv.url(&format!("/ivr/{slug}?token={key}")), call.clone()).await;
+    assert_eq!(s, 200, "{x}");
+    let action = xml_attr(&x, "GetInput", "action");
+    let mut pressed = call.clone();
+    pressed.push(("Digits", "1"));
+    let (s, x) = post(action, pressed).await;
+    assert_eq!(s, 200, "{x}");
+    assert!(
+        x.contains(&format!("<Number>{AGENT_PHONE}</Number>")),
+        "{x}"
+    );
+    let music = xml_attr(&x, "Dial", "dialMusic");
+    assert!(music.contains(&format!("token={key}")), "{music}");
+
+    // Plivo asks for the music while the Dial rings: the audio, looped.
+    let (s, m) = post(music.clone(), call.clone()).await;
+    assert_eq!(s, 200, "{m}");
+    assert!(
+        m.contains(r#"<Play loop="0">https://cdn.example.com/hold.mp3?x=1&amp;y=2</Play>"#),
+        "{m}"
+    );
+    // Asked again (Plivo loops or retries): the same, and the call is still
+    // in the queue, where the Dial's result will find it.
+    assert_eq!(post(music.clone(), call.clone()).await.1, m);
+    let c = srv.call(&slug, "P1").await.unwrap();
+    assert_eq!(c["metadata"]["ivr_node"], "sales");
+    let mut unanswered = call.clone();
+    unanswered.push(("DialStatus", "no-answer"));
+    let (_, x) = post(xml_attr(&x, "Dial", "action"), unanswered).await;
+    assert!(
+        x.contains("Leave a message"),
+        "the queue's timeout edge: {x}"
+    );
+
+    // Without the token it is refused like any IVR request; a music value
+    // that is not a URL is a 400.
+    let (s, _) = post(
+        srv.url(&format!("/ivr/{slug}?music=https%3A%2F%2Fx")),
+        call.clone(),
+    )
+    .await;
+    assert_eq!(s, 401);
+    let (s, b) = post(
+        srv.url(&format!(
+            "/ivr/{slug}?token={key}&music=javascript%3Aalert(1)"
+        )),
+        call.clone(),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+}

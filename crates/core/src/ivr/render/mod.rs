@@ -94,6 +94,18 @@ impl RenderCtx {
         };
         format!("{}{sep}{key}={value}", self.action_url)
     }
+
+    /// `action_url` with one more query parameter whose value is any text
+    /// (a URL, say), form-encoded.
+    pub fn url_with_text(&self, key: &str, value: &str) -> String {
+        let pair = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+        let sep = if self.action_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}{pair}", self.action_url)
+    }
 }
 
 /// A rendered answer.

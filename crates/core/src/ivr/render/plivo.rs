@@ -2,8 +2,26 @@
 //! `<GetInput inputType="dtmf">`, `<Dial><Number>`, `<Record>`,
 //! `<Message>` (the in-call SMS), `<Hangup>`, `<Redirect>`. A
 //! `<GetInput>` without input falls through to the `<Redirect>` after it.
+//! A queue's hold music is `<Dial dialMusic>`, which Plivo reads as the URL
+//! of an XML document to play: the IVR URL with `music=<audio URL>`, which
+//! the receiver answers with [`hold_music`] without moving the call on.
 
-use super::{s, RenderCtx, Xml};
+use super::{s, RenderCtx, Rendered, Xml};
+
+/// The query parameter of a hold-music request.
+pub const MUSIC_PARAM: &str = "music";
+
+/// What Plivo plays while a queue's `<Dial>` rings: the audio, looped.
+pub fn hold_music(audio_url: &str) -> Rendered {
+    let mut x = Xml::new();
+    x.open("Response", &[]);
+    x.leaf("Play", &[("loop", s("0"))], Some(audio_url));
+    x.close("Response");
+    Rendered {
+        content_type: "application/xml".into(),
+        body: x.finish(),
+    }
+}
 use crate::ivr::exec::{Action, Instruction, Speech};
 
 fn speech(x: &mut Xml, sp: &Speech) {
@@ -60,7 +78,7 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
                 numbers,
                 timeout_seconds,
                 caller_id,
-                ..
+                music_url,
             } => {
                 x.open(
                     "Dial",
@@ -69,6 +87,12 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
                         ("method", s("POST")),
                         ("timeout", s(timeout_seconds)),
                         ("callerId", caller_id.clone()),
+                        (
+                            "dialMusic",
+                            music_url
+                                .as_ref()
+                                .map(|m| ctx.url_with_text(MUSIC_PARAM, m)),
+                        ),
                     ],
                 );
                 for n in numbers {
@@ -98,4 +122,51 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
     }
     x.close("Response");
     x.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_with_hold_music_asks_for_it_by_url_and_the_answer_loops_it() {
+        let ctx = RenderCtx {
+            action_url: "https://cb.example.com/ivr/sales?token=T&s=4".into(),
+            call_id: "P1".into(),
+        };
+        let instr = Instruction {
+            actions: vec![Action::Dial {
+                numbers: vec!["+911111111111".into()],
+                timeout_seconds: 60,
+                music_url: Some("https://cdn.example.com/hold music.mp3?v=2&x=1".into()),
+                caller_id: None,
+            }],
+        };
+        let xml = render(&instr, &ctx);
+        assert!(
+            xml.contains(
+                r#"dialMusic="https://cb.example.com/ivr/sales?token=T&amp;s=4&amp;music=https%3A%2F%2Fcdn.example.com%2Fhold+music.mp3%3Fv%3D2%26x%3D1""#
+            ),
+            "{xml}"
+        );
+        let music = hold_music("https://cdn.example.com/hold music.mp3?v=2&x=1");
+        assert_eq!(music.content_type, "application/xml");
+        assert!(
+            music.body.contains(
+                r#"<Play loop="0">https://cdn.example.com/hold music.mp3?v=2&amp;x=1</Play>"#
+            ),
+            "{}",
+            music.body
+        );
+        // A queue without music rings as before.
+        let plain = Instruction {
+            actions: vec![Action::Dial {
+                numbers: vec!["+911111111111".into()],
+                timeout_seconds: 60,
+                music_url: None,
+                caller_id: None,
+            }],
+        };
+        assert!(!render(&plain, &ctx).contains("dialMusic"));
+    }
 }
