@@ -7,6 +7,7 @@ import { SessionProvider } from "./session";
 import { applyTheme, storedTheme, watchSystemTheme } from "./lib/theme";
 import { followNotificationClicks, inDesktop, startDesktop, commandMessage } from "./desktop/bridge";
 import { FirstRun } from "./desktop/FirstRun";
+import { KioskWallboard, kioskToken } from "./features/dashboard/Kiosk";
 import "./styles.css";
 
 applyTheme(storedTheme());
@@ -38,6 +39,19 @@ function renderApp(el: HTMLElement) {
 // In the desktop window the shell hands over the backend first (or asks the
 // first-run question); in a browser the page talks to its own origin.
 async function boot(el: HTMLElement) {
+  // A TV's wallboard link: no sign-in, its token reads the figures only.
+  const kiosk = inDesktop() ? null : kioskToken(window.location.search);
+  if (kiosk) {
+    document.title = "Callboard wallboard";
+    createRoot(el).render(
+      <StrictMode>
+        <QueryClientProvider client={queryClient}>
+          <KioskWallboard token={kiosk} />
+        </QueryClientProvider>
+      </StrictMode>,
+    );
+    return;
+  }
   if (!inDesktop()) {
     renderApp(el);
     return;

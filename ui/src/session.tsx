@@ -131,6 +131,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 
+/** The session, or null where there is none (the kiosk wallboard). */
+export function useOptionalSession(): Session | null {
+  return useContext(Ctx);
+}
+
 export function useSession(): Session {
   const s = useContext(Ctx);
   if (!s) throw new Error("useSession outside SessionProvider");

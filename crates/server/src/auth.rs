@@ -400,6 +400,7 @@ impl FromRequestParts<AppState> for Principal {
                         .map(|s| match s {
                             Scope::CallsRead => "calls",
                             Scope::MetricsRead => "metrics",
+                            Scope::WallboardRead => "the wallboard's figures",
                         })
                         .collect::<Vec<_>>()
                         .join(" and ")
@@ -423,6 +424,11 @@ pub const INTEGRATION_ROUTES: &[(Scope, &str)] = &[
     (Scope::MetricsRead, "/api/metrics"),
     (Scope::MetricsRead, "/api/metrics/agents"),
     (Scope::MetricsRead, "/api/providers"),
+    // Aggregates only: a kiosk link on a TV may leak, so no call, no
+    // number, and no event stream (the kiosk wallboard polls).
+    (Scope::WallboardRead, "/api/stats"),
+    (Scope::WallboardRead, "/api/providers"),
+    (Scope::WallboardRead, "/api/thresholds/state"),
 ];
 
 /// A signed-in admin (or the admin token): a handler that takes it cannot

@@ -145,6 +145,63 @@ async fn a_metrics_token_reads_figures_until_it_expires() {
 }
 
 #[tokio::test]
+async fn a_wallboard_token_reads_aggregates_only_and_stops_when_revoked() {
+    let srv = TestServer::start().await.unwrap();
+    let (sales, ks) = srv.provider("Sales").await.unwrap();
+    srv.webhook(&sales, &ks, &event("w-1", "no-answer", "+919876500001"))
+        .await
+        .unwrap();
+    let (s, b) = create(
+        &srv,
+        json!({"name": "Floor TV", "scopes": ["wallboard:read"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["scopes"], json!(["wallboard:read"]));
+    let tv = b["token"].as_str().unwrap().to_string();
+    let id = b["id"].as_i64().unwrap();
+    for path in ["/api/stats", "/api/providers", "/api/thresholds/state"] {
+        let (s, b) = srv.get_json(path, &tv).await.unwrap();
+        assert_eq!(s, 200, "{path}: {b}");
+        assert!(
+            !b.to_string().contains("+919876500001"),
+            "{path} shows no caller: {b}"
+        );
+    }
+    // No call, no number, no stream: a link on a TV may leak.
+    for path in [
+        "/api/calls",
+        "/api/calls/w-1",
+        "/api/calls/export.csv",
+        "/api/events/head",
+        "/api/metrics",
+        "/api/auth/me",
+        "/api/voicemails",
+    ] {
+        let (s, b) = srv.get_json(path, &tv).await.unwrap();
+        assert_eq!(s, 403, "{path}: {b}");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the wallboard's figures"),
+            "{b}"
+        );
+    }
+    assert!(
+        ws::connect(&srv.ws_url(&tv, None)).await.is_err(),
+        "no event stream"
+    );
+    let (s, _) = srv
+        .delete_json(&format!("/api/integration-tokens/{id}"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    let (s, b) = srv.get_json("/api/stats", &tv).await.unwrap();
+    assert_eq!((s, &b["error"]["code"]), (401, &json!("invalid_token")));
+}
+
+#[tokio::test]
 async fn a_token_request_that_makes_no_sense_is_refused() {
     let srv = TestServer::start().await.unwrap();
     let past = (srv.now() - chrono::Duration::hours(1)).to_rfc3339();

@@ -711,7 +711,7 @@ export interface paths {
         /** @description Every integration token (live first), without secrets. */
         get: operations["listIntegrationTokens"];
         put?: never;
-        /** @description A read-only token for a CRM or BI tool. `calls:read` reaches GET /api/calls, /api/calls/{call_id}, /api/calls/export.csv, /api/events and /api/providers; `metrics:read` reaches GET /api/stats, /api/metrics, /api/metrics/agents and /api/providers. Every other route answers it 403; `departments` limits what it sees. The token is shown once. */
+        /** @description A read-only token for a CRM or BI tool. `calls:read` reaches GET /api/calls, /api/calls/{call_id}, /api/calls/export.csv, /api/events and /api/providers; `metrics:read` reaches GET /api/stats, /api/metrics, /api/metrics/agents and /api/providers; `wallboard:read` (a TV's kiosk link: `/dashboard?wallboard=1&kiosk=<token>`) reaches GET /api/stats, /api/providers and /api/thresholds/state. Every other route answers it 403; `departments` limits what it sees. The token is shown once. */
         post: operations["createIntegrationToken"];
         delete?: never;
         options?: never;
@@ -3362,7 +3362,7 @@ export interface components {
          * @description What a token may read.
          * @enum {string}
          */
-        Scope: "calls:read" | "metrics:read";
+        Scope: "calls:read" | "metrics:read" | "wallboard:read";
         /**
          * @description Which secret the platform needs from the admin.
          * @enum {string}

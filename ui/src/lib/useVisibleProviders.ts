@@ -1,10 +1,11 @@
 import { useProviders } from "../features/providers/queries";
 import type { Provider } from "../api/types";
-import { useSession } from "../session";
+import { useOptionalSession } from "../session";
 
 /** Active providers this person may see, in display order. */
 export function useVisibleProviders(): Provider[] {
-  const { me } = useSession();
+  // A kiosk wallboard has no session: its token's own scope limits the list.
+  const me = useOptionalSession()?.me;
   const providers = useProviders();
   return (providers.data?.data ?? [])
     .filter((p) => p.active)

@@ -22,6 +22,10 @@ pub enum Scope {
     /// Figures: the dashboard's stats and the metrics (agents' included).
     #[serde(rename = "metrics:read")]
     MetricsRead,
+    /// The wallboard, for a TV's kiosk link: today's counters, the
+    /// departments and the threshold levels. No call, no number, no stream.
+    #[serde(rename = "wallboard:read")]
+    WallboardRead,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -111,7 +115,7 @@ pub fn create(
     scopes.dedup();
     if scopes.is_empty() {
         return Err(Error::invalid(
-            "scopes: name at least one (calls:read, metrics:read)",
+            "scopes: name at least one (calls:read, metrics:read, wallboard:read)",
         ));
     }
     if let Some(deps) = &input.departments {

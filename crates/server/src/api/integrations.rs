@@ -38,7 +38,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/integration-tokens", operation_id = "createIntegrationToken", tag = "integrations",
-    description = "A read-only token for a CRM or BI tool. `calls:read` reaches GET /api/calls, /api/calls/{call_id}, /api/calls/export.csv, /api/events and /api/providers; `metrics:read` reaches GET /api/stats, /api/metrics, /api/metrics/agents and /api/providers. Every other route answers it 403; `departments` limits what it sees. The token is shown once.",
+    description = "A read-only token for a CRM or BI tool. `calls:read` reaches GET /api/calls, /api/calls/{call_id}, /api/calls/export.csv, /api/events and /api/providers; `metrics:read` reaches GET /api/stats, /api/metrics, /api/metrics/agents and /api/providers; `wallboard:read` (a TV's kiosk link: `/dashboard?wallboard=1&kiosk=<token>`) reaches GET /api/stats, /api/providers and /api/thresholds/state. Every other route answers it 403; `departments` limits what it sees. The token is shown once.",
     request_body = NewIntegrationToken,
     responses((status = 201, body = IntegrationTokenCreated), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = ["admin"])))]

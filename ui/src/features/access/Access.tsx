@@ -30,7 +30,22 @@ import {
 const SCOPES: [Scope, string][] = [
   ["calls:read", "Calls: lists, one call, CSV export, the live stream"],
   ["metrics:read", "Figures: dashboard stats, metrics, agent performance"],
+  [
+    "wallboard:read",
+    "Wallboard: today's figures and threshold levels only, for a TV's kiosk link (no call, no number)",
+  ],
 ];
+
+const SCOPE_NAMES: Record<Scope, string> = {
+  "calls:read": "Calls",
+  "metrics:read": "Figures",
+  "wallboard:read": "Wallboard",
+};
+
+/** The address a TV opens to show the wallboard with this token, no sign-in. */
+export function kioskLink(origin: string, token: string): string {
+  return `${origin}/dashboard?wallboard=1&kiosk=${encodeURIComponent(token)}`;
+}
 
 function when(at: string | null | undefined, none: string): string {
   return at ? new Date(at).toLocaleString() : none;
@@ -103,7 +118,7 @@ export default function AccessPage() {
                     <td>
                       <code>{t.hint}…</code>
                     </td>
-                    <td>{t.scopes.map((x) => (x === "calls:read" ? "Calls" : "Figures")).join(", ")}</td>
+                    <td>{t.scopes.map((x) => SCOPE_NAMES[x]).join(", ")}</td>
                     <td>{t.departments ? t.departments.map((d) => names.get(d) ?? d).join(", ") : "All"}</td>
                     <td>{when(t.expires_at, "Never")}</td>
                     <td>{when(t.last_used_at, "Not yet")}</td>
@@ -233,6 +248,20 @@ function NewTokenDialog({ departments, onClose }: { departments: [string, string
           Copy it now: it is shown this once. Send it as <code>Authorization: Bearer …</code>.
         </p>
         <input readOnly aria-label="The new token" value={save.data.token} onFocus={(e) => e.target.select()} />
+        {save.data.scopes.includes("wallboard:read") && (
+          <>
+            <p>
+              The kiosk link: open it on the TV (full screen, no sign-in). It shows today&apos;s figures and threshold
+              levels, refreshed every 5 seconds, and stops working when you revoke the token.
+            </p>
+            <input
+              readOnly
+              aria-label="The kiosk link"
+              value={kioskLink(window.location.origin, save.data.token)}
+              onFocus={(e) => e.target.select()}
+            />
+          </>
+        )}
       </Dialog>
     );
   return (

@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 import { define } from "../../lib/glossary";
 import { useStats } from "./queries";
+import { ApiError } from "../../api/client";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
 import { ConnectionIndicator } from "../../components/ConnectionIndicator";
@@ -131,8 +132,37 @@ export function DashboardPage() {
   );
 }
 
+/** How long figures may go without a successful refresh before the kiosk says they are stale. */
+const KIOSK_STALE_MS = 30_000;
+
+/**
+ * The kiosk's freshness: when the figures were last read, and across the
+ * whole screen when they are stale (the network or the server is down) or
+ * the link no longer works, so a TV never shows old numbers as live.
+ */
+function KioskFreshness({ now }: { now: number }) {
+  const stats = useStats();
+  const updated = stats.dataUpdatedAt;
+  const refused = stats.error instanceof ApiError && (stats.error.status === 401 || stats.error.status === 403);
+  const stale = refused || (updated > 0 ? now - updated > KIOSK_STALE_MS : stats.isError);
+  return (
+    <>
+      <span className="conn kiosk-updated" role="status" data-testid="kiosk-updated">
+        {updated > 0 ? `Updated ${formatHHMM(new Date(updated))}` : "Loading…"}
+      </span>
+      {stale && (
+        <div className="wallboard-stale" role="alert" data-testid="kiosk-stale">
+          {refused
+            ? "This wallboard link no longer works (revoked or expired): ask an admin for a new one."
+            : `The figures are stale: last updated ${updated > 0 ? formatHHMM(new Date(updated)) : "never"}. Check the network.`}
+        </div>
+      )}
+    </>
+  );
+}
+
 /** Full screen, large numbers readable across a room, no controls. */
-export function Wallboard() {
+export function Wallboard({ kiosk = false }: { kiosk?: boolean }) {
   const stats = useStats();
   const providers = useVisibleProviders();
   const now = useNow(1000);
@@ -141,11 +171,12 @@ export function Wallboard() {
       <h1>
         <span>Callboard</span>
         <span className="row" style={{ fontSize: "3vh", gap: "2vw" }}>
-          <ConnectionIndicator />
+          {kiosk ? <KioskFreshness now={now} /> : <ConnectionIndicator />}
           <span>{formatHHMM(new Date(now))}</span>
         </span>
       </h1>
-      {stats.error ? <ErrorBanner error={stats.error} /> : null}
+      {/* A kiosk says it across the screen instead (KioskFreshness). */}
+      {stats.error && !kiosk ? <ErrorBanner error={stats.error} /> : null}
       <ThresholdTiles department="all" providers={providers} />
       <Cards c={counters(stats.data)} />
       <DepartmentTable links={false} />
