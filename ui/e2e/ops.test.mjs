@@ -75,6 +75,11 @@ test("an admin sets business hours and round-robin routing in the provider form"
   await card.getByLabel("Saturday").fill("");
   await card.getByLabel("Holidays").fill("2026-12-25");
   await card.getByLabel("Routing").selectOption("round_robin");
+  // Settling by hand only: the note under the switch says what that means.
+  const auto = card.getByLabel("Settle a missed call by itself when the caller is reached");
+  assert.ok(await auto.isChecked(), "on by default");
+  await auto.uncheck();
+  await card.getByText("Missed calls stay on the worklist until a person records a disposition").waitFor();
   await shots(admin, "ops-02-business-hours");
   await admin.getByRole("button", { name: "Save changes" }).click();
   await admin.getByRole("status").filter({ hasText: "Saved." }).waitFor();
@@ -86,6 +91,7 @@ test("an admin sets business hours and round-robin routing in the provider form"
   ]);
   assert.deepEqual(p.business_hours.holidays, ["2026-12-25"]);
   assert.equal(p.routing.strategy, "round_robin");
+  assert.equal(p.auto_resolve, false);
   state.admin = admin;
 });
 

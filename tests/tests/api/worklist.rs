@@ -399,6 +399,64 @@ fn call_event(id: &str, status: &str, caller: &str, direction: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_department_that_settles_by_hand_keeps_a_reached_callers_missed_call() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, key) = directed(&srv).await;
+    let (_, p) = srv
+        .get_json(&format!("/api/providers/{slug}"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(p["auto_resolve"], true, "on by default: {p}");
+    let (s, p) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"auto_resolve": false}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, &p["auto_resolve"]), (200, &json!(false)), "{p}");
+    let (_, audit) = srv
+        .get_json("/api/audit?action=provider.update", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit["data"][0]["details"]["auto_resolve"],
+        json!({"from": true, "to": false}),
+        "{audit}"
+    );
+    let asha = "+919812345678";
+    for (id, status, direction) in [
+        ("m1", "no-answer", "inbound"),
+        ("in1", "answered", "inbound"),
+        ("out1", "completed", "outbound-api"),
+    ] {
+        srv.webhook(&slug, &key, &call_event(id, status, asha, direction))
+            .await
+            .unwrap();
+    }
+    let c = srv.call(&slug, "m1").await.unwrap();
+    assert_eq!(c["work_state"], "pending", "only a person settles it: {c}");
+    // Turned back on, the next reach settles it.
+    let (s, _) = srv
+        .patch_json(
+            &format!("/api/providers/{slug}"),
+            ADMIN_TOKEN,
+            &json!({"auto_resolve": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    srv.webhook(&slug, &key, &call_event("in2", "answered", asha, "inbound"))
+        .await
+        .unwrap();
+    assert_eq!(
+        srv.call(&slug, "m1").await.unwrap()["work_state"],
+        "resolved"
+    );
+}
+
+#[tokio::test]
 async fn a_missed_call_resolves_itself_when_the_caller_is_reached_saying_how() {
     let srv = TestServer::start().await.unwrap();
     let (slug, key) = directed(&srv).await;

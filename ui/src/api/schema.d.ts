@@ -2828,6 +2828,11 @@ export interface components {
             active?: boolean | null;
             /** @description The authentication scheme with its options; default: the API key in `x-api-key`. */
             auth_config?: Record<string, unknown> | null;
+            /**
+             * @description Missed and hung-up calls settle themselves when the caller is
+             *     reached (default: true).
+             */
+            auto_resolve?: boolean | null;
             business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             did_numbers?: string[] | null;
             /** Format: int64 */
@@ -2993,6 +2998,13 @@ export interface components {
             /** @description The scheme with its options, e.g. `{"scheme":"hmac_sha256","header":"x-convoso-signature","encoding":"hex"}`. */
             auth_config: Record<string, unknown>;
             auth_scheme: string;
+            /**
+             * @description A missed or hung-up call settles itself when its caller is reached
+             *     (calls again and is answered, or is dialled back and answers),
+             *     with a disposition saying which call did it. Off: only a person's
+             *     disposition settles it.
+             */
+            auto_resolve?: boolean;
             business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             created_at: string;
             did_numbers: string[];
@@ -3072,6 +3084,11 @@ export interface components {
         ProviderPatch: {
             active?: boolean | null;
             auth_config?: Record<string, unknown> | null;
+            /**
+             * @description Whether missed and hung-up calls settle themselves when the caller
+             *     is reached.
+             */
+            auto_resolve?: boolean | null;
             business_hours?: null | components["schemas"]["BusinessHoursConfig"];
             did_numbers?: string[] | null;
             /** Format: int64 */

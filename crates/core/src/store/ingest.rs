@@ -542,6 +542,7 @@ mod tests {
             domains: vec![],
             flow_id: None,
             ivr_dialect: crate::ivr::Dialect::Json,
+            auto_resolve: true,
         }
     }
 

@@ -63,6 +63,16 @@ pub struct Provider {
     /// vonage, plivo or json (defaulted from the preset).
     #[serde(default = "default_dialect")]
     pub ivr_dialect: String,
+    /// A missed or hung-up call settles itself when its caller is reached
+    /// (calls again and is answered, or is dialled back and answers),
+    /// with a disposition saying which call did it. Off: only a person's
+    /// disposition settles it.
+    #[serde(default = "default_true")]
+    pub auto_resolve: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_dialect() -> String {
@@ -97,6 +107,8 @@ pub struct ProviderRuntime {
     pub domains: Vec<String>,
     pub flow_id: Option<i64>,
     pub ivr_dialect: crate::ivr::Dialect,
+    /// Settle a reached caller's earlier missed calls by themselves.
+    pub auto_resolve: bool,
 }
 
 impl ProviderRuntime {
@@ -180,7 +192,7 @@ impl ProviderCache {
     }
 }
 
-const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing, flow_id, ivr_dialect, preset";
+const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing, flow_id, ivr_dialect, preset, auto_resolve";
 
 /// Stored business hours (validated when saved); unreadable ones count as
 /// none rather than stopping ingestion.
@@ -216,6 +228,7 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
     let routing = stored_routing(&r.get::<_, String>(14)?);
     let flow_id: Option<i64> = r.get(15)?;
     let ivr_dialect = dialect_of(r.get(16)?, r.get::<_, Option<String>>(17)?.as_deref());
+    let auto_resolve: bool = r.get(18)?;
     let (id, name, active, key_hash, prev_key_hash, sla_minutes) = (
         r.get(0)?,
         r.get(2)?,
@@ -242,10 +255,11 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         domains,
         flow_id,
         ivr_dialect,
+        auto_resolve,
     }))
 }
 
-const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing, flow_id, ivr_dialect";
+const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing, flow_id, ivr_dialect, auto_resolve";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
     let dids: String = r.get(5)?;
@@ -286,6 +300,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
         active: r.get(12)?,
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
+        auto_resolve: r.get(23)?,
     })
 }
 
@@ -356,6 +371,9 @@ pub struct NewProvider {
     pub business_hours: Option<BusinessHoursConfig>,
     pub routing: Option<Routing>,
     pub active: Option<bool>,
+    /// Missed and hung-up calls settle themselves when the caller is
+    /// reached (default: true).
+    pub auto_resolve: Option<bool>,
 }
 
 /// `Some(None)` for an explicit `null`, `None` when the field is absent.
@@ -388,6 +406,9 @@ pub struct ProviderPatch {
     pub business_hours: Option<Option<BusinessHoursConfig>>,
     pub routing: Option<Routing>,
     pub active: Option<bool>,
+    /// Whether missed and hung-up calls settle themselves when the caller
+    /// is reached.
+    pub auto_resolve: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub auth_config: Option<Value>,
     /// Sets (or, with an empty string, clears) the signing secret.
@@ -637,8 +658,8 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
     w.conn.execute(
         "INSERT INTO providers (slug, name, icon, display_order, did_numbers, field_mapping, status_map,
              api_key_hash, api_key_hint, sla_minutes, active, created_at, updated_at,
-             auth_scheme, auth_config, signing_secret, domains, preset, business_hours, routing)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             auth_scheme, auth_config, signing_secret, domains, preset, business_hours, routing, auto_resolve)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         params![
             slug,
             name,
@@ -659,6 +680,7 @@ pub fn create(w: &mut Writer<'_>, input: NewProvider, actor: &Actor) -> Result<C
             preset.map(|p| p.id.clone()),
             hours,
             serde_json::to_string(&routing)?,
+            input.auto_resolve.unwrap_or(true),
         ],
     )?;
     let id = w.conn.last_insert_rowid();
@@ -749,7 +771,8 @@ pub(crate) fn update_row(
     )?;
     w.conn.execute(
         "UPDATE providers SET name = ?2, icon = ?3, display_order = ?4, did_numbers = ?5,
-             field_mapping = ?6, status_map = ?7, sla_minutes = ?8, active = ?9, updated_at = ?10
+             field_mapping = ?6, status_map = ?7, sla_minutes = ?8, active = ?9, updated_at = ?10,
+             auto_resolve = ?11
          WHERE id = ?1",
         params![
             cur.id,
@@ -762,6 +785,7 @@ pub(crate) fn update_row(
             sla,
             patch.active.unwrap_or(cur.active),
             time::fmt(w.now),
+            patch.auto_resolve.unwrap_or(cur.auto_resolve),
         ],
     )?;
     refresh_cache(w, cur.id)
@@ -789,6 +813,7 @@ pub(crate) fn audit_update(
         ("business_hours", patch.business_hours.is_some()),
         ("routing", patch.routing.is_some()),
         ("active", patch.active.is_some()),
+        ("auto_resolve", patch.auto_resolve.is_some()),
         ("auth_config", patch.auth_config.is_some()),
         ("has_signing_secret", patch.signing_secret.is_some()),
         ("domains", patch.domains.is_some()),

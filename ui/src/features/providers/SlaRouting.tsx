@@ -109,6 +109,19 @@ export function SlaRouting({
           </Field>
         )}
       </div>
+      <label className="row">
+        <input
+          type="checkbox"
+          checked={draft.autoResolve}
+          onChange={(e) => onChange({ autoResolve: e.target.checked })}
+        />
+        Settle a missed call by itself when the caller is reached
+      </label>
+      <p className="muted">
+        {draft.autoResolve
+          ? "When the caller calls again and is answered, or is dialled back and answers, their earlier missed calls leave the worklist, with a note saying which call reached them."
+          : "Missed calls stay on the worklist until a person records a disposition, even after the caller is reached."}
+      </p>
     </section>
   );
 }

@@ -40,6 +40,8 @@ export interface ProviderDraft {
   strategy: Strategy;
   /** Skills for skills-based routing, separated by commas. */
   routingSkills: string;
+  /** A reached caller's missed calls settle themselves. */
+  autoResolve: boolean;
 }
 
 export const SLA_MAX = 10_080;
@@ -64,6 +66,7 @@ export function emptyDraft(): ProviderDraft {
     hours: hoursToDraft(null),
     strategy: "none",
     routingSkills: "",
+    autoResolve: true,
   };
 }
 
@@ -83,6 +86,7 @@ export function draftFromProvider(p: Provider): ProviderDraft {
     hours: hoursToDraft(p.business_hours),
     strategy: p.routing?.strategy ?? "none",
     routingSkills: (p.routing?.skills ?? []).join(", "),
+    autoResolve: p.auto_resolve ?? true,
   };
 }
 
@@ -213,6 +217,7 @@ export function validateDraft(d: ProviderDraft, creating: boolean): Validated {
     sla_minutes: sla.value ?? undefined,
     business_hours: hours.value,
     routing: { strategy: d.strategy, skills },
+    auto_resolve: d.autoResolve,
   };
   return {
     errors,

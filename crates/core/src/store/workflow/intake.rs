@@ -22,7 +22,9 @@ pub(crate) fn record(
     let stored = calls::upsert(w, provider_id, department, m, event_at, sla_minutes)?;
     // An outbound call may be a call back whose platform reports nothing else.
     callbacks::settle_from_call(w, &stored.call)?;
-    if stored.reached {
+    // Unless the department settles its worklist by hand only.
+    let auto_resolve = w.providers.get(department).is_none_or(|p| p.auto_resolve);
+    if stored.reached && auto_resolve {
         calls::resolve_reached(w, &stored.call)?;
     }
     if stored.entered_worklist {
