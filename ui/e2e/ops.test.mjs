@@ -95,6 +95,28 @@ test("an admin sets business hours and round-robin routing in the provider form"
   state.admin = admin;
 });
 
+test("an admin maps the platform's agent id to a user in the provider page", async () => {
+  const admin = state.admin;
+  await admin.goto(`${srv.url}/masters/providers/support-desk`);
+  const card = admin.getByTestId("agent-ids");
+  await card.getByText("No agent id mapped yet.").waitFor();
+  await card.getByLabel("Agent id", { exact: true }).fill("AG-42");
+  await card.getByLabel("Callboard user", { exact: true }).selectOption({ label: "ravi" });
+  await card.getByRole("button", { name: "Map", exact: true }).click();
+  await card.locator('tr[data-agent-id="AG-42"]').filter({ hasText: "ravi" }).waitFor();
+  const l = await api.get("/api/providers/support-desk/agent-ids");
+  assert.equal(l.platform, "provider:support-desk");
+  assert.deepEqual(
+    l.data.map((m) => [m.external_id, m.username]),
+    [["AG-42", "ravi"]],
+  );
+  await card.scrollIntoViewIfNeeded();
+  await shots(admin, "ops-02b-agent-ids");
+  assert.deepEqual(await axeViolations(admin), []);
+  await card.getByRole("button", { name: "Remove agent id AG-42" }).click();
+  await card.getByText("No agent id mapped yet.").waitFor();
+});
+
 test("a new missed call is routed to the available agent and shows in their worklist", async () => {
   await state.agent.getByTestId("my-state").selectOption("available");
   await webhook(state.webhookUrl, state.key, { call_id: "OPS-1", status: "missed" });

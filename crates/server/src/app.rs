@@ -2,8 +2,8 @@
 
 use crate::api::flows;
 use crate::api::{
-    agents, calls, categories, cockpit, connectors, delivery_health, dialpad, events, export,
-    metrics, presets, providers, replica, retention, session, stats, users,
+    agent_ids, agents, calls, categories, cockpit, connectors, delivery_health, dialpad, events,
+    export, metrics, presets, providers, replica, retention, session, stats, users,
 };
 use crate::assets;
 use crate::convoso::Pollers;
@@ -146,6 +146,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::dial::router())
         .merge(export::router())
         .merge(dialpad::router())
+        .merge(agent_ids::router())
         .merge(agents::router())
         .merge(delivery_health::router())
         .merge(retention::router())

@@ -1,6 +1,7 @@
 //! Black-box tests of the provider presets: each platform's documented sample
 //! payloads, signed as the platform signs them, posted to the real binary.
 
+mod agent_ids;
 mod asterisk;
 mod callbacks;
 mod catalogue;

@@ -1,5 +1,7 @@
-//! Platform user ids (Dialpad's) mapped to Callboard users, so a platform's
-//! events name the right agent; and the lookup the ingestion uses.
+//! Platform agent ids mapped to Callboard users, so a platform's events name
+//! the right agent; and the lookup the ingestion uses. Mappings are kept per
+//! platform: a provider's preset (every Dialpad department shares Dialpad's
+//! user ids), or for a provider made without one, `provider:<slug>`.
 
 use super::audit::Actor;
 use super::{audit, Writer};
@@ -242,8 +244,24 @@ pub fn bulk(
     Ok(report)
 }
 
+/// The platform a provider's agent ids are kept under.
+pub fn platform_of(conn: &Connection, slug: &str) -> Result<String> {
+    conn.query_row(
+        "SELECT COALESCE(preset, 'provider:' || slug) FROM providers WHERE slug = ?1",
+        [slug],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("no provider `{slug}`")))
+}
+
+/// [`platform_of`], inside a write.
+pub fn platform_for(w: &Writer<'_>, slug: &str) -> Result<String> {
+    platform_of(w.conn, slug)
+}
+
 /// The Callboard user a provider's agent id maps to, by the provider's
-/// preset as the platform: `(user id, display name or user name)`.
+/// platform (see [`platform_of`]): `(user id, display name or user name)`.
 pub(crate) fn user_for_agent(
     conn: &Connection,
     provider_id: i64,
@@ -251,7 +269,8 @@ pub(crate) fn user_for_agent(
 ) -> Result<Option<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, COALESCE(u.display_name, u.username) FROM providers p
-           JOIN external_users e ON e.platform = p.preset AND e.external_id = ?2
+           JOIN external_users e
+             ON e.platform = COALESCE(p.preset, 'provider:' || p.slug) AND e.external_id = ?2
            JOIN users u ON u.id = e.user_id
          WHERE p.id = ?1",
     )?;

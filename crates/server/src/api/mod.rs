@@ -1,5 +1,6 @@
 //! The console API under `/api`.
 
+pub mod agent_ids;
 pub mod agents;
 pub mod calls;
 pub mod categories;

@@ -16,6 +16,7 @@ import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
 import { AriStreamCard } from "./AriStreamCard";
+import { AgentIdsCard } from "./AgentIdsCard";
 import { DialerCard } from "../callbacks/DialerCard";
 import { SmsCard } from "../callbacks/SmsCard";
 import { ProviderForm } from "./ProviderForm";
@@ -332,6 +333,7 @@ function ProviderDetail({
       {provider.preset === "asterisk" && <AriStreamCard provider={provider} />}
       <DialerCard provider={provider} />
       <SmsCard provider={provider} />
+      <AgentIdsCard provider={provider} />
       <IngestionLog slug={provider.slug} />
       {rotating && <RotateKeyFlow provider={provider} onClose={() => setRotating(false)} />}
       {toggling && <ActiveToggle provider={provider} onClose={() => setToggling(false)} />}
