@@ -4,13 +4,14 @@
 //! user (`agent_name`, `metadata.agent_user_id`).
 
 use crate::api::dialpad::{BulkRequest, MappingTarget};
-use crate::auth::{Admin, Supervisor};
+use crate::auth::{Admin, Principal, Supervisor};
 use crate::error::{ApiResult, Json};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::agents_map::{self, AgentMapping, BulkReport, MappingInput};
+use callboard_core::store::Writer;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,20 +57,15 @@ pub async fn put(
     Path((slug, external_id)): Path<(String, String)>,
     Json(target): Json<MappingTarget>,
 ) -> ApiResult<Json<AgentMapping>> {
-    let actor = who.actor();
-    let input = MappingInput {
+    put_mapping(
+        &state,
+        key,
+        &who,
+        Owner::Department(slug),
         external_id,
-        user_id: target.user_id,
-        username: target.username,
-    };
-    let m = state
-        .store
-        .write_keyed(key.0, move |w| {
-            let platform = agents_map::platform_for(w, &slug)?;
-            agents_map::upsert(w, &platform, input, &actor)
-        })
-        .await?;
-    Ok(Json(m))
+        target,
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/api/providers/{slug}/agent-ids/{agent_id}", operation_id = "deleteAgentId", tag = "providers",
@@ -82,15 +78,7 @@ pub async fn delete(
     Admin(who): Admin,
     Path((slug, external_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let actor = who.actor();
-    state
-        .store
-        .write_keyed(key.0, move |w| {
-            let platform = agents_map::platform_for(w, &slug)?;
-            agents_map::delete(w, &platform, &external_id, &actor)
-        })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_mapping(&state, key, &who, Owner::Department(slug), external_id).await
 }
 
 #[utoipa::path(post, path = "/api/providers/{slug}/agent-ids/bulk", operation_id = "bulkPutAgentIds", tag = "providers",
@@ -105,11 +93,82 @@ pub async fn bulk(
     Path(slug): Path<String>,
     Json(req): Json<BulkRequest>,
 ) -> ApiResult<Json<BulkReport>> {
+    bulk_mappings(&state, key, &who, Owner::Department(slug), req).await
+}
+
+/// Whose mappings a write changes: a platform the route names (Dialpad's
+/// own routes) or a department's (its preset's, or its own).
+pub(crate) enum Owner {
+    Platform(&'static str),
+    Department(String),
+}
+
+impl Owner {
+    fn platform(&self, w: &Writer<'_>) -> callboard_core::error::Result<String> {
+        match self {
+            Owner::Platform(p) => Ok((*p).to_string()),
+            Owner::Department(slug) => agents_map::platform_for(w, slug),
+        }
+    }
+}
+
+/// Maps one agent id (creates or replaces), audited.
+pub(crate) async fn put_mapping(
+    state: &AppState,
+    key: IdempotencyKey,
+    who: &Principal,
+    owner: Owner,
+    external_id: String,
+    target: MappingTarget,
+) -> ApiResult<Json<AgentMapping>> {
+    let actor = who.actor();
+    let input = MappingInput {
+        external_id,
+        user_id: target.user_id,
+        username: target.username,
+    };
+    let m = state
+        .store
+        .write_keyed(key.0, move |w| {
+            let platform = owner.platform(w)?;
+            agents_map::upsert(w, &platform, input, &actor)
+        })
+        .await?;
+    Ok(Json(m))
+}
+
+/// Removes one mapping (404 when there is none), audited.
+pub(crate) async fn delete_mapping(
+    state: &AppState,
+    key: IdempotencyKey,
+    who: &Principal,
+    owner: Owner,
+    external_id: String,
+) -> ApiResult<StatusCode> {
+    let actor = who.actor();
+    state
+        .store
+        .write_keyed(key.0, move |w| {
+            let platform = owner.platform(w)?;
+            agents_map::delete(w, &platform, &external_id, &actor)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A sync in one transaction, audited.
+pub(crate) async fn bulk_mappings(
+    state: &AppState,
+    key: IdempotencyKey,
+    who: &Principal,
+    owner: Owner,
+    req: BulkRequest,
+) -> ApiResult<Json<BulkReport>> {
     let actor = who.actor();
     let report = state
         .store
         .write_keyed(key.0, move |w| {
-            let platform = agents_map::platform_for(w, &slug)?;
+            let platform = owner.platform(w)?;
             agents_map::bulk(w, &platform, req.items, req.replace, &actor)
         })
         .await?;

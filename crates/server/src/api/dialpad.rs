@@ -1,6 +1,7 @@
 //! Dialpad: the mapping of Dialpad user ids to Callboard users (CRUD and a
 //! bulk sync for CRMs).
 
+use crate::api::agent_ids::{self, Owner};
 use crate::auth::{Admin, Supervisor};
 use crate::error::{ApiResult, Json};
 use crate::idempotency::IdempotencyKey;
@@ -52,19 +53,15 @@ pub async fn put(
     Path(external_id): Path<String>,
     Json(target): Json<MappingTarget>,
 ) -> ApiResult<Json<AgentMapping>> {
-    let actor = who.actor();
-    let input = MappingInput {
+    agent_ids::put_mapping(
+        &state,
+        key,
+        &who,
+        Owner::Platform(PLATFORM),
         external_id,
-        user_id: target.user_id,
-        username: target.username,
-    };
-    let m = state
-        .store
-        .write_keyed(key.0, move |w| {
-            agents_map::upsert(w, PLATFORM, input, &actor)
-        })
-        .await?;
-    Ok(Json(m))
+        target,
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "getDialpadUser", tag = "dialpad",
@@ -93,14 +90,7 @@ pub async fn delete(
     Admin(who): Admin,
     Path(external_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let actor = who.actor();
-    state
-        .store
-        .write_keyed(key.0, move |w| {
-            agents_map::delete(w, PLATFORM, &external_id, &actor)
-        })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    agent_ids::delete_mapping(&state, key, &who, Owner::Platform(PLATFORM), external_id).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -123,14 +113,7 @@ pub async fn bulk(
     Admin(who): Admin,
     Json(req): Json<BulkRequest>,
 ) -> ApiResult<Json<BulkReport>> {
-    let actor = who.actor();
-    let report = state
-        .store
-        .write_keyed(key.0, move |w| {
-            agents_map::bulk(w, PLATFORM, req.items, req.replace, &actor)
-        })
-        .await?;
-    Ok(Json(report))
+    agent_ids::bulk_mappings(&state, key, &who, Owner::Platform(PLATFORM), req).await
 }
 
 /// This module's routes, with their OpenAPI operations.
