@@ -4,7 +4,15 @@
 // provider's flow and dialect; a supervisor's read-only view.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN, adminApi, axeViolations, launchBrowser, shots, startServer } from "./harness.mjs";
+import {
+  ADMIN_TOKEN,
+  adminApi,
+  axeViolations,
+  launchBrowser,
+  shots,
+  startServer,
+  signedIn as signIn,
+} from "./harness.mjs";
 
 let srv;
 let browser;
@@ -49,16 +57,7 @@ after(async () => {
   await srv?.stop();
 });
 
-async function signedIn(username, password) {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
-  const page = await ctx.newPage();
-  await page.goto(`${srv.url}/`);
-  await page.getByLabel("User name").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("whoami").waitFor();
-  return page;
-}
+const signedIn = (username, password) => signIn(browser, srv.url, username, password);
 
 /** Selects a node on the canvas (after fitting the view, so it is on screen). */
 async function pick(page, id) {

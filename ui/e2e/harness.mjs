@@ -191,6 +191,18 @@ export function adminApi(base) {
   };
 }
 
+/** A new browser context signed in to the console as `username`. */
+export async function signedIn(browser, base, username, password, viewport = { width: 1366, height: 800 }) {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/`);
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("whoami").waitFor();
+  return page;
+}
+
 export async function webhook(url, key, body) {
   const res = await fetch(url, {
     method: "POST",

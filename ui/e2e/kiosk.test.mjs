@@ -4,7 +4,7 @@
 // the TV with a message. Real server, real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import { adminApi, axeAtBothSizes, launchBrowser, shots, signedIn, startServer, webhook } from "./harness.mjs";
 
 let srv;
 let browser;
@@ -32,13 +32,7 @@ const hook = (body) => webhook(`${srv.url}/webhooks/ivr/front-desk`, key, body);
 
 test("a kiosk link shows the wallboard without signing in, follows the calls, and dies when revoked", async () => {
   // The admin makes the token and gets the link.
-  const adminCtx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
-  const admin = await adminCtx.newPage();
-  await admin.goto(`${srv.url}/`);
-  await admin.getByLabel("User name").fill("admin");
-  await admin.getByLabel("Password").fill(srv.password);
-  await admin.getByRole("button", { name: "Sign in" }).click();
-  await admin.getByTestId("whoami").waitFor();
+  const admin = await signedIn(browser, srv.url, "admin", srv.password);
   await admin.getByRole("link", { name: "Access" }).click();
   await admin.getByRole("button", { name: "New integration token" }).click();
   const dialog = admin.getByRole("dialog", { name: "New integration token" });
@@ -96,5 +90,5 @@ test("a kiosk link shows the wallboard without signing in, follows the calls, an
   assert.match(await stale.innerText(), /This wallboard link no longer works \(revoked or expired\)/);
   await shots(tv, "kiosk-03-revoked");
   await tvCtx.close();
-  await adminCtx.close();
+  await admin.context().close();
 });

@@ -2,7 +2,7 @@
 // the provider form and the audit log, on a real server and a real Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import { adminApi, axeViolations, launchBrowser, shots, startServer, webhook, signedIn as signIn } from "./harness.mjs";
 
 let srv;
 let browser;
@@ -33,16 +33,7 @@ after(async () => {
   await srv?.stop();
 });
 
-async function signedIn(username, password) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  await page.goto(`${srv.url}/`);
-  await page.getByLabel("User name").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("whoami").waitFor();
-  return page;
-}
+const signedIn = (username, password) => signIn(browser, srv.url, username, password, { width: 1280, height: 800 });
 
 test("an agent sets their state and a supervisor sees it on the Agents page", async () => {
   const agent = await signedIn("ravi", "ravi-password-1");

@@ -3,7 +3,15 @@
 // Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { adminApi, axeAtBothSizes, launchBrowser, shots, startServer, webhook } from "./harness.mjs";
+import {
+  adminApi,
+  axeAtBothSizes,
+  launchBrowser,
+  shots,
+  startServer,
+  webhook,
+  signedIn as signIn,
+} from "./harness.mjs";
 
 let srv;
 let browser;
@@ -31,16 +39,7 @@ after(async () => {
   await srv?.stop();
 });
 
-async function signedIn(username, password) {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
-  const page = await ctx.newPage();
-  await page.goto(`${srv.url}/`);
-  await page.getByLabel("User name").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("whoami").waitFor();
-  return page;
-}
+const signedIn = (username, password) => signIn(browser, srv.url, username, password);
 
 test("an admin sets the retention policy, runs it, and follows the run", async () => {
   const page = await signedIn("admin", srv.password);
