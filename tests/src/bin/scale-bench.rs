@@ -3,7 +3,11 @@
 //! baseline measured in the same run on the same file.
 //!
 //!     cargo build --release -p callboard-server -p callboard-tests --bins
-//!     ./target/release/scale-bench [--calls 5000000] [--departments 20] [--deliveries 3] [--iterations 30]
+//!     ./target/release/scale-bench [--calls 5000000] [--departments 20] [--deliveries 3] [--iterations 30] [--keep DIR]
+//!
+//! `--keep DIR` hard-links the written database into DIR, and a later run with
+//! the same DIR measures that file again (migrated by the server if need be)
+//! instead of writing a new year.
 //!
 //! What it writes (directly into the SQLite file, with the schema the store's
 //! migrations create, in transactions of 50,000 calls): `--calls` calls over
@@ -47,6 +51,9 @@ struct Args {
     metrics_ms: f64,
     start_ms: f64,
     rss_mib: f64,
+    /// Where the written database is kept (hard-linked), and taken from
+    /// when it is already there: a 5-million-call year is written once.
+    keep: Option<std::path::PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -59,6 +66,7 @@ fn args() -> Result<Args> {
         metrics_ms: 300.0,
         start_ms: 2000.0,
         rss_mib: 60.0,
+        keep: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +80,7 @@ fn args() -> Result<Args> {
             "--metrics-ms" => a.metrics_ms = v.parse()?,
             "--start-ms" => a.start_ms = v.parse()?,
             "--rss-mib" => a.rss_mib = v.parse()?,
+            "--keep" => a.keep = Some(v.into()),
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -541,16 +550,49 @@ fn enc(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
 
+/// What a kept database holds, for the report.
+fn counts(db: &Path) -> Result<(usize, usize, usize, usize)> {
+    let conn = rusqlite::Connection::open(db)?;
+    let n = |table: &str| -> Result<usize> {
+        let v: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        Ok(usize::try_from(v)?)
+    };
+    Ok((
+        n("calls")?,
+        n("dispositions")?,
+        n("raw_events")?,
+        n("event_log")?,
+    ))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let a = args()?;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("callboard.db");
-    // The schema exactly as the store's migrations create it.
-    let s = callboard_core::Store::open(&db, callboard_core::time::system_clock())?;
-    s.close().await;
+    let kept = a.keep.as_ref().map(|k| k.join("callboard.db"));
     let t = Instant::now();
-    let (calls, disps, deliveries, events) = fill(&db, &a)?;
+    let (calls, disps, deliveries, events) = match &kept {
+        Some(kept) if kept.exists() => {
+            std::fs::hard_link(kept, &db)?;
+            eprintln!(
+                "reusing {} (the server migrates it if needed)",
+                kept.display()
+            );
+            counts(&db)?
+        }
+        _ => {
+            // The schema exactly as the store's migrations create it.
+            let s = callboard_core::Store::open(&db, callboard_core::time::system_clock())?;
+            s.close().await;
+            let written = fill(&db, &a)?;
+            if let Some(kept) = &kept {
+                std::fs::create_dir_all(kept.parent().context("--keep has no parent")?)?;
+                std::fs::hard_link(&db, kept)?;
+            }
+            written
+        }
+    };
     let fill_secs = t.elapsed().as_secs_f64();
     let db_mib = std::fs::metadata(&db)?.len() as f64 / 1048576.0;
     eprintln!(

@@ -4518,7 +4518,10 @@ export interface operations {
                  *     `worklist` = missed,hangup.
                  */
                 status?: string;
-                /** @description Text search on number, name and call id. */
+                /**
+                 * @description Text search: any part of the caller's number or name (any case; from
+                 *     three characters on through an index), or the start of the call id.
+                 */
                 q?: string;
                 /** @description Created at or after (RFC 3339). */
                 from?: string;
@@ -4591,7 +4594,10 @@ export interface operations {
                  *     `worklist` = missed,hangup.
                  */
                 status?: string;
-                /** @description Text search on number, name and call id. */
+                /**
+                 * @description Text search: any part of the caller's number or name (any case; from
+                 *     three characters on through an index), or the start of the call id.
+                 */
                 q?: string;
                 /** @description Created at or after (RFC 3339). */
                 from?: string;

@@ -3,6 +3,7 @@
 
 use super::audit::Actor;
 use super::decode::At;
+use super::search;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::hub::Audience;
@@ -576,6 +577,14 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
         args.push(v);
         format!("?{}", args.len())
     };
+    // With a search through the index, its hits are the rows to read: the
+    // other filters' indexes are kept out of the planner's choice (a unary
+    // `+`), or it may walk a department's rows to spare itself a sort.
+    let by_index = q
+        .text
+        .as_deref()
+        .is_some_and(|t| search::phrase(t.trim()).is_some());
+    let plus = if by_index { "+" } else { "" };
     if let Some(deps) = &q.departments {
         if deps.is_empty() {
             clauses.push("0".into());
@@ -584,7 +593,7 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
                 .iter()
                 .map(|d| bind(&mut args, d.clone().into()))
                 .collect();
-            clauses.push(format!("c.department IN ({})", ph.join(", ")));
+            clauses.push(format!("{plus}c.department IN ({})", ph.join(", ")));
         }
     }
     if !q.statuses.is_empty() {
@@ -593,25 +602,41 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
             .iter()
             .map(|s| bind(&mut args, s.as_str().to_string().into()))
             .collect();
-        clauses.push(format!("c.status IN ({})", ph.join(", ")));
+        clauses.push(format!("{plus}c.status IN ({})", ph.join(", ")));
     }
     if let Some(view) = q.view {
         let p = bind(&mut args, view.as_str().to_string().into());
-        clauses.push(format!("c.work_state = {p}"));
+        clauses.push(format!("{plus}c.work_state = {p}"));
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let p = bind(&mut args, format!("%{}%", escape_like(text)).into());
-        clauses.push(format!(
-            "(c.mobile_number LIKE {p} ESCAPE '\\' OR c.caller_name LIKE {p} ESCAPE '\\' OR c.call_id LIKE {p} ESCAPE '\\')"
-        ));
+        let from = bind(&mut args, text.to_string().into());
+        let until = bind(&mut args, search::prefix_end(text).into());
+        let by_id = format!("SELECT id FROM calls WHERE call_id >= {from} AND call_id < {until}");
+        match search::phrase(text) {
+            // One IN over both lookups keeps it a set of row ids, which the
+            // planner reads by id (an OR of the two would scan instead).
+            Some(phrase) => {
+                let m = bind(&mut args, phrase.into());
+                clauses.push(format!(
+                    "c.id IN (SELECT rowid FROM calls_search WHERE calls_search MATCH {m} UNION {by_id})"
+                ));
+            }
+            // Too short for trigrams: the departments' rows are read.
+            None => {
+                let p = bind(&mut args, format!("%{}%", escape_like(text)).into());
+                clauses.push(format!(
+                    "(c.mobile_number LIKE {p} ESCAPE '\\' OR c.caller_name LIKE {p} ESCAPE '\\' OR c.id IN ({by_id}))"
+                ));
+            }
+        }
     }
     if let Some(from) = &q.from {
         let p = bind(&mut args, from.clone().into());
-        clauses.push(format!("{} >= {p}", time_column(q)));
+        clauses.push(format!("{plus}{} >= {p}", time_column(q)));
     }
     if let Some(to) = &q.to {
         let p = bind(&mut args, to.clone().into());
-        clauses.push(format!("{} < {p}", time_column(q)));
+        clauses.push(format!("{plus}{} < {p}", time_column(q)));
     }
     if let Some(agent) = q.agent.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = bind(&mut args, format!("%{}%", escape_like(agent)).into());
@@ -621,17 +646,17 @@ fn filter_sql(q: &CallQuery) -> (String, Vec<rusqlite::types::Value>) {
     }
     if let Some(outcome) = q.outcome {
         let p = bind(&mut args, outcome.as_str().to_string().into());
-        clauses.push(format!("c.last_outcome = {p}"));
+        clauses.push(format!("{plus}c.last_outcome = {p}"));
     }
     if let Some(number) = q.number.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = bind(&mut args, number.to_string().into());
-        clauses.push(format!("c.mobile_number = {p}"));
+        clauses.push(format!("{plus}c.mobile_number = {p}"));
     }
     match &q.assignee {
-        Some(AssigneeFilter::None) => clauses.push("c.assignee_id IS NULL".into()),
+        Some(AssigneeFilter::None) => clauses.push(format!("{plus}c.assignee_id IS NULL")),
         Some(AssigneeFilter::User(id)) => {
             let p = bind(&mut args, (*id).into());
-            clauses.push(format!("c.assignee_id = {p}"));
+            clauses.push(format!("{plus}c.assignee_id = {p}"));
         }
         None => {}
     }
@@ -1312,6 +1337,116 @@ mod tests {
         let p = plan(&conn, &dept("sales"), "created_at", "DESC", false);
         assert!(p.contains("calls_dept_created"), "{p}");
         assert!(!p.contains("TEMP B-TREE"), "{p}");
+    }
+
+    /// Whether a plan reads `calls c` by a scan (of the table or an index).
+    fn walks_calls(plan: &str) -> bool {
+        plan.split(" | ").any(|step| {
+            step == "SCAN c"
+                || step.starts_with("SCAN c ")
+                || step.starts_with("SEARCH c USING INDEX")
+        })
+    }
+
+    #[test]
+    fn a_text_search_reads_the_matching_rows_by_id_not_the_departments_rows() {
+        let conn = seeded();
+        let q = CallQuery {
+            text: Some("98765".into()),
+            ..dept("sales")
+        };
+        let worklist = CallQuery {
+            statuses: vec![Status::Missed, Status::Hangup],
+            view: Some(WorkState::Pending),
+            from: Some("2026-01-01T00:00:00.000Z".into()),
+            ..q.clone()
+        };
+        for (q, field, dir) in [
+            (&q, "created_at", "DESC"),
+            (&q, "mobile_number", "ASC"),
+            (&worklist, "sla_due_at", "ASC"),
+        ] {
+            let p = plan(&conn, q, field, dir, false);
+            assert!(p.contains("calls_search VIRTUAL TABLE"), "{p}");
+            assert!(p.contains("USING INTEGER PRIMARY KEY"), "{p}");
+            assert!(!walks_calls(&p), "no walk over the calls: {p}");
+        }
+        let (where_sql, args) = filter_sql(&q);
+        let p = crate::store::test_support::query_plan(
+            &conn,
+            &format!("SELECT COUNT(*) FROM calls c{where_sql}"),
+            rusqlite::params_from_iter(args.iter()),
+        );
+        assert!(!walks_calls(&p), "the count too: {p}");
+    }
+
+    #[test]
+    fn a_text_search_finds_numbers_names_and_call_ids_as_before() {
+        let conn = seeded();
+        conn.execute(
+            "UPDATE calls SET caller_name = 'Priya Sharma' WHERE call_id = 'c7'",
+            [],
+        )
+        .unwrap();
+        let ids = |text: &str| -> Vec<String> {
+            let q = CallQuery {
+                text: Some(text.into()),
+                sort: Some("mobile_number".into()),
+                limit: 100,
+                ..dept("sales")
+            };
+            let (rows, total) = list(&conn, &q).unwrap();
+            assert_eq!(total as usize, rows.len());
+            let mut ids: Vec<String> = rows.into_iter().map(|c| c.call_id).collect();
+            ids.sort();
+            ids
+        };
+        // A number: every call whose number holds it, whatever the path.
+        let holders = |frag: &str| -> Vec<String> {
+            let mut v: Vec<String> = (0..40i64)
+                .filter(|i| i % 5 != 0 && format!("+91{}", i % 4).contains(frag))
+                .map(|i| format!("c{i}"))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids("+912"), holders("+912"), "through the index");
+        assert_eq!(ids("12"), holders("12"), "too short for the index: read");
+        assert_eq!(
+            ids("c1"),
+            ["c1", "c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19"],
+            "a short call id prefix"
+        );
+        assert_eq!(ids("SHARMA"), vec!["c7".to_string()], "a name in any case");
+        assert_eq!(
+            ids("c3"),
+            vec![
+                "c3".to_string(),
+                "c30".into(),
+                "c31".into(),
+                "c32".into(),
+                "c33".into(),
+                "c34".into(),
+                "c35".into(),
+                "c36".into(),
+                "c37".into(),
+                "c38".into(),
+                "c39".into()
+            ]
+        );
+        assert_eq!(
+            ids("c39"),
+            vec!["c39".to_string()],
+            "a call id from its start"
+        );
+        assert!(
+            ids("39").iter().all(|id| id != "c39"),
+            "not from its middle"
+        );
+        assert!(
+            ids("%").is_empty() && ids("100%").is_empty(),
+            "wildcards are text"
+        );
     }
 
     /// 40 worklist and live calls with NULLs and ties in every sort column.

@@ -33,6 +33,7 @@ pub mod refusals;
 pub mod repeat_callers;
 pub mod replica;
 pub mod retention;
+pub mod search;
 pub mod sms;
 pub mod stats;
 pub mod thresholds;

@@ -28,7 +28,8 @@ pub struct CallFilters {
     /// `worklist` = missed,hangup.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Text search on number, name and call id.
+    /// Text search: any part of the caller's number or name (any case; from
+    /// three characters on through an index), or the start of the call id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// Created at or after (RFC 3339).

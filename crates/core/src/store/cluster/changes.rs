@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 /// Tables that are this instance's own bookkeeping, never shipped.
 pub(crate) fn shipped(table: &str) -> bool {
-    !matches!(table, "cluster_state") && !table.starts_with("sqlite_")
+    !matches!(table, "cluster_state")
+        && !table.starts_with("sqlite_")
+        && !crate::store::search::is_index_table(table)
 }
 
 /// Starts recording every change made on `conn` to a shipped table.
@@ -63,7 +65,9 @@ pub(crate) fn sequences(conn: &Connection) -> Result<BTreeMap<String, i64>> {
 ///
 /// Triggers are off while it runs: their effects (the replica's change feed,
 /// the worklist counters) were recorded where the commit was made and are
-/// part of the changeset; running them again would count twice. Any
+/// part of the changeset; running them again would count twice. The one
+/// exception is the search index, which FTS5 writes outside what a changeset
+/// can carry: it is rebuilt here for the calls the commit touched. Any
 /// conflict means this copy has diverged from the log, which is refused
 /// rather than papered over.
 pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<()> {
@@ -89,6 +93,7 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<()> {
                  remove its callboard.db and start it again to reload the snapshot"
             )));
         }
+        crate::store::search::reindex(conn, &row_ids(entry, "calls")?)?;
     }
     for (name, seq) in &entry.sequences {
         let updated = conn
@@ -100,6 +105,33 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The ids (an `INTEGER PRIMARY KEY` in the first column) of the rows of
+/// `table` the commit inserted, updated or deleted.
+pub(crate) fn row_ids(entry: &Entry, table: &str) -> Result<Vec<i64>> {
+    use fallible_streaming_iterator::FallibleStreamingIterator;
+    use rusqlite::hooks::Action;
+    let mut ids = Vec::new();
+    let mut input: &[u8] = entry.changeset.as_slice();
+    let reader: &mut dyn std::io::Read = &mut input;
+    let mut iter = rusqlite::session::ChangesetIter::start_strm(&reader)?;
+    while let Some(item) = iter.next()? {
+        let op = item.op()?;
+        if op.table_name() != table {
+            continue;
+        }
+        // An insert carries only new values; an update or a delete, the key among the old.
+        let key = if matches!(op.code(), Action::SQLITE_INSERT) {
+            item.new_value(0)?
+        } else {
+            item.old_value(0)?
+        };
+        if let rusqlite::types::ValueRef::Integer(id) = key {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Whether the commit touched `table` (to refresh what is cached of it).
@@ -164,6 +196,67 @@ mod tests {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap()
+    }
+
+    #[test]
+    fn a_peer_finds_the_calls_it_applied_by_a_fragment_of_their_number() {
+        let (mut a, mut b) = (
+            crate::store::test_support::migrated(),
+            crate::store::test_support::migrated(),
+        );
+        let found = |c: &Connection, text: &str| -> Vec<(i64, String)> {
+            let phrase = crate::store::search::phrase(text).unwrap();
+            let mut s = c
+                .prepare(
+                    "SELECT rowid, '' FROM calls_search WHERE calls_search MATCH ?1 ORDER BY rowid",
+                )
+                .unwrap();
+            s.query_map([phrase], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let at = "2026-01-01T00:00:00.000Z";
+        let e = commit(&mut a, |c| {
+            c.execute(
+                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+                 VALUES ('p', 'P', 'h', 'cbk_', ?1, ?1)",
+                [at],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO calls (provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+                 VALUES (1, 'p', 'x1', '+919812345678', 'ringing', ?1, ?1), (1, 'p', 'x2', '+14155550100', 'ringing', ?1, ?1)",
+                [at],
+            )
+            .unwrap();
+        });
+        assert!(
+            !touches(&e, "calls_search") && !touches(&e, "calls_search_data"),
+            "the index is not shipped"
+        );
+        let tx = b.transaction().unwrap();
+        apply(&tx, &e).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(found(&b, "1234567"), vec![(1, String::new())]);
+        let e = commit(&mut a, |c| {
+            c.execute(
+                "UPDATE calls SET mobile_number = '+919800000000' WHERE id = 1",
+                [],
+            )
+            .unwrap();
+            c.execute("DELETE FROM calls WHERE id = 2", []).unwrap();
+        });
+        let tx = b.transaction().unwrap();
+        apply(&tx, &e).unwrap();
+        tx.commit().unwrap();
+        assert!(
+            found(&b, "1234567").is_empty(),
+            "the old number left the index"
+        );
+        assert_eq!(found(&b, "98000"), vec![(1, String::new())]);
+        assert!(found(&b, "4155").is_empty(), "the deleted call left it");
+        assert_eq!(found(&a, "98000"), found(&b, "98000"));
     }
 
     #[test]

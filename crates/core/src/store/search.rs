@@ -1,0 +1,136 @@
+//! Text search over calls (`?q=`): the caller's number and name through the
+//! trigram index `calls_search` (migration v21, kept by triggers on `calls`),
+//! the call id from its start through `calls_call_id`. Either way a search
+//! reads the matching rows, not every row of the departments searched.
+
+use crate::error::Result;
+use rusqlite::Connection;
+
+/// The trigram index finds fragments of at least this many characters.
+pub const MIN_INDEXED_CHARS: usize = 3;
+
+/// Whether `table` is the index or one of FTS5's tables behind it: local to
+/// each copy of the database (rebuilt from `calls` wherever it is applied),
+/// never shipped between instances.
+pub(crate) fn is_index_table(table: &str) -> bool {
+    table == "calls_search" || table.starts_with("calls_search_")
+}
+
+/// The FTS5 query that finds `text` as a substring: one quoted phrase, so
+/// every character (`+`, `-`, `"`, `*`) is matched as itself.
+pub(crate) fn phrase(text: &str) -> Option<String> {
+    (text.chars().count() >= MIN_INDEXED_CHARS)
+        .then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// The smallest string greater than every string that starts with `prefix`
+/// (under SQLite's BINARY collation: bytes of UTF-8), so that
+/// `call_id >= prefix AND call_id < prefix_end(prefix)` is a range on an index.
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
+}
+
+/// Brings the index in line with `calls` for the rows `ids`: after another
+/// instance's commit was applied with triggers off.
+pub(crate) fn reindex(conn: &Connection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut drop_row = conn.prepare_cached("DELETE FROM calls_search WHERE rowid = ?1")?;
+    let mut add_row = conn.prepare_cached(
+        "INSERT INTO calls_search (rowid, mobile_number, caller_name)
+         SELECT id, mobile_number, caller_name FROM calls
+         WHERE id = ?1 AND (mobile_number IS NOT NULL OR caller_name IS NOT NULL)",
+    )?;
+    for id in ids {
+        drop_row.execute([id])?;
+        add_row.execute([id])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::migrated;
+
+    fn found(conn: &Connection, text: &str) -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT rowid FROM calls_search WHERE calls_search MATCH ?1 ORDER BY rowid")
+            .unwrap();
+        let q = phrase(text).unwrap();
+        stmt.query_map([q], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn fragments_of_numbers_and_names_are_found_and_follow_every_change() {
+        let conn = migrated();
+        conn.execute_batch(
+            "INSERT INTO providers (id, slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES (1, 'p', 'P', 'x', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO calls (id, provider_id, department, call_id, mobile_number, caller_name, status, created_at, updated_at)
+             VALUES (1, 1, 'p', 'a', '+919812345678', 'Priya \"P\" Sharma', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                    (2, 1, 'p', 'b', '+919800000000', NULL, 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                    (3, 1, 'p', 'c', NULL, NULL, 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        assert_eq!(found(&conn, "2345"), vec![1]);
+        assert_eq!(found(&conn, "+9198"), vec![1, 2]);
+        assert_eq!(
+            found(&conn, "priya \"p"),
+            vec![1],
+            "any case, quotes as text"
+        );
+        conn.execute("UPDATE calls SET status = 'active' WHERE id = 1", [])
+            .unwrap();
+        assert_eq!(found(&conn, "2345"), vec![1]);
+        conn.execute(
+            "UPDATE calls SET mobile_number = '+447700900123' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        assert!(found(&conn, "2345").is_empty(), "the old number is gone");
+        assert_eq!(found(&conn, "7700"), vec![1]);
+        assert_eq!(found(&conn, "sharma"), vec![1], "the name stays");
+        conn.execute("UPDATE calls SET caller_name = 'Ravi' WHERE id = 3", [])
+            .unwrap();
+        assert_eq!(found(&conn, "rav"), vec![3]);
+        conn.execute("DELETE FROM calls WHERE id = 1", []).unwrap();
+        assert!(found(&conn, "7700").is_empty());
+        // What a cluster peer applies with triggers off, then reindexes.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
+            false,
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE calls SET mobile_number = '+15550001111' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
+            true,
+        )
+        .unwrap();
+        assert_eq!(found(&conn, "+9198"), vec![2], "stale until reindexed");
+        reindex(&conn, &[2]).unwrap();
+        assert!(found(&conn, "+9198").is_empty());
+        assert_eq!(found(&conn, "5550001"), vec![2]);
+    }
+
+    #[test]
+    fn short_fragments_are_not_for_the_index_and_prefixes_bound_a_range() {
+        assert_eq!(phrase("98"), None);
+        assert_eq!(phrase("987").as_deref(), Some("\"987\""));
+        assert_eq!(phrase("a\"b").as_deref(), Some("\"a\"\"b\""));
+        let end = prefix_end("kept-");
+        for id in ["kept-1", "kept-\u{fffd}", "kept-\u{10fffe}"] {
+            assert!(*id < *end, "{id} starts with the prefix");
+        }
+        assert!(*"kept." > *end);
+    }
+}
