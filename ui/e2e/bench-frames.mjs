@@ -273,8 +273,9 @@ function instrument(ROW) {
   };
   requestAnimationFrame(tick);
 
-  // A row shows a status when its badge changes to it, or when the row is
-  // put on screen with it (it had scrolled out, or the table jumped).
+  // A row shows a status when its badge changes to it, or a new badge is put
+  // in it (the console remounts its cells on each render), or the row is put
+  // on screen with it (it had scrolled out, or the table jumped).
   const shows = (badge, t) => {
     const id = badge?.closest("tr[data-call-id]")?.getAttribute("data-call-id");
     const status = badge && [...badge.classList].find((c) => c !== "status");
@@ -291,7 +292,8 @@ function instrument(ROW) {
         if (r.target.classList?.contains("status")) shows(r.target, t);
       } else
         for (const n of r.addedNodes)
-          if (n.nodeName === "TR" && n.hasAttribute("data-call-id")) shows(n.querySelector(".status"), t);
+          if (n.nodeType === Node.ELEMENT_NODE)
+            shows(n.classList.contains("status") ? n : n.querySelector(".status"), t);
     }
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
 
@@ -596,10 +598,17 @@ try {
   if (lost) out.push(`${lost} of ${samples.length} sampled rows scrolled out before they showed their new status.`);
   if (loaded.load.noCandidate)
     out.push(`${loaded.load.noCandidate} samples found no row on screen to change (a random call changed instead).`);
+  const all = [...events, ...samples];
+  const drained =
+    (Math.max(...all.map((e) => ws.get(`${e.id}|${e.status}`) ?? -Infinity)) -
+      offset.offset -
+      Math.min(...all.map((e) => e.sent))) /
+    1000;
   out.push(
     caughtUp === null
       ? "The page had not received the last webhook's event 5 minutes after it was sent."
-      : `The page had the last webhook's event ${caughtUp.toFixed(1)} s after it was sent.`,
+      : `The console's page had the last webhook's event ${caughtUp.toFixed(1)} s after it was sent: ` +
+          `it took in ${(all.length / drained).toFixed(1)} events/s (${all.length} in ${drained.toFixed(1)} s).`,
   );
   if (loaded.yanks.length)
     out.push(

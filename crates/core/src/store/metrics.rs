@@ -324,6 +324,18 @@ fn offset_modifier(minutes: i32) -> String {
 }
 
 fn grouped(conn: &Connection, q: &MetricsQuery, group: &str) -> Result<BTreeMap<String, Acc>> {
+    grouped_in(conn, q, group, (&q.from, &q.to), &q.now)
+}
+
+/// [`grouped`] over the calls offered in `range` instead of the query's, with
+/// `now` for the callback SLA clocks still running (`""`: count none of them).
+fn grouped_in(
+    conn: &Connection,
+    q: &MetricsQuery,
+    group: &str,
+    range: (&str, &str),
+    now: &str,
+) -> Result<BTreeMap<String, Acc>> {
     let deps = q
         .departments
         .as_ref()
@@ -331,12 +343,12 @@ fn grouped(conn: &Connection, q: &MetricsQuery, group: &str) -> Result<BTreeMap<
         .transpose()?;
     let mut stmt = conn.prepare_cached(&grouped_sql(group))?;
     let mut args: Vec<rusqlite::types::Value> = vec![
-        q.from.clone().into(),
-        q.to.clone().into(),
+        range.0.to_string().into(),
+        range.1.to_string().into(),
         deps.into(),
         (q.sl_seconds * 1000).into(),
         (q.short_abandon_seconds * 1000).into(),
-        q.now.clone().into(),
+        now.to_string().into(),
     ];
     // Only the series group by the bucket clock (?7).
     if group.contains("?7") {
@@ -567,6 +579,49 @@ fn series(q: &MetricsQuery, hourly: bool, hours: &[(String, String, Acc)]) -> Re
 
 /// The whole report: overall, per department and the series.
 pub fn report(conn: &Connection, q: &MetricsQuery) -> Result<MetricsReport> {
+    report_with(conn, q, None)
+}
+
+/// The range's sums per department and local hour from the sums kept per
+/// quarter hour (`quarters`); None when the clock is not on quarter hours.
+fn by_dep_and_hour_kept(
+    conn: &Connection,
+    q: &MetricsQuery,
+    cache: &QuarterCache,
+) -> Result<Option<Vec<(String, String, Acc)>>> {
+    let label = |utc: chrono::DateTime<chrono::Utc>| -> String {
+        match q.zone {
+            Some(zone) => utc
+                .with_timezone(&zone)
+                .format("%Y-%m-%dT%H:00:00")
+                .to_string(),
+            None => (utc + Duration::minutes(i64::from(q.utc_offset_minutes)))
+                .format("%Y-%m-%dT%H:00:00")
+                .to_string(),
+        }
+    };
+    if q.zone.is_none() && q.utc_offset_minutes % 15 != 0 {
+        return Ok(None);
+    }
+    let mut local: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for (dep, quarter, acc) in quarters::sums(conn, q, cache)? {
+        local.entry((dep, label(quarter))).or_default().add(&acc);
+    }
+    Ok(Some(
+        local
+            .into_iter()
+            .map(|((dep, hour), acc)| (dep, hour, acc))
+            .collect(),
+    ))
+}
+
+/// [`report`], with the sums of past reports kept in `cache` and reused
+/// where no call changed since.
+pub fn report_with(
+    conn: &Connection,
+    q: &MetricsQuery,
+    cache: Option<&QuarterCache>,
+) -> Result<MetricsReport> {
     if q.from >= q.to {
         return Err(Error::invalid("`from` must be before `to`"));
     }
@@ -579,12 +634,17 @@ pub fn report(conn: &Connection, q: &MetricsQuery) -> Result<MetricsReport> {
     if q.hourly {
         buckets(q, true)?;
     }
-    let hours = if q.hourly || q.daily {
-        by_dep_and_hour(conn, q)?
-    } else {
-        Vec::new()
+    let kept = match cache {
+        Some(cache) => by_dep_and_hour_kept(conn, q, cache)?,
+        None => None,
     };
-    let by_dep = if q.hourly || q.daily {
+    let from_hours = kept.is_some() || q.hourly || q.daily;
+    let hours = match kept {
+        Some(hours) => hours,
+        None if from_hours => by_dep_and_hour(conn, q)?,
+        None => Vec::new(),
+    };
+    let by_dep = if from_hours {
         let mut by: BTreeMap<String, Acc> = BTreeMap::new();
         for (dep, _, acc) in &hours {
             by.entry(dep.clone()).or_default().add(acc);
@@ -795,6 +855,9 @@ pub fn agents(conn: &Connection, q: &MetricsQuery) -> Result<AgentMetricsReport>
         agents,
     })
 }
+
+mod quarters;
+pub use quarters::QuarterCache;
 
 #[cfg(test)]
 mod tests;

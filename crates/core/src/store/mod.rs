@@ -186,6 +186,8 @@ struct Inner {
     /// Keeps a single machine's `leader` channel open.
     _leader_tx: watch::Sender<bool>,
     cluster: Option<ClusterParts>,
+    /// The metrics' sums of past reports (`metrics::QuarterCache`).
+    metrics: Arc<metrics::QuarterCache>,
 }
 
 /// A cheap, cloneable handle on the database.
@@ -328,6 +330,7 @@ impl Store {
                 leader,
                 _leader_tx: leader_tx,
                 cluster: parts,
+                metrics: Arc::default(),
             }),
         })
     }
@@ -368,6 +371,11 @@ impl Store {
 
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
+    }
+
+    /// What the metrics keep between reports on this database.
+    pub fn metrics_cache(&self) -> Arc<metrics::QuarterCache> {
+        Arc::clone(&self.inner.metrics)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -131,7 +131,11 @@ pub async fn get(
     Query(p): Query<MetricsParams>,
 ) -> ApiResult<Json<MetricsReport>> {
     let q = query(&state, &who, p)?;
-    let out = state.store.read(move |c| metrics::report(c, &q)).await?;
+    let cache = state.store.metrics_cache();
+    let out = state
+        .store
+        .read(move |c| metrics::report_with(c, &q, Some(&cache)))
+        .await?;
     Ok(Json(out))
 }
 

@@ -86,6 +86,25 @@ fn disposition(
     .unwrap();
 }
 
+/// Every report of these tests is made three ways: summed from the rows, from
+/// an empty cache of quarter sums, and from that cache again. All must agree.
+fn report(conn: &Connection, q: &MetricsQuery) -> Result<MetricsReport> {
+    let plain = super::report(conn, q);
+    let cache = QuarterCache::default();
+    for _ in 0..2 {
+        let kept = report_with(conn, q, Some(&cache));
+        match (&plain, &kept) {
+            (Ok(a), Ok(b)) => assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                serde_json::to_value(b).unwrap()
+            ),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{plain:?} but from the cache {kept:?}"),
+        }
+    }
+    plain
+}
+
 fn query(from: &str, to: &str) -> MetricsQuery {
     MetricsQuery {
         from: from.into(),
@@ -553,4 +572,113 @@ fn buckets_follow_a_time_zone_across_a_change_of_clocks() {
     // 05:10Z = 10:40 IST, 06:20Z = 11:50 IST
     assert_eq!(hourly[10].metrics.offered, 1);
     assert_eq!(hourly[11].metrics.offered, 1);
+}
+
+#[test]
+fn kept_quarter_sums_follow_every_change_of_a_call_and_the_clock() {
+    let conn = db();
+    let (missed, hangup) = fixture(&conn);
+    let cache = QuarterCache::default();
+    // A range that starts and ends inside quarters, so both ends are partial.
+    let mut q = query("2026-11-24T09:50:00.000Z", "2026-11-24T12:07:00.000Z");
+    let same = |q: &MetricsQuery, why: &str| {
+        let kept = report_with(&conn, q, Some(&cache)).unwrap();
+        let plain = super::report(&conn, q).unwrap();
+        assert_eq!(
+            serde_json::to_value(&kept).unwrap(),
+            serde_json::to_value(&plain).unwrap(),
+            "{why}"
+        );
+        kept
+    };
+    let before = same(&q, "cold");
+    same(&q, "warm");
+    conn.execute(
+        "UPDATE calls SET resolved_at = CASE WHEN resolved_at IS NULL THEN ?2 END,
+            attempts = attempts + 1 WHERE id = ?1",
+        params![missed, t("11:00:00")],
+    )
+    .unwrap();
+    let after = same(&q, "a call resolved");
+    assert_ne!(
+        before.overall.metrics.callbacks_resolved, after.overall.metrics.callbacks_resolved,
+        "the kept sums did not hide the change"
+    );
+    conn.execute(
+        "UPDATE calls SET started_at = ?2 WHERE id = ?1",
+        params![hangup, t("11:40:00")],
+    )
+    .unwrap();
+    same(&q, "a call moved to another quarter");
+    conn.execute("UPDATE calls SET department = 'b' WHERE id = ?1", [hangup])
+        .unwrap();
+    same(&q, "a call moved to another department");
+    // What retention does, less the archive: the call's other rows aside.
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    conn.execute("DELETE FROM calls WHERE id = ?1", [hangup])
+        .unwrap();
+    same(&q, "a call deleted");
+    conn.execute(
+        "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+         VALUES ('c', 'c', 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        [],
+    )
+    .unwrap();
+    insert(
+        &conn,
+        C {
+            dep: "c",
+            id: "late",
+            status: "missed",
+            started: Some(&t("11:59:00")),
+            sla_due: Some(&t("12:30:00")),
+            ..Default::default()
+        },
+    );
+    same(&q, "a call added");
+    // Its SLA runs out with no write: only the clock moves.
+    let only_c = MetricsQuery {
+        departments: Some(vec!["c".into()]),
+        ..q.clone()
+    };
+    let open = same(&only_c, "a clock still running");
+    assert_eq!(open.overall.metrics.callback_sla_compliance, None);
+    q.now = t("12:31:00");
+    let late = same(
+        &MetricsQuery {
+            now: q.now.clone(),
+            ..only_c
+        },
+        "the clock ran out",
+    );
+    assert_eq!(late.overall.metrics.callback_sla_compliance, Some(0.0));
+    same(&q, "the clock ran out, every department");
+    q.sl_seconds = 7;
+    same(&q, "other thresholds");
+    q.departments = Some(vec!["b".into()]);
+    same(&q, "one department");
+    q.utc_offset_minutes = 330;
+    same(&q, "another clock");
+    q.utc_offset_minutes = 7;
+    same(&q, "a clock off the quarter hours (summed from the rows)");
+    q.utc_offset_minutes = 0;
+    q.zone = Some(chrono_tz::Asia::Kolkata);
+    same(&q, "a time zone");
+}
+
+#[test]
+fn run_out_clocks_are_read_from_the_worklist_index_not_the_range() {
+    let conn = db();
+    let plan = crate::store::test_support::query_plan(
+        &conn,
+        &quarters::run_out_sql(),
+        params![
+            "2026-01-01T00:00:00.000Z",
+            "2026-02-01T00:00:00.000Z",
+            "2026-02-01T00:00:00.000Z",
+            None::<String>
+        ],
+    );
+    assert!(plan.contains("USING INDEX calls_work_"), "{plan}");
+    assert!(!plan.contains("calls_offered_at"), "{plan}");
 }

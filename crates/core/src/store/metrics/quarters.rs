@@ -1,0 +1,303 @@
+//! The metrics' sums per department and UTC quarter hour, kept between
+//! reports. A quarter's sums are reused while its change counter in
+//! `metrics_quarters` (kept by triggers on `calls`, v22_metrics_quarters.sql)
+//! stands still, so a report over a month sums again only the quarters whose
+//! calls changed since the last one — in a live center, the last few — and
+//! the partial quarters at the range's ends.
+//!
+//! The one input that changes without a write is "now": a callback SLA clock
+//! that runs out stops without touching its call. Kept sums count only the
+//! clocks stopped by a resolution; the ones run out by now are counted at
+//! each report from the worklist's SLA index (open calls only).
+
+use super::{grouped_in, Acc, MetricsQuery, OFFERED_AT, SEP};
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rusqlite::Connection;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+/// A call's quarter from the per-call query's `offered_at`; the triggers of
+/// v22 compute the same text from `COALESCE(started_at, created_at)`.
+pub(super) const QUARTER: &str = "strftime('%Y-%m-%dT%H:', offered_at) \
+     || printf('%02d', (CAST(strftime('%M', offered_at) AS INTEGER) / 15) * 15)";
+
+const QUARTER_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// Past this many kept quarters (about a year of one department, or a month
+/// of forty) the cache starts over rather than grow.
+const MAX_KEPT: usize = 120_000;
+
+/// More separate runs of changed quarters than this are summed as one range.
+const MAX_RUNS: usize = 12;
+
+/// Sums of one department's quarter, with the counter they were made at.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    changes: i64,
+    acc: Acc,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The thresholds (T and short abandon, ms) the kept sums were made with.
+    thresholds: (i64, i64),
+    departments: Vec<String>,
+    kept: HashMap<(i64, u32), Kept>,
+}
+
+impl State {
+    fn department(&mut self, name: &str) -> u32 {
+        match self.departments.iter().position(|d| d == name) {
+            Some(i) => i as u32,
+            None => {
+                self.departments.push(name.to_string());
+                (self.departments.len() - 1) as u32
+            }
+        }
+    }
+}
+
+/// What a store keeps of past reports; one per open database.
+#[derive(Debug, Default)]
+pub struct QuarterCache {
+    state: Mutex<State>,
+}
+
+/// Minutes since the epoch / 15.
+fn index_of(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp().div_euclid(900)
+}
+
+fn start_of(index: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp(index * 900, 0).ok_or_else(|| Error::invalid("quarter out of range"))
+}
+
+fn parse_quarter(text: &str) -> Option<i64> {
+    NaiveDateTime::parse_from_str(text, QUARTER_FORMAT)
+        .ok()
+        .map(index_of)
+}
+
+/// The sums per department and quarter (UTC start) of the calls offered in
+/// `[q.from, q.to)`, with the callback SLA clocks run out by `q.now`.
+pub(super) fn sums(
+    conn: &Connection,
+    q: &MetricsQuery,
+    cache: &QuarterCache,
+) -> Result<Vec<(String, DateTime<Utc>, Acc)>> {
+    let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
+    let to = crate::time::parse(&q.to).ok_or_else(|| Error::invalid("bad `to`"))?;
+    let first = (from.timestamp() + 899).div_euclid(900);
+    let end = to.timestamp().div_euclid(900);
+    // One snapshot: the counters and the sums made from the rows must agree.
+    let tx = conn.unchecked_transaction()?;
+    let mut out: BTreeMap<(String, i64), Acc> = BTreeMap::new();
+    let add = |out: &mut BTreeMap<(String, i64), Acc>, dep: &str, quarter: i64, acc: &Acc| {
+        out.entry((dep.to_string(), quarter)).or_default().add(acc);
+    };
+    let raw = |range: (String, String)| -> Result<Vec<(String, i64, Acc)>> {
+        let rows = grouped_in(
+            &tx,
+            q,
+            &format!("dep || char(31) || {QUARTER}"),
+            (&range.0, &range.1),
+            "",
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(k, acc)| {
+                let (dep, quarter) = k.split_once(SEP)?;
+                Some((dep.to_string(), parse_quarter(quarter)?, acc))
+            })
+            .collect())
+    };
+    if first >= end {
+        for (dep, quarter, acc) in raw((q.from.clone(), q.to.clone()))? {
+            add(&mut out, &dep, quarter, &acc);
+        }
+    } else {
+        let whole = (
+            crate::time::fmt(start_of(first)?),
+            crate::time::fmt(start_of(end)?),
+        );
+        // The partial quarters at both ends are never kept.
+        if q.from < whole.0 {
+            for (dep, quarter, acc) in raw((q.from.clone(), whole.0.clone()))? {
+                add(&mut out, &dep, quarter, &acc);
+            }
+        }
+        if whole.1 < q.to {
+            for (dep, quarter, acc) in raw((whole.1.clone(), q.to.clone()))? {
+                add(&mut out, &dep, quarter, &acc);
+            }
+        }
+        let counters = counters(&tx, q, (first, end))?;
+        let thresholds = (q.sl_seconds * 1000, q.short_abandon_seconds * 1000);
+        let mut state = cache
+            .state
+            .lock()
+            .map_err(|_| Error::invalid("metrics cache poisoned"))?;
+        if state.thresholds != thresholds || state.kept.len() > MAX_KEPT {
+            *state = State {
+                thresholds,
+                ..State::default()
+            };
+        }
+        let mut stale: Vec<(i64, u32, i64)> = Vec::new();
+        for (quarter, dep, changes) in &counters {
+            let d = state.department(dep);
+            match state.kept.get(&(*quarter, d)) {
+                Some(k) if k.changes == *changes => {}
+                _ => stale.push((*quarter, d, *changes)),
+            }
+        }
+        let quarters: BTreeSet<i64> = stale.iter().map(|s| s.0).collect();
+        let mut fresh: HashMap<(i64, u32), Acc> = HashMap::new();
+        for (a, b) in runs(&quarters) {
+            let range = (
+                crate::time::fmt(start_of(a)?),
+                crate::time::fmt(start_of(b + 1)?),
+            );
+            for (dep, quarter, acc) in raw(range)? {
+                let d = state.department(&dep);
+                fresh.insert((quarter, d), acc);
+            }
+        }
+        // A changed quarter with no call left sums to nothing.
+        for (quarter, d, changes) in stale {
+            let acc = fresh.get(&(quarter, d)).copied().unwrap_or_default();
+            state.kept.insert((quarter, d), Kept { changes, acc });
+        }
+        for (quarter, dep, _) in &counters {
+            let d = state.department(dep);
+            if let Some(k) = state.kept.get(&(*quarter, d)) {
+                add(&mut out, dep, *quarter, &k.acc);
+            }
+        }
+    }
+    for (dep, quarter, n) in run_out_clocks(&tx, q)? {
+        out.entry((dep, quarter)).or_default().sla_stopped += n;
+    }
+    tx.finish()?;
+    out.into_iter()
+        .map(|((dep, quarter), acc)| Ok((dep, start_of(quarter)?, acc)))
+        .collect()
+}
+
+/// The change counters of the whole quarters `[first, end)` of the query's
+/// departments.
+fn counters(
+    conn: &Connection,
+    q: &MetricsQuery,
+    (first, end): (i64, i64),
+) -> Result<Vec<(i64, String, i64)>> {
+    let fmt = |i: i64| -> Result<String> { Ok(start_of(i)?.format(QUARTER_FORMAT).to_string()) };
+    let mut stmt = conn.prepare_cached(
+        "SELECT quarter, department, changes FROM metrics_quarters WHERE quarter >= ?1 AND quarter < ?2",
+    )?;
+    let rows = stmt.query_map([fmt(first)?, fmt(end)?], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (quarter, dep, changes) = row?;
+        if q.departments.as_ref().is_some_and(|ds| !ds.contains(&dep)) {
+            continue;
+        }
+        if let Some(i) = parse_quarter(&quarter) {
+            out.push((i, dep, changes));
+        }
+    }
+    Ok(out)
+}
+
+/// Contiguous runs `[a, b]` of the quarters; past [`MAX_RUNS`], one run from
+/// the first to the last.
+fn runs(quarters: &BTreeSet<i64>) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for &q in quarters {
+        match out.last_mut() {
+            Some((_, b)) if *b + 1 == q => *b = q,
+            _ => out.push((q, q)),
+        }
+    }
+    if out.len() > MAX_RUNS {
+        let (a, b) = (out[0].0, out[out.len() - 1].1);
+        return vec![(a, b)];
+    }
+    out
+}
+
+/// Missed and hung-up calls offered in the range whose callback SLA ran out
+/// by `q.now` with the call still open, per department and quarter: read
+/// from the worklist's index, never from the range's rows.
+fn run_out_clocks(conn: &Connection, q: &MetricsQuery) -> Result<Vec<(String, i64, i64)>> {
+    let deps = q
+        .departments
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let mut stmt = conn.prepare_cached(&run_out_sql())?;
+    let rows = stmt.query_map(rusqlite::params![q.from, q.to, q.now, deps], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (dep, quarter, n) = row?;
+        if let Some(i) = parse_quarter(&quarter) {
+            out.push((dep, i, n));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn run_out_sql() -> String {
+    // `+` keeps the offered-at index out: the range may hold a month of calls,
+    // the open worklist a few hundred.
+    format!(
+        "SELECT dep, {QUARTER}, COUNT(*) FROM (
+            SELECT c.department AS dep, {OFFERED_AT} AS offered_at FROM calls c
+             WHERE c.work_state IN ('pending', 'assigned', 'attempted')
+               AND c.sla_due_at <= ?3
+               AND +{OFFERED_AT} >= ?1 AND +{OFFERED_AT} < ?2
+               AND (?4 IS NULL OR c.department IN (SELECT value FROM json_each(?4)))
+               AND LOWER(COALESCE(c.direction, '')) NOT LIKE 'out%')
+         GROUP BY 1, 2"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_quarters_are_summed_in_few_runs() {
+        let set = |v: &[i64]| v.iter().copied().collect::<BTreeSet<i64>>();
+        assert_eq!(runs(&set(&[])), vec![]);
+        assert_eq!(runs(&set(&[5, 6, 7, 10])), vec![(5, 7), (10, 10)]);
+        let scattered: Vec<i64> = (0..30).map(|i| i * 3).collect();
+        assert_eq!(runs(&set(&scattered)), vec![(0, 87)]);
+    }
+
+    #[test]
+    fn quarters_round_trip_through_their_text() {
+        let i = parse_quarter("2026-03-01T10:45").unwrap();
+        assert_eq!(
+            start_of(i).unwrap().format(QUARTER_FORMAT).to_string(),
+            "2026-03-01T10:45"
+        );
+        assert_eq!(
+            parse_quarter("2026-03-01T10:45").unwrap() + 1,
+            parse_quarter("2026-03-01T11:00").unwrap()
+        );
+    }
+}
