@@ -176,3 +176,30 @@ test("a supervisor deletes a voicemail after confirming; it is gone and audited"
   );
   await ctx.close();
 });
+
+test("a voicemail meant for an agent shows them a notice that opens the inbox; others see none", async () => {
+  const { ctx, page } = await signIn("asha");
+  const other = await signIn("sam");
+  await page.getByRole("link", { name: "Voicemail" }).click();
+  const users = await api.get("/api/users");
+  const asha = users.data.find((u) => u.username === "asha");
+  await webhook(`${srv.url}/webhooks/ivr/sales-desk`, keys["sales-desk"], {
+    call_id: "VM-4",
+    status: "missed",
+    from: "+919811100004",
+  });
+  await api.post("/api/calls/VM-4/assign?department=sales-desk", { user_id: asha.id });
+  await leave("sales-desk", "VM-4", "+919811100004", "It is about the invoice");
+  const notice = page.getByTestId("voicemail-notice");
+  await notice.getByText(/New voicemail for you from .*Sales Desk/).waitFor();
+  await shots(page, "voicemail-notice");
+  // The supervisor is not who it is for.
+  await other.page.waitForTimeout(500);
+  assert.equal(await other.page.getByTestId("voicemail-notice").count(), 0);
+  await notice.getByRole("link", { name: "Open the inbox" }).click();
+  await page.waitForURL(/\/voicemail\?department=sales-desk/);
+  await row(page, "VM-4").getByText("It is about the invoice").waitFor();
+  await notice.waitFor({ state: "detached" });
+  await other.ctx.close();
+  await ctx.close();
+});

@@ -11,6 +11,7 @@ import { useSession } from "./session";
 import { StreamProvider } from "./stream/StreamProvider";
 import { inDesktop } from "./desktop/bridge";
 import { CrossingWatcher } from "./features/thresholds/CrossingBanner";
+import { VoicemailWatcher } from "./features/voicemails/VoicemailNotice";
 
 const ProvidersPage = lazy(() => import("./features/providers/Providers"));
 const CategoriesPage = lazy(() => import("./features/categories/Categories"));
@@ -44,6 +45,7 @@ function Shell() {
     <div className="shell">
       <Sidebar />
       <CrossingWatcher />
+      <VoicemailWatcher />
       {/* One boundary per screen: a new address starts with a clean slate. */}
       <ScreenBoundary key={pathname}>
         <Suspense fallback={<div className="content muted">Loading…</div>}>

@@ -70,6 +70,10 @@ pub enum EventKind {
     /// A threshold changed level (data: `{department, metric, level, previous, value, threshold}`).
     #[serde(rename = "threshold.crossed")]
     ThresholdCrossed,
+    /// A caller left a voicemail (data: the voicemail and `for_user_id`, the
+    /// user it is meant for, whom the console and the desktop notify).
+    #[serde(rename = "voicemail.received")]
+    VoicemailReceived,
     /// `since` is older than the log holds: take a fresh snapshot.
     #[serde(rename = "reload")]
     Reload,
@@ -87,6 +91,7 @@ impl EventKind {
         EventKind::FlowChanged,
         EventKind::ThresholdsUpdated,
         EventKind::ThresholdCrossed,
+        EventKind::VoicemailReceived,
         EventKind::Reload,
     ];
 
@@ -103,6 +108,7 @@ impl EventKind {
             EventKind::FlowChanged => "flow.changed",
             EventKind::ThresholdsUpdated => "thresholds.updated",
             EventKind::ThresholdCrossed => "threshold.crossed",
+            EventKind::VoicemailReceived => "voicemail.received",
             EventKind::Reload => "reload",
         }
     }

@@ -193,3 +193,123 @@ async fn the_inbox_filters_plays_handles_and_deletes_voicemails() {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
 }
+
+/// The `voicemail.received` messages among `msgs`.
+fn received(msgs: &[Value]) -> Vec<&Value> {
+    msgs.iter()
+        .filter(|m| m["type"] == "voicemail.received")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_voicemail_is_announced_once_to_the_department_naming_whom_it_is_for() {
+    let srv = TestServer::start().await.unwrap();
+    let mut mapping = generic_mapping();
+    mapping["voicemail_link"] = json!("data.vm");
+    mapping["transcription_text"] = json!("data.tx");
+    mapping["agent_id"] = json!("data.agent_id");
+    let (sales, key) = srv
+        .provider_with("Sales", mapping, generic_status_map())
+        .await
+        .unwrap();
+    let (care, _) = line(&srv, "Care").await;
+    let asha_token = srv.user("asha", "agent", &[&sales]).await.unwrap();
+    let meera_token = srv.user("meera", "agent", &[&care]).await.unwrap();
+    let asha = srv.user_id("asha").await.unwrap();
+    let (s, b) = srv
+        .send(
+            srv.http
+                .put(srv.url(&format!("/api/providers/{sales}/agent-ids/ag-7")))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&json!({"user_id": asha})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let mut hers = callboard_tests::ws::connect(&srv.ws_url(&asha_token, None))
+        .await
+        .unwrap();
+    let mut other = callboard_tests::ws::connect(&srv.ws_url(&meera_token, None))
+        .await
+        .unwrap();
+    let post = |id: &'static str, agent: Option<&'static str>, tx: &'static str| {
+        let mut data = json!({"call_id": id, "caller": "+919811122233", "status": "no-answer",
+            "vm": format!("https://rec.example/{id}.mp3"), "tx": tx});
+        if let Some(a) = agent {
+            data["agent_id"] = json!(a);
+        }
+        let body = json!({ "data": data });
+        let (srv, sales, key) = (&srv, sales.clone(), key.clone());
+        async move { srv.webhook(&sales, &key, &body).await }
+    };
+    let (s, ack) = post("v-1", Some("ag-7"), "Call me back").await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    // The transcript arriving again in a later delivery is not a new voicemail.
+    let (s, ack) = post("v-1", Some("ag-7"), "Call me back about the order")
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let (s, ack) = post("v-2", None, "Nobody's").await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let msgs = callboard_tests::ws::collect(&mut hers, 50, std::time::Duration::from_millis(800))
+        .await
+        .unwrap();
+    let got = received(&msgs);
+    assert_eq!(got.len(), 2, "one per voicemail: {msgs:?}");
+    assert_eq!(got[0]["data"]["call_id"], "v-1");
+    assert_eq!(
+        got[0]["data"]["for_user_id"], asha,
+        "meant for the mapped agent"
+    );
+    assert_eq!(got[0]["data"]["link"], "https://rec.example/v-1.mp3");
+    assert_eq!(got[0]["data"]["department"], sales.as_str());
+    assert_eq!(got[1]["data"]["call_id"], "v-2");
+    assert_eq!(
+        got[1]["data"]["for_user_id"],
+        Value::Null,
+        "no agent: for nobody in particular"
+    );
+    let theirs =
+        callboard_tests::ws::collect(&mut other, 50, std::time::Duration::from_millis(300))
+            .await
+            .unwrap();
+    assert!(
+        received(&theirs).is_empty(),
+        "another department's agent hears nothing: {theirs:?}"
+    );
+    // Assigned in the worklist, a voicemail is meant for the assignee.
+    let bob_token = srv.user("bob", "agent", &[&sales]).await.unwrap();
+    let bob = srv.user_id("bob").await.unwrap();
+    let (s, ack) = srv
+        .webhook(
+            &sales,
+            &key,
+            &json!({"data": {"call_id": "v-3", "caller": "+919811100000", "status": "no-answer"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let (s, b) = srv
+        .post_json(
+            &format!("/api/calls/v-3/assign?department={sales}"),
+            ADMIN_TOKEN,
+            &json!({"user_id": bob}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let mut his = callboard_tests::ws::connect(&srv.ws_url(&bob_token, None))
+        .await
+        .unwrap();
+    let (s, ack) = post("v-3", Some("ag-7"), "Hello again").await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let msgs = callboard_tests::ws::collect(&mut his, 50, std::time::Duration::from_millis(800))
+        .await
+        .unwrap();
+    let got = received(&msgs);
+    assert_eq!(got.len(), 1, "{msgs:?}");
+    assert_eq!(
+        got[0]["data"]["for_user_id"], bob,
+        "the assignee before the mapped agent"
+    );
+}

@@ -2397,7 +2397,7 @@ export interface components {
          *     documented by the API's `StreamMessage` schema.
          * @enum {string}
          */
-        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "flow.changed" | "thresholds.updated" | "threshold.crossed" | "reload";
+        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "flow.changed" | "thresholds.updated" | "threshold.crossed" | "voicemail.received" | "reload";
         /**
          * @description A message's `type` with its `data`: one variant per
          *     [`EventKind`](callboard_core::hub::EventKind).
@@ -2442,6 +2442,10 @@ export interface components {
             data: components["schemas"]["ThresholdCrossed"];
             /** @enum {string} */
             type: "threshold.crossed";
+        } | {
+            data: components["schemas"]["VoicemailReceived"];
+            /** @enum {string} */
+            type: "voicemail.received";
         } | {
             data: components["schemas"]["Reload"];
             /** @enum {string} */
@@ -3908,6 +3912,16 @@ export interface components {
             data: components["schemas"]["Voicemail"][];
             /** Format: int64 */
             total: number;
+        };
+        /** @description The data of a `voicemail.received` event. */
+        VoicemailReceived: components["schemas"]["Voicemail"] & {
+            /**
+             * Format: int64
+             * @description The Callboard user it is meant for: the call's worklist assignee, else
+             *     the user the platform's agent id is mapped to (`agent-ids`); null when
+             *     neither is known.
+             */
+            for_user_id?: number | null;
         };
         WebhookAck: {
             call_id?: string | null;

@@ -7,6 +7,7 @@ import { useSession } from "../session";
 import { alertTitlePrefix, CrossingBanner } from "../features/thresholds/CrossingBanner";
 import { useCrossings } from "../features/thresholds/crossings";
 import { PasswordDialog } from "../features/account/PasswordDialog";
+import { VoicemailNotice } from "../features/voicemails/VoicemailNotice";
 
 /** A screen: its title bar (with the connection, theme and user) and body. */
 export function Page({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
@@ -33,6 +34,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
       </header>
       {changing && <PasswordDialog onClose={() => setChanging(false)} />}
       <CrossingBanner />
+      <VoicemailNotice />
       <main className="content">{children}</main>
     </div>
   );

@@ -4,6 +4,7 @@ import { eventsUrl, sessionEnded } from "../api/client";
 import { CacheApplier } from "./apply";
 import { EventStream, type StreamStatus } from "./stream";
 import { crossings } from "../features/thresholds/crossings";
+import { voicemailNotices } from "../features/voicemails/notices";
 
 export const StreamStatusContext = createContext<StreamStatus>({ state: "connecting", since: null, lastSeq: null });
 
@@ -22,6 +23,7 @@ export function StreamProvider({ session, children }: { session: number; childre
       onEvent: (ev) => {
         applier.apply(ev);
         if (ev.type === "threshold.crossed") crossings.receive(ev.data, ev.at);
+        if (ev.type === "voicemail.received") voicemailNotices.receive(ev.data);
       },
       onStatus: (s) => setStatus({ ...s }),
       // Events replayed with `since` cover the stream; lists fetched while
@@ -36,6 +38,7 @@ export function StreamProvider({ session, children }: { session: number; childre
       window.removeEventListener("online", online);
       stream.stop();
       crossings.clear();
+      voicemailNotices.clear();
     };
   }, [qc, session]);
 

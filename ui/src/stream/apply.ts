@@ -93,6 +93,9 @@ export class CacheApplier {
       case "threshold.crossed":
         this.later(keys.thresholds);
         break;
+      case "voicemail.received":
+        this.later(["voicemails"]);
+        break;
       case "reload":
         void this.qc.invalidateQueries();
         break;

@@ -44,8 +44,27 @@ fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Keeps the voicemail of `call` when the event carried one.
-pub(crate) fn record(w: &Writer<'_>, call: &Call, event: &Map<String, Value>) -> Result<()> {
+/// The data of a `voicemail.received` event.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct VoicemailReceived {
+    #[serde(flatten)]
+    pub voicemail: Voicemail,
+    /// The Callboard user it is meant for: the call's worklist assignee, else
+    /// the user the platform's agent id is mapped to (`agent-ids`); null when
+    /// neither is known.
+    pub for_user_id: Option<i64>,
+}
+
+/// Who a voicemail on `call` is meant for (see [`VoicemailReceived`]).
+fn meant_for(call: &Call) -> Option<i64> {
+    call.assignee_id
+        .or_else(|| call.metadata.get("agent_user_id").and_then(Value::as_i64))
+}
+
+/// Keeps the voicemail of `call` when the event carried one; the first one
+/// kept is announced (`voicemail.received`), a later delivery of the same
+/// voicemail (a transcript arriving) is not news.
+pub(crate) fn record(w: &mut Writer<'_>, call: &Call, event: &Map<String, Value>) -> Result<()> {
     let Some(link) = text(event, "voicemail_link") else {
         return Ok(());
     };
@@ -55,6 +74,10 @@ pub(crate) fn record(w: &Writer<'_>, call: &Call, event: &Map<String, Value>) ->
         .and_then(Value::as_i64)
         .map(|ms| (ms + 500) / 1000);
     let at = crate::time::fmt(w.now);
+    let known = w
+        .conn
+        .prepare_cached("SELECT 1 FROM voicemails WHERE call_row_id = ?1")?
+        .exists([call.id])?;
     w.conn
         .prepare_cached(
             "INSERT INTO voicemails (call_row_id, department, link, transcript, duration_seconds, created_at, updated_at)
@@ -65,6 +88,21 @@ pub(crate) fn record(w: &Writer<'_>, call: &Call, event: &Map<String, Value>) ->
                  updated_at = excluded.updated_at",
         )?
         .execute(params![call.id, call.department, link, transcript, duration, at])?;
+    if known {
+        return Ok(());
+    }
+    if let Some(voicemail) = for_call(w.conn, call.id)? {
+        let data = serde_json::to_string(&VoicemailReceived {
+            voicemail,
+            for_user_id: meant_for(call),
+        })?;
+        w.emit(
+            crate::hub::EventKind::VoicemailReceived,
+            Some(&call.department),
+            crate::hub::Audience::All,
+            data,
+        )?;
+    }
     Ok(())
 }
 

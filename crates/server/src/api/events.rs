@@ -87,6 +87,8 @@ pub enum EventPayload {
     ThresholdsUpdated(Vec<callboard_core::store::thresholds::Threshold>),
     #[serde(rename = "threshold.crossed")]
     ThresholdCrossed(ThresholdCrossed),
+    #[serde(rename = "voicemail.received")]
+    VoicemailReceived(callboard_core::store::voicemails::VoicemailReceived),
     #[serde(rename = "reload")]
     Reload(Reload),
 }

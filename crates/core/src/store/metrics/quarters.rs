@@ -14,7 +14,7 @@ use super::{grouped_in, Acc, MetricsQuery, OFFERED_AT, SEP};
 use crate::error::{Error, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::Connection;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// A call's quarter from the per-call query's `offered_at`; the triggers of
@@ -43,18 +43,19 @@ struct State {
     /// The thresholds (T and short abandon, ms) the kept sums were made with.
     thresholds: (i64, i64),
     departments: Vec<String>,
+    numbers: HashMap<String, u32>,
     kept: HashMap<(i64, u32), Kept>,
 }
 
 impl State {
     fn department(&mut self, name: &str) -> u32 {
-        match self.departments.iter().position(|d| d == name) {
-            Some(i) => i as u32,
-            None => {
-                self.departments.push(name.to_string());
-                (self.departments.len() - 1) as u32
-            }
+        if let Some(&i) = self.numbers.get(name) {
+            return i;
         }
+        let i = self.departments.len() as u32;
+        self.departments.push(name.to_string());
+        self.numbers.insert(name.to_string(), i);
+        i
     }
 }
 
@@ -79,24 +80,40 @@ fn parse_quarter(text: &str) -> Option<i64> {
         .map(index_of)
 }
 
-/// The sums per department and quarter (UTC start) of the calls offered in
+/// The sums of a range per department and quarter hour.
+#[derive(Debug, Default)]
+pub(super) struct Sums {
+    /// Department names; cells name them by position.
+    pub departments: Vec<String>,
+    /// (department, quarter: seconds since the epoch / 900) → sums.
+    pub cells: HashMap<(u32, i64), Acc>,
+}
+
+/// The sums per department and quarter of the calls offered in
 /// `[q.from, q.to)`, with the callback SLA clocks run out by `q.now`.
-pub(super) fn sums(
-    conn: &Connection,
-    q: &MetricsQuery,
-    cache: &QuarterCache,
-) -> Result<Vec<(String, DateTime<Utc>, Acc)>> {
+///
+/// Allocation matters here: a month of forty departments is ~100,000 cells,
+/// so departments are numbered and quarters are integers throughout.
+pub(super) fn sums(conn: &Connection, q: &MetricsQuery, cache: &QuarterCache) -> Result<Sums> {
     let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
     let to = crate::time::parse(&q.to).ok_or_else(|| Error::invalid("bad `to`"))?;
     let first = (from.timestamp() + 899).div_euclid(900);
     let end = to.timestamp().div_euclid(900);
+    let thresholds = (q.sl_seconds * 1000, q.short_abandon_seconds * 1000);
+    let mut state = cache
+        .state
+        .lock()
+        .map_err(|_| Error::invalid("metrics cache poisoned"))?;
+    if state.thresholds != thresholds || state.kept.len() > MAX_KEPT {
+        *state = State {
+            thresholds,
+            ..State::default()
+        };
+    }
     // One snapshot: the counters and the sums made from the rows must agree.
     let tx = conn.unchecked_transaction()?;
-    let mut out: BTreeMap<(String, i64), Acc> = BTreeMap::new();
-    let add = |out: &mut BTreeMap<(String, i64), Acc>, dep: &str, quarter: i64, acc: &Acc| {
-        out.entry((dep.to_string(), quarter)).or_default().add(acc);
-    };
-    let raw = |range: (String, String)| -> Result<Vec<(String, i64, Acc)>> {
+    let mut cells: HashMap<(u32, i64), Acc> = HashMap::new();
+    let raw = |state: &mut State, range: (String, String)| -> Result<Vec<(u32, i64, Acc)>> {
         let rows = grouped_in(
             &tx,
             q,
@@ -108,14 +125,13 @@ pub(super) fn sums(
             .into_iter()
             .filter_map(|(k, acc)| {
                 let (dep, quarter) = k.split_once(SEP)?;
-                Some((dep.to_string(), parse_quarter(quarter)?, acc))
+                Some((state.department(dep), parse_quarter(quarter)?, acc))
             })
             .collect())
     };
+    let mut ranges_not_kept = Vec::new();
     if first >= end {
-        for (dep, quarter, acc) in raw((q.from.clone(), q.to.clone()))? {
-            add(&mut out, &dep, quarter, &acc);
-        }
+        ranges_not_kept.push((q.from.clone(), q.to.clone()));
     } else {
         let whole = (
             crate::time::fmt(start_of(first)?),
@@ -123,33 +139,17 @@ pub(super) fn sums(
         );
         // The partial quarters at both ends are never kept.
         if q.from < whole.0 {
-            for (dep, quarter, acc) in raw((q.from.clone(), whole.0.clone()))? {
-                add(&mut out, &dep, quarter, &acc);
-            }
+            ranges_not_kept.push((q.from.clone(), whole.0.clone()));
         }
         if whole.1 < q.to {
-            for (dep, quarter, acc) in raw((whole.1.clone(), q.to.clone()))? {
-                add(&mut out, &dep, quarter, &acc);
-            }
+            ranges_not_kept.push((whole.1.clone(), q.to.clone()));
         }
-        let counters = counters(&tx, q, (first, end))?;
-        let thresholds = (q.sl_seconds * 1000, q.short_abandon_seconds * 1000);
-        let mut state = cache
-            .state
-            .lock()
-            .map_err(|_| Error::invalid("metrics cache poisoned"))?;
-        if state.thresholds != thresholds || state.kept.len() > MAX_KEPT {
-            *state = State {
-                thresholds,
-                ..State::default()
-            };
-        }
+        let counters = counters(&tx, q, (first, end), &mut state)?;
         let mut stale: Vec<(i64, u32, i64)> = Vec::new();
-        for (quarter, dep, changes) in &counters {
-            let d = state.department(dep);
-            match state.kept.get(&(*quarter, d)) {
-                Some(k) if k.changes == *changes => {}
-                _ => stale.push((*quarter, d, *changes)),
+        for &(quarter, d, changes) in &counters {
+            match state.kept.get(&(quarter, d)) {
+                Some(k) if k.changes == changes => {}
+                _ => stale.push((quarter, d, changes)),
             }
         }
         let quarters: BTreeSet<i64> = stale.iter().map(|s| s.0).collect();
@@ -159,8 +159,7 @@ pub(super) fn sums(
                 crate::time::fmt(start_of(a)?),
                 crate::time::fmt(start_of(b + 1)?),
             );
-            for (dep, quarter, acc) in raw(range)? {
-                let d = state.department(&dep);
+            for (d, quarter, acc) in raw(&mut state, range)? {
                 fresh.insert((quarter, d), acc);
             }
         }
@@ -169,49 +168,64 @@ pub(super) fn sums(
             let acc = fresh.get(&(quarter, d)).copied().unwrap_or_default();
             state.kept.insert((quarter, d), Kept { changes, acc });
         }
-        for (quarter, dep, _) in &counters {
-            let d = state.department(dep);
-            if let Some(k) = state.kept.get(&(*quarter, d)) {
-                add(&mut out, dep, *quarter, &k.acc);
+        for &(quarter, d, _) in &counters {
+            if let Some(k) = state.kept.get(&(quarter, d)) {
+                cells.entry((d, quarter)).or_default().add(&k.acc);
             }
         }
     }
+    for range in ranges_not_kept {
+        for (d, quarter, acc) in raw(&mut state, range)? {
+            cells.entry((d, quarter)).or_default().add(&acc);
+        }
+    }
     for (dep, quarter, n) in run_out_clocks(&tx, q)? {
-        out.entry((dep, quarter)).or_default().sla_stopped += n;
+        let d = state.department(&dep);
+        cells.entry((d, quarter)).or_default().sla_stopped += n;
     }
     tx.finish()?;
-    out.into_iter()
-        .map(|((dep, quarter), acc)| Ok((dep, start_of(quarter)?, acc)))
-        .collect()
+    Ok(Sums {
+        departments: state.departments.clone(),
+        cells,
+    })
 }
 
 /// The change counters of the whole quarters `[first, end)` of the query's
-/// departments.
+/// departments: (quarter, department, changes).
 fn counters(
     conn: &Connection,
     q: &MetricsQuery,
     (first, end): (i64, i64),
-) -> Result<Vec<(i64, String, i64)>> {
+    state: &mut State,
+) -> Result<Vec<(i64, u32, i64)>> {
     let fmt = |i: i64| -> Result<String> { Ok(start_of(i)?.format(QUARTER_FORMAT).to_string()) };
     let mut stmt = conn.prepare_cached(
         "SELECT quarter, department, changes FROM metrics_quarters WHERE quarter >= ?1 AND quarter < ?2",
     )?;
-    let rows = stmt.query_map([fmt(first)?, fmt(end)?], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
+    let mut rows = stmt.query([fmt(first)?, fmt(end)?])?;
     let mut out = Vec::new();
-    for row in rows {
-        let (quarter, dep, changes) = row?;
-        if q.departments.as_ref().is_some_and(|ds| !ds.contains(&dep)) {
+    while let Some(r) = rows.next()? {
+        let as_str = |i: usize| -> rusqlite::Result<&str> {
+            r.get_ref(i)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        };
+        let dep = as_str(1)?;
+        if q.departments
+            .as_ref()
+            .is_some_and(|ds| !ds.iter().any(|d| d == dep))
+        {
             continue;
         }
-        if let Some(i) = parse_quarter(&quarter) {
-            out.push((i, dep, changes));
-        }
+        let Some(quarter) = parse_quarter(as_str(0)?) else {
+            continue;
+        };
+        let d = state.department(dep);
+        out.push((quarter, d, r.get::<_, i64>(2)?));
     }
     Ok(out)
 }
