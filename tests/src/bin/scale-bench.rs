@@ -654,7 +654,7 @@ async fn main() -> Result<()> {
             &srv,
             &conn,
             "all calls of the department, newest first",
-            &format!("/api/calls?department={dep}&limit=50"),
+            &format!("/api/calls?department={dep}&sort=-created_at&repeat=true&limit=50"),
             Baseline::Ids,
             (lb, n),
         )
@@ -666,7 +666,7 @@ async fn main() -> Result<()> {
             &srv,
             &conn,
             &format!("number search `{fragment}` in the department"),
-            &format!("/api/calls?department={dep}&q={fragment}&limit=50"),
+            &format!("/api/calls?department={dep}&q={fragment}&sort=-created_at&repeat=true&limit=50"),
             Baseline::Ids,
             (lb, n),
         )
@@ -678,7 +678,7 @@ async fn main() -> Result<()> {
             &srv,
             &conn,
             "status filter: completed, newest first",
-            &format!("/api/calls?department={dep}&status=completed&limit=50"),
+            &format!("/api/calls?department={dep}&status=completed&sort=-created_at&repeat=true&limit=50"),
             Baseline::Ids,
             (lb, n),
         )
