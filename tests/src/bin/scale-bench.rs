@@ -666,7 +666,9 @@ async fn main() -> Result<()> {
             &srv,
             &conn,
             &format!("number search `{fragment}` in the department"),
-            &format!("/api/calls?department={dep}&q={fragment}&sort=-created_at&repeat=true&limit=50"),
+            &format!(
+                "/api/calls?department={dep}&q={fragment}&sort=-created_at&repeat=true&limit=50"
+            ),
             Baseline::Ids,
             (lb, n),
         )

@@ -336,6 +336,23 @@ fn grouped_in(
     range: (&str, &str),
     now: &str,
 ) -> Result<BTreeMap<String, Acc>> {
+    let mut out = BTreeMap::new();
+    grouped_each(conn, q, group, range, now, |k, acc| {
+        out.insert(k.to_string(), acc);
+    })?;
+    Ok(out)
+}
+
+/// [`grouped_in`], each group handed to `sink` as it is read (a month of
+/// quarter hours is ~100,000 groups: not collected twice).
+fn grouped_each(
+    conn: &Connection,
+    q: &MetricsQuery,
+    group: &str,
+    range: (&str, &str),
+    now: &str,
+    mut sink: impl FnMut(&str, Acc),
+) -> Result<()> {
     let deps = q
         .departments
         .as_ref()
@@ -354,15 +371,15 @@ fn grouped_in(
     if group.contains("?7") {
         args.push(offset_modifier(q.utc_offset_minutes).into());
     }
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-        Ok((r.get::<_, String>(0)?, Acc::from_row(r, 1)?))
-    })?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let (k, acc) = row?;
-        out.insert(k, acc);
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        let acc = Acc::from_row(r, 1)?;
+        // A group whose key SQLite could not compute (an unreadable time) is left out.
+        if let Ok(k) = r.get_ref(0)?.as_str() {
+            sink(k, acc);
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Longest current wait per department: calls waiting or ringing now.
@@ -605,28 +622,37 @@ fn by_dep_and_hour_kept(
                 .to_string(),
         })
     };
-    let sums = quarters::sums(conn, q, cache)?;
     // Each quarter's label once: a month is ~3,000 quarters but ~100,000 cells.
     let mut labels: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     let mut names: Vec<String> = Vec::new();
     let mut local: std::collections::HashMap<(u32, usize), Acc> = std::collections::HashMap::new();
-    for (&(dep, quarter), acc) in &sums.cells {
+    let mut failed = None;
+    let departments = quarters::sums(conn, q, cache, &mut |dep, quarter, acc| {
         let l = match labels.get(&quarter) {
             Some(&l) => l,
-            None => {
-                names.push(label(quarter)?);
-                labels.insert(quarter, names.len() - 1);
-                names.len() - 1
-            }
+            None => match label(quarter) {
+                Ok(text) => {
+                    names.push(text);
+                    labels.insert(quarter, names.len() - 1);
+                    names.len() - 1
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    return;
+                }
+            },
         };
         local.entry((dep, l)).or_default().add(acc);
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(Some(
         local
             .into_iter()
             .filter_map(|((dep, l), acc)| {
                 Some((
-                    sums.departments.get(dep as usize)?.clone(),
+                    departments.get(dep as usize)?.clone(),
                     names.get(l)?.clone(),
                     acc,
                 ))

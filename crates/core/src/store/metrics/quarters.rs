@@ -10,7 +10,7 @@
 //! clocks stopped by a resolution; the ones run out by now are counted at
 //! each report from the worklist's SLA index (open calls only).
 
-use super::{grouped_in, Acc, MetricsQuery, OFFERED_AT, SEP};
+use super::{grouped_each, Acc, MetricsQuery, OFFERED_AT, SEP};
 use crate::error::{Error, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::Connection;
@@ -80,30 +80,30 @@ fn parse_quarter(text: &str) -> Option<i64> {
         .map(index_of)
 }
 
-/// The sums of a range per department and quarter hour.
-#[derive(Debug, Default)]
-pub(super) struct Sums {
-    /// Department names; cells name them by position.
-    pub departments: Vec<String>,
-    /// (department, quarter: seconds since the epoch / 900) → sums.
-    pub cells: HashMap<(u32, i64), Acc>,
-}
-
 /// The sums per department and quarter of the calls offered in
-/// `[q.from, q.to)`, with the callback SLA clocks run out by `q.now`.
+/// `[q.from, q.to)`, with the callback SLA clocks run out by `q.now`, each
+/// handed to `sink` (department number, quarter: seconds since the epoch /
+/// 900, sums; a cell may come in parts, to be added up); returns the
+/// department names the numbers stand for.
 ///
 /// Allocation matters here: a month of forty departments is ~100,000 cells,
-/// so departments are numbered and quarters are integers throughout.
-pub(super) fn sums(conn: &Connection, q: &MetricsQuery, cache: &QuarterCache) -> Result<Sums> {
+/// so nothing is collected per cell but the kept sums themselves.
+pub(super) fn sums(
+    conn: &Connection,
+    q: &MetricsQuery,
+    cache: &QuarterCache,
+    sink: &mut dyn FnMut(u32, i64, &Acc),
+) -> Result<Vec<String>> {
     let from = crate::time::parse(&q.from).ok_or_else(|| Error::invalid("bad `from`"))?;
     let to = crate::time::parse(&q.to).ok_or_else(|| Error::invalid("bad `to`"))?;
     let first = (from.timestamp() + 899).div_euclid(900);
     let end = to.timestamp().div_euclid(900);
     let thresholds = (q.sl_seconds * 1000, q.short_abandon_seconds * 1000);
-    let mut state = cache
+    let mut guard = cache
         .state
         .lock()
         .map_err(|_| Error::invalid("metrics cache poisoned"))?;
+    let state: &mut State = &mut guard;
     if state.thresholds != thresholds || state.kept.len() > MAX_KEPT {
         *state = State {
             thresholds,
@@ -112,26 +112,22 @@ pub(super) fn sums(conn: &Connection, q: &MetricsQuery, cache: &QuarterCache) ->
     }
     // One snapshot: the counters and the sums made from the rows must agree.
     let tx = conn.unchecked_transaction()?;
-    let mut cells: HashMap<(u32, i64), Acc> = HashMap::new();
-    let raw = |state: &mut State, range: (String, String)| -> Result<Vec<(u32, i64, Acc)>> {
-        let rows = grouped_in(
-            &tx,
-            q,
-            &format!("dep || char(31) || {QUARTER}"),
-            (&range.0, &range.1),
-            "",
-        )?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(k, acc)| {
-                let (dep, quarter) = k.split_once(SEP)?;
-                Some((state.department(dep), parse_quarter(quarter)?, acc))
-            })
-            .collect())
+    let group = format!("dep || char(31) || {QUARTER}");
+    let raw = |state: &mut State,
+               range: (&str, &str),
+               each: &mut dyn FnMut(u32, i64, Acc)|
+     -> Result<()> {
+        grouped_each(&tx, q, &group, range, "", |k, acc| {
+            if let Some((dep, quarter)) = k.split_once(SEP) {
+                if let Some(quarter) = parse_quarter(quarter) {
+                    each(state.department(dep), quarter, acc);
+                }
+            }
+        })
     };
-    let mut ranges_not_kept = Vec::new();
+    let mut not_kept: Vec<(String, String)> = Vec::new();
     if first >= end {
-        ranges_not_kept.push((q.from.clone(), q.to.clone()));
+        not_kept.push((q.from.clone(), q.to.clone()));
     } else {
         let whole = (
             crate::time::fmt(start_of(first)?),
@@ -139,55 +135,76 @@ pub(super) fn sums(conn: &Connection, q: &MetricsQuery, cache: &QuarterCache) ->
         );
         // The partial quarters at both ends are never kept.
         if q.from < whole.0 {
-            ranges_not_kept.push((q.from.clone(), whole.0.clone()));
+            not_kept.push((q.from.clone(), whole.0.clone()));
         }
         if whole.1 < q.to {
-            ranges_not_kept.push((whole.1.clone(), q.to.clone()));
+            not_kept.push((whole.1.clone(), q.to.clone()));
         }
-        let counters = counters(&tx, q, (first, end), &mut state)?;
-        let mut stale: Vec<(i64, u32, i64)> = Vec::new();
+        let counters = counters(&tx, q, (first, end), state)?;
+        let mut stale: HashMap<(i64, u32), i64> = HashMap::new();
         for &(quarter, d, changes) in &counters {
-            match state.kept.get(&(quarter, d)) {
+            match state.kept.get_mut(&(quarter, d)) {
                 Some(k) if k.changes == changes => {}
-                _ => stale.push((quarter, d, changes)),
+                Some(k) => {
+                    // Summed again below; a quarter left with no call sums to nothing.
+                    *k = Kept {
+                        changes,
+                        acc: Acc::default(),
+                    };
+                    stale.insert((quarter, d), changes);
+                }
+                None => {
+                    state.kept.insert(
+                        (quarter, d),
+                        Kept {
+                            changes,
+                            acc: Acc::default(),
+                        },
+                    );
+                    stale.insert((quarter, d), changes);
+                }
             }
         }
-        let quarters: BTreeSet<i64> = stale.iter().map(|s| s.0).collect();
-        let mut fresh: HashMap<(i64, u32), Acc> = HashMap::new();
+        let quarters: BTreeSet<i64> = stale.keys().map(|s| s.0).collect();
         for (a, b) in runs(&quarters) {
             let range = (
                 crate::time::fmt(start_of(a)?),
                 crate::time::fmt(start_of(b + 1)?),
             );
-            for (d, quarter, acc) in raw(&mut state, range)? {
-                fresh.insert((quarter, d), acc);
+            let mut fresh: Vec<((i64, u32), Acc)> = Vec::new();
+            raw(state, (&range.0, &range.1), &mut |d, quarter, acc| {
+                // A merged run also reads quarters that did not change: kept as they are.
+                if stale.contains_key(&(quarter, d)) {
+                    fresh.push(((quarter, d), acc));
+                }
+            })?;
+            for (key, acc) in fresh {
+                if let Some(k) = state.kept.get_mut(&key) {
+                    k.acc = acc;
+                }
             }
-        }
-        // A changed quarter with no call left sums to nothing.
-        for (quarter, d, changes) in stale {
-            let acc = fresh.get(&(quarter, d)).copied().unwrap_or_default();
-            state.kept.insert((quarter, d), Kept { changes, acc });
         }
         for &(quarter, d, _) in &counters {
             if let Some(k) = state.kept.get(&(quarter, d)) {
-                cells.entry((d, quarter)).or_default().add(&k.acc);
+                sink(d, quarter, &k.acc);
             }
         }
     }
-    for range in ranges_not_kept {
-        for (d, quarter, acc) in raw(&mut state, range)? {
-            cells.entry((d, quarter)).or_default().add(&acc);
-        }
+    for range in &not_kept {
+        raw(state, (&range.0, &range.1), &mut |d, quarter, acc| {
+            sink(d, quarter, &acc)
+        })?;
     }
     for (dep, quarter, n) in run_out_clocks(&tx, q)? {
         let d = state.department(&dep);
-        cells.entry((d, quarter)).or_default().sla_stopped += n;
+        let acc = Acc {
+            sla_stopped: n,
+            ..Acc::default()
+        };
+        sink(d, quarter, &acc);
     }
     tx.finish()?;
-    Ok(Sums {
-        departments: state.departments.clone(),
-        cells,
-    })
+    Ok(state.departments.clone())
 }
 
 /// The change counters of the whole quarters `[first, end)` of the query's
