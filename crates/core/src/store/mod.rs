@@ -1033,8 +1033,10 @@ mod tests {
     async fn a_cancelled_read_returns_its_connection() {
         let (_dir, store) = temp_store();
         for _ in 0..READERS * 3 {
+            // Far longer than the 2 ms allowed, so that a runtime starved by a
+            // loaded machine still cancels before the read could finish.
             let slow = store.read(|c| {
-                std::thread::sleep(std::time::Duration::from_millis(30));
+                std::thread::sleep(std::time::Duration::from_millis(250));
                 Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
             });
             let r = tokio::time::timeout(std::time::Duration::from_millis(2), slow).await;

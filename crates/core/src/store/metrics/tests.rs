@@ -679,6 +679,6 @@ fn run_out_clocks_are_read_from_the_worklist_index_not_the_range() {
             None::<String>
         ],
     );
-    assert!(plan.contains("USING INDEX calls_work_"), "{plan}");
+    assert!(plan.contains("USING INDEX calls_work_sla"), "{plan}");
     assert!(!plan.contains("calls_offered_at"), "{plan}");
 }
