@@ -292,11 +292,11 @@ fn run_out_clocks(conn: &Connection, q: &MetricsQuery) -> Result<Vec<(String, i6
 }
 
 pub(super) fn run_out_sql() -> String {
-    // The open worklist's SLA index (its clocks checked before any row is
-    // read), never the offered-at range: that may hold a month of calls.
+    // The open worklist's SLA index (v23: it holds every column read here),
+    // never the offered-at range: that may hold a month of calls.
     format!(
         "SELECT dep, {QUARTER}, COUNT(*) FROM (
-            SELECT c.department AS dep, {OFFERED_AT} AS offered_at FROM calls c INDEXED BY calls_work_sla
+            SELECT c.department AS dep, {OFFERED_AT} AS offered_at FROM calls c INDEXED BY calls_open_sla
              WHERE c.work_state IN ('pending', 'assigned', 'attempted')
                AND c.sla_due_at <= ?3
                AND +{OFFERED_AT} >= ?1 AND +{OFFERED_AT} < ?2

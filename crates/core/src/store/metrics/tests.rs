@@ -679,6 +679,9 @@ fn run_out_clocks_are_read_from_the_worklist_index_not_the_range() {
             None::<String>
         ],
     );
-    assert!(plan.contains("USING INDEX calls_work_sla"), "{plan}");
+    assert!(
+        plan.contains("USING INDEX calls_open_sla (sla_due_at"),
+        "{plan}"
+    );
     assert!(!plan.contains("calls_offered_at"), "{plan}");
 }
