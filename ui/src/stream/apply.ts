@@ -1,21 +1,13 @@
 // Stream events patched into the query cache: the live queue changes row by
 // row; lists whose membership depends on server-side filters are refetched,
 // coalesced so a burst of events costs one request per list.
-//
-// Call events are gathered and patched into the live lists together, at most
-// every FLUSH_MS: with ten thousand live calls and hundreds of events a
-// second, each new list costs a pass over the rows (and a render), so the
-// console pays for it a few dozen times a second, not once per event.
-import { notifyManager, replaceEqualDeep, type QueryClient, type QueryKey } from "@tanstack/react-query";
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import { keys } from "../api/keys";
 import type { components } from "../api/schema";
 import type { Call, Provider } from "../api/types";
 
 type ProviderChanged = components["schemas"]["Provider"];
 import type { StreamEvent } from "./stream";
-
-/** The longest a call event waits before the live lists show it (ms). */
-export const FLUSH_MS = 40;
 
 /** Whether a call belongs in the live queue. */
 export function isLive(c: Call): boolean {
@@ -27,95 +19,18 @@ export function callKey(c: Pick<Call, "department" | "call_id">): string {
   return `${c.department}\u0000${c.call_id}`;
 }
 
-/** Each patched list's calls by key, so the next patch finds a call without
- * a scan. It belongs to the one array it describes: a list the cache got
- * some other way (a fetch) is indexed afresh. */
-const indexes = new WeakMap<readonly Call[], Map<string, Call>>();
-/** Lists made by patchLiveBatch: every call in them is either the previous
- * list's object or a newer one, so comparing them with the previous list
- * (structural sharing) would find nothing to share. */
-const patched = new WeakSet<readonly Call[]>();
-
-/** Whether `list` came from patchLiveBatch (see `liveSharing`). */
-export function isPatchedList(list: unknown): boolean {
-  return Array.isArray(list) && patched.has(list);
-}
-
-function indexOf(list: readonly Call[]): Map<string, Call> {
-  let index = indexes.get(list);
-  if (!index) {
-    index = new Map();
-    // The first of a key wins, as a scan from the front would find it.
-    for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i];
-      if (c) index.set(callKey(c), c);
-    }
-  }
-  return index;
-}
-
-/** Upserts or removes `calls` (at most one per key, in the order they came)
- * in a live-queue list in one pass. A call older than the listed one is
- * ignored; a call that left the live queue (or is of another department) is
- * removed; a new live call goes on top, the latest first. Returns `list`
- * itself when nothing changed, else a new array. */
-export function patchLiveBatch(list: readonly Call[], calls: Iterable<Call>, department: string): Call[] {
-  const index = indexOf(list);
-  const replaced = new Map<Call, Call | null>();
-  const added: Call[] = [];
-  const addedHere = new Set<Call>();
-  for (const call of calls) {
-    const belongs = isLive(call) && (department === "all" || call.department === department);
-    const key = callKey(call);
-    const old = index.get(key);
-    if (!old) {
-      if (belongs) {
-        added.push(call);
-        addedHere.add(call);
-        index.set(key, call);
-      }
-      continue;
-    }
-    if (old.version > call.version) continue;
-    if (belongs) index.set(key, call);
-    else index.delete(key);
-    if (addedHere.has(old)) {
-      // Added in this same batch (two events of one call in `calls`).
-      const i = added.indexOf(old);
-      addedHere.delete(old);
-      if (belongs) {
-        added[i] = call;
-        addedHere.add(call);
-      } else added.splice(i, 1);
-    } else replaced.set(old, belongs ? call : null);
-  }
-  if (added.length === 0 && replaced.size === 0) {
-    indexes.set(list, index);
-    return list as Call[];
-  }
-  const next: Call[] = added.reverse();
-  if (replaced.size === 0) for (const c of list) next.push(c);
-  else
-    for (const c of list) {
-      const r = replaced.get(c);
-      if (r === undefined) next.push(c);
-      else if (r !== null) next.push(r);
-    }
-  indexes.delete(list);
-  indexes.set(next, index);
-  patched.add(next);
-  return next;
-}
-
 /** Upserts or removes `call` in a live-queue list. Returns a new array. */
 export function patchLive(list: Call[], call: Call, department: string): Call[] {
-  return patchLiveBatch(list, [call], department);
-}
-
-/** The live queue's `structuralSharing`: a list the stream patched is taken
- * as it is; a fetched one shares what it can with the list before it. */
-export function liveSharing(old: unknown, next: unknown): unknown {
-  return isPatchedList(next) ? next : replaceEqualDeep(old, next);
+  const belongs = isLive(call) && (department === "all" || call.department === department);
+  const key = callKey(call);
+  const i = list.findIndex((c) => callKey(c) === key);
+  if (i === -1) return belongs ? [call, ...list] : list;
+  const old = list[i];
+  if (old && old.version > call.version) return list;
+  if (!belongs) return list.filter((_, j) => j !== i);
+  const next = list.slice();
+  next[i] = call;
+  return next;
 }
 
 /** Merges a `provider.changed` event into a list. The event carries the
@@ -131,46 +46,10 @@ export function patchProviders(list: Provider[], p: ProviderChanged): Provider[]
 export class CacheApplier {
   private pending = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** Call events not yet in the live lists: the newest version per call. */
-  private calls = new Map<string, Call>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastFlush = -Infinity;
   private readonly qc: QueryClient;
 
   constructor(qc: QueryClient) {
     this.qc = qc;
-  }
-
-  /** Patches the live lists with the call events gathered so far. */
-  flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.lastFlush = Date.now();
-    if (this.calls.size === 0) return;
-    const calls = [...this.calls.values()];
-    this.calls.clear();
-    notifyManager.batch(() => {
-      for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: keys.live })) {
-        const dept = String((key as unknown[])[1] ?? "all");
-        if (list) {
-          const next = patchLiveBatch(list, calls, dept);
-          if (next !== list) this.qc.setQueryData(key, next);
-        }
-        // A list still loading would land without these calls (its answer
-        // was made before the events): fetch it again once it is in.
-        if (!list || this.qc.getQueryState(key)?.fetchStatus === "fetching") this.later(key);
-      }
-    });
-  }
-
-  /** Drops what is still waiting (the stream stopped). */
-  stop(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.timer) clearTimeout(this.timer);
-    this.flushTimer = null;
-    this.timer = null;
-    this.calls.clear();
-    this.pending.clear();
   }
 
   apply(ev: StreamEvent): void {
@@ -231,15 +110,12 @@ export class CacheApplier {
   }
 
   private call(c: Call): void {
-    const key = callKey(c);
-    const waiting = this.calls.get(key);
-    // An older version never overwrites a newer one (the lists check again).
-    if (!waiting || waiting.version <= c.version) this.calls.set(key, c);
-    if (!this.flushTimer) {
-      // The first event after a quiet spell goes out at once (with whatever
-      // else came in the same burst); under a steady stream, every FLUSH_MS.
-      const wait = Math.max(0, this.lastFlush + FLUSH_MS - Date.now());
-      this.flushTimer = setTimeout(() => this.flush(), wait);
+    for (const [key, list] of this.qc.getQueriesData<Call[]>({ queryKey: keys.live })) {
+      const dept = String((key as unknown[])[1] ?? "all");
+      if (list) this.qc.setQueryData(key, patchLive(list, c, dept));
+      // A list still loading would land without this call (its answer was
+      // made before the event): fetch it again once it is in.
+      if (!list || this.qc.getQueryState(key)?.fetchStatus === "fetching") this.later(key);
     }
     this.later(keys.call(c.department, c.call_id));
     this.later(keys.worklist);
