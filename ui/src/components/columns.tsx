@@ -9,6 +9,8 @@ export function callerColumn(size: number): ColumnDef<Call, unknown> {
     id: "caller",
     header: "Caller",
     accessorFn: (c) => c.mobile_number ?? "",
+    // Numbers as stored (E.164): compared as strings, not cut into digit runs.
+    sortingFn: "basic",
     cell: ({ row }) => (
       <span title={row.original.call_id}>
         <strong>{formatPhone(row.original.mobile_number)}</strong>

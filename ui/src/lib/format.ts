@@ -31,8 +31,31 @@ const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
 });
 
 /** Today: the time; another day: date and time. */
-export function formatWhen(iso: string | null | undefined, now = new Date()): string {
+export function formatWhen(iso: string | null | undefined, now?: Date): string {
   if (!iso) return "—";
+  if (now) return when(iso, now);
+  // Tables show the same times again and again (each row scrolled back into
+  // view): today's answers are kept until the day changes.
+  const today = new Date();
+  const day = today.toDateString();
+  if (day !== whenDay) {
+    whenDay = day;
+    whenSeen.clear();
+  }
+  let text = whenSeen.get(iso);
+  if (text === undefined) {
+    text = when(iso, today);
+    if (whenSeen.size >= CACHE_MAX) whenSeen.clear();
+    whenSeen.set(iso, text);
+  }
+  return text;
+}
+
+const CACHE_MAX = 20_000;
+let whenDay = "";
+const whenSeen = new Map<string, string>();
+
+function when(iso: string, now: Date): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "—";
   const sameDay = d.toDateString() === now.toDateString();
@@ -51,9 +74,18 @@ export function formatHHMM(d: Date): string {
  */
 export function formatPhone(raw: string | null | undefined): string {
   if (!raw) return "—";
-  const n = parsePhoneNumberFromString(raw.trim());
-  return n?.isPossible() ? n.formatInternational() : raw;
+  // Parsing with libphonenumber is the dearest part of drawing a row.
+  let text = phoneSeen.get(raw);
+  if (text === undefined) {
+    const n = parsePhoneNumberFromString(raw.trim());
+    text = n?.isPossible() ? n.formatInternational() : raw;
+    if (phoneSeen.size >= CACHE_MAX) phoneSeen.clear();
+    phoneSeen.set(raw, text);
+  }
+  return text;
 }
+
+const phoneSeen = new Map<string, string>();
 
 /** A `tel:` link for a number that can be dialled as stored, else null. */
 export function telHref(raw: string | null | undefined): string | null {

@@ -33,10 +33,17 @@ export function StreamProvider({ session, children }: { session: number; childre
     });
     stream.start();
     const online = () => stream.nudge();
+    // A hidden tab's timers run late: a tab shown again draws what came at once.
+    const shown = () => {
+      if (document.visibilityState === "visible") applier.flush();
+    };
     window.addEventListener("online", online);
+    document.addEventListener("visibilitychange", shown);
     return () => {
       window.removeEventListener("online", online);
+      document.removeEventListener("visibilitychange", shown);
       stream.stop();
+      applier.stop();
       crossings.clear();
       voicemailNotices.clear();
     };

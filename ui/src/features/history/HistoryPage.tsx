@@ -18,6 +18,7 @@ import { useVisibleProviders } from "../../lib/useVisibleProviders";
 import type { Provider } from "../../api/types";
 import { activeCount, EMPTY_FILTERS, readFilters, toQuery, writeFilters, type HistoryFilters } from "./filters";
 import { useHistory } from "./queries";
+import { callKey } from "../../stream/apply";
 import "./history.css";
 
 function FilterForm({
@@ -106,7 +107,7 @@ export default function HistoryPage() {
   const filters = useMemo(() => readFilters(params), [params]);
   const providers = useVisibleProviders();
   const list = useHistory(toQuery(filters));
-  const [selected, setSelected] = useState(0);
+  const [selected, setSelected] = useState<string | null>(null);
   const [open, setOpen] = useState<Call | null>(null);
   const calls = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
   const repeat = useMemo(() => new Set(list.data?.pages.flatMap((p) => p.repeat_callers) ?? []), [list.data]);
@@ -169,7 +170,7 @@ export default function HistoryPage() {
 
   const apply = (f: HistoryFilters) => {
     setParams(writeFilters(params, f));
-    setSelected(0);
+    setSelected(null);
   };
   const n = activeCount(filters);
 
@@ -186,11 +187,13 @@ export default function HistoryPage() {
       <ErrorBanner error={list.error} onRetry={() => void list.refetch()} />
       <div style={{ display: "flex", flex: 1, minHeight: 0 }}>
         <CallTable
+          // Other filters are another list: it starts at its top.
+          key={params.toString()}
           calls={calls}
           columns={columns}
           label="Call history"
           selected={selected}
-          onSelect={setSelected}
+          onSelect={(c) => setSelected(callKey(c))}
           onOpen={setOpen}
           empty={list.isPending ? "Loading calls…" : "No call matches these filters."}
         />

@@ -385,11 +385,14 @@ export function HangupPage() {
       <ErrorBanner error={assign.error ?? list.error} onRetry={list.error ? () => void list.refetch() : undefined} />
       <div ref={gridWrap} style={{ display: "flex", flex: 1, minHeight: 0 }}>
         <CallTable
+          // Another department or view is another list: it starts at its top.
+          key={`${department}/${view}`}
           calls={calls}
           columns={columns}
           label={`${titleCase(view)} callbacks`}
-          selected={selected}
-          onSelect={select}
+          // Nothing chosen: the first row, as the table puts it.
+          selected={selectedKey !== null && current ? callKey(current) : null}
+          onSelect={(_c, i) => select(i)}
           onOpen={(c) => setOpen({ call: c, disposition: false })}
           onKey={onKey}
           manualSorting
