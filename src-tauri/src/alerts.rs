@@ -17,6 +17,8 @@ pub enum AlertKind {
     SlaBreach,
     /// A department's figure rose into amber or red (`threshold.crossed`).
     Threshold,
+    /// A voicemail left for the window's user (`voicemail.received`).
+    Voicemail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct Alert {
     pub caller: Option<String>,
     /// A threshold crossing: what rose, to which level.
     pub crossing: Option<Crossing>,
+    /// A voicemail: the Callboard user it is meant for (`for_user_id`).
+    pub for_user: Option<i64>,
 }
 
 /// A threshold crossing as the notice tells it.
@@ -53,6 +57,7 @@ impl Alert {
             AlertKind::Missed | AlertKind::Hangup => "worklist",
             AlertKind::SlaBreach => "sla",
             AlertKind::Threshold => "threshold",
+            AlertKind::Voicemail => "voicemail",
         };
         format!("{kind}:{}:{}", self.department, self.call_id)
     }
@@ -63,6 +68,18 @@ impl Alert {
         let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
         if kind == "threshold.crossed" {
             return Self::from_crossing(seq, data);
+        }
+        if kind == "voicemail.received" {
+            // Announced once by the server (a transcript arriving later is
+            // not news); the key keeps a replay after a restart silent too.
+            return Some(Alert {
+                kind: AlertKind::Voicemail,
+                department: s("department")?,
+                call_id: s("call_id")?,
+                caller: s("mobile_number").filter(|c| !c.trim().is_empty()),
+                crossing: None,
+                for_user: data.get("for_user_id").and_then(|v| v.as_i64()),
+            });
         }
         let alert_kind = match kind {
             "call.upserted" => {
@@ -89,6 +106,7 @@ impl Alert {
             call_id: get("call_id")?,
             caller: get("mobile_number").filter(|c| !c.trim().is_empty()),
             crossing: None,
+            for_user: None,
         })
     }
 
@@ -115,6 +133,7 @@ impl Alert {
                 value: shown(metric, data.get("value").and_then(|v| v.as_f64())),
                 limit: shown(metric, data.get("threshold").and_then(|v| v.as_f64())),
             }),
+            for_user: None,
         })
     }
 }
@@ -221,12 +240,22 @@ pub struct Notice {
     /// The call a click opens (a single call), else the department's worklist.
     pub department: String,
     pub call_id: Option<String>,
+    /// A click opens the department's voicemail inbox instead.
+    pub voicemail: bool,
+}
+
+/// Which notices a burst's alerts of one department share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Worklist,
+    Sla,
+    Voicemail,
 }
 
 /// Turns a burst of alerts into notices: one per call when a department has
 /// one, a count when it has several.
 pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice> {
-    let mut groups: BTreeMap<(String, bool), Vec<&Alert>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Group), Vec<&Alert>> = BTreeMap::new();
     // A crossing is its own notice: each says a different figure.
     let mut out: Vec<Notice> = alerts
         .iter()
@@ -248,21 +277,47 @@ pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice>
                 ),
                 department: a.department.clone(),
                 call_id: None,
+                voicemail: false,
             })
         })
         .collect();
     for a in alerts.iter().filter(|a| a.crossing.is_none()) {
+        let group = match a.kind {
+            AlertKind::SlaBreach => Group::Sla,
+            AlertKind::Voicemail => Group::Voicemail,
+            _ => Group::Worklist,
+        };
         groups
-            .entry((a.department.clone(), a.kind == AlertKind::SlaBreach))
+            .entry((a.department.clone(), group))
             .or_default()
             .push(a);
     }
     groups
         .into_iter()
-        .map(|((dept, sla), list)| {
+        .map(|((dept, group), list)| {
             let name = names(&dept);
-            match (list.as_slice(), sla) {
-                ([one], false) => Notice {
+            let callers = |many: &[&Alert]| {
+                many.iter()
+                    .map(|a| caller(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match (list.as_slice(), group) {
+                ([one], Group::Voicemail) => Notice {
+                    summary: format!("Voicemail for you from {} · {name}", caller(one)),
+                    body: "Listen to it in the voicemail inbox.".into(),
+                    department: dept,
+                    call_id: Some(one.call_id.clone()),
+                    voicemail: true,
+                },
+                (many, Group::Voicemail) => Notice {
+                    summary: format!("{} new voicemails for you in {name}", many.len()),
+                    body: callers(many),
+                    department: dept,
+                    call_id: None,
+                    voicemail: true,
+                },
+                ([one], Group::Worklist) => Notice {
                     summary: format!(
                         "{} call from {} · {name}",
                         if one.kind == AlertKind::Hangup {
@@ -275,32 +330,28 @@ pub fn coalesce(alerts: &[Alert], names: &dyn Fn(&str) -> String) -> Vec<Notice>
                     body: "Waiting for a callback in the worklist.".into(),
                     department: dept,
                     call_id: Some(one.call_id.clone()),
+                    voicemail: false,
                 },
-                ([one], true) => Notice {
+                ([one], Group::Sla) => Notice {
                     summary: format!("Callback SLA breached · {name}"),
                     body: format!("{} has waited past the callback SLA.", caller(one)),
                     department: dept,
                     call_id: Some(one.call_id.clone()),
+                    voicemail: false,
                 },
-                (many, false) => Notice {
+                (many, Group::Worklist) => Notice {
                     summary: format!("{} new missed calls in {name}", many.len()),
-                    body: many
-                        .iter()
-                        .map(|a| caller(a))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    body: callers(many),
                     department: dept,
                     call_id: None,
+                    voicemail: false,
                 },
-                (many, true) => Notice {
+                (many, Group::Sla) => Notice {
                     summary: format!("{} calls breached the callback SLA in {name}", many.len()),
-                    body: many
-                        .iter()
-                        .map(|a| caller(a))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    body: callers(many),
                     department: dept,
                     call_id: None,
+                    voicemail: false,
                 },
             }
         })
@@ -342,11 +393,15 @@ pub fn format_number(n: &str) -> String {
 
 /// The user's preferences: do-not-disturb silences all, a muted department
 /// its own, SLA notices can be turned off.
-pub fn wanted(a: &Alert, prefs: &NotificationSettings) -> bool {
+/// `me`: the Callboard user signed in to this window (a voicemail is
+/// announced only to the user it is meant for; None until known).
+pub fn wanted(a: &Alert, prefs: &NotificationSettings, me: Option<i64>) -> bool {
     !prefs.do_not_disturb
         && !prefs.muted.iter().any(|m| m == &a.department)
         && (a.kind != AlertKind::SlaBreach || prefs.sla_breaches)
         && (a.kind != AlertKind::Threshold || prefs.thresholds)
+        && (a.kind != AlertKind::Voicemail
+            || (prefs.voicemails && me.is_some() && a.for_user == me))
 }
 
 #[cfg(test)]
@@ -361,6 +416,7 @@ mod tests {
             call_id: id.into(),
             caller: Some(n.into()),
             crossing: None,
+            for_user: None,
         }
     }
 
@@ -420,9 +476,9 @@ mod tests {
         assert_eq!(mixed.len(), 2, "{mixed:?}");
         let mut p = NotificationSettings::default();
         let t = crossed(12, "waiting_count", "red", "ok", 12.0, 10.0).unwrap();
-        assert!(wanted(&t, &p));
+        assert!(wanted(&t, &p, None));
         p.thresholds = false;
-        assert!(!wanted(&t, &p));
+        assert!(!wanted(&t, &p, None));
     }
 
     #[test]
@@ -564,17 +620,71 @@ mod tests {
     fn preferences_filter() {
         let a = missed("sales", "c1", "+1");
         let mut p = NotificationSettings::default();
-        assert!(wanted(&a, &p));
+        assert!(wanted(&a, &p, None));
         p.muted = vec!["sales".into()];
-        assert!(!wanted(&a, &p));
+        assert!(!wanted(&a, &p, None));
         p.muted.clear();
         p.do_not_disturb = true;
-        assert!(!wanted(&a, &p));
+        assert!(!wanted(&a, &p, None));
         p.do_not_disturb = false;
         p.sla_breaches = false;
         let mut b = a.clone();
         b.kind = AlertKind::SlaBreach;
-        assert!(!wanted(&b, &p));
-        assert!(wanted(&a, &p));
+        assert!(!wanted(&b, &p, None));
+        assert!(wanted(&a, &p, None));
+    }
+
+    fn voicemail(dept: &str, id: &str, for_user: Option<i64>) -> serde_json::Value {
+        json!({"id": 1, "call_id": id, "department": dept, "mobile_number": "+919876543210",
+               "link": "https://example.com/vm.mp3", "for_user_id": for_user})
+    }
+
+    #[test]
+    fn a_voicemail_is_announced_to_the_user_it_is_meant_for_only() {
+        let a = Alert::from_event(9, "voicemail.received", &voicemail("sales", "c1", Some(7)))
+            .expect("a voicemail alert");
+        assert_eq!((a.kind, a.for_user), (AlertKind::Voicemail, Some(7)));
+        // Not the same news as the call's missed-call notice.
+        assert_ne!(a.key(), missed("sales", "c1", "x").key());
+        let mut p = NotificationSettings::default();
+        assert!(wanted(&a, &p, Some(7)));
+        assert!(!wanted(&a, &p, Some(8)), "another user's voicemail");
+        assert!(!wanted(&a, &p, None), "nobody known signed in");
+        let nobodys =
+            Alert::from_event(9, "voicemail.received", &voicemail("sales", "c2", None)).unwrap();
+        assert!(!wanted(&nobodys, &p, Some(7)));
+        p.voicemails = false;
+        assert!(!wanted(&a, &p, Some(7)));
+        p.voicemails = true;
+        p.muted = vec!["sales".into()];
+        assert!(!wanted(&a, &p, Some(7)));
+    }
+
+    #[test]
+    fn voicemails_are_worded_apart_and_open_the_inbox() {
+        let one =
+            Alert::from_event(9, "voicemail.received", &voicemail("sales", "c1", Some(7))).unwrap();
+        let n = coalesce(&[one.clone(), missed("sales", "c2", "+15550101")], &names);
+        assert_eq!(n.len(), 2);
+        let vm = n.iter().find(|n| n.voicemail).expect("a voicemail notice");
+        assert_eq!(
+            vm.summary,
+            "Voicemail for you from +91 98765 43210 · Sales IVR"
+        );
+        assert_eq!(vm.call_id.as_deref(), Some("c1"));
+        let call = n.iter().find(|n| !n.voicemail).unwrap();
+        assert_eq!(
+            call.summary,
+            format!(
+                "Missed call from {} · Sales IVR",
+                format_number("+15550101")
+            )
+        );
+        let two = Alert::from_event(10, "voicemail.received", &voicemail("sales", "c3", Some(7)))
+            .unwrap();
+        let n = coalesce(&[one, two], &names);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].summary, "2 new voicemails for you in Sales IVR");
+        assert!(n[0].voicemail && n[0].call_id.is_none());
     }
 }

@@ -26,6 +26,8 @@ pub const IDENTIFIER: &str = "app.callboard.desktop";
 pub struct OpenCall {
     pub department: String,
     pub call_id: Option<String>,
+    /// Open the department's voicemail inbox, not its worklist.
+    pub voicemail: bool,
 }
 
 /// The app, generic over the runtime so its setup runs in tests with
@@ -92,15 +94,9 @@ pub fn hooks<R: Runtime>(app: &tauri::AppHandle<R>) -> Hooks {
     let tray = app.clone();
     Hooks {
         sink: Arc::new(notifier::Desktop {
-            on_click: Arc::new(move |department, call_id| {
+            on_click: Arc::new(move |open: OpenCall| {
                 show_main(&click);
-                let _ = click.emit(
-                    "open-call",
-                    OpenCall {
-                        department,
-                        call_id,
-                    },
-                );
+                let _ = click.emit("open-call", open);
             }),
         }),
         counts: Arc::new(move |c: Counts| tray::show_counts(&tray, c)),

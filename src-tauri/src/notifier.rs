@@ -26,6 +26,7 @@ pub async fn run(
     names: Names,
     seen: Arc<Mutex<Seen>>,
     prefs: watch::Receiver<NotificationSettings>,
+    me: watch::Receiver<Option<i64>>,
     sink: Arc<dyn Sink>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -56,7 +57,7 @@ pub async fn run(
                         Err(_) => false,
                     };
                     if fresh
-                        && wanted(&alert, &prefs.borrow())
+                        && wanted(&alert, &prefs.borrow(), *me.borrow())
                         && quiet.admit(&alert, tokio::time::Instant::now().into_std())
                     {
                         burst.push(alert);
@@ -98,8 +99,8 @@ async fn show(names: &Names, sink: &Arc<dyn Sink>, burst: Vec<Alert>) {
 
 /// The platform's notification service.
 pub struct Desktop {
-    /// Called with (department, call id) when the user clicks a notice.
-    pub on_click: Arc<dyn Fn(String, Option<String>) + Send + Sync>,
+    /// Called with what to open when the user clicks a notice.
+    pub on_click: Arc<dyn Fn(crate::OpenCall) + Send + Sync>,
 }
 
 impl Sink for Desktop {
@@ -111,7 +112,11 @@ impl Sink for Desktop {
             .hint(notify_rust::Hint::Category("im.received".into()));
         let handle = note.show().map_err(|e| e.to_string())?;
         let click = self.on_click.clone();
-        let (dept, call) = (n.department.clone(), n.call_id.clone());
+        let open = crate::OpenCall {
+            department: n.department.clone(),
+            call_id: n.call_id.clone(),
+            voicemail: n.voicemail,
+        };
         // Waiting for a click blocks until the notice closes: its own thread.
         std::thread::spawn(move || {
             // Windows reports a click on the toast's body as its default
@@ -121,14 +126,14 @@ impl Sink for Desktop {
                 use notify_rust::NotificationResponse as R;
                 let _ = handle.wait_for_response(move |r: &R| {
                     if matches!(r, R::Default | R::Action(_)) {
-                        click(dept, call);
+                        click(open.clone());
                     }
                 });
             }
             #[cfg(not(target_os = "windows"))]
             handle.wait_for_action(|action| {
                 if action == "default" {
-                    click(dept, call);
+                    click(open.clone());
                 }
             });
         });
@@ -205,11 +210,13 @@ mod tests {
         let seen = Arc::new(Mutex::new(Seen::in_memory(100)));
         let (_ptx, prefs) = watch::channel(NotificationSettings::default());
         let (stop_tx, stop) = watch::channel(false);
+        let (_me_tx, me) = watch::channel(None);
         let task = tokio::spawn(run(
             events,
             names(),
             seen.clone(),
             prefs,
+            me,
             Arc::new(rec.clone()),
             stop,
         ));
@@ -238,7 +245,16 @@ mod tests {
             ..Default::default()
         });
         let (stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(run(events, names(), seen, prefs, Arc::new(Broken), stop));
+        let (_me_tx, me) = watch::channel(None);
+        let task = tokio::spawn(run(
+            events,
+            names(),
+            seen,
+            prefs,
+            me,
+            Arc::new(Broken),
+            stop,
+        ));
         tokio::task::yield_now().await;
         missed_call(&hub, 1, "c1");
         tokio::task::yield_now().await;
@@ -248,6 +264,58 @@ mod tests {
         assert!(
             !task.is_finished(),
             "a failing service is logged, not fatal"
+        );
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+    }
+
+    fn voicemail(hub: &broadcast::Sender<Arc<Event>>, seq: i64, id: &str, for_user: i64) {
+        let data = serde_json::json!({
+            "id": seq, "department": "sales", "call_id": id, "mobile_number": "+919876543210",
+            "link": "https://example.com/vm.mp3", "for_user_id": for_user});
+        hub.send(Arc::new(Event {
+            seq,
+            kind: "voicemail.received".into(),
+            department: Some("sales".into()),
+            audience: callboard_core::hub::Audience::All,
+            at: "2026-11-24T10:00:00Z".into(),
+            data: data.to_string(),
+        }))
+        .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_voicemail_notifies_the_windows_user_once_it_is_known() {
+        let (hub, events) = broadcast::channel(64);
+        let rec = Arc::new(Recorder::default());
+        let seen = Arc::new(Mutex::new(Seen::in_memory(100)));
+        let (_ptx, prefs) = watch::channel(NotificationSettings::default());
+        let (me_tx, me) = watch::channel(None);
+        let (stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(run(
+            events,
+            names(),
+            seen,
+            prefs,
+            me,
+            Arc::new(rec.clone()),
+            stop,
+        ));
+        tokio::task::yield_now().await;
+        // Before the window's user is known, nobody's voicemail is announced.
+        voicemail(&hub, 1, "v1", 7);
+        tokio::time::sleep(BURST * 2).await;
+        assert!(rec.0.lock().unwrap().is_empty());
+        me_tx.send(Some(7)).unwrap();
+        voicemail(&hub, 2, "v2", 8);
+        voicemail(&hub, 3, "v3", 7);
+        tokio::time::sleep(BURST * 2).await;
+        let shown = rec.0.lock().unwrap().clone();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].voicemail && shown[0].call_id.as_deref() == Some("v3"));
+        assert_eq!(
+            shown[0].summary,
+            "Voicemail for you from +91 98765 43210 · sales"
         );
         stop_tx.send(true).unwrap();
         task.await.unwrap();

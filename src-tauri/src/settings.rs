@@ -61,6 +61,8 @@ pub struct NotificationSettings {
     pub sla_breaches: bool,
     /// A department's figure rising into amber or red (its thresholds).
     pub thresholds: bool,
+    /// A voicemail left for the user signed in to this window.
+    pub voicemails: bool,
 }
 
 impl Default for NotificationSettings {
@@ -70,6 +72,7 @@ impl Default for NotificationSettings {
             muted: Vec::new(),
             sla_breaches: true,
             thresholds: true,
+            voicemails: true,
         }
     }
 }

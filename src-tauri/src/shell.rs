@@ -248,7 +248,13 @@ impl Shell {
         let (tasks, stop) = watch::channel(false);
         if let Some(store) = backend.0.store() {
             let receiving = backend.1.mode == Mode::Receiver;
-            spawn_followers(&store, &self.seen, &self.prefs, hooks, stop, receiving);
+            let (me_tx, me) = watch::channel(None);
+            tokio::spawn(window_user(
+                backend.1.api_base.clone(),
+                backend.1.token.clone(),
+                me_tx,
+            ));
+            spawn_followers(&store, &self.seen, &self.prefs, me, hooks, stop, receiving);
         }
         let connection = backend.1.clone();
         *slot = Some(Backend {
@@ -375,10 +381,43 @@ impl Shell {
     }
 }
 
+/// The user the window is signed in as (its token's: the local
+/// administrator of a receiver, the signed-in user of a remote), for the
+/// notices meant for one user (voicemails), asked of the backend's own API.
+async fn window_user(api_base: String, token: String, me: watch::Sender<Option<i64>>) {
+    let http = callboard_server::http::default_client();
+    for attempt in 1..=10u64 {
+        let asked = http
+            .get(format!("{api_base}/api/auth/me"))
+            .bearer_auth(&token)
+            .send()
+            .await;
+        match asked {
+            Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
+                Ok(v) => {
+                    let id = v["user"]["id"].as_i64();
+                    tracing::debug!(user = ?id, "the window's user");
+                    let _ = me.send(id);
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "the window's user: unreadable answer"),
+            },
+            Ok(r) => tracing::warn!(status = %r.status(), "the window's user: refused"),
+            Err(e) => tracing::warn!(error = %e, "the window's user: no answer"),
+        }
+        if me.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+    }
+    tracing::warn!("the window's user is unknown: voicemail notices stay off");
+}
+
 fn spawn_followers(
     store: &Store,
     seen: &Arc<Mutex<Seen>>,
     prefs: &watch::Sender<NotificationSettings>,
+    me: watch::Receiver<Option<i64>>,
     hooks: &Hooks,
     stop: watch::Receiver<bool>,
     receiving: bool,
@@ -395,6 +434,7 @@ fn spawn_followers(
         names,
         seen.clone(),
         prefs.subscribe(),
+        me,
         hooks.sink.clone(),
         stop.clone(),
     ));

@@ -227,7 +227,7 @@ test("first run → receiver → a missed call notifies once → the worklist li
     method: "POST",
     body: JSON.stringify({
       name: "Sales IVR",
-      field_mapping: { call_id: "call_id", mobile_number: "caller", status: "status" },
+      field_mapping: { call_id: "call_id", mobile_number: "caller", status: "status", voicemail_link: "vm" },
       status_map: { ringing: "ringing", "no-answer": "missed", completed: "completed" },
     }),
   });
@@ -298,6 +298,44 @@ test("first run → receiver → a missed call notifies once → the worklist li
   await wd.click(await wd.find("css selector", "button[aria-label='Close call details']"));
   const all = notificationsShown();
   assert.equal(all.filter((n) => n.summary.includes("Missed call from")).length, 2, JSON.stringify(all));
+
+  // A voicemail left for the window's user (the administrator it is signed in
+  // as, here the call's assignee) notifies them; one meant for nobody does not.
+  const users = await (await api("/api/users")).json();
+  const me = users.data.find((u) => u.username === "admin");
+  assert.ok(me, JSON.stringify(users));
+  r = await api(`/api/calls/d-1/assign?department=${slug}`, {
+    method: "POST",
+    body: JSON.stringify({ user_id: me.id }),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  const vm = (id, caller) => hook({ call_id: id, caller, status: "no-answer", vm: `https://example.com/${id}.mp3` });
+  assert.equal((await vm("d-2", "+919812345678")).status, 200);
+  assert.equal((await vm("d-1", CALLER)).status, 200);
+  await wd.waitUntil(
+    "the voicemail notice",
+    async () => {
+      const h = JSON.parse(dunst("history")).data?.[0] ?? [];
+      return dunst("count", "displayed").trim() !== "0" || h.some((n) => n.summary?.data?.startsWith("Voicemail"));
+    },
+    15_000,
+  );
+  await sleep(2000); // a notice for d-2 would have come in the same burst
+  screen("6c-voicemail-notification");
+  // Clicking it opens the department's voicemail inbox.
+  await wd.execute("history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate'))");
+  dunst("action", "0");
+  await wd.waitUntil("the voicemail inbox open", async () =>
+    (await wd.execute("return location.pathname + location.search")) === `/voicemail?department=${slug}`,
+  );
+  await wd.waitFor("css selector", "[data-testid=voicemail-row][data-call-id='d-1']");
+  writeFileSync(join(shots, "6d-voicemail-clicked.png"), await wd.screenshot());
+  const voicemails = notificationsShown().filter((n) => n.summary.includes("oicemail"));
+  assert.deepEqual(
+    voicemails.map((n) => n.summary),
+    [`Voicemail for you from ${SHOWN} · Sales IVR`],
+    JSON.stringify(notificationsShown()),
+  );
 
   // "This computer" shows the same settings the first run chose.
   await wd.click(await wd.find("css selector", 'nav a[href="/desktop/settings"]'));

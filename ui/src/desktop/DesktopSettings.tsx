@@ -190,6 +190,17 @@ export default function DesktopSettingsPage() {
             />
             Notify when a department&apos;s figure turns amber or red (its thresholds)
           </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              name="voicemails"
+              checked={notifications.voicemails}
+              onChange={(e) =>
+                set((s) => ({ ...s, notifications: { ...s.notifications, voicemails: e.target.checked } }))
+              }
+            />
+            Notify when a voicemail is left for me
+          </label>
           <fieldset className="choices compact">
             <legend>Missed calls from these departments notify</legend>
             {providers.map((p) => (

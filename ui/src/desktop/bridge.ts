@@ -22,7 +22,14 @@ export interface DesktopSettings {
   mode: "receiver" | "remote" | null;
   receiver: { lan: boolean; port: number; public_url: string | null };
   remote: { url: string; username: string };
-  notifications: { do_not_disturb: boolean; muted: string[]; sla_breaches: boolean; thresholds: boolean };
+  notifications: {
+    do_not_disturb: boolean;
+    muted: string[];
+    sla_breaches: boolean;
+    thresholds: boolean;
+    /** A voicemail left for the user signed in to this window. */
+    voicemails: boolean;
+  };
   close_to_tray: boolean;
   /** Start at login; null: on in receiver mode, off in remote mode. */
   autostart: boolean | null;
@@ -104,13 +111,28 @@ export async function onShellEvent<T>(name: string, handler: (payload: T) => voi
   return listen<T>(name, (e) => handler(e.payload));
 }
 
-/** A click on a notification opens its call (or the department's worklist). */
+/** What a clicked notification asks to open (src-tauri/src/lib.rs `OpenCall`). */
+export interface OpenCall {
+  department: string;
+  callId: string | null;
+  /** The department's voicemail inbox, not its worklist. */
+  voicemail: boolean;
+}
+
+/** Where a clicked notification leads: its call in the worklist, the
+ * department's worklist, or the department's voicemail inbox. */
+export function openCallPath({ department, callId, voicemail }: OpenCall): string {
+  const dept = encodeURIComponent(department);
+  if (voicemail) return `/voicemail?department=${dept}`;
+  const q = callId ? `?view=pending&call=${encodeURIComponent(callId)}` : "?view=pending";
+  return `/hangup/${dept}${q}`;
+}
+
+/** A click on a notification opens what it is about. */
 export async function followNotificationClicks(): Promise<void> {
   const { listen } = await import("@tauri-apps/api/event");
-  await listen<{ department: string; callId: string | null }>("open-call", (e) => {
-    const { department, callId } = e.payload;
-    const q = callId ? `?view=pending&call=${encodeURIComponent(callId)}` : "?view=pending";
-    window.history.pushState(null, "", `/hangup/${encodeURIComponent(department)}${q}`);
+  await listen<OpenCall>("open-call", (e) => {
+    window.history.pushState(null, "", openCallPath(e.payload));
     window.dispatchEvent(new PopStateEvent("popstate"));
   });
 }
