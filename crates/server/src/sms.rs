@@ -1,9 +1,9 @@
 //! The missed-call text sender: works through the SMS outbox every couple
-//! of seconds, through each department's dialer (Exotel, Twilio, Plivo),
-//! on the click-to-call path's client and breaker. Like placing a call, a
-//! text is retried only when the platform certainly did not take it, with
-//! backoff, five tries in all; a refusal or a setting that cannot work ends
-//! it as failed, with the reason on the message.
+//! of seconds, through each department's dialer (Exotel, Twilio, Plivo,
+//! Vonage, Dialpad), on the click-to-call path's client and breaker. Like
+//! placing a call, a text is retried only when the platform certainly did
+//! not take it, with backoff, five tries in all; a refusal or a setting that
+//! cannot work ends it as failed, with the reason on the message.
 
 use crate::outbound::credentials::read_secrets;
 use crate::outbound::{self, Dialling, OutboundError};
@@ -65,7 +65,7 @@ async fn send_one(
         Ok(Some(d)) => d,
         Ok(None) => {
             return Attempted::Failed(format!(
-                "department `{}` has no dialer: set Exotel, Twilio or Plivo under Click-to-call",
+                "department `{}` has no dialer: set Exotel, Twilio, Plivo, Vonage or Dialpad under Click-to-call",
                 m.department
             ))
         }
@@ -83,12 +83,17 @@ async fn send_one(
     if !missing.is_empty() {
         return Attempted::Failed(format!("the {label} dialer lacks {}", missing.join(", ")));
     }
-    let Some(out) = request::sms(&dialer.config, &keys, &m.to_number, &m.body) else {
-        return Attempted::Failed(format!("Callboard sends no SMS through {label}"));
+    let out = match request::sms(&dialer.config, &keys, &m.to_number, &m.body, store.now()) {
+        Ok(Some(out)) => out,
+        Ok(None) => return Attempted::Failed(format!("Callboard sends no SMS through {label}")),
+        Err(e) => return Attempted::Failed(e.to_string()),
     };
     let backoff = || store.now() + chrono::Duration::seconds(60 * (1i64 << (m.attempts.min(6))));
     match dialling.send(&m.department, store.clock(), &out).await {
-        Ok(body) => Attempted::Sent(request::sms_accepted(kind, &body)),
+        Ok(body) => match request::sms_accepted(kind, &body) {
+            Ok(platform_ref) => Attempted::Sent(platform_ref),
+            Err(why) => Attempted::Failed(why),
+        },
         Err(e @ (OutboundError::Exhausted { .. } | OutboundError::CircuitOpen(_)))
             if m.attempts + 1 < MAX_TRIES =>
         {

@@ -4,6 +4,7 @@
 mod agent_ids;
 mod asterisk;
 mod callbacks;
+mod callbacks_vonage_dialpad;
 mod catalogue;
 mod cloudonix;
 mod convoso;

@@ -1083,7 +1083,7 @@ export interface paths {
         };
         /** @description The department's missed-call text: template, quiet hours, one per caller per so many hours. */
         get: operations["getSmsSettings"];
-        /** @description Texts callers the department missed (through its dialer's platform: Exotel, Twilio or Plivo), queued with the event that puts the call in the worklist. */
+        /** @description Texts callers the department missed (through its dialer's platform: Exotel, Twilio, Plivo, Vonage or Dialpad), queued with the event that puts the call in the worklist. */
         put: operations["putSmsSettings"];
         post?: never;
         delete: operations["deleteSmsSettings"];
@@ -2309,7 +2309,7 @@ export interface components {
          * @description A platform Callboard can dial out through.
          * @enum {string}
          */
-        DialerKind: "exotel" | "twilio" | "plivo" | "knowlarity" | "dialpad" | "ozonetel";
+        DialerKind: "exotel" | "twilio" | "plivo" | "knowlarity" | "dialpad" | "ozonetel" | "vonage";
         DialerSpec: {
             agent: components["schemas"]["AgentIdentity"];
             fields: components["schemas"]["FieldSpec"][];
@@ -2459,6 +2459,8 @@ export interface components {
         };
         FieldSpec: {
             label: string;
+            /** @description Several lines (a PEM key): a single-line input would drop its breaks. */
+            multiline: boolean;
             name: string;
             required: boolean;
             /** @description Write-only: kept in the secret store, never returned. */

@@ -10,6 +10,7 @@
 
 pub mod request;
 pub mod status;
+pub mod vonage;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -31,16 +32,20 @@ pub enum DialerKind {
     Dialpad,
     /// Ozonetel CloudAgent manual dial (`AgentManualDial.php`).
     Ozonetel,
+    /// Vonage Voice API (`/v1/calls` with an NCCO that connects the
+    /// customer), signed with the application's key.
+    Vonage,
 }
 
 impl DialerKind {
-    pub const ALL: [DialerKind; 6] = [
+    pub const ALL: [DialerKind; 7] = [
         DialerKind::Exotel,
         DialerKind::Twilio,
         DialerKind::Plivo,
         DialerKind::Knowlarity,
         DialerKind::Dialpad,
         DialerKind::Ozonetel,
+        DialerKind::Vonage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +56,7 @@ impl DialerKind {
             DialerKind::Knowlarity => "knowlarity",
             DialerKind::Dialpad => "dialpad",
             DialerKind::Ozonetel => "ozonetel",
+            DialerKind::Vonage => "vonage",
         }
     }
 
@@ -65,18 +71,21 @@ impl DialerKind {
             label,
             required,
             secret: false,
+            multiline: false,
         };
         let secret = |name: &'static str, label: &'static str| FieldSpec {
             name,
             label,
             required: true,
             secret: true,
+            multiline: false,
         };
         let base = |url: &'static str| FieldSpec {
             name: "base_url",
             label: url,
             required: false,
             secret: false,
+            multiline: false,
         };
         let (label, agent, reports_status, fields) = match self {
             DialerKind::Exotel => (
@@ -132,6 +141,11 @@ impl DialerKind {
                 vec![
                     secret("api_key", "API key"),
                     f("caller_id", "Outbound caller ID", false),
+                    f(
+                        "sms_user_id",
+                        "User id missed-call texts are sent as (for texts)",
+                        false,
+                    ),
                     base("https://dialpad.com"),
                 ],
             ),
@@ -144,6 +158,20 @@ impl DialerKind {
                     secret("api_key", "API key"),
                     f("campaign_name", "Campaign (manual dial)", true),
                     base("https://in1-cpaas.ozonetel.com"),
+                ],
+            ),
+            DialerKind::Vonage => (
+                "Vonage",
+                AgentIdentity::Phone,
+                true,
+                vec![
+                    f("application_id", "Application ID", true),
+                    FieldSpec {
+                        multiline: true,
+                        ..secret("private_key", "Private key (the application's private.key)")
+                    },
+                    f("caller_id", "Vonage number (caller ID)", true),
+                    base("https://api.nexmo.com"),
                 ],
             ),
         };
@@ -164,6 +192,7 @@ impl DialerKind {
             DialerKind::Knowlarity => "https://kpi.knowlarity.com",
             DialerKind::Dialpad => "https://dialpad.com",
             DialerKind::Ozonetel => "https://in1-cpaas.ozonetel.com",
+            DialerKind::Vonage => "https://api.nexmo.com",
         }
     }
 }
@@ -187,6 +216,19 @@ pub struct FieldSpec {
     pub required: bool,
     /// Write-only: kept in the secret store, never returned.
     pub secret: bool,
+    /// Several lines (a PEM key): a single-line input would drop its breaks.
+    pub multiline: bool,
+}
+
+impl FieldSpec {
+    /// A PEM key runs to a few thousand characters; anything else is short.
+    fn max_chars(&self) -> usize {
+        if self.multiline {
+            10_000
+        } else {
+            500
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -264,6 +306,13 @@ impl DialerConfig {
                 )));
             }
         }
+        if let Some(id) = self.field("sms_user_id") {
+            if !id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(Error::invalid(format!(
+                    "sms_user_id `{id}` must be the Dialpad user's numeric id"
+                )));
+            }
+        }
         if let Some(u) = self.field("base_url") {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
                 return Err(Error::invalid(format!(
@@ -275,20 +324,27 @@ impl DialerConfig {
     }
 }
 
-/// Checks the secrets given for `kind`: names it knows, non-empty values.
+/// Checks the secrets given for `kind`: names it knows, non-empty values of
+/// a sane length, and a private key that can sign (refused when saved, not
+/// at the first call back).
 pub fn validate_secrets(kind: DialerKind, secrets: &BTreeMap<String, String>) -> Result<()> {
     let spec = kind.spec();
     for (name, v) in secrets {
-        if !spec.fields.iter().any(|f| f.secret && f.name == name) {
+        let Some(f) = spec.fields.iter().find(|f| f.secret && f.name == name) else {
             return Err(Error::invalid(format!(
                 "`{name}` is not a secret of the {} dialer",
                 spec.label
             )));
-        }
-        if v.trim().is_empty() || v.len() > 500 {
+        };
+        let max = f.max_chars();
+        if v.trim().is_empty() || v.chars().count() > max {
             return Err(Error::invalid(format!(
-                "secret `{name}` must be 1-500 characters"
+                "secret `{name}` must be 1-{max} characters"
             )));
+        }
+        if kind == DialerKind::Vonage && name == "private_key" {
+            vonage::parse_private_key(v)
+                .map_err(|e| Error::invalid(format!("private_key: the key is {e}")))?;
         }
     }
     Ok(())

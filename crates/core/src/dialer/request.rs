@@ -2,8 +2,10 @@
 //! answer. Agent first: the platform rings the agent, and only when the agent
 //! picks up does it dial the customer, so a customer never answers to silence.
 
-use super::{DialerConfig, DialerKind};
+use super::{vonage, DialerConfig, DialerKind};
+use crate::error::{Error, Result};
 use crate::ivr::render::xml_escape;
+use crate::time::Timestamp;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -53,12 +55,38 @@ fn secret<'a>(secrets: &'a BTreeMap<String, String>, name: &str) -> &'a str {
     secrets.get(name).map(|v| v.trim()).unwrap_or_default()
 }
 
+/// Vonage's Authorization header: a token of its own for each request.
+fn vonage_bearer(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    now: Timestamp,
+) -> Result<(String, String)> {
+    let app = cfg.field("application_id").unwrap_or_default();
+    let jwt = vonage::bearer(secret(secrets, "private_key"), app, now).map_err(|e| {
+        Error::invalid(format!(
+            "the Vonage dialer's private_key cannot sign the request: the key is {e}"
+        ))
+    })?;
+    Ok(s("authorization", &format!("Bearer {jwt}")))
+}
+
+/// Vonage takes numbers as E.164 digits without the `+`.
+fn bare(number: &str) -> String {
+    number.trim().trim_start_matches('+').to_string()
+}
+
 /// The request that starts the call back. `secrets` holds the kind's secret
-/// fields (checked complete by the caller).
-pub fn build(cfg: &DialerConfig, secrets: &BTreeMap<String, String>, d: &Dial<'_>) -> Outbound {
+/// fields (checked complete by the caller); `now` dates a signed token. An
+/// error means the settings cannot make a request (a key that does not sign).
+pub fn build(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    d: &Dial<'_>,
+    now: Timestamp,
+) -> Result<Outbound> {
     let base = cfg.base_url();
     let field = |n: &str| cfg.field(n).unwrap_or_default().to_string();
-    match cfg.kind {
+    Ok(match cfg.kind {
         DialerKind::Exotel => {
             let sid = field("account_sid");
             Outbound {
@@ -177,7 +205,35 @@ pub fn build(cfg: &DialerConfig, secrets: &BTreeMap<String, String>, d: &Dial<'_
             headers: vec![],
             body: Body::None,
         },
-    }
+        DialerKind::Vonage => {
+            let caller = bare(&field("caller_id"));
+            // Both legs report to the attempt's status URL; the query marks
+            // the agent's leg, whose failure means the customer was never
+            // dialled (the NCCO's `connect` reports the customer's leg).
+            let sep = if d.status_url.contains('?') { '&' } else { '?' };
+            let agent_events = format!("{}{sep}cb_leg=agent", d.status_url);
+            Outbound {
+                method: Method::Post,
+                url: format!("{base}/v1/calls"),
+                query: vec![],
+                basic: None,
+                headers: vec![vonage_bearer(cfg, secrets, now)?],
+                body: Body::Json(json!({
+                    "to": [{"type": "phone", "number": bare(d.agent)}],
+                    "from": {"type": "phone", "number": caller},
+                    "ncco": [{
+                        "action": "connect",
+                        "from": caller,
+                        "eventUrl": [d.status_url],
+                        "eventMethod": "POST",
+                        "endpoint": [{"type": "phone", "number": bare(d.customer)}],
+                    }],
+                    "event_url": [agent_events],
+                    "event_method": "POST",
+                })),
+            }
+        }
+    })
 }
 
 /// Plivo's answer URL: once the agent picks up, dial the customer; the
@@ -222,6 +278,7 @@ pub fn accepted(kind: DialerKind, body: &[u8]) -> Result<Option<String>, String>
             Ok(str_at("/success/call_id").or_else(|| str_at("/call_id")))
         }
         DialerKind::Dialpad => Ok(str_at("/call_id").or_else(|| str_at("/id"))),
+        DialerKind::Vonage => Ok(str_at("/uuid")),
         DialerKind::Ozonetel => {
             let status = str_at("/status").unwrap_or_default().to_ascii_lowercase();
             if status.contains("error") || status.contains("fail") {
@@ -241,35 +298,50 @@ pub fn refusal_reason(body: &[u8]) -> Option<String> {
         "/error",
         "/error/message",
         "/RestException/Message",
+        // Vonage's RFC 7807 problem: `title`, `detail` and, for a
+        // validation error, the `invalid_parameters` that say which.
         "/detail",
+        "/title",
     ];
-    candidates
+    let mut why = candidates
         .iter()
         .filter_map(|p| v.pointer(p).and_then(Value::as_str))
-        .map(|s| s.chars().take(300).collect::<String>())
-        .next()
+        .next()?
+        .to_string();
+    if let Some(p) = v.pointer("/invalid_parameters/0") {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+        let reason = p.get("reason").and_then(Value::as_str).unwrap_or_default();
+        why = format!("{why} ({name}: {reason})");
+    }
+    Some(why.chars().take(300).collect())
 }
 
 /// Whether Callboard can send SMS through `kind` (its SMS API is known).
 pub fn sends_sms(kind: DialerKind) -> bool {
     matches!(
         kind,
-        DialerKind::Exotel | DialerKind::Twilio | DialerKind::Plivo
+        DialerKind::Exotel
+            | DialerKind::Twilio
+            | DialerKind::Plivo
+            | DialerKind::Vonage
+            | DialerKind::Dialpad
     )
 }
 
 /// The request that sends `text` to `to` from the dialer's caller id (the
-/// platform's number or sender id); `None` for a platform without an SMS API
-/// here.
+/// platform's number or sender id; Dialpad's `sms_user_id`); `Ok(None)` for a
+/// platform without an SMS API here, an error for settings that cannot send
+/// (a Dialpad dialer without its sender, a Vonage key that does not sign).
 pub fn sms(
     cfg: &DialerConfig,
     secrets: &BTreeMap<String, String>,
     to: &str,
     text: &str,
-) -> Option<Outbound> {
+    now: Timestamp,
+) -> Result<Option<Outbound>> {
     let base = cfg.base_url();
     let field = |n: &str| cfg.field(n).unwrap_or_default().to_string();
-    match cfg.kind {
+    Ok(match cfg.kind {
         DialerKind::Exotel => Some(Outbound {
             method: Method::Post,
             url: format!("{base}/v1/Accounts/{}/Sms/send.json", field("account_sid")),
@@ -312,18 +384,83 @@ pub fn sms(
                 })),
             })
         }
-        DialerKind::Knowlarity | DialerKind::Dialpad | DialerKind::Ozonetel => None,
-    }
+        // The Messages API, with the same application token as a call.
+        DialerKind::Vonage => Some(Outbound {
+            method: Method::Post,
+            url: format!("{base}/v1/messages"),
+            query: vec![],
+            basic: None,
+            headers: vec![vonage_bearer(cfg, secrets, now)?],
+            body: Body::Json(json!({
+                "message_type": "text",
+                "channel": "sms",
+                "to": bare(to),
+                "from": bare(&field("caller_id")),
+                "text": text,
+            })),
+        }),
+        DialerKind::Dialpad => {
+            let Some(user) = cfg.field("sms_user_id") else {
+                return Err(Error::invalid(
+                    "the Dialpad dialer has no sms_user_id: set the Dialpad user texts are sent as",
+                ));
+            };
+            let user_id = user
+                .parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(user.to_string()));
+            Some(Outbound {
+                method: Method::Post,
+                url: format!("{base}/api/v2/sms"),
+                query: vec![],
+                basic: None,
+                headers: vec![s(
+                    "authorization",
+                    &format!("Bearer {}", secret(secrets, "api_key")),
+                )],
+                body: Body::Json(json!({
+                    "user_id": user_id,
+                    "to_numbers": [to],
+                    "text": text,
+                    // A number kept as received without its country code
+                    // is read in the sender's country rather than refused.
+                    "infer_country_code": !to.trim().starts_with('+'),
+                })),
+            })
+        }
+        DialerKind::Knowlarity | DialerKind::Ozonetel => None,
+    })
 }
 
-/// The platform's id for a message it accepted.
-pub fn sms_accepted(kind: DialerKind, body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let ptr = match kind {
-        DialerKind::Exotel => "/SMSMessage/Sid",
-        DialerKind::Twilio => "/sid",
-        DialerKind::Plivo => "/message_uuid/0",
-        _ => return None,
+/// The platform's id for a message it accepted, or why a success status
+/// still says it will not send it (Dialpad's `message_status: failed`).
+pub fn sms_accepted(kind: DialerKind, body: &[u8]) -> std::result::Result<Option<String>, String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Ok(None);
     };
-    v.pointer(ptr).and_then(Value::as_str).map(str::to_string)
+    let id_at = |ptr: &str| {
+        v.pointer(ptr).and_then(|x| match x {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    Ok(match kind {
+        DialerKind::Exotel => id_at("/SMSMessage/Sid"),
+        DialerKind::Twilio => id_at("/sid"),
+        DialerKind::Plivo => id_at("/message_uuid/0"),
+        DialerKind::Vonage => id_at("/message_uuid"),
+        DialerKind::Dialpad => {
+            let status = v.get("message_status").and_then(Value::as_str);
+            if status.is_some_and(|s| s.eq_ignore_ascii_case("failed")) {
+                let why = v
+                    .get("message_delivery_result")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no reason given");
+                return Err(format!("Dialpad did not send the message: {why}"));
+            }
+            id_at("/id")
+        }
+        DialerKind::Knowlarity | DialerKind::Ozonetel => None,
+    })
 }

@@ -163,6 +163,40 @@ pub fn parse(kind: DialerKind, m: &Map<String, Value>) -> Option<Update> {
                 }),
             }
         }
+        DialerKind::Vonage => {
+            let word = text(m, "status")?;
+            let duration = seconds(m, "duration");
+            let state = if text(m, "cb_leg").as_deref() == Some("agent") {
+                match word.as_str() {
+                    // The agent's leg ended without an answer: the NCCO
+                    // that dials the customer never ran.
+                    "busy" | "timeout" | "failed" | "rejected" | "cancelled" | "unanswered" => {
+                        AttemptState::AgentUnreachable
+                    }
+                    // Answered, or its end after the customer's leg was
+                    // reported (which holds the outcome).
+                    _ => return None,
+                }
+            } else {
+                match word.as_str() {
+                    // A leg that never rang reports its failure first (and
+                    // the first report wins); a zero-second end is not a
+                    // conversation, as for the other platforms.
+                    "completed" => customer_leg("completed", duration),
+                    "busy" => AttemptState::Busy,
+                    "timeout" | "unanswered" | "cancelled" => AttemptState::NoAnswer,
+                    // Refused before it rang (a barred or invalid number).
+                    "failed" | "rejected" => AttemptState::Failed,
+                    // started, ringing, answered: the end is still to come.
+                    _ => return None,
+                }
+            };
+            Some(Update {
+                state,
+                duration_seconds: duration,
+                raw: word,
+            })
+        }
         DialerKind::Knowlarity | DialerKind::Dialpad | DialerKind::Ozonetel => None,
     }
 }

@@ -20,6 +20,10 @@ fn secrets(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+fn now() -> crate::time::Timestamp {
+    chrono::TimeZone::timestamp_opt(&chrono::Utc, 1_767_225_600, 0).unwrap()
+}
+
 const DIAL: Dial<'static> = Dial {
     agent: "+919800000001",
     customer: "+919811122233",
@@ -103,7 +107,7 @@ fn exotel_connects_the_agent_first_with_a_terminal_json_callback() {
             ("base_url", "https://api.in.exotel.com/"),
         ],
     );
-    let r = request::build(&c, &secrets(&[("api_token", "tok1")]), &DIAL);
+    let r = request::build(&c, &secrets(&[("api_token", "tok1")]), &DIAL, now()).unwrap();
     assert_eq!(r.method, Method::Post);
     assert_eq!(
         r.url,
@@ -139,7 +143,7 @@ fn twilio_dials_the_customer_from_twiml_with_an_escaped_action() {
         status_url: "https://cb.example/dial/a&b/status",
         ..DIAL
     };
-    let r = request::build(&c, &secrets(&[("auth_token", "t")]), &d);
+    let r = request::build(&c, &secrets(&[("auth_token", "t")]), &d, now()).unwrap();
     assert_eq!(
         r.url,
         "https://api.twilio.com/2010-04-01/Accounts/AC123/Calls.json"
@@ -172,7 +176,9 @@ fn plivo_knowlarity_dialpad_and_ozonetel_requests() {
         ),
         &secrets(&[("auth_token", "t")]),
         &DIAL,
-    );
+        now(),
+    )
+    .unwrap();
     assert_eq!(p.url, "https://api.plivo.com/v1/Account/MA1/Call/");
     let Body::Json(b) = &p.body else { panic!() };
     assert_eq!(b["to"], "+919800000001");
@@ -185,7 +191,9 @@ fn plivo_knowlarity_dialpad_and_ozonetel_requests() {
         &cfg(DialerKind::Knowlarity, &[("k_number", "+918047000000")]),
         &secrets(&[("api_key", "x1"), ("sr_api_key", "sr1")]),
         &DIAL,
-    );
+        now(),
+    )
+    .unwrap();
     assert_eq!(
         k.url,
         "https://kpi.knowlarity.com/Basic/v1/account/call/makecall"
@@ -206,7 +214,9 @@ fn plivo_knowlarity_dialpad_and_ozonetel_requests() {
             agent: "5734525342",
             ..DIAL
         },
-    );
+        now(),
+    )
+    .unwrap();
     assert_eq!(d.url, "https://dialpad.com/api/v2/call");
     let Body::Json(b) = &d.body else { panic!() };
     assert_eq!(b["user_id"], "5734525342");
@@ -224,7 +234,9 @@ fn plivo_knowlarity_dialpad_and_ozonetel_requests() {
             agent: "agent7",
             ..DIAL
         },
-    );
+        now(),
+    )
+    .unwrap();
     assert_eq!(o.method, Method::Get);
     assert!(o
         .query
@@ -320,7 +332,9 @@ fn sms_requests_for_the_platforms_that_send_them() {
         &secrets(&[("api_token", "t")]),
         "+919811122233",
         "Sorry",
+        now(),
     )
+    .unwrap()
     .unwrap();
     assert_eq!(
         r.url,
@@ -334,13 +348,21 @@ fn sms_requests_for_the_platforms_that_send_them() {
             DialerKind::Exotel,
             br#"{"SMSMessage":{"Sid":"sms-1","Status":"queued"}}"#
         ),
-        Some("sms-1".into())
+        Ok(Some("sms-1".into()))
     );
     let pl = cfg(
         DialerKind::Plivo,
         &[("auth_id", "MA1"), ("caller_id", "14155550100")],
     );
-    let r = request::sms(&pl, &secrets(&[("auth_token", "t")]), "+14155550111", "Hi").unwrap();
+    let r = request::sms(
+        &pl,
+        &secrets(&[("auth_token", "t")]),
+        "+14155550111",
+        "Hi",
+        now(),
+    )
+    .unwrap()
+    .unwrap();
     let Body::Json(b) = r.body else { panic!() };
     assert_eq!(b["dst"], "14155550111");
     assert_eq!(
@@ -348,8 +370,305 @@ fn sms_requests_for_the_platforms_that_send_them() {
             DialerKind::Plivo,
             br#"{"message_uuid":["db3ce55a"],"api_id":"x"}"#
         ),
-        Some("db3ce55a".into())
+        Ok(Some("db3ce55a".into()))
     );
-    assert!(request::sms(&cfg(DialerKind::Dialpad, &[]), &secrets(&[]), "+1", "x").is_none());
+    assert!(request::sms(
+        &cfg(DialerKind::Knowlarity, &[]),
+        &secrets(&[]),
+        "+1",
+        "x",
+        now()
+    )
+    .unwrap()
+    .is_none());
     assert!(!request::sends_sms(DialerKind::Knowlarity));
+    assert!(request::sends_sms(DialerKind::Vonage) && request::sends_sms(DialerKind::Dialpad));
+}
+
+const VONAGE_KEY: &str = include_str!("../../tests/fixtures/vonage-application-key.GENERATED.pem");
+
+fn vonage() -> DialerConfig {
+    cfg(
+        DialerKind::Vonage,
+        &[
+            ("application_id", "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"),
+            ("caller_id", "+14155550100"),
+        ],
+    )
+}
+
+fn bearer_claims(r: &request::Outbound) -> Value {
+    use base64::Engine;
+    let auth = &r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .unwrap()
+        .1;
+    let jwt = auth.strip_prefix("Bearer ").unwrap();
+    let claims = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn vonage_rings_the_agent_and_its_ncco_connects_the_customer() {
+    let c = vonage();
+    c.validate().unwrap();
+    let keys = secrets(&[("private_key", VONAGE_KEY)]);
+    validate_secrets(DialerKind::Vonage, &keys).unwrap();
+    let r = request::build(&c, &keys, &DIAL, now()).unwrap();
+    assert_eq!(
+        (r.method, r.url.as_str()),
+        (Method::Post, "https://api.nexmo.com/v1/calls")
+    );
+    assert!(r.basic.is_none());
+    let claims = bearer_claims(&r);
+    assert_eq!(
+        claims["application_id"],
+        "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"
+    );
+    assert_eq!(claims["iat"], 1_767_225_600);
+    assert_eq!(claims["exp"], 1_767_225_600 + 900);
+    assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    let Body::Json(b) = &r.body else {
+        panic!("JSON expected")
+    };
+    assert_eq!(
+        b["to"],
+        json!([{"type": "phone", "number": "919800000001"}])
+    );
+    assert_eq!(b["from"], json!({"type": "phone", "number": "14155550100"}));
+    assert_eq!(b["ncco"][0]["action"], "connect");
+    assert_eq!(
+        b["ncco"][0]["endpoint"],
+        json!([{"type": "phone", "number": "919811122233"}])
+    );
+    assert_eq!(b["ncco"][0]["eventUrl"], json!([DIAL.status_url]));
+    assert_eq!(
+        b["event_url"],
+        json!(["https://cb.example/dial/tok/status?cb_leg=agent"])
+    );
+    assert_eq!(
+        request::accepted(
+            DialerKind::Vonage,
+            br#"{"uuid":"63f61863-4a51-4f6b-86e1-46edebcf9356","status":"started","direction":"outbound","conversation_uuid":"CON-f972836a"}"#
+        )
+        .unwrap(),
+        Some("63f61863-4a51-4f6b-86e1-46edebcf9356".into())
+    );
+    // Vonage's problem document names the parameter at fault.
+    assert_eq!(
+        request::refusal_reason(
+            br#"{"type":"https://developer.nexmo.com/api-errors#validation","title":"Bad Request","detail":"The request failed due to validation errors","invalid_parameters":[{"name":"to[0].number","reason":"must match pattern"}]}"#
+        )
+        .unwrap(),
+        "The request failed due to validation errors (to[0].number: must match pattern)"
+    );
+}
+
+#[test]
+fn a_vonage_key_that_cannot_sign_is_refused_when_saved_and_when_used() {
+    for bad in [
+        "not a key",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+    ] {
+        let e = validate_secrets(DialerKind::Vonage, &secrets(&[("private_key", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("private_key: the key is"), "{e}");
+    }
+    // Longer than other secrets may be, within reason.
+    assert!(VONAGE_KEY.len() > 500);
+    let huge = "A".repeat(10_001);
+    assert!(
+        validate_secrets(DialerKind::Vonage, &secrets(&[("private_key", &huge)]))
+            .unwrap_err()
+            .to_string()
+            .contains("1-10000")
+    );
+    let spec = DialerKind::Vonage.spec();
+    let key_field = spec
+        .fields
+        .iter()
+        .find(|f| f.name == "private_key")
+        .unwrap();
+    assert!(key_field.secret && key_field.multiline);
+    assert_eq!(
+        missing_secrets(DialerKind::Vonage, &secrets(&[])),
+        vec!["private_key"]
+    );
+    // Edited behind Callboard's back: the request is not built.
+    let e = request::build(
+        &vonage(),
+        &secrets(&[("private_key", "junk")]),
+        &DIAL,
+        now(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("private_key cannot sign"), "{e}");
+    assert_eq!(DialerKind::parse("vonage"), Some(DialerKind::Vonage));
+}
+
+#[test]
+fn vonage_status_reads_the_customer_leg_and_an_agent_who_never_answered() {
+    let parse = |v: Value| status::parse(DialerKind::Vonage, &obj(v));
+    // The connect action's leg (the customer): only its end counts.
+    for word in ["started", "ringing", "answered"] {
+        assert!(
+            parse(json!({"status": word, "direction": "outbound"})).is_none(),
+            "{word}"
+        );
+    }
+    let u = parse(json!({"status": "completed", "duration": "42", "uuid": "b-leg"})).unwrap();
+    assert_eq!(
+        (u.state, u.duration_seconds),
+        (AttemptState::Connected, Some(42))
+    );
+    for (word, state) in [
+        ("busy", AttemptState::Busy),
+        ("timeout", AttemptState::NoAnswer),
+        ("unanswered", AttemptState::NoAnswer),
+        ("cancelled", AttemptState::NoAnswer),
+        ("rejected", AttemptState::Failed),
+        ("failed", AttemptState::Failed),
+    ] {
+        assert_eq!(
+            parse(json!({"status": word})).unwrap().state,
+            state,
+            "{word}"
+        );
+    }
+    assert_eq!(
+        parse(json!({"status": "completed", "duration": "0"}))
+            .unwrap()
+            .state,
+        AttemptState::NoAnswer
+    );
+    // The agent's leg (marked by the query Callboard put on its event URL).
+    for word in [
+        "busy",
+        "timeout",
+        "failed",
+        "rejected",
+        "cancelled",
+        "unanswered",
+    ] {
+        let u = parse(json!({"status": word, "cb_leg": "agent"})).unwrap();
+        assert_eq!(
+            (u.state, u.raw.as_str()),
+            (AttemptState::AgentUnreachable, word)
+        );
+    }
+    for word in ["started", "ringing", "answered", "completed"] {
+        assert!(
+            parse(json!({"status": word, "cb_leg": "agent"})).is_none(),
+            "{word}"
+        );
+    }
+    // An event without a status (a transfer, a recording).
+    assert!(parse(json!({"type": "transfer", "conversation_uuid_to": "CON-1"})).is_none());
+}
+
+#[test]
+fn vonage_and_dialpad_send_texts() {
+    let keys = secrets(&[("private_key", VONAGE_KEY)]);
+    let r = request::sms(&vonage(), &keys, "+919811122233", "Sorry", now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.url, "https://api.nexmo.com/v1/messages");
+    assert_eq!(
+        bearer_claims(&r)["application_id"],
+        "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"
+    );
+    let Body::Json(b) = &r.body else { panic!() };
+    assert_eq!(
+        b,
+        &json!({"message_type": "text", "channel": "sms", "to": "919811122233",
+            "from": "14155550100", "text": "Sorry"})
+    );
+    assert_eq!(
+        request::sms_accepted(
+            DialerKind::Vonage,
+            br#"{"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"}"#
+        ),
+        Ok(Some("aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab".into()))
+    );
+
+    let dp = cfg(DialerKind::Dialpad, &[("sms_user_id", "5734525342")]);
+    dp.validate().unwrap();
+    let r = request::sms(
+        &dp,
+        &secrets(&[("api_key", "dp")]),
+        "+14155550111",
+        "Hi",
+        now(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.url, "https://dialpad.com/api/v2/sms");
+    assert!(r
+        .headers
+        .contains(&("authorization".into(), "Bearer dp".into())));
+    let Body::Json(b) = &r.body else { panic!() };
+    assert_eq!(
+        b,
+        &json!({"user_id": 5734525342u64, "to_numbers": ["+14155550111"], "text": "Hi",
+            "infer_country_code": false})
+    );
+    // A number kept without its country code: Dialpad reads it in the
+    // sender's country.
+    let r = request::sms(
+        &dp,
+        &secrets(&[("api_key", "dp")]),
+        "04155550111",
+        "Hi",
+        now(),
+    )
+    .unwrap()
+    .unwrap();
+    let Body::Json(b) = &r.body else { panic!() };
+    assert_eq!(b["infer_country_code"], true);
+    assert_eq!(
+        request::sms_accepted(
+            DialerKind::Dialpad,
+            br#"{"id": 4912345, "message_status": "pending"}"#
+        ),
+        Ok(Some("4912345".into()))
+    );
+    assert!(request::sms_accepted(
+        DialerKind::Dialpad,
+        br#"{"id": 4912346, "message_status": "failed", "message_delivery_result": "invalid_destination"}"#
+    )
+    .unwrap_err()
+    .contains("invalid_destination"));
+    // Without the sender, and with a sender that is not a user id.
+    let e = request::sms(
+        &cfg(DialerKind::Dialpad, &[]),
+        &secrets(&[("api_key", "dp")]),
+        "+1",
+        "x",
+        now(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("sms_user_id"), "{e}");
+    assert!(
+        cfg(DialerKind::Dialpad, &[("sms_user_id", "asha@example.com")])
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("numeric")
+    );
+    // Dialpad's error document.
+    assert_eq!(
+        request::refusal_reason(br#"{"error":{"code":400,"message":"Invalid phone number","errors":[{"reason":"badRequest"}]}}"#)
+            .as_deref(),
+        Some("Invalid phone number")
+    );
 }

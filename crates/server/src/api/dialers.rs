@@ -250,6 +250,18 @@ pub async fn call_back(
             ),
         ));
     }
+    // A stored secret that cannot work (a key that does not sign) is the
+    // admin's to fix: refused before an attempt is recorded.
+    if let Err(e) = dialer::validate_secrets(dialer.config.kind, &secrets) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::NoDialer,
+            format!(
+                "the {} dialer of `{dep}` cannot call: {e}; an admin must fix it",
+                dialer.config.kind.spec().label
+            ),
+        ));
+    }
     let agent = dialer::agent_endpoint(dialer.config.kind, &req.agent)?;
     let actor = who.actor();
     let new = NewAttempt {
@@ -274,9 +286,13 @@ pub async fn call_back(
             status_url: &status_url,
             answer_url: &answer_url,
         },
+        state.store.now(),
     );
     let kind = dialer.config.kind;
-    let sent = place(&state.dialling, &state, &dep, out, kind).await;
+    let sent = match out {
+        Ok(out) => place(&state.dialling, &state, &dep, out, kind).await,
+        Err(e) => Err(e.to_string()),
+    };
     let id = attempt.id;
     let failure = sent.as_ref().err().cloned();
     let attempt = state

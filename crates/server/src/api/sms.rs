@@ -35,7 +35,7 @@ pub async fn get_sms(
 }
 
 #[utoipa::path(put, path = "/api/providers/{slug}/sms", operation_id = "putSmsSettings", tag = "callbacks",
-    description = "Texts callers the department missed (through its dialer's platform: Exotel, Twilio or Plivo), queued with the event that puts the call in the worklist.",
+    description = "Texts callers the department missed (through its dialer's platform: Exotel, Twilio, Plivo, Vonage or Dialpad), queued with the event that puts the call in the worklist.",
     params(("slug" = String, Path)), request_body = SmsSettings,
     responses((status = 200, body = SmsSettings), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),

@@ -56,6 +56,10 @@ function DialerForm({ provider, current, kinds }: { provider: Provider; current?
     e.preventDefault();
     save.mutate();
   };
+  const secretPlaceholder = (name: string) =>
+    current && current.kind === spec?.kind && !current.missing_secrets.includes(name)
+      ? "Stored: leave empty to keep it"
+      : "";
 
   return (
     <section className="card stack" aria-labelledby={`${id}-h`} data-testid="dialer">
@@ -97,16 +101,24 @@ function DialerForm({ provider, current, kinds }: { provider: Provider; current?
                   {f.label}
                   {f.required && !f.secret ? " *" : ""}
                 </label>
-                {f.secret ? (
+                {f.secret && f.multiline ? (
+                  // A PEM key: a one-line input would drop its line breaks.
+                  <textarea
+                    id={`${id}-${f.name}`}
+                    rows={4}
+                    autoComplete="off"
+                    spellCheck={false}
+                    placeholder={secretPlaceholder(f.name)}
+                    value={secrets[f.name] ?? ""}
+                    onChange={(e) => setSecrets({ ...secrets, [f.name]: e.target.value })}
+                    data-testid={`dialer-${f.name}`}
+                  />
+                ) : f.secret ? (
                   <input
                     id={`${id}-${f.name}`}
                     type="password"
                     autoComplete="off"
-                    placeholder={
-                      current?.kind === spec.kind && !current.missing_secrets.includes(f.name)
-                        ? "Stored: leave empty to keep it"
-                        : ""
-                    }
+                    placeholder={secretPlaceholder(f.name)}
                     value={secrets[f.name] ?? ""}
                     onChange={(e) => setSecrets({ ...secrets, [f.name]: e.target.value })}
                     data-testid={`dialer-${f.name}`}

@@ -70,8 +70,8 @@ function SmsForm({ provider, current, error }: { provider: Provider; current?: S
       </h2>
       <p className="muted" style={{ margin: 0 }}>
         When a call lands in the worklist, the caller gets this text through the department&apos;s click-to-call
-        platform (Exotel, Twilio or Plivo), once per number in the gap you set. A text due in quiet hours waits for
-        their end.
+        platform (Exotel, Twilio, Plivo, Vonage or Dialpad), once per number in the gap you set. A text due in quiet
+        hours waits for their end.
       </p>
       <ErrorBanner error={error} />
       <form className="stack" onSubmit={submit} noValidate>
