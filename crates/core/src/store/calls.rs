@@ -770,6 +770,90 @@ fn count(conn: &Connection, where_sql: &str, args: &[rusqlite::types::Value]) ->
     )?)
 }
 
+/// The total of a worklist list whose only filters are departments,
+/// worklist statuses and a view, from the counts the calls' triggers keep
+/// per department, view and status (`worklist_counts`, v7): a department's
+/// resolved view holds a year of calls (37k at 5M calls), and counting them
+/// row by row was most of the view's time. None: count the rows.
+fn counted_total(conn: &Connection, q: &CallQuery) -> Result<Option<i64>> {
+    // Every field named: a new filter must decide whether it fits here.
+    let CallQuery {
+        departments,
+        statuses,
+        text,
+        from,
+        to,
+        by_offered: _,
+        assignee,
+        view,
+        agent,
+        outcome,
+        number,
+        sort: _,
+        limit: _,
+        offset: _,
+    } = q;
+    let blank = |t: &Option<String>| t.as_deref().is_none_or(|t| t.trim().is_empty());
+    let only_worklist =
+        !statuses.is_empty() && statuses.iter().all(|s| Status::WORKLIST.contains(s));
+    if !only_worklist
+        || !blank(text)
+        || !blank(agent)
+        || !blank(number)
+        || from.is_some()
+        || to.is_some()
+        || assignee.is_some()
+        || outcome.is_some()
+    {
+        return Ok(None);
+    }
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut bind = |v: String| {
+        args.push(v.into());
+        format!("?{}", args.len())
+    };
+    let ph: Vec<String> = statuses
+        .iter()
+        .map(|s| bind(s.as_str().to_string()))
+        .collect();
+    let mut sql = format!(
+        "SELECT COALESCE(SUM(n), 0) FROM worklist_counts WHERE status IN ({})",
+        ph.join(", ")
+    );
+    // Every missed or hung-up call is in exactly one view (v1's `work_state`).
+    if let Some(view) = view {
+        sql.push_str(&format!(
+            " AND work_state = {}",
+            bind(view.as_str().to_string())
+        ));
+    }
+    if let Some(deps) = departments {
+        if deps.is_empty() {
+            return Ok(Some(0));
+        }
+        let ph: Vec<String> = deps.iter().map(|d| bind(d.clone())).collect();
+        sql.push_str(&format!(" AND department IN ({})", ph.join(", ")));
+    }
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(Some(stmt.query_row(
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?))
+}
+
+/// Calls matching `q` across all pages (`where_sql` and `args` its filters).
+fn total(
+    conn: &Connection,
+    q: &CallQuery,
+    where_sql: &str,
+    args: &[rusqlite::types::Value],
+) -> Result<i64> {
+    match counted_total(conn, q)? {
+        Some(n) => Ok(n),
+        None => count(conn, where_sql, args),
+    }
+}
+
 /// A page in the live queue's wait order (see `queue_order`). The order is
 /// an expression, not a column, so it pages by offset; the cursor carries
 /// the next offset, which keeps `next_cursor` working for clients.
@@ -795,7 +879,7 @@ fn wait_page(
         None => q.offset.max(0),
     };
     let (where_sql, args) = filter_sql(q);
-    let total = count(conn, &where_sql, &args)?;
+    let total = total(conn, q, &where_sql, &args)?;
     let limit = q.limit.clamp(1, 1000);
     let sql = format!(
         "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
@@ -850,7 +934,7 @@ pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> R
     let (dir, op) = if desc { ("DESC", "<") } else { ("ASC", ">") };
     let limit = q.limit.clamp(1, 1000);
     let offset = if cursor.is_some() { 0 } else { q.offset.max(0) };
-    let total = count(conn, &where_sql, &args)?;
+    let total = total(conn, q, &where_sql, &args)?;
     let read = |clauses: &[String],
                 extra: Vec<rusqlite::types::Value>,
                 order: &str,
@@ -1482,6 +1566,90 @@ mod tests {
             .unwrap();
         }
         conn
+    }
+
+    #[test]
+    fn worklist_totals_from_the_kept_counts_agree_with_counting_the_rows() {
+        let conn = seeded();
+        let base = CallQuery {
+            limit: 50,
+            ..CallQuery::default()
+        };
+        let mut shortcut = 0;
+        for departments in [
+            None,
+            Some(vec![]),
+            Some(vec!["sales".to_string()]),
+            Some(vec!["none".into()]),
+        ] {
+            for statuses in [
+                vec![],
+                vec![Status::Missed],
+                vec![Status::Hangup, Status::Missed],
+                vec![Status::Missed, Status::Completed],
+            ] {
+                for view in [
+                    None,
+                    Some(WorkState::Pending),
+                    Some(WorkState::Attempted),
+                    Some(WorkState::Resolved),
+                ] {
+                    let q = CallQuery {
+                        departments: departments.clone(),
+                        statuses: statuses.clone(),
+                        view,
+                        ..base.clone()
+                    };
+                    let (where_sql, args) = filter_sql(&q);
+                    let rows = count(&conn, &where_sql, &args).unwrap();
+                    if let Some(n) = counted_total(&conn, &q).unwrap() {
+                        shortcut += 1;
+                        assert_eq!(n, rows, "{q:?}");
+                    }
+                    assert_eq!(list_page(&conn, &q, None).unwrap().total, rows, "{q:?}");
+                }
+            }
+        }
+        assert!(
+            shortcut >= 24,
+            "the worklist lists take the kept counts: {shortcut}"
+        );
+        // Any other filter counts the rows.
+        let worklist = CallQuery {
+            statuses: vec![Status::Missed, Status::Hangup],
+            view: Some(WorkState::Pending),
+            ..base
+        };
+        for q in [
+            CallQuery {
+                text: Some("+911".into()),
+                ..worklist.clone()
+            },
+            CallQuery {
+                number: Some("+911".into()),
+                ..worklist.clone()
+            },
+            CallQuery {
+                from: Some("2026-01-01T00:00:00.000Z".into()),
+                ..worklist.clone()
+            },
+            CallQuery {
+                assignee: Some(AssigneeFilter::None),
+                ..worklist.clone()
+            },
+            CallQuery {
+                agent: Some("ann".into()),
+                ..worklist.clone()
+            },
+        ] {
+            assert_eq!(counted_total(&conn, &q).unwrap(), None, "{q:?}");
+        }
+        // Blank text is no filter, as in the list.
+        let blank = CallQuery {
+            text: Some("  ".into()),
+            ..worklist
+        };
+        assert!(counted_total(&conn, &blank).unwrap().is_some());
     }
 
     #[test]

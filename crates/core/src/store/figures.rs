@@ -81,6 +81,10 @@ pub fn business_day(tz: Tz, now: Timestamp) -> (Timestamp, Timestamp) {
 }
 
 /// Today's and the rolling windows' figures for `departments` (None: all).
+/// With `cache` (the store's, as for `/api/metrics`) each quarter hour no
+/// call changed since an earlier report is not summed again: the console
+/// asks for these at every burst of events, and summing today's rows each
+/// time was most of `/api/stats` on a busy day.
 pub fn read(
     conn: &Connection,
     departments: Option<Vec<String>>,
@@ -88,6 +92,7 @@ pub fn read(
     now: Timestamp,
     sl_seconds: i64,
     short_abandon_seconds: i64,
+    cache: Option<&metrics::QuarterCache>,
 ) -> Result<(Span, Windows, Option<i64>)> {
     let span = |from: Timestamp, to: Timestamp| -> Result<(Span, Option<i64>)> {
         let q = MetricsQuery {
@@ -102,7 +107,7 @@ pub fn read(
             hourly: false,
             daily: false,
         };
-        let r = metrics::report(conn, &q)?;
+        let r = metrics::report_with(conn, &q, cache)?;
         Ok((
             Span {
                 from: q.from,

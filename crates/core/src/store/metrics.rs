@@ -548,15 +548,15 @@ fn by_dep_and_zoned_hour(
     let sums = grouped(
         conn,
         q,
-        "dep || char(31) || strftime('%Y-%m-%dT%H:', offered_at) \
-         || printf('%02d', (CAST(strftime('%M', offered_at) AS INTEGER) / 15) * 15)",
+        &format!("dep || char(31) || {}", quarters::QUARTER),
     )?;
     let mut local: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for (k, acc) in sums {
         let Some((dep, quarter)) = k.split_once(SEP) else {
             continue;
         };
-        let Ok(utc) = chrono::NaiveDateTime::parse_from_str(quarter, "%Y-%m-%dT%H:%M") else {
+        let Ok(utc) = chrono::NaiveDateTime::parse_from_str(quarter, quarters::QUARTER_FORMAT)
+        else {
             continue;
         };
         let label = utc

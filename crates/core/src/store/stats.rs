@@ -179,8 +179,8 @@ pub fn read(
         }
         s.avg_duration = mean(dur_sum, dur_n);
     }
-    {
-        let mut stmt = conn.prepare_cached(BREACHED_SQL)?;
+    for sql in [MARKED_SQL, UNMARKED_SQL] {
+        let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         for row in rows {
             let (dep, n) = row?;
@@ -188,19 +188,28 @@ pub fn read(
                 continue;
             }
             s.sla_breached += n;
-            s.departments.entry(dep).or_default().sla_breached = n;
+            s.departments.entry(dep).or_default().sla_breached += n;
         }
     }
     s.seq = super::events::head(conn)?;
     Ok(s)
 }
 
-/// Open worklist calls whose SLA ran out by `?1`, per department, from the
-/// open worklist's SLA index (v23) alone: the planner, left to choose among
-/// the worklist's indexes, took one that made it read every open call's row.
-const BREACHED_SQL: &str = "SELECT department, COUNT(*) FROM calls INDEXED BY calls_open_sla
-     WHERE work_state IN ('pending', 'assigned', 'attempted')
-       AND sla_due_at IS NOT NULL AND sla_due_at < ?1
+/// Open worklist calls whose SLA ran out, per department, in two parts that
+/// add up. Those the SLA watch has marked (`sla_breached_at`) are counted by
+/// the calls' triggers (v24), so a read costs a row per department however
+/// many there are; a marked clock ran out before its mark, so before `?1`
+/// (unused here: both parts take the same arguments).
+const MARKED_SQL: &str =
+    "SELECT department, n FROM sla_breached_counts WHERE n > 0 AND ?1 IS NOT NULL";
+
+/// The rest: calls due by `?1` that the watch has not marked yet (it marks
+/// them within a second of their deadline, so these are few), on the index
+/// of running clocks. Only worklist calls get a deadline; the `work_state`
+/// test keeps the two parts to the same calls.
+const UNMARKED_SQL: &str = "SELECT department, COUNT(*) FROM calls INDEXED BY calls_sla_running
+     WHERE sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL
+       AND sla_due_at < ?1 AND work_state IN ('pending', 'assigned', 'attempted')
      GROUP BY +department";
 
 /// Today's calls per department. `GROUP BY +department`: grouping by the
@@ -251,9 +260,9 @@ mod tests {
     fn run_out_clocks_are_counted_on_the_sla_index() {
         use crate::store::test_support::{migrated, query_plan};
         let conn = migrated();
-        let plan = query_plan(&conn, super::BREACHED_SQL, ["2026-01-01"]);
+        let plan = query_plan(&conn, super::UNMARKED_SQL, ["2026-01-01"]);
         assert!(
-            plan.contains("USING INDEX calls_open_sla (sla_due_at"),
+            plan.contains("USING INDEX calls_sla_running (sla_due_at"),
             "{plan}"
         );
     }
@@ -328,6 +337,84 @@ mod tests {
         for step in steps {
             conn.execute(step, []).unwrap();
             assert_eq!(summary(&conn), counted(&conn), "after {step}");
+        }
+    }
+
+    fn breached_counted(conn: &Connection) -> Vec<(String, i64)> {
+        pairs(
+            conn,
+            "SELECT department, COUNT(*) FROM calls
+             WHERE work_state IN ('pending', 'assigned', 'attempted') AND sla_breached_at IS NOT NULL
+             GROUP BY 1 ORDER BY 1",
+        )
+    }
+
+    fn breached_summary(conn: &Connection) -> Vec<(String, i64)> {
+        pairs(
+            conn,
+            "SELECT department, n FROM sla_breached_counts WHERE n > 0 ORDER BY 1",
+        )
+    }
+
+    fn pairs(conn: &Connection, sql: &str) -> Vec<(String, i64)> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_breach_counts_follow_marks_views_moves_and_deletes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::run(&mut conn).unwrap();
+        for slug in ["a", "b"] {
+            conn.execute(
+                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+                 VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                [slug],
+            )
+            .unwrap();
+        }
+        for i in 0..40i64 {
+            // Some arrive already marked (a copy, a restore), most are marked later.
+            let breached = (i % 6 == 0).then_some("2026-01-01T01:00:00.000Z");
+            conn.execute(
+                "INSERT INTO calls (provider_id, department, call_id, status, sla_due_at,
+                                    sla_breached_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:30:00.000Z', ?5,
+                         '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                params![
+                    1 + i % 2,
+                    ["a", "b"][(i % 2) as usize],
+                    format!("c{i}"),
+                    ["missed", "hangup", "missed", "completed"][(i % 4) as usize],
+                    breached
+                ],
+            )
+            .unwrap();
+        }
+        assert!(!breached_summary(&conn).is_empty());
+        assert_eq!(breached_summary(&conn), breached_counted(&conn));
+        let steps = [
+            "UPDATE calls SET sla_breached_at = '2026-01-01T02:00:00.000Z' WHERE id % 3 = 0",
+            "UPDATE calls SET attempts = 1 WHERE id % 4 = 1",
+            "UPDATE calls SET resolved_at = '2026-01-02T00:00:00.000Z' WHERE id % 5 = 0",
+            "UPDATE calls SET department = 'b' WHERE id = 7",
+            "UPDATE calls SET caller_name = 'x'",
+            "DELETE FROM calls WHERE id % 7 = 0",
+            "UPDATE calls SET resolved_at = NULL WHERE id % 2 = 0",
+            "UPDATE calls SET sla_breached_at = NULL WHERE id % 9 = 0",
+            "UPDATE calls SET status = 'completed' WHERE id = 2",
+        ];
+        for step in steps {
+            conn.execute(step, []).unwrap();
+            assert_eq!(
+                breached_summary(&conn),
+                breached_counted(&conn),
+                "after {step}"
+            );
         }
     }
 }

@@ -96,11 +96,13 @@ pub async fn get(
     };
     let now = callboard_core::time::fmt(now_t);
     let day_start = callboard_core::time::fmt(day.0);
+    let cache = state.store.metrics_cache();
     let report = state
         .store
         .read(move |c| {
             let stats = stats::read(c, scope.as_deref(), &day_start, &now)?;
-            let (today, windows, longest) = figures::read(c, scope, day, now_t, sl_seconds, short)?;
+            let (today, windows, longest) =
+                figures::read(c, scope, day, now_t, sl_seconds, short, Some(&cache))?;
             Ok(StatsReport {
                 stats,
                 time_zone,
