@@ -309,6 +309,8 @@ pub async fn serve_with(
             stop_rx.clone(),
         ))
     });
+    // Every instance keeps its own metrics sums (receiver, replica, each of a cluster's).
+    let warm = tokio::spawn(crate::warm::metrics_cache(store.clone(), stop_rx.clone()));
     // A replica prunes its own copy of the event log.
     let pruner = is_replica.then(|| tokio::spawn(prune_events(store.clone(), retention, stop_rx)));
     let state_retention = state.retention.clone();
@@ -323,7 +325,7 @@ pub async fn serve_with(
         let _ = stop_tx.send(true);
     })
     .await;
-    for task in pruner.into_iter().chain(background) {
+    for task in pruner.into_iter().chain(background).chain([warm]) {
         task.abort();
     }
     // A retention run in progress stops at its next batch (it watches the

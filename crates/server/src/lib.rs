@@ -31,6 +31,7 @@ pub mod sms;
 pub mod state;
 pub mod throttle;
 pub mod tls;
+pub mod warm;
 pub mod webhooks;
 
 pub use app::{router, serve};

@@ -178,6 +178,11 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
         "Newest event sequence number",
         gauge(state.store.hub().head()),
     );
+    reg.register(
+        "metrics_kept_quarters",
+        "Department quarter hours whose analytics sums are kept between reports (warmed at start)",
+        gauge(state.store.metrics_cache().cells() as i64),
+    );
 
     if let Some(not_after) = state
         .config

@@ -198,3 +198,35 @@ async fn metrics_need_the_token_and_count_deliveries_streams_and_batches() {
     assert!(text.contains("callboard_sla_breaches_total"), "{text}");
     assert!(text.trim_end().ends_with("# EOF"), "{text}");
 }
+
+#[tokio::test]
+async fn the_analytics_sums_are_warmed_after_a_start_without_a_report() {
+    let env = [("CALLBOARD_METRICS_TOKEN", "scrape-me")];
+    let mut srv = TestServer::launch(tempfile::tempdir().unwrap(), &["serve"], &env)
+        .await
+        .unwrap();
+    let (slug, key) = srv.provider("Warm").await.unwrap();
+    for i in 0..2 {
+        let (s, _) = srv
+            .webhook(&slug, &key, &missed(&format!("w{i}")))
+            .await
+            .unwrap();
+        assert_eq!(s, 200);
+    }
+    srv.stop().await.unwrap();
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().unwrap());
+    let srv = TestServer::launch(dir, &["serve"], &env).await.unwrap();
+    // Nobody asks for a report: the start fills the kept sums by itself, so
+    // the first supervisor to open Analytics does not wait for a month's sum.
+    let mut kept = 0.0;
+    for _ in 0..150 {
+        let (s, text) = scrape(&srv, Some("scrape-me")).await;
+        assert_eq!(s, 200, "{text}");
+        kept = sample(&text, "callboard_metrics_kept_quarters").unwrap_or(0.0);
+        if kept >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(kept >= 1.0, "the quarter with the two calls is kept: {kept}");
+}
