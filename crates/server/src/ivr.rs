@@ -248,11 +248,14 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
                 if duplicate {
                     tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid_log, "repeated IVR request: the earlier answer is sent again");
                 }
-                for (to, text) in sms {
-                    // Sending SMS through the platform's API needs its
-                    // credentials, which Callboard does not hold yet.
-                    if !dialect.sends_sms() {
-                        tracing::info!(provider = %slug, call_id = %call_id, %to, chars = text.len(), "IVR sms not sent: the dialect has no in-call SMS verb (recorded in the step log)");
+                for n in sms {
+                    // A text that cannot go is the department's setup, not
+                    // the caller's problem: the call goes on, and the
+                    // operator learns why from this line and the step log.
+                    if n.code.starts_with("sms_not_sent") {
+                        tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid_log, node = %n.node, to = %n.to, reason = n.code, "IVR sms not sent");
+                    } else {
+                        tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid_log, node = %n.node, outcome = n.code, "IVR sms");
                     }
                 }
                 return Ok(answer(rendered));

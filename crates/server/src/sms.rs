@@ -1,5 +1,5 @@
-//! The missed-call text sender: works through the SMS outbox every couple
-//! of seconds, through each department's dialer (Exotel, Twilio, Plivo,
+//! The text sender: works through the SMS outbox (missed-call texts and
+//! IVR flows' `sms` nodes) every couple of seconds, through each department's dialer (Exotel, Twilio, Plivo,
 //! Vonage, Dialpad), on the click-to-call path's client and breaker. Like
 //! placing a call, a text is retried only when the platform certainly did
 //! not take it, with backoff, five tries in all; a refusal or a setting that
@@ -42,7 +42,7 @@ pub async fn run(
             let id = m.id;
             let result = send_one(&store, &secrets, &dialling, &m).await;
             if let Attempted::Failed(why) = &result {
-                tracing::warn!(department = %m.department, sms = id, error = %why, "missed-call SMS failed");
+                tracing::warn!(department = %m.department, sms = id, kind = ?m.kind, error = %why, "SMS failed");
             }
             if let Err(e) = store
                 .write(move |w| sms::record_attempt(w, id, result))

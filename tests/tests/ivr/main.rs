@@ -6,6 +6,8 @@ use callboard_core::signature::twilio_signature;
 use callboard_tests::{TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
+mod sms;
+
 const AGENT_PHONE: &str = "+919000000001";
 
 /// A 3-level flow: welcome → menu (1: sales queue, 2: gather) → …

@@ -1987,6 +1987,13 @@ export interface components {
             dispositions: components["schemas"]["Disposition"][];
             /** @description Every delivery that touched this call, oldest first, with its payload. */
             events: components["schemas"]["RawEvent"][];
+            /**
+             * @description The nodes the call went through in the department's IVR flow, in
+             *     order (the step log), each with the edge it left by and, for an
+             *     `sms` node, what became of its text in `detail`. Empty for a call
+             *     that never reached the IVR.
+             */
+            ivr_path: components["schemas"]["Visit"][];
             /** @description Texts sent (or queued) to the caller for this call. */
             sms: components["schemas"]["SmsMessage"][];
             voicemail?: null | components["schemas"]["Voicemail"];
@@ -3507,6 +3514,11 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description Why a message was queued.
+         * @enum {string}
+         */
+        SmsKind: "missed_call" | "ivr";
         SmsMessage: {
             /** Format: int64 */
             attempts: number;
@@ -3518,6 +3530,9 @@ export interface components {
             detail?: string | null;
             /** Format: int64 */
             id: number;
+            /** @description The flow's `sms` node that queued it (`kind` `ivr`). */
+            ivr_node?: string | null;
+            kind: components["schemas"]["SmsKind"];
             /** @description The platform's id for the message. */
             platform_ref?: string | null;
             /** @description Not sent before this (quiet hours, a retry's backoff). */
@@ -3872,6 +3887,12 @@ export interface components {
          *     the call ended there).
          */
         Visit: {
+            /**
+             * @description What became of the node's side effect, as a reason code: for an
+             *     `sms` node, `sms_queued`, `sms_in_call`, `sms_already_queued` or
+             *     `sms_not_sent_…` (set by the receiver, not by the executor).
+             */
+            detail?: string | null;
             edge?: string | null;
             node: string;
             /**

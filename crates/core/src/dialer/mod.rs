@@ -64,6 +64,12 @@ impl DialerKind {
         DialerKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether Callboard sends texts through this platform (`request::sms`
+    /// has its request), so a text is worth queueing at all.
+    pub fn sends_sms(self) -> bool {
+        !matches!(self, DialerKind::Knowlarity | DialerKind::Ozonetel)
+    }
+
     /// What the platform offers, for the settings form and validation.
     pub fn spec(self) -> DialerSpec {
         let f = |name: &'static str, label: &'static str, required: bool| FieldSpec {

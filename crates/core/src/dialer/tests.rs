@@ -672,3 +672,21 @@ fn vonage_and_dialpad_send_texts() {
         Some("Invalid phone number")
     );
 }
+
+#[test]
+fn sends_sms_names_exactly_the_platforms_with_an_sms_request() {
+    // An IVR `sms` node queues a text only for a dialer that can send it:
+    // the two must not drift apart.
+    for kind in DialerKind::ALL {
+        let (c, keys) = match kind {
+            DialerKind::Vonage => (vonage(), secrets(&[("private_key", VONAGE_KEY)])),
+            DialerKind::Dialpad => (
+                cfg(kind, &[("sms_user_id", "5551234")]),
+                secrets(&[("api_key", "k")]),
+            ),
+            _ => (cfg(kind, &[("caller_id", "+14155550100")]), secrets(&[])),
+        };
+        let built = request::sms(&c, &keys, "+919811122233", "Hi", now()).unwrap();
+        assert_eq!(built.is_some(), kind.sends_sms(), "{kind:?}");
+    }
+}

@@ -105,7 +105,7 @@ pub enum Action {
         finish_on_key: String,
     },
     /// An SMS to send (where the dialect has an in-call verb; otherwise the
-    /// server records it as queued).
+    /// receiver queues it in the department's SMS outbox).
     Sms {
         to: String,
         text: String,
@@ -143,6 +143,11 @@ pub struct Visit {
     /// the caller left it.
     #[serde(default)]
     pub resumed: bool,
+    /// What became of the node's side effect, as a reason code: for an
+    /// `sms` node, `sms_queued`, `sms_in_call`, `sms_already_queued` or
+    /// `sms_not_sent_…` (set by the receiver, not by the executor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// An HTTP request an `api` node wants made.
@@ -437,6 +442,7 @@ impl<'a> Run<'a> {
             node_type: ty.to_string(),
             edge: edge.map(str::to_string),
             resumed: false,
+            detail: None,
         });
     }
 

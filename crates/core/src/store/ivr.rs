@@ -7,7 +7,7 @@
 use super::audit::Actor;
 use super::calls::Call;
 use super::providers::ProviderCache;
-use super::{audit, voicemails, Writer};
+use super::{audit, sms, voicemails, Writer};
 use crate::error::{Error, Result};
 use crate::hub::Audience;
 use crate::ivr::exec::{self, ApiOutcome, ApiRequest, CallState, Env, IvrEvent, Visit};
@@ -714,10 +714,20 @@ pub enum StepOutput {
         call: Option<Box<Call>>,
         visits: Vec<Visit>,
         problem: Option<String>,
-        sms: Vec<(String, String)>,
+        /// The `sms` nodes reached in this step and what became of each.
+        sms: Vec<SmsNote>,
     },
     /// An `api` node needs its answer: nothing was written.
     NeedsApi(ApiRequest),
+}
+
+/// An `sms` node reached in a step: where its text went (`code` is the
+/// reason code kept in the step log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsNote {
+    pub node: String,
+    pub to: String,
+    pub code: &'static str,
 }
 
 /// How long a repeated identical request without a step number counts as
@@ -875,15 +885,6 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
             call_id: req.call_id.clone(),
         },
     );
-    let sms: Vec<(String, String)> = step
-        .instruction
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            exec::Action::Sms { to, text } => Some((to.clone(), text.clone())),
-            _ => None,
-        })
-        .collect();
 
     // The call, as the queues see it.
     let dialing = step
@@ -950,6 +951,8 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         "UPDATE calls SET exit_reason = ?2, ivr_node = ?3 WHERE id = ?1",
         params![call.id, step.state.exit_reason, node],
     )?;
+    let mut visits = step.visits;
+    let sms = sms_nodes(w, input.dialect, &call, &step.instruction, &mut visits)?;
     let at = time::fmt(now);
     w.conn
         .prepare_cached(
@@ -978,10 +981,10 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         ])?;
     {
         let mut ins = w.conn.prepare_cached(
-            "INSERT INTO ivr_steps (flow_id, version, provider_id, call_id, step, node, node_type, edge, resumed, event, at, request_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO ivr_steps (flow_id, version, provider_id, call_id, step, node, node_type, edge, resumed, event, at, request_id, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
-        for v in &step.visits {
+        for v in &visits {
             ins.execute(params![
                 flow_id,
                 version,
@@ -995,6 +998,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
                 event.name(),
                 at,
                 input.request_id,
+                v.detail,
             ])?;
         }
     }
@@ -1002,10 +1006,50 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         rendered,
         duplicate: false,
         call: Some(Box::new(call)),
-        visits: step.visits,
+        visits,
         problem: step.problem,
         sms,
     })
+}
+
+/// Where each `sms` node of the step sends its text. Plivo and the JSON
+/// dialect carry it in the answer; the other dialects have no in-call verb,
+/// so the text goes to the department's SMS outbox, in this transaction.
+/// The outcome is written on the node's visit (the step log).
+fn sms_nodes(
+    w: &Writer<'_>,
+    dialect: Dialect,
+    call: &Call,
+    instruction: &exec::Instruction,
+    visits: &mut [Visit],
+) -> Result<Vec<SmsNote>> {
+    // The executor pushes exactly one `Sms` action per `sms` node it enters,
+    // in the order it enters them, so the two lists pair up in order.
+    let mut texts = instruction.actions.iter().filter_map(|a| match a {
+        exec::Action::Sms { to, text } => Some((to, text)),
+        _ => None,
+    });
+    let mut notes = Vec::new();
+    for v in visits
+        .iter_mut()
+        .filter(|v| !v.resumed && v.node_type == "sms")
+    {
+        let Some((to, text)) = texts.next() else {
+            break;
+        };
+        let code = if dialect.sends_sms() {
+            "sms_in_call"
+        } else {
+            sms::enqueue_ivr(w, call, &v.node, to, text)?.code()
+        };
+        v.detail = Some(code.to_string());
+        notes.push(SmsNote {
+            node: v.node.clone(),
+            to: to.clone(),
+            code,
+        });
+    }
+    Ok(notes)
 }
 
 // ---------------------------------------------------------------- analytics
@@ -1172,7 +1216,7 @@ pub fn analytics(
 /// The path a call took through the IVR (for the call drawer).
 pub fn call_path(conn: &Connection, provider_id: i64, call_id: &str) -> Result<Vec<Visit>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT node, node_type, edge, resumed FROM ivr_steps WHERE provider_id = ?1 AND call_id = ?2 ORDER BY id",
+        "SELECT node, node_type, edge, resumed, detail FROM ivr_steps WHERE provider_id = ?1 AND call_id = ?2 ORDER BY id",
     )?;
     let rows = stmt.query_map(params![provider_id, call_id], |r| {
         Ok(Visit {
@@ -1180,6 +1224,7 @@ pub fn call_path(conn: &Connection, provider_id: i64, call_id: &str) -> Result<V
             node_type: r.get(1)?,
             edge: r.get(2)?,
             resumed: r.get(3)?,
+            detail: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -2,7 +2,9 @@
 //! template, quiet hours in its time zone, one message per caller per so
 //! many hours) and the outbox the sender works through. A message is queued
 //! in the same transaction as the event that put the call in the worklist,
-//! so an acknowledged missed call never loses its message.
+//! so an acknowledged missed call never loses its message. An IVR flow's
+//! `sms` node in a dialect without an in-call SMS verb uses the same outbox
+//! (`kind` `ivr`), queued in the IVR step's transaction.
 
 use super::audit::{self, Actor};
 use super::calls::Call;
@@ -229,9 +231,31 @@ impl SmsState {
     }
 }
 
+/// Why a message was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsKind {
+    /// The department's "sorry we missed you" text (its SMS settings).
+    MissedCall,
+    /// An IVR flow's `sms` node, in a dialect with no in-call SMS verb.
+    Ivr,
+}
+
+impl SmsKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SmsKind::MissedCall => "missed_call",
+            SmsKind::Ivr => "ivr",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SmsMessage {
     pub id: i64,
+    pub kind: SmsKind,
+    /// The flow's `sms` node that queued it (`kind` `ivr`).
+    pub ivr_node: Option<String>,
     /// The call's id (the provider's).
     pub call_id: String,
     pub department: String,
@@ -250,12 +274,14 @@ pub struct SmsMessage {
 
 const MSG_COLS: &str =
     "m.id, c.call_id, m.department, m.to_number, m.body, m.state, m.send_after, m.attempts,
-     m.platform_ref, m.detail, m.created_at, m.sent_at";
+     m.platform_ref, m.detail, m.created_at, m.sent_at, m.kind, m.ivr_node";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<SmsMessage> {
     let id: i64 = r.get(0)?;
     Ok(SmsMessage {
         id,
+        kind: At::new("sms_outbox", id).wire(r, 12, "kind")?,
+        ivr_node: r.get(13)?,
         call_id: r.get(1)?,
         department: r.get(2)?,
         to_number: r.get(3)?,
@@ -325,6 +351,90 @@ pub(crate) fn enqueue_missed(w: &Writer<'_>, call: &Call) -> Result<Option<i64>>
             now
         ])?;
     Ok(Some(w.conn.last_insert_rowid()))
+}
+
+/// What became of an IVR flow's `sms` node reached in a dialect with no
+/// in-call SMS verb. The step log keeps [`IvrSms::code`] on the node's row;
+/// none of these is an error to the platform: the call goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IvrSms {
+    /// Queued in the outbox (its id).
+    Queued(i64),
+    /// This call already has the node's text (a repeated step, a loop).
+    AlreadyQueued,
+    /// The department has no click-to-call dialer.
+    NoDialer,
+    /// The department's dialer is on a platform Callboard sends no SMS
+    /// through (Knowlarity, Ozonetel).
+    DialerCannotText,
+    /// `to` is not a phone's number (an extension, empty).
+    NotAPhone,
+    /// The node's text rendered empty.
+    EmptyText,
+}
+
+impl IvrSms {
+    /// The reason code in the step log (`ivr_steps.detail`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            IvrSms::Queued(_) => "sms_queued",
+            IvrSms::AlreadyQueued => "sms_already_queued",
+            IvrSms::NoDialer => "sms_not_sent_no_dialer",
+            IvrSms::DialerCannotText => "sms_not_sent_dialer_cannot_text",
+            IvrSms::NotAPhone => "sms_not_sent_not_a_phone",
+            IvrSms::EmptyText => "sms_not_sent_empty_text",
+        }
+    }
+}
+
+/// Queues the text of the flow's `sms` node `node` for `call`, to send now:
+/// the missed-call quiet hours and min gap are the department's rules for
+/// its own unprompted texts, not for a text its flow sends on purpose. Runs
+/// in the IVR step's transaction, so an answered step never loses its text.
+pub(crate) fn enqueue_ivr(
+    w: &Writer<'_>,
+    call: &Call,
+    node: &str,
+    to: &str,
+    text: &str,
+) -> Result<IvrSms> {
+    let to = to.trim();
+    let text = text.trim();
+    // Checked before the dialer: a number that cannot be texted says so
+    // whatever the department has set up.
+    if !textable(to) {
+        return Ok(IvrSms::NotAPhone);
+    }
+    if text.is_empty() {
+        return Ok(IvrSms::EmptyText);
+    }
+    match super::callbacks::dialer(w.conn, &call.department)? {
+        None => return Ok(IvrSms::NoDialer),
+        Some(d) if !d.config.kind.sends_sms() => return Ok(IvrSms::DialerCannotText),
+        Some(_) => {}
+    }
+    let now = time::fmt(w.now);
+    let inserted = w
+        .conn
+        .prepare_cached(
+            "INSERT INTO sms_outbox (call_row_id, department, to_number, body, state, send_after, created_at, updated_at, kind, ivr_node)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5, ?5, ?6, ?7)
+             ON CONFLICT (call_row_id, ivr_node) WHERE ivr_node IS NOT NULL DO NOTHING",
+        )?
+        .execute(params![
+            call.id,
+            call.department,
+            to,
+            text,
+            now,
+            SmsKind::Ivr.as_str(),
+            node
+        ])?;
+    Ok(if inserted == 0 {
+        IvrSms::AlreadyQueued
+    } else {
+        IvrSms::Queued(w.conn.last_insert_rowid())
+    })
 }
 
 /// Messages whose time has come, oldest first.
@@ -440,5 +550,125 @@ mod tests {
         );
         assert!(textable("+919811122233") && textable("9811122233"));
         assert!(!textable("1001") && !textable("anonymous"));
+    }
+
+    #[tokio::test]
+    async fn an_ivr_text_is_queued_once_per_call_and_node_only_through_a_texting_dialer() {
+        use crate::dialer::{DialerConfig, DialerKind};
+        use crate::store::providers::{self, NewProvider};
+        use crate::store::{callbacks, calls};
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::Store::open(dir.path().join("callboard.db"), time::system_clock()).unwrap();
+        let dialer = |kind: DialerKind, fields: &[(&str, &str)]| DialerConfig {
+            kind,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let outcome = |to: &'static str, node: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |w| {
+                        let call = calls::find(w.conn, "c1", Some("sales"))?;
+                        enqueue_ivr(w, &call, node, to, " Sorry we missed you ")
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        store
+            .write(|w| {
+                let actor = Actor {
+                    user_id: None,
+                    name: "t".into(),
+                };
+                providers::create(
+                    w,
+                    NewProvider {
+                        name: "Sales".into(),
+                        ..Default::default()
+                    },
+                    &actor,
+                )?;
+                w.conn.execute(
+                    "INSERT INTO calls (provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+                     VALUES (1, 'sales', 'c1', '+919811122233', 'waiting', 't', 't')",
+                    [],
+                )?;
+                // Missed-call texts on, quiet the whole day: a flow's text
+                // is not held by them.
+                put_settings(
+                    w,
+                    "sales",
+                    SmsSettings {
+                        quiet_from: Some("00:00".into()),
+                        quiet_to: Some("23:59".into()),
+                        time_zone: "UTC".into(),
+                        ..s(None, None)
+                    },
+                    &actor,
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome("+919811122233", "n1").await, IvrSms::NoDialer);
+        assert_eq!(outcome("1001", "n1").await, IvrSms::NotAPhone);
+        assert_eq!(outcome("", "n1").await, IvrSms::NotAPhone);
+        let actor = Actor {
+            user_id: None,
+            name: "t".into(),
+        };
+        let (a, k) = (
+            actor.clone(),
+            dialer(DialerKind::Knowlarity, &[("k_number", "+918047000000")]),
+        );
+        store
+            .write(move |w| callbacks::put_dialer(w, "sales", k, &a).map(|_| ()))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome("+919811122233", "n1").await,
+            IvrSms::DialerCannotText
+        );
+        let e = dialer(
+            DialerKind::Exotel,
+            &[
+                ("account_sid", "acme"),
+                ("api_key", "k"),
+                ("caller_id", "08047112233"),
+            ],
+        );
+        store
+            .write(move |w| callbacks::put_dialer(w, "sales", e, &actor).map(|_| ()))
+            .await
+            .unwrap();
+        let IvrSms::Queued(id) = outcome("+919811122233", "n1").await else {
+            panic!("not queued")
+        };
+        assert_eq!(
+            outcome("+919811122233", "n1").await,
+            IvrSms::AlreadyQueued,
+            "one text per call per node"
+        );
+        assert!(matches!(
+            outcome("+919811122234", "n2").await,
+            IvrSms::Queued(_)
+        ));
+        let now = store.now();
+        let (mine, due_now) = store
+            .read(move |c| Ok((for_call(c, 1)?, due(c, now, 10)?)))
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 2);
+        assert_eq!(mine[0].id, id);
+        assert_eq!(mine[0].kind, SmsKind::Ivr);
+        assert_eq!(mine[0].ivr_node.as_deref(), Some("n1"));
+        assert_eq!(mine[0].body, "Sorry we missed you");
+        assert_eq!(mine[0].send_after, mine[0].created_at, "no quiet hours");
+        assert_eq!(due_now.len(), 2, "due at once");
     }
 }

@@ -241,6 +241,11 @@ pub struct CallDetail {
     pub callbacks: Vec<callboard_core::store::callbacks::Attempt>,
     /// Texts sent (or queued) to the caller for this call.
     pub sms: Vec<callboard_core::store::sms::SmsMessage>,
+    /// The nodes the call went through in the department's IVR flow, in
+    /// order (the step log), each with the edge it left by and, for an
+    /// `sms` node, what became of its text in `detail`. Empty for a call
+    /// that never reached the IVR.
+    pub ivr_path: Vec<callboard_core::ivr::exec::Visit>,
 }
 
 pub(crate) async fn find(
@@ -269,15 +274,23 @@ pub async fn get(
 ) -> ApiResult<Json<CallDetail>> {
     let call = find(&state, &who, call_id, k.department).await?;
     let id = call.id;
-    let (events, dispositions, voicemail, callbacks, sms) = state
+    let (dep, cid) = (call.department.clone(), call.call_id.clone());
+    let (events, dispositions, voicemail, callbacks, sms, ivr_path) = state
         .store
         .read(move |c| {
+            let ivr_path = match callboard_core::store::providers::get(c, &dep) {
+                Ok(p) => callboard_core::store::ivr::call_path(c, p.id, &cid)?,
+                // A call of a department since deleted has no flow to show.
+                Err(callboard_core::Error::NotFound(_)) => vec![],
+                Err(e) => return Err(e),
+            };
             Ok((
                 ingest::call_timeline(c, id)?,
                 calls::dispositions(c, id)?,
                 voicemails::for_call(c, id)?,
                 callboard_core::store::callbacks::for_call(c, id)?,
                 callboard_core::store::sms::for_call(c, id)?,
+                ivr_path,
             ))
         })
         .await?;
@@ -288,6 +301,7 @@ pub async fn get(
         voicemail,
         callbacks,
         sms,
+        ivr_path,
     }))
 }
 

@@ -144,6 +144,8 @@ export interface IvrVisit {
   type?: string;
   edge?: string | null;
   at?: string | null;
+  /** What became of an `sms` node's text: a reason code (`sms_queued`, `sms_not_sent_no_dialer`, …). */
+  detail?: string | null;
 }
 
 /** The call's IVR fields, read loosely (present once the receiver runs IVR flows). */
@@ -185,6 +187,7 @@ export function IvrPath({ call: detail }: { call: object }) {
             <li key={i} title={v.edge ? `left by ${v.edge}` : undefined}>
               <span aria-hidden="true">{infoOf(v.type ?? "").glyph}</span> <code>{v.node}</code>
               {v.edge && <span className="muted small"> ({v.edge})</span>}
+              {v.detail && <code className="muted small"> {v.detail}</code>}
             </li>
           ))}
         </ol>

@@ -72,4 +72,20 @@ describe("provider IVR and the call drawer", () => {
     rerender(<IvrPath call={{ metadata: {} }} />);
     expect(screen.queryByTestId("ivr-path")).toBeNull();
   });
+
+  it("shows why an sms node's text was not sent, from the call's ivr_path", () => {
+    render(
+      <IvrPath
+        call={{
+          ivr_path: [
+            { node: "welcome", type: "welcome", edge: "next" },
+            { node: "text", type: "sms", edge: "next", detail: "sms_not_sent_no_dialer" },
+          ],
+        }}
+      />,
+    );
+    const path = screen.getByTestId("ivr-path").textContent ?? "";
+    expect(path).toContain("text");
+    expect(path).toContain("sms_not_sent_no_dialer");
+  });
 });
