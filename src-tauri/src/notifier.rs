@@ -184,42 +184,50 @@ mod tests {
         }
     }
 
+    fn send(hub: &broadcast::Sender<Arc<Event>>, seq: i64, kind: &str, data: serde_json::Value) {
+        hub.send(Arc::new(Event {
+            seq,
+            kind: kind.into(),
+            department: Some("sales".into()),
+            audience: callboard_core::hub::Audience::All,
+            at: "2026-11-24T10:00:00Z".into(),
+            data: data.to_string(),
+        }))
+        .unwrap();
+    }
+
     fn missed_call(hub: &broadcast::Sender<Arc<Event>>, seq: i64, id: &str) {
         let call = serde_json::json!({
             "department":"sales","call_id":id,"mobile_number":"+919876543210",
             "status":"missed","resolved_at":null});
-        hub.send(Arc::new(Event {
-            seq,
-            kind: "call.upserted".into(),
-            department: Some("sales".into()),
-            audience: callboard_core::hub::Audience::All,
-            at: "2026-11-24T10:00:00Z".into(),
-            data: call.to_string(),
-        }))
-        .unwrap();
+        send(hub, seq, "call.upserted", call);
     }
 
     fn names() -> Names {
         Arc::new(|s: &str| s.to_string())
     }
 
+    /// The notifier with default settings, fresh keys and `sink`.
+    fn spawn(
+        events: broadcast::Receiver<Arc<Event>>,
+        me: watch::Receiver<Option<i64>>,
+        sink: Arc<dyn Sink>,
+    ) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
+        let seen = Arc::new(Mutex::new(Seen::in_memory(100)));
+        let (_ptx, prefs) = watch::channel(NotificationSettings::default());
+        let (stop_tx, stop) = watch::channel(false);
+        (
+            tokio::spawn(run(events, names(), seen, prefs, me, sink, stop)),
+            stop_tx,
+        )
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_coalesced_and_a_replay_is_silent() {
         let (hub, events) = broadcast::channel(64);
         let rec = Arc::new(Recorder::default());
-        let seen = Arc::new(Mutex::new(Seen::in_memory(100)));
-        let (_ptx, prefs) = watch::channel(NotificationSettings::default());
-        let (stop_tx, stop) = watch::channel(false);
         let (_me_tx, me) = watch::channel(None);
-        let task = tokio::spawn(run(
-            events,
-            names(),
-            seen.clone(),
-            prefs,
-            me,
-            Arc::new(rec.clone()),
-            stop,
-        ));
+        let (task, stop_tx) = spawn(events, me, Arc::new(rec.clone()));
         tokio::task::yield_now().await;
         missed_call(&hub, 1, "c1");
         tokio::time::sleep(BURST * 2).await;
@@ -273,34 +281,15 @@ mod tests {
         let data = serde_json::json!({
             "id": seq, "department": "sales", "call_id": id, "mobile_number": "+919876543210",
             "link": "https://example.com/vm.mp3", "for_user_id": for_user});
-        hub.send(Arc::new(Event {
-            seq,
-            kind: "voicemail.received".into(),
-            department: Some("sales".into()),
-            audience: callboard_core::hub::Audience::All,
-            at: "2026-11-24T10:00:00Z".into(),
-            data: data.to_string(),
-        }))
-        .unwrap();
+        send(hub, seq, "voicemail.received", data);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_voicemail_notifies_the_windows_user_once_it_is_known() {
         let (hub, events) = broadcast::channel(64);
         let rec = Arc::new(Recorder::default());
-        let seen = Arc::new(Mutex::new(Seen::in_memory(100)));
-        let (_ptx, prefs) = watch::channel(NotificationSettings::default());
         let (me_tx, me) = watch::channel(None);
-        let (stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(run(
-            events,
-            names(),
-            seen,
-            prefs,
-            me,
-            Arc::new(rec.clone()),
-            stop,
-        ));
+        let (task, stop_tx) = spawn(events, me, Arc::new(rec.clone()));
         tokio::task::yield_now().await;
         // Before the window's user is known, nobody's voicemail is announced.
         voicemail(&hub, 1, "v1", 7);

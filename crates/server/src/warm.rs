@@ -51,6 +51,8 @@ pub async fn metrics_cache(store: Store, mut stop: watch::Receiver<bool>) {
             ms = started.elapsed().as_millis() as u64,
             "metrics warmed: the month's sums are kept"
         ),
-        Err(e) => tracing::warn!(error = %e, "warming the metrics failed (the first report sums the rows)"),
+        Err(e) => {
+            tracing::warn!(error = %e, "warming the metrics failed (the first report sums the rows)")
+        }
     }
 }

@@ -228,5 +228,8 @@ async fn the_analytics_sums_are_warmed_after_a_start_without_a_report() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(kept >= 1.0, "the quarter with the two calls is kept: {kept}");
+    assert!(
+        kept >= 1.0,
+        "the quarter with the two calls is kept: {kept}"
+    );
 }

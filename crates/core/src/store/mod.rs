@@ -911,6 +911,20 @@ pub(crate) mod test_support {
         conn
     }
 
+    /// [`migrated`] with a provider (department) for each slug, ids from 1.
+    pub fn with_departments(slugs: &[&str]) -> Connection {
+        let conn = migrated();
+        for slug in slugs {
+            conn.execute(
+                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+                 VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                [slug],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
     /// SQLite's plan for `sql` with `params`, its steps joined by ` | `.
     pub fn query_plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -292,16 +292,7 @@ mod tests {
 
     #[test]
     fn the_worklist_counts_follow_every_insert_update_and_delete() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::migrate::run(&mut conn).unwrap();
-        for slug in ["a", "b"] {
-            conn.execute(
-                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
-                 VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-                [slug],
-            )
-            .unwrap();
-        }
+        let conn = crate::store::test_support::with_departments(&["a", "b"]);
         conn.execute(
             "INSERT INTO users (username, password_hash, role, created_at, updated_at)
              VALUES ('ann', 'x', 'agent', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
@@ -367,16 +358,7 @@ mod tests {
 
     #[test]
     fn the_breach_counts_follow_marks_views_moves_and_deletes() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::migrate::run(&mut conn).unwrap();
-        for slug in ["a", "b"] {
-            conn.execute(
-                "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
-                 VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-                [slug],
-            )
-            .unwrap();
-        }
+        let conn = crate::store::test_support::with_departments(&["a", "b"]);
         for i in 0..40i64 {
             // Some arrive already marked (a copy, a restore), most are marked later.
             let breached = (i % 6 == 0).then_some("2026-01-01T01:00:00.000Z");

@@ -5,17 +5,7 @@ use super::*;
 use rusqlite::params;
 
 fn db() -> Connection {
-    let mut conn = Connection::open_in_memory().unwrap();
-    crate::store::migrate::run(&mut conn).unwrap();
-    for slug in ["a", "b"] {
-        conn.execute(
-            "INSERT INTO providers (slug, name, api_key_hash, api_key_hint, created_at, updated_at)
-             VALUES (?1, ?1, 'h', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-            [slug],
-        )
-        .unwrap();
-    }
-    conn
+    crate::store::test_support::with_departments(&["a", "b"])
 }
 
 #[derive(Default)]
