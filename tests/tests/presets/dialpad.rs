@@ -290,3 +290,128 @@ async fn dialpad_users_map_to_agents_and_voicemails_are_kept() {
         .unwrap();
     assert_eq!(l["total"], 0, "other departments' voicemails are not shown");
 }
+
+#[tokio::test]
+async fn dialpad_users_are_found_by_their_crm_id_and_crm_ids_stay_unique() {
+    let srv = TestServer::start().await.unwrap();
+    for name in ["asha", "ravi", "meena"] {
+        srv.user(name, "agent", &[]).await.unwrap();
+    }
+    let admin = callboard_tests::ADMIN_TOKEN;
+    let put = |id: &str, body: Value| {
+        srv.send(
+            srv.http
+                .put(srv.url(&format!("/api/dialpad/users/{id}")))
+                .bearer_auth(admin)
+                .json(&body),
+        )
+    };
+    let (s, m) = put("111", json!({"username": "asha", "crm_id": " SF-005 "}))
+        .await
+        .unwrap();
+    assert_eq!((s, m["crm_id"].as_str()), (200, Some("SF-005")), "{m}");
+    // A CRM asks who its agent SF-005 is.
+    let (s, l) = srv
+        .get_json("/api/dialpad/users?crm_id=SF-005", admin)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{l}");
+    let found = l["data"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{l}");
+    assert_eq!(
+        (
+            found[0]["external_id"].as_str(),
+            found[0]["username"].as_str()
+        ),
+        (Some("111"), Some("asha"))
+    );
+    let (_, none) = srv
+        .get_json("/api/dialpad/users?crm_id=SF-404", admin)
+        .await
+        .unwrap();
+    assert_eq!(none["data"], json!([]));
+    // Omitted keeps it; another agent cannot take it; an empty string clears it.
+    let (_, m) = put("111", json!({"username": "ravi"})).await.unwrap();
+    assert_eq!(
+        (m["username"].as_str(), m["crm_id"].as_str()),
+        (Some("ravi"), Some("SF-005"))
+    );
+    let (s, b) = put("222", json!({"username": "meena", "crm_id": "SF-005"}))
+        .await
+        .unwrap();
+    assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
+    let (s, b) = put("222", json!({"username": "meena", "crm_id": "bad\u{7}id"}))
+        .await
+        .unwrap();
+    assert_eq!((s, code(&b)), (422, "invalid"), "{b}");
+    let (_, l) = srv.get_json("/api/dialpad/users", admin).await.unwrap();
+    assert_eq!(
+        l["data"].as_array().unwrap().len(),
+        1,
+        "nothing of the refused ones: {l}"
+    );
+    // A sync may swap two CRM ids between listed agents, in any order.
+    let (s, r) = srv
+        .post_json(
+            "/api/dialpad/users/bulk",
+            admin,
+            &json!({"items": [
+                {"external_id": "222", "username": "meena", "crm_id": "SF-005"},
+                {"external_id": "111", "username": "ravi", "crm_id": "SF-007"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({"created": 1, "updated": 1, "unchanged": 0, "deleted": 0})
+    );
+    let (_, l) = srv
+        .get_json("/api/dialpad/users?crm_id=SF-005", admin)
+        .await
+        .unwrap();
+    assert_eq!(l["data"][0]["external_id"], "222");
+    // The same CRM id twice in one sync is refused whole.
+    let (s, r) = srv
+        .post_json(
+            "/api/dialpad/users/bulk",
+            admin,
+            &json!({"items": [
+                {"external_id": "333", "username": "asha", "crm_id": "SF-9"},
+                {"external_id": "444", "username": "asha", "crm_id": "SF-9"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, code(&r)), (422, "invalid"), "{r}");
+    let (_, m) = put("111", json!({"username": "ravi", "crm_id": ""}))
+        .await
+        .unwrap();
+    assert_eq!(m["crm_id"], Value::Null, "{m}");
+    // The same lookup on any provider's agent ids.
+    let p = srv
+        .provider_from_preset(
+            "Dialpad Support",
+            "dialpad",
+            json!({"signing_secret": "dialpad-support-secret"}),
+        )
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap();
+    let (s, l) = srv
+        .get_json(
+            &format!("/api/providers/{slug}/agent-ids?crm_id=SF-007"),
+            admin,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["data"], json!([]), "SF-007 was cleared above: {l}");
+    let (_, l) = srv
+        .get_json(
+            &format!("/api/providers/{slug}/agent-ids?crm_id=SF-005"),
+            admin,
+        )
+        .await
+        .unwrap();
+    assert_eq!(l["data"][0]["username"], "meena", "{l}");
+}

@@ -462,7 +462,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Dialpad user ids mapped to Callboard users. */
+        /** @description Dialpad user ids mapped to Callboard users; `crm_id` finds the one a CRM knows by its own id. */
         get: operations["listDialpadUsers"];
         put?: never;
         post?: never;
@@ -893,7 +893,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The platform's agent ids mapped to Callboard users for this department (shared by every department on the same preset). */
+        /** @description The platform's agent ids mapped to Callboard users for this department (shared by every department on the same preset); `crm_id` finds the one a CRM knows by its own id. */
         get: operations["listAgentIds"];
         put?: never;
         post?: never;
@@ -1709,6 +1709,8 @@ export interface components {
         /** @description One mapping: `external_id` on `platform` is Callboard user `user_id`. */
         AgentMapping: {
             created_at: string;
+            /** @description The CRM's own id for this agent (unique per platform), if one was given. */
+            crm_id?: string | null;
             display_name?: string | null;
             /** @description The platform's user id (Dialpad: the user's numeric id, as text). */
             external_id: string;
@@ -2719,12 +2721,22 @@ export interface components {
         };
         /** @description One row of a bulk sync: the user by id or by user name. */
         MappingInput: {
+            /**
+             * @description The CRM's own id for this agent: omitted keeps the current one, an
+             *     empty string clears it.
+             */
+            crm_id?: string | null;
             external_id: string;
             /** Format: int64 */
             user_id?: number | null;
             username?: string | null;
         };
         MappingTarget: {
+            /**
+             * @description The CRM's own id for this agent (unique per platform): omitted keeps
+             *     the current one, an empty string clears it.
+             */
+            crm_id?: string | null;
             /**
              * Format: int64
              * @description The Callboard user, by id…
@@ -5039,7 +5051,10 @@ export interface operations {
     };
     listDialpadUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the mapping with this CRM id (none or one). */
+                crm_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6106,7 +6121,10 @@ export interface operations {
     };
     listAgentIds: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the mapping with this CRM id (none or one). */
+                crm_id?: string;
+            };
             header?: never;
             path: {
                 slug: string;

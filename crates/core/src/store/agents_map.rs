@@ -18,6 +18,8 @@ pub struct AgentMapping {
     pub user_id: i64,
     pub username: String,
     pub display_name: Option<String>,
+    /// The CRM's own id for this agent (unique per platform), if one was given.
+    pub crm_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -29,6 +31,10 @@ pub struct MappingInput {
     pub external_id: String,
     pub user_id: Option<i64>,
     pub username: Option<String>,
+    /// The CRM's own id for this agent: omitted keeps the current one, an
+    /// empty string clears it.
+    #[serde(default)]
+    pub crm_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -40,8 +46,7 @@ pub struct BulkReport {
     pub deleted: i64,
 }
 
-const COLS: &str =
-    "e.platform, e.external_id, e.user_id, u.username, u.display_name, e.created_at, e.updated_at";
+const COLS: &str = "e.platform, e.external_id, e.user_id, u.username, u.display_name, e.crm_id, e.created_at, e.updated_at";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentMapping> {
     Ok(AgentMapping {
@@ -50,8 +55,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentMapping> {
         user_id: r.get(2)?,
         username: r.get(3)?,
         display_name: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
+        crm_id: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
     })
 }
 
@@ -75,6 +81,64 @@ pub fn get(conn: &Connection, platform: &str, external_id: &str) -> Result<Agent
     )
     .optional()?
     .ok_or_else(|| Error::not_found(format!("no {platform} user `{external_id}` is mapped")))
+}
+
+/// The mappings of `platform`, or only the one with `crm_id` (none or one).
+pub fn find(conn: &Connection, platform: &str, crm_id: Option<&str>) -> Result<Vec<AgentMapping>> {
+    match crm_id {
+        Some(crm) => Ok(by_crm_id(conn, platform, crm)?.into_iter().collect()),
+        None => list(conn, platform),
+    }
+}
+
+/// The mapping whose CRM id is `crm_id` (a CRM asking who its agent is).
+pub fn by_crm_id(conn: &Connection, platform: &str, crm_id: &str) -> Result<Option<AgentMapping>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {COLS} FROM external_users e JOIN users u ON u.id = e.user_id
+                 WHERE e.platform = ?1 AND e.crm_id = ?2"
+            ),
+            params![platform, crm_id.trim()],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// What an input asks of the CRM id: None keeps it, Some(None) clears it.
+fn crm_change(input: &MappingInput) -> Result<Option<Option<String>>> {
+    let Some(raw) = input.crm_id.as_deref() else {
+        return Ok(None);
+    };
+    let id = raw.trim();
+    if id.is_empty() {
+        return Ok(Some(None));
+    }
+    if id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "{}: crm_id must be 1-128 characters without control characters",
+            input.external_id
+        )));
+    }
+    Ok(Some(Some(id.to_string())))
+}
+
+/// Refuses a CRM id another agent id of the platform already has.
+fn check_crm_free(conn: &Connection, platform: &str, external_id: &str, crm: &str) -> Result<()> {
+    let holder: Option<String> = conn
+        .query_row(
+            "SELECT external_id FROM external_users
+             WHERE platform = ?1 AND crm_id = ?2 AND external_id != ?3",
+            params![platform, crm, external_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match holder {
+        Some(other) => Err(Error::Conflict(format!(
+            "crm_id `{crm}` already belongs to {platform} user `{other}`"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn validate_external_id(id: &str) -> Result<&str> {
@@ -121,30 +185,43 @@ enum Change {
     Unchanged,
 }
 
-fn put(w: &Writer<'_>, platform: &str, external_id: &str, user_id: i64) -> Result<Change> {
+fn put(
+    w: &Writer<'_>,
+    platform: &str,
+    external_id: &str,
+    user_id: i64,
+    crm: Option<Option<String>>,
+) -> Result<Change> {
     let at = crate::time::fmt(w.now);
-    let cur: Option<i64> = w
+    let cur: Option<(i64, Option<String>)> = w
         .conn
         .query_row(
-            "SELECT user_id FROM external_users WHERE platform = ?1 AND external_id = ?2",
+            "SELECT user_id, crm_id FROM external_users WHERE platform = ?1 AND external_id = ?2",
             params![platform, external_id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    if let Some(Some(id)) = &crm {
+        check_crm_free(w.conn, platform, external_id, id)?;
+    }
     Ok(match cur {
-        Some(u) if u == user_id => Change::Unchanged,
-        Some(_) => {
+        Some((u, old_crm)) => {
+            let crm = crm.unwrap_or(old_crm.clone());
+            if u == user_id && crm == old_crm {
+                return Ok(Change::Unchanged);
+            }
             w.conn.execute(
-                "UPDATE external_users SET user_id = ?3, updated_at = ?4 WHERE platform = ?1 AND external_id = ?2",
-                params![platform, external_id, user_id, at],
+                "UPDATE external_users SET user_id = ?3, crm_id = ?4, updated_at = ?5
+                 WHERE platform = ?1 AND external_id = ?2",
+                params![platform, external_id, user_id, crm, at],
             )?;
             Change::Updated
         }
         None => {
             w.conn.execute(
-                "INSERT INTO external_users (platform, external_id, user_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![platform, external_id, user_id, at],
+                "INSERT INTO external_users (platform, external_id, user_id, crm_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                params![platform, external_id, user_id, crm.flatten(), at],
             )?;
             Change::Created
         }
@@ -160,14 +237,13 @@ pub fn upsert(
 ) -> Result<AgentMapping> {
     let external_id = validate_external_id(&input.external_id)?.to_string();
     let user_id = resolve_user(w.conn, &input)?;
-    put(w, platform, &external_id, user_id)?;
-    audit::record(
-        w,
-        actor,
-        "agent_mapping.put",
-        Some(platform),
-        serde_json::json!({ "external_id": external_id, "user_id": user_id }),
-    )?;
+    let crm = crm_change(&input)?;
+    put(w, platform, &external_id, user_id, crm.clone())?;
+    let mut detail = serde_json::json!({ "external_id": external_id, "user_id": user_id });
+    if let Some(crm) = crm {
+        detail["crm_id"] = serde_json::json!(crm);
+    }
+    audit::record(w, actor, "agent_mapping.put", Some(platform), detail)?;
     get(w.conn, platform, &external_id)
 }
 
@@ -203,17 +279,49 @@ pub fn bulk(
     if items.len() > 10_000 {
         return Err(Error::invalid("at most 10000 mappings per sync"));
     }
-    let mut resolved: Vec<(String, i64)> = Vec::with_capacity(items.len());
+    let mut resolved: Vec<(String, i64, Option<Option<String>>)> = Vec::with_capacity(items.len());
     for item in &items {
         let id = validate_external_id(&item.external_id)?.to_string();
-        if resolved.iter().any(|(e, _)| *e == id) {
+        if resolved.iter().any(|(e, _, _)| *e == id) {
             return Err(Error::invalid(format!("{id} is listed twice")));
         }
-        resolved.push((id, resolve_user(w.conn, item)?));
+        let crm = crm_change(item)?;
+        if let Some(Some(c)) = &crm {
+            if resolved
+                .iter()
+                .any(|(_, _, o)| o.as_ref().and_then(|o| o.as_ref()) == Some(c))
+            {
+                return Err(Error::invalid(format!("crm_id `{c}` is listed twice")));
+            }
+        }
+        resolved.push((id, resolve_user(w.conn, item)?, crm));
+    }
+    // A sync may move a CRM id from one listed agent to another: the ids it
+    // sets are freed from the listed agents first, so the order of the rows
+    // does not matter (an unlisted agent holding one is still a conflict).
+    for (external_id, _, crm) in &resolved {
+        if let Some(Some(c)) = crm {
+            let listed: Option<String> = w
+                .conn
+                .query_row(
+                    "SELECT external_id FROM external_users
+                     WHERE platform = ?1 AND crm_id = ?2 AND external_id != ?3",
+                    params![platform, c, external_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .filter(|holder| resolved.iter().any(|(e, _, _)| e == holder));
+            if let Some(holder) = listed {
+                w.conn.execute(
+                    "UPDATE external_users SET crm_id = NULL WHERE platform = ?1 AND external_id = ?2",
+                    params![platform, holder],
+                )?;
+            }
+        }
     }
     let mut report = BulkReport::default();
-    for (external_id, user_id) in &resolved {
-        match put(w, platform, external_id, *user_id)? {
+    for (external_id, user_id, crm) in &resolved {
+        match put(w, platform, external_id, *user_id, crm.clone())? {
             Change::Created => report.created += 1,
             Change::Updated => report.updated += 1,
             Change::Unchanged => report.unchanged += 1,
@@ -225,7 +333,7 @@ pub fn bulk(
             .map(|m| m.external_id)
             .collect();
         for e in existing {
-            if !resolved.iter().any(|(r, _)| *r == e) {
+            if !resolved.iter().any(|(r, _, _)| *r == e) {
                 w.conn.execute(
                     "DELETE FROM external_users WHERE platform = ?1 AND external_id = ?2",
                     params![platform, e],

@@ -3,9 +3,9 @@
 //! mappings for Dialpad). Events naming a mapped agent id then name that
 //! user (`agent_name`, `metadata.agent_user_id`).
 
-use crate::api::dialpad::{BulkRequest, MappingTarget};
+use crate::api::dialpad::{BulkRequest, CrmFilter, MappingTarget};
 use crate::auth::{Admin, Principal, Supervisor};
-use crate::error::{ApiResult, Json};
+use crate::error::{ApiResult, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -25,20 +25,21 @@ pub struct AgentIdList {
 }
 
 #[utoipa::path(get, path = "/api/providers/{slug}/agent-ids", operation_id = "listAgentIds", tag = "providers",
-    description = "The platform's agent ids mapped to Callboard users for this department (shared by every department on the same preset).",
-    params(("slug" = String, Path)),
+    description = "The platform's agent ids mapped to Callboard users for this department (shared by every department on the same preset); `crm_id` finds the one a CRM knows by its own id.",
+    params(("slug" = String, Path), CrmFilter),
     responses((status = 200, body = AgentIdList), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = ["supervisor"])))]
 pub async fn list(
     State(state): State<AppState>,
     _: Supervisor,
     Path(slug): Path<String>,
+    Query(filter): Query<CrmFilter>,
 ) -> ApiResult<Json<AgentIdList>> {
     let (platform, data) = state
         .store
         .read(move |c| {
             let platform = agents_map::platform_of(c, &slug)?;
-            let data = agents_map::list(c, &platform)?;
+            let data = agents_map::find(c, &platform, filter.crm_id.as_deref())?;
             Ok((platform, data))
         })
         .await?;
@@ -126,6 +127,7 @@ pub(crate) async fn put_mapping(
         external_id,
         user_id: target.user_id,
         username: target.username,
+        crm_id: target.crm_id,
     };
     let m = state
         .store

@@ -3,7 +3,7 @@
 
 use crate::api::agent_ids::{self, Owner};
 use crate::auth::{Admin, Supervisor};
-use crate::error::{ApiResult, Json};
+use crate::error::{ApiResult, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -21,14 +21,27 @@ pub struct AgentMappingList {
     pub data: Vec<AgentMapping>,
 }
 
+/// A list's filter: one agent by the CRM's own id.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CrmFilter {
+    /// Only the mapping with this CRM id (none or one).
+    pub crm_id: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/dialpad/users", operation_id = "listDialpadUsers", tag = "dialpad",
-    description = "Dialpad user ids mapped to Callboard users.",
+    description = "Dialpad user ids mapped to Callboard users; `crm_id` finds the one a CRM knows by its own id.",
+    params(CrmFilter),
     responses((status = 200, body = AgentMappingList)), security(("bearer" = ["supervisor"])))]
 pub async fn list(
     State(state): State<AppState>,
     _: Supervisor,
+    Query(filter): Query<CrmFilter>,
 ) -> ApiResult<Json<AgentMappingList>> {
-    let data = state.store.read(|c| agents_map::list(c, PLATFORM)).await?;
+    let data = state
+        .store
+        .read(move |c| agents_map::find(c, PLATFORM, filter.crm_id.as_deref()))
+        .await?;
     Ok(Json(AgentMappingList { data }))
 }
 
@@ -39,6 +52,9 @@ pub struct MappingTarget {
     pub user_id: Option<i64>,
     /// …or by user name.
     pub username: Option<String>,
+    /// The CRM's own id for this agent (unique per platform): omitted keeps
+    /// the current one, an empty string clears it.
+    pub crm_id: Option<String>,
 }
 
 #[utoipa::path(put, path = "/api/dialpad/users/{dialpad_user_id}", operation_id = "putDialpadUser", tag = "dialpad",

@@ -16,19 +16,19 @@ import {
   type MappingInput,
 } from "./queries";
 
-/** "dialpad id, user name" per line (comma, tab or semicolon); `#` starts a comment. */
+/** "dialpad id, user name[, CRM id]" per line (comma, tab or semicolon); `#` starts a comment. */
 export function parseBulk(text: string): { items: MappingInput[]; errors: string[] } {
   const items: MappingInput[] = [];
   const errors: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, "").trim();
     if (!line) return;
-    const [id, user, ...rest] = line.split(/[,;\t]/).map((s) => s.trim());
+    const [id, user, crm, ...rest] = line.split(/[,;\t]/).map((s) => s.trim());
     if (!id || !user || rest.some(Boolean)) {
-      errors.push(`Line ${i + 1}: expected "dialpad user id, user name"`);
+      errors.push(`Line ${i + 1}: expected "dialpad user id, user name[, CRM id]"`);
       return;
     }
-    items.push({ external_id: id, username: user });
+    items.push(crm ? { external_id: id, username: user, crm_id: crm } : { external_id: id, username: user });
   });
   return { items, errors };
 }
@@ -40,16 +40,18 @@ export default function DialpadUsersPage() {
   const users = useUsers();
   const [external, setExternal] = useState("");
   const [userId, setUserId] = useState("");
+  const [crmId, setCrmId] = useState("");
   const [bulk, setBulk] = useState("");
   const [replace, setReplace] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: dialpadKeys.all });
 
   const put = useMutation({
-    mutationFn: () => putDialpadUser(external.trim(), Number(userId)),
+    mutationFn: () => putDialpadUser(external.trim(), Number(userId), crmId.trim() || undefined),
     onSuccess: () => {
       setExternal("");
       setUserId("");
+      setCrmId("");
       refresh();
     },
   });
@@ -90,6 +92,7 @@ export default function DialpadUsersPage() {
           <tr>
             <th scope="col">Dialpad user id</th>
             <th scope="col">Callboard user</th>
+            <th scope="col">CRM id</th>
             <th scope="col">Updated</th>
             <th scope="col">
               <span className="sr-only">Actions</span>
@@ -105,6 +108,7 @@ export default function DialpadUsersPage() {
               <td>
                 {m.display_name || m.username} <span className="muted">({m.username})</span>
               </td>
+              <td>{m.crm_id ? <code>{m.crm_id}</code> : <span className="muted">—</span>}</td>
               <td>{formatWhen(m.updated_at)}</td>
               <td className="actions">
                 <button
@@ -120,7 +124,7 @@ export default function DialpadUsersPage() {
           ))}
           {list.data?.data.length === 0 && (
             <tr>
-              <td colSpan={4} className="muted">
+              <td colSpan={5} className="muted">
                 No Dialpad users mapped yet.
               </td>
             </tr>
@@ -150,6 +154,19 @@ export default function DialpadUsersPage() {
                 ))}
             </select>
           </div>
+          <div className="field">
+            <label htmlFor={`${id}-crm`}>CRM id (optional)</label>
+            <input
+              id={`${id}-crm`}
+              value={crmId}
+              onChange={(e) => setCrmId(e.target.value)}
+              aria-describedby={`${id}-crm-hint`}
+            />
+            <small id={`${id}-crm-hint`} className="muted">
+              The CRM&apos;s own id for this agent, so the CRM can look them up (
+              <code>GET /api/dialpad/users?crm_id=…</code>). Left empty, a mapping keeps the one it has.
+            </small>
+          </div>
           <ErrorBanner error={put.error} />
           <div className="row">
             <button className="primary" type="submit" disabled={put.isPending}>
@@ -162,13 +179,13 @@ export default function DialpadUsersPage() {
             Import from a CRM
           </h2>
           <div className="field">
-            <label htmlFor={`${id}-lines`}>Lines of “dialpad user id, user name”</label>
+            <label htmlFor={`${id}-lines`}>Lines of “dialpad user id, user name[, CRM id]”</label>
             <textarea
               id={`${id}-lines`}
               rows={5}
               value={bulk}
               onChange={(e) => setBulk(e.target.value)}
-              placeholder={"5550001, asha\n5550002, ravi"}
+              placeholder={"5550001, asha, SF-005\n5550002, ravi"}
             />
           </div>
           <label className="check">

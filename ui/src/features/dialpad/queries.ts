@@ -15,12 +15,13 @@ export function useDialpadUsers() {
   });
 }
 
-/** Maps Dialpad user `externalId` to the Callboard user `userId`. */
-export function putDialpadUser(externalId: string, userId: number) {
+/** Maps Dialpad user `externalId` to the Callboard user `userId`, with the
+ * CRM's own id for them when given (omitted: the mapping keeps its own). */
+export function putDialpadUser(externalId: string, userId: number, crmId?: string) {
   return unwrap(
     client().PUT("/api/dialpad/users/{dialpad_user_id}", {
       params: { path: { dialpad_user_id: externalId } },
-      body: { user_id: userId },
+      body: crmId ? { user_id: userId, crm_id: crmId } : { user_id: userId },
     }),
   );
 }
