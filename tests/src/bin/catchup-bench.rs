@@ -1,7 +1,9 @@
 //! Catch-up benchmark: a replica is cut off from its receiver while N
 //! webhooks arrive there; the proxy heals and the time until the replica
 //! holds the receiver's head is measured, next to a baseline from the same
-//! run: the time the receiver took to ingest those N webhooks.
+//! run: the time the receiver took to ingest those N webhooks. Then a new
+//! replica is started on the receiver, and its first snapshot (spawn → live
+//! at the receiver's head) is timed alone, against the same baseline.
 //!
 //!     cargo build --release -p callboard-server
 //!     cargo run --release -p callboard-tests --bin catchup-bench -- [--events 10000] [--concurrency 32]
@@ -119,6 +121,18 @@ async fn main() -> Result<()> {
     if a != b {
         bail!("the replica's calls differ from the receiver's");
     }
+
+    // A new desktop joining: everything above in its first snapshot.
+    let started = Instant::now();
+    let fresh = TestServer::replica_in(tempfile::tempdir()?, &srv.url(""), ADMIN_TOKEN).await?;
+    wait_caught_up(&srv, &fresh, Duration::from_secs(600)).await?;
+    let first = started.elapsed();
+    let (_, c) = fresh
+        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
+        .await?;
+    if a != c {
+        bail!("the new replica's calls differ from the receiver's");
+    }
     println!("events: {events} webhooks ({} calls)", events.div_ceil(3));
     println!(
         "baseline — receiver ingest: {:.0} ms ({:.0} /s)",
@@ -136,6 +150,11 @@ async fn main() -> Result<()> {
         apply.as_secs_f64() * 1000.0,
         events as f64 / apply.as_secs_f64(),
         apply.as_secs_f64() / ingest.as_secs_f64()
+    );
+    println!(
+        "a new replica's first snapshot (spawn → live at the receiver's head): {:.0} ms = {:.2}× the ingest time",
+        first.as_secs_f64() * 1000.0,
+        first.as_secs_f64() / ingest.as_secs_f64()
     );
     Ok(())
 }
