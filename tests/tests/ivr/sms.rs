@@ -1,5 +1,5 @@
 //! An IVR flow's `sms` node in dialects with no in-call SMS verb (ExoML,
-//! TwiML): the text goes through the department's SMS outbox and dialer,
+//! TwiML, KooKoo, NCCO): the text goes through the department's SMS outbox and dialer,
 //! to a fake platform on loopback that records what it was asked.
 
 use super::{get_text, ivr_url, publish_and_attach};
@@ -252,4 +252,158 @@ async fn twilio_flow_texts_through_the_messages_api_once() {
     assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(texts(&fake, "/Messages.json").len(), 1);
+}
+
+/// An Exotel dialer on `slug` whose texts reach `fake`.
+async fn exotel_dialer(srv: &TestServer, slug: &str, fake: &FakePlatform) {
+    put_dialer(
+        srv,
+        slug,
+        json!({"kind": "exotel",
+            "fields": {"account_sid": "acme1", "api_key": "key1", "caller_id": "08047112233",
+                "base_url": fake.base},
+            "secrets": {"api_token": "exotel-token"}}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kookoo_and_ncco_flows_text_the_caller_once_through_the_outbox() {
+    let fake = FakePlatform::start().await;
+    fake.answer(Reply::json(
+        200,
+        json!({"SMSMessage": {"Sid": "sms-ivr-k", "Status": "queued"}}),
+    ));
+    let srv = TestServer::start().await.unwrap();
+
+    // KooKoo (Ozonetel's IVR): NewCall, then the digit.
+    let p = srv
+        .provider_from_preset("KooKoo texts", "kookoo", json!({}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap().to_string();
+    publish_and_attach(&srv, &slug, &sms_flow()).await;
+    exotel_dialer(&srv, &slug, &fake).await;
+    let url = ivr_url(&p);
+    let (s, x) = get_text(
+        &srv,
+        &format!("{url}&event=NewCall&sid=K1&cid=9800000001&called_number=8000000000"),
+    )
+    .await;
+    assert_eq!(s, 200, "{x}");
+    let step = format!("{url}&event=GotDTMF&sid=K1&data=1");
+    let (s, x) = get_text(&srv, &step).await;
+    assert_eq!(s, 200, "{x}");
+    assert!(
+        x.contains("Goodbye") && x.contains("<hangup"),
+        "the flow goes on past the text: {x}"
+    );
+    let (_, again) = get_text(&srv, &step).await;
+    assert_eq!(again, x, "a repeated step gets the same answer");
+    until(10, "the KooKoo call's text is sent", || async {
+        srv.call(&slug, "K1").await.unwrap()["sms"][0]["state"] == "sent"
+    })
+    .await;
+    let sent = texts(&fake, "/Sms/send.json");
+    assert_eq!(sent.len(), 1, "one text");
+    assert!(
+        sent[0]
+            .form("To")
+            .is_some_and(|t| t.ends_with("9800000001")),
+        "{:?}",
+        sent[0].form("To")
+    );
+    assert_eq!(
+        sent[0]
+            .form("Body")
+            .as_deref()
+            .map(|b| b.starts_with("Thanks for calling, ")),
+        Some(true)
+    );
+    let c = srv.call(&slug, "K1").await.unwrap();
+    assert_eq!(
+        (
+            c["sms"][0]["kind"].as_str(),
+            c["sms"][0]["ivr_node"].as_str()
+        ),
+        (Some("ivr"), Some("text")),
+        "{c}"
+    );
+    assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
+
+    // NCCO (Vonage): the answer GET, then the digit as a JSON input event.
+    let vp = srv
+        .provider_from_preset(
+            "NCCO texts",
+            "generic",
+            json!({"auth_config": {"scheme": "query_token", "param": "token"}}),
+        )
+        .await
+        .unwrap();
+    let vslug = vp["slug"].as_str().unwrap().to_string();
+    publish_and_attach(&srv, &vslug, &sms_flow()).await;
+    let (s, b) = srv
+        .patch_json(
+            &format!("/api/providers/{vslug}"),
+            ADMIN_TOKEN,
+            &json!({"ivr_dialect": "vonage"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    exotel_dialer(&srv, &vslug, &fake).await;
+    let key = vp["api_key"].as_str().unwrap();
+    let answer = srv.url(&format!(
+        "/ivr/{vslug}?token={key}&uuid=V1&conversation_uuid=C1&from=447700900001&to=447700900000"
+    ));
+    let (s, x) = get_text(&srv, &answer).await;
+    assert_eq!(s, 200, "{x}");
+    let ncco: Value = serde_json::from_str(&x).unwrap();
+    let event_url = ncco
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "input")
+        .and_then(|a| a["eventUrl"][0].as_str())
+        .unwrap_or_else(|| panic!("no input action: {x}"))
+        .to_string();
+    let press = || async {
+        let r = srv
+            .http
+            .post(&event_url)
+            .json(
+                &json!({"uuid": "V1", "conversation_uuid": "C1", "from": "447700900001",
+                          "to": "447700900000", "dtmf": {"digits": "1", "timed_out": false}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (s, x) = press().await;
+    assert_eq!(s, 200, "{x}");
+    assert!(x.contains("Goodbye"), "the flow goes on past the text: {x}");
+    let (_, again) = press().await;
+    assert_eq!(again, x, "a repeated event gets the same answer");
+    until(10, "the NCCO call's text is sent", || async {
+        srv.call(&vslug, "V1").await.unwrap()["sms"][0]["state"] == "sent"
+    })
+    .await;
+    let sent = texts(&fake, "/Sms/send.json");
+    assert_eq!(sent.len(), 2, "one text per call");
+    assert!(
+        sent[1]
+            .form("To")
+            .is_some_and(|t| t.ends_with("447700900001")),
+        "{:?}",
+        sent[1].form("To")
+    );
+    let c = srv.call(&vslug, "V1").await.unwrap();
+    assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        texts(&fake, "/Sms/send.json").len(),
+        2,
+        "nothing more later"
+    );
 }
