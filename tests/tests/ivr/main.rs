@@ -98,6 +98,39 @@ async fn get_text(srv: &TestServer, url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// A form's fields as owned pairs.
+fn owned(form: &[(&str, &str)]) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A form POST as Twilio makes it to `public` (an address under the
+/// receiver's public base `public_base`), signed with `token` (None: a wrong
+/// signature), sent to the test server's own address.
+async fn twilio_post(
+    srv: &TestServer,
+    public_base: &str,
+    token: Option<&str>,
+    public: String,
+    f: Vec<(String, String)>,
+) -> (u16, String) {
+    let sig = match token {
+        Some(token) => twilio_signature(token, &public, &f),
+        None => "bad".to_string(),
+    };
+    let local = public.replace(public_base, &srv.base);
+    let r = srv
+        .http
+        .post(local)
+        .header("X-Twilio-Signature", sig)
+        .form(&f)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 fn ivr_url(p: &Value) -> String {
     p["ivr_url"].as_str().unwrap().to_string()
 }
@@ -457,28 +490,7 @@ async fn twilio_signed_form_posts_follow_the_action_urls() {
     let (slug, p) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
     assert_eq!(ivr_url(&p), format!("{PUBLIC}/ivr/{slug}"));
     let post = |public: String, form: Vec<(&str, &str)>, good: bool| {
-        let f: Vec<(String, String)> = form
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let sig = if good {
-            twilio_signature(TOKEN, &public, &f)
-        } else {
-            "bad".to_string()
-        };
-        let local = public.replace(PUBLIC, &srv.base);
-        let srv = &srv;
-        async move {
-            let r = srv
-                .http
-                .post(local)
-                .header("X-Twilio-Signature", sig)
-                .form(&f)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
+        twilio_post(&srv, PUBLIC, good.then_some(TOKEN), public, owned(&form))
     };
     let start = format!("{PUBLIC}/ivr/{slug}");
     let base = [

@@ -2,8 +2,7 @@
 //! TwiML, KooKoo, NCCO): the text goes through the department's SMS outbox and dialer,
 //! to a fake platform on loopback that records what it was asked.
 
-use super::{get_text, ivr_url, publish_and_attach};
-use callboard_core::signature::twilio_signature;
+use super::{get_text, ivr_url, owned, publish_and_attach, twilio_post};
 use callboard_tests::fake_platform::{FakePlatform, Reply, Seen};
 use callboard_tests::{until, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -64,15 +63,7 @@ async fn exotel_flow_texts_the_caller_once_through_the_outbox() {
         .unwrap();
     let slug = p["slug"].as_str().unwrap().to_string();
     publish_and_attach(&srv, &slug, &sms_flow()).await;
-    put_dialer(
-        &srv,
-        &slug,
-        json!({"kind": "exotel",
-            "fields": {"account_sid": "acme1", "api_key": "key1", "caller_id": "08047112233",
-                "base_url": fake.base},
-            "secrets": {"api_token": "exotel-token"}}),
-    )
-    .await;
+    exotel_dialer(&srv, &slug, &fake).await;
     let url = ivr_url(&p);
     let (s, x) = get_text(
         &srv,
@@ -187,24 +178,7 @@ async fn twilio_flow_texts_through_the_messages_api_once() {
     )
     .await;
     let post = |public: String, form: Vec<(&str, &str)>| {
-        let f: Vec<(String, String)> = form
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let sig = twilio_signature(TOKEN, &public, &f);
-        let local = public.replace(PUBLIC, &srv.base);
-        let srv = &srv;
-        async move {
-            let r = srv
-                .http
-                .post(local)
-                .header("X-Twilio-Signature", sig)
-                .form(&f)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
+        twilio_post(&srv, PUBLIC, Some(TOKEN), public, owned(&form))
     };
     let start = format!("{PUBLIC}/ivr/{slug}");
     let (s, x) = post(

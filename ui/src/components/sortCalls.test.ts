@@ -66,16 +66,7 @@ const columns: ColumnDef<Call, unknown>[] = [
 
 /** The order TanStack Table's own sorted row model gives. */
 function tanstack(data: readonly Call[], sorting: SortingState): string[] {
-  const table = createTable<Call>({
-    data: data as Call[],
-    columns,
-    state: { sorting },
-    onStateChange: () => undefined,
-    renderFallbackValue: null,
-    getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
-  });
-  return table.getRowModel().rows.map((r) => r.original.call_id);
+  return tanstackOf(columns, data, sorting);
 }
 
 const SORTS: SortingState[] = [
@@ -220,9 +211,9 @@ describe("CallSorter", () => {
   });
 });
 
-function tanstackOf(cols: ColumnDef<Call, unknown>[], data: Call[], sorting: SortingState): string[] {
+function tanstackOf(cols: ColumnDef<Call, unknown>[], data: readonly Call[], sorting: SortingState): string[] {
   const table = createTable<Call>({
-    data,
+    data: data as Call[],
     columns: cols,
     state: { sorting },
     onStateChange: () => undefined,

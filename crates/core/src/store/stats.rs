@@ -179,11 +179,19 @@ pub fn read(
         }
         s.avg_duration = mean(dur_sum, dur_n);
     }
-    for sql in [MARKED_SQL, UNMARKED_SQL] {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (dep, n) = row?;
+    let mut marked = conn.prepare_cached(MARKED_SQL)?;
+    let mut unmarked = conn.prepare_cached(UNMARKED_SQL)?;
+    let by_dep = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?));
+    let parts = [
+        marked
+            .query_map([], by_dep)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        unmarked
+            .query_map([now], by_dep)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    ];
+    for rows in parts {
+        for (dep, n) in rows {
             if !allowed(&dep) {
                 continue;
             }
@@ -198,10 +206,8 @@ pub fn read(
 /// Open worklist calls whose SLA ran out, per department, in two parts that
 /// add up. Those the SLA watch has marked (`sla_breached_at`) are counted by
 /// the calls' triggers (v24), so a read costs a row per department however
-/// many there are; a marked clock ran out before its mark, so before `?1`
-/// (unused here: both parts take the same arguments).
-const MARKED_SQL: &str =
-    "SELECT department, n FROM sla_breached_counts WHERE n > 0 AND ?1 IS NOT NULL";
+/// many there are; a marked clock ran out before its mark, so before now.
+const MARKED_SQL: &str = "SELECT department, n FROM sla_breached_counts WHERE n > 0";
 
 /// The rest: calls due by `?1` that the watch has not marked yet (it marks
 /// them within a second of their deadline, so these are few), on the index
