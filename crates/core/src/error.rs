@@ -34,6 +34,9 @@ pub enum ErrorCode {
     InvalidToken,
     MalformedBody,
     MalformedJson,
+    /// A delivery that parses but is not what its route takes (a lead
+    /// without its id): nothing was stored.
+    MappingFailed,
     MethodNotAllowed,
     MissingApiKey,
     MissingCredentials,
@@ -95,6 +98,7 @@ impl ErrorCode {
         ErrorCode::InvalidToken,
         ErrorCode::MalformedBody,
         ErrorCode::MalformedJson,
+        ErrorCode::MappingFailed,
         ErrorCode::MethodNotAllowed,
         ErrorCode::MissingApiKey,
         ErrorCode::MissingCredentials,
@@ -157,6 +161,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::MalformedBody => "malformed_body",
             ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MappingFailed => "mapping_failed",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::MissingApiKey => "missing_api_key",
             ErrorCode::MissingCredentials => "missing_credentials",

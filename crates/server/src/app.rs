@@ -140,6 +140,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(providers::router())
         .merge(connectors::router())
         .merge(calls::router())
+        .merge(crate::api::leads::router())
         .merge(crate::api::dialers::router())
         .merge(crate::api::voicemails::router())
         .merge(crate::api::sms::router())

@@ -20,6 +20,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ivr;
 pub mod launch;
+pub mod lead_webhooks;
 pub mod leader;
 pub mod metrics_export;
 pub mod outbound;

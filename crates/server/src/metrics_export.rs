@@ -67,7 +67,8 @@ pub async fn track_webhooks(req: Request, next: Next) -> Response {
         .uri()
         .path()
         .strip_prefix("/webhooks/ivr/")
-        .map(|s| s.trim_end_matches('/').to_string());
+        // `{slug}/leads` (the lead webhook) is counted under its provider.
+        .map(|s| s.split('/').next().unwrap_or_default().to_string());
     let Some(slug) = slug else {
         return next.run(req).await;
     };

@@ -33,7 +33,7 @@ pub struct WebhookAck {
     pub warnings: Vec<String>,
 }
 
-fn provider_for(state: &AppState, slug: &str) -> ApiResult<Arc<ProviderRuntime>> {
+pub(crate) fn provider_for(state: &AppState, slug: &str) -> ApiResult<Arc<ProviderRuntime>> {
     match state.store.providers().get(slug) {
         Some(p) if p.active => Ok(p),
         _ => Err(ApiError::not_found(format!(
@@ -300,7 +300,7 @@ fn public_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> S
 }
 
 /// The answer to a body that cannot be taken.
-fn body_error(e: BodyError) -> ApiError {
+pub(crate) fn body_error(e: BodyError) -> ApiError {
     match e {
         BodyError::UnsupportedMediaType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -313,13 +313,56 @@ fn body_error(e: BodyError) -> ApiError {
     }
 }
 
-/// Authenticates, parses, maps and stores one delivery for `provider`.
-pub(crate) async fn receive_for(
-    state: AppState,
-    provider: Arc<ProviderRuntime>,
+/// A delivery that passed the provider's authentication, its body read.
+pub(crate) struct Taken {
+    pub source: std::net::IpAddr,
+    pub method: String,
+    pub content_type: Option<String>,
+    pub request_id: Option<String>,
+    pub now: callboard_core::time::Timestamp,
+    /// The body (or the claims a token carried in place of it).
+    pub bytes: Bytes,
+    /// The query string, without a parameter that carried the credentials.
+    pub query: Option<String>,
+}
+
+impl Taken {
+    /// Logs a delivery whose body cannot be taken in the provider's
+    /// ingestion log (rate-limited, off the request path), then refuses it.
+    pub(crate) fn refuse(&self, state: &AppState, provider_id: i64, err: ApiError) -> ApiError {
+        let kept: &[u8] = if self.bytes.is_empty() {
+            self.query.as_deref().unwrap_or("").as_bytes()
+        } else {
+            &self.bytes
+        };
+        let r = (
+            provider_id,
+            self.method.as_str(),
+            self.content_type.as_deref(),
+            self.request_id.as_deref(),
+            kept,
+        );
+        crate::refusals::record(state, self.source, r, &err);
+        err
+    }
+}
+
+/// What authentication made of a request.
+pub(crate) enum Authenticated {
+    /// The platform checking the URL: the answer to send, nothing to store.
+    Handshake(Response),
+    Delivery(Taken),
+}
+
+/// Authenticates a request by `provider`'s scheme and reads its body under
+/// the size, depth and time caps: 401 (logged as a refusal) for a missing or
+/// wrong key or signature, 413/400/415 for a body that cannot be taken. The
+/// call webhook and the lead webhook both start here.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    provider: &ProviderRuntime,
     req: Request,
-    ends_at_event: bool,
-) -> ApiResult<Response> {
+) -> ApiResult<Authenticated> {
     let slug = provider.slug.clone();
     let (parts, body) = req.into_parts();
     let source = crate::auth::peer_ip(&parts.extensions);
@@ -327,7 +370,7 @@ pub(crate) async fn receive_for(
     let ctype = content_type(&parts.headers);
     let method = parts.method.clone();
     let now = state.store.now();
-    let url = public_url(&state, &parts.headers, &parts.uri);
+    let url = public_url(state, &parts.headers, &parts.uri);
     let headers = parts.headers.clone();
     let lookup = move |name: &str| {
         headers
@@ -364,7 +407,7 @@ pub(crate) async fn receive_for(
         Ok(v) => v,
         Err(refusal) => {
             record_refusal(
-                &state,
+                state,
                 source,
                 provider.id,
                 method.as_str(),
@@ -397,7 +440,7 @@ pub(crate) async fn receive_for(
         ) {
             r.headers_mut().insert(n, v);
         }
-        return Ok(r);
+        return Ok(Authenticated::Handshake(r));
     }
     if let Some(b) = body.take() {
         bytes = match read_body(
@@ -417,7 +460,7 @@ pub(crate) async fn receive_for(
                     rid.as_deref(),
                     &b""[..],
                 );
-                crate::refusals::record(&state, source, r, &e);
+                crate::refusals::record(state, source, r, &e);
                 return Err(e);
             }
         };
@@ -430,34 +473,41 @@ pub(crate) async fn receive_for(
         Some(claims) => (Bytes::from(claims), Some("application/json".to_string())),
         None => (bytes, ctype),
     };
+    Ok(Authenticated::Delivery(Taken {
+        source,
+        method: method.as_str().to_string(),
+        content_type: ctype,
+        request_id: rid,
+        now,
+        bytes,
+        query,
+    }))
+}
+
+/// Authenticates, parses, maps and stores one delivery for `provider`.
+pub(crate) async fn receive_for(
+    state: AppState,
+    provider: Arc<ProviderRuntime>,
+    req: Request,
+    ends_at_event: bool,
+) -> ApiResult<Response> {
+    let slug = provider.slug.clone();
+    let taken = match authenticate(&state, &provider, req).await? {
+        Authenticated::Handshake(r) => return Ok(r),
+        Authenticated::Delivery(t) => t,
+    };
     let received = Received {
-        method: method.as_str(),
-        content_type: ctype.as_deref(),
-        body: &bytes,
-        query: query.as_deref(),
-        request_id: rid.as_deref(),
-        at: now,
+        method: taken.method.as_str(),
+        content_type: taken.content_type.as_deref(),
+        body: &taken.bytes,
+        query: taken.query.as_deref(),
+        request_id: taken.request_id.as_deref(),
+        at: taken.now,
         max_future_skew: Some(chrono::Duration::seconds(state.config.max_future_skew_secs)),
     };
     let mut delivery = match Delivery::prepare(&provider, received) {
         Ok(d) => d,
-        Err(e) => {
-            let err = body_error(e);
-            let kept: &[u8] = if bytes.is_empty() {
-                query.as_deref().unwrap_or("").as_bytes()
-            } else {
-                &bytes
-            };
-            let r = (
-                provider.id,
-                method.as_str(),
-                ctype.as_deref(),
-                rid.as_deref(),
-                kept,
-            );
-            crate::refusals::record(&state, source, r, &err);
-            return Err(err);
-        }
+        Err(e) => return Err(taken.refuse(&state, provider.id, body_error(e))),
     };
     if ends_at_event {
         delivery.end_at_event_time();
@@ -522,5 +572,7 @@ pub(crate) async fn receive_for(
 
 /// This module's routes, with their OpenAPI operations.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(receive_post, receive_get))
+    OpenApiRouter::new()
+        .routes(routes!(receive_post, receive_get))
+        .merge(crate::lead_webhooks::router())
 }

@@ -808,6 +808,70 @@ async fn a_queue_announces_each_callers_position() {
     );
 }
 
+/// With `announce_every_seconds` the agents ring in slices: after each one
+/// nobody answered, the caller hears their place again (one fewer once the
+/// caller ahead is taken) and the agents ring again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_repeats_each_callers_position_while_they_wait() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, p) = setup(&srv, "kookoo", json!({})).await;
+    let mut repeating = flow(&slug);
+    repeating["nodes"][2]["announce_position"] = json!(true);
+    repeating["nodes"][2]["announce_every_seconds"] = json!(30);
+    repeating["nodes"][2]["max_wait_seconds"] = json!(300);
+    repeating["nodes"][2]["say"] = json!("Please hold");
+    let fid = publish_and_attach(&srv, &slug, &repeating).await;
+    let url = ivr_url(&p);
+    let ask = |q: String| {
+        let u = format!("{url}&{q}");
+        let srv = &srv;
+        async move { get_text(srv, &u).await.1 }
+    };
+    for (sid, cid) in [
+        ("R1", "9800000021"),
+        ("R2", "9800000022"),
+        ("R3", "9800000023"),
+    ] {
+        ask(format!(
+            "event=NewCall&sid={sid}&cid={cid}&called_number=8000000000"
+        ))
+        .await;
+        let x = ask(format!("event=GotDTMF&sid={sid}&data=1")).await;
+        assert!(x.contains("<playtext>Please hold</playtext>"), "{x}");
+        assert_eq!(xml_attr(&x, "dial", "timeout"), "30", "a 30 s slice: {x}");
+    }
+    // R1 is answered; R2's slice ends unanswered: it is first now, and the
+    // caller who came after it (R3) is not counted ahead of it.
+    ask("event=Dial&sid=R1&status=answered&data=".into()).await;
+    let x = ask("event=Dial&sid=R2&status=not_answered&data=".into()).await;
+    assert!(
+        x.contains("<playtext>You are number 1 in the queue.</playtext>"),
+        "{x}"
+    );
+    assert!(
+        !x.contains("Please hold"),
+        "the prompt is not repeated: {x}"
+    );
+    assert_eq!(xml_attr(&x, "dial", "timeout"), "30", "{x}");
+    assert!(x.contains(&format!(">{AGENT_PHONE}</dial>")), "{x}");
+    let x = ask("event=Dial&sid=R3&status=not_answered&data=".into()).await;
+    assert!(
+        x.contains("<playtext>You are number 2 in the queue.</playtext>"),
+        "{x}"
+    );
+    // The flow's analytics count each caller's wait once at the queue.
+    let (s, b) = srv
+        .get_json(&format!("/api/flows/{fid}/analytics"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let queue = b["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["node"] == "sales"))
+        .unwrap_or_else(|| panic!("{b}"));
+    assert_eq!(queue["visits"], 3, "{queue}");
+}
+
 /// The value of `attr="…"` on the first `tag` of an XML answer, unescaped.
 fn xml_attr(xml: &str, tag: &str, attr: &str) -> String {
     let at = xml

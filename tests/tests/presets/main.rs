@@ -8,6 +8,7 @@ mod callbacks_vonage_dialpad;
 mod catalogue;
 mod cloudonix;
 mod convoso;
+mod convoso_leads;
 mod dialpad;
 mod exotel;
 mod generic;

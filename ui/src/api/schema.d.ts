@@ -752,6 +752,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Leads received on the lead webhook, most recently updated first; agents see their departments' only. */
+        get: operations["listLeads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/leads/{department}/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One lead with its calls (the department's calls whose `metadata.lead_id` names it). */
+        get: operations["getLead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mapping/preview": {
         parameters: {
             query?: never;
@@ -1587,6 +1621,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/ivr/{slug}/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A lead created or updated on the platform (Convoso's lead webhook fields: `lead_id` or `id`, `first_name`, `last_name`, `phone_number` with `phone_code`, `email`, `status`, `status_name`, `list_id`, `owner_id`/`user_id`, `address1`, `city`, `state`, `postal_code`, `created_at`, `modified_at`/`last_modified`, custom fields kept in `raw`), JSON or a form, authenticated by the provider's scheme like its call webhook. A delivery older than the stored lead (`modified_at`) is recorded and answered `stale`; one without a lead id is refused with 400 `mapping_failed` and nothing is stored. */
+        post: operations["receiveLeadWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1996,6 +2047,7 @@ export interface components {
              *     that never reached the IVR.
              */
             ivr_path: components["schemas"]["Visit"][];
+            lead?: null | components["schemas"]["Lead"];
             /** @description Texts sent (or queued) to the caller for this call. */
             sms: components["schemas"]["SmsMessage"][];
             voicemail?: null | components["schemas"]["Voicemail"];
@@ -2390,7 +2442,7 @@ export interface components {
          *     so clients match on it and never on `message`.
          * @enum {string}
          */
-        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "tls_required" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "password_change_required" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error";
+        ErrorCode: "not_found" | "invalid" | "conflict" | "forbidden" | "schema_too_new" | "migration_failed" | "storage_error" | "shutting_down" | "bad_credentials" | "body_timeout" | "body_too_deep" | "body_too_large" | "body_unreadable" | "busy" | "empty_delivery" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "internal" | "invalid_api_key" | "invalid_idempotency_key" | "invalid_login_code" | "invalid_query" | "invalid_signature" | "invalid_token" | "malformed_body" | "malformed_json" | "mapping_failed" | "method_not_allowed" | "missing_api_key" | "missing_credentials" | "missing_signature" | "missing_token" | "no_signing_secret" | "not_a_replica" | "not_the_receiver" | "replica_not_ready" | "retention_running" | "route_not_found" | "stale_signature" | "too_far_behind" | "too_many_attempts" | "unsupported_media_type" | "server_busy" | "tls_required" | "unsupported_encoding" | "storage_unavailable" | "metrics_failed" | "metrics_token_required" | "invalid_flow" | "unreadable_ivr_request" | "origin_not_allowed" | "totp_required" | "invalid_totp" | "password_change_required" | "session_expired" | "csrf_failed" | "no_dialer" | "platform_error" | "replica_user_mismatch" | "sign_in_needs_receiver";
         ErrorDetail: {
             /** @description Stable, machine-readable: match on this, never on `message`. */
             code: components["schemas"]["ErrorCode"];
@@ -2648,6 +2700,90 @@ export interface components {
              */
             api_allow_hosts: string[];
         };
+        Lead: {
+            address1?: string | null;
+            city?: string | null;
+            /** @description The platform's times (RFC 3339, UTC). */
+            created_at?: string | null;
+            /** @description The provider's slug. */
+            department: string;
+            email?: string | null;
+            first_name?: string | null;
+            /**
+             * Format: int64
+             * @description Internal row id.
+             */
+            id: number;
+            last_name?: string | null;
+            /** @description The platform's lead id. */
+            lead_id: string;
+            list_id?: string | null;
+            modified_at?: string | null;
+            /** @description The platform's user the lead belongs to (`owner_id`, else `user_id`). */
+            owner_id?: string | null;
+            /** @description E.164 when valid, else as received. */
+            phone?: string | null;
+            postal_code?: string | null;
+            /** @description The newest applied delivery as received: custom fields are here. */
+            raw: Record<string, unknown>;
+            /** @description When that delivery arrived. */
+            received_at: string;
+            state?: string | null;
+            /** @description The platform's status code (`NEW`, `SALE`, …) and its name. */
+            status?: string | null;
+            status_name?: string | null;
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description Bumped by every applied delivery.
+             */
+            version: number;
+        };
+        LeadAck: {
+            /**
+             * Format: int64
+             * @description The delivery-log id of this delivery.
+             */
+            delivery_id: number;
+            /** @description The lead as stored now. */
+            lead: components["schemas"]["Lead"];
+            /**
+             * @description `applied` (created or updated) or `stale` (older than the stored
+             *     lead by `modified_at`: recorded in the delivery log as a duplicate
+             *     of the delivery holding the newer data, not applied).
+             */
+            outcome: components["schemas"]["LeadOutcome"];
+            /**
+             * @description Values kept as received (an invalid phone number), and why a stale
+             *     delivery was not applied.
+             */
+            warnings: string[];
+        };
+        LeadDetail: components["schemas"]["Lead"] & {
+            /**
+             * @description The department's calls whose `metadata.lead_id` is this lead's,
+             *     newest first (at most 200).
+             */
+            calls: components["schemas"]["Call"][];
+        };
+        LeadList: {
+            /** @description Most recently updated first. */
+            data: components["schemas"]["Lead"][];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Leads matching the filters, across all pages.
+             */
+            total: number;
+        };
+        /**
+         * @description What a lead delivery did.
+         * @enum {string}
+         */
+        LeadOutcome: "applied" | "stale";
         /** @enum {string} */
         Level: "ok" | "amber" | "red";
         LiveCounts: {
@@ -3234,6 +3370,13 @@ export interface components {
             event_id?: string | null;
             /** Format: int64 */
             id: number;
+            /**
+             * @description What was delivered: `call` (a call event) or `lead` (a lead record,
+             *     `/webhooks/ivr/{slug}/leads`; its `event_id` is the lead id, and a
+             *     lead delivery older than the stored lead is a `duplicate` of the
+             *     delivery that holds the newer data).
+             */
+            kind: string;
             method: string;
             outcome: components["schemas"]["DeliveryOutcome"];
             /**
@@ -4347,7 +4490,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5764,6 +5923,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IvrSettings"];
+                };
+            };
+        };
+    };
+    listLeads: {
+        parameters: {
+            query?: {
+                /** @description A department (provider slug), several separated by commas, or `all`. */
+                department?: string;
+                /** @description Any part of the name, phone number, e-mail or lead id (any case). */
+                q?: string;
+                /** @description 1-500, default 50. */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadList"];
+                };
+            };
+        };
+    };
+    getLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                department: string;
+                /** @description The platform's lead id */
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7997,6 +8223,79 @@ export interface operations {
                 };
             };
             /** @description Body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key or signature (the provider's scheme) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or inactive provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receiveLeadWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        /** @description The lead: JSON or form-encoded */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description Committed: applied, or stale (not applied) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadAck"];
+                };
+            };
+            /** @description Body cannot be parsed, or is not a lead (`mapping_failed`: no lead id; a field that cannot be read) */
             400: {
                 headers: {
                     [name: string]: unknown;

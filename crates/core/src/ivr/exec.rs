@@ -63,6 +63,10 @@ pub struct CallState {
     pub step: u64,
     pub caller: Option<String>,
     pub did: Option<String>,
+    /// When the call entered the queue it waits at: its repeated
+    /// announcements count the wait from here.
+    #[serde(default)]
+    pub queue_since: Option<DateTime<Utc>>,
 }
 
 /// One spoken text or audio file.
@@ -192,7 +196,13 @@ pub trait Env {
     fn queue_ahead(&self, department: &str) -> QueueAhead;
 }
 
-/// What a queue announces on entry.
+/// The shortest slice a queue rings its agents for between announcements.
+pub const ANNOUNCE_EVERY_MIN: u32 = 15;
+/// A repeated queue's wait ends rather than ring for less than this.
+const MIN_RING_SECONDS: i64 = 5;
+
+/// What a queue announces on entry (and, with `announce_every_seconds`,
+/// again while the caller waits).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueAhead {
     /// Callers ringing the same agents before this one.
@@ -613,35 +623,16 @@ impl<'a> Run<'a> {
                     return;
                 }
                 NodeKind::Queue {
-                    prompt,
-                    department,
-                    hold_music_url,
-                    announce_position,
-                    max_wait_seconds,
                     on_timeout,
+                    max_wait_seconds,
+                    ..
                 } => {
-                    let numbers = self.env.agent_numbers(department);
-                    if numbers.is_empty() {
-                        Some(("on_timeout", on_timeout.as_ref()))
-                    } else {
-                        speak(&mut self.actions, prompt, &self.state);
-                        if *announce_position {
-                            // In the prompt's voice and language.
-                            self.actions.push(Action::Speak(Speech::Say {
-                                text: position_announcement(self.env.queue_ahead(department)),
-                                voice: prompt.voice.clone(),
-                                language: prompt.language.clone(),
-                            }));
-                        }
-                        self.actions.push(Action::Dial {
-                            numbers,
-                            timeout_seconds: *max_wait_seconds,
-                            music_url: hold_music_url.clone(),
-                            caller_id: self.state.did.clone(),
-                        });
+                    self.state.queue_since = Some(self.env.now());
+                    if self.ring_queue(&node.kind, true, *max_wait_seconds) {
                         self.wait(&id, ty);
                         return;
                     }
+                    Some(("on_timeout", on_timeout.as_ref()))
                 }
                 NodeKind::Transfer {
                     prompt,
@@ -720,6 +711,50 @@ impl<'a> Run<'a> {
     }
 
     /// Replays the waiting node, or leaves it by `edge` once its replays are used up.
+    /// Rings a queue's agents for at most `left` seconds (a slice of
+    /// `announce_every_seconds` when set), after its prompt on entry and its
+    /// position announcement. False when no agent can be rung.
+    fn ring_queue(&mut self, kind: &NodeKind, entry: bool, left: u32) -> bool {
+        let NodeKind::Queue {
+            prompt,
+            department,
+            hold_music_url,
+            announce_position,
+            announce_every_seconds,
+            ..
+        } = kind
+        else {
+            return false;
+        };
+        let numbers = self.env.agent_numbers(department);
+        if numbers.is_empty() {
+            return false;
+        }
+        if entry {
+            speak(&mut self.actions, prompt, &self.state);
+        }
+        if *announce_position {
+            // In the prompt's voice and language.
+            self.actions.push(Action::Speak(Speech::Say {
+                text: position_announcement(self.env.queue_ahead(department)),
+                voice: prompt.voice.clone(),
+                language: prompt.language.clone(),
+            }));
+        } else if !entry {
+            // Without a position to give, the prompt again says the caller
+            // is still in line rather than ringing on in silence.
+            speak(&mut self.actions, prompt, &self.state);
+        }
+        let slice = announce_every_seconds.map_or(left, |every| every.min(left));
+        self.actions.push(Action::Dial {
+            numbers,
+            timeout_seconds: slice,
+            music_url: hold_music_url.clone(),
+            caller_id: self.state.did.clone(),
+        });
+        true
+    }
+
     fn retry(&mut self, id: &str, retries: u32, edge: &str, target: Option<&str>) {
         if self.state.attempts < retries {
             self.state.attempts += 1;
@@ -857,11 +892,33 @@ pub fn step(flow: &FlowDef, state: &CallState, event: &IvrEvent, env: &dyn Env) 
             let target = on_timeout.as_deref().or(next.as_deref());
             run.retry(&current, *retries, "on_timeout", target)
         }
-        (NodeKind::Queue { on_timeout, .. }, IvrEvent::Dialed { answered }) => {
+        (
+            NodeKind::Queue {
+                on_timeout,
+                announce_every_seconds,
+                max_wait_seconds,
+                ..
+            },
+            IvrEvent::Dialed { answered },
+        ) => {
             if *answered {
                 run.agent_answered(&current);
             } else {
-                run.leave(&current, "on_timeout", on_timeout.as_deref());
+                let waited = run
+                    .state
+                    .queue_since
+                    .map_or(i64::MAX, |t| (env.now() - t).num_seconds().max(0));
+                let left = i64::from(*max_wait_seconds).saturating_sub(waited);
+                // A slice too short to be worth ringing ends the wait.
+                let again = announce_every_seconds.is_some() && left >= MIN_RING_SECONDS;
+                let left = u32::try_from(left).unwrap_or(0);
+                if again && run.ring_queue(&node.kind, false, left) {
+                    // Still the same wait: no new visit, so the node's
+                    // analytics count one entry and its whole time.
+                    run.visits.pop();
+                } else {
+                    run.leave(&current, "on_timeout", on_timeout.as_deref());
+                }
             }
         }
         (NodeKind::Transfer { on_no_answer, .. }, IvrEvent::Dialed { answered }) => {

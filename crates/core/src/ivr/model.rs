@@ -269,6 +269,12 @@ pub enum NodeKind {
         hold_music_url: Option<String>,
         #[serde(default)]
         announce_position: bool,
+        /// While waiting, the caller hears their (updated) place again this
+        /// often: the agents ring in slices of this length, each followed by
+        /// the announcement, until `max_wait_seconds` have passed. None: once,
+        /// on entry.
+        #[serde(default)]
+        announce_every_seconds: Option<u32>,
         #[serde(default = "default_max_wait")]
         max_wait_seconds: u32,
         on_timeout: Option<String>,
@@ -381,6 +387,7 @@ pub fn fields_of(kind: &str) -> &'static [&'static str] {
             "department",
             "hold_music_url",
             "announce_position",
+            "announce_every_seconds",
             "max_wait_seconds",
             "on_timeout",
         ],

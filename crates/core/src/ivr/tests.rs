@@ -849,3 +849,123 @@ fn a_queue_announces_the_callers_place_and_wait_in_every_dialect() {
     let s = step(&quiet, &CallState::default(), &IvrEvent::Start, &e);
     assert!(!format!("{:?}", s.instruction).contains("You are number"));
 }
+
+/// With `announce_every_seconds` the caller hears their (updated) place
+/// again after each slice of ringing, until the queue's maximum wait; the
+/// whole wait stays one visit of the node.
+#[test]
+fn a_queue_repeats_the_callers_place_while_they_wait() {
+    use super::exec::QueueAhead;
+    let f = flow(json!({
+        "name": "Repeat", "entry": "q",
+        "nodes": [
+            {"id": "q", "type": "queue", "department": "sales", "say": "Please hold",
+             "announce_position": true, "announce_every_seconds": 30,
+             "max_wait_seconds": 80, "on_timeout": "z"},
+            {"id": "z", "type": "hangup", "say": "Sorry"}
+        ]
+    }));
+    let mut e = env();
+    let start = e.now;
+    let ahead = |n| QueueAhead {
+        ahead: n,
+        expected_wait_seconds: None,
+    };
+    e.ahead.insert("sales".into(), ahead(2));
+    let said = |s: &super::exec::Step| -> Vec<String> {
+        s.instruction
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Speak(Speech::Say { text, .. }) => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let rang = |s: &super::exec::Step| {
+        s.instruction.actions.iter().find_map(|a| match a {
+            Action::Dial {
+                timeout_seconds, ..
+            } => Some(*timeout_seconds),
+            _ => None,
+        })
+    };
+    let s1 = step(&f, &CallState::default(), &IvrEvent::Start, &e);
+    assert_eq!(said(&s1), ["Please hold", "You are number 3 in the queue."]);
+    assert_eq!(rang(&s1), Some(30), "the first slice");
+    assert_eq!(s1.state.queue_since, Some(start));
+
+    // 30 s later nobody answered; one caller ahead was taken meanwhile.
+    e.now = start + chrono::Duration::seconds(30);
+    e.ahead.insert("sales".into(), ahead(1));
+    let no = IvrEvent::Dialed { answered: false };
+    let s2 = step(&f, &s1.state, &no, &e);
+    assert_eq!(
+        said(&s2),
+        ["You are number 2 in the queue."],
+        "the place again, without the prompt"
+    );
+    assert_eq!(rang(&s2), Some(30));
+    assert_eq!(s2.state.node.as_deref(), Some("q"));
+    assert!(
+        s2.visits.is_empty(),
+        "still the same visit: {:?}",
+        s2.visits
+    );
+
+    // At 60 s only 20 s of the 80 s wait are left: the last slice is shorter.
+    e.now = start + chrono::Duration::seconds(60);
+    let s3 = step(&f, &s2.state, &no, &e);
+    assert_eq!(rang(&s3), Some(20));
+
+    // At 80 s the wait is over: on to `on_timeout`.
+    e.now = start + chrono::Duration::seconds(80);
+    let s4 = step(&f, &s3.state, &no, &e);
+    assert_eq!(said(&s4), ["Sorry"]);
+    assert_eq!(rang(&s4), None);
+    assert!(s4.state.ended);
+    let edges: Vec<_> = s4.visits.iter().map(|v| v.edge.as_deref()).collect();
+    assert_eq!(edges.first(), Some(&Some("on_timeout")), "{:?}", s4.visits);
+
+    // Without `announce_every_seconds` a no-answer leaves at once.
+    let mut once = f.clone();
+    if let Some(NodeKind::Queue {
+        announce_every_seconds,
+        ..
+    }) = once.nodes.get_mut(0).map(|n| &mut n.kind)
+    {
+        *announce_every_seconds = None;
+    }
+    e.now = start;
+    let o1 = step(&once, &CallState::default(), &IvrEvent::Start, &e);
+    assert_eq!(rang(&o1), Some(80), "one ring for the whole wait");
+    e.now = start + chrono::Duration::seconds(80);
+    assert!(step(&once, &o1.state, &no, &e).state.ended);
+
+    // An agent answering ends the wait as before.
+    e.now = start + chrono::Duration::seconds(30);
+    let a = step(&f, &s1.state, &IvrEvent::Dialed { answered: true }, &e);
+    assert!(a.state.answered);
+}
+
+#[test]
+fn a_queues_announcement_interval_is_validated() {
+    let v = |every: u32| {
+        json!({
+            "name": "Repeat", "entry": "q",
+            "nodes": [
+                {"id": "q", "type": "queue", "department": "sales",
+                 "announce_every_seconds": every, "on_timeout": "z"},
+                {"id": "z", "type": "hangup"}
+            ]
+        })
+    };
+    for bad in [5, 601] {
+        assert_eq!(
+            codes(v(bad), &Context::default()),
+            vec![(Some("q".into()), "invalid_field".into())],
+            "{bad}"
+        );
+    }
+    assert!(codes(v(45), &Context::default()).is_empty());
+}

@@ -1,6 +1,6 @@
 //! Flow validation: every problem names its node, with a stable code.
 
-use super::exec::{template_vars, BUILTIN_VARS};
+use super::exec::{template_vars, ANNOUNCE_EVERY_MIN, BUILTIN_VARS};
 use super::model::{FlowDef, Node, NodeKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -394,6 +394,7 @@ fn node_rules(n: &Node, defined: &BTreeSet<String>, ctx: &Context, errors: &mut 
             department,
             on_timeout,
             max_wait_seconds,
+            announce_every_seconds,
             ..
         } => {
             dept_check(department, errors);
@@ -409,6 +410,15 @@ fn node_rules(n: &Node, defined: &BTreeSet<String>, ctx: &Context, errors: &mut 
             }
             if !(5..=3600).contains(max_wait_seconds) {
                 errors.push(err(id, "invalid_field", "max_wait_seconds must be 5-3600"));
+            }
+            if let Some(every) = announce_every_seconds {
+                if !(ANNOUNCE_EVERY_MIN..=600).contains(every) {
+                    errors.push(err(
+                        id,
+                        "invalid_field",
+                        format!("announce_every_seconds must be {ANNOUNCE_EVERY_MIN}-600"),
+                    ));
+                }
             }
         }
         NodeKind::Transfer {

@@ -6,6 +6,7 @@
 //! maps each payload without re-parsing anything and without cloning the
 //! payload. The format is documented for admins in `docs/MAPPING.md`.
 
+mod lead;
 mod options;
 mod path;
 mod phone;
@@ -13,6 +14,7 @@ pub mod plausible;
 mod time;
 mod transform;
 
+pub use lead::{LeadError, MappedLead};
 pub(crate) use transform::local_in;
 
 use crate::status::Status;

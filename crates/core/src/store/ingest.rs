@@ -139,7 +139,7 @@ fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<Str
     if let Some(eid) = &d.mapped.event_id {
         let mut stmt = w.conn.prepare_cached(
             "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND event_id = ?2
-               AND outcome IN ('applied', 'mapping_failed') LIMIT 1",
+               AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1",
         )?;
         if let Some(hit) = stmt
             .query_row(params![d.provider_id, eid], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -150,7 +150,7 @@ fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<Str
     }
     let mut stmt = w.conn.prepare_cached(
         "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND body_hash = ?2
-           AND outcome IN ('applied', 'mapping_failed') LIMIT 1",
+           AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1",
     )?;
     Ok(stmt
         .query_row(params![d.provider_id, d.body_hash], |r| {
@@ -310,13 +310,18 @@ pub struct RawEvent {
     pub duplicate_of: Option<i64>,
     pub replayed_at: Option<String>,
     pub request_id: Option<String>,
+    /// What was delivered: `call` (a call event) or `lead` (a lead record,
+    /// `/webhooks/ivr/{slug}/leads`; its `event_id` is the lead id, and a
+    /// lead delivery older than the stored lead is a `duplicate` of the
+    /// delivery that holds the newer data).
+    pub kind: String,
     /// The delivery as received (JSON bodies as sent, forms and query strings
     /// as an object); for a delivery refused before parsing, its body's first
     /// 4 KiB as a string; null when refused before the body was read.
     pub payload: Value,
 }
 
-const RAW_COLS: &str = "r.id, p.slug, r.received_at, r.method, r.content_type, r.outcome, r.error, r.warnings, r.call_id, r.event_id, r.event_at, r.duplicate_of, r.replayed_at, r.request_id, r.payload";
+const RAW_COLS: &str = "r.id, p.slug, r.received_at, r.method, r.content_type, r.outcome, r.error, r.warnings, r.call_id, r.event_id, r.event_at, r.duplicate_of, r.replayed_at, r.request_id, r.payload, r.kind";
 
 fn raw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     let id: i64 = r.get(0)?;
@@ -337,6 +342,7 @@ fn raw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
         replayed_at: r.get(12)?,
         request_id: r.get(13)?,
         payload: at.json_opt(r, 14, "payload")?.unwrap_or(Value::Null),
+        kind: r.get(15)?,
     })
 }
 
@@ -416,7 +422,7 @@ pub fn call_timeline(conn: &Connection, call_row_id: i64) -> Result<Vec<RawEvent
 pub fn last_payload(conn: &Connection, provider_id: i64) -> Result<Option<Value>> {
     let p: Option<String> = conn
         .query_row(
-            "SELECT payload FROM raw_events WHERE provider_id = ?1 AND payload IS NOT NULL AND outcome <> 'rejected' ORDER BY id DESC LIMIT 1",
+            "SELECT payload FROM raw_events WHERE provider_id = ?1 AND payload IS NOT NULL AND outcome <> 'rejected' AND kind = 'call' ORDER BY id DESC LIMIT 1",
             [provider_id],
             |r| r.get(0),
         )
@@ -459,7 +465,7 @@ pub fn replay(
     let failed: Vec<(i64, String, String)> = {
         let mut stmt = w.conn.prepare(
             "SELECT id, received_at, COALESCE(payload, 'null') FROM raw_events
-             WHERE provider_id = ?1 AND outcome = 'mapping_failed'
+             WHERE provider_id = ?1 AND outcome = 'mapping_failed' AND kind = 'call'
                AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3)
              ORDER BY id LIMIT ?4",
         )?;

@@ -649,9 +649,13 @@ impl Env for DbEnv<'_> {
     }
     fn queue_ahead(&self, department: &str) -> exec::QueueAhead {
         let q = || -> Result<exec::QueueAhead> {
-            // Queued callers ring the department's agents: the ringing calls.
+            // Queued callers ring the department's agents: the ringing calls
+            // that came in before this one (a repeated announcement must not
+            // count those who arrived later).
             let ahead: i64 = self.conn.query_row(
-                "SELECT COUNT(*) FROM calls WHERE status = 'ringing' AND department = ?1 AND call_id <> ?2",
+                "SELECT COUNT(*) FROM calls c WHERE c.status = 'ringing' AND c.department = ?1 AND c.call_id <> ?2
+                   AND NOT EXISTS (SELECT 1 FROM calls me WHERE me.department = ?1 AND me.call_id = ?2
+                                     AND (me.created_at, me.id) < (c.created_at, c.id))",
                 params![department, self.call_id],
                 |r| r.get(0),
             )?;

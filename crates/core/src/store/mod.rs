@@ -25,6 +25,8 @@ pub mod idempotency;
 pub mod ingest;
 pub mod integrations;
 pub mod ivr;
+pub mod lead_deliveries;
+pub mod leads;
 pub mod metrics;
 pub mod migrate;
 pub mod providers;

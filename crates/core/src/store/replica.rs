@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Replicated tables, parents before children (foreign keys).
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "flows",
     "flow_versions",
     "providers",
@@ -27,6 +27,7 @@ pub const TABLES: [&str; 16] = [
     "agent_states",
     "categories",
     "calls",
+    "leads",
     "raw_events",
     "dispositions",
     "voicemails",
@@ -157,7 +158,7 @@ fn key_column(table: &str) -> &'static str {
 ///
 /// | table | admin | supervisor | agent |
 /// |---|---|---|---|
-/// | providers, calls, voicemails, dispositions, categories | all | all | their departments (categories: and the shared ones) |
+/// | providers, calls, leads, voicemails, dispositions, categories | all | all | their departments (categories: and the shared ones) |
 /// | users | all | all | themselves, and the users their calls are assigned to or disposed by (names only) |
 /// | agent_states | all | all | their own |
 /// | raw_events | all (the delivery log) | those of calls (the call timeline) | those of their calls |
@@ -184,7 +185,7 @@ fn scope_sql(table: &str, scope: &Scope) -> &'static str {
                        WHERE c.department IN (SELECT value FROM json_each(?1)))"
         }
         "agent_states" if agent => "user_id = ?4",
-        "calls" | "voicemails" if by_department => {
+        "calls" | "leads" | "voicemails" if by_department => {
             "department IN (SELECT value FROM json_each(?1))"
         }
         // The delivery log (failed and refused deliveries included) is for

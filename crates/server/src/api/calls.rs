@@ -246,6 +246,9 @@ pub struct CallDetail {
     /// `sms` node, what became of its text in `detail`. Empty for a call
     /// that never reached the IVR.
     pub ivr_path: Vec<callboard_core::ivr::exec::Visit>,
+    /// The lead the call names in `metadata.lead_id`, when the lead webhook
+    /// has delivered it.
+    pub lead: Option<callboard_core::store::leads::Lead>,
 }
 
 pub(crate) async fn find(
@@ -275,7 +278,8 @@ pub async fn get(
     let call = find(&state, &who, call_id, k.department).await?;
     let id = call.id;
     let (dep, cid) = (call.department.clone(), call.call_id.clone());
-    let (events, dispositions, voicemail, callbacks, sms, ivr_path) = state
+    let lead_of = call.clone();
+    let (events, dispositions, voicemail, callbacks, sms, ivr_path, lead) = state
         .store
         .read(move |c| {
             let ivr_path = match callboard_core::store::providers::get(c, &dep) {
@@ -291,6 +295,7 @@ pub async fn get(
                 callboard_core::store::callbacks::for_call(c, id)?,
                 callboard_core::store::sms::for_call(c, id)?,
                 ivr_path,
+                callboard_core::store::leads::for_call(c, &lead_of)?,
             ))
         })
         .await?;
@@ -302,6 +307,7 @@ pub async fn get(
         callbacks,
         sms,
         ivr_path,
+        lead,
     }))
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod export;
 pub mod flows;
 pub mod integrations;
+pub mod leads;
 pub mod metrics;
 pub mod presets;
 pub mod providers;

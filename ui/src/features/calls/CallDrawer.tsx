@@ -10,6 +10,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { IvrPath } from "../flows/ProviderIvr";
 import { PreviousCalls } from "../history/PreviousCalls";
 import { CallBackPanel } from "../callbacks/CallBackPanel";
+import { LeadSection } from "../leads/LeadSection";
 
 function Field({ k, v }: { k: string; v: React.ReactNode }) {
   return (
@@ -144,6 +145,7 @@ export function CallDrawer({
                   {c.voicemail.transcript && <blockquote className="transcript">{c.voicemail.transcript}</blockquote>}
                 </section>
               )}
+              {c.lead && <LeadSection call={c} lead={c.lead} />}
               <IvrPath call={c} />
               <PreviousCalls call={c} />
               {worklist && (

@@ -118,7 +118,13 @@ export function IngestionLog({ slug }: { slug: string }) {
                       <span className={`outcome ${d.outcome}`}>{OUTCOME_WORDS[d.outcome] ?? d.outcome}</span>
                       {d.duplicate_of != null && <div className="muted small">of #{d.duplicate_of}</div>}
                     </td>
-                    <td className="mono">{d.call_id ?? "—"}</td>
+                    <td className="mono">
+                      {d.kind === "lead" ? (
+                        <span title="A lead delivery">lead {d.event_id ?? "—"}</span>
+                      ) : (
+                        (d.call_id ?? "—")
+                      )}
+                    </td>
                     <td>
                       {d.error && <div className="error-text">{d.error}</div>}
                       {d.warnings.map((w) => (
