@@ -73,6 +73,16 @@ async fn seed(srv: &TestServer) -> (String, String) {
             .unwrap();
         assert!(s < 300, "{b}");
     }
+    // A lead (the lead webhook), so the replica's lead reads have a row.
+    let r = srv
+        .http
+        .post(srv.url(&format!("/webhooks/ivr/{slug}/leads")))
+        .header("x-api-key", &key)
+        .json(&json!({"lead_id": "L1", "first_name": "Lea", "status": "NEW"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let (s, b) = srv
         .post_json("/api/calls/c0/assign", &agent, &json!({}))
         .await
@@ -203,7 +213,9 @@ async fn read_routes(srv: &TestServer, slug: &str) -> Vec<String> {
             .replace("{slug}", slug)
             .replace("{call_id}", "c1")
             .replace("{id}", id)
-            .replace("{dialpad_user_id}", "dp-1");
+            .replace("{dialpad_user_id}", "dp-1")
+            .replace("{department}", slug)
+            .replace("{lead_id}", "L1");
         assert!(
             !filled.contains('{'),
             "a new path parameter to fill: {path}"
