@@ -40,7 +40,16 @@ test("offline on a replica: the console says since when, queues a disposition, d
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   // The replica's console is signed in by its token, in the session cookie.
-  await ctx.addCookies([{ name: "callboard_session", value: token, url: rep.url, httpOnly: true, sameSite: "Strict" }]);
+  // (A replica names its cookie after its port: a receiver on the same host keeps its own.)
+  await ctx.addCookies([
+    {
+      name: `callboard_session_${new URL(rep.url).port}`,
+      value: token,
+      url: rep.url,
+      httpOnly: true,
+      sameSite: "Strict",
+    },
+  ]);
   const page = await ctx.newPage();
   await page.goto(`${rep.url}/hangup/front-desk`);
   const conn = page.getByTestId("connection");

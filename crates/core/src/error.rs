@@ -68,6 +68,12 @@ pub enum ErrorCode {
     CsrfFailed,
     NoDialer,
     PlatformError,
+    /// On a replica: the password is right, but for another user than the
+    /// one the replica mirrors (its cache holds that user's view only).
+    ReplicaUserMismatch,
+    /// On a replica: signing in is checked by the receiver, which cannot be
+    /// reached now.
+    SignInNeedsReceiver,
 }
 
 impl ErrorCode {
@@ -130,6 +136,8 @@ impl ErrorCode {
         ErrorCode::CsrfFailed,
         ErrorCode::NoDialer,
         ErrorCode::PlatformError,
+        ErrorCode::ReplicaUserMismatch,
+        ErrorCode::SignInNeedsReceiver,
     ];
 
     /// The wire string.
@@ -193,6 +201,8 @@ impl ErrorCode {
             ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::NoDialer => "no_dialer",
             ErrorCode::PlatformError => "platform_error",
+            ErrorCode::ReplicaUserMismatch => "replica_user_mismatch",
+            ErrorCode::SignInNeedsReceiver => "sign_in_needs_receiver",
         }
     }
 }

@@ -74,7 +74,9 @@ impl Modify for Security {
                          their departments. The web console instead holds its session in \
                          the HttpOnly cookie `callboard_session` (POST /api/auth/login with \
                          `cookie: true`), which every operation taking this scheme also accepts, \
-                         with `X-CSRF-Token` on every change.",
+                         with `X-CSRF-Token` on every change. A replica's cookie is \
+                         `callboard_session_<port>` (the port it listens on), so a receiver's and \
+                         a replica's sessions on one host do not overwrite each other.",
                     ))
                     .build(),
             ),
@@ -194,7 +196,7 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         crate::forwarded::normalise,
     ))
-    .with_state(state)
+    .with_state(state.clone())
     .layer(axum::middleware::from_fn(
         crate::metrics_export::track_webhooks,
     ))
@@ -214,7 +216,10 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %req.method(), path, request_id = rid)
     }))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-    .layer(axum::middleware::from_fn(crate::headers::secure))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::headers::secure,
+    ))
     .layer(compression())
     .layer(cors)
 }

@@ -123,8 +123,17 @@ impl Principal {
     }
 }
 
-/// The console's session cookie (HttpOnly, SameSite=Strict).
+/// The receiver's console session cookie (HttpOnly, SameSite=Strict); a
+/// replica names its own ([`replica_cookie_name`]).
 pub const SESSION_COOKIE: &str = "callboard_session";
+
+/// A replica's session cookie: its own name, with the port it listens on, so
+/// the receiver's cookie and each replica's on one host (browsers share
+/// cookies across ports) are held side by side instead of overwriting each
+/// other.
+pub fn replica_cookie_name(port: u16) -> String {
+    format!("{SESSION_COOKIE}_{port}")
+}
 /// How long the browser keeps the cookie past the session's own end.
 const COOKIE_GRACE_SECS: i64 = 3600;
 /// The header a cookie-signed request carries to change anything.
@@ -160,26 +169,28 @@ fn query_token(uri: &Uri) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// The session cookie's value, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of this instance's session cookie (`name`), if the request
+/// carries one; other instances' cookies on the same host are ignored.
+pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
 }
 
 /// The credential a request presents: a bearer header wins over the cookie
-/// (an API client that also holds a cookie means the header).
-pub fn credential(headers: &HeaderMap, uri: &Uri) -> Option<(String, Via)> {
+/// (an API client that also holds a cookie means the header). `cookie`: this
+/// instance's session cookie name (`Config::session_cookie`).
+pub fn credential(headers: &HeaderMap, uri: &Uri, cookie: &str) -> Option<(String, Via)> {
     bearer(headers)
         .map(|t| (t, Via::Bearer))
         .or_else(|| query_token(uri).map(|t| (t, Via::Query)))
-        .or_else(|| session_cookie(headers).map(|t| (t, Via::Cookie)))
+        .or_else(|| session_cookie(headers, cookie).map(|t| (t, Via::Cookie)))
 }
 
 /// The answer to a request that presents no credential at all.
@@ -227,25 +238,31 @@ pub fn check_csrf(
     ))
 }
 
-/// `Set-Cookie` for a new console session that the server ends after `max`.
-/// `secure`: the console was reached over HTTPS (through a trusted proxy).
-pub fn session_cookie_header(token: &str, max: std::time::Duration, secure: bool) -> HeaderValue {
+/// `Set-Cookie` for a new console session (cookie `name`) that the server
+/// ends after `max`. `secure`: the console was reached over HTTPS (through a
+/// trusted proxy).
+pub fn session_cookie_header(
+    name: &str,
+    token: &str,
+    max: std::time::Duration,
+    secure: bool,
+) -> HeaderValue {
     // `Secure` only over HTTPS: on the LAN the receiver speaks plain HTTP,
     // where a secure cookie would never be sent back; HttpOnly and
     // SameSite=Strict hold either way. The browser keeps it an hour past the
     // session's end, so the server (not the browser's clock) ends it and the
     // console can say so.
     let lasts = i64::try_from(max.as_secs()).unwrap_or(i64::MAX / 2) + COOKIE_GRACE_SECS;
-    set_cookie(token, lasts, secure)
+    set_cookie(name, token, lasts, secure)
 }
 
-/// `Set-Cookie` that forgets the console session.
-pub fn clear_session_cookie() -> HeaderValue {
-    set_cookie("", 0, false)
+/// `Set-Cookie` that forgets the console session (cookie `name`).
+pub fn clear_session_cookie(name: &str) -> HeaderValue {
+    set_cookie(name, "", 0, false)
 }
 
-fn set_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let c = cookie::Cookie::build((SESSION_COOKIE, value))
+fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let c = cookie::Cookie::build((name.to_string(), value.to_string()))
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
@@ -273,9 +290,10 @@ fn note_use(
 }
 
 pub async fn resolve(state: &AppState, token: String) -> Result<Principal, ApiError> {
-    // A replica knows one user: the receiver's, by the token it was given.
+    // A replica knows one user: the receiver's, by the token it was given,
+    // or by a session signed in through the replica itself.
     if let Some(r) = &state.replica {
-        return r.principal(token);
+        return crate::replica::sessions::principal(r, token).await;
     }
     if let Some(hash) = &state.config.admin_token_hash {
         if keys::secret_matches(&token, hash) {
@@ -359,7 +377,8 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (token, via) = credential(&parts.headers, &parts.uri).ok_or_else(missing_token)?;
+        let (token, via) = credential(&parts.headers, &parts.uri, &state.config.session_cookie)
+            .ok_or_else(missing_token)?;
         let mut who = resolve(state, token).await?;
         check_csrf(&parts.method, &parts.headers, &who.token, via)?;
         if via == Via::Cookie {

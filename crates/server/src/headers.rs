@@ -6,7 +6,8 @@
 //! itself (its WebSocket included). API answers get the strictest policy:
 //! nothing in them is ever meant to run.
 
-use axum::extract::Request;
+use crate::state::AppState;
+use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -35,13 +36,16 @@ fn console_policy(host: Option<&str>) -> String {
 
 const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-pub async fn secure(req: Request, next: Next) -> Response {
+pub async fn secure(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
-    let had_session = crate::auth::session_cookie(req.headers()).is_some();
+    // Only this instance's cookie: a replica's on the same host (another
+    // name) is not ours to judge or clear.
+    let cookie = &state.config.session_cookie;
+    let had_session = crate::auth::session_cookie(req.headers(), cookie).is_some();
     let mut res = next.run(req).await;
     // A session cookie the server no longer honours is dropped at once, so
     // the console's next load starts signed out instead of asking again.
@@ -49,8 +53,10 @@ pub async fn secure(req: Request, next: Next) -> Response {
         && res.status() == StatusCode::UNAUTHORIZED
         && !res.headers().contains_key(header::SET_COOKIE)
     {
-        res.headers_mut()
-            .insert(header::SET_COOKIE, crate::auth::clear_session_cookie());
+        res.headers_mut().insert(
+            header::SET_COOKIE,
+            crate::auth::clear_session_cookie(cookie),
+        );
     }
     let is_page = res
         .headers()

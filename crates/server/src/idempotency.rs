@@ -89,7 +89,7 @@ pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .map(keys::hash_secret)
         .or_else(|| {
-            crate::auth::session_cookie(req.headers())
+            crate::auth::session_cookie(req.headers(), &state.config.session_cookie)
                 .map(|t| keys::hash_secret(&format!("cookie:{t}")))
         })
         .unwrap_or_default();

@@ -275,6 +275,8 @@ pub async fn start_receiver(opts: ReceiverOptions) -> Result<Running, LaunchErro
         session_idle: opts.session_idle,
         session_max: opts.session_max,
         tls: tls.clone(),
+        // Documented API: the receiver's cookie keeps its name.
+        session_cookie: crate::auth::SESSION_COOKIE.to_string(),
     };
     if let Some(certs) = &tls {
         crate::tls::watch(certs);

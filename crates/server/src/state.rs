@@ -41,6 +41,11 @@ pub struct Config {
     pub session_max: std::time::Duration,
     /// `--tls-cert/--tls-key`: this receiver speaks HTTPS itself.
     pub tls: Option<std::sync::Arc<crate::tls::Certs>>,
+    /// The console's session cookie: `callboard_session` on a receiver, its
+    /// own name on a replica ([`crate::auth::replica_cookie_name`]). Browsers
+    /// do not keep cookies apart by port, so a receiver and a replica on one
+    /// host would otherwise overwrite (and, refused, clear) each other's.
+    pub session_cookie: String,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             session_idle: std::time::Duration::from_secs(60 * 60),
             session_max: std::time::Duration::from_secs(12 * 60 * 60),
             tls: None,
+            session_cookie: crate::auth::SESSION_COOKIE.to_string(),
         }
     }
 }

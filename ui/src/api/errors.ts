@@ -20,7 +20,13 @@ const WORDS: Record<string, string> = {
   route_not_found: "The server does not know this address. Is the console newer than the server?",
 };
 
+/** Codes whose server message is already for a person and names what only
+ * the server knows: on a replica, whose desktop it is and the receiver's
+ * address. */
+const SERVER_SAYS = new Set(["replica_user_mismatch", "sign_in_needs_receiver"]);
+
 export function humanMessage(status: number, code: string, serverMessage: string): string {
+  if (SERVER_SAYS.has(code) && serverMessage.trim()) return capitalise(serverMessage);
   const known = WORDS[code];
   if (known) return known;
   if (status === 400 || status === 422 || status === 409) return capitalise(serverMessage);

@@ -89,20 +89,28 @@ pub async fn status(
 ) -> ApiResult<Json<ReplicaStatus>> {
     let Some(r) = state.replica.as_ref() else {
         // A receiver: any signed-in principal learns it is not a replica.
-        let token = credential(&headers, &uri)?;
+        let token = credential(&state, &headers, &uri)?;
         crate::auth::resolve(&state, token).await?;
         return Err(not_a_replica());
     };
     // Answered even before the replica first reached its receiver (it has
-    // no user yet): that is when the status matters most.
-    r.check_token(&credential(&headers, &uri)?)?;
+    // no user yet): that is when the status matters most. A session signed
+    // in through the replica (the console in a browser) is accepted too.
+    let token = credential(&state, &headers, &uri)?;
+    if r.check_token(&token).is_err() {
+        crate::replica::sessions::principal(r, token).await?;
+    }
     Ok(Json(r.status()))
 }
 
 /// The presented credential (bearer, or the console's cookie): this route
 /// answers before a replica knows its user, so it reads it itself.
-fn credential(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> ApiResult<String> {
-    crate::auth::credential(headers, uri)
+fn credential(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+) -> ApiResult<String> {
+    crate::auth::credential(headers, uri, &state.config.session_cookie)
         .map(|(token, _)| token)
         .ok_or_else(crate::auth::missing_token)
 }

@@ -50,8 +50,8 @@ pub struct LoginResponse {
 }
 
 /// The answer to a sign-in: a bearer token in the body, or the session in a
-/// cookie with its CSRF token in the body.
-fn signed_in(
+/// cookie with its CSRF token in the body (a replica's own sessions too).
+pub(crate) fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     user: User,
@@ -71,7 +71,12 @@ fn signed_in(
         .into_response();
     }
     let secure = crate::forwarded::is_https(headers);
-    let set = auth::session_cookie_header(&token, state.config.session_max, secure);
+    let set = auth::session_cookie_header(
+        &state.config.session_cookie,
+        &token,
+        state.config.session_max,
+        secure,
+    );
     let body = LoginResponse {
         token: None,
         csrf_token: Some(auth::csrf_token(&token)),
@@ -83,7 +88,7 @@ fn signed_in(
 }
 
 /// How long a console session lasts, from the server's configuration.
-fn browser_policy(state: &AppState) -> users::BrowserPolicy {
+pub(crate) fn browser_policy(state: &AppState) -> users::BrowserPolicy {
     let d = |d: std::time::Duration| {
         chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(12))
     };
@@ -94,9 +99,11 @@ fn browser_policy(state: &AppState) -> users::BrowserPolicy {
 }
 
 #[utoipa::path(post, path = "/api/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
-    description = "With `cookie: true` (the web console) the session is set as the HttpOnly, SameSite=Strict cookie `callboard_session` and the answer carries `csrf_token` (send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE); that session ends after `--session-idle` without a request (1 h) and `--session-max` after sign-in (12 h), answering 401 `session_expired`. Otherwise the answer carries a bearer `token` (30 days). After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts.",
+    description = "With `cookie: true` (the web console) the session is set as the HttpOnly, SameSite=Strict cookie `callboard_session` and the answer carries `csrf_token` (send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE); that session ends after `--session-idle` without a request (1 h) and `--session-max` after sign-in (12 h), answering 401 `session_expired`. Otherwise the answer carries a bearer `token` (30 days). After 5 wrong passwords for a user name from one client (IP address), that client's attempts at that name wait 30 s, doubling to 15 min (429 with Retry-After); after 20 wrong passwords from one client across any names, it waits for every name. A success resets that name for that client. Other clients are never locked out by someone else's failures; an admin clears locks with DELETE /api/auth/lockouts. On a replica (`callboard connect`) the cookie is named `callboard_session_<port>` (the port the replica listens on; browsers share cookies across the ports of one host), and the credentials are checked by the receiver: a session opens only for the user the replica mirrors (403 `replica_user_mismatch` for anyone else), the receiver's refusals (401, 429) are passed on, and 503 `sign_in_needs_receiver` answers while the receiver cannot be reached.",
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
-        (status = 429, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     key: IdempotencyKey,
@@ -151,7 +158,7 @@ pub async fn login(
 }
 
 /// 429 while `username` is locked for this client (too many wrong passwords).
-fn refuse_while_locked(
+pub(crate) fn refuse_while_locked(
     state: &AppState,
     username: &str,
     client: std::net::IpAddr,
@@ -249,7 +256,10 @@ pub async fn logout(
         .write_keyed(key.0, move |w| users::revoke(w, &token))
         .await?;
     if who.csrf_token.is_some() {
-        let clear = [(header::SET_COOKIE, auth::clear_session_cookie())];
+        let clear = [(
+            header::SET_COOKIE,
+            auth::clear_session_cookie(&state.config.session_cookie),
+        )];
         return Ok((StatusCode::NO_CONTENT, clear).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -188,6 +188,60 @@ impl Remote {
     }
 }
 
+/// The receiver's answer to a sign-in forwarded by a replica.
+pub struct SignInAnswer {
+    pub status: u16,
+    pub body: String,
+    /// Its `Retry-After` (a 429), passed on as it came.
+    pub retry_after: Option<String>,
+}
+
+impl Remote {
+    /// Forwards a sign-in (`/api/auth/login` or `/api/auth/exchange`, in
+    /// bearer mode) without the replica's own token: the receiver judges the
+    /// credentials in `body` alone. Any answer is returned; only a failure to
+    /// get one is an error.
+    pub async fn sign_in(&self, path: &str, body: &Value) -> Result<SignInAnswer, RemoteError> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = r.status().as_u16();
+        let retry_after = r
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = r.text().await.map_err(unreachable)?;
+        Ok(SignInAnswer {
+            status,
+            body,
+            retry_after,
+        })
+    }
+
+    /// Revokes a session token on the receiver (`POST /api/auth/logout`).
+    pub async fn revoke(&self, token: &str) -> Result<(), RemoteError> {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/logout", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match r.status().as_u16() {
+            204 | 401 => Ok(()),
+            status => Err(RemoteError::Status {
+                status,
+                message: r.text().await.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
 /// Signs in on a receiver (`POST /api/auth/login`) and returns the session
 /// token: what the desktop asks for on its first run in remote mode.
 pub async fn sign_in(

@@ -60,17 +60,28 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     if read || !path.starts_with("/api/") || path.starts_with("/api/replica/") {
         return next.run(req).await;
     }
-    // Sign-in goes to the receiver as is; everything else needs our token.
-    if path != "/api/auth/login" && path != "/api/auth/exchange" {
-        let Some((token, via)) = crate::auth::credential(req.headers(), req.uri()) else {
-            return crate::auth::missing_token().into_response();
-        };
-        if let Err(e) = crate::auth::check_csrf(req.method(), req.headers(), &token, via) {
-            return e.into_response();
-        }
-        if let Err(e) = shared.principal(token) {
-            return e.into_response();
-        }
+    // A sign-in is checked by the receiver and opens a session here
+    // (`sessions`); everything else needs our token or such a session, and,
+    // signed in by the cookie, its CSRF token (the receiver only ever sees
+    // the replica's bearer token, so the check is made here).
+    if path == "/api/auth/login" || path == "/api/auth/exchange" {
+        return super::sessions::sign_in(&state, &shared, req).await;
+    }
+    let Some((token, via)) =
+        crate::auth::credential(req.headers(), req.uri(), &state.config.session_cookie)
+    else {
+        return crate::auth::missing_token().into_response();
+    };
+    if let Err(e) = crate::auth::check_csrf(req.method(), req.headers(), &token, via) {
+        return e.into_response();
+    }
+    // Signing out of a session opened here ends it here; the replica's own
+    // token is forwarded like any write (the receiver revokes it).
+    if path == "/api/auth/logout" && super::sessions::is_local(&shared, &token) {
+        return super::sessions::sign_out(&state, &shared, token, via).await;
+    }
+    if let Err(e) = super::sessions::principal(&shared, token).await {
+        return e.into_response();
     }
     let method = req.method().to_string();
     let path_q = req

@@ -8,6 +8,7 @@
 mod client;
 mod follow;
 pub mod forward;
+pub(crate) mod sessions;
 
 pub use client::{sign_in, Remote, RemoteError};
 pub use forward::forward_writes;
@@ -132,21 +133,28 @@ impl Shared {
         } else {
             Err(ApiError::unauthorized(
                 ErrorCode::InvalidToken,
-                "this replica accepts only the receiver token it was started with",
+                "this replica accepts only the receiver token it was started with, or a session signed in here",
             ))
         }
     }
 
-    /// A local request's token, as the remote user; other tokens get 401.
-    pub fn principal(&self, token: String) -> Result<Principal, ApiError> {
-        self.check_token(&token)?;
-        let me = self.me.read().ok().and_then(|m| m.clone()).ok_or_else(|| {
+    /// The remote principal, once the receiver has said who it is (kept in
+    /// the cache across restarts); 503 `replica_not_ready` before.
+    pub(crate) fn me(&self) -> Result<Me, ApiError> {
+        self.me.read().ok().and_then(|m| m.clone()).ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::ReplicaNotReady,
                 "the replica has not reached its receiver yet",
             )
-        })?;
+        })
+    }
+
+    /// A local request's token, as the remote user; other tokens get 401.
+    /// (Sessions signed in through the replica: [`sessions::principal`].)
+    pub fn principal(&self, token: String) -> Result<Principal, ApiError> {
+        self.check_token(&token)?;
+        let me = self.me()?;
         Ok(Principal {
             user: me.user,
             role: me.role,
@@ -345,6 +353,9 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
     ];
     let config = Config {
         allowed_origins: opts.allowed_origins.clone(),
+        // Its own cookie name: a receiver (or another replica) on the same
+        // host keeps its own session beside this one.
+        session_cookie: crate::auth::replica_cookie_name(addr.port()),
         // Webhook URLs shown in the console are the receiver's.
         public_url: Some(url.clone()),
         ..Config::default()

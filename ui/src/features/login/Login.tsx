@@ -40,6 +40,10 @@ export function LoginPage() {
       if (err instanceof ApiError && err.code === "totp_required") {
         setNeedCode(true);
         setError("Enter the 6-digit code your authenticator app shows for Callboard.");
+      } else if (err instanceof ApiError && err.code === "password_change_required" && err.serverMessage) {
+        // Only a replica refuses a sign-in so (a receiver signs in and asks
+        // for the change): its message says where to change the password.
+        setError(err.serverMessage.charAt(0).toUpperCase() + err.serverMessage.slice(1));
       } else {
         setError(errorText(err));
       }

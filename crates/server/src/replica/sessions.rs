@@ -1,0 +1,248 @@
+//! Signing in through a replica's own page.
+//!
+//! A replica holds no password hashes (the snapshot blanks them), so the
+//! receiver judges the password: the credentials go to its
+//! `/api/auth/login` (or `/api/auth/exchange`) in bearer mode, over the
+//! replica's own client (its TLS roots included). Only when the receiver
+//! accepts them for the replica's own user does the replica open a session
+//! of its own: its cache is that user's view (role, departments), so anyone
+//! else would be shown the wrong data. The receiver's token is revoked at
+//! once: the replica forwards writes with the token it follows with, so that
+//! one would only lie about for 30 days.
+//!
+//! A local session is a row of the cache's `tokens` table (which no
+//! replicated table refers to and a fresh snapshot empties), so it is
+//! judged exactly as the receiver judges its own (`users::authenticate`:
+//! idle time, maximum, revocation, a deactivated user) and survives a
+//! restart of the replica, and of the receiver: a session already open keeps
+//! working while the receiver is down, only a new sign-in needs it.
+
+use super::Shared;
+use crate::api::session::{self as login_api, ExchangeRequest, LoginRequest};
+use crate::auth::{Principal, Via};
+use crate::error::{ApiError, ErrorCode, Json};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use callboard_core::store::users::{self, User};
+use serde_json::{json, Value};
+
+/// A token presented to the replica's local API: one it was started with,
+/// else a session signed in through it. Other tokens get 401.
+pub(crate) async fn principal(shared: &Shared, token: String) -> Result<Principal, ApiError> {
+    if shared.check_token(&token).is_ok() {
+        return shared.principal(token);
+    }
+    // Sessions open here only once the user is known: before, a token that
+    // is not the replica's own is simply unknown (401, not 503).
+    let unknown = || {
+        shared
+            .check_token(&token)
+            .err()
+            .unwrap_or_else(crate::auth::missing_token)
+    };
+    let Ok(me) = shared.me() else {
+        return Err(unknown());
+    };
+    let now = shared.store.now();
+    let t = token.clone();
+    let found = shared
+        .store
+        .read(move |c| users::authenticate(c, &t, now))
+        .await?;
+    match found {
+        // The user id is checked again: a cache re-pointed at another user
+        // drops its sessions with the snapshot, but `me` changes first.
+        users::Lookup::Active(session) if me.user.as_ref().map(|u| u.id) == Some(session.user.id) => {
+            if session.needs_touch(now) {
+                let (id, store) = (session.id, shared.store.clone());
+                // Off the request's path: a read never waits on the writer.
+                tokio::spawn(async move {
+                    if let Err(e) = store.write(move |w| users::touch_session(w, id)).await {
+                        tracing::debug!(error = %e, "could not note a local session's use");
+                    }
+                });
+            }
+            Ok(Principal {
+                user: me.user,
+                role: me.role,
+                token,
+                integration: None,
+                csrf_token: None,
+                // A sign-in with a password to change is refused here (the
+                // change is made on the receiver), so none gets this far.
+                password_change: false,
+            })
+        }
+        users::Lookup::Expired => Err(ApiError::unauthorized(
+            ErrorCode::SessionExpired,
+            "your session has ended (unused for too long, or at the end of its time): sign in again",
+        )),
+        _ => Err(unknown()),
+    }
+}
+
+/// Whether `token` is a session signed in through this replica (not one
+/// it was started with).
+pub(crate) fn is_local(shared: &Shared, token: &str) -> bool {
+    shared.check_token(token).is_err()
+}
+
+/// `POST /api/auth/login` and `/api/auth/exchange` on a replica.
+pub(crate) async fn sign_in(state: &AppState, shared: &Shared, req: Request) -> Response {
+    match try_sign_in(state, shared, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn try_sign_in(
+    state: &AppState,
+    shared: &Shared,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let path = req.uri().path().to_string();
+    let client = crate::auth::peer_ip(req.extensions());
+    let headers = req.headers().clone();
+    // Parsed here (the same rules and errors as on the receiver), then sent
+    // on in bearer mode: the receiver's cookie would be for its own host.
+    let (cookie, username, body) = if path == "/api/auth/exchange" {
+        let Json(x) = Json::<ExchangeRequest>::from_request(req, state).await?;
+        (x.cookie, None, json!({ "code": x.code }))
+    } else {
+        let Json(l) = Json::<LoginRequest>::from_request(req, state).await?;
+        // This replica's own lock per client, besides the receiver's (which
+        // sees every browser here as the replica's one address).
+        login_api::refuse_while_locked(state, &l.username, client)?;
+        let body = json!({ "username": l.username, "password": l.password, "totp": l.totp });
+        (l.cookie, Some(l.username), body)
+    };
+    let me = shared.me()?;
+    let answer = match shared.remote.sign_in(&path, &body).await {
+        Ok(a) if a.status < 500 => a,
+        Ok(a) => return Err(needs_receiver(shared, &format!("it answered {}", a.status))),
+        Err(e) => return Err(needs_receiver(shared, &e.to_string())),
+    };
+    if answer.status != 200 {
+        // A wrong password (or code) counts here too; `totp_required` is
+        // a right password still waiting for its code.
+        let code = serde_json::from_str::<Value>(&answer.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_string));
+        if let (Some(name), Some("bad_credentials" | "invalid_totp")) = (&username, code.as_deref())
+        {
+            state.logins.failed(name, client, std::time::Instant::now());
+        }
+        return Ok(passed_on(answer.status, answer.body, answer.retry_after));
+    }
+    let v: Value = serde_json::from_str(&answer.body).map_err(|e| bad_answer(&e.to_string()))?;
+    let Some(remote_token) = v["token"].as_str() else {
+        return Err(bad_answer("no token in the sign-in answer"));
+    };
+    // Not needed whatever follows: this replica writes with its own token.
+    if let Err(e) = shared.remote.revoke(remote_token).await {
+        tracing::warn!(error = %e, "could not revoke the receiver session a sign-in here opened");
+    }
+    let user: User =
+        serde_json::from_value(v["user"].clone()).map_err(|e| bad_answer(&e.to_string()))?;
+    if me.user.as_ref().map(|u| u.id) != Some(user.id) {
+        return Err(mismatch(shared, me.user.as_ref(), &user));
+    }
+    if v["must_change_password"] == true {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::PasswordChangeRequired,
+            format!(
+                "this password must be changed first: sign in on the receiver's own page ({}), choose a new password there, then sign in here with it",
+                shared.remote.base()
+            ),
+        ));
+    }
+    if let Some(name) = &username {
+        state.logins.succeeded(name, client);
+    }
+    let browser = cookie.then(|| login_api::browser_policy(state));
+    let uid = user.id;
+    let (token, expires_at) = shared
+        .store
+        .write(move |w| users::issue_token(w, uid, browser))
+        .await?;
+    tracing::info!(user = %user.username, cookie, "signed in through the replica");
+    Ok(login_api::signed_in(
+        state, &headers, user, token, expires_at, cookie, false,
+    ))
+}
+
+/// `POST /api/auth/logout` with a session signed in here: revoked here (the
+/// replica's own token is still forwarded, as documented).
+pub(crate) async fn sign_out(
+    state: &AppState,
+    shared: &Shared,
+    token: String,
+    via: Via,
+) -> Response {
+    if let Err(e) = principal(shared, token.clone()).await {
+        return e.into_response();
+    }
+    if let Err(e) = shared.store.write(move |w| users::revoke(w, &token)).await {
+        return ApiError::from(e).into_response();
+    }
+    if via == Via::Cookie {
+        let clear = crate::auth::clear_session_cookie(&state.config.session_cookie);
+        return (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The receiver's own refusal (wrong password, a code wanted, a lock), as
+/// it came.
+fn passed_on(status: u16, body: String, retry_after: Option<String>) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(v) = retry_after.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+fn needs_receiver(shared: &Shared, why: &str) -> ApiError {
+    tracing::info!(error = %why, "sign-in through the replica: receiver unreachable");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::SignInNeedsReceiver,
+        format!(
+            "signing in here needs the receiver ({}), which cannot be reached now ({why}); a session already open here keeps working: try again when the receiver is back",
+            shared.remote.base()
+        ),
+    )
+}
+
+fn bad_answer(why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::Internal,
+        format!("the receiver's sign-in answer could not be read: {why}"),
+    )
+}
+
+fn mismatch(shared: &Shared, mine: Option<&User>, theirs: &User) -> ApiError {
+    let url = shared.remote.base();
+    let whose = match mine {
+        Some(u) => format!("this desktop mirrors {}'s view of the receiver", u.username),
+        None => "this desktop mirrors the receiver for its admin token, not for a person".into(),
+    };
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::ReplicaUserMismatch,
+        format!(
+            "{whose}, so {} cannot sign in here (its cache holds only that view); open the receiver at {url} to sign in as {}",
+            theirs.username, theirs.username
+        ),
+    )
+}
