@@ -872,6 +872,52 @@ async fn a_queue_repeats_each_callers_position_while_they_wait() {
     assert_eq!(queue["visits"], 3, "{queue}");
 }
 
+/// A call's stored IVR state that cannot be read stops the step (the
+/// error, naming the call's row, goes to the log) and the caller hears the
+/// apology: never a silent restart at the entry, which would play the
+/// greeting again mid-menu. The call's row is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_call_state_ends_the_call_politely_not_a_restart() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, p) = setup(&srv, "kookoo", json!({})).await;
+    publish_and_attach(&srv, &slug, &flow(&slug)).await;
+    let url = ivr_url(&p);
+    let (s, x) = get_text(
+        &srv,
+        &format!("{url}&event=NewCall&sid=K1&cid=9800000031&called_number=8000000000"),
+    )
+    .await;
+    assert_eq!(s, 200, "{x}");
+    assert!(x.contains("Welcome to the test line"), "{x}");
+    {
+        let db = rusqlite::Connection::open(srv.dir.path().join("callboard.db")).unwrap();
+        let n = db
+            .execute(
+                "UPDATE ivr_calls SET state = '{\"node\": 7' WHERE call_id = 'K1'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let (s, x) = get_text(&srv, &format!("{url}&event=GotDTMF&sid=K1&data=1")).await;
+    assert_eq!(s, 200, "{x}");
+    assert!(
+        x.contains("Sorry, we cannot take your call right now"),
+        "{x}"
+    );
+    assert!(
+        !x.contains("Welcome to the test line"),
+        "not restarted: {x}"
+    );
+    let (_, calls) = srv
+        .get_json(&format!("/api/calls?department={slug}"), ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let call = &calls["data"][0];
+    assert_eq!(call["metadata"]["ivr_node"], "menu", "{calls}");
+    assert_eq!(call["events_count"], 1, "nothing written: {calls}");
+}
+
 /// The value of `attr="…"` on the first `tag` of an XML answer, unescaped.
 fn xml_attr(xml: &str, tag: &str, attr: &str) -> String {
     let at = xml

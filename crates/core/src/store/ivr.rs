@@ -6,6 +6,7 @@
 
 use super::audit::Actor;
 use super::calls::Call;
+use super::decode::At;
 use super::providers::ProviderCache;
 use super::{audit, sms, voicemails, Writer};
 use crate::error::{Error, Result};
@@ -542,14 +543,13 @@ pub fn phone(conn: &Connection, user_id: i64) -> Result<Option<String>> {
 /// The admin's allow-list of hosts `api` nodes may reach although they are
 /// private or loopback.
 pub fn api_allow_hosts(conn: &Connection) -> Result<Vec<String>> {
-    let v: Option<String> = conn
+    Ok(conn
         .query_row(
             "SELECT value FROM settings WHERE key = 'ivr_api_allow_hosts'",
             [],
-            |r| r.get(0),
+            |r| At::new("settings", "ivr_api_allow_hosts").json(r, 0, "value"),
         )
-        .optional()?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok())
+        .optional()?
         .unwrap_or_default())
 }
 
@@ -787,11 +787,13 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
              FROM ivr_calls WHERE provider_id = ?1 AND call_id = ?2",
         )?
         .query_row(params![input.provider_id, req.call_id], |r| {
-            let state: String = r.get(2)?;
             Ok(Row {
                 flow_id: r.get(0)?,
                 version: r.get(1)?,
-                state: serde_json::from_str(&state).unwrap_or_default(),
+                // A state this build cannot read stops the step with an error
+                // naming the call: restarting it at the entry would replay
+                // the greeting to a caller mid-menu, or lose a queue place.
+                state: At::new("ivr_calls", req.call_id.as_str()).json(r, 2, "state")?,
                 last_request: r.get(3)?,
                 last_at: r.get(4)?,
                 last_response: r.get(5)?,
@@ -951,10 +953,9 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
     if recording.is_some() {
         voicemails::record(w, &call, &metadata)?;
     }
-    w.conn.execute(
-        "UPDATE calls SET exit_reason = ?2, ivr_node = ?3 WHERE id = ?1",
-        params![call.id, step.state.exit_reason, node],
-    )?;
+    w.conn
+        .prepare_cached("UPDATE calls SET exit_reason = ?2, ivr_node = ?3 WHERE id = ?1")?
+        .execute(params![call.id, step.state.exit_reason, node])?;
     let mut visits = step.visits;
     let sms = sms_nodes(w, input.dialect, &call, &step.instruction, &mut visits)?;
     let at = time::fmt(now);
