@@ -443,15 +443,16 @@ impl TestServer {
     }
 
     /// Moves the server's clock forward by `by` and wakes its SLA breach
-    /// scheduler, so deadlines, breaker pauses and other time rules are
-    /// reached without waiting. Panics for a process server (it reads the
-    /// system clock).
+    /// scheduler and its text sender, so deadlines, breaker pauses, quiet
+    /// hours and other time rules are reached without waiting. Panics for a
+    /// process server (it reads the system clock).
     pub fn advance(&self, by: Duration) {
         let (Some(clock), Backend::InProcess(p)) = (&self.clock, &self.backend) else {
             panic!("advance() needs an in-process server (TestServer::start)");
         };
         clock.advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
         p.store.deadlines().notify_one();
+        p.store.sms_queued().notify_one();
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,9 +1,13 @@
 //! The text sender: works through the SMS outbox (missed-call texts and
-//! IVR flows' `sms` nodes) every couple of seconds, through each department's dialer (Exotel, Twilio, Plivo,
-//! Vonage, Dialpad), on the click-to-call path's client and breaker. Like
-//! placing a call, a text is retried only when the platform certainly did
-//! not take it, with backoff, five tries in all; a refusal or a setting that
-//! cannot work ends it as failed, with the reason on the message.
+//! IVR flows' `sms` nodes) through each department's dialer (Exotel, Twilio, Plivo,
+//! Vonage, Dialpad), on the click-to-call path's client and breaker. It wakes
+//! when a commit queued a text (`Store::sms_queued`) and sleeps until the
+//! next text falls due (quiet hours, a retry's backoff), with a slow tick as
+//! a safety net only. Like placing a call, a text is retried only when the
+//! platform certainly did not take it, with backoff, five tries in all; a
+//! refusal or a setting that cannot work ends it as failed, with the reason
+//! on the message. One pass at a time, each try recorded before the outbox
+//! is read again: a row is never picked twice.
 
 use crate::outbound::credentials::read_secrets;
 use crate::outbound::{self, Dialling, OutboundError};
@@ -11,11 +15,16 @@ use callboard_core::dialer::{self, request};
 use callboard_core::secrets::SecretStore;
 use callboard_core::store::callbacks;
 use callboard_core::store::sms::{self, Attempted, SmsMessage};
-use callboard_core::Store;
+use callboard_core::{time, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
 const MAX_TRIES: i64 = 5;
+/// Messages read per round of a pass.
+const BATCH: i64 = 20;
+/// Longest sleep with nothing due: a safety net, not the mechanism.
+const SAFETY_NET: Duration = Duration::from_secs(30);
+const RETRY_AFTER_ERROR: Duration = Duration::from_secs(5);
 
 /// Runs until `stop`.
 pub async fn run(
@@ -24,34 +33,82 @@ pub async fn run(
     dialling: Dialling,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let woken = store.sms_queued().clone();
+    // Tries made whose outcome could not be written yet: written before
+    // anything else is read, so a sent text is never sent again.
+    let mut unrecorded = Vec::new();
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let now = store.now();
-        let due = match store.read(move |c| sms::due(c, now, 20)).await {
-            Ok(d) => d,
+        let wait = match pass(&store, &secrets, &dialling, &mut unrecorded).await {
+            Ok(wait) => wait,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the SMS outbox");
-                continue;
+                tracing::warn!(error = %e, "the SMS outbox cannot be worked through");
+                RETRY_AFTER_ERROR
             }
         };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = woken.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Sends every message due now, round by round; returns how long to sleep
+/// until the next one falls due.
+async fn pass(
+    store: &Store,
+    secrets: &Arc<SecretStore>,
+    dialling: &Dialling,
+    unrecorded: &mut Vec<(i64, Attempted)>,
+) -> callboard_core::Result<Duration> {
+    let mut read_at;
+    loop {
+        while let Some((id, result)) = unrecorded.last().cloned() {
+            store
+                .write(move |w| sms::record_attempt(w, id, result))
+                .await?;
+            unrecorded.pop();
+        }
+        let now = store.now();
+        read_at = now;
+        let due = store.read(move |c| sms::due(c, now, BATCH)).await?;
+        let full = due.len() as i64 == BATCH;
         for m in due {
             let id = m.id;
-            let result = send_one(&store, &secrets, &dialling, &m).await;
+            let result = send_one(store, secrets, dialling, &m).await;
             if let Attempted::Failed(why) = &result {
                 tracing::warn!(department = %m.department, sms = id, kind = ?m.kind, error = %why, "SMS failed");
             }
+            let recorded = result.clone();
             if let Err(e) = store
-                .write(move |w| sms::record_attempt(w, id, result))
+                .write(move |w| sms::record_attempt(w, id, recorded))
                 .await
             {
                 tracing::warn!(sms = id, error = %e, "cannot record an SMS attempt");
+                unrecorded.push((id, result));
             }
         }
+        if !unrecorded.is_empty() {
+            return Ok(RETRY_AFTER_ERROR);
+        }
+        if !full {
+            break;
+        }
     }
+    let next = store.read(sms::next_due).await?;
+    Ok(match next.as_deref().and_then(time::parse) {
+        None => SAFETY_NET,
+        // Due before the last read, yet not read as due: never spin on it.
+        Some(due) if due < read_at => {
+            tracing::warn!(send_after = ?next, "a queued text is due but was not read as due");
+            SAFETY_NET
+        }
+        Some(due) => (due - store.now())
+            .to_std()
+            // A millisecond past its time, so the read sees it due.
+            .map(|d| (d + Duration::from_millis(1)).min(SAFETY_NET))
+            .unwrap_or(Duration::ZERO),
+    })
 }
 
 async fn send_one(

@@ -171,6 +171,8 @@ async fn a_client_that_stops_reading_is_dropped_and_never_slows_ingestion() {
         t.await.unwrap();
     }
     assert!(began.elapsed() < Duration::from_secs(60));
+    let (_, head) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
+    let end_seq = head["seq"].as_i64().unwrap();
 
     // Past the server's send timeout, the slow client has been dropped.
     tokio::time::sleep(send_timeout * 2).await;
@@ -201,15 +203,37 @@ async fn a_client_that_stops_reading_is_dropped_and_never_slows_ingestion() {
     let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(last)))
         .await
         .unwrap();
-    let rest = ws::collect(&mut sock, total, Duration::from_secs(3))
-        .await
-        .unwrap();
+    let rest = ws::collect(
+        &mut sock,
+        (end_seq - last) as usize,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
     for v in rest {
         record(v, &mut seen);
     }
+    assert_eq!(seen.last(), Some(&end_seq), "everything up to the head");
+    // Nothing repeats after the head either: the next call's event is the
+    // very next message.
+    let r = srv
+        .http
+        .post(srv.url(&format!("/webhooks/ivr/{slug}")))
+        .header("x-api-key", &key)
+        .json(&event("sr-after", "ringing", "+91"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let next = ws::next(&mut sock, Duration::from_secs(10))
+        .await
+        .unwrap()
+        .expect("the next call's event");
+    assert_eq!(next["data"]["call_id"], "sr-after", "{next}");
+    record(next, &mut seen);
     assert!(
         seen.windows(2).all(|w| w[1] == w[0] + 1),
         "no gap, no duplicate"
     );
-    assert_eq!(ids.len(), total);
+    assert_eq!(ids.len(), total + 1);
 }

@@ -102,9 +102,6 @@ async fn exotel_flow_texts_the_caller_once_through_the_outbox() {
     assert_eq!(sms[0]["ivr_node"], "text");
     assert_eq!(sms[0]["platform_ref"], "sms-ivr-1");
     assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
-    // Nothing more arrives later either.
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_eq!(texts(&fake, "/Sms/send.json").len(), 1);
 
     // A caller whose number is not a phone's (an extension): not texted,
     // and the call still goes on.
@@ -119,8 +116,23 @@ async fn exotel_flow_texts_the_caller_once_through_the_outbox() {
     let c = srv.call(&slug, "X2").await.unwrap();
     assert_eq!(c["sms"], json!([]), "{c}");
     assert_eq!(sms_visit(&c)["detail"], "sms_not_sent_not_a_phone", "{c}");
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_eq!(texts(&fake, "/Sms/send.json").len(), 1, "not texted");
+
+    // Nothing more goes out later for either call: a third caller's text,
+    // queued after them, is the one next text the sender sends.
+    get_text(
+        &srv,
+        &format!("{url}&CallSid=X3&CallFrom=09800000003&CallTo=08000000000"),
+    )
+    .await;
+    let (s, x) = get_text(&srv, &format!("{url}&s=1&CallSid=X3&digits=%221%22")).await;
+    assert_eq!(s, 200, "{x}");
+    until(10, "the third caller's text is sent", || async {
+        srv.call(&slug, "X3").await.unwrap()["sms"][0]["state"] == "sent"
+    })
+    .await;
+    let sent = texts(&fake, "/Sms/send.json");
+    assert_eq!(sent.len(), 2, "X1 once, X2 not texted, X3 once");
+    assert_eq!(sent[1].form("To").as_deref(), Some("09800000003"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,8 +236,31 @@ async fn twilio_flow_texts_through_the_messages_api_once() {
     assert_eq!(c["sms"][0]["kind"], "ivr", "{c}");
     assert_eq!(c["sms"][0]["platform_ref"], "SM42", "{c}");
     assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_eq!(texts(&fake, "/Messages.json").len(), 1);
+    // Nothing more goes out later: the next caller's text, queued after
+    // it, is the one next text the sender sends.
+    post(
+        start.clone(),
+        vec![
+            ("CallSid", "CAT2"),
+            ("From", "+15550005678"),
+            ("To", "+15550002"),
+            ("CallStatus", "ringing"),
+        ],
+    )
+    .await;
+    let (s, x) = post(
+        format!("{start}?s=1"),
+        vec![("CallSid", "CAT2"), ("Digits", "1")],
+    )
+    .await;
+    assert_eq!(s, 200, "{x}");
+    until(10, "the next caller's text is sent", || async {
+        srv.call(&slug, "CAT2").await.unwrap()["sms"][0]["state"] == "sent"
+    })
+    .await;
+    let sent = texts(&fake, "/Messages.json");
+    assert_eq!(sent.len(), 2, "one text per call");
+    assert_eq!(sent[1].form("To").as_deref(), Some("+15550005678"));
 }
 
 /// An Exotel dialer on `slug` whose texts reach `fake`.
@@ -374,10 +409,26 @@ async fn kookoo_and_ncco_flows_text_the_caller_once_through_the_outbox() {
     );
     let c = srv.call(&vslug, "V1").await.unwrap();
     assert_eq!(sms_visit(&c)["detail"], "sms_queued", "{c}");
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_eq!(
-        texts(&fake, "/Sms/send.json").len(),
-        2,
-        "nothing more later"
+    // Nothing more goes out later: another KooKoo caller's text, queued
+    // after both, is the one next text the sender sends.
+    get_text(
+        &srv,
+        &format!("{url}&event=NewCall&sid=K2&cid=9800000002&called_number=8000000000"),
+    )
+    .await;
+    let (s, x) = get_text(&srv, &format!("{url}&event=GotDTMF&sid=K2&data=1")).await;
+    assert_eq!(s, 200, "{x}");
+    until(10, "the next KooKoo call's text is sent", || async {
+        srv.call(&slug, "K2").await.unwrap()["sms"][0]["state"] == "sent"
+    })
+    .await;
+    let sent = texts(&fake, "/Sms/send.json");
+    assert_eq!(sent.len(), 3, "nothing more later");
+    assert!(
+        sent[2]
+            .form("To")
+            .is_some_and(|t| t.ends_with("9800000002")),
+        "{:?}",
+        sent[2].form("To")
     );
 }

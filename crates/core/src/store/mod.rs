@@ -70,6 +70,8 @@ pub struct Writer<'a> {
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
     pub(crate) providers: &'a ProviderCache,
     deadlines: &'a Arc<Notify>,
+    /// Set when a job queued a text: the sender is woken once committed.
+    sms_queued: AtomicBool,
 }
 
 impl<'a> Writer<'a> {
@@ -119,6 +121,11 @@ impl<'a> Writer<'a> {
     pub(crate) fn deadlines_changed(&mut self) {
         let n = Arc::clone(self.deadlines);
         self.after_commit(move || n.notify_one());
+    }
+
+    /// Tells the text sender, once committed, that a text was queued.
+    pub(crate) fn sms_queued(&self) {
+        self.sms_queued.store(true, Ordering::Relaxed);
     }
 }
 
@@ -180,6 +187,7 @@ struct Inner {
     clock: SharedClock,
     providers: ProviderCache,
     deadlines: Arc<Notify>,
+    sms: Arc<Notify>,
     path: PathBuf,
     stats: Arc<health::WriterStats>,
     /// True while this instance should run the jobs that must run once: always
@@ -292,6 +300,8 @@ impl Store {
         let writer_providers = providers.clone();
         let deadlines = Arc::new(Notify::new());
         let writer_deadlines = Arc::clone(&deadlines);
+        let sms = Arc::new(Notify::new());
+        let writer_sms = Arc::clone(&sms);
         let stats = Arc::new(health::WriterStats::default());
         let writer_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
@@ -305,6 +315,7 @@ impl Store {
                         clock: writer_clock,
                         providers: writer_providers,
                         deadlines: writer_deadlines,
+                        sms: writer_sms,
                         stats: writer_stats,
                     },
                     link,
@@ -327,6 +338,7 @@ impl Store {
                 clock,
                 providers,
                 deadlines,
+                sms,
                 path,
                 stats,
                 leader,
@@ -396,6 +408,12 @@ impl Store {
     /// Signalled after a commit that added or moved an SLA deadline.
     pub fn deadlines(&self) -> &Arc<Notify> {
         &self.inner.deadlines
+    }
+
+    /// Signalled after a commit that queued a text in the SMS outbox (here,
+    /// or in a cluster by another instance).
+    pub fn sms_queued(&self) -> &Arc<Notify> {
+        &self.inner.sms
     }
 
     /// Runs `f` inside the writer's current transaction and resolves once that
@@ -565,6 +583,7 @@ struct Shared {
     clock: SharedClock,
     providers: ProviderCache,
     deadlines: Arc<Notify>,
+    sms: Arc<Notify>,
     stats: Arc<health::WriterStats>,
 }
 
@@ -574,6 +593,7 @@ impl Shared {
             hub: &self.hub,
             providers: &self.providers,
             deadlines: &self.deadlines,
+            sms: &self.sms,
         }
     }
 }
@@ -772,6 +792,7 @@ fn run_batch(
             after_commit: Vec::new(),
             providers: &shared.providers,
             deadlines: &shared.deadlines,
+            sms_queued: AtomicBool::new(false),
         };
         for job in batch.drain(..) {
             if let Err(e) = exec_cached(w.conn, "SAVEPOINT job") {
@@ -779,12 +800,14 @@ fn run_batch(
             }
             let events_mark = w.events.len();
             let hooks_mark = w.after_commit.len();
+            let sms_mark = w.sms_queued.load(Ordering::Relaxed);
             let (ok, done) = job(Ok(&mut w));
             let end = if ok {
                 exec_cached(w.conn, "RELEASE job")
             } else {
                 w.events.truncate(events_mark);
                 w.after_commit.truncate(hooks_mark);
+                w.sms_queued.store(sms_mark, Ordering::Relaxed);
                 exec_cached(w.conn, "ROLLBACK TO job")
                     .and_then(|_| exec_cached(w.conn, "RELEASE job"))
             };
@@ -797,6 +820,10 @@ fn run_batch(
             .as_mut()
             .map(|s| cluster::changes::take(s, &tx))
             .transpose();
+        if w.sms_queued.into_inner() {
+            let n = Arc::clone(&shared.sms);
+            w.after_commit.push(Box::new(move || n.notify_one()));
+        }
         (w.events, w.after_commit, entry)
     };
     let (events, after_commit, entry) = recorded;

@@ -350,6 +350,7 @@ pub(crate) fn enqueue_missed(w: &Writer<'_>, call: &Call) -> Result<Option<i64>>
             time::fmt(s.send_after(w.now)),
             now
         ])?;
+    w.sms_queued();
     Ok(Some(w.conn.last_insert_rowid()))
 }
 
@@ -433,6 +434,7 @@ pub(crate) fn enqueue_ivr(
     Ok(if inserted == 0 {
         IvrSms::AlreadyQueued
     } else {
+        w.sms_queued();
         IvrSms::Queued(w.conn.last_insert_rowid())
     })
 }
@@ -445,6 +447,18 @@ pub fn due(conn: &Connection, now: Timestamp, limit: i64) -> Result<Vec<SmsMessa
     ))?;
     let rows = stmt.query_map(params![time::fmt(now), limit], message_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// When the next queued message is due (quiet hours, a retry's backoff),
+/// if any: the sender sleeps until then instead of polling.
+pub fn next_due(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT m.send_after FROM sms_outbox m JOIN calls c ON c.id = m.call_row_id
+             WHERE m.state = 'queued' ORDER BY m.send_after LIMIT 1",
+        )?
+        .query_row([], |r| r.get(0))
+        .optional()?)
 }
 
 /// What one try of a message came to.
@@ -615,6 +629,17 @@ mod tests {
             })
             .await
             .unwrap();
+        // Whether a commit since the last look woke the sender (a permit
+        // stored by `notify_one` resolves at once).
+        let woken = || {
+            let n = std::sync::Arc::clone(store.sms_queued());
+            async move {
+                tokio::time::timeout(std::time::Duration::ZERO, n.notified())
+                    .await
+                    .is_ok()
+            }
+        };
+        assert!(!woken().await, "nothing queued yet");
         assert_eq!(outcome("+919811122233", "n1").await, IvrSms::NoDialer);
         assert_eq!(outcome("1001", "n1").await, IvrSms::NotAPhone);
         assert_eq!(outcome("", "n1").await, IvrSms::NotAPhone);
@@ -646,13 +671,31 @@ mod tests {
             .write(move |w| callbacks::put_dialer(w, "sales", e, &actor).map(|_| ()))
             .await
             .unwrap();
+        assert!(!woken().await, "nothing was queued: the sender sleeps on");
         let IvrSms::Queued(id) = outcome("+919811122233", "n1").await else {
             panic!("not queued")
         };
+        assert!(
+            woken().await,
+            "the commit that queued a text wakes the sender"
+        );
         assert_eq!(
             outcome("+919811122233", "n1").await,
             IvrSms::AlreadyQueued,
             "one text per call per node"
+        );
+        assert!(!woken().await, "a text already queued wakes nobody");
+        let undone = store
+            .write(|w| {
+                let call = calls::find(w.conn, "c1", Some("sales"))?;
+                enqueue_ivr(w, &call, "n9", "+919811122233", "undone")?;
+                Err::<(), _>(Error::invalid("the step failed after queueing"))
+            })
+            .await;
+        assert!(undone.is_err());
+        assert!(
+            !woken().await,
+            "a text rolled back with its job wakes nobody"
         );
         assert!(matches!(
             outcome("+919811122234", "n2").await,
@@ -670,5 +713,14 @@ mod tests {
         assert_eq!(mine[0].body, "Sorry we missed you");
         assert_eq!(mine[0].send_after, mine[0].created_at, "no quiet hours");
         assert_eq!(due_now.len(), 2, "due at once");
+        let next = store.read(next_due).await.unwrap();
+        assert_eq!(next.as_deref(), Some(mine[0].send_after.as_str()));
+        let failed = Attempted::Failed("refused".into());
+        store
+            .write(move |w| record_attempt(w, id, failed))
+            .await
+            .unwrap();
+        let next = store.read(next_due).await.unwrap();
+        assert_eq!(next.as_deref(), Some(mine[1].send_after.as_str()));
     }
 }

@@ -402,6 +402,8 @@ pub(crate) struct Followers<'a> {
     pub(crate) hub: &'a Hub,
     pub(crate) providers: &'a ProviderCache,
     pub(crate) deadlines: &'a tokio::sync::Notify,
+    /// The text sender's wake-up: another instance may have queued a text.
+    pub(crate) sms: &'a tokio::sync::Notify,
 }
 
 impl Followers<'_> {
@@ -420,6 +422,7 @@ impl Followers<'_> {
             }
         }
         self.deadlines.notify_one();
+        self.sms.notify_one();
         Ok(())
     }
 }
