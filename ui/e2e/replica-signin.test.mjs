@@ -64,7 +64,7 @@ test("a replica's sign-in page signs its own user in, refuses another, and keeps
   await signIn(page, "ravi");
   const refusal = page.getByRole("alert");
   await refusal.waitFor();
-  assert.match(await refusal.innerText(), /mirrors meera's view.*open the receiver at/i);
+  assert.match(await refusal.innerText(), /only the user this desktop mirrors.*open the receiver at/i);
   await shots(page, "81-replica-signin-refused");
 
   await signIn(page, "meera");

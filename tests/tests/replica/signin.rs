@@ -99,6 +99,23 @@ async fn login(server: &TestServer, body: Value) -> Answer {
     .await
 }
 
+/// A sign-in from another loopback address (a second browser machine, as
+/// far as the server can tell).
+async fn login_from(server: &TestServer, body: Value, from: [u8; 4]) -> Answer {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    answer(
+        http.post(server.url("/api/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 /// A browser's sign-in: (the `name=value` cookie pair, its CSRF token).
 async fn browser_sign_in(server: &TestServer, name: &str, cookie: &str) -> (String, String) {
     let a = login(
@@ -335,7 +352,8 @@ async fn another_user_a_wrong_password_or_no_receiver_opens_no_session_here() {
     let p = start().await;
     let url = p.proxy.url();
 
-    // Another user's right password: 403, saying whose desktop this is.
+    // Another user's right password: 403 before the receiver is asked,
+    // without naming whose desktop this is (no password was checked).
     for cookie in [true, false] {
         let a = login(
             &p.rep,
@@ -350,13 +368,27 @@ async fn another_user_a_wrong_password_or_no_receiver_opens_no_session_here() {
         );
         let message = a.body["error"]["message"].as_str().unwrap();
         assert!(
-            message.contains("asha") && message.contains("bela") && message.contains(&url),
+            message.contains("only the user this desktop mirrors")
+                && !message.contains("asha")
+                && message.contains(&url),
             "{message}"
         );
         assert!(a.set_cookie.is_none() && a.body.get("token").is_none());
     }
-    // The receiver sessions those sign-ins opened were revoked.
+    // The receiver was not asked: no session opened for bela there.
     assert_eq!(live_receiver_sessions(&p.srv, "bela").await, 1);
+    // Guesses at bela's password through this page are refused here, so
+    // they never lock bela out on the receiver.
+    for _ in 0..7 {
+        let a = login(&p.rep, json!({"username": "Bela", "password": "wrong"})).await;
+        assert_eq!(a.status, 403, "{}", a.body);
+    }
+    let direct = login(&p.srv, json!({"username": "bela", "password": PASSWORD})).await;
+    assert_eq!(
+        direct.status, 200,
+        "bela is not locked out: {}",
+        direct.body
+    );
 
     // A wrong password: the receiver's own answer, nothing issued.
     let a = login(
@@ -386,11 +418,13 @@ async fn another_user_a_wrong_password_or_no_receiver_opens_no_session_here() {
         last.retry_after
     );
 
-    // Receiver gone: 503 naming it; nothing issued.
+    // Receiver gone: 503 naming it; nothing issued. (From another browser:
+    // this one is locked out of asha here by now.)
     p.proxy.cut();
-    let a = login(
+    let a = login_from(
         &p.rep,
-        json!({"username": "bela", "password": PASSWORD, "cookie": true}),
+        json!({"username": "asha", "password": PASSWORD, "cookie": true}),
+        [127, 0, 0, 3],
     )
     .await;
     assert_eq!(
@@ -405,6 +439,57 @@ async fn another_user_a_wrong_password_or_no_receiver_opens_no_session_here() {
         a.body
     );
     assert!(a.set_cookie.is_none());
+}
+
+/// A receiver that lists the replica in `--trusted-proxy` throttles each
+/// browser at the replica on its own (the replica sends the browser's
+/// address as `X-Forwarded-For`): one browser's wrong guesses do not lock
+/// the user out for another browser at the same replica.
+#[tokio::test]
+async fn a_receiver_trusting_the_replica_throttles_each_browser_on_its_own() {
+    let srv = TestServer::start_with(|o| {
+        o.trusted_proxies = vec![callboard_server::forwarded::parse_proxy("127.0.0.1").unwrap()];
+    })
+    .await
+    .unwrap();
+    let (slug, _) = srv.provider("Sales").await.unwrap();
+    let token = srv.user("asha", "agent", &[&slug]).await.unwrap();
+    let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &srv.url(""), &token)
+        .await
+        .unwrap();
+    until(30, "the replica to be live", || async {
+        let (_, s) = rep.get_json("/api/replica/status", &token).await.unwrap();
+        s["state"] == "live"
+    })
+    .await;
+    let wrong = json!({"username": "asha", "password": "wrong"});
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(login_from(&rep, wrong.clone(), [127, 0, 0, 2]).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(
+        last.status, 429,
+        "the guessing browser is held: {}",
+        last.body
+    );
+    // The receiver held 127.0.0.2, not the replica's own address: another
+    // browser at the replica signs in at once.
+    let ok = login_from(
+        &rep,
+        json!({"username": "asha", "password": PASSWORD}),
+        [127, 0, 0, 4],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    // And the receiver itself says which client it locked.
+    let (s, locks) = srv
+        .get_json("/api/auth/lockouts", callboard_tests::ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{locks}");
+    assert!(locks.to_string().contains("127.0.0.2"), "{locks}");
+    assert!(!locks.to_string().contains("\"127.0.0.1\""), "{locks}");
 }
 
 #[tokio::test]

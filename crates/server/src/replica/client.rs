@@ -201,10 +201,19 @@ impl Remote {
     /// bearer mode) without the replica's own token: the receiver judges the
     /// credentials in `body` alone. Any answer is returned; only a failure to
     /// get one is an error.
-    pub async fn sign_in(&self, path: &str, body: &Value) -> Result<SignInAnswer, RemoteError> {
+    /// `client` is the browser's address, sent as `X-Forwarded-For`: a
+    /// receiver that lists this replica in `--trusted-proxy` then throttles
+    /// each browser on its own instead of the replica's one address.
+    pub async fn sign_in(
+        &self,
+        path: &str,
+        body: &Value,
+        client: std::net::IpAddr,
+    ) -> Result<SignInAnswer, RemoteError> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
+            .header("x-forwarded-for", client.to_string())
             .json(body)
             .send()
             .await

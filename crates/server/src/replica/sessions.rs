@@ -114,13 +114,22 @@ async fn try_sign_in(
     } else {
         let Json(l) = Json::<LoginRequest>::from_request(req, state).await?;
         // This replica's own lock per client, besides the receiver's (which
-        // sees every browser here as the replica's one address).
+        // sees every browser here as the replica's one address unless it
+        // trusts this replica as a proxy).
         login_api::refuse_while_locked(state, &l.username, client)?;
+        // Only the mirrored user can sign in here: any other name is
+        // refused before the receiver is asked, so guesses at other
+        // accounts through this page never count against them there.
+        // (User names compare as SQLite's NOCASE does: ASCII only.)
+        let mine = shared.me()?.user.map(|u| u.username);
+        if !mine.is_some_and(|m| m.eq_ignore_ascii_case(&l.username)) {
+            return Err(not_this_desktop(shared));
+        }
         let body = json!({ "username": l.username, "password": l.password, "totp": l.totp });
         (l.cookie, Some(l.username), body)
     };
     let me = shared.me()?;
-    let answer = match shared.remote.sign_in(&path, &body).await {
+    let answer = match shared.remote.sign_in(&path, &body, client).await {
         Ok(a) if a.status < 500 => a,
         Ok(a) => return Err(needs_receiver(shared, &format!("it answered {}", a.status))),
         Err(e) => return Err(needs_receiver(shared, &e.to_string())),
@@ -228,6 +237,19 @@ fn bad_answer(why: &str) -> ApiError {
         StatusCode::BAD_GATEWAY,
         ErrorCode::Internal,
         format!("the receiver's sign-in answer could not be read: {why}"),
+    )
+}
+
+/// Another user name than the mirrored user's: refused without naming
+/// whose desktop this is (the password was not checked).
+fn not_this_desktop(shared: &Shared) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::ReplicaUserMismatch,
+        format!(
+            "only the user this desktop mirrors can sign in here (its cache holds only that user's view); open the receiver at {} to sign in as anyone else",
+            shared.remote.base()
+        ),
     )
 }
 
