@@ -74,6 +74,9 @@ pub enum EventKind {
     /// user it is meant for, whom the console and the desktop notify).
     #[serde(rename = "voicemail.received")]
     VoicemailReceived,
+    /// A lead was created or updated by the lead webhook (data: the lead).
+    #[serde(rename = "lead.upserted")]
+    LeadUpserted,
     /// `since` is older than the log holds: take a fresh snapshot.
     #[serde(rename = "reload")]
     Reload,
@@ -92,6 +95,7 @@ impl EventKind {
         EventKind::ThresholdsUpdated,
         EventKind::ThresholdCrossed,
         EventKind::VoicemailReceived,
+        EventKind::LeadUpserted,
         EventKind::Reload,
     ];
 
@@ -109,6 +113,7 @@ impl EventKind {
             EventKind::ThresholdsUpdated => "thresholds.updated",
             EventKind::ThresholdCrossed => "threshold.crossed",
             EventKind::VoicemailReceived => "voicemail.received",
+            EventKind::LeadUpserted => "lead.upserted",
             EventKind::Reload => "reload",
         }
     }

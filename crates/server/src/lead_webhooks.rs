@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use callboard_core::store::ingest::Received;
 use callboard_core::store::lead_deliveries::{self, LeadDelivery, LeadOutcome, LeadRefusal};
 use callboard_core::store::leads::Lead;
+use callboard_core::store::refusals::DeliveryKind;
 use callboard_core::ErrorCode;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -56,7 +57,7 @@ pub async fn receive_lead(
     req: Request,
 ) -> ApiResult<Response> {
     let provider = provider_for(&state, &slug)?;
-    let taken = match authenticate(&state, &provider, req).await? {
+    let taken = match authenticate(&state, &provider, DeliveryKind::Lead, req).await? {
         Authenticated::Handshake(r) => return Ok(r),
         Authenticated::Delivery(t) => t,
     };

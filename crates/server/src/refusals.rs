@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use callboard_core::store::refusals::{self, Refused};
+use callboard_core::store::refusals::{self, DeliveryKind, Refused};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -81,8 +81,15 @@ impl Limiter {
 pub type Refusal<'a> = (i64, &'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 
 /// Logs `r`, refused with `err`, unless its sender's refusals are over the
-/// limit; never delays the answer.
-pub fn record(state: &AppState, source: IpAddr, r: Refusal<'_>, err: &ApiError) {
+/// limit; never delays the answer. `kind` is what the URL takes (a call
+/// event or a lead), as the delivery log shows it.
+pub fn record(
+    state: &AppState,
+    source: IpAddr,
+    kind: DeliveryKind,
+    r: Refusal<'_>,
+    err: &ApiError,
+) {
     let (provider_id, method, content_type, request_id, body) = r;
     let Some(note) = state.refusals.admit_noting(provider_id, source) else {
         return;
@@ -90,6 +97,7 @@ pub fn record(state: &AppState, source: IpAddr, r: Refusal<'_>, err: &ApiError) 
     let reason = format!("{}: {}{note}", err.code, err.message);
     let refused = Refused {
         provider_id,
+        kind,
         method: method.to_string(),
         content_type: content_type.map(str::to_string),
         request_id: request_id.map(str::to_string),

@@ -64,7 +64,7 @@ pub async fn start(
         {
             Ok(r) => {
                 tracing::info!(run = id, archived = r.calls_archived, deleted = r.calls_deleted,
-                raw = r.raw_events_deleted, batches = r.batches, error = ?error, "retention run finished")
+                raw = r.raw_events_deleted, leads_archived = r.leads_archived, leads_deleted = r.leads_deleted, batches = r.batches, error = ?error, "retention run finished")
             }
             Err(e) => {
                 tracing::warn!(run = id, error = %e, "cannot record the end of a retention run")

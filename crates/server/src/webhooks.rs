@@ -12,6 +12,7 @@ use callboard_core::body::BodyError;
 use callboard_core::signature::{self, Refusal, SignedRequest};
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
 use callboard_core::store::providers::ProviderRuntime;
+use callboard_core::store::refusals::DeliveryKind;
 use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::Arc;
@@ -251,11 +252,11 @@ async fn receive(state: AppState, slug: String, req: Request) -> ApiResult<Respo
 }
 
 /// The refusal is logged in the provider's ingestion log (with the reason,
-/// never the secret) without delaying the 401.
+/// never the secret) as a delivery of `kind`, without delaying the 401.
 fn record_refusal(
     state: &AppState,
     source: std::net::IpAddr,
-    provider_id: i64,
+    (provider_id, kind): (i64, DeliveryKind),
     method: &str,
     content_type: Option<String>,
     request_id: Option<String>,
@@ -276,6 +277,7 @@ fn record_refusal(
                 ingest::record_rejected(
                     w,
                     provider_id,
+                    kind,
                     &m,
                     content_type.as_deref(),
                     &reason,
@@ -316,6 +318,8 @@ pub(crate) fn body_error(e: BodyError) -> ApiError {
 /// A delivery that passed the provider's authentication, its body read.
 pub(crate) struct Taken {
     pub source: std::net::IpAddr,
+    /// What the URL takes: its refusals are logged as this kind.
+    pub kind: DeliveryKind,
     pub method: String,
     pub content_type: Option<String>,
     pub request_id: Option<String>,
@@ -342,7 +346,7 @@ impl Taken {
             self.request_id.as_deref(),
             kept,
         );
-        crate::refusals::record(state, self.source, r, &err);
+        crate::refusals::record(state, self.source, self.kind, r, &err);
         err
     }
 }
@@ -357,10 +361,12 @@ pub(crate) enum Authenticated {
 /// Authenticates a request by `provider`'s scheme and reads its body under
 /// the size, depth and time caps: 401 (logged as a refusal) for a missing or
 /// wrong key or signature, 413/400/415 for a body that cannot be taken. The
-/// call webhook and the lead webhook both start here.
+/// call webhook and the lead webhook both start here; `kind` says which,
+/// so the delivery log shows a refused lead delivery as a lead.
 pub(crate) async fn authenticate(
     state: &AppState,
     provider: &ProviderRuntime,
+    kind: DeliveryKind,
     req: Request,
 ) -> ApiResult<Authenticated> {
     let slug = provider.slug.clone();
@@ -409,7 +415,7 @@ pub(crate) async fn authenticate(
             record_refusal(
                 state,
                 source,
-                provider.id,
+                (provider.id, kind),
                 method.as_str(),
                 ctype.clone(),
                 rid.clone(),
@@ -460,7 +466,7 @@ pub(crate) async fn authenticate(
                     rid.as_deref(),
                     &b""[..],
                 );
-                crate::refusals::record(state, source, r, &e);
+                crate::refusals::record(state, source, kind, r, &e);
                 return Err(e);
             }
         };
@@ -475,6 +481,7 @@ pub(crate) async fn authenticate(
     };
     Ok(Authenticated::Delivery(Taken {
         source,
+        kind,
         method: method.as_str().to_string(),
         content_type: ctype,
         request_id: rid,
@@ -492,7 +499,7 @@ pub(crate) async fn receive_for(
     ends_at_event: bool,
 ) -> ApiResult<Response> {
     let slug = provider.slug.clone();
-    let taken = match authenticate(&state, &provider, req).await? {
+    let taken = match authenticate(&state, &provider, DeliveryKind::Call, req).await? {
         Authenticated::Handshake(r) => return Ok(r),
         Authenticated::Delivery(t) => t,
     };

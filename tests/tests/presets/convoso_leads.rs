@@ -5,8 +5,9 @@
 
 use crate::code;
 use callboard_core::signature::{hmac_sha256_signature, Encoding};
-use callboard_tests::{TestServer, ADMIN_TOKEN};
+use callboard_tests::{until, ws, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const CREATED: &str =
     include_str!("../../../crates/core/tests/fixtures/convoso-lead-created.CONSTRUCTED.json");
@@ -311,14 +312,36 @@ async fn forged_unsigned_and_id_less_lead_deliveries_store_nothing() {
         .await
         .unwrap();
     assert_eq!((s, code(&b)), (404, "not_found"), "{b}");
-    // The delivery log holds no applied delivery: only refusals.
-    let (_, log) = srv
-        .get_json(&format!("/api/providers/{slug}/deliveries"), ADMIN_TOKEN)
-        .await
-        .unwrap();
-    for r in log["data"].as_array().unwrap() {
-        assert_eq!(r["outcome"], "rejected", "{r}");
+    // The delivery log holds no applied delivery: only the six refusals
+    // (logged off the request path), each a lead delivery, not a call.
+    let log = refusals_logged(&srv, &slug, 6).await;
+    for r in &log {
+        assert_eq!(
+            (r["outcome"].as_str(), r["kind"].as_str()),
+            (Some("rejected"), Some("lead")),
+            "{r}"
+        );
     }
+    // A refused delivery to the call URL of the same provider stays a call.
+    let call_path = format!("/webhooks/ivr/{slug}");
+    let (s, b) = post(&srv, &call_path, "application/json", "{}", None).await;
+    assert_eq!((s, code(&b)), (401, "missing_signature"), "{b}");
+    let (s, b) = post(
+        &srv,
+        &call_path,
+        "application/json",
+        "{bad",
+        sign(&secret, "{bad"),
+    )
+    .await;
+    assert_eq!((s, code(&b)), (400, "malformed_body"), "{b}");
+    let log = refusals_logged(&srv, &slug, 8).await;
+    let kinds: Vec<&str> = log.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["call", "call", "lead", "lead", "lead", "lead", "lead", "lead"],
+        "newest first: {log:?}"
+    );
     // An unknown department's lead URL is a 404, like its call URL.
     let (s, b) = post(
         &srv,
@@ -329,6 +352,19 @@ async fn forged_unsigned_and_id_less_lead_deliveries_store_nothing() {
     )
     .await;
     assert_eq!((s, code(&b)), (404, "not_found"), "{b}");
+}
+
+/// The provider's delivery log, newest first, once it holds `n` rows
+/// (refusals are logged off the request path).
+async fn refusals_logged(srv: &TestServer, slug: &str, n: usize) -> Vec<Value> {
+    let path = format!("/api/providers/{slug}/deliveries");
+    until(10, "the refusals to be logged", || async {
+        let (_, log) = srv.get_json(&path, ADMIN_TOKEN).await.unwrap();
+        log["data"].as_array().map_or(0, Vec::len) >= n
+    })
+    .await;
+    let (_, log) = srv.get_json(&path, ADMIN_TOKEN).await.unwrap();
+    log["data"].as_array().unwrap().clone()
 }
 
 fn table_rows<'a>(feed: &'a Value, name: &str) -> Vec<&'a Value> {
@@ -402,4 +438,258 @@ async fn an_agent_of_another_department_neither_reads_nor_replicates_a_lead() {
         .unwrap();
     assert_eq!(s, 200, "{feed}");
     assert!(table_rows(&feed, "leads").is_empty(), "bea's changes");
+}
+
+/// The `lead.upserted` messages among `msgs`: (lead id, status).
+fn lead_events(msgs: &[Value]) -> Vec<(String, String)> {
+    msgs.iter()
+        .filter(|m| m["type"] == "lead.upserted")
+        .map(|m| {
+            (
+                m["data"]["lead_id"].as_str().unwrap_or("").to_string(),
+                m["data"]["status"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn owned(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lead_change_is_streamed_to_its_department_and_replayed() {
+    let srv = TestServer::start_process().await.unwrap();
+    let (sales, secret) = convoso(&srv, "Convoso Sales").await;
+    let (support, support_secret) = convoso(&srv, "Convoso Support").await;
+    let amy = srv.user("amy", "agent", &[&sales]).await.unwrap();
+    let bea = srv.user("bea", "agent", &[&support]).await.unwrap();
+    let (_, h) = srv.get_json("/api/events/head", ADMIN_TOKEN).await.unwrap();
+    let since = h["seq"].as_i64().unwrap();
+    let mut amy_ws = ws::connect(&srv.ws_url(&amy, Some(since))).await.unwrap();
+    let mut bea_ws = ws::connect(&srv.ws_url(&bea, Some(since))).await.unwrap();
+
+    // Created, updated, then a stale delivery (changes nothing: no event).
+    lead_post(&srv, &sales, &secret, "application/json", CREATED).await;
+    let form = "application/x-www-form-urlencoded";
+    lead_post(&srv, &sales, &secret, form, UPDATED.trim_end()).await;
+    let stale =
+        json!({"lead_id": LEAD, "status": "DNC", "modified_at": "2026-03-03 09:30:00"}).to_string();
+    let ack = lead_post(&srv, &sales, &secret, "application/json", &stale).await;
+    assert_eq!(ack["outcome"], "stale", "{ack}");
+    let other = json!({"lead_id": "S1", "first_name": "Sam", "status": "NEW"}).to_string();
+    lead_post(&srv, &support, &support_secret, "application/json", &other).await;
+
+    // Each agent hears of their own department's leads only.
+    let msgs = ws::collect(&mut amy_ws, 20, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        lead_events(&msgs),
+        owned(&[(LEAD, "NEW"), (LEAD, "SALE")]),
+        "amy (sales): {msgs:?}"
+    );
+    let (_, doc) = srv.get_json("/api/openapi.json", "").await.unwrap();
+    let data: Vec<(&str, Value)> = msgs
+        .iter()
+        .filter(|m| m["type"] == "lead.upserted")
+        .map(|m| ("Lead", m["data"].clone()))
+        .collect();
+    callboard_tests::assert_match_schemas(&doc, &data);
+    assert_eq!(msgs.last().unwrap()["data"]["email"], "grace@example.org");
+    let msgs = ws::collect(&mut bea_ws, 20, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        lead_events(&msgs),
+        owned(&[("S1", "NEW")]),
+        "bea (support): {msgs:?}"
+    );
+
+    // `since=` replays them from the log, in order, scoped the same way.
+    let mut replay = ws::connect(&srv.ws_url(&amy, Some(since))).await.unwrap();
+    let msgs = ws::collect(&mut replay, 20, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        lead_events(&msgs),
+        owned(&[(LEAD, "NEW"), (LEAD, "SALE")]),
+        "amy's replay: {msgs:?}"
+    );
+    let mut replay = ws::connect(&srv.ws_url(ADMIN_TOKEN, Some(since)))
+        .await
+        .unwrap();
+    let msgs = ws::collect(&mut replay, 20, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        lead_events(&msgs),
+        owned(&[(LEAD, "NEW"), (LEAD, "SALE"), ("S1", "NEW")]),
+        "the admin's replay: {msgs:?}"
+    );
+}
+
+/// A call webhook of `slug` naming `lead`, with a Convoso `status`; its call id.
+async fn call_naming(
+    srv: &TestServer,
+    slug: &str,
+    secret: &str,
+    id: &str,
+    lead: &str,
+    status: &str,
+) -> String {
+    let body = json!({"id": id, "lead_id": lead, "phone_number": "2125550147", "status": status,
+        "call_date": "2026-03-03 10:00:00"})
+    .to_string();
+    let (s, ack) = post(
+        srv,
+        &format!("/webhooks/ivr/{slug}"),
+        "application/json",
+        &body,
+        sign(secret, &body),
+    )
+    .await;
+    assert_eq!(s, 200, "{ack}");
+    ack["call_id"].as_str().unwrap().to_string()
+}
+
+/// The status of `GET /api/leads/{slug}/{id}`: 200 kept, 404 gone.
+async fn kept(srv: &TestServer, slug: &str, id: &str) -> u16 {
+    let path = format!("/api/leads/{slug}/{id}");
+    srv.get_json(&path, ADMIN_TOKEN).await.unwrap().0
+}
+
+/// Runs retention now (once the run of the start-up is done) and waits for
+/// it to finish.
+async fn retention_run(srv: &TestServer) -> Value {
+    let mut started = None;
+    for _ in 0..200 {
+        let (s, b) = srv
+            .post_json("/api/retention/run", ADMIN_TOKEN, &json!({}))
+            .await
+            .unwrap();
+        if s == 202 {
+            started = b["id"].as_i64();
+            break;
+        }
+        assert_eq!(s, 409, "{b}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = started.expect("a retention run starts");
+    for _ in 0..400 {
+        let (_, runs) = srv
+            .get_json("/api/retention/runs", ADMIN_TOKEN)
+            .await
+            .unwrap();
+        let run = runs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or_default();
+        if run["finished_at"].is_string() {
+            assert!(run["error"].is_null(), "{run}");
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("retention run {id} did not finish");
+}
+
+#[tokio::test]
+async fn retention_takes_a_lead_once_its_calls_are_gone_and_it_is_old() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, secret) = convoso(&srv, "Convoso Sales").await;
+    let lead = |id: &str| json!({"lead_id": id, "first_name": id, "status": "NEW"}).to_string();
+    for id in ["done", "open", "alone", "fresh"] {
+        lead_post(&srv, &slug, &secret, "application/json", &lead(id)).await;
+    }
+    // `done` has a finished call, `open` a missed call still to be called
+    // back (open work is never taken), `alone` and `fresh` none.
+    call_naming(&srv, &slug, &secret, "c-done", "done", "SALE").await;
+    let open = call_naming(&srv, &slug, &secret, "c-open", "open", "NA").await;
+    srv.advance(Duration::from_secs(40 * 86_400));
+    // `fresh` changed since: within the 30 days, it stays.
+    lead_post(&srv, &slug, &secret, "application/json", &lead("fresh")).await;
+
+    let run = retention_run(&srv).await;
+    assert_eq!(
+        (
+            run["calls_archived"].as_i64(),
+            run["leads_archived"].as_i64(),
+            run["leads_deleted"].as_i64()
+        ),
+        (Some(1), Some(2), Some(0)),
+        "{run}"
+    );
+    assert_eq!(
+        kept(&srv, &slug, "done").await,
+        404,
+        "its only call was archived"
+    );
+    assert_eq!(
+        kept(&srv, &slug, "alone").await,
+        404,
+        "no call, unchanged for 40 days"
+    );
+    assert_eq!(
+        kept(&srv, &slug, "open").await,
+        200,
+        "its call is open work"
+    );
+    assert_eq!(
+        kept(&srv, &slug, "fresh").await,
+        200,
+        "changed within the period"
+    );
+    // Archived as the calls are, with the data they had.
+    let db = rusqlite::Connection::open(srv.dir.path().join("callboard.db")).unwrap();
+    let archived: Vec<String> = db
+        .prepare("SELECT first_name FROM leads_archive ORDER BY lead_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(archived, ["alone", "done"]);
+
+    // Delete mode: the open call is called back and resolved; once the
+    // period passes again, the call and its lead are deleted, not archived.
+    let (s, b) = srv
+        .put_json(
+            "/api/settings/retention",
+            ADMIN_TOKEN,
+            &json!({"calls_days": 30, "mode": "delete", "raw_days": 0}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = srv
+        .post_json(
+            &format!("/api/calls/{open}/disposition?department={slug}"),
+            ADMIN_TOKEN,
+            &json!({"category": "Callback done", "outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{b}");
+    srv.advance(Duration::from_secs(40 * 86_400));
+    let run = retention_run(&srv).await;
+    assert_eq!(
+        (
+            run["calls_deleted"].as_i64(),
+            run["leads_deleted"].as_i64(),
+            run["leads_archived"].as_i64()
+        ),
+        (Some(1), Some(2), Some(0)),
+        "open and fresh: {run}"
+    );
+    assert_eq!(leads_total(&srv, "", ADMIN_TOKEN).await, 0);
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM leads_archive", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2, "nothing more archived");
 }

@@ -409,6 +409,59 @@ async fn an_agents_replica_holds_only_the_agents_departments() {
     assert_eq!(n, 0);
 }
 
+/// A lead change reaches the stream of an agent's replica, as the receiver
+/// logged it, for the agent's departments only; the lead row follows.
+#[tokio::test]
+async fn a_lead_change_reaches_an_agents_replica_stream_for_their_departments_only() {
+    let srv = TestServer::start().await.unwrap();
+    let (mine, k1) = srv.provider("Mine").await.unwrap();
+    let (other, k2) = srv.provider("Other").await.unwrap();
+    let agent = srv.user("ravi", "agent", &[&mine]).await.unwrap();
+    let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &srv.base, &agent)
+        .await
+        .unwrap();
+    until(30, "live", || async {
+        rep.get_json("/api/replica/status", &agent).await.unwrap().1["state"] == "live"
+    })
+    .await;
+    let since = rep.get_json("/api/events/head", &agent).await.unwrap().1["seq"]
+        .as_i64()
+        .unwrap();
+    let mut local = ws::connect(&rep.ws_url(&agent, Some(since))).await.unwrap();
+    let lead = |slug: &str, key: &str, id: &str, status: &str| {
+        srv.http
+            .post(srv.url(&format!("/webhooks/ivr/{slug}/leads")))
+            .header("x-api-key", key)
+            .json(&json!({"lead_id": id, "first_name": "Lea", "status": status}))
+            .send()
+    };
+    assert_eq!(lead(&other, &k2, "O1", "NEW").await.unwrap().status(), 200);
+    assert_eq!(lead(&mine, &k1, "L1", "NEW").await.unwrap().status(), 200);
+    assert_eq!(lead(&mine, &k1, "L1", "SALE").await.unwrap().status(), 200);
+    let msgs = ws::collect(&mut local, 20, Duration::from_secs(3))
+        .await
+        .unwrap();
+    let leads: Vec<(&str, &str)> = msgs
+        .iter()
+        .filter(|m| m["type"] == "lead.upserted")
+        .map(|m| {
+            (
+                m["data"]["lead_id"].as_str().unwrap_or(""),
+                m["data"]["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(leads, [("L1", "NEW"), ("L1", "SALE")], "{msgs:?}");
+    // The row came with the event: the replica answers as the receiver.
+    let path = format!("/api/leads/{mine}/L1");
+    let (s, l) = rep.get_json(&path, &agent).await.unwrap();
+    assert_eq!((s, l["status"].as_str()), (200, Some("SALE")), "{l}");
+    assert_eq!(
+        rep.get_json("/api/leads", &agent).await.unwrap().1["total"],
+        1
+    );
+}
+
 /// The seqs of `call.upserted`/`disposition.saved` events in the replica's
 /// own event log.
 fn replica_log(rep: &TestServer) -> Vec<i64> {

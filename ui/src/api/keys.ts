@@ -22,6 +22,10 @@ export const keys = {
   /** Every call detail, or one call's. */
   calls: ["call"],
   call: (department: string, callId: string | null) => ["call", department, callId],
+  /** Every call detail of a department (a lead change may concern any). */
+  callsOf: (department: string) => ["call", department],
+  /** One lead with its calls (the call drawer's lead section). */
+  lead: (department: string, leadId: string) => ["lead", department, leadId],
   agents: ["agents"],
   agentBoard: ["agents", "board"],
   flows: ["flows"],

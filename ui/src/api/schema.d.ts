@@ -513,7 +513,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`. */
+        /** @description WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), `lead.upserted` (data: the lead, when a lead delivery created or changed it; to the lead's department like a call), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`. */
         get: operations["streamEvents"];
         put?: never;
         post?: never;
@@ -978,7 +978,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The provider's API poller and its health: circuit state and last run. */
+        /** @description The provider's API poller and its health: circuit state, last run, and the queue of Convoso recordings not ready when their call was first seen (`recordings`: pending, fetched, given up, next try, last error). */
         get: operations["getConnector"];
         /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
         put: operations["putConnector"];
@@ -2186,6 +2186,11 @@ export interface components {
             circuit: components["schemas"]["Circuit"];
             connector: components["schemas"]["Connector"];
             last_run?: null | components["schemas"]["RunReport"];
+            /**
+             * @description Convoso recordings not ready when their call was first seen, fetched
+             *     again with backoff (all zero for a stream).
+             */
+            recordings: components["schemas"]["RecordingSummary"];
             /** @description A sync is running now. */
             running: boolean;
             stream?: null | components["schemas"]["StreamHealth"];
@@ -2259,6 +2264,25 @@ export interface components {
              * @default 500
              */
             page_size: number;
+            /**
+             * Format: int64
+             * @description Tries of a recording before it is given up (the defaults span about a day).
+             * @default 14
+             */
+            recording_max_tries: number;
+            /**
+             * Format: int64
+             * @description Longest wait between two tries of a recording, minutes.
+             * @default 180
+             */
+            recording_retry_max_minutes: number;
+            /**
+             * Format: int64
+             * @description Minutes before the first new try of a recording Convoso had not
+             *     finished when the call was seen; doubles per try.
+             * @default 1
+             */
+            recording_retry_minutes: number;
             /**
              * Format: double
              * @description Seconds one request may take.
@@ -2458,7 +2482,7 @@ export interface components {
          *     documented by the API's `StreamMessage` schema.
          * @enum {string}
          */
-        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "flow.changed" | "thresholds.updated" | "threshold.crossed" | "voicemail.received" | "reload";
+        EventKind: "call.upserted" | "call.sla_breached" | "disposition.saved" | "provider.changed" | "category.changed" | "user.changed" | "agent.state_changed" | "flow.changed" | "thresholds.updated" | "threshold.crossed" | "voicemail.received" | "lead.upserted" | "reload";
         /**
          * @description A message's `type` with its `data`: one variant per
          *     [`EventKind`](callboard_core::hub::EventKind).
@@ -2507,6 +2531,10 @@ export interface components {
             data: components["schemas"]["VoicemailReceived"];
             /** @enum {string} */
             type: "voicemail.received";
+        } | {
+            data: components["schemas"]["Lead"];
+            /** @enum {string} */
+            type: "lead.upserted";
         } | {
             data: components["schemas"]["Reload"];
             /** @enum {string} */
@@ -3406,6 +3434,28 @@ export interface components {
             tls?: null | components["schemas"]["TlsCheck"];
             writer: components["schemas"]["WriterCheck"];
         };
+        /** @description The queue of one provider, for the connector's health. */
+        RecordingSummary: {
+            /**
+             * Format: int64
+             * @description Recordings found on a later try.
+             */
+            fetched: number;
+            /**
+             * Format: int64
+             * @description Calls whose recording never came (after the last try).
+             */
+            given_up: number;
+            /** @description The newest reason a waiting or given-up call has no recording yet. */
+            last_error?: string | null;
+            /** @description When the next waiting call is tried. */
+            next_try_at?: string | null;
+            /**
+             * Format: int64
+             * @description Calls waiting for their recording.
+             */
+            pending: number;
+        };
         /** @description The data of a `reload` message: the stream continues from `head`. */
         Reload: {
             /** Format: int64 */
@@ -3506,6 +3556,15 @@ export interface components {
             finished_at?: string | null;
             /** Format: int64 */
             id: number;
+            /**
+             * Format: int64
+             * @description Leads moved to the archive (mode `archive`) or deleted (mode
+             *     `delete`): no call names them any more, and they have not changed
+             *     for `calls_days`.
+             */
+            leads_archived: number;
+            /** Format: int64 */
+            leads_deleted: number;
             mode: components["schemas"]["RetentionMode"];
             /** Format: int64 */
             raw_days: number;

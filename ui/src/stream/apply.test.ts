@@ -198,7 +198,7 @@ describe("CacheApplier", () => {
     });
     const applier = new CacheApplier(qc);
     const stats = () => asked.filter((k) => k === '["stats"]').length;
-    return { applier, asked, stats };
+    return { applier, asked, stats, qc };
   }
 
   it("asks for the counts 200 ms after each event of a quiet stream", () => {
@@ -298,5 +298,23 @@ describe("CacheApplier", () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(qc.getQueryData<Call[]>(["live", "sales"])?.map((c) => c.call_id)).toEqual(["c1"]);
     stop();
+  });
+
+  it("patches an open lead with a lead.upserted at once, keeps its calls, and asks its department's call details again", () => {
+    const { applier, asked, qc } = countingApplier();
+    const lead = { department: "sales", lead_id: "L1", status: "NEW", version: 1, first_name: "Grace" };
+    qc.setQueryData(["lead", "sales", "L1"], { ...lead, calls: [call({})] });
+    const upserted = (l: object, seq: number) => ({ seq, type: "lead.upserted", data: l }) as never;
+    applier.apply(upserted({ ...lead, status: "SALE", version: 2 }, 1));
+    const open = qc.getQueryData<{ status: string; version: number; calls: Call[] }>(["lead", "sales", "L1"]);
+    expect(open?.status).toBe("SALE");
+    expect(open?.calls).toHaveLength(1);
+    // An older version that came late changes nothing.
+    applier.apply(upserted({ ...lead, status: "DNC", version: 1 }, 2));
+    expect(qc.getQueryData<{ status: string }>(["lead", "sales", "L1"])?.status).toBe("SALE");
+    vi.advanceTimersByTime(200);
+    expect(asked).toContain('["lead","sales","L1"]');
+    expect(asked).toContain('["call","sales"]');
+    applier.stop();
   });
 });

@@ -16,7 +16,7 @@ import {
 } from "@tanstack/react-query";
 import { keys } from "../api/keys";
 import type { components } from "../api/schema";
-import type { Call, Provider } from "../api/types";
+import type { Call, Lead, LeadDetail, Provider } from "../api/types";
 import { deltaOf, recordDelta } from "../lib/listDelta";
 
 type ProviderChanged = components["schemas"]["Provider"];
@@ -293,6 +293,9 @@ export class CacheApplier {
       case "voicemail.received":
         this.later(["voicemails"]);
         break;
+      case "lead.upserted":
+        this.lead(ev.data);
+        break;
       case "reload":
         void this.qc.invalidateQueries();
         break;
@@ -304,6 +307,16 @@ export class CacheApplier {
         break;
       }
     }
+  }
+
+  /** A lead changed: its open view takes the new fields at once (its calls
+   * are kept until the refetch), and the call details of its department are
+   * asked again, since a call may name a lead it did not know before. */
+  private lead(l: Lead): void {
+    const key = keys.lead(l.department, l.lead_id);
+    this.qc.setQueryData<LeadDetail>(key, (old) => (old && old.version <= l.version ? { ...old, ...l } : old));
+    this.later(key);
+    this.later(keys.callsOf(l.department));
   }
 
   private call(c: Call): void {

@@ -281,15 +281,16 @@ pub fn ingest(w: &mut Writer<'_>, d: Delivery) -> Result<IngestResult> {
 pub fn record_rejected(
     w: &mut Writer<'_>,
     provider_id: i64,
+    kind: super::refusals::DeliveryKind,
     method: &str,
     content_type: Option<&str>,
     reason: &str,
     request_id: Option<&str>,
 ) -> Result<i64> {
     w.conn.execute(
-        "INSERT INTO raw_events (provider_id, received_at, method, content_type, body_hash, outcome, error, request_id)
-         VALUES (?1, ?2, ?3, ?4, '', 'rejected', ?5, ?6)",
-        params![provider_id, time::fmt(w.now), method, content_type, reason, request_id],
+        "INSERT INTO raw_events (provider_id, received_at, method, content_type, body_hash, outcome, error, request_id, kind)
+         VALUES (?1, ?2, ?3, ?4, '', 'rejected', ?5, ?6, ?7)",
+        params![provider_id, time::fmt(w.now), method, content_type, reason, request_id, kind.as_str()],
     )?;
     Ok(w.conn.last_insert_rowid())
 }

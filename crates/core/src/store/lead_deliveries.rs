@@ -4,7 +4,8 @@
 //! the stored lead, recorded and not applied: in the log it is a
 //! `duplicate` of the delivery that wrote the newer data (its `event_id` is
 //! the lead id), with a warning saying it was stale. A delivery that is not
-//! a lead is refused before anything is written.
+//! a lead is refused before anything is written. An applied delivery is
+//! announced on the stream (`lead.upserted`) in the same transaction.
 
 use super::ingest::{body_hash, DeliveryOutcome, Received};
 use super::leads::{self, Lead, Upserted};
@@ -158,6 +159,10 @@ pub fn record(w: &mut Writer<'_>, d: LeadDelivery) -> Result<LeadResult> {
             d.request_id,
         ])?;
     let raw_event_id = w.conn.last_insert_rowid();
+    // A stale delivery changed nothing: nothing to tell.
+    if outcome == LeadOutcome::Applied {
+        leads::announce(w, &lead)?;
+    }
     Ok(LeadResult {
         outcome,
         raw_event_id,

@@ -162,6 +162,19 @@ pub fn upsert(
     Ok(Upserted::Applied(Box::new(lead)))
 }
 
+/// Tells the stream the lead as it now stands (`lead.upserted`), to its
+/// department's members like a call.
+pub(crate) fn announce(w: &mut Writer<'_>, lead: &Lead) -> Result<()> {
+    let data = serde_json::to_string(lead)?;
+    w.emit(
+        crate::hub::EventKind::LeadUpserted,
+        Some(&lead.department),
+        crate::hub::Audience::All,
+        data,
+    )?;
+    Ok(())
+}
+
 /// The lead `lead_id` of `department`, if any.
 pub fn get(conn: &Connection, department: &str, lead_id: &str) -> Result<Option<Lead>> {
     Ok(conn

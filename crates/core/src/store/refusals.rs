@@ -11,10 +11,33 @@ use rusqlite::params;
 /// Most bytes of a refused body kept in the log.
 pub const BODY_EXCERPT_BYTES: usize = 4096;
 
+/// What a delivery was sent as, by the URL it came to: the delivery log's
+/// `kind` (`raw_events.kind`), so a refused lead delivery reads as a lead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// A call event (`/webhooks/ivr/{slug}`).
+    #[default]
+    Call,
+    /// A lead record (`/webhooks/ivr/{slug}/leads`).
+    Lead,
+}
+
+impl DeliveryKind {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Call => "call",
+            DeliveryKind::Lead => "lead",
+        }
+    }
+}
+
 /// A refused delivery as the receiver saw it.
 #[derive(Debug, Clone)]
 pub struct Refused {
     pub provider_id: i64,
+    /// Sent as a call event or as a lead.
+    pub kind: DeliveryKind,
     pub method: String,
     pub content_type: Option<String>,
     pub request_id: Option<String>,
@@ -48,8 +71,8 @@ pub fn record(w: &mut Writer<'_>, r: &Refused) -> Result<i64> {
         .map(|t| serde_json::to_string(&t))
         .transpose()?;
     w.conn.execute(
-        "INSERT INTO raw_events (provider_id, received_at, method, content_type, payload, body_hash, outcome, error, request_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, '', 'rejected', ?6, ?7)",
+        "INSERT INTO raw_events (provider_id, received_at, method, content_type, payload, body_hash, outcome, error, request_id, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, '', 'rejected', ?6, ?7, ?8)",
         params![
             r.provider_id,
             time::fmt(w.now),
@@ -57,7 +80,8 @@ pub fn record(w: &mut Writer<'_>, r: &Refused) -> Result<i64> {
             r.content_type,
             payload,
             r.reason,
-            r.request_id
+            r.request_id,
+            r.kind.as_str()
         ],
     )?;
     Ok(w.conn.last_insert_rowid())

@@ -1,7 +1,10 @@
 //! Retention: finished calls older than N days are archived (moved to
 //! `calls_archive`) or deleted, raw payloads are dropped after their own
-//! period. Work happens in small batches, each its own write, so ingestion
-//! keeps flowing between them; open work (live calls, unresolved worklist
+//! period. Leads (the lead webhook) follow their calls: a lead no call
+//! names any more, unchanged for the calls' period, is archived (to
+//! `leads_archive`) or deleted by the same mode. Work happens in small
+//! batches, each its own write, so ingestion keeps flowing between them;
+//! open work (live calls, unresolved worklist
 //! calls) is never touched. Every run is a `retention_runs` row and an
 //! audit entry.
 
@@ -110,11 +113,16 @@ pub struct RetentionRun {
     pub calls_archived: i64,
     pub calls_deleted: i64,
     pub raw_events_deleted: i64,
+    /// Leads moved to the archive (mode `archive`) or deleted (mode
+    /// `delete`): no call names them any more, and they have not changed
+    /// for `calls_days`.
+    pub leads_archived: i64,
+    pub leads_deleted: i64,
     pub batches: i64,
     pub error: Option<String>,
 }
 
-const RUN_COLS: &str = "id, trigger, actor, mode, calls_days, raw_days, started_at, finished_at, calls_archived, calls_deleted, raw_events_deleted, batches, error";
+const RUN_COLS: &str = "id, trigger, actor, mode, calls_days, raw_days, started_at, finished_at, calls_archived, calls_deleted, raw_events_deleted, batches, error, leads_archived, leads_deleted";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RetentionRun> {
     let mode: String = r.get(3)?;
@@ -136,6 +144,8 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RetentionRun> {
         raw_events_deleted: r.get(10)?,
         batches: r.get(11)?,
         error: r.get(12)?,
+        leads_archived: r.get(13)?,
+        leads_deleted: r.get(14)?,
     })
 }
 
@@ -179,6 +189,18 @@ pub struct Plan {
     /// Raw deliveries received before this go (None: keep all).
     pub raw_before: Option<String>,
 }
+
+/// The batch's selection of old leads: unchanged since before the calls'
+/// cut-off, and named by no call of their department any more (their calls
+/// were archived or deleted, or there never was one). The comparison with
+/// the column gives the call's `lead_id` the column's text affinity, so a
+/// number in the metadata matches its digits.
+const OLD_LEADS: &str = "SELECT l.id FROM leads l WHERE l.updated_at < ?1
+    AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.department = l.department
+                      AND json_extract(c.metadata, '$.lead_id') = l.lead_id)
+    ORDER BY l.updated_at LIMIT ?2";
+
+const LEAD_ARCHIVE_COLS: &str = "id, provider_id, department, lead_id, first_name, last_name, phone, email, status, status_name, list_id, owner_id, address1, city, state, postal_code, created_at, modified_at, raw, received_at, updated_at, version";
 
 /// Records the start of a run with the current settings.
 pub fn start(w: &mut Writer<'_>, trigger: &str, actor: &Actor) -> Result<Plan> {
@@ -274,6 +296,32 @@ pub fn batch(w: &mut Writer<'_>, plan: &Plan) -> Result<i64> {
                 as i64;
         }
     }
+    // After the calls: a lead whose last call went in this batch goes too.
+    let mut leads_done = 0i64;
+    if let Some(before) = &plan.calls_before {
+        let ids: Vec<i64> = {
+            let mut stmt = w.conn.prepare_cached(OLD_LEADS)?;
+            let rows = stmt.query_map(params![before, BATCH], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        if !ids.is_empty() {
+            let ids_json = serde_json::to_string(&ids)?;
+            let set = "(SELECT value FROM json_each(?1))";
+            if plan.mode == RetentionMode::Archive {
+                w.conn.execute(
+                    &format!(
+                        "INSERT INTO leads_archive ({LEAD_ARCHIVE_COLS}, archived_at)
+                         SELECT {LEAD_ARCHIVE_COLS}, ?2 FROM leads WHERE id IN {set}"
+                    ),
+                    params![ids_json, time::fmt(w.now)],
+                )?;
+            }
+            leads_done = w
+                .conn
+                .execute(&format!("DELETE FROM leads WHERE id IN {set}"), [&ids_json])?
+                as i64;
+        }
+    }
     let mut raw_done = 0i64;
     if let Some(before) = &plan.raw_before {
         raw_done = w.conn.execute(
@@ -282,16 +330,17 @@ pub fn batch(w: &mut Writer<'_>, plan: &Plan) -> Result<i64> {
             params![before, BATCH],
         )? as i64;
     }
-    let (archived, deleted) = match plan.mode {
-        RetentionMode::Archive => (calls_done, 0),
-        RetentionMode::Delete => (0, calls_done),
+    let (archived, deleted, leads_archived, leads_deleted) = match plan.mode {
+        RetentionMode::Archive => (calls_done, 0, leads_done, 0),
+        RetentionMode::Delete => (0, calls_done, 0, leads_done),
     };
     w.conn.execute(
         "UPDATE retention_runs SET calls_archived = calls_archived + ?2, calls_deleted = calls_deleted + ?3,
-             raw_events_deleted = raw_events_deleted + ?4, batches = batches + 1 WHERE id = ?1",
-        params![plan.run_id, archived, deleted, raw_done],
+             raw_events_deleted = raw_events_deleted + ?4, leads_archived = leads_archived + ?5,
+             leads_deleted = leads_deleted + ?6, batches = batches + 1 WHERE id = ?1",
+        params![plan.run_id, archived, deleted, raw_done, leads_archived, leads_deleted],
     )?;
-    Ok(calls_done + raw_done)
+    Ok(calls_done + raw_done + leads_done)
 }
 
 /// Closes the run and records it in the audit log.
@@ -314,7 +363,8 @@ pub fn finish(
         serde_json::json!({
             "trigger": r.trigger, "mode": r.mode, "calls_days": r.calls_days, "raw_days": r.raw_days,
             "calls_archived": r.calls_archived, "calls_deleted": r.calls_deleted,
-            "raw_events_deleted": r.raw_events_deleted, "batches": r.batches, "error": r.error,
+            "raw_events_deleted": r.raw_events_deleted, "leads_archived": r.leads_archived,
+            "leads_deleted": r.leads_deleted, "batches": r.batches, "error": r.error,
         }),
     )?;
     Ok(r)

@@ -89,6 +89,8 @@ pub enum EventPayload {
     ThresholdCrossed(ThresholdCrossed),
     #[serde(rename = "voicemail.received")]
     VoicemailReceived(callboard_core::store::voicemails::VoicemailReceived),
+    #[serde(rename = "lead.upserted")]
+    LeadUpserted(callboard_core::store::leads::Lead),
     #[serde(rename = "reload")]
     Reload(Reload),
 }
@@ -132,7 +134,7 @@ pub struct StreamParams {
 }
 
 #[utoipa::path(get, path = "/api/events", operation_id = "streamEvents", tag = "events",
-    description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`.",
+    description = "WebSocket. Every message is JSON `{seq, type, at, data}` (the `StreamMessage` schema); types: `call.upserted` (data: the call), `provider.changed` (data: the provider), `disposition.saved` (data: {call_id, department, disposition, call}), `category.changed`, `user.changed` (admins), `call.sla_breached` (data: the call, with `sla_breached_at`) the moment a callback SLA runs out, `agent.state_changed` (data: an AgentStatus), `lead.upserted` (data: the lead, when a lead delivery created or changed it; to the lead's department like a call), and `reload` (data: {reason, oldest, head}) when `since` is older than the log holds: take a fresh snapshot, the stream continues from `head`. A ping every 30 s, when the session is also checked again: a session that has ended (signed out, expired, revoked) closes the stream with code 4401 and the reason as its error code; a client that falls behind is closed with code 4008 and resumes with `since`.",
     params(StreamParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, body = crate::error::ErrorBody),

@@ -16,8 +16,11 @@ function Field({ k, v }: { k: string; v: React.ReactNode }) {
   );
 }
 
-export function LeadSection({ call, lead }: { call: Call; lead: Lead }) {
-  const detail = useLead(lead.department, lead.lead_id);
+export function LeadSection({ call, lead: fromCall }: { call: Call; lead: Lead }) {
+  const detail = useLead(fromCall.department, fromCall.lead_id);
+  // The lead as the stream last told it (`lead.upserted` patches this query),
+  // else as the call detail carried it.
+  const lead = detail.data && detail.data.version >= fromCall.version ? detail.data : fromCall;
   const others = (detail.data?.calls ?? []).filter((c) => c.call_id !== call.call_id);
   return (
     <section className="stack" aria-labelledby="lead-h" data-testid="lead">

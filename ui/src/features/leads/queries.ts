@@ -2,14 +2,11 @@
 // call drawer.
 import { useQuery } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
-
-export const leadKeys = {
-  lead: (department: string, leadId: string) => ["lead", department, leadId],
-};
+import { keys } from "../../api/keys";
 
 export function useLead(department: string, leadId: string | null) {
   return useQuery({
-    queryKey: leadKeys.lead(department, leadId ?? ""),
+    queryKey: keys.lead(department, leadId ?? ""),
     queryFn: ({ signal }) =>
       unwrap(
         client().GET("/api/leads/{department}/{lead_id}", {
