@@ -1,6 +1,7 @@
 //! Providers ("masters"): the IVR platforms that post to us, kept as data.
 
 use super::audit::{self, Actor};
+use super::decode::At;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::hub::Audience;
@@ -194,38 +195,34 @@ impl ProviderCache {
 
 const RUNTIME_COLS: &str = "id, slug, name, active, api_key_hash, prev_key_hash, prev_key_expires_at, sla_minutes, field_mapping, status_map, auth_config, signing_secret, domains, business_hours, routing, flow_id, ivr_dialect, preset, auto_resolve";
 
-/// Stored business hours (validated when saved); unreadable ones count as
-/// none rather than stopping ingestion.
-fn stored_hours(text: Option<String>) -> Option<BusinessHoursConfig> {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-}
-
-fn stored_routing(text: &str) -> Routing {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
 fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
-    let fm: String = r.get(8)?;
-    let sm: String = r.get(9)?;
     let slug: String = r.get(1)?;
-    let mapping = (|| -> Result<Mapping> {
-        let fm: Value = serde_json::from_str(&fm)?;
-        let sm: Value = serde_json::from_str(&sm)?;
-        Mapping::compile(&fm, &sm)
-            .map_err(|e| Error::Invalid(format!("provider {slug}: stored mapping invalid: {e}")))
-    })();
-    let auth_text: String = r.get(10)?;
-    let auth = serde_json::from_str::<Value>(&auth_text)
-        .map_err(Error::from)
-        .and_then(|v| AuthScheme::from_config(&v).map_err(|e| Error::Invalid(e.to_string())));
+    // Stored settings this build cannot read name the provider's row: a
+    // silent default would route, time or match calls by rules nobody set.
+    let at = At::new("providers", r.get::<_, i64>(0)?);
+    let fm: Value = at.json(r, 8, "field_mapping")?;
+    let sm: Value = at.json(r, 9, "status_map")?;
+    let mapping = Mapping::compile(&fm, &sm)
+        .map_err(|e| Error::Invalid(format!("provider {slug}: stored mapping invalid: {e}")));
+    let auth = AuthScheme::from_config(&at.json::<Value>(r, 10, "auth_config")?).map_err(|e| {
+        Error::Invalid(format!(
+            "provider {slug}: stored authentication invalid: {e}"
+        ))
+    });
     let signing_secret: Option<String> = r.get(11)?;
-    let domains: String = r.get(12)?;
-    let domains: Vec<String> = serde_json::from_str(&domains).unwrap_or_default();
+    let domains: Vec<String> = at.json(r, 12, "domains")?;
     let prev_exp: Option<String> = r.get(6)?;
-    let hours = stored_hours(r.get(13)?)
-        .and_then(|c| BusinessHours::compile(&c).ok())
-        .map(Arc::new);
-    let routing = stored_routing(&r.get::<_, String>(14)?);
+    let hours = at
+        .json_opt::<BusinessHoursConfig>(r, 13, "business_hours")?
+        .map(|c| {
+            BusinessHours::compile(&c).map(Arc::new).map_err(|e| {
+                Error::Invalid(format!(
+                    "provider {slug}: stored business hours invalid: {e}"
+                ))
+            })
+        })
+        .transpose();
+    let routing: Routing = at.json(r, 14, "routing")?;
     let flow_id: Option<i64> = r.get(15)?;
     let ivr_dialect = dialect_of(r.get(16)?, r.get::<_, Option<String>>(17)?.as_deref());
     let auto_resolve: bool = r.get(18)?;
@@ -238,7 +235,8 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
         r.get(7)?,
     );
     let mapping = mapping.and_then(|m| auth.map(|a| (m, a)));
-    Ok(mapping.map(|(mapping, auth)| ProviderRuntime {
+    let mapping = mapping.and_then(|m| hours.map(|h| (m, h)));
+    Ok(mapping.map(|((mapping, auth), hours)| ProviderRuntime {
         id,
         slug,
         name,
@@ -262,31 +260,29 @@ fn runtime_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProviderRuntime>> {
 const COLS: &str = "id, slug, name, icon, display_order, did_numbers, field_mapping, status_map, auth_scheme, api_key_hint, prev_key_expires_at, sla_minutes, active, created_at, updated_at, auth_config, signing_secret IS NOT NULL, domains, preset, business_hours, routing, flow_id, ivr_dialect, auto_resolve";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
-    let dids: String = r.get(5)?;
-    let fm: String = r.get(6)?;
-    let sm: String = r.get(7)?;
+    let id: i64 = r.get(0)?;
+    let at = At::new("providers", id);
     Ok(Provider {
-        id: r.get(0)?,
+        id,
         slug: r.get(1)?,
         name: r.get(2)?,
         icon: r.get(3)?,
         display_order: r.get(4)?,
-        did_numbers: serde_json::from_str(&dids).unwrap_or_default(),
-        field_mapping: serde_json::from_str(&fm).unwrap_or(Value::Null),
-        status_map: serde_json::from_str(&sm).unwrap_or(Value::Null),
+        did_numbers: at.json(r, 5, "did_numbers")?,
+        field_mapping: at.json(r, 6, "field_mapping")?,
+        status_map: at.json(r, 7, "status_map")?,
         auth_scheme: r.get(8)?,
         auth_config: {
-            let a: String = r.get(15)?;
-            match serde_json::from_str::<Value>(&a) {
-                Ok(v) if v.as_object().is_some_and(|o| !o.is_empty()) => v,
-                _ => AuthScheme::default().to_value(),
+            // `{}` is how providers made before schemes were stored read.
+            let v: Value = at.json(r, 15, "auth_config")?;
+            if v.as_object().is_some_and(|o| !o.is_empty()) {
+                v
+            } else {
+                AuthScheme::default().to_value()
             }
         },
         has_signing_secret: r.get(16)?,
-        domains: {
-            let d: String = r.get(17)?;
-            serde_json::from_str(&d).unwrap_or_default()
-        },
+        domains: at.json(r, 17, "domains")?,
         flow_id: r.get(21)?,
         ivr_dialect: dialect_of(r.get(22)?, r.get::<_, Option<String>>(18)?.as_deref())
             .as_str()
@@ -295,8 +291,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Provider> {
         api_key_hint: Some(r.get(9)?),
         previous_key_expires_at: r.get(10)?,
         sla_minutes: r.get(11)?,
-        business_hours: stored_hours(r.get(19)?),
-        routing: stored_routing(&r.get::<_, String>(20)?),
+        business_hours: at.json_opt(r, 19, "business_hours")?,
+        routing: at.json(r, 20, "routing")?,
         active: r.get(12)?,
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
@@ -925,6 +921,62 @@ pub fn list(conn: &Connection, include_inactive: bool) -> Result<Vec<Provider>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider setting this build cannot read is an error naming the
+    /// provider's row and the column, for the API's read and for the
+    /// ingestion cache alike: never a silent default (no hours, no routing).
+    #[tokio::test]
+    async fn unreadable_stored_settings_name_the_provider_row() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let made = store
+            .write(|w| {
+                let actor = Actor {
+                    user_id: None,
+                    name: "t".into(),
+                };
+                create(
+                    w,
+                    NewProvider {
+                        name: "Sales".into(),
+                        ..Default::default()
+                    },
+                    &actor,
+                )
+            })
+            .await
+            .unwrap();
+        let id = made.provider.id;
+        for (column, bad) in [
+            ("domains", "[\"a.example\""),
+            ("routing", "{\"strategy\": 7"),
+            ("business_hours", "{\"time_zone\":"),
+            ("field_mapping", "nope"),
+        ] {
+            let slug = made.provider.slug.clone();
+            let (read, cached) = store
+                .write(move |w| {
+                    let sql = format!("SELECT {column} FROM providers WHERE id = ?1");
+                    let was: Option<String> = w.conn.query_row(&sql, [id], |r| r.get(0))?;
+                    let set = format!("UPDATE providers SET {column} = ?1 WHERE id = ?2");
+                    w.conn.execute(&set, params![bad, id])?;
+                    let read = get(w.conn, &slug).map(|_| ()).map_err(|e| e.to_string());
+                    let cached = ProviderCache::load(w.conn)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    w.conn.execute(&set, params![was, id])?;
+                    Ok((read, cached))
+                })
+                .await
+                .unwrap();
+            for (what, r) in [("read", read), ("cache", cached)] {
+                let err = r.expect_err(what);
+                assert!(
+                    err.contains(&format!("providers row {id}, column {column}")),
+                    "{what} of a bad {column}: {err}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn slugs_from_names() {
