@@ -1074,6 +1074,12 @@ pub mod fake_convoso {
                 .extend(steps.iter().cloned());
         }
 
+        /// Replaces the records it serves (e.g. the same call, now with its
+        /// recording).
+        pub fn set_records(&self, records: Vec<Value>) {
+            self.inner.lock().unwrap().records = records;
+        }
+
         /// When each request arrived, and its path and query.
         pub fn log(&self) -> Vec<(Instant, String)> {
             self.inner.lock().unwrap().log.clone()

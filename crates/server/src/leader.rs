@@ -1,5 +1,5 @@
 //! The jobs that must run on one receiver only (SLA breaches, alerts,
-//! retention, pollers, the text sender, Asterisk streams, event-log pruning):
+//! retention, pollers and the Convoso recording retries, the text sender, Asterisk streams, event-log pruning):
 //! always on a single machine; in a cluster, on the instance holding the
 //! leader lock, stopped the moment it is lost and started where it is taken.
 
@@ -62,6 +62,12 @@ fn start(
             stop.clone(),
         )),
         tokio::spawn(state.pollers.clone().schedule(
+            store.clone(),
+            state.secrets.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(crate::convoso::recordings::run(
+            state.pollers.clone(),
             store.clone(),
             state.secrets.clone(),
             stop.clone(),

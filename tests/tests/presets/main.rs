@@ -9,6 +9,7 @@ mod catalogue;
 mod cloudonix;
 mod convoso;
 mod convoso_leads;
+mod convoso_recordings;
 mod dialpad;
 mod exotel;
 mod generic;

@@ -978,7 +978,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The provider's API poller and its health: circuit state and last run. */
+        /** @description The provider's API poller and its health: circuit state, last run, and the queue of Convoso recordings not ready when their call was first seen (`recordings`: pending, fetched, given up, next try, last error). */
         get: operations["getConnector"];
         /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
         put: operations["putConnector"];
@@ -2186,6 +2186,11 @@ export interface components {
             circuit: components["schemas"]["Circuit"];
             connector: components["schemas"]["Connector"];
             last_run?: null | components["schemas"]["RunReport"];
+            /**
+             * @description Convoso recordings not ready when their call was first seen, fetched
+             *     again with backoff (all zero for a stream).
+             */
+            recordings: components["schemas"]["RecordingSummary"];
             /** @description A sync is running now. */
             running: boolean;
             stream?: null | components["schemas"]["StreamHealth"];
@@ -2259,6 +2264,25 @@ export interface components {
              * @default 500
              */
             page_size: number;
+            /**
+             * Format: int64
+             * @description Tries of a recording before it is given up (the defaults span about a day).
+             * @default 14
+             */
+            recording_max_tries: number;
+            /**
+             * Format: int64
+             * @description Longest wait between two tries of a recording, minutes.
+             * @default 180
+             */
+            recording_retry_max_minutes: number;
+            /**
+             * Format: int64
+             * @description Minutes before the first new try of a recording Convoso had not
+             *     finished when the call was seen; doubles per try.
+             * @default 1
+             */
+            recording_retry_minutes: number;
             /**
              * Format: double
              * @description Seconds one request may take.
@@ -3409,6 +3433,28 @@ export interface components {
             status: string;
             tls?: null | components["schemas"]["TlsCheck"];
             writer: components["schemas"]["WriterCheck"];
+        };
+        /** @description The queue of one provider, for the connector's health. */
+        RecordingSummary: {
+            /**
+             * Format: int64
+             * @description Recordings found on a later try.
+             */
+            fetched: number;
+            /**
+             * Format: int64
+             * @description Calls whose recording never came (after the last try).
+             */
+            given_up: number;
+            /** @description The newest reason a waiting or given-up call has no recording yet. */
+            last_error?: string | null;
+            /** @description When the next waiting call is tried. */
+            next_try_at?: string | null;
+            /**
+             * Format: int64
+             * @description Calls waiting for their recording.
+             */
+            pending: number;
         };
         /** @description The data of a `reload` message: the stream continues from `head`. */
         Reload: {

@@ -33,6 +33,13 @@ pub struct ConnectorOptions {
     pub breaker_successes: u32,
     /// Minutes a delta sync looks back before the last synced time, for late records.
     pub overlap_minutes: i64,
+    /// Minutes before the first new try of a recording Convoso had not
+    /// finished when the call was seen; doubles per try.
+    pub recording_retry_minutes: i64,
+    /// Longest wait between two tries of a recording, minutes.
+    pub recording_retry_max_minutes: i64,
+    /// Tries of a recording before it is given up (the defaults span about a day).
+    pub recording_max_tries: i64,
 }
 
 impl Default for ConnectorOptions {
@@ -48,6 +55,9 @@ impl Default for ConnectorOptions {
             breaker_open_seconds: 60.0,
             breaker_successes: 3,
             overlap_minutes: 15,
+            recording_retry_minutes: 1,
+            recording_retry_max_minutes: 180,
+            recording_max_tries: 14,
         }
     }
 }
@@ -78,6 +88,14 @@ impl ConnectorOptions {
         }
         if !(0..=1440).contains(&self.overlap_minutes) {
             return bad("overlap_minutes must be 0-1440");
+        }
+        if !(1..=1440).contains(&self.recording_retry_minutes)
+            || !(self.recording_retry_minutes..=1440).contains(&self.recording_retry_max_minutes)
+        {
+            return bad("recording_retry_minutes must be 1-1440 and at most recording_retry_max_minutes (≤ 1440)");
+        }
+        if !(1..=50).contains(&self.recording_max_tries) {
+            return bad("recording_max_tries must be 1-50");
         }
         Ok(())
     }

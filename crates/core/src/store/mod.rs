@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod providers;
 pub mod queue_order;
+pub mod recording_fetches;
 pub mod refusals;
 pub mod repeat_callers;
 pub mod replica;

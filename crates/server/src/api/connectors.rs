@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use callboard_core::store::connectors::{self, Connector, ConnectorInput, RunReport};
+use callboard_core::store::recording_fetches::{self, RecordingSummary};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +24,9 @@ pub struct ConnectorHealth {
     pub last_run: Option<RunReport>,
     /// An event stream's connection (Asterisk ARI); null for pollers.
     pub stream: Option<crate::ari::StreamHealth>,
+    /// Convoso recordings not ready when their call was first seen, fetched
+    /// again with backoff (all zero for a stream).
+    pub recordings: RecordingSummary,
 }
 
 impl From<RunError> for ApiError {
@@ -38,7 +42,7 @@ impl From<RunError> for ApiError {
 }
 
 #[utoipa::path(get, path = "/api/providers/{slug}/connector", operation_id = "getConnector", tag = "providers",
-    description = "The provider's API poller and its health: circuit state and last run.",
+    description = "The provider's API poller and its health: circuit state, last run, and the queue of Convoso recordings not ready when their call was first seen (`recordings`: pending, fetched, given up, next try, last error).",
     params(("slug" = String, Path)),
     responses((status = 200, body = ConnectorHealth), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = ["supervisor"])))]
@@ -48,9 +52,15 @@ pub async fn health(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ConnectorHealth>> {
     let s = slug.clone();
-    let (connector, last_run) = state
+    let (connector, last_run, recordings) = state
         .store
-        .read(move |c| Ok((connectors::get(c, &s)?, connectors::last_run(c, &s)?)))
+        .read(move |c| {
+            Ok((
+                connectors::get(c, &s)?,
+                connectors::last_run(c, &s)?,
+                recording_fetches::summary(c, &s)?,
+            ))
+        })
         .await?;
     let stream = (connector.kind == crate::ari::KIND)
         .then(|| state.streams.health(&slug).unwrap_or_default());
@@ -60,6 +70,7 @@ pub async fn health(
         running: state.pollers.is_running(&slug),
         stream,
         last_run,
+        recordings,
     }))
 }
 

@@ -4,15 +4,18 @@
 //! finds duplicates). One run at a time per provider.
 
 pub mod client;
+pub mod recordings;
 
 use crate::outbound::breaker::{Breaker, CircuitState};
 use callboard_core::secrets::SecretStore;
 use callboard_core::store::connectors::{self, RunReport};
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
+use callboard_core::store::providers::ProviderRuntime;
 use callboard_core::{time, Store};
 use chrono::{DateTime, Utc};
 use client::{Client, FetchError};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,6 +61,25 @@ fn convoso_time(t: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> String {
     }
 }
 
+/// A call-log record as a delivery of `provider` (method `POLL`), mapped
+/// like a webhook body; None when it cannot be read as one.
+fn delivery(provider: &ProviderRuntime, record: &Value, now: DateTime<Utc>) -> Option<Delivery> {
+    let body = serde_json::to_vec(record).ok()?;
+    Delivery::prepare(
+        provider,
+        Received {
+            method: "POLL",
+            content_type: Some("application/json"),
+            body: &body,
+            query: None,
+            request_id: None,
+            at: now,
+            max_future_skew: None,
+        },
+    )
+    .ok()
+}
+
 /// A delta sync is due when the interval has passed since the last run
 /// started (or, before the first run, since the poller was configured).
 pub fn is_due(c: &connectors::Connector, last_started: Option<&str>, now: DateTime<Utc>) -> bool {
@@ -81,7 +103,11 @@ impl Pollers {
         Some(f(map.entry(slug.to_string()).or_default()))
     }
 
-    fn breaker(&self, slug: &str, o: &connectors::ConnectorOptions) -> Arc<Mutex<Breaker>> {
+    pub(crate) fn breaker(
+        &self,
+        slug: &str,
+        o: &connectors::ConnectorOptions,
+    ) -> Arc<Mutex<Breaker>> {
         let open_for = Duration::from_secs_f64(o.breaker_open_seconds);
         let make = || Breaker::new(o.breaker_failures, open_for, o.breaker_successes);
         self.slot(slug, |s| {
@@ -198,22 +224,7 @@ impl Pollers {
             let deliveries: Vec<Delivery> = page
                 .records
                 .iter()
-                .filter_map(|r| {
-                    let body = serde_json::to_vec(r).ok()?;
-                    Delivery::prepare(
-                        &provider,
-                        Received {
-                            method: "POLL",
-                            content_type: Some("application/json"),
-                            body: &body,
-                            query: None,
-                            request_id: None,
-                            at: now,
-                            max_future_skew: None,
-                        },
-                    )
-                    .ok()
-                })
+                .filter_map(|r| delivery(&provider, r, now))
                 .collect();
             report.failed += n - deliveries.len() as i64;
             let outcomes = store

@@ -8,6 +8,7 @@ import type { Provider } from "../../api/types";
 import { backfillConnector, providerKeys, putConnector, syncConnector, useConnector } from "./queries";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatWhen, titleCase } from "../../lib/format";
+import { recordingsLine } from "./recordings";
 
 type Input = components["schemas"]["ConnectorInput"];
 
@@ -59,6 +60,7 @@ export function ConnectorCard({ provider }: { provider: Provider }) {
     });
   };
   const report = sync.data ?? backfill.data ?? health.data?.last_run ?? null;
+  const recordings = recordingsLine(health.data?.recordings);
 
   return (
     <section className="card stack" aria-labelledby={`${id}-h`} data-testid="connector">
@@ -78,6 +80,16 @@ export function ConnectorCard({ provider }: { provider: Provider }) {
           {health.data.running && <span className="muted">Running…</span>}
           <span className="muted">Synced until {formatWhen(c?.synced_until)}</span>
         </div>
+      )}
+      {recordings && (
+        <p
+          className="muted"
+          style={{ margin: 0 }}
+          data-testid="connector-recordings"
+          title={health.data?.recordings.last_error ?? undefined}
+        >
+          {recordings}
+        </p>
       )}
       <form className="stack" onSubmit={submit} noValidate>
         <div className="grid2">

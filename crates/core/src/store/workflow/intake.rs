@@ -2,12 +2,13 @@
 //! what is known), offer a call that just entered the worklist to an agent
 //! by the department's routing (and owe the caller the department's "sorry we
 //! missed you" text), settle the caller's earlier missed calls
-//! once a call reaches them, and announce the call as it then stands.
+//! once a call reaches them, queue (or drop) the fetch of a Convoso
+//! recording not ready yet, and announce the call as it then stands.
 
 use crate::error::Result;
 use crate::mapping::MappedCall;
 use crate::store::calls::{self, Call};
-use crate::store::{agents, callbacks, sms, Writer};
+use crate::store::{agents, callbacks, recording_fetches, sms, Writer};
 
 /// Records one event of a call and returns the call as stored (and assigned,
 /// when routing chose an agent).
@@ -22,6 +23,9 @@ pub(crate) fn record(
     let stored = calls::upsert(w, provider_id, department, m, event_at, sla_minutes)?;
     // An outbound call may be a call back whose platform reports nothing else.
     callbacks::settle_from_call(w, &stored.call)?;
+    // A Convoso recording not ready yet is fetched again later; one that
+    // arrived takes the call off that queue.
+    recording_fetches::track(w, provider_id, &stored.call)?;
     // Unless the department settles its worklist by hand only.
     let auto_resolve = w.providers.get(department).is_none_or(|p| p.auto_resolve);
     if stored.reached && auto_resolve {
