@@ -1244,9 +1244,9 @@ pub fn dispositions(conn: &Connection, call_row_id: i64) -> Result<Vec<Dispositi
          WHERE d.call_row_id = ?1 ORDER BY d.id",
     )?;
     let rows = stmt.query_map([call_row_id], |r| {
-        let outcome: String = r.get(8)?;
+        let id: i64 = r.get(0)?;
         Ok(Disposition {
-            id: r.get(0)?,
+            id,
             call_id: r.get(1)?,
             department: r.get(2)?,
             user_id: r.get(3)?,
@@ -1254,7 +1254,9 @@ pub fn dispositions(conn: &Connection, call_row_id: i64) -> Result<Vec<Dispositi
             category: r.get(5)?,
             sub_category: r.get(6)?,
             notes: r.get(7)?,
-            outcome: serde_json::from_value(Value::String(outcome)).unwrap_or(Outcome::NoAnswer),
+            // An outcome this build does not know is an error naming the
+            // row: read as "no answer" it would reopen callbacks.
+            outcome: At::new("dispositions", id).wire(r, 8, "outcome")?,
             next_callback_at: r.get(9)?,
             created_at: r.get(10)?,
         })
@@ -1307,6 +1309,40 @@ mod tests {
             raw_status: status.map(|s| s.to_string()),
             ..Default::default()
         }
+    }
+
+    /// An outcome this build does not know is an error naming the row: read
+    /// as "no answer" it would put a resolved call back on the callback list.
+    #[tokio::test]
+    async fn an_unknown_disposition_outcome_names_its_row() {
+        use crate::store::providers::{self, NewProvider};
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let err = store
+            .write(|w| {
+                let actor = Actor { user_id: None, name: "t".into() };
+                providers::create(w, NewProvider { name: "Sales".into(), ..Default::default() }, &actor)?;
+                w.conn.execute(
+                    "INSERT INTO calls (provider_id, department, call_id, status, created_at, updated_at)
+                     VALUES (1, 'sales', 'c1', 'missed', 't', 't')",
+                    [],
+                )?;
+                let call = w.conn.last_insert_rowid();
+                w.conn.execute(
+                    "INSERT INTO dispositions (call_row_id, actor, category, outcome, created_at)
+                     VALUES (?1, 'ann', 'Support', 'maybe_later', 't')",
+                    [call],
+                )?;
+                let d = w.conn.last_insert_rowid();
+                Ok((d, dispositions(w.conn, call).map(|_| ()).map_err(|e| e.to_string())))
+            })
+            .await
+            .unwrap();
+        let (id, read) = err;
+        let e = read.expect_err("an unknown outcome");
+        assert!(
+            e.contains(&format!("dispositions row {id}, column outcome")),
+            "{e}"
+        );
     }
 
     #[test]

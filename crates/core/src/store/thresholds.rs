@@ -5,6 +5,7 @@
 //! evaluations never send the same crossing twice.
 
 use super::audit::Actor;
+use super::decode::At;
 use super::metrics::{self, MetricsQuery, OFFERED_AT};
 use super::{audit, Writer};
 use crate::error::{Error, Result};
@@ -195,16 +196,6 @@ impl ChannelKind {
             ChannelKind::Email => "email",
         }
     }
-    fn parse(s: &str) -> Option<ChannelKind> {
-        [
-            ChannelKind::Webhook,
-            ChannelKind::Slack,
-            ChannelKind::Teams,
-            ChannelKind::Email,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
 }
 
 /// Where alerts go.
@@ -389,70 +380,49 @@ pub fn validate(conn: &Connection, cfg: &ThresholdConfig) -> Result<()> {
 
 /// The stored configuration (the SMTP password is never read here).
 pub fn config(conn: &Connection) -> Result<ThresholdConfig> {
+    // A stored value this build cannot read is an error naming its row:
+    // skipped, a threshold would stop alerting; defaulted, a channel kept
+    // to one department would alert every department.
     let mut stmt = conn.prepare_cached(
-        "SELECT department, metric, amber, red, window_minutes, quiet_minutes
+        "SELECT id, department, metric, amber, red, window_minutes, quiet_minutes
          FROM thresholds ORDER BY department, metric",
     )?;
     let thresholds = stmt
         .query_map([], |r| {
-            let metric: String = r.get(1)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                metric,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            let at = At::new("thresholds", r.get::<_, i64>(0)?);
+            Ok(Threshold {
+                department: r.get(1)?,
+                metric: at.wire(r, 2, "metric")?,
+                amber: r.get(3)?,
+                red: r.get(4)?,
+                window_minutes: r.get(5)?,
+                quiet_minutes: r.get(6)?,
+            })
         })?
-        .filter_map(|row| {
-            row.map(
-                |(department, metric, amber, red, window_minutes, quiet_minutes)| {
-                    Metric::parse(&metric).map(|metric| Threshold {
-                        department,
-                        metric,
-                        amber,
-                        red,
-                        window_minutes,
-                        quiet_minutes,
-                    })
-                },
-            )
-            .transpose()
-        })
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt =
-        conn.prepare_cached("SELECT kind, target, departments FROM alert_channels ORDER BY id")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, kind, target, departments FROM alert_channels ORDER BY id")?;
     let channels = stmt
         .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?
-        .filter_map(|row| {
-            row.map(|(kind, target, deps)| {
-                ChannelKind::parse(&kind).map(|kind| Channel {
-                    kind,
-                    target,
-                    departments: deps.and_then(|d| serde_json::from_str(&d).ok()),
-                })
+            let at = At::new("alert_channels", r.get::<_, i64>(0)?);
+            Ok(Channel {
+                kind: at.wire(r, 1, "kind")?,
+                target: r.get(2)?,
+                departments: at.json_opt(r, 3, "departments")?,
             })
-            .transpose()
-        })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let smtp: Option<String> = conn
+    let smtp = conn
         .query_row(
             "SELECT value FROM settings WHERE key = ?1",
             [SMTP_KEY],
-            |r| r.get(0),
+            |r| At::new("settings", SMTP_KEY).json(r, 0, "value"),
         )
         .optional()?;
     Ok(ThresholdConfig {
         thresholds,
         channels,
-        smtp: smtp.and_then(|s| serde_json::from_str(&s).ok()),
+        smtp,
     })
 }
 
@@ -898,16 +868,18 @@ pub fn alerts(conn: &Connection, departments: Option<&[String]>, limit: i64) -> 
          FROM alert_log ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit.clamp(1, 1000)], |r| {
+        let id: i64 = r.get(0)?;
+        let at = At::new("alert_log", id);
         Ok((
-            r.get::<_, i64>(0)?,
+            id,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
+            at.wire::<Metric>(r, 3, "metric")?,
+            at.wire::<Level>(r, 4, "level")?,
             r.get::<_, Option<f64>>(5)?,
             r.get::<_, Option<f64>>(6)?,
             r.get::<_, String>(7)?,
-            r.get::<_, String>(8)?,
+            at.json(r, 8, "deliveries")?,
         ))
     })?;
     let mut out = Vec::new();
@@ -916,10 +888,6 @@ pub fn alerts(conn: &Connection, departments: Option<&[String]>, limit: i64) -> 
         if departments.is_some_and(|d| !d.contains(&department)) {
             continue;
         }
-        let Some(metric) = Metric::parse(&metric) else {
-            continue;
-        };
-        let level = Level::parse(&level);
         let t = Threshold {
             department: department.clone(),
             metric,
@@ -938,7 +906,7 @@ pub fn alerts(conn: &Connection, departments: Option<&[String]>, limit: i64) -> 
             value,
             threshold,
             status,
-            deliveries: serde_json::from_str(&deliveries).unwrap_or_default(),
+            deliveries,
         });
     }
     Ok(out)

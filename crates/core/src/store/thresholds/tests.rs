@@ -197,3 +197,84 @@ async fn bad_configurations_are_refused_naming_the_entry() {
         .await;
     assert!(e.is_ok());
 }
+
+/// Stored alert settings this build cannot read are errors naming the row:
+/// a channel's department list read as "every department" would alert
+/// everyone; a threshold skipped would stop alerting without a word.
+#[tokio::test]
+async fn unreadable_alert_settings_name_their_row() {
+    let (_dir, store) = crate::store::test_support::temp_store();
+    let cfg = ThresholdConfig {
+        thresholds: vec![waiting(2.0, 5.0, 10)],
+        channels: vec![Channel {
+            kind: ChannelKind::Webhook,
+            target: "http://127.0.0.1:9/hook".into(),
+            departments: Some(vec!["sales".into()]),
+        }],
+        smtp: None,
+    };
+    store
+        .write(move |w| {
+            let actor = Actor {
+                user_id: None,
+                name: "t".into(),
+            };
+            providers::create(
+                w,
+                NewProvider {
+                    name: "Sales".into(),
+                    ..Default::default()
+                },
+                &actor,
+            )?;
+            put(w, &cfg, &actor)
+        })
+        .await
+        .unwrap();
+    for (table, column, bad) in [("alert_channels", "departments", "[\"sales\"")] {
+        let got = store
+            .write(move |w| {
+                let sql = format!("SELECT id, {column} FROM {table}");
+                let (id, was): (i64, Option<String>) =
+                    w.conn.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let set = format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2");
+                w.conn.execute(&set, rusqlite::params![bad, id])?;
+                let read = config(w.conn).map(|_| ()).map_err(|e| e.to_string());
+                w.conn.execute(&set, rusqlite::params![was, id])?;
+                Ok((id, read))
+            })
+            .await
+            .unwrap();
+        let (id, read) = got;
+        let err = read.expect_err(column);
+        assert!(
+            err.contains(&format!("{table} row {id}, column {column}")),
+            "{err}"
+        );
+    }
+    // The SMTP settings likewise.
+    let err = store
+        .write(|w| {
+            w.conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('alert_smtp', '{\"host\":')",
+                [],
+            )?;
+            let read = config(w.conn).map(|_| ()).map_err(|e| e.to_string());
+            w.conn
+                .execute("DELETE FROM settings WHERE key = 'alert_smtp'", [])?;
+            Ok(read)
+        })
+        .await
+        .unwrap()
+        .expect_err("smtp");
+    assert!(
+        err.contains("settings row alert_smtp, column value"),
+        "{err}"
+    );
+    // Restored, the configuration reads again as it was saved.
+    let cfg = store.read(config).await.unwrap();
+    assert_eq!(
+        cfg.channels[0].departments.as_deref(),
+        Some(&["sales".to_string()][..])
+    );
+}
