@@ -3,6 +3,7 @@
 //! store (`crate::secrets`) under [`token_name`].
 
 use super::audit::Actor;
+use super::decode::At;
 use super::{audit, Writer};
 use crate::error::{Error, Result};
 use crate::time;
@@ -134,15 +135,18 @@ pub struct ConnectorInput {
 const COLS: &str = "p.slug, k.kind, k.base_url, k.has_auth_token, k.interval_seconds, k.enabled, k.options, k.synced_until, k.updated_at";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connector> {
-    let options: String = r.get(6)?;
+    let department: String = r.get(0)?;
+    // Unreadable options name the connector: defaults would quietly change
+    // its retries, breaker and window.
+    let options = At::new("connectors", department.as_str()).json(r, 6, "options")?;
     Ok(Connector {
-        department: r.get(0)?,
+        department,
         kind: r.get(1)?,
         base_url: r.get(2)?,
         has_auth_token: r.get(3)?,
         interval_seconds: r.get(4)?,
         enabled: r.get(5)?,
-        options: serde_json::from_str(&options).unwrap_or_default(),
+        options,
         synced_until: r.get(7)?,
         updated_at: r.get(8)?,
     })
@@ -344,4 +348,36 @@ pub fn last_run(conn: &Connection, slug: &str) -> Result<Option<RunReport>> {
             },
         )
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::providers::{self, NewProvider};
+
+    /// A poller's options this build cannot read are an error naming the
+    /// connector, not defaults that quietly change its retries and breaker.
+    #[tokio::test]
+    async fn unreadable_options_name_the_connector() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let read = store
+            .write(|w| {
+                let actor = Actor { user_id: None, name: "t".into() };
+                let p = providers::create(w, NewProvider { name: "Sales".into(), ..Default::default() }, &actor)?;
+                w.conn.execute(
+                    "INSERT INTO connectors (provider_id, kind, base_url, options, created_at, updated_at)
+                     VALUES (?1, 'convoso', 'https://api.convoso.com/v1', '{\"page_size\": 100}', 't', 't')",
+                    [p.provider.id],
+                )?;
+                let good = get(w.conn, "sales").map(|c| c.options.page_size);
+                w.conn.execute("UPDATE connectors SET options = '{\"page_size\": ' WHERE provider_id = ?1", [p.provider.id])?;
+                let bad = get(w.conn, "sales").map(|_| ()).map_err(|e| e.to_string());
+                Ok((good?, bad))
+            })
+            .await
+            .unwrap();
+        assert_eq!(read.0, 100);
+        let e = read.1.expect_err("unreadable options");
+        assert!(e.contains("connectors row sales, column options"), "{e}");
+    }
 }

@@ -129,18 +129,19 @@ pub(crate) fn track(w: &mut Writer<'_>, provider_id: i64, c: &Call) -> Result<()
     if started < w.now - chrono::Duration::hours(HORIZON_HOURS) {
         return Ok(());
     }
-    let options: Option<String> = w
+    let options: Option<ConnectorOptions> = w
         .conn
         .prepare_cached(
             "SELECT options FROM connectors
              WHERE provider_id = ?1 AND kind = 'convoso' AND has_auth_token AND enabled",
         )?
-        .query_row([provider_id], |r| r.get(0))
+        .query_row([provider_id], |r| {
+            At::new("connectors", provider_id).json(r, 0, "options")
+        })
         .optional()?;
-    let Some(options) = options else {
+    let Some(o) = options else {
         return Ok(());
     };
-    let o: ConnectorOptions = serde_json::from_str(&options).unwrap_or_default();
     let at = time::fmt(w.now);
     let next = time::fmt(w.now + chrono::Duration::minutes(backoff_minutes(&o, 0)));
     w.conn
