@@ -10,6 +10,7 @@
 
 use super::audit;
 use super::audit::Actor;
+use super::decode::At;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::time;
@@ -61,12 +62,14 @@ impl Default for RetentionSettings {
 
 const KEY: &str = "retention";
 
+/// The stored settings, or the defaults when none were ever saved. Stored
+/// settings this build cannot read are an error naming the row: read as
+/// the defaults, "keep everything" would become "archive after 30 days".
 pub fn settings(conn: &Connection) -> Result<RetentionSettings> {
-    let v: Option<String> = conn
+    Ok(conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
-        .query_row([KEY], |r| r.get(0))
-        .optional()?;
-    Ok(v.and_then(|v| serde_json::from_str(&v).ok())
+        .query_row([KEY], |r| At::new("settings", KEY).json(r, 0, "value"))
+        .optional()?
         .unwrap_or_default())
 }
 
@@ -384,6 +387,29 @@ pub fn close_interrupted(w: &mut Writer<'_>, before: time::Timestamp) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unreadable stored settings stop the read (naming the row) instead of
+    /// turning "keep everything" into the 30-day default.
+    #[tokio::test]
+    async fn unreadable_settings_are_an_error_not_the_defaults() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        assert_eq!(
+            store.read(settings).await.unwrap(),
+            RetentionSettings::default()
+        );
+        let e = store
+            .write(|w| {
+                w.conn.execute(
+                    "INSERT INTO settings (key, value) VALUES ('retention', '{\"calls_days\": 0,')",
+                    [],
+                )?;
+                Ok(settings(w.conn).map_err(|e| e.to_string()))
+            })
+            .await
+            .unwrap()
+            .expect_err("unreadable settings");
+        assert!(e.contains("settings row retention, column value"), "{e}");
+    }
 
     /// A run cut off by a stop is closed at the next start; a run a request
     /// started since (before the daily task came round) is left to finish.
