@@ -201,13 +201,23 @@ pub const CALLS_LIMIT: i64 = 200;
 /// The calls of the lead's department that name it, newest first.
 pub fn calls_of(conn: &Connection, department: &str, lead_id: &str) -> Result<Vec<Call>> {
     // The condition is the `calls_lead` index's expression, so it is used.
+    // A platform may send the id as a JSON number (`"lead_id": 5521`), which
+    // `json_extract` gives back as an integer: never equal to the text
+    // '5521', so the number is asked for too.
+    let as_number = lead_id
+        .parse::<i64>()
+        .ok()
+        .filter(|n| n.to_string() == lead_id);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM {} WHERE c.department = ?1 AND json_extract(c.metadata, '$.lead_id') = ?2
+        "SELECT {} FROM {} WHERE c.department = ?1 AND json_extract(c.metadata, '$.lead_id') IN (?2, ?4)
          ORDER BY c.created_at DESC, c.id DESC LIMIT ?3",
         calls::CALL_COLS,
         calls::CALL_FROM
     ))?;
-    let rows = stmt.query_map(params![department, lead_id, CALLS_LIMIT], calls::from_row)?;
+    let rows = stmt.query_map(
+        params![department, lead_id, CALLS_LIMIT, as_number],
+        calls::from_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
@@ -273,4 +283,52 @@ pub fn list(conn: &Connection, q: &LeadQuery) -> Result<(Vec<Lead>, i64)> {
         from_row,
     )?;
     Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::audit::Actor;
+    use crate::store::providers::{self, NewProvider};
+
+    /// A call that names its lead with a JSON number (as platforms send ids)
+    /// is one of the lead's calls like one that names it with text, and the
+    /// lookup still goes through the `calls_lead` index.
+    #[tokio::test]
+    async fn a_lead_id_sent_as_a_number_links_the_call() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let (found, plan) = store
+            .write(|w| {
+                let actor = Actor { user_id: None, name: "t".into() };
+                providers::create(w, NewProvider { name: "Sales".into(), ..Default::default() }, &actor)?;
+                for (id, meta) in [
+                    ("n", r#"{"lead_id": 5521}"#),
+                    ("t", r#"{"lead_id": "5521"}"#),
+                    ("o", r#"{"lead_id": 5522}"#),
+                ] {
+                    w.conn.execute(
+                        "INSERT INTO calls (provider_id, department, call_id, status, metadata, created_at, updated_at)
+                         VALUES (1, 'sales', ?1, 'completed', ?2, 't', 't')",
+                        params![id, meta],
+                    )?;
+                }
+                let found: Vec<String> =
+                    calls_of(w.conn, "sales", "5521")?.into_iter().map(|c| c.call_id).collect();
+                let plan: Vec<String> = w
+                    .conn
+                    .prepare(
+                        "EXPLAIN QUERY PLAN SELECT id FROM calls c WHERE c.department = 'sales'
+                         AND json_extract(c.metadata, '$.lead_id') IN ('5521', 5521)",
+                    )?
+                    .query_map([], |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok((found, plan))
+            })
+            .await
+            .unwrap();
+        let mut found = found;
+        found.sort();
+        assert_eq!(found, ["n", "t"]);
+        assert!(plan.iter().any(|p| p.contains("calls_lead")), "{plan:?}");
+    }
 }
