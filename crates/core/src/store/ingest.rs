@@ -34,6 +34,32 @@ pub struct Received<'a> {
     pub max_future_skew: Option<chrono::Duration>,
 }
 
+impl Received<'_> {
+    /// The payload's text as the delivery log keeps it: a JSON body as sent
+    /// (its own formatting and key order), anything else (a form, a query)
+    /// as the JSON it was normalised to.
+    pub(crate) fn stored_text(&self, payload: &Value) -> String {
+        let as_sent = matches!(payload, Value::Object(_) | Value::Array(_))
+            && self.body.first().is_some_and(|b| *b == b'{' || *b == b'[')
+            && self.query.is_none();
+        if as_sent {
+            String::from_utf8_lossy(self.body).into_owned()
+        } else {
+            payload.to_string()
+        }
+    }
+
+    /// What identifies the delivery for duplicate detection: the body, or
+    /// the query of a GET.
+    pub(crate) fn identity(&self) -> &[u8] {
+        if self.body.is_empty() {
+            self.query.unwrap_or("").as_bytes()
+        } else {
+            self.body
+        }
+    }
+}
+
 /// One webhook delivery, parsed and mapped, ready to be stored.
 #[derive(Debug)]
 pub struct Delivery {
@@ -76,19 +102,8 @@ impl Delivery {
             req.max_future_skew
                 .unwrap_or(plausible::DEFAULT_FUTURE_SKEW),
         );
-        let stored_as_sent = matches!(payload, Value::Object(_) | Value::Array(_))
-            && req.body.first().is_some_and(|b| *b == b'{' || *b == b'[')
-            && req.query.is_none();
-        let payload = if stored_as_sent {
-            String::from_utf8_lossy(req.body).into_owned()
-        } else {
-            payload.to_string()
-        };
-        let identity: &[u8] = if req.body.is_empty() {
-            req.query.unwrap_or("").as_bytes()
-        } else {
-            req.body
-        };
+        let payload = req.stored_text(&payload);
+        let identity = req.identity();
         Ok(Delivery {
             provider_id: provider.id,
             slug: provider.slug.clone(),

@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::mapping::{LeadError, MappedLead};
 use crate::time::{self, Timestamp};
 use rusqlite::{params, OptionalExtension};
-use serde_json::Value;
 
 /// Why a lead delivery is refused (nothing is stored for it).
 #[derive(Debug, thiserror::Error)]
@@ -58,19 +57,8 @@ impl LeadDelivery {
             return Err(BodyError::EmptyGet.into());
         }
         let lead = provider.mapping.map_lead(&payload)?;
-        let as_sent = matches!(payload, Value::Object(_))
-            && req.body.first().is_some_and(|b| *b == b'{')
-            && req.query.is_none();
-        let text = if as_sent {
-            String::from_utf8_lossy(req.body).into_owned()
-        } else {
-            payload.to_string()
-        };
-        let identity: &[u8] = if req.body.is_empty() {
-            req.query.unwrap_or("").as_bytes()
-        } else {
-            req.body
-        };
+        let text = req.stored_text(&payload);
+        let identity = req.identity();
         Ok(LeadDelivery {
             provider_id: provider.id,
             slug: provider.slug.clone(),
