@@ -105,13 +105,6 @@ impl Level {
             Level::Red => "red",
         }
     }
-    fn parse(s: &str) -> Level {
-        match s {
-            "red" => Level::Red,
-            "amber" => Level::Amber,
-            _ => Level::Ok,
-        }
-    }
 }
 
 fn default_window() -> i64 {
@@ -697,17 +690,23 @@ pub fn evaluate(
             .copied()
             .flatten();
         let level = t.level(value);
-        let prev: Option<(String, Option<String>, Option<String>)> = w
+        let key = format!("{}/{}", t.department, t.metric.as_str());
+        let prev: Option<(Level, Option<String>, Option<Level>)> = w
             .conn
             .prepare_cached(
                 "SELECT level, last_alert_at, last_alert_level FROM threshold_state
                  WHERE department = ?1 AND metric = ?2",
             )?
             .query_row(params![t.department, t.metric.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                let at = At::new("threshold_state", key.as_str());
+                Ok((
+                    at.wire(r, 0, "level")?,
+                    r.get(1)?,
+                    at.wire_opt(r, 2, "last_alert_level")?,
+                ))
             })
             .optional()?;
-        let prev_level = prev.as_ref().map_or(Level::Ok, |p| Level::parse(&p.0));
+        let prev_level = prev.as_ref().map_or(Level::Ok, |p| p.0);
         if prev.is_some() && prev_level == level {
             w.conn.execute(
                 "UPDATE threshold_state SET value = ?3 WHERE department = ?1 AND metric = ?2",
@@ -740,9 +739,7 @@ pub fn evaluate(
             // Back down (or a first reading at ok): announced, not alerted.
             continue;
         }
-        let (last_at, last_level) = prev
-            .map(|p| (p.1, p.2.map(|l| Level::parse(&l))))
-            .unwrap_or((None, None));
+        let (last_at, last_level) = prev.map(|p| (p.1, p.2)).unwrap_or((None, None));
         let quiet_until = last_at
             .as_deref()
             .and_then(time::parse)
@@ -839,13 +836,15 @@ pub fn states(conn: &Connection, departments: Option<&[String]>) -> Result<Vec<T
         if departments.is_some_and(|d| !d.contains(&t.department)) {
             continue;
         }
-        let row: Option<(String, Option<f64>, String, Option<String>)> = stmt
+        let key = format!("{}/{}", t.department, t.metric.as_str());
+        let row: Option<(Level, Option<f64>, String, Option<String>)> = stmt
             .query_row(params![t.department, t.metric.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                let at = At::new("threshold_state", key.as_str());
+                Ok((at.wire(r, 0, "level")?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
         let (level, value, since, last_alert_at) = match row {
-            Some((l, v, s, a)) => (Level::parse(&l), v, s, a),
+            Some(row) => row,
             None => (Level::Ok, None, String::new(), None),
         };
         out.push(ThresholdState {
