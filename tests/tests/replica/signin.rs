@@ -87,10 +87,12 @@ async fn answer(res: reqwest::Response) -> Answer {
 }
 
 async fn login(server: &TestServer, body: Value) -> Answer {
+    post_login(&server.http, server, body).await
+}
+
+async fn post_login(http: &reqwest::Client, server: &TestServer, body: Value) -> Answer {
     answer(
-        server
-            .http
-            .post(server.url("/api/auth/login"))
+        http.post(server.url("/api/auth/login"))
             .json(&body)
             .send()
             .await
@@ -106,14 +108,7 @@ async fn login_from(server: &TestServer, body: Value, from: [u8; 4]) -> Answer {
         .local_address(std::net::IpAddr::from(from))
         .build()
         .unwrap();
-    answer(
-        http.post(server.url("/api/auth/login"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    post_login(&http, server, body).await
 }
 
 /// A browser's sign-in: (the `name=value` cookie pair, its CSRF token).
