@@ -105,6 +105,9 @@ test("status, agent, department and disposition filter the list; Clear shows eve
     await f.getByLabel("Agent").fill("");
     await f.getByLabel("Disposition").selectOption("busy");
   });
+  // The count names the new filters at once, beside the previous page (kept
+  // while the next loads): wait for the new row too.
+  await page.locator('tbody tr[data-call-id="N-2"]').waitFor();
   await page.getByTestId("history-count").filter({ hasText: "1 call matching 1 filter" }).waitFor();
   assert.deepEqual(await shown(), ["N-2"]);
   await search(async (f) => {
