@@ -693,3 +693,60 @@ async fn retention_takes_a_lead_once_its_calls_are_gone_and_it_is_old() {
         .unwrap();
     assert_eq!(n, 2, "nothing more archived");
 }
+
+/// A call that names a lead after retention archived it (the lead dialled
+/// again months later) still shows the lead in its detail: the archived
+/// copy, with `archived_at`. The lead routes keep reading live leads only,
+/// as archived calls are out of the call routes; once the lead is delivered
+/// again, the call shows the live lead.
+#[tokio::test]
+async fn a_call_naming_an_archived_lead_still_shows_it() {
+    let srv = TestServer::start().await.unwrap();
+    let (slug, secret) = convoso(&srv, "Convoso Sales").await;
+    let grace = json!({"lead_id": "5521", "first_name": "Grace", "status": "NEW"}).to_string();
+    lead_post(&srv, &slug, &secret, "application/json", &grace).await;
+    call_naming(&srv, &slug, &secret, "c-first", "5521", "SALE").await;
+    srv.advance(Duration::from_secs(40 * 86_400));
+    let run = retention_run(&srv).await;
+    assert_eq!(
+        (
+            run["calls_archived"].as_i64(),
+            run["leads_archived"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{run}"
+    );
+    assert_eq!(kept(&srv, &slug, "5521").await, 404, "archived");
+
+    let again = call_naming(&srv, &slug, &secret, "c-again", "5521", "SALE").await;
+    let detail = |call: String| {
+        let (srv, slug) = (&srv, &slug);
+        async move {
+            let (s, b) = srv
+                .get_json(&format!("/api/calls/{call}?department={slug}"), ADMIN_TOKEN)
+                .await
+                .unwrap();
+            assert_eq!(s, 200, "{b}");
+            b["lead"].clone()
+        }
+    };
+    let lead = detail(again.clone()).await;
+    assert_eq!(
+        (lead["lead_id"].as_str(), lead["first_name"].as_str()),
+        (Some("5521"), Some("Grace")),
+        "{lead}"
+    );
+    assert!(lead["archived_at"].is_string(), "{lead}");
+    assert_eq!(
+        kept(&srv, &slug, "5521").await,
+        404,
+        "still out of /api/leads"
+    );
+
+    // Delivered again, the lead is live: the call shows it, not the archive.
+    let ada = json!({"lead_id": "5521", "first_name": "Ada", "status": "NEW"}).to_string();
+    lead_post(&srv, &slug, &secret, "application/json", &ada).await;
+    let lead = detail(again).await;
+    assert_eq!(lead["first_name"], "Ada", "{lead}");
+    assert!(lead.get("archived_at").is_none(), "a live lead: {lead}");
+}

@@ -2730,6 +2730,12 @@ export interface components {
         };
         Lead: {
             address1?: string | null;
+            /**
+             * @description When retention moved the lead to `leads_archive`: only on the lead
+             *     of a call's detail found there (a call that named the lead again
+             *     after it was archived); never on a live lead, which leaves it out.
+             */
+            archived_at?: string | null;
             city?: string | null;
             /** @description The platform's times (RFC 3339, UTC). */
             created_at?: string | null;

@@ -46,13 +46,29 @@ pub struct Lead {
     pub updated_at: String,
     /// Bumped by every applied delivery.
     pub version: i64,
+    /// When retention moved the lead to `leads_archive`: only on the lead
+    /// of a call's detail found there (a call that named the lead again
+    /// after it was archived); never on a live lead, which leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<String>,
 }
 
 const COLS: &str = "id, department, lead_id, first_name, last_name, phone, email, status, status_name, list_id, owner_id, address1, city, state, postal_code, created_at, modified_at, raw, received_at, updated_at, version";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
+    read_row(r, "leads")
+}
+
+/// A `leads_archive` row: [`COLS`], then `archived_at`.
+fn archived_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
+    let mut lead = read_row(r, "leads_archive")?;
+    lead.archived_at = Some(r.get(21)?);
+    Ok(lead)
+}
+
+fn read_row(r: &Row<'_>, table: &'static str) -> rusqlite::Result<Lead> {
     let id: i64 = r.get(0)?;
-    let at = At::new("leads", id);
+    let at = At::new(table, id);
     Ok(Lead {
         id,
         department: r.get(1)?,
@@ -75,6 +91,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
         received_at: r.get(18)?,
         updated_at: r.get(19)?,
         version: r.get(20)?,
+        archived_at: None,
     })
 }
 
@@ -185,14 +202,33 @@ pub fn get(conn: &Connection, department: &str, lead_id: &str) -> Result<Option<
         .optional()?)
 }
 
-/// The lead a call names in `metadata.lead_id`, if it is known.
+/// The lead a call names in `metadata.lead_id`, if it is known: the live
+/// lead, else its newest archived copy (`archived_at` set). Retention
+/// archives a lead only once no call names it, so a call found here with an
+/// archived lead came in after that (the lead called or dialled again).
 pub fn for_call(conn: &Connection, call: &Call) -> Result<Option<Lead>> {
     let lead_id = match call.metadata.get("lead_id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => return Ok(None),
     };
-    get(conn, &call.department, &lead_id)
+    match get(conn, &call.department, &lead_id)? {
+        Some(lead) => Ok(Some(lead)),
+        None => archived(conn, &call.department, &lead_id),
+    }
+}
+
+/// The newest copy of the lead `lead_id` of `department` that retention
+/// moved to `leads_archive`, if any (a lead archived, delivered again and
+/// archived again has several).
+pub fn archived(conn: &Connection, department: &str, lead_id: &str) -> Result<Option<Lead>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLS}, archived_at FROM leads_archive WHERE department = ?1 AND lead_id = ?2
+             ORDER BY archived_at DESC, id DESC LIMIT 1"
+        ))?
+        .query_row(params![department, lead_id], archived_row)
+        .optional()?)
 }
 
 /// Most calls [`calls_of`] answers.

@@ -247,7 +247,8 @@ pub struct CallDetail {
     /// that never reached the IVR.
     pub ivr_path: Vec<callboard_core::ivr::exec::Visit>,
     /// The lead the call names in `metadata.lead_id`, when the lead webhook
-    /// has delivered it.
+    /// has delivered it; when retention has archived the lead since, its
+    /// archived copy, with `archived_at`.
     pub lead: Option<callboard_core::store::leads::Lead>,
 }
 

@@ -17,7 +17,10 @@ function Field({ k, v }: { k: string; v: React.ReactNode }) {
 }
 
 export function LeadSection({ call, lead: fromCall }: { call: Call; lead: Lead }) {
-  const detail = useLead(fromCall.department, fromCall.lead_id);
+  // A lead retention archived (the call named it again later) is out of the
+  // lead routes: the call's copy is all there is.
+  const archived = fromCall.archived_at ?? null;
+  const detail = useLead(fromCall.department, archived ? null : fromCall.lead_id);
   // The lead as the stream last told it (`lead.upserted` patches this query),
   // else as the call detail carried it.
   const lead = detail.data && detail.data.version >= fromCall.version ? detail.data : fromCall;
@@ -35,9 +38,12 @@ export function LeadSection({ call, lead: fromCall }: { call: Call; lead: Lead }
         <Field k="List" v={lead.list_id} />
         <Field k="Owner" v={lead.owner_id} />
         <Field k="Updated" v={formatWhen(lead.modified_at ?? lead.updated_at)} />
+        {archived && <Field k="Archived" v={formatWhen(archived)} />}
       </dl>
       <h4 style={{ margin: 0 }}>Other calls with this lead</h4>
-      {detail.isPending ? (
+      {archived ? (
+        <p className="muted">Archived by retention with its earlier calls.</p>
+      ) : detail.isPending ? (
         <p className="muted">Loading…</p>
       ) : detail.isError ? (
         <p className="muted">Could not load the lead's calls.</p>
