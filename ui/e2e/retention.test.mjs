@@ -95,6 +95,20 @@ test("an admin sets the retention policy, runs it, and follows the run", async (
   const [latest] = (await api.get("/api/retention/runs")).data;
   assert.equal(latest.trigger, "manual");
   assert.equal(latest.calls_deleted, 0, "today's call is younger than a day");
+  // What a run took, calls and the leads that went with them, as the API says.
+  for (const name of ["Calls archived", "Calls deleted", "Leads archived", "Leads deleted", "Raw deleted"]) {
+    await runs.getByRole("columnheader", { name, exact: true }).waitFor();
+  }
+  assert.deepEqual(
+    await manual.locator("td.num").allInnerTexts(),
+    [
+      latest.calls_archived,
+      latest.calls_deleted,
+      latest.leads_archived,
+      latest.leads_deleted,
+      latest.raw_events_deleted,
+    ].map(String),
+  );
   assert.equal((await api.get("/api/calls?q=kept-1")).data.length, 1, "and is still there");
   await shots(page, "retention-02-runs");
   assert.deepEqual(await axeAtBothSizes(page), []);

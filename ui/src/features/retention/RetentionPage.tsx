@@ -1,6 +1,7 @@
 // Masters › Retention: how long finished calls and raw deliveries are kept,
 // "Run now", and every run (daily and manual) with what it archived or
-// deleted. The list polls while a run is going.
+// deleted: calls, the leads that went with them, raw deliveries. The list
+// polls while a run is going.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, unwrap, ApiError } from "../../api/client";
@@ -76,7 +77,7 @@ function SettingsForm({ saved }: { saved: Settings }) {
       <h2 id="policy-title">Policy</h2>
       <Field
         label="Keep finished calls for (days)"
-        hint="0 keeps every call. Calls still waiting, ringing, talking or on the worklist are never touched."
+        hint="0 keeps every call. Calls still waiting, ringing, talking or on the worklist are never touched. A lead goes the same way once no call names it and it has not changed for as long."
         error={calls === null ? "Write a whole number of days (0 or more)." : null}
       >
         {(p) => (
@@ -158,7 +159,7 @@ function SettingsForm({ saved }: { saved: Settings }) {
   );
 }
 
-function RunRow({ run }: { run: Run }) {
+export function RunRow({ run }: { run: Run }) {
   const going = !run.finished_at;
   const took = secondsBetween(run.started_at, run.finished_at ?? undefined);
   return (
@@ -168,6 +169,8 @@ function RunRow({ run }: { run: Run }) {
       <td>{policyText(run)}</td>
       <td className="num">{run.calls_archived}</td>
       <td className="num">{run.calls_deleted}</td>
+      <td className="num">{run.leads_archived}</td>
+      <td className="num">{run.leads_deleted}</td>
       <td className="num">{run.raw_events_deleted}</td>
       <td>
         {going ? (
@@ -242,10 +245,16 @@ export default function RetentionPage() {
                     <th scope="col">Trigger</th>
                     <th scope="col">Policy</th>
                     <th scope="col" className="num">
-                      Archived
+                      Calls archived
                     </th>
                     <th scope="col" className="num">
-                      Deleted
+                      Calls deleted
+                    </th>
+                    <th scope="col" className="num">
+                      Leads archived
+                    </th>
+                    <th scope="col" className="num">
+                      Leads deleted
                     </th>
                     <th scope="col" className="num">
                       Raw deleted
