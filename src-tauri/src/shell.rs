@@ -342,6 +342,10 @@ impl Shell {
             remote_ca: std::env::var_os("CALLBOARD_REMOTE_CA")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
+            // The window signs in with its per-launch token; a browser on
+            // the replica's own page gets the defaults (1 h idle, 12 h).
+            session_idle: callboard_server::Config::default().session_idle,
+            session_max: callboard_server::Config::default().session_max,
         })
         .await
         .map_err(|e| ShellError::Remote(e.to_string()))?;

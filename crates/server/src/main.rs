@@ -187,6 +187,13 @@ enum Command {
             value_delimiter = ','
         )]
         allowed_origins: Vec<String>,
+        /// A console sign-in on this replica (the browser's cookie session)
+        /// ends after this long without use (`30m`, `1h`, or seconds).
+        #[arg(long, env = "CALLBOARD_SESSION_IDLE", value_parser = parse_duration, default_value = "1h")]
+        session_idle: std::time::Duration,
+        /// …and this long after signing in, whatever happens (a shift).
+        #[arg(long, env = "CALLBOARD_SESSION_MAX", value_parser = parse_duration, default_value = "12h")]
+        session_max: std::time::Duration,
     },
     /// Read a Convoso provider's call records from its API over a window
     /// (the poller configured with `PUT /api/providers/{slug}/connector`),
@@ -580,6 +587,8 @@ async fn main() -> anyhow::Result<()> {
             remote_token,
             remote_ca,
             allowed_origins,
+            session_idle,
+            session_max,
         } => {
             init_logs(LogFormat::Text, None);
             let running = callboard_server::start_replica(callboard_server::ReplicaOptions {
@@ -590,6 +599,9 @@ async fn main() -> anyhow::Result<()> {
                 extra_tokens: Vec::new(),
                 allowed_origins,
                 remote_ca,
+                session_idle,
+                // As for `serve`: never shorter than the idle time.
+                session_max: session_max.max(session_idle),
             })
             .await?;
             println!("callboard listening on http://{}", running.addr);

@@ -9,6 +9,9 @@ use callboard_tests::{event, until, TestServer};
 use reqwest::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
 use serde_json::{json, Value};
 
+// The replica's own sessions beyond the sign-in, with this file's helpers.
+mod sessions;
+
 const PASSWORD: &str = "password-123";
 
 struct Pair {

@@ -47,6 +47,12 @@ pub struct ReplicaOptions {
     /// A PEM file of CA certificates trusted for an `https://` receiver
     /// (`--remote-ca`), besides the public roots.
     pub remote_ca: Option<PathBuf>,
+    /// A browser session signed in on this replica ends after this long
+    /// without a request (`--session-idle`; 1 h as on a receiver:
+    /// [`Config::default`])…
+    pub session_idle: std::time::Duration,
+    /// …and this long after sign-in, whatever happens (`--session-max`; 12 h).
+    pub session_max: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -356,6 +362,9 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
         // Its own cookie name: a receiver (or another replica) on the same
         // host keeps its own session beside this one.
         session_cookie: crate::auth::replica_cookie_name(addr.port()),
+        // Its own sessions' lifetimes (`--session-idle/--session-max`).
+        session_idle: opts.session_idle,
+        session_max: opts.session_max,
         // Webhook URLs shown in the console are the receiver's.
         public_url: Some(url.clone()),
         ..Config::default()
@@ -445,6 +454,8 @@ mod tests {
             extra_tokens: vec!["per-launch".into()],
             allowed_origins: vec![],
             remote_ca: None,
+            session_idle: Config::default().session_idle,
+            session_max: Config::default().session_max,
         })
         .await
         .unwrap();
