@@ -336,11 +336,7 @@ pub fn change_own_password(
         "UPDATE tokens SET password_change = 0 WHERE user_id = ?1 AND password_change = 1",
         params![user_id],
     )?;
-    let ended = w.conn.execute(
-        "UPDATE tokens SET revoked_at = ?2
-          WHERE user_id = ?1 AND revoked_at IS NULL AND kind = 'session' AND token_hash <> ?3",
-        params![user_id, now, keys::hash_secret(keep_token)],
-    )?;
+    let ended = end_other_sessions(w, user_id, keep_token)?;
     let u = get(w.conn, user_id)?;
     audit::record(
         w,
@@ -350,6 +346,17 @@ pub fn change_own_password(
         serde_json::json!({ "other_sessions_ended": ended }),
     )?;
     Ok(ended)
+}
+
+/// Ends every session of `user_id` but the one of `keep_token` (a password
+/// changed from it); returns how many ended. A replica calls it on its own
+/// cache's sessions when a password change made through it succeeded.
+pub fn end_other_sessions(w: &mut Writer<'_>, user_id: i64, keep_token: &str) -> Result<usize> {
+    Ok(w.conn.execute(
+        "UPDATE tokens SET revoked_at = ?2
+          WHERE user_id = ?1 AND revoked_at IS NULL AND kind = 'session' AND token_hash <> ?3",
+        params![user_id, time::fmt(w.now), keys::hash_secret(keep_token)],
+    )?)
 }
 
 /// The stored password hash of an active user, for a login attempt.

@@ -80,8 +80,14 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     if path == "/api/auth/logout" && super::sessions::is_local(&shared, &token) {
         return super::sessions::sign_out(&state, &shared, token, via).await;
     }
-    if let Err(e) = super::sessions::principal(&shared, token).await {
-        return e.into_response();
+    let who = match super::sessions::principal(&shared, token).await {
+        Ok(who) => who,
+        Err(e) => return e.into_response(),
+    };
+    // A password change is made on the receiver at once (never queued), and
+    // ends the user's other sessions here too.
+    if path == "/api/auth/password" {
+        return super::sessions::change_password(&state, &shared, req, who).await;
     }
     let method = req.method().to_string();
     let path_q = req

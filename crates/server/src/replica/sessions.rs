@@ -205,6 +205,119 @@ pub(crate) async fn sign_out(
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /api/auth/password` on a replica, by `who` (a session signed in
+/// here, or the replica's own token): sent to the receiver at once, which
+/// judges the current password and stores the new one (never queued in the
+/// outbox: the passwords would wait there on disk, and nothing would end the
+/// sessions below when it lands; 503 `sign_in_needs_receiver` while it cannot
+/// be reached). Once the receiver has changed it, this user's other sessions
+/// here end as the receiver ends its own; the one it was changed from stays
+/// (and on the receiver the replica's own token stays, the one it was sent
+/// with). The answer's `other_sessions_ended` counts both.
+pub(crate) async fn change_password(
+    state: &AppState,
+    shared: &Shared,
+    req: Request,
+    who: Principal,
+) -> Response {
+    match try_change_password(state, shared, req, who).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn try_change_password(
+    state: &AppState,
+    shared: &Shared,
+    req: Request,
+    who: Principal,
+) -> Result<Response, ApiError> {
+    let client = crate::auth::peer_ip(req.extensions());
+    // As on the receiver: a wrong current password counts as a wrong
+    // password, here per browser.
+    let username = who.user.as_ref().map(|u| u.username.clone());
+    if let Some(name) = &username {
+        login_api::refuse_while_locked(state, name, client)?;
+    }
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let bytes = axum::body::to_bytes(req.into_body(), state.config.max_body_bytes)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BodyTooLarge,
+                e.to_string(),
+            )
+        })?;
+    let body = String::from_utf8_lossy(&bytes);
+    let answer = match shared
+        .remote
+        .send("POST", "/api/auth/password", Some(&body), &key)
+        .await
+    {
+        Ok(a) if a.status < 500 => a,
+        Ok(a) => {
+            return Err(password_needs_receiver(
+                shared,
+                &format!("it answered {}", a.status),
+            ))
+        }
+        Err(e) => return Err(password_needs_receiver(shared, &e.to_string())),
+    };
+    if !(200..300).contains(&answer.status) {
+        let code = serde_json::from_str::<Value>(&answer.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_string));
+        if let (Some(name), Some("bad_credentials")) = (&username, code.as_deref()) {
+            state.logins.failed(name, client, std::time::Instant::now());
+        }
+        return Ok(passed_on(answer.status, answer.body, None));
+    }
+    if let Some(name) = &username {
+        state.logins.succeeded(name, client);
+    }
+    let mut v: Value =
+        serde_json::from_str(&answer.body).map_err(|e| bad_answer(&e.to_string()))?;
+    let ended_here = match &who.user {
+        Some(u) => {
+            let (uid, keep) = (u.id, who.token.clone());
+            shared
+                .store
+                .write(move |w| users::end_other_sessions(w, uid, &keep))
+                .await?
+        }
+        None => 0,
+    };
+    let there = v["other_sessions_ended"].as_u64().unwrap_or(0);
+    v["other_sessions_ended"] = json!(there + ended_here as u64);
+    tracing::info!(
+        user = username.as_deref().unwrap_or(""),
+        ended_here,
+        "password changed through the replica"
+    );
+    // Read-your-writes, as for any forwarded change.
+    super::follow::sync_now(shared).await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    Ok((status, axum::Json(v)).into_response())
+}
+
+fn password_needs_receiver(shared: &Shared, why: &str) -> ApiError {
+    tracing::info!(error = %why, "password change through the replica: receiver unreachable");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::SignInNeedsReceiver,
+        format!(
+            "changing your password needs the receiver ({}), which cannot be reached now ({why}); nothing was changed or kept: try again when the receiver is back",
+            shared.remote.base()
+        ),
+    )
+}
+
 /// The receiver's own refusal (wrong password, a code wanted, a lock), as
 /// it came.
 fn passed_on(status: u16, body: String, retry_after: Option<String>) -> Response {

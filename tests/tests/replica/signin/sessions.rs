@@ -1,5 +1,6 @@
 //! A replica's own sessions beyond the sign-in itself: their lifetimes
-//! (`callboard connect --session-idle/--session-max`).
+//! (`callboard connect --session-idle/--session-max`) and a password change
+//! made through the replica.
 
 use super::*;
 use std::time::{Duration, Instant};
@@ -139,4 +140,170 @@ async fn connect_takes_the_session_idle_time_and_maximum_like_serve() {
     // The replica's own token is no browser session.
     let (s, _) = p.rep.get_json("/api/calls", &p.token).await.unwrap();
     assert_eq!(s, 200);
+}
+
+/// Sessions of `user` the receiver still honours: sessions only (unspent
+/// login codes are rows of the same table).
+async fn receiver_sessions(srv: &TestServer, user: &str) -> i64 {
+    let user = user.to_string();
+    let now = callboard_core::time::fmt(srv.now());
+    srv.store()
+        .unwrap()
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM tokens t JOIN users u ON u.id = t.user_id
+                 WHERE u.username = ?1 AND t.kind = 'session' AND t.revoked_at IS NULL
+                   AND t.expires_at > ?2",
+                [user, now],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
+/// The replica's writes waiting in its outbox.
+async fn pending_writes(p: &Pair) -> i64 {
+    let (_, s) = p
+        .rep
+        .get_json("/api/replica/status", &p.token)
+        .await
+        .unwrap();
+    s["pending_writes"].as_i64().unwrap()
+}
+
+/// A password changed through the replica ends the user's other sessions
+/// there, as the receiver ends its own, and keeps the one it was changed
+/// from; the change is never queued while the receiver is away.
+#[tokio::test]
+async fn a_password_changed_through_the_replica_ends_the_other_sessions_there() {
+    let p = start().await;
+    let name = cookie_name(&p.rep);
+    let (mine, csrf) = browser_sign_in(&p.rep, "asha", &name).await;
+    let (other, _) = browser_sign_in(&p.rep, "asha", &name).await;
+    let bearer = login(&p.rep, json!({"username": "asha", "password": PASSWORD})).await;
+    assert_eq!(bearer.status, 200, "{}", bearer.body);
+    let bearer = bearer.body["token"].as_str().unwrap().to_string();
+    let on_receiver = login(&p.srv, json!({"username": "asha", "password": PASSWORD})).await;
+    let on_receiver = on_receiver.body["token"].as_str().unwrap().to_string();
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 2);
+
+    // A wrong current password changes nothing, ends nothing.
+    let new = "a-new-password-456";
+    let wrong = post_with_cookie(
+        &p.rep,
+        "/api/auth/password",
+        &mine,
+        Some(&csrf),
+        &json!({"current": "wrong", "new": new}),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, code(&wrong)),
+        (422, "bad_credentials"),
+        "{}",
+        wrong.body
+    );
+    assert_eq!(
+        with_cookie(&p.rep, "/api/auth/me", &other).await.status,
+        200
+    );
+    // Without the CSRF token: refused here.
+    let forged = post_with_cookie(
+        &p.rep,
+        "/api/auth/password",
+        &mine,
+        None,
+        &json!({"current": PASSWORD, "new": new}),
+    )
+    .await;
+    assert_eq!((forged.status, code(&forged)), (403, "csrf_failed"));
+
+    let done = post_with_cookie(
+        &p.rep,
+        "/api/auth/password",
+        &mine,
+        Some(&csrf),
+        &json!({"current": PASSWORD, "new": new}),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    // The receiver's session, and the two others here.
+    assert_eq!(done.body["other_sessions_ended"], 3, "{}", done.body);
+    // This one stays; the other browser and the bearer token are out.
+    let me = with_cookie(&p.rep, "/api/auth/me", &mine).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    let gone = with_cookie(&p.rep, "/api/auth/me", &other).await;
+    assert_eq!(
+        (gone.status, code(&gone)),
+        (401, "invalid_token"),
+        "{}",
+        gone.body
+    );
+    assert!(
+        gone.set_cookie
+            .is_some_and(|c| c.starts_with(&format!("{name}=;"))),
+        "the ended session's cookie is cleared"
+    );
+    let (s, b) = p.rep.get_json("/api/auth/me", &bearer).await.unwrap();
+    assert_eq!((s, &b["error"]["code"]), (401, &json!("invalid_token")));
+    // On the receiver: its own other session ended, the replica's kept.
+    let (s, _) = p.srv.get_json("/api/auth/me", &on_receiver).await.unwrap();
+    assert_eq!(s, 401);
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 1);
+    let (s, st) = p
+        .rep
+        .get_json("/api/replica/status", &p.token)
+        .await
+        .unwrap();
+    assert_eq!((s, &st["state"]), (200, &json!("live")), "{st}");
+    // The new password is the one now, here too.
+    let old = login(&p.rep, json!({"username": "asha", "password": PASSWORD})).await;
+    assert_eq!((old.status, code(&old)), (401, "bad_credentials"));
+    let again = login(&p.rep, json!({"username": "asha", "password": new})).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let again = again.body["token"].as_str().unwrap().to_string();
+
+    // Changed with the replica's own token (the desktop's window): every
+    // session signed in here is another one.
+    let newer = "a-newer-password-789";
+    let (s, b) = p
+        .rep
+        .post_json(
+            "/api/auth/password",
+            &p.token,
+            &json!({"current": new, "new": newer}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["other_sessions_ended"], 2, "{b}");
+    assert_eq!(with_cookie(&p.rep, "/api/auth/me", &mine).await.status, 401);
+    assert_eq!(p.rep.get_json("/api/auth/me", &again).await.unwrap().0, 401);
+    assert_eq!(p.rep.get_json("/api/calls", &p.token).await.unwrap().0, 200);
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 1);
+
+    // The receiver away: refused, not queued (the passwords would wait on
+    // disk, and nothing would end the sessions here when it lands).
+    let (keep, keep_csrf) = browser_sign_in_with(&p.rep, newer).await;
+    p.proxy.cut();
+    let r = post_with_cookie(
+        &p.rep,
+        "/api/auth/password",
+        &keep,
+        Some(&keep_csrf),
+        &json!({"current": newer, "new": "offline-password-000"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (503, "sign_in_needs_receiver"),
+        "{}",
+        r.body
+    );
+    assert_eq!(pending_writes(&p).await, 0, "nothing queued");
+    assert_eq!(with_cookie(&p.rep, "/api/auth/me", &keep).await.status, 200);
+    p.proxy.heal();
+    let direct = login(&p.srv, json!({"username": "asha", "password": newer})).await;
+    assert_eq!(direct.status, 200, "unchanged: {}", direct.body);
 }
