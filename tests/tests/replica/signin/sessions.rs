@@ -1,6 +1,7 @@
 //! A replica's own sessions beyond the sign-in itself: their lifetimes
-//! (`callboard connect --session-idle/--session-max`) and a password change
-//! made through the replica.
+//! (`callboard connect --session-idle/--session-max`), a password change
+//! made through the replica, and the one-time login code spent there
+//! (`/api/auth/exchange`).
 
 use super::*;
 use std::time::{Duration, Instant};
@@ -306,4 +307,151 @@ async fn a_password_changed_through_the_replica_ends_the_other_sessions_there() 
     p.proxy.heal();
     let direct = login(&p.srv, json!({"username": "asha", "password": newer})).await;
     assert_eq!(direct.status, 200, "unchanged: {}", direct.body);
+}
+
+/// A one-time login code for `user`, as the receiver's first start prints
+/// one for its admin.
+async fn login_code(srv: &TestServer, user: &str) -> String {
+    let store = srv.store().unwrap();
+    let user = user.to_string();
+    let id = store
+        .read(move |c| callboard_core::store::users::by_username(c, &user))
+        .await
+        .unwrap()
+        .id;
+    store
+        .write(move |w| callboard_core::store::users::issue_login_link(w, id))
+        .await
+        .unwrap()
+}
+
+async fn exchange(server: &TestServer, body: Value) -> Answer {
+    answer(
+        server
+            .http
+            .post(server.url("/api/auth/exchange"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// A one-time login code spent on the replica's page (`/api/auth/exchange`):
+/// the receiver spends it, and the replica opens a session of its own for its
+/// own user only (the receiver's session revoked at once), in a cookie or as
+/// a bearer token; unknown and spent codes are the receiver's 401, another
+/// user's code is refused, and without the receiver nothing is spent.
+#[tokio::test]
+async fn a_login_code_spent_through_the_replica_opens_a_session_for_its_user_only() {
+    let p = start().await;
+    let name = cookie_name(&p.rep);
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 1);
+
+    // An unknown code: the receiver's answer, passed on.
+    let a = exchange(&p.rep, json!({"code": "cbl_not-a-code", "cookie": true})).await;
+    assert_eq!(
+        (a.status, code(&a)),
+        (401, "invalid_login_code"),
+        "{}",
+        a.body
+    );
+    assert!(a.set_cookie.is_none() && a.body.get("token").is_none());
+    // Fields the receiver does not take are refused here, as there.
+    let odd = json!({"code": "x", "username": "asha"});
+    let (here, there) = (
+        exchange(&p.rep, odd.clone()).await,
+        exchange(&p.srv, odd).await,
+    );
+    assert_eq!((here.status, code(&here)), (there.status, code(&there)));
+    assert!(here.status == 400 || here.status == 422, "{}", here.body);
+
+    // asha's code, for the console: a cookie session of this replica.
+    let mine = login_code(&p.srv, "asha").await;
+    let a = exchange(&p.rep, json!({"code": mine, "cookie": true})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.get("token").is_none(), "{}", a.body);
+    assert_eq!(a.body["user"]["username"], "asha");
+    assert_eq!(a.body["must_change_password"], false);
+    let set = a.set_cookie.expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=46800"] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_string();
+    assert!(cookie.starts_with(&format!("{name}=")), "{cookie}");
+    let csrf = a.body["csrf_token"].as_str().unwrap().to_string();
+    // The receiver's session the exchange opened is revoked at once.
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 1);
+    let me = with_cookie(&p.rep, "/api/auth/me", &cookie).await;
+    assert_eq!(
+        (
+            me.status,
+            &me.body["user"]["username"],
+            &me.body["csrf_token"]
+        ),
+        (200, &json!("asha"), &json!(csrf)),
+        "{}",
+        me.body
+    );
+    let done = post_with_cookie(
+        &p.rep,
+        "/api/calls/c1/disposition",
+        &cookie,
+        Some(&csrf),
+        &json!({"category": "Callback done", "outcome": "resolved", "notes": "from a code"}),
+    )
+    .await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let call = p.srv.call(&p.slug, "c1").await.unwrap();
+    assert_eq!(call["dispositions"][0]["actor"], "asha", "{call}");
+    // Spent: once only.
+    let a = exchange(&p.rep, json!({"code": mine, "cookie": true})).await;
+    assert_eq!((a.status, code(&a)), (401, "invalid_login_code"));
+
+    // In bearer mode: a token of this replica the receiver does not know.
+    let a = exchange(&p.rep, json!({"code": login_code(&p.srv, "asha").await})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.set_cookie.is_none());
+    let token = a.body["token"].as_str().unwrap().to_string();
+    assert_eq!(p.rep.get_json("/api/calls", &token).await.unwrap().0, 200);
+    assert_eq!(p.srv.get_json("/api/calls", &token).await.unwrap().0, 401);
+    assert_eq!(receiver_sessions(&p.srv, "asha").await, 1);
+
+    // Another user's code: the receiver names bela, so no session here, and
+    // the one it opened for bela there is revoked.
+    let bela_before = receiver_sessions(&p.srv, "bela").await;
+    for cookie in [true, false] {
+        let theirs = login_code(&p.srv, "bela").await;
+        let a = exchange(&p.rep, json!({"code": theirs, "cookie": cookie})).await;
+        assert_eq!(
+            (a.status, code(&a)),
+            (403, "replica_user_mismatch"),
+            "{}",
+            a.body
+        );
+        assert!(a.set_cookie.is_none() && a.body.get("token").is_none());
+        let message = a.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("bela") && message.contains(&p.proxy.url()),
+            "{message}"
+        );
+    }
+    assert_eq!(receiver_sessions(&p.srv, "bela").await, bela_before);
+
+    // The receiver away: 503, and the code is not spent.
+    let later = login_code(&p.srv, "asha").await;
+    p.proxy.cut();
+    let a = exchange(&p.rep, json!({"code": later, "cookie": true})).await;
+    assert_eq!(
+        (a.status, code(&a)),
+        (503, "sign_in_needs_receiver"),
+        "{}",
+        a.body
+    );
+    assert!(a.set_cookie.is_none());
+    p.proxy.heal();
+    let a = exchange(&p.rep, json!({"code": later, "cookie": true})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["user"]["username"], "asha");
 }
