@@ -1,6 +1,8 @@
 //! An IVR flow's `sms` node in dialects with no in-call SMS verb (ExoML,
 //! TwiML, KooKoo, NCCO): the text goes through the department's SMS outbox and dialer,
-//! to a fake platform on loopback that records what it was asked.
+//! to a fake platform on loopback that records what it was asked. KooKoo
+//! alone has a fallback: with no dialer that can text, the answer carries
+//! `<sendsms to>` (Ozonetel's KooKoo libraries' tag) instead.
 
 use super::{get_text, ivr_url, owned, publish_and_attach, twilio_post};
 use callboard_tests::fake_platform::{FakePlatform, Reply, Seen};
@@ -431,4 +433,62 @@ async fn kookoo_and_ncco_flows_text_the_caller_once_through_the_outbox() {
         "{:?}",
         sent[2].form("To")
     );
+}
+
+/// A KooKoo department whose dialer Callboard sends no SMS through
+/// (Ozonetel's own CloudAgent, on a fake platform that records everything):
+/// the flow's text goes in the answer as `<sendsms to>`, once, and nothing
+/// is queued or sent out of the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kookoo_without_a_texting_dialer_sends_the_text_in_the_call() {
+    let fake = FakePlatform::start().await;
+    let srv = TestServer::start().await.unwrap();
+    let p = srv
+        .provider_from_preset("KooKoo in-call", "kookoo", json!({}))
+        .await
+        .unwrap();
+    let slug = p["slug"].as_str().unwrap().to_string();
+    publish_and_attach(&srv, &slug, &sms_flow()).await;
+    put_dialer(
+        &srv,
+        &slug,
+        json!({"kind": "ozonetel",
+            "fields": {"username": "acme", "campaign_name": "Manual", "base_url": fake.base},
+            "secrets": {"api_key": "oz-key"}}),
+    )
+    .await;
+    let url = ivr_url(&p);
+    let (s, x) = get_text(
+        &srv,
+        &format!("{url}&event=NewCall&sid=K9&cid=9800000003&called_number=8000000000"),
+    )
+    .await;
+    assert_eq!(s, 200, "{x}");
+    assert!(!x.contains("sendsms"), "no text before the menu: {x}");
+    let step = format!("{url}&event=GotDTMF&sid=K9&data=1");
+    let (s, x) = get_text(&srv, &step).await;
+    assert_eq!(s, 200, "{x}");
+    let sendsms = x
+        .split("<sendsms ")
+        .nth(1)
+        .and_then(|rest| rest.split("</sendsms>").next())
+        .unwrap_or_else(|| panic!("no <sendsms> in the answer: {x}"));
+    let (to, text) = sendsms.split_once('>').unwrap();
+    assert!(
+        to.starts_with("to=\"") && to.trim_end_matches('"').ends_with("9800000003"),
+        "to the caller: {to}"
+    );
+    assert!(text.starts_with("Thanks for calling, "), "{text}");
+    assert!(
+        x.find("<sendsms").unwrap() < x.find("Goodbye").unwrap() && x.contains("<hangup"),
+        "in the flow's order, and the flow goes on: {x}"
+    );
+    let (_, again) = get_text(&srv, &step).await;
+    assert_eq!(again, x, "a repeated step gets the same answer");
+
+    let c = srv.call(&slug, "K9").await.unwrap();
+    assert_eq!(sms_visit(&c)["detail"], "sms_in_call", "{c}");
+    assert_eq!(c["sms"], json!([]), "nothing queued: {c}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(fake.seen().is_empty(), "nothing sent out of the call");
 }

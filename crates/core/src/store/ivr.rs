@@ -882,16 +882,6 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
     if let Some(api) = step.needs_api {
         return Ok(StepOutput::NeedsApi(api));
     }
-    let action_url = with_step(&input.action_base, step.state.step);
-    let rendered = render::render(
-        input.dialect,
-        &step.instruction,
-        &RenderCtx {
-            action_url,
-            call_id: req.call_id.clone(),
-        },
-    );
-
     // The call, as the queues see it.
     let dialing = step
         .instruction
@@ -957,7 +947,32 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         .prepare_cached("UPDATE calls SET exit_reason = ?2, ivr_node = ?3 WHERE id = ?1")?
         .execute(params![call.id, step.state.exit_reason, node])?;
     let mut visits = step.visits;
-    let sms = sms_nodes(w, input.dialect, &call, &step.instruction, &mut visits)?;
+    let (sms, in_call) = sms_nodes(w, input.dialect, &call, &step.instruction, &mut visits)?;
+    // The answer carries only the texts the platform sends in the call (an
+    // `Sms` action without its visit, which the executor never makes, as
+    // the dialect would).
+    let mut in_call = in_call.into_iter();
+    let answered = exec::Instruction {
+        actions: step
+            .instruction
+            .actions
+            .iter()
+            .filter(|a| {
+                !matches!(a, exec::Action::Sms { .. })
+                    || in_call.next().unwrap_or(input.dialect.sends_sms())
+            })
+            .cloned()
+            .collect(),
+    };
+    let action_url = with_step(&input.action_base, step.state.step);
+    let rendered = render::render(
+        input.dialect,
+        &answered,
+        &RenderCtx {
+            action_url,
+            call_id: req.call_id.clone(),
+        },
+    );
     let at = time::fmt(now);
     w.conn
         .prepare_cached(
@@ -1018,16 +1033,21 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
 }
 
 /// Where each `sms` node of the step sends its text. Plivo and the JSON
-/// dialect carry it in the answer; the other dialects have no in-call verb,
-/// so the text goes to the department's SMS outbox, in this transaction.
-/// The outcome is written on the node's visit (the step log).
+/// dialect carry it in the answer; ExoML, TwiML and NCCO have no in-call
+/// verb, so the text goes to the department's SMS outbox, in this
+/// transaction. KooKoo's `<sendsms>` is known only from Ozonetel's client
+/// libraries (`Dialect::texts_in_call_without_dialer`): a KooKoo text goes
+/// to the outbox when the department's dialer can send it, and in the call
+/// only when nothing else would. The outcome is written on the node's visit
+/// (the step log); with it, for each `Sms` action in order, whether the
+/// answer carries it.
 fn sms_nodes(
     w: &Writer<'_>,
     dialect: Dialect,
     call: &Call,
     instruction: &exec::Instruction,
     visits: &mut [Visit],
-) -> Result<Vec<SmsNote>> {
+) -> Result<(Vec<SmsNote>, Vec<bool>)> {
     // The executor pushes exactly one `Sms` action per `sms` node it enters,
     // in the order it enters them, so the two lists pair up in order.
     let mut texts = instruction.actions.iter().filter_map(|a| match a {
@@ -1035,6 +1055,7 @@ fn sms_nodes(
         _ => None,
     });
     let mut notes = Vec::new();
+    let mut in_call = Vec::new();
     for v in visits
         .iter_mut()
         .filter(|v| !v.resumed && v.node_type == "sms")
@@ -1045,8 +1066,16 @@ fn sms_nodes(
         let code = if dialect.sends_sms() {
             "sms_in_call"
         } else {
-            sms::enqueue_ivr(w, call, &v.node, to, text)?.code()
+            match sms::enqueue_ivr(w, call, &v.node, to, text)? {
+                sms::IvrSms::NoDialer | sms::IvrSms::DialerCannotText
+                    if dialect.texts_in_call_without_dialer() =>
+                {
+                    "sms_in_call"
+                }
+                queued => queued.code(),
+            }
         };
+        in_call.push(code == "sms_in_call");
         v.detail = Some(code.to_string());
         notes.push(SmsNote {
             node: v.node.clone(),
@@ -1054,7 +1083,7 @@ fn sms_nodes(
             code,
         });
     }
-    Ok(notes)
+    Ok((notes, in_call))
 }
 
 // ---------------------------------------------------------------- analytics

@@ -1,8 +1,22 @@
 //! Ozonetel KooKoo XML: `<response sid>` holding `<playtext>`,
 //! `<playaudio>`, `<collectdtmf l t o>` (o: timeout in ms), `<dial>`,
-//! `<record>`, `<hangup/>`. KooKoo calls the same application URL for every
-//! event (`NewCall`, `GotDTMF`, `Dial`, `Record`, `Hangup`, `Disconnect`),
-//! so no action URL is written.
+//! `<record>`, `<sendsms to>`, `<hangup/>`. KooKoo calls the same
+//! application URL for every event (`NewCall`, `GotDTMF`, `Dial`, `Record`,
+//! `Hangup`, `Disconnect`), so no action URL is written.
+//!
+//! `<sendsms to="number">text</sendsms>` is not on the KooKoo tunes page
+//! (http://www.kookoo.in/index.php/kookoo-docs lists response, playtext,
+//! Say-As, playaudio, collectdtmf, record, conference, hangup, dial,
+//! gotourl, recognize); it is what Ozonetel's own KooKoo libraries write:
+//! `Response::sendSms($text, $no)` in
+//! https://github.com/kookoolib/KooKoo-PHP/blob/master/kookoophp/response.php
+//! and `Response.sendSms(text, number)` in
+//! https://github.com/kookoolib/KooKoo-Java/blob/master/com/ozonetel/kookoo/Response.java
+//! (an element `sendsms`, the text as its content, the number in `to`).
+//! Unverified against a live KooKoo account, so the receiver gives KooKoo a
+//! text only when the department's dialer cannot send it
+//! (`Dialect::texts_in_call_without_dialer`); the renderer writes every
+//! `Sms` action it is given.
 
 use super::{s, RenderCtx, Xml};
 use crate::ivr::exec::{Action, Instruction, Speech};
@@ -69,7 +83,7 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
                 ],
                 Some(&format!("voicemail-{}", ctx.call_id)),
             ),
-            Action::Sms { .. } => {}
+            Action::Sms { to, text } => x.leaf("sendsms", &[("to", s(to))], Some(text)),
             Action::Hangup => x.leaf("hangup", &[], None),
         }
     }

@@ -72,6 +72,15 @@ impl Dialect {
     pub fn sends_sms(self) -> bool {
         matches!(self, Dialect::Plivo | Dialect::Json)
     }
+
+    /// Whether the dialect sends an `sms` action in the call when the
+    /// department's SMS outbox cannot (no dialer, or one Callboard sends no
+    /// SMS through): KooKoo's `<sendsms to>`, which Ozonetel's KooKoo
+    /// libraries write but the KooKoo tunes reference does not list, so a
+    /// dialer's documented SMS API goes first.
+    pub fn texts_in_call_without_dialer(self) -> bool {
+        matches!(self, Dialect::Kookoo)
+    }
 }
 
 /// What a renderer needs besides the instruction.
