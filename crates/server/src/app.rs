@@ -289,7 +289,7 @@ pub async fn serve_with(
     let (stop_tx, stop_rx) = watch::channel(false);
     let is_replica = replica.is_some();
     let retention = config.event_retention_days;
-    let state = AppState {
+    let state = AppState::new(crate::state::Services {
         store: store.clone(),
         config: Arc::new(config),
         shutdown: stop_rx.clone(),
@@ -304,7 +304,7 @@ pub async fn serve_with(
         idempotency_in_flight: Arc::default(),
         dialling: crate::outbound::Dialling::default(),
         streams: crate::ari::Streams::default(),
-    };
+    });
     // A replica marks no breaches, runs no retention and polls nothing: its
     // receiver does, and the rows follow. A receiver runs them while it leads
     // (always, unless it is one of a cluster's instances).
