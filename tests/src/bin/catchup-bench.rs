@@ -3,7 +3,11 @@
 //! holds the receiver's head is measured, next to a baseline from the same
 //! run: the time the receiver took to ingest those N webhooks. Then a new
 //! replica is started on the receiver, and its first snapshot (spawn → live
-//! at the receiver's head) is timed alone, against the same baseline.
+//! at the receiver's head; it copies the paged snapshot) is timed alone,
+//! against the same baseline, with the receiver's peak RSS during the copy
+//! (its `VmHWM`, reset before) and the new replica's. Last, the unpaged
+//! snapshot an older replica asks for is fetched once, for the receiver's
+//! peak RSS and time answering it in the same run.
 //!
 //!     cargo build --release -p callboard-server
 //!     cargo run --release -p callboard-tests --bin catchup-bench -- [--events 10000] [--concurrency 32]
@@ -24,6 +28,33 @@ async fn head(srv: &TestServer) -> Result<i64> {
     srv.get_json("/healthz", ADMIN_TOKEN).await?.1["seq"]
         .as_i64()
         .context("no seq")
+}
+
+fn proc_kib(pid: u32, field: &str) -> Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
+}
+
+/// Resets the process's peak RSS (`VmHWM`) to its current RSS.
+fn reset_peak(pid: u32) -> Result<()> {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+        .with_context(|| format!("reset the peak RSS of {pid}"))
+}
+
+/// The first 1,000 calls the console lists.
+async fn calls(srv: &TestServer) -> Result<Value> {
+    let (s, v) = srv.get_json("/api/calls?limit=1000", ADMIN_TOKEN).await?;
+    if s != 200 {
+        bail!("/api/calls answered {s}: {v}");
+    }
+    Ok(v)
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 async fn wait_caught_up(srv: &TestServer, rep: &TestServer, limit: Duration) -> Result<()> {
@@ -112,27 +143,73 @@ async fn main() -> Result<()> {
     let catchup = started.elapsed();
     let apply = catchup - reconnect;
 
-    let (_, a) = srv
-        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
-        .await?;
-    let (_, b) = rep
-        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
-        .await?;
+    let a = calls(&srv).await?;
+    let b = calls(&rep).await?;
     if a != b {
         bail!("the replica's calls differ from the receiver's");
     }
 
-    // A new desktop joining: everything above in its first snapshot.
+    // A new desktop joining: everything above in its first snapshot, page
+    // by page. The receiver's peak RSS is reset first.
+    let pid = srv.pid().context("the receiver is a process")?;
+    let receiver_idle = proc_kib(pid, "VmRSS:")?;
+    reset_peak(pid)?;
     let started = Instant::now();
     let fresh = TestServer::replica_in(tempfile::tempdir()?, &srv.url(""), ADMIN_TOKEN).await?;
-    wait_caught_up(&srv, &fresh, Duration::from_secs(600)).await?;
+    // When its console first lists a call (the cache fills as pages land).
+    let mut first_calls = None;
+    let target = head(&srv).await?;
+    let end = Instant::now() + Duration::from_secs(600);
+    loop {
+        let s = status(&fresh).await?;
+        if std::env::var_os("BENCH_TRACE").is_some() {
+            eprintln!(
+                "{:>6} ms {} {} {}",
+                started.elapsed().as_millis(),
+                s["state"],
+                s["snapshot"],
+                s["last_seq"]
+            );
+        }
+        if s["state"] == "live" && s["last_seq"].as_i64() == Some(target) {
+            break;
+        }
+        if first_calls.is_none() {
+            let (_, v) = fresh.get_json("/api/calls?limit=1", ADMIN_TOKEN).await?;
+            if v["data"].as_array().is_some_and(|d| !d.is_empty()) {
+                first_calls = Some(started.elapsed());
+            }
+        }
+        if Instant::now() > end {
+            bail!("the new replica did not catch up: {s}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let first = started.elapsed();
-    let (_, c) = fresh
-        .get_json("/api/calls?limit=1000&sort=call_id", ADMIN_TOKEN)
-        .await?;
+    let receiver_peak = proc_kib(pid, "VmHWM:")?;
+    let replica_peak = proc_kib(fresh.pid().context("the replica is a process")?, "VmHWM:")?;
+    let c = calls(&fresh).await?;
     if a != c {
         bail!("the new replica's calls differ from the receiver's");
     }
+
+    // What an older replica asks: every row in one answer.
+    reset_peak(pid)?;
+    let started = Instant::now();
+    let r = srv
+        .http
+        .get(srv.url("/api/replica/snapshot"))
+        .bearer_auth(ADMIN_TOKEN)
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("the unpaged snapshot answered {}", r.status());
+    }
+    let unpaged_bytes = r.bytes().await?.len();
+    let unpaged = started.elapsed();
+    let unpaged_peak = proc_kib(pid, "VmHWM:")?;
+
     println!("events: {events} webhooks ({} calls)", events.div_ceil(3));
     println!(
         "baseline — receiver ingest: {:.0} ms ({:.0} /s)",
@@ -155,6 +232,24 @@ async fn main() -> Result<()> {
         "a new replica's first snapshot (spawn → live at the receiver's head): {:.0} ms = {:.2}× the ingest time",
         first.as_secs_f64() * 1000.0,
         first.as_secs_f64() / ingest.as_secs_f64()
+    );
+    if let Some(t) = first_calls {
+        println!(
+            "  its console first listed a call after {:.0} ms",
+            t.as_secs_f64() * 1000.0
+        );
+    }
+    println!(
+        "  receiver RSS before {:.1} MiB, peak during the copy {:.1} MiB; the new replica's peak {:.1} MiB",
+        mib(receiver_idle),
+        mib(receiver_peak),
+        mib(replica_peak)
+    );
+    println!(
+        "the unpaged snapshot (as an older replica asks): {:.0} ms, {:.1} MiB of JSON; receiver peak RSS {:.1} MiB",
+        unpaged.as_secs_f64() * 1000.0,
+        unpaged_bytes as f64 / 1048576.0,
+        mib(unpaged_peak)
     );
     Ok(())
 }

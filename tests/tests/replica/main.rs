@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+mod paged;
 mod signin;
 mod tls;
 

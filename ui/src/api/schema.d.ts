@@ -1201,7 +1201,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`. */
+        /**
+         * @description Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`.
+         *
+         *     Paged form (`limit`, then `table` and `after` from each answer's `next` until it is null): the same rows, scoped the same way, table by table in key order, each page read at its own moment. The first page's `seq` and `change` are the cursor: apply every page, then follow the changes from that cursor, which send again every row changed or deleted during the copy. A copy that outlasts the change log's retention gets 409 `too_far_behind` from `/api/replica/changes`: start again.
+         */
         get: operations["getReplicaSnapshot"];
         put?: never;
         post?: never;
@@ -1218,7 +1222,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`. */
+        /** @description On a replica: `live`, `syncing` (copying its first snapshot, page by page: `snapshot` says how far), `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`. */
         get: operations["getReplicaStatus"];
         put?: never;
         post?: never;
@@ -3507,7 +3511,7 @@ export interface components {
          * @description How the replica stands with its receiver.
          * @enum {string}
          */
-        ReplicaState: "live" | "reconnecting" | "offline";
+        ReplicaState: "live" | "syncing" | "reconnecting" | "offline";
         /** @description `GET /api/replica/status`. */
         ReplicaStatus: {
             /**
@@ -3543,6 +3547,7 @@ export interface components {
              */
             receiver_seq: number;
             remote_url: string;
+            snapshot?: null | components["schemas"]["SnapshotProgress"];
             state: components["schemas"]["ReplicaState"];
         };
         /** @enum {string} */
@@ -3802,20 +3807,53 @@ export interface components {
         };
         /** @enum {string} */
         SmtpSecurity: "none" | "starttls" | "tls";
-        /** @description Every row the principal may see, consistent with `seq` and `change`. */
+        /**
+         * @description Every row the principal may see, consistent with `seq` and `change`; or,
+         *     in the paged form, one page of them.
+         */
         Snapshot: {
             /**
              * Format: int64
              * @description The row-change cursor these rows are consistent with: ask
-             *     `/api/replica/changes?change=` from it.
+             *     `/api/replica/changes?change=` from it (paged form: as `seq`).
              */
             change: number;
+            next?: null | components["schemas"]["SnapshotKey"];
             /**
              * Format: int64
              * @description The event seq these rows are consistent with: follow `/api/events?since=seq`.
+             *     Paged form: the receiver's seq when this page was read; the first
+             *     page's is the cursor to follow from once every page is applied.
              */
             seq: number;
             tables: components["schemas"]["TableRows"][];
+        };
+        /** @description Where a paged snapshot continues: after key `after` of `table`. */
+        SnapshotKey: {
+            /**
+             * Format: int64
+             * @description The last key sent (`id`; `user_id` of agent_states, `provider_id` of
+             *     connectors); the next page starts above it.
+             */
+            after: number;
+            table: string;
+        };
+        /** @description How far a paged snapshot copy is. */
+        SnapshotProgress: {
+            /**
+             * Format: int64
+             * @description Pages applied so far.
+             */
+            pages: number;
+            /**
+             * Format: int64
+             * @description Rows applied so far.
+             */
+            rows: number;
+            /** @description When the copy started (RFC 3339). */
+            started_at: string;
+            /** @description The table the next page starts in; null once the last page is in. */
+            table?: string | null;
         };
         /** @description The figures of one span of time. */
         Span: components["schemas"]["Metrics"] & {
@@ -7076,7 +7114,21 @@ export interface operations {
     };
     getReplicaSnapshot: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The paged form: at most this many rows per answer (1–10,000; pages
+                 *     of large deliveries stop earlier, at about 4 MiB). Without `limit`
+                 *     and `table`, every row in one answer (as older replicas ask).
+                 */
+                limit?: number;
+                /**
+                 * @description The paged form: the table the page starts in (`next.table` of the
+                 *     previous page); the first page is asked without it.
+                 */
+                table?: string;
+                /** @description The paged form: the last key of `table` already sent (`next.after`). */
+                after?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7092,6 +7144,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `table` is not a replicated table */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,7 +9,9 @@ use crate::replica::ReplicaStatus;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use callboard_core::store::replica::{self as rows, Changes, OutboxEntry, Scope, Snapshot};
+use callboard_core::store::replica::{
+    self as rows, Changes, OutboxEntry, Scope, Snapshot, SnapshotKey,
+};
 use callboard_core::store::users::Role;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,14 +26,46 @@ fn scope(who: &Principal) -> Scope {
     }
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotParams {
+    /// The paged form: at most this many rows per answer (1–10,000; pages
+    /// of large deliveries stop earlier, at about 4 MiB). Without `limit`
+    /// and `table`, every row in one answer (as older replicas ask).
+    pub limit: Option<i64>,
+    /// The paged form: the table the page starts in (`next.table` of the
+    /// previous page); the first page is asked without it.
+    pub table: Option<String>,
+    /// The paged form: the last key of `table` already sent (`next.after`).
+    pub after: Option<i64>,
+}
+
 #[utoipa::path(get, path = "/api/replica/snapshot", operation_id = "getReplicaSnapshot", tag = "replica",
-    description = "Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`.",
-    responses((status = 200, body = Snapshot), (status = 401, body = crate::error::ErrorBody)),
+    description = "Every row the caller may see (providers, users, categories, calls with their deliveries, dispositions and voicemails, …; secrets and password hashes blanked), consistent with `seq` and `change`. A replica applies it, then follows `/api/events?since=seq` and `/api/replica/changes`.\n\nPaged form (`limit`, then `table` and `after` from each answer's `next` until it is null): the same rows, scoped the same way, table by table in key order, each page read at its own moment. The first page's `seq` and `change` are the cursor: apply every page, then follow the changes from that cursor, which send again every row changed or deleted during the copy. A copy that outlasts the change log's retention gets 409 `too_far_behind` from `/api/replica/changes`: start again.",
+    params(SnapshotParams),
+    responses((status = 200, body = Snapshot), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody, description = "`table` is not a replicated table")),
     security(("bearer" = [])))]
-pub async fn snapshot(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Snapshot>> {
+pub async fn snapshot(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<SnapshotParams>,
+) -> ApiResult<Json<Snapshot>> {
     let s = scope(&who);
+    if p.limit.is_none() && p.table.is_none() {
+        return Ok(Json(
+            state.store.read(move |c| rows::snapshot(c, &s)).await?,
+        ));
+    }
+    let from = p.table.map(|table| SnapshotKey {
+        table,
+        after: p.after.unwrap_or(i64::MIN),
+    });
+    let limit = p.limit.unwrap_or(rows::SNAPSHOT_PAGE_ROWS);
     Ok(Json(
-        state.store.read(move |c| rows::snapshot(c, &s)).await?,
+        state
+            .store
+            .read(move |c| rows::snapshot_page(c, &s, from.as_ref(), limit))
+            .await?,
     ))
 }
 
@@ -79,7 +113,7 @@ fn not_a_replica() -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/replica/status", operation_id = "getReplicaStatus", tag = "replica",
-    description = "On a replica: `live`, `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`.",
+    description = "On a replica: `live`, `syncing` (copying its first snapshot, page by page: `snapshot` says how far), `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`.",
     responses((status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn status(

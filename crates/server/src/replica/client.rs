@@ -1,6 +1,6 @@
 //! The replica's HTTP client for its receiver.
 
-use callboard_core::store::replica::{Changes, Snapshot, TOO_FAR_BEHIND};
+use callboard_core::store::replica::{Changes, Snapshot, SnapshotKey, TOO_FAR_BEHIND};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,8 +145,22 @@ impl Remote {
         self.get_json(&self.http, "/api/auth/me").await
     }
 
-    pub async fn snapshot(&self) -> Result<Snapshot, RemoteError> {
-        self.get_json(&self.slow, "/api/replica/snapshot").await
+    /// One page of the paged snapshot: the first without `from`. (A
+    /// receiver older than the paged form answers every row at once, with
+    /// no `next`: that is a whole snapshot, applied the same way.)
+    pub async fn snapshot_page(
+        &self,
+        from: Option<&SnapshotKey>,
+        limit: i64,
+    ) -> Result<Snapshot, RemoteError> {
+        let mut q = vec![("limit", limit.to_string())];
+        if let Some(k) = from {
+            q.push(("table", k.table.clone()));
+            q.push(("after", k.after.to_string()));
+        }
+        let q = serde_urlencoded::to_string(q).unwrap_or_default();
+        self.get_json(&self.slow, &format!("/api/replica/snapshot?{q}"))
+            .await
     }
 
     pub async fn changes(&self, seq: i64, change: i64) -> Result<Changes, RemoteError> {

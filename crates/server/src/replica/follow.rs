@@ -144,19 +144,92 @@ async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowE
     }
 }
 
-/// Replaces the cache with a fresh snapshot of what the principal may see.
+/// Rows per snapshot page (`CALLBOARD_SNAPSHOT_PAGE_ROWS`, for tests and
+/// measurements; the receiver caps it).
+fn page_rows() -> i64 {
+    std::env::var("CALLBOARD_SNAPSHOT_PAGE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(cache::SNAPSHOT_PAGE_ROWS)
+}
+
+fn rows_in(page: &cache::Snapshot) -> i64 {
+    page.tables.iter().map(|t| t.rows.len() as i64).sum()
+}
+
+/// Replaces the cache with a fresh snapshot of what the principal may see,
+/// page by page: each page applied in its own local transaction while the
+/// next one is fetched (two pages in memory at most). The cursor is the
+/// first page's, set with the last page; the changes made on the receiver
+/// meanwhile are applied after, by [`sync`]. The status says `syncing`
+/// until then.
 pub(crate) async fn snapshot(shared: &Shared, source: &str) -> Result<(), FollowError> {
     let _guard = shared.sync_lock.lock().await;
     let started = std::time::Instant::now();
-    let snap = shared.remote.snapshot().await?;
-    let seq = snap.seq;
+    let limit = page_rows();
+    let was_live = shared.status().state == ReplicaState::Live;
+    let now = time::fmt(shared.store.now());
+    shared.update(|s| {
+        s.state = ReplicaState::Syncing;
+        s.snapshot = Some(super::SnapshotProgress {
+            started_at: now,
+            pages: 0,
+            rows: 0,
+            table: None,
+        });
+    });
+    let first = shared.remote.snapshot_page(None, limit).await?;
+    let (seq, change) = (first.seq, first.change);
+    let mut page = first;
+    let mut first_page = true;
+    let (mut pages, mut rows, mut skipped) = (0i64, 0i64, 0usize);
+    loop {
+        let next = page.next.clone();
+        let n = rows_in(&page);
+        let apply = {
+            let begin = first_page;
+            shared.store.write(move |w| {
+                if begin {
+                    cache::begin_snapshot(w)?;
+                }
+                cache::apply_snapshot_page(w, &page.tables)
+            })
+        };
+        first_page = false;
+        // The next page is fetched while this one is applied.
+        let (applied, fetched) = match &next {
+            Some(k) => {
+                let (a, f) = tokio::join!(apply, shared.remote.snapshot_page(Some(k), limit));
+                (a, Some(f))
+            }
+            None => (apply.await, None),
+        };
+        skipped += applied?.1;
+        pages += 1;
+        rows += n;
+        shared.update(|s| {
+            if let Some(p) = s.snapshot.as_mut() {
+                p.pages = pages;
+                p.rows = rows;
+                p.table = next.as_ref().map(|k| k.table.clone());
+            }
+        });
+        match fetched {
+            Some(f) => page = f?,
+            None => break,
+        }
+    }
     let source = source.to_string();
     shared
         .store
-        .write(move |w| cache::apply_snapshot(w, &snap, &source))
+        .write(move |w| cache::finish_snapshot(w, seq, change, &source))
         .await?;
     tracing::info!(
         seq,
+        pages,
+        rows,
+        skipped,
         ms = started.elapsed().as_millis() as u64,
         "replica snapshot applied"
     );
@@ -166,6 +239,12 @@ pub(crate) async fn snapshot(shared: &Shared, source: &str) -> Result<(), Follow
         s.receiver_seq = s.receiver_seq.max(seq);
         s.lag = (s.receiver_seq - seq).max(0);
         s.last_sync_at = Some(now);
+        s.snapshot = None;
+        // A snapshot taken while live (the receiver asked for a reload):
+        // the changes since are a page or two away.
+        if was_live {
+            s.state = ReplicaState::Live;
+        }
     });
     Ok(())
 }
@@ -214,6 +293,10 @@ pub(crate) async fn sync(shared: &Shared, source: &str) -> Result<(), FollowErro
 /// Brings the cache up to date now (after a forwarded write, so the person
 /// reads what they just wrote); gives up quietly when offline.
 pub(crate) async fn sync_now(shared: &Shared) {
+    // Mid-copy the write reaches the cache with the changes after the copy.
+    if shared.status().state == ReplicaState::Syncing {
+        return;
+    }
     let source = match shared.me.read().ok().and_then(|m| m.clone()) {
         Some(me) => shared.scope_source(&me),
         None => return,

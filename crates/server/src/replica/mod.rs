@@ -75,6 +75,11 @@ pub enum ReplicaError {
 pub enum ReplicaState {
     /// Following the receiver's stream, caught up.
     Live,
+    /// Copying a fresh snapshot page by page (the first connection, or the
+    /// receiver's logs no longer reached back): the cache fills as pages
+    /// arrive; `snapshot` says how far. Live once every page is applied and
+    /// the changes made meanwhile are.
+    Syncing,
     /// The connection dropped; trying again now.
     Reconnecting,
     /// The receiver cannot be reached; serving the last known state.
@@ -103,6 +108,21 @@ pub struct ReplicaStatus {
     /// Why the last connection attempt failed.
     pub last_error: Option<String>,
     pub remote_url: String,
+    /// While `syncing`: the snapshot copy's progress; null otherwise.
+    pub snapshot: Option<SnapshotProgress>,
+}
+
+/// How far a paged snapshot copy is.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SnapshotProgress {
+    /// When the copy started (RFC 3339).
+    pub started_at: String,
+    /// Pages applied so far.
+    pub pages: i64,
+    /// Rows applied so far.
+    pub rows: i64,
+    /// The table the next page starts in; null once the last page is in.
+    pub table: Option<String>,
 }
 
 /// What the local API and the background tasks share.
@@ -186,13 +206,15 @@ impl Shared {
         let now = time::fmt(self.store.now());
         self.update(|s| {
             s.state = match s.state {
-                ReplicaState::Live => ReplicaState::Reconnecting,
+                ReplicaState::Live | ReplicaState::Syncing => ReplicaState::Reconnecting,
                 _ => ReplicaState::Offline,
             };
             if s.offline_since.is_none() {
                 s.offline_since = Some(now);
             }
             s.last_error = Some(error);
+            // A copy cut short starts again from its first page.
+            s.snapshot = None;
         });
     }
 
@@ -336,6 +358,7 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
         failed_writes: counts.1,
         last_error: None,
         remote_url: url.clone(),
+        snapshot: None,
     });
     let shared = Arc::new(Shared {
         store: store.clone(),
