@@ -42,4 +42,18 @@ describe("connectionText", () => {
     expect(connectionText(live, replica({ state: "reconnecting" }))[1]).toBe("Reconnecting…");
     expect(connectionText(live, replica({}))[1]).toBe("Live");
   });
+
+  it("on a replica copying the receiver, says it is syncing with the rows copied, not offline", () => {
+    const copying = replica({
+      state: "syncing",
+      offline_since: new Date(2026, 0, 2, 14, 7).toISOString(),
+      snapshot: { started_at: new Date().toISOString(), pages: 3, rows: 12000, table: "calls" },
+      pending_writes: 1,
+    });
+    expect(connectionText(live, copying)).toEqual([
+      "syncing",
+      "Syncing with the receiver… · 12,000 rows copied · 1 change waiting",
+    ]);
+    expect(connectionText(live, replica({ state: "syncing" }))[1]).toBe("Syncing with the receiver…");
+  });
 });

@@ -10,16 +10,32 @@ function waiting(n: number): string {
 
 /**
  * What the indicator says. On a replica its own link to the receiver is what
- * matters ("Offline since 09:05 · 2 changes waiting"); on the receiver, the
- * console's event stream.
+ * matters ("Offline since 09:05 · 2 changes waiting", "Syncing with the
+ * receiver… · 12,000 rows copied"); on the receiver, the console's event stream.
  */
 export function connectionText(s: StreamStatus, replica: ReplicaStatus | null | undefined): [string, string] {
   if (replica) {
     const pending = replica.pending_writes > 0 ? ` · ${waiting(replica.pending_writes)}` : "";
-    if (replica.state === "live") return ["live", `Live${pending}`];
-    if (replica.state === "reconnecting") return ["reconnecting", `Reconnecting…${pending}`];
-    const since = replica.offline_since ? formatHHMM(new Date(replica.offline_since)) : "—";
-    return ["offline", `Offline since ${since}${pending}`];
+    switch (replica.state) {
+      case "live":
+        return ["live", `Live${pending}`];
+      case "syncing": {
+        // The first copy of the receiver's rows (or a fresh one): the screens
+        // fill page by page until it is live.
+        const rows = replica.snapshot ? ` · ${replica.snapshot.rows.toLocaleString("en-US")} rows copied` : "";
+        return ["syncing", `Syncing with the receiver…${rows}${pending}`];
+      }
+      case "reconnecting":
+        return ["reconnecting", `Reconnecting…${pending}`];
+      case "offline": {
+        const since = replica.offline_since ? formatHHMM(new Date(replica.offline_since)) : "—";
+        return ["offline", `Offline since ${since}${pending}`];
+      }
+      default: {
+        const unknown: never = replica.state;
+        return ["offline", String(unknown)];
+      }
+    }
   }
   const text =
     s.state === "live"
