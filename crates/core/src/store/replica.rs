@@ -292,20 +292,6 @@ fn to_json(v: ValueRef<'_>) -> Result<Value> {
     })
 }
 
-fn from_json(v: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match v {
-        Value::Null => V::Null,
-        Value::Bool(b) => V::Integer(i64::from(*b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => V::Integer(i),
-            None => V::Real(n.as_f64().unwrap_or(0.0)),
-        },
-        Value::String(s) => V::Text(s.clone()),
-        other => V::Text(other.to_string()),
-    }
-}
-
 /// Rows of `table` in scope, all of them or only `ids`.
 fn dump(
     conn: &Connection,
@@ -648,39 +634,6 @@ fn set_cursor(conn: &Connection, c: &Cursor) -> Result<()> {
     Ok(())
 }
 
-fn upsert(conn: &Connection, table: &str, cols: &[String], row: &Map<String, Value>) -> Result<()> {
-    let present: Vec<&String> = cols.iter().filter(|c| row.contains_key(*c)).collect();
-    let key = key_column(table);
-    if !present.iter().any(|c| c.as_str() == key) {
-        return Err(Error::invalid(format!("a `{table}` row without `{key}`")));
-    }
-    let names: Vec<&str> = present.iter().map(|c| c.as_str()).collect();
-    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .filter(|c| **c != key)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
-    let sql = if updates.is_empty() {
-        format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) DO NOTHING",
-            names.join(", "),
-            marks.join(", ")
-        )
-    } else {
-        format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({key}) DO UPDATE SET {}",
-            names.join(", "),
-            marks.join(", "),
-            updates.join(", ")
-        )
-    };
-    let values: Vec<rusqlite::types::Value> = names.iter().map(|c| from_json(&row[*c])).collect();
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(values))?;
-    Ok(())
-}
-
 fn apply_tables(conn: &Connection, tables: &[TableRows]) -> Result<()> {
     // Rows arrive table by table; references between them hold at commit.
     conn.pragma_update(None, "defer_foreign_keys", true)?;
@@ -688,10 +641,7 @@ fn apply_tables(conn: &Connection, tables: &[TableRows]) -> Result<()> {
         let Some(rows) = tables.iter().find(|r| r.table == t) else {
             continue;
         };
-        let cols = columns(conn, t)?;
-        for row in &rows.rows {
-            upsert(conn, t, &cols, row)?;
-        }
+        upsert_rows(conn, t, &rows.rows, false)?;
     }
     // Children before parents when deleting.
     for t in TABLES.iter().rev() {
@@ -782,6 +732,70 @@ fn parents(conn: &Connection, table: &str) -> Result<Vec<(String, String, String
         .collect())
 }
 
+/// Upserts `rows` of `table` in one statement (`INSERT … SELECT … FROM
+/// json_each`): a statement per row inside the writer's savepoint walks a
+/// statement journal that grows with the pages the transaction touched.
+/// With `skip_inconsistent`, a row whose parent is missing or whose unique
+/// value is taken is left out (a snapshot page, see
+/// [`apply_snapshot_page`]); otherwise it fails the statement. Returns the
+/// rows written.
+fn upsert_rows(
+    conn: &Connection,
+    t: &str,
+    rows: &[Map<String, Value>],
+    skip_inconsistent: bool,
+) -> Result<usize> {
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let key = key_column(t);
+    let cols: Vec<String> = columns(conn, t)?
+        .into_iter()
+        .filter(|c| first.contains_key(c))
+        .collect();
+    if !cols.iter().any(|c| c == key) {
+        return Err(Error::invalid(format!("a `{t}` row without `{key}`")));
+    }
+    let field = |c: &str| format!("value ->> '$.\"{c}\"'");
+    let values: Vec<String> = cols.iter().map(|c| field(c)).collect();
+    let mut conds = vec!["1".to_string()];
+    if skip_inconsistent {
+        for (col, parent, to) in parents(conn, t)? {
+            if cols.contains(&col) {
+                let v = field(&col);
+                conds.push(format!(
+                    "({v} IS NULL OR EXISTS (SELECT 1 FROM {parent} WHERE {to} = {v}))"
+                ));
+            }
+        }
+    }
+    let updates: Vec<String> = cols
+        .iter()
+        .filter(|c| c.as_str() != key)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let on_key = if updates.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        format!("DO UPDATE SET {}", updates.join(", "))
+    };
+    let other_clash = if skip_inconsistent {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO {t} ({}) SELECT {} FROM json_each(?1) WHERE {}
+         ON CONFLICT ({key}) {on_key}{other_clash}",
+        cols.join(", "),
+        values.join(", "),
+        conds.join(" AND ")
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .execute([serde_json::to_string(rows)?])?)
+}
+
 /// Replica side, the paged form: applies one page of a snapshot in the
 /// caller's transaction; returns how many rows were applied and how many
 /// were left out.
@@ -805,48 +819,7 @@ pub fn apply_snapshot_page(w: &mut Writer<'_>, tables: &[TableRows]) -> Result<(
         let Some(rows) = tables.iter().find(|r| r.table == t) else {
             continue;
         };
-        let Some(first) = rows.rows.first() else {
-            continue;
-        };
-        let key = key_column(t);
-        let cols: Vec<String> = columns(conn, t)?
-            .into_iter()
-            .filter(|c| first.contains_key(c))
-            .collect();
-        if !cols.iter().any(|c| c == key) {
-            return Err(Error::invalid(format!("a `{t}` row without `{key}`")));
-        }
-        let field = |c: &str| format!("value ->> '$.\"{c}\"'");
-        let values: Vec<String> = cols.iter().map(|c| field(c)).collect();
-        let mut conds = vec!["1".to_string()];
-        for (col, parent, to) in parents(conn, t)? {
-            if cols.contains(&col) {
-                let v = field(&col);
-                conds.push(format!(
-                    "({v} IS NULL OR EXISTS (SELECT 1 FROM {parent} WHERE {to} = {v}))"
-                ));
-            }
-        }
-        let updates: Vec<String> = cols
-            .iter()
-            .filter(|c| c.as_str() != key)
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        let on_key = if updates.is_empty() {
-            "DO NOTHING".to_string()
-        } else {
-            format!("DO UPDATE SET {}", updates.join(", "))
-        };
-        let sql = format!(
-            "INSERT INTO {t} ({}) SELECT {} FROM json_each(?1) WHERE {}
-             ON CONFLICT ({key}) {on_key} ON CONFLICT DO NOTHING",
-            cols.join(", "),
-            values.join(", "),
-            conds.join(" AND ")
-        );
-        let n = conn
-            .prepare_cached(&sql)?
-            .execute([serde_json::to_string(&rows.rows)?])?;
+        let n = upsert_rows(conn, t, &rows.rows, true)?;
         applied += n;
         skipped += rows.rows.len().saturating_sub(n);
     }
