@@ -23,6 +23,15 @@ struct Pair {
     token: String,
 }
 
+/// Waits until `rep`, following its receiver with `token`, is live.
+async fn until_live(rep: &TestServer, token: &str) {
+    until(30, "the replica to be live", || async {
+        let (_, s) = rep.get_json("/api/replica/status", token).await.unwrap();
+        s["state"] == "live"
+    })
+    .await;
+}
+
 /// A receiver with a Sales department, two missed calls and two agents, and
 /// a replica (the binary) following it as `asha`, live.
 async fn start() -> Pair {
@@ -45,11 +54,7 @@ async fn start_as(name: &str, role: &str) -> Pair {
     let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &proxy.url(), &token)
         .await
         .unwrap();
-    until(30, "the replica to be live", || async {
-        let (_, s) = rep.get_json("/api/replica/status", &token).await.unwrap();
-        s["state"] == "live"
-    })
-    .await;
+    until_live(&rep, &token).await;
     Pair {
         srv,
         proxy,
@@ -455,11 +460,7 @@ async fn a_receiver_trusting_the_replica_throttles_each_browser_on_its_own() {
     let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &srv.url(""), &token)
         .await
         .unwrap();
-    until(30, "the replica to be live", || async {
-        let (_, s) = rep.get_json("/api/replica/status", &token).await.unwrap();
-        s["state"] == "live"
-    })
-    .await;
+    until_live(&rep, &token).await;
     let wrong = json!({"username": "asha", "password": "wrong"});
     let mut last = None;
     for _ in 0..6 {

@@ -95,12 +95,7 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or(path);
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let key = key_or_new(req.headers());
     let bytes = match axum::body::to_bytes(req.into_body(), state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => {
@@ -282,4 +277,14 @@ async fn deliver_one(shared: &Arc<Shared>) -> Result<bool, RemoteError> {
             Ok(true)
         }
     }
+}
+
+/// The write's `Idempotency-Key` as the browser sent it, or a new one: the
+/// receiver then applies a retried forward once.
+pub(super) fn key_or_new(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string())
 }

@@ -239,12 +239,7 @@ async fn try_change_password(
     if let Some(name) = &username {
         login_api::refuse_while_locked(state, name, client)?;
     }
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let key = super::forward::key_or_new(req.headers());
     let bytes = axum::body::to_bytes(req.into_body(), state.config.max_body_bytes)
         .await
         .map_err(|e| {

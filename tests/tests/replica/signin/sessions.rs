@@ -31,11 +31,7 @@ async fn start_replica_with(env: &[(&str, &str)], file: Option<&str>) -> Pair {
     let mut vars = vec![("CALLBOARD_REMOTE_TOKEN", token.as_str())];
     vars.extend_from_slice(env);
     let rep = TestServer::launch(dir, &all, &vars).await.unwrap();
-    until(30, "the replica to be live", || async {
-        let (_, s) = rep.get_json("/api/replica/status", &token).await.unwrap();
-        s["state"] == "live"
-    })
-    .await;
+    until_live(&rep, &token).await;
     Pair {
         srv,
         proxy,
