@@ -65,6 +65,8 @@ fn client(timeout: Duration, tls: Option<&Arc<rustls::ClientConfig>>) -> reqwest
 pub struct Answer {
     pub status: u16,
     pub body: String,
+    /// Its `Retry-After` (a 429), passed on as it came.
+    pub retry_after: Option<String>,
 }
 
 impl Remote {
@@ -172,13 +174,16 @@ impl Remote {
     }
 
     /// Sends a write with its idempotency key. Any answer is returned (the
-    /// caller decides); only a failure to get one is an error.
+    /// caller decides); only a failure to get one is an error. `client`, when
+    /// given, is the browser's address, sent as `X-Forwarded-For` (see
+    /// [`Remote::sign_in`]).
     pub async fn send(
         &self,
         method: &str,
         path: &str,
         body: Option<&str>,
         key: &str,
+        client: Option<std::net::IpAddr>,
     ) -> Result<Answer, RemoteError> {
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| RemoteError::Status {
@@ -190,6 +195,9 @@ impl Remote {
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header("idempotency-key", key);
+        if let Some(ip) = client {
+            req = req.header("x-forwarded-for", ip.to_string());
+        }
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -197,9 +205,21 @@ impl Remote {
         }
         let r = req.send().await.map_err(unreachable)?;
         let status = r.status().as_u16();
+        let retry_after = retry_after(r.headers());
         let body = r.text().await.map_err(unreachable)?;
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            retry_after,
+        })
     }
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// The receiver's answer to a sign-in forwarded by a replica.
@@ -233,11 +253,7 @@ impl Remote {
             .await
             .map_err(unreachable)?;
         let status = r.status().as_u16();
-        let retry_after = r
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let retry_after = retry_after(r.headers());
         let body = r.text().await.map_err(unreachable)?;
         Ok(SignInAnswer {
             status,

@@ -162,7 +162,7 @@ async fn submit(
     }
     match shared
         .remote
-        .send(&method, &path, body.as_deref(), &key)
+        .send(&method, &path, body.as_deref(), &key, None)
         .await
     {
         Ok(a) if a.status >= 500 && a.status != 501 => {
@@ -227,6 +227,7 @@ async fn deliver_one(shared: &Arc<Shared>) -> Result<bool, RemoteError> {
             &entry.path,
             entry.body_text.as_deref(),
             &entry.idempotency_key,
+            None,
         )
         .await;
     let (state, status, body, error) = match &sent {

@@ -252,7 +252,13 @@ async fn try_change_password(
     let body = String::from_utf8_lossy(&bytes);
     let answer = match shared
         .remote
-        .send("POST", "/api/auth/password", Some(&body), &key)
+        .send(
+            "POST",
+            "/api/auth/password",
+            Some(&body),
+            &key,
+            Some(client),
+        )
         .await
     {
         Ok(a) if a.status < 500 => a,
@@ -271,7 +277,7 @@ async fn try_change_password(
         if let (Some(name), Some("bad_credentials")) = (&username, code.as_deref()) {
             state.logins.failed(name, client, std::time::Instant::now());
         }
-        return Ok(passed_on(answer.status, answer.body, None));
+        return Ok(passed_on(answer.status, answer.body, answer.retry_after));
     }
     if let Some(name) = &username {
         state.logins.succeeded(name, client);

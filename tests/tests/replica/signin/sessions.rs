@@ -451,3 +451,123 @@ async fn a_login_code_spent_through_the_replica_opens_a_session_for_its_user_onl
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["user"]["username"], "asha");
 }
+
+/// A bearer password change at `rep` from the loopback address `from` (a
+/// browser machine of its own, as far as the replica can tell).
+async fn change_password_from(rep: &TestServer, token: &str, body: Value, from: [u8; 4]) -> Answer {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    answer(
+        http.post(rep.url("/api/auth/password"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// A receiver (listing the replica in `--trusted-proxy` when `trusting`), a
+/// replica following it as asha, live, and a session of asha's signed in at
+/// the replica.
+async fn pair_with_session(trusting: bool) -> (TestServer, TestServer, String) {
+    let srv = TestServer::start_with(|o| {
+        if trusting {
+            o.trusted_proxies =
+                vec![callboard_server::forwarded::parse_proxy("127.0.0.1").unwrap()];
+        }
+    })
+    .await
+    .unwrap();
+    let (slug, _) = srv.provider("Sales").await.unwrap();
+    let token = srv.user("asha", "agent", &[&slug]).await.unwrap();
+    let rep = TestServer::replica_in(tempfile::tempdir().unwrap(), &srv.url(""), &token)
+        .await
+        .unwrap();
+    until_live(&rep, &token).await;
+    let a = login(&rep, json!({"username": "asha", "password": PASSWORD})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let session = a.body["token"].as_str().unwrap().to_string();
+    (srv, rep, session)
+}
+
+/// Wrong current passwords from the browser at 127.0.0.2, until it is held.
+async fn guess_until_held(rep: &TestServer, session: &str) {
+    let wrong = json!({"current": "wrong", "new": "a-new-password-456"});
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(change_password_from(rep, session, wrong.clone(), [127, 0, 0, 2]).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(
+        (last.status, code(&last)),
+        (429, "too_many_attempts"),
+        "the guessing browser is held: {}",
+        last.body
+    );
+}
+
+/// A password change through a replica sends the browser's address as
+/// `X-Forwarded-For`, as a sign-in does: a receiver that trusts the replica
+/// holds the guessing browser, not every browser at the replica.
+#[tokio::test]
+async fn a_receiver_trusting_the_replica_holds_only_the_browser_guessing_a_current_password() {
+    let (srv, rep, session) = pair_with_session(true).await;
+    guess_until_held(&rep, &session).await;
+    let (s, locks) = srv
+        .get_json("/api/auth/lockouts", callboard_tests::ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{locks}");
+    assert!(locks.to_string().contains("127.0.0.2"), "{locks}");
+    assert!(!locks.to_string().contains("\"127.0.0.1\""), "{locks}");
+    // Another browser at the replica changes it at once.
+    let ok = change_password_from(
+        &rep,
+        &session,
+        json!({"current": PASSWORD, "new": "a-new-password-456"}),
+        [127, 0, 0, 4],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+/// A receiver that does not trust the replica holds the replica's one
+/// address; its 429 reaches a browser the replica itself has not held with
+/// the receiver's `Retry-After`, as a sign-in's does.
+#[tokio::test]
+async fn the_receivers_hold_on_a_password_change_is_passed_on_with_its_retry_after() {
+    let (srv, rep, session) = pair_with_session(false).await;
+    guess_until_held(&rep, &session).await;
+    let held = change_password_from(
+        &rep,
+        &session,
+        json!({"current": PASSWORD, "new": "a-new-password-456"}),
+        [127, 0, 0, 4],
+    )
+    .await;
+    assert_eq!(
+        (held.status, code(&held)),
+        (429, "too_many_attempts"),
+        "{}",
+        held.body
+    );
+    assert!(
+        held.retry_after
+            .as_deref()
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
+        "{:?}",
+        held.retry_after
+    );
+    // Nothing changed (asked from an address the receiver has not held).
+    let direct = login_from(
+        &srv,
+        json!({"username": "asha", "password": PASSWORD}),
+        [127, 0, 0, 5],
+    )
+    .await;
+    assert_eq!(direct.status, 200, "{}", direct.body);
+}
