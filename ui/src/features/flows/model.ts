@@ -193,7 +193,13 @@ export const NODE_INFO: Record<NodeType, NodeTypeInfo> = {
     fields: [
       { kind: "department", key: "department", label: "Department", required: true },
       ...PROMPT(),
-      { kind: "text", key: "hold_music_url", label: "Hold music URL", placeholder: "https://…/hold.mp3" },
+      {
+        kind: "text",
+        key: "hold_music_url",
+        label: "Hold music URL",
+        placeholder: "https://…/hold.mp3",
+        hint: "Plays while the agents ring on Vonage and Plivo; KooKoo plays its own music instead; Twilio and Exotel ring.",
+      },
       { kind: "bool", key: "announce_position", label: "Announce position in line and estimated wait" },
       {
         kind: "number",

@@ -17,6 +17,13 @@
 //! text only when the department's dialer cannot send it
 //! (`Dialect::texts_in_call_without_dialer`); the renderer writes every
 //! `Sms` action it is given.
+//!
+//! `<dial moh>` chooses what the caller hears while the number rings, from
+//! the same libraries (`addDial(…, $moh='default', …)`: "moh=default will be
+//! music on hold, moh=ring for normal ring, moh=normal for telco messages";
+//! `Dial.MusicOnHold` in Java): KooKoo's own music, never a file of ours. A
+//! queue with hold music therefore rings with `moh="default"`; anything else
+//! keeps KooKoo's default.
 
 use super::{s, RenderCtx, Xml};
 use crate::ivr::exec::{Action, Instruction, Speech};
@@ -59,13 +66,18 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
             Action::Dial {
                 numbers,
                 timeout_seconds,
+                music_url,
                 ..
             } => {
                 // KooKoo dials one number per <dial>: the first (routing order).
                 if let Some(n) = numbers.first() {
                     x.leaf(
                         "dial",
-                        &[("record", s("false")), ("timeout", s(timeout_seconds))],
+                        &[
+                            ("record", s("false")),
+                            ("timeout", s(timeout_seconds)),
+                            ("moh", music_url.as_ref().map(|_| "default".to_string())),
+                        ],
                         Some(n),
                     );
                 }
@@ -89,4 +101,41 @@ pub fn render(instr: &Instruction, ctx: &RenderCtx) -> String {
     }
     x.close("response");
     x.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dial(music_url: Option<&str>) -> String {
+        let instr = Instruction {
+            actions: vec![Action::Dial {
+                numbers: vec!["+911111111111".into()],
+                timeout_seconds: 45,
+                music_url: music_url.map(str::to_string),
+                caller_id: None,
+            }],
+        };
+        let ctx = RenderCtx {
+            action_url: "https://cb.example.com/ivr/sales?token=T&s=4".into(),
+            call_id: "CA1".into(),
+        };
+        render(&instr, &ctx)
+    }
+
+    #[test]
+    fn a_queue_with_hold_music_rings_with_kookoos_music_on_hold() {
+        let out = dial(Some("https://cdn.example.com/hold.mp3"));
+        assert!(
+            out.contains(r#"<dial record="false" timeout="45" moh="default">+911111111111</dial>"#),
+            "{out}"
+        );
+        // KooKoo takes no file: the flow's audio URL is not written.
+        assert!(!out.contains("cdn.example.com"), "{out}");
+        let plain = dial(None);
+        assert!(
+            plain.contains(r#"<dial record="false" timeout="45">+911111111111</dial>"#),
+            "{plain}"
+        );
+    }
 }
