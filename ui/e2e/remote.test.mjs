@@ -68,10 +68,22 @@ test("offline on a replica: the console says since when, queues a disposition, d
   await conn.filter({ hasText: /Offline since \d\d:\d\d · 1 change waiting/ }).waitFor({ timeout: 10_000 });
   // The last known state stays on screen.
   assert.equal(await page.locator('tr[data-call-id="RM-1"]').count(), 1);
+  // Between attempts: when the next one is, and a way not to wait for it
+  // ("Retry now": the replica tries at once, 202, and waits again).
+  const retry = page.getByTestId("retry");
+  await retry.filter({ hasText: /next try in \d+ s/ }).waitFor({ timeout: 20_000 });
+  await page.keyboard.press("Escape"); // the call drawer
+  await form.waitFor({ state: "detached" });
   await shots(page, "80-replica-offline");
+  const answered = page.waitForResponse(
+    (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/replica/reconnect",
+  );
+  await retry.getByRole("button", { name: "Retry now" }).click();
+  assert.equal((await answered).status(), 202, "the replica was waiting, and tried at once");
 
   srv = await startServer(srv);
   await conn.filter({ hasText: /^Live$/ }).waitFor({ timeout: 60_000 });
+  assert.equal(await retry.count(), 0, "no countdown once live");
   const call = await adminApi(srv.url).get("/api/calls/RM-1");
   assert.equal(call.dispositions.length, 1, "delivered exactly once");
   assert.equal(call.dispositions[0].notes, "Tried while the office link was down");

@@ -98,6 +98,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/replica/snapshot"),
     ("get", "/api/replica/changes"),
     ("get", "/api/replica/status"),
+    ("post", "/api/replica/reconnect"),
     ("get", "/api/replica/outbox"),
     ("delete", "/api/replica/outbox/{id}"),
     ("get", "/api/agents"),

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 mod paged;
+mod reconnect;
 mod signin;
 mod tls;
 

@@ -1194,6 +1194,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replica/reconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description On a replica waiting to try its receiver again (`retry_in_ms` in the status): tries at once, answering 202 with the status. 200 with the status when it was not waiting (live, or an attempt under way). Accepted before the replica first reached its receiver, like the status. On a receiver: 404 `not_a_replica`. */
+        post: operations["reconnectReplica"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/replica/snapshot": {
         parameters: {
             query?: never;
@@ -3547,6 +3564,14 @@ export interface components {
              */
             receiver_seq: number;
             remote_url: string;
+            /**
+             * Format: int64
+             * @description While it waits to try the receiver again (`reconnecting` or
+             *     `offline`): milliseconds until the next attempt (10 s at most;
+             *     `POST /api/replica/reconnect` tries at once). Null while an attempt
+             *     is under way and while live.
+             */
+            retry_in_ms?: number | null;
             snapshot?: null | components["schemas"]["SnapshotProgress"];
             state: components["schemas"]["ReplicaState"];
         };
@@ -7101,6 +7126,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reconnectReplica: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaStatus"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaStatus"];
+                };
             };
             404: {
                 headers: {

@@ -1,6 +1,7 @@
 import { useStreamStatus } from "../stream/StreamProvider";
 import type { StreamStatus } from "../stream/stream";
-import { useReplicaStatus } from "../features/replica/queries";
+import { secondsUntilRetry, useReplicaStatus, useRetryNow } from "../features/replica/queries";
+import { useSecond } from "../lib/useNow";
 import type { ReplicaStatus } from "../api/types";
 import { formatHHMM } from "../lib/format";
 
@@ -48,14 +49,36 @@ export function connectionText(s: StreamStatus, replica: ReplicaStatus | null | 
   return [s.state, text];
 }
 
+/** A replica waiting between attempts: the countdown to the next one and
+ * "Retry now". Outside the live region, so the ticking is not read out. */
+function RetryNow({ retryInMs, fetchedAt }: { retryInMs: number; fetchedAt: number }) {
+  const now = useSecond();
+  const retry = useRetryNow();
+  const secs = secondsUntilRetry(retryInMs, fetchedAt, now);
+  return (
+    <span className="conn-retry muted" data-testid="retry">
+      {secs !== null && secs > 0 ? `next try in ${secs} s` : "trying…"}
+      <button type="button" className="link" onClick={() => retry.mutate()} disabled={retry.isPending}>
+        Retry now
+      </button>
+    </span>
+  );
+}
+
 export function ConnectionIndicator() {
   const s = useStreamStatus();
   const replica = useReplicaStatus();
   const [state, text] = connectionText(s, replica.data);
+  const retryInMs = replica.data?.retry_in_ms;
   return (
-    <span className={`conn ${state}`} role="status" aria-live="polite" data-testid="connection">
-      <span className="dot" aria-hidden="true" />
-      {text}
+    <span className="conn-wrap">
+      <span className={`conn ${state}`} role="status" aria-live="polite" data-testid="connection">
+        <span className="dot" aria-hidden="true" />
+        {text}
+      </span>
+      {retryInMs !== null && retryInMs !== undefined && (
+        <RetryNow retryInMs={retryInMs} fetchedAt={replica.dataUpdatedAt} />
+      )}
     </span>
   );
 }

@@ -137,6 +137,34 @@ pub async fn status(
     Ok(Json(r.status()))
 }
 
+#[utoipa::path(post, path = "/api/replica/reconnect", operation_id = "reconnectReplica", tag = "replica",
+    description = "On a replica waiting to try its receiver again (`retry_in_ms` in the status): tries at once, answering 202 with the status. 200 with the status when it was not waiting (live, or an attempt under way). Accepted before the replica first reached its receiver, like the status. On a receiver: 404 `not_a_replica`.",
+    responses((status = 202, body = ReplicaStatus), (status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reconnect(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> ApiResult<(StatusCode, Json<ReplicaStatus>)> {
+    let (token, via) = crate::auth::credential(&headers, &uri, &state.config.session_cookie)
+        .ok_or_else(crate::auth::missing_token)?;
+    let Some(r) = state.replica.as_ref() else {
+        crate::auth::resolve(&state, token).await?;
+        return Err(not_a_replica());
+    };
+    if r.check_token(&token).is_err() {
+        crate::replica::sessions::principal(r, token.clone()).await?;
+    }
+    crate::auth::check_csrf(&method, &headers, &token, via)?;
+    let code = if r.reconnect_now() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(r.status())))
+}
+
 /// The presented credential (bearer, or the console's cookie): this route
 /// answers before a replica knows its user, so it reads it itself.
 fn credential(
@@ -192,6 +220,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(snapshot))
         .routes(routes!(changes))
         .routes(routes!(status))
+        .routes(routes!(reconnect))
         .routes(routes!(outbox))
         .routes(routes!(discard))
 }

@@ -20,7 +20,10 @@ const SILENCE: Duration = Duration::from_secs(75);
 /// How often the changes are polled besides the stream's wake-ups.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Short enough that a receiver back after a long cut is found within
+/// seconds (the attempts cost it one request each); the console's "Retry
+/// now" ends a wait at once.
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FollowError {
@@ -56,11 +59,33 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         shared.went_down(error);
         let wait = backoff(failures);
         failures = failures.saturating_add(1);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
+        let retry = shared.retry_now.notified();
+        tokio::pin!(retry);
+        // Registered before the wait is announced, so a "Retry now" seen
+        // in the status always finds it.
+        retry.as_mut().enable();
+        set_next_attempt(&shared, Some(tokio::time::Instant::now() + wait));
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = &mut retry => {
+                tracing::info!("replica: trying the receiver now, as asked");
+                false
+            }
+            _ = stop.changed() => true,
+        };
+        set_next_attempt(&shared, None);
+        if stopped {
+            return;
         }
     }
+}
+
+fn set_next_attempt(shared: &Shared, at: Option<tokio::time::Instant>) {
+    if let Ok(mut n) = shared.next_attempt.lock() {
+        *n = at;
+    }
+    // Watchers see the change (the wait is read from `next_attempt`).
+    shared.update(|_| {});
 }
 
 async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowError> {

@@ -110,6 +110,11 @@ pub struct ReplicaStatus {
     pub remote_url: String,
     /// While `syncing`: the snapshot copy's progress; null otherwise.
     pub snapshot: Option<SnapshotProgress>,
+    /// While it waits to try the receiver again (`reconnecting` or
+    /// `offline`): milliseconds until the next attempt (10 s at most;
+    /// `POST /api/replica/reconnect` tries at once). Null while an attempt
+    /// is under way and while live.
+    pub retry_in_ms: Option<u64>,
 }
 
 /// How far a paged snapshot copy is.
@@ -138,6 +143,10 @@ pub struct Shared {
     /// One write to the receiver at a time: the outbox stays in order.
     pub(crate) write_lock: Mutex<()>,
     pub(crate) outbox_wake: Notify,
+    /// When the follower will next try the receiver, while it waits.
+    pub(crate) next_attempt: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Cuts that wait short (`POST /api/replica/reconnect`).
+    pub(crate) retry_now: Notify,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,7 +203,25 @@ impl Shared {
     }
 
     pub fn status(&self) -> ReplicaStatus {
-        self.status.borrow().clone()
+        let mut s = self.status.borrow().clone();
+        s.retry_in_ms = self.retry_in().map(|d| d.as_millis() as u64);
+        s
+    }
+
+    /// How long until the follower tries the receiver again, while it waits.
+    pub(crate) fn retry_in(&self) -> Option<std::time::Duration> {
+        let at = (*self.next_attempt.lock().ok()?)?;
+        Some(at.saturating_duration_since(tokio::time::Instant::now()))
+    }
+
+    /// Ends the wait before the next attempt at once; false when the
+    /// follower is not waiting (live, or an attempt under way).
+    pub(crate) fn reconnect_now(&self) -> bool {
+        let waiting = self.retry_in().is_some();
+        // Wakes only a follower waiting now: a click while live must not
+        // skip the backoff of some later disconnection.
+        self.retry_now.notify_waiters();
+        waiting
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut ReplicaStatus)) {
@@ -359,6 +386,7 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
         last_error: None,
         remote_url: url.clone(),
         snapshot: None,
+        retry_in_ms: None,
     });
     let shared = Arc::new(Shared {
         store: store.clone(),
@@ -373,6 +401,8 @@ pub async fn start_replica(opts: ReplicaOptions) -> Result<ReplicaRunning, Repli
         sync_lock: Mutex::new(()),
         write_lock: Mutex::new(()),
         outbox_wake: Notify::new(),
+        next_attempt: std::sync::Mutex::new(None),
+        retry_now: Notify::new(),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configure } from "../../api/client";
 import type { OutboxEntry } from "../../api/types";
-import { resend } from "./queries";
+import { resend, secondsUntilRetry } from "./queries";
 
 const seen: { method: string; url: string; body: unknown }[] = [];
 
@@ -57,5 +57,16 @@ describe("re-applying a refused write", () => {
   it("refuses a write that is not a call's, sending nothing", async () => {
     await expect(resend(entry("/api/providers/sales"), {})).rejects.toThrow(/Only changes to a call/);
     expect(seen).toEqual([]);
+  });
+});
+
+describe("secondsUntilRetry", () => {
+  it("counts down from when the status was read, never below zero, and is null when not waiting", () => {
+    const read = 1_000_000;
+    expect(secondsUntilRetry(8_200, read, read)).toBe(9);
+    expect(secondsUntilRetry(8_200, read, read + 5_000)).toBe(4);
+    expect(secondsUntilRetry(8_200, read, read + 9_000)).toBe(0);
+    expect(secondsUntilRetry(null, read, read)).toBeNull();
+    expect(secondsUntilRetry(undefined, read, read)).toBeNull();
   });
 });

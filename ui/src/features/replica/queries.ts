@@ -1,7 +1,7 @@
 // Remote mode: when the console is served by a replica, its status and its
 // outbox of writes made while the receiver was unreachable. On a receiver
 // these routes answer 404 and the console shows nothing extra.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, client, unwrap } from "../../api/client";
 import { keys } from "../../api/keys";
 import type { AssignRequest, NewDisposition, OutboxEntry, QueuedWrite } from "../../api/types";
@@ -24,6 +24,23 @@ export function useReplicaStatus() {
     refetchInterval: (q) => (q.state.data === null ? false : 3000),
     retry: false,
   });
+}
+
+/** "Retry now": the replica tries its receiver at once instead of waiting
+ * out its backoff; the status is read again right after. */
+export function useRetryNow() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(client().POST("/api/replica/reconnect")),
+    onSettled: () => qc.invalidateQueries({ queryKey: [...keys.replica, "status"] }),
+  });
+}
+
+/** Whole seconds until the replica's next attempt, counted down from when
+ * the status was read (`fetchedAt`, ms) to `now`; null when not waiting. */
+export function secondsUntilRetry(retryInMs: number | null | undefined, fetchedAt: number, now: number): number | null {
+  if (retryInMs === null || retryInMs === undefined) return null;
+  return Math.max(0, Math.ceil((fetchedAt + retryInMs - now) / 1000));
 }
 
 export function useOutbox(enabled: boolean) {
