@@ -55,6 +55,22 @@ test("an admin sets the retention policy, runs it, and follows the run", async (
     await page.getByTestId("policy-text").innerText(),
     /^Finished calls older than 30 days are moved to the archive; raw deliveries older than 7 days are deleted\./,
   );
+  // The archive: what is on the screens and what retention archived, as the
+  // API counts them; nothing to download until something is archived.
+  const archive = page.getByTestId("archive");
+  const totals = await api.get("/api/retention/archive");
+  assert.equal(totals.calls_live, 1);
+  assert.equal(totals.calls_archived, 0);
+  await archive.getByTestId("archive-totals").filter({ hasText: "1 call and 0 leads on the screens." }).waitFor();
+  await archive.getByText("Nothing archived yet.").waitFor();
+  assert.ok(await archive.getByTestId("archive-download").isDisabled());
+  await archive.getByLabel("Created from").fill("2026-03-10");
+  await archive.getByLabel("to (included)").fill("2026-03-01");
+  await archive.getByText("The last day comes before the first.").waitFor();
+  await archive.getByLabel("to (included)").fill("2026-03-31");
+  await archive.getByText("The last day comes before the first.").waitFor({ state: "detached" });
+  assert.deepEqual(await archive.getByLabel("Department").locator("option").allInnerTexts(), ["All", "Front Desk"]);
+
   // The daily run already ran once, at start.
   const runs = page.getByTestId("retention-runs");
   await runs.locator("tbody tr", { hasText: "Daily" }).first().waitFor();

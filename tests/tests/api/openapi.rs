@@ -109,6 +109,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/settings/retention"),
     ("post", "/api/retention/run"),
     ("get", "/api/retention/runs"),
+    ("get", "/api/retention/archive"),
+    ("get", "/api/retention/archive/calls.csv"),
     ("get", "/api/flows"),
     ("post", "/api/flows"),
     ("post", "/api/flows/template"),

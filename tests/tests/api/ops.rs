@@ -669,6 +669,116 @@ async fn retention_archives_old_finished_calls_and_never_touches_open_work() {
     assert_eq!(runs[2]["actor"], "retention-schedule");
 }
 
+/// What retention archived can be counted and read back: the totals of the
+/// live and archived tables, and a period of the archive as CSV (admins
+/// only, recorded in the audit log), each call with its assignee, when it
+/// was archived and its last disposition.
+#[tokio::test]
+async fn admins_count_the_archive_and_export_a_period_of_it() {
+    let mut srv = TestServer::start().await.unwrap();
+    let (slug, key) = srv.provider("Archive").await.unwrap();
+    let (other, _) = srv.provider("Elsewhere").await.unwrap();
+    let agent_t = srv.user("ann", "agent", &[&slug]).await.unwrap();
+    srv.webhook(
+        &slug,
+        &key,
+        &callboard_tests::event("today", "completed", "+91"),
+    )
+    .await
+    .unwrap();
+    srv.stop().await.unwrap();
+    let db = srv.dir.path().join("callboard.db");
+    seed_old_calls(&db, &slug, 3, 40, "completed", false);
+    seed_old_calls(&db, &slug, 2, 50, "missed", true);
+    let srv = srv.restart().await.unwrap();
+    let (_, run) = srv
+        .post_json("/api/retention/run", ADMIN_TOKEN, &json!({}))
+        .await
+        .unwrap();
+    let run = wait_for_run(&srv, run["id"].as_i64().unwrap()).await;
+    assert_eq!(run["calls_archived"], 5, "{run}");
+
+    let (s, t) = srv
+        .get_json("/api/retention/archive", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["calls_live"], 1, "{t}");
+    assert_eq!(t["calls_archived"], 5, "{t}");
+    assert_eq!(t["dispositions_archived"], 2, "{t}");
+    let oldest = t["oldest_archived_call"].as_str().unwrap().to_string();
+    let newest = t["newest_archived_call"].as_str().unwrap().to_string();
+    assert!(oldest < newest, "{t}");
+    let (s, _) = srv
+        .get_json("/api/retention/archive", &agent_t)
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+
+    let csv = |q: Vec<(&str, String)>, token: String| {
+        let req = srv
+            .get("/api/retention/archive/calls.csv", &token)
+            .query(&q);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // The 50-day-old calls only: [oldest, newest).
+    let q = vec![
+        ("department", slug.clone()),
+        ("from", oldest.clone()),
+        ("to", newest.clone()),
+    ];
+    let (s, body) = csv(q, ADMIN_TOKEN.into()).await;
+    assert_eq!(s, 200, "{body}");
+    let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("call_id,department,status,"), "{body}");
+    assert!(lines[0].contains("archived_at,dispositions,last_disposition,last_disposition_notes"));
+    assert_eq!(lines.len(), 3, "the header and the two calls: {body}");
+    assert!(
+        lines[1].starts_with("missedr-50-0,archive,missed,"),
+        "{body}"
+    );
+    assert!(lines[1].contains(",1,Support,"), "its disposition: {body}");
+    assert!(lines[2].starts_with("missedr-50-1,"), "{body}");
+    // Everything archived, oldest first.
+    let (_, all) = csv(vec![], ADMIN_TOKEN.into()).await;
+    assert_eq!(
+        all.split("\r\n").filter(|l| !l.is_empty()).count(),
+        6,
+        "{all}"
+    );
+    // Another department archived nothing.
+    let (_, none) = csv(vec![("department", other.clone())], ADMIN_TOKEN.into()).await;
+    assert_eq!(
+        none.split("\r\n").filter(|l| !l.is_empty()).count(),
+        1,
+        "{none}"
+    );
+    let (s, b) = csv(vec![("from", "last-tuesday".into())], ADMIN_TOKEN.into()).await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b.contains("from"), "{b}");
+    let (s, _) = csv(vec![], agent_t.clone()).await;
+    assert_eq!(s, 403);
+
+    // Each download is in the audit log, with what was sent.
+    let (_, audit) = srv
+        .get_json("/api/audit?action=calls.archive_export", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let entries = audit["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{audit}");
+    let first = entries.last().unwrap();
+    assert_eq!(
+        first["details"]["filters"]["department"],
+        slug.as_str(),
+        "{first}"
+    );
+    assert_eq!(first["details"]["rows"], 2, "{first}");
+    assert_eq!(first["details"]["status"], "completed", "{first}");
+}
+
 #[tokio::test]
 async fn the_audit_log_filters_and_pages() {
     let srv = TestServer::start().await.unwrap();

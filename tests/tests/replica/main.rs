@@ -191,6 +191,14 @@ const SKIPPED: &[(&str, &str)] = &[
         "/dial/{token}/answer",
         "a platform fetching a call back's instruction, receiver only",
     ),
+    (
+        "/api/retention/archive",
+        "the archive stays on the receiver: a replica says so (the_archive_is_the_receivers)",
+    ),
+    (
+        "/api/retention/archive/calls.csv",
+        "the archive stays on the receiver: a replica says so (the_archive_is_the_receivers)",
+    ),
 ];
 
 /// Every GET route of the OpenAPI document, with path parameters filled.
@@ -868,4 +876,29 @@ async fn a_replica_whose_token_the_receiver_refuses_says_so_and_retries() {
     );
     let (s, _) = rep.get_json("/api/replica/status", "other").await.unwrap();
     assert_eq!(s, 401);
+}
+
+/// A replica holds no archived rows: the archive's routes say where it is
+/// instead of answering with empty totals or an empty file.
+#[tokio::test]
+async fn the_archive_is_the_receivers() {
+    let (srv, proxy, rep) = start_pair().await;
+    caught_up(&srv, &rep).await;
+    for path in ["/api/retention/archive", "/api/retention/archive/calls.csv"] {
+        let (s, b) = rep.get_json(path, ADMIN_TOKEN).await.unwrap();
+        assert_eq!(
+            (s, &b["error"]["code"]),
+            (421, &json!("not_the_receiver")),
+            "{path}: {b}"
+        );
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&proxy.url()),
+            "names the receiver: {b}"
+        );
+        let (s, _) = srv.get_json(path, ADMIN_TOKEN).await.unwrap();
+        assert_eq!(s, 200, "{path} on the receiver");
+    }
 }

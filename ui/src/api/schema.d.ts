@@ -1249,6 +1249,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/retention/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How much is kept: calls and leads in the live tables and in the archive, dispositions archived with their calls, and how far back the archive reaches (the oldest and newest archived call's `created_at`). On a replica: 421 `not_the_receiver` (the archive stays on the receiver). */
+        get: operations["getArchiveTotals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retention/archive/calls.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The archived calls (retention's `archive` mode) created in `[from, to)`, of one department when given, as CSV (RFC 4180, UTF-8, CRLF), oldest first, streamed: each call as it was archived, its assignee, `archived_at`, how many dispositions it had and the last one (category / sub-category, notes). Cells a spreadsheet would take for a formula are prefixed with `'`. Recorded in the audit log (`calls.archive_export`). On a replica: 421 `not_the_receiver`. */
+        get: operations["exportArchivedCallsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -1886,6 +1920,31 @@ export interface components {
         AlertList: {
             /** @description Newest first. */
             data: components["schemas"]["Alert"][];
+        };
+        /** @description How much is kept, live and archived. */
+        ArchiveTotals: {
+            /**
+             * Format: int64
+             * @description Calls moved to the archive by retention (`mode: archive`).
+             */
+            calls_archived: number;
+            /**
+             * Format: int64
+             * @description Calls in the live tables (every screen reads these).
+             */
+            calls_live: number;
+            /**
+             * Format: int64
+             * @description Dispositions archived with their calls.
+             */
+            dispositions_archived: number;
+            /** Format: int64 */
+            leads_archived: number;
+            /** Format: int64 */
+            leads_live: number;
+            newest_archived_call?: string | null;
+            /** @description The oldest and newest archived call (`created_at`); null when none. */
+            oldest_archived_call?: string | null;
         };
         AssignRequest: {
             /** Format: int64 */
@@ -7240,6 +7299,94 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getArchiveTotals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveTotals"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exportArchivedCallsCsv: {
+        parameters: {
+            query?: {
+                /** @description Only this department (slug). */
+                department?: string;
+                /** @description Calls created at or after (RFC 3339). */
+                from?: string;
+                /** @description Calls created before (RFC 3339). */
+                to?: string;
+                /** @description Start the file with a UTF-8 byte-order mark (default false). */
+                bom?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

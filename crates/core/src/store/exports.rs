@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 /// The audit action of a calls CSV export.
 pub const CALLS_CSV: &str = "calls.export";
+/// The audit action of an archived calls CSV export.
+pub const ARCHIVE_CSV: &str = "calls.archive_export";
 
 /// Records that `actor` started an export with `filters`; returns the audit row id.
 pub fn begin(w: &mut Writer<'_>, actor: &Actor, action: &str, filters: Value) -> Result<i64> {

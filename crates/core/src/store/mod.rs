@@ -7,6 +7,7 @@ pub mod agent_board;
 pub mod agent_calls;
 pub mod agents;
 pub mod agents_map;
+pub mod archive;
 pub mod audit;
 pub mod backup;
 pub mod callbacks;
@@ -45,10 +46,13 @@ pub mod users;
 pub mod voicemails;
 pub mod workflow;
 
+/// What `Store::read` hands its closures (named by callers that keep one).
+pub use rusqlite::Connection;
+
 use crate::error::{Error, Result};
 use crate::hub::{Event, Hub};
 use crate::time::{self, SharedClock, Timestamp};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{OpenFlags, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

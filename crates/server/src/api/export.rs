@@ -15,17 +15,19 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use callboard_core::store::calls::{self, Call, CallQuery};
+use callboard_core::store::calls::{self, Call};
 use callboard_core::store::exports;
+use callboard_core::store::Connection;
 use callboard_core::Store;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// Rows per page read from the database (and per chunk sent).
-const PAGE: i64 = 2000;
+pub(crate) const PAGE: i64 = 2000;
 /// Encoded pages waiting for the client at most.
 const CHANNEL: usize = 2;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -138,55 +140,61 @@ fn writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::with_capacity(256 * 1024))
 }
 
-fn header(bom: bool) -> Result<Vec<u8>, csv::Error> {
+/// The header record (`columns`), after a byte-order mark when asked.
+pub(crate) fn header(columns: &[&str], bom: bool) -> Result<Vec<u8>, csv::Error> {
     let mut w = writer();
-    w.write_record(HEADER)?;
+    w.write_record(columns)?;
     let mut out = if bom { UTF8_BOM.to_vec() } else { Vec::new() };
     out.extend(w.into_inner().map_err(|e| e.into_error())?);
     Ok(out)
 }
 
-/// Encodes one page; returns the bytes, the last row id and the row count.
-fn encode(rows: &[Call]) -> Result<Vec<u8>, csv::Error> {
+/// Encodes `rows` as records made by `record`.
+pub(crate) fn encode<T>(
+    rows: &[T],
+    record: impl Fn(&T) -> Vec<String>,
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = writer();
-    for c in rows {
-        w.write_record(record(c))?;
+    for r in rows {
+        w.write_record(record(r))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 type Chunk = Result<Bytes, std::io::Error>;
 
-async fn produce(store: Store, q: CallQuery, bom: bool, tx: mpsc::Sender<Chunk>, audit_id: i64) {
-    let (mut rows, mut bytes, mut after) = (0u64, 0u64, 0i64);
+/// One page of an export read after cursor `K`: its encoded bytes, the
+/// cursor of its last row (None: the export is done) and its row count.
+pub(crate) type PageFn<K> = Arc<
+    dyn Fn(&Connection, Option<&K>) -> callboard_core::Result<(Vec<u8>, Option<K>, u64)>
+        + Send
+        + Sync,
+>;
+
+/// A csv encoding failure, as a store error (it ends the export).
+pub(crate) fn encoding_failed(e: csv::Error) -> callboard_core::Error {
+    callboard_core::Error::Commit(format!("csv encoding failed: {e}"))
+}
+
+async fn produce<K: Clone + Send + Sync + 'static>(
+    store: Store,
+    head: Vec<u8>,
+    page: PageFn<K>,
+    tx: mpsc::Sender<Chunk>,
+    audit_id: i64,
+) {
+    let (mut rows, mut bytes) = (0u64, head.len() as u64);
+    let mut after: Option<K> = None;
     let completed = 'stream: {
-        let head = match header(bom) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(error = %e, "csv header");
-                break 'stream false;
-            }
-        };
-        bytes += head.len() as u64;
         if tx.send(Ok(Bytes::from(head))).await.is_err() {
             break 'stream false;
         }
         loop {
-            let page_q = q.clone();
-            let page = store
-                .read(move |c| {
-                    let page = calls::page_after(c, &page_q, after, PAGE)?;
-                    let last = page.last().map(|c| c.id);
-                    let data = encode(&page).map_err(|e| {
-                        callboard_core::Error::Commit(format!("csv encoding failed: {e}"))
-                    })?;
-                    Ok((data, last, page.len() as u64))
-                })
-                .await;
-            match page {
+            let (read, from) = (page.clone(), after.clone());
+            match store.read(move |c| read(c, from.as_ref())).await {
                 Ok((_, None, _)) => break 'stream true,
                 Ok((data, Some(last), n)) => {
-                    after = last;
+                    after = Some(last);
                     rows += n;
                     bytes += data.len() as u64;
                     if tx.send(Ok(Bytes::from(data))).await.is_err() {
@@ -195,7 +203,7 @@ async fn produce(store: Store, q: CallQuery, bom: bool, tx: mpsc::Sender<Chunk>,
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, rows, "calls export failed mid-stream");
+                    tracing::error!(error = %e, rows, "export failed mid-stream");
                     // An error on the body aborts the response: the client sees
                     // a broken transfer, never a file that looks complete.
                     let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
@@ -212,6 +220,46 @@ async fn produce(store: Store, q: CallQuery, bom: bool, tx: mpsc::Sender<Chunk>,
     }
 }
 
+/// A streamed CSV download: recorded in the audit log as `action` with
+/// `filters` before the first byte, then `head` and every page `page`
+/// reads, in a file named `<stem>-<now>.csv`.
+pub(crate) async fn csv_download<K: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    who: &Principal,
+    action: &'static str,
+    filters: serde_json::Value,
+    stem: &str,
+    head: Vec<u8>,
+    page: PageFn<K>,
+) -> ApiResult<Response> {
+    let actor = who.actor();
+    let audit_id = state
+        .store
+        .write(move |w| exports::begin(w, &actor, action, filters))
+        .await?;
+    let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL);
+    tokio::spawn(produce(state.store.clone(), head, page, tx, audit_id));
+    // Fused: a body may be polled again after it ended (the compression
+    // layer does, to look for trailers), which a bare `unfold` panics on.
+    let stream =
+        futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        }));
+    let filename = format!("{stem}-{}.csv", state.store.now().format("%Y%m%dT%H%M%SZ"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
 #[utoipa::path(get, path = "/api/calls/export.csv", operation_id = "exportCallsCsv", tag = "calls", params(CallFilters, ExportOptions),
     description = "The calls matching the same filters as `GET /api/calls`, as CSV (RFC 4180, UTF-8, CRLF), every row, oldest first, streamed. Cells a spreadsheet would take for a formula are prefixed with `'`. Each export is recorded in the audit log (`calls.export`).",
     responses((status = 200, description = "The CSV file", content_type = "text/csv", body = String),
@@ -225,38 +273,22 @@ pub async fn calls_csv(
 ) -> ApiResult<Response> {
     let filters = serde_json::to_value(&f).unwrap_or_default();
     let q = call_query(&who, f)?;
-    let actor = who.actor();
-    let audit_id = state
-        .store
-        .write(move |w| exports::begin(w, &actor, exports::CALLS_CSV, filters))
-        .await?;
-    let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL);
-    tokio::spawn(produce(
-        state.store.clone(),
-        q,
-        o.bom.unwrap_or(false),
-        tx,
-        audit_id,
-    ));
-    // Fused: a body may be polled again after it ended (the compression
-    // layer does, to look for trailers), which a bare `unfold` panics on.
-    let stream =
-        futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|chunk| (chunk, rx))
-        }));
-    let filename = format!("calls-{}.csv", state.store.now().format("%Y%m%dT%H%M%SZ"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        Body::from_stream(stream),
+    let head = header(&HEADER, o.bom.unwrap_or(false)).map_err(encoding_failed)?;
+    let page: PageFn<i64> = Arc::new(move |c, after| {
+        let page = calls::page_after(c, &q, after.copied().unwrap_or(0), PAGE)?;
+        let data = encode(&page, record).map_err(encoding_failed)?;
+        Ok((data, page.last().map(|c| c.id), page.len() as u64))
+    });
+    csv_download(
+        &state,
+        &who,
+        exports::CALLS_CSV,
+        filters,
+        "calls",
+        head,
+        page,
     )
-        .into_response())
+    .await
 }
 
 /// This module's routes, with their OpenAPI operations.
@@ -300,12 +332,12 @@ mod tests {
             updated_at: "t".into(),
             ..Default::default()
         };
-        let out = String::from_utf8(encode(&[c]).unwrap()).unwrap();
+        let out = String::from_utf8(encode(&[c], record).unwrap()).unwrap();
         assert!(out.starts_with("\"c,1\",sales,"), "{out}");
         assert!(out.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{out}");
         assert!(out.contains(",\"Say \"\"hi\"\"\nthere\","), "{out}");
         assert!(out.ends_with("\r\n"));
-        let head = header(true).unwrap();
+        let head = header(&HEADER, true).unwrap();
         assert!(head.starts_with(UTF8_BOM));
         assert!(String::from_utf8_lossy(&head[3..]).starts_with("call_id,department,status,"));
     }

@@ -1,5 +1,6 @@
 //! Retention settings, on-demand runs and the runs' log (admins).
 
+use super::export::{self as csv_export, PageFn};
 use crate::auth::Admin;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ApiResult, Json, Query};
@@ -7,8 +8,12 @@ use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
+use callboard_core::store::archive::{self, ArchiveFilter, ArchiveTotals, ArchivedCall};
+use callboard_core::store::exports;
 use callboard_core::store::retention::{self, RetentionRun, RetentionSettings};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -96,10 +101,165 @@ pub async fn runs(
     Ok(Json(RetentionRuns { data }))
 }
 
+/// The archive is the receiver's: a replica holds no archived rows.
+fn on_receiver(state: &AppState) -> ApiResult<()> {
+    match &state.replica {
+        None => Ok(()),
+        Some(r) => Err(ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            ErrorCode::NotTheReceiver,
+            format!(
+                "this is a replica: the archive is kept on the receiver, open Retention at {}",
+                r.remote.base()
+            ),
+        )),
+    }
+}
+
+#[utoipa::path(get, path = "/api/retention/archive", operation_id = "getArchiveTotals", tag = "retention",
+    description = "How much is kept: calls and leads in the live tables and in the archive, dispositions archived with their calls, and how far back the archive reaches (the oldest and newest archived call's `created_at`). On a replica: 421 `not_the_receiver` (the archive stays on the receiver).",
+    responses((status = 200, body = ArchiveTotals), (status = 403, body = crate::error::ErrorBody),
+        (status = 421, body = crate::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn archive_totals(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<ArchiveTotals>> {
+    on_receiver(&state)?;
+    Ok(Json(state.store.read(archive::totals).await?))
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArchiveExportParams {
+    /// Only this department (slug).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Calls created at or after (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Calls created before (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Start the file with a UTF-8 byte-order mark (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bom: Option<bool>,
+}
+
+/// The archive export's columns, in order.
+const ARCHIVE_HEADER: [&str; 26] = [
+    "call_id",
+    "department",
+    "status",
+    "raw_status",
+    "direction",
+    "mobile_number",
+    "caller_name",
+    "did",
+    "agent_id",
+    "agent_name",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration_seconds",
+    "assignee",
+    "attempts",
+    "last_outcome",
+    "resolved_at",
+    "recording_url",
+    "created_at",
+    "updated_at",
+    "archived_at",
+    "dispositions",
+    "last_disposition",
+    "last_disposition_notes",
+    "metadata",
+];
+
+fn archive_record(c: &ArchivedCall) -> Vec<String> {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(csv_export::defuse)
+            .unwrap_or_default()
+            .into_owned()
+    };
+    vec![
+        csv_export::defuse(&c.call_id).into_owned(),
+        csv_export::defuse(&c.department).into_owned(),
+        text(&c.status),
+        text(&c.raw_status),
+        text(&c.direction),
+        text(&c.mobile_number),
+        text(&c.caller_name),
+        text(&c.did),
+        text(&c.agent_id),
+        text(&c.agent_name),
+        text(&c.started_at),
+        text(&c.answered_at),
+        text(&c.ended_at),
+        c.duration_seconds
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        text(&c.assignee),
+        c.attempts.to_string(),
+        text(&c.last_outcome),
+        text(&c.resolved_at),
+        text(&c.recording_url),
+        c.created_at.clone(),
+        c.updated_at.clone(),
+        c.archived_at.clone(),
+        c.dispositions.to_string(),
+        text(&c.last_disposition),
+        text(&c.last_disposition_notes),
+        csv_export::defuse(&c.metadata).into_owned(),
+    ]
+}
+
+#[utoipa::path(get, path = "/api/retention/archive/calls.csv", operation_id = "exportArchivedCallsCsv", tag = "retention", params(ArchiveExportParams),
+    description = "The archived calls (retention's `archive` mode) created in `[from, to)`, of one department when given, as CSV (RFC 4180, UTF-8, CRLF), oldest first, streamed: each call as it was archived, its assignee, `archived_at`, how many dispositions it had and the last one (category / sub-category, notes). Cells a spreadsheet would take for a formula are prefixed with `'`. Recorded in the audit log (`calls.archive_export`). On a replica: 421 `not_the_receiver`.",
+    responses((status = 200, description = "The CSV file", content_type = "text/csv", body = String),
+        (status = 403, body = crate::error::ErrorBody), (status = 421, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn archive_csv(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Query(p): Query<ArchiveExportParams>,
+) -> ApiResult<Response> {
+    on_receiver(&state)?;
+    let filters = serde_json::to_value(&p).unwrap_or_default();
+    let filter = ArchiveFilter {
+        department: p.department,
+        from: super::timestamp_param(p.from, "from")?,
+        to: super::timestamp_param(p.to, "to")?,
+    };
+    let head = csv_export::header(&ARCHIVE_HEADER, p.bom.unwrap_or(false))
+        .map_err(csv_export::encoding_failed)?;
+    let page: PageFn<archive::Cursor> = Arc::new(move |c, after| {
+        let page = archive::page_after(c, &filter, after, csv_export::PAGE)?;
+        let data =
+            csv_export::encode(&page, archive_record).map_err(csv_export::encoding_failed)?;
+        let last = page.last().map(|c| (c.created_at.clone(), c.row_id));
+        Ok((data, last, page.len() as u64))
+    });
+    csv_export::csv_download(
+        &state,
+        &who,
+        exports::ARCHIVE_CSV,
+        filters,
+        "archived-calls",
+        head,
+        page,
+    )
+    .await
+}
+
 /// This module's routes, with their OpenAPI operations.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(run))
         .routes(routes!(runs))
+        .routes(routes!(archive_totals))
+        .routes(routes!(archive_csv))
 }

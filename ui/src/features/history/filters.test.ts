@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { activeCount, EMPTY_FILTERS, localMidnight, readFilters, toQuery, writeFilters } from "./filters";
+import { activeCount, EMPTY_FILTERS, readFilters, toQuery, writeFilters } from "./filters";
+import { localMidnight } from "../../lib/days";
 
 describe("history filters in the address", () => {
   it("round-trip and keep other keys", () => {

@@ -2,6 +2,7 @@
 // bookmark or a shared link shows the same list; and their translation to
 // the `GET /api/calls` query.
 import { OUTCOMES, STATUSES, type Outcome, type Status } from "../../api/types";
+import { DAY, localMidnight } from "../../lib/days";
 
 export interface HistoryFilters {
   /** Number, name or call id (part of it). */
@@ -27,7 +28,6 @@ export const EMPTY_FILTERS: HistoryFilters = {
 };
 
 const KEYS = Object.keys(EMPTY_FILTERS) as (keyof HistoryFilters)[];
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The filters of an address; values it does not understand are dropped. */
 export function readFilters(params: URLSearchParams): HistoryFilters {
@@ -57,14 +57,6 @@ export function writeFilters(params: URLSearchParams, f: HistoryFilters): URLSea
 }
 
 /** Local midnight of `day` (YYYY-MM-DD) plus `addDays`, as RFC 3339. */
-export function localMidnight(day: string, addDays = 0): string | undefined {
-  if (!DAY.test(day)) return undefined;
-  const [y, m, d] = day.split("-").map(Number);
-  if (y === undefined || m === undefined || d === undefined) return undefined;
-  const t = new Date(y, m - 1, d + addDays);
-  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
-}
-
 export interface HistoryQuery {
   q?: string;
   from?: string;

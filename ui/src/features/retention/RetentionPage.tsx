@@ -1,5 +1,5 @@
 // Masters › Retention: how long finished calls and raw deliveries are kept,
-// "Run now", and every run (daily and manual) with what it archived or
+// what the archive holds (and its calls as CSV), "Run now", and every run (daily and manual) with what it archived or
 // deleted: calls, the leads that went with them, raw deliveries. The list
 // polls while a run is going.
 import { useEffect, useRef, useState, type FormEvent } from "react";
@@ -11,6 +11,7 @@ import { Field } from "../../components/Field";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { formatDuration, formatWhen, secondsBetween } from "../../lib/format";
+import { ArchivePanel } from "./ArchivePanel";
 
 type Settings = components["schemas"]["RetentionSettings"];
 type Run = components["schemas"]["RetentionRun"];
@@ -214,6 +215,7 @@ export default function RetentionPage() {
         ) : (
           <ErrorBanner error={settings.error} onRetry={() => void settings.refetch()} />
         )}
+        <ArchivePanel />
         <section className="panel stack" aria-labelledby="runs-title">
           <div className="row">
             <h2 id="runs-title" className="grow">
