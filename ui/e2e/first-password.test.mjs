@@ -64,6 +64,9 @@ test("the printed password leads to choosing one's own, and nothing else opens b
 
   // Signed out: the printed password is gone, the new one opens the console.
   await page.getByRole("button", { name: "Sign out" }).click();
+  // Signed out first (a navigation right after the click could cancel the
+  // sign-out request before it leaves).
+  await page.getByLabel("User name").waitFor();
   await page.goto(`${srv.url}/`);
   await page.getByLabel("User name").waitFor();
   await signIn(page, srv.password);

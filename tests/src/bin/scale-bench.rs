@@ -26,13 +26,14 @@
 //! server start (spawn → listening) and its RSS; then, `--iterations` times
 //! each, the console's queries — the live queue and the missed list of a
 //! department, a number search, the hangup worklist in each view with each
-//! sort the console offers, `/api/stats` (the worklist counts), and
-//! `/api/metrics` for 30 days, all departments, hourly series — each beside a
+//! sort the console offers, `/api/stats` (the worklist counts),
+//! `/api/metrics` for 30 days, all departments, hourly series, and the
+//! Retention screen's totals (`/api/retention/archive`) — each beside a
 //! baseline: the same rows fetched by a bare indexed `SELECT` (row ids from
 //! the answer, primary key) with rusqlite on the same file; then RSS again.
 //!
 //! Exits non-zero when a p99 is above its bound (lists and worklist 50 ms,
-//! metrics 300 ms), start above 2 s, or RSS above 60 MiB.
+//! metrics and the archive totals 300 ms), start above 2 s, or RSS above 60 MiB.
 
 use anyhow::{bail, Context, Result};
 use callboard_tests::{pct, TestServer, ADMIN_TOKEN};
@@ -475,6 +476,8 @@ enum Baseline<'a> {
     Ids,
     Offered(&'a str, &'a str),
     Counts,
+    /// `SELECT COUNT(*)` of the calls table: what the archive totals must read.
+    CountCalls,
 }
 
 async fn measure(
@@ -523,6 +526,9 @@ async fn measure(
             }
             Baseline::Counts => {
                 count_views(conn)?;
+            }
+            Baseline::CountCalls => {
+                conn.query_row("SELECT COUNT(*) FROM calls", [], |r| r.get::<_, i64>(0))?;
             }
         }
         base.push(t.elapsed());
@@ -736,6 +742,18 @@ async fn main() -> Result<()> {
                 enc(&to_s)
             ),
             Baseline::Offered(&from_s, &to_s),
+            (a.metrics_ms, n.min(10)),
+        )
+        .await?,
+    );
+    rows.push(
+        measure(
+            &http,
+            &srv,
+            &conn,
+            "/api/retention/archive (live and archived totals)",
+            "/api/retention/archive",
+            Baseline::CountCalls,
             (a.metrics_ms, n.min(10)),
         )
         .await?,
