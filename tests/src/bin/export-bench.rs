@@ -50,6 +50,13 @@ async fn build(dir: &std::path::Path, rows: usize) -> Result<()> {
          VALUES ('bench', 'Bench', 'x', 'cbk_', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
         [],
     )?;
+    // Retention off: its first run at start-up would archive the old calls
+    // while they are exported (the bench's year is older than 30 days).
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('retention', '{\"calls_days\":0,\"mode\":\"archive\",\"raw_days\":0}')
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [],
+    )?;
     let statuses = ["completed", "hangup", "missed", "completed", "failed"];
     let tx = conn.transaction()?;
     {

@@ -1054,6 +1054,126 @@ pub fn page_after(conn: &Connection, q: &CallQuery, after: i64, limit: i64) -> R
     Ok(rows)
 }
 
+/// A call as an export reads it: every column borrowed from the row as
+/// stored (the metadata as its JSON text, the states as their stored words),
+/// so a page of a million-row export allocates nothing per call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallRow<'a> {
+    pub id: i64,
+    pub call_id: &'a str,
+    pub department: &'a str,
+    pub mobile_number: Option<&'a str>,
+    pub caller_name: Option<&'a str>,
+    pub did: Option<&'a str>,
+    pub direction: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub raw_status: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub agent_name: Option<&'a str>,
+    pub started_at: Option<&'a str>,
+    pub answered_at: Option<&'a str>,
+    pub ended_at: Option<&'a str>,
+    pub duration_seconds: Option<i64>,
+    pub recording_url: Option<&'a str>,
+    pub metadata: &'a str,
+    pub assignee_name: Option<&'a str>,
+    pub assigned_at: Option<&'a str>,
+    pub attempts: i64,
+    pub last_outcome: Option<&'a str>,
+    pub next_callback_at: Option<&'a str>,
+    pub resolved_at: Option<&'a str>,
+    pub worklist_since: Option<&'a str>,
+    pub sla_due_at: Option<&'a str>,
+    pub work_state: Option<&'a str>,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+}
+
+fn text_ref<'a>(r: &'a Row<'_>, idx: usize) -> rusqlite::Result<Option<&'a str>> {
+    match r.get_ref(idx)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, v.data_type(), Box::new(e))
+        }),
+    }
+}
+
+fn required_ref<'a>(r: &'a Row<'_>, idx: usize) -> rusqlite::Result<&'a str> {
+    text_ref(r, idx)?.ok_or(rusqlite::Error::InvalidColumnType(
+        idx,
+        "NULL".into(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+fn call_row<'a>(r: &'a Row<'_>) -> rusqlite::Result<CallRow<'a>> {
+    // The columns of CALL_COLS, by position.
+    Ok(CallRow {
+        id: r.get(0)?,
+        call_id: required_ref(r, 1)?,
+        department: required_ref(r, 2)?,
+        mobile_number: text_ref(r, 3)?,
+        caller_name: text_ref(r, 4)?,
+        did: text_ref(r, 5)?,
+        direction: text_ref(r, 6)?,
+        status: text_ref(r, 7)?,
+        raw_status: text_ref(r, 8)?,
+        agent_id: text_ref(r, 9)?,
+        agent_name: text_ref(r, 10)?,
+        started_at: text_ref(r, 11)?,
+        answered_at: text_ref(r, 12)?,
+        ended_at: text_ref(r, 13)?,
+        duration_seconds: r.get(14)?,
+        recording_url: text_ref(r, 15)?,
+        metadata: required_ref(r, 16)?,
+        assignee_name: text_ref(r, 18)?,
+        assigned_at: text_ref(r, 19)?,
+        attempts: r.get(20)?,
+        last_outcome: text_ref(r, 21)?,
+        next_callback_at: text_ref(r, 22)?,
+        resolved_at: text_ref(r, 23)?,
+        worklist_since: text_ref(r, 24)?,
+        sla_due_at: text_ref(r, 25)?,
+        work_state: text_ref(r, 26)?,
+        created_at: required_ref(r, 30)?,
+        updated_at: required_ref(r, 31)?,
+    })
+}
+
+/// [`page_after`] for an export: each call of the page handed to `f` as it
+/// is read, borrowed from the row ([`CallRow`]), none kept. Returns the last
+/// row id and how many calls were read (`None, 0`: no call after `after`).
+pub fn for_each_after(
+    conn: &Connection,
+    q: &CallQuery,
+    after: i64,
+    limit: i64,
+    mut f: impl FnMut(&CallRow<'_>) -> Result<()>,
+) -> Result<(Option<i64>, u64)> {
+    let (where_sql, mut args) = filter_sql(q);
+    args.push(after.into());
+    let keyset = format!("c.id > ?{}", args.len());
+    let where_sql = if where_sql.is_empty() {
+        format!(" WHERE {keyset}")
+    } else {
+        format!("{where_sql} AND {keyset}")
+    };
+    let sql = format!(
+        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.id LIMIT {}",
+        limit.clamp(1, 100_000)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let (mut last, mut n) = (None, 0u64);
+    while let Some(r) = rows.next()? {
+        let c = call_row(r)?;
+        last = Some(c.id);
+        n += 1;
+        f(&c)?;
+    }
+    Ok((last, n))
+}
+
 // ------------------------------------------------------------ dispositions
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

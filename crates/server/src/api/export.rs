@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use callboard_core::store::calls::{self, Call};
+use callboard_core::store::calls::{self, CallRow};
 use callboard_core::store::exports;
 use callboard_core::store::Connection;
 use callboard_core::Store;
@@ -93,42 +93,60 @@ fn is_plain_number(s: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn record(c: &Call) -> Vec<String> {
-    let text = |v: &Option<String>| v.as_deref().map(defuse).unwrap_or_default().into_owned();
-    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    vec![
-        defuse(&c.call_id).into_owned(),
-        defuse(&c.department).into_owned(),
-        c.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        text(&c.raw_status),
-        text(&c.direction),
-        text(&c.mobile_number),
-        text(&c.caller_name),
-        text(&c.did),
-        text(&c.agent_id),
-        text(&c.agent_name),
-        text(&c.started_at),
-        text(&c.answered_at),
-        text(&c.ended_at),
-        num(c.duration_seconds),
-        text(&c.assignee_name),
-        text(&c.assigned_at),
-        c.attempts.to_string(),
-        c.last_outcome
-            .map(|o| o.as_str().to_string())
-            .unwrap_or_default(),
-        text(&c.next_callback_at),
-        text(&c.resolved_at),
-        c.work_state
-            .map(|w| w.as_str().to_string())
-            .unwrap_or_default(),
-        text(&c.worklist_since),
-        text(&c.sla_due_at),
-        text(&c.recording_url),
-        c.created_at.clone(),
-        c.updated_at.clone(),
-        defuse(&c.metadata.to_string()).into_owned(),
-    ]
+/// Writes `c` as one record (the columns of [`HEADER`]), straight from the
+/// borrowed row: nothing is allocated per call but the numbers' text, in
+/// `num`, which the caller reuses.
+fn write_call(
+    w: &mut csv::Writer<Vec<u8>>,
+    c: &CallRow<'_>,
+    num: &mut String,
+) -> Result<(), csv::Error> {
+    text(w, Some(c.call_id))?;
+    text(w, Some(c.department))?;
+    text(w, c.status)?;
+    text(w, c.raw_status)?;
+    text(w, c.direction)?;
+    text(w, c.mobile_number)?;
+    text(w, c.caller_name)?;
+    text(w, c.did)?;
+    text(w, c.agent_id)?;
+    text(w, c.agent_name)?;
+    text(w, c.started_at)?;
+    text(w, c.answered_at)?;
+    text(w, c.ended_at)?;
+    number(w, c.duration_seconds, num)?;
+    text(w, c.assignee_name)?;
+    text(w, c.assigned_at)?;
+    number(w, Some(c.attempts), num)?;
+    text(w, c.last_outcome)?;
+    text(w, c.next_callback_at)?;
+    text(w, c.resolved_at)?;
+    text(w, c.work_state)?;
+    text(w, c.worklist_since)?;
+    text(w, c.sla_due_at)?;
+    text(w, c.recording_url)?;
+    text(w, Some(c.created_at))?;
+    text(w, Some(c.updated_at))?;
+    text(w, Some(c.metadata))?;
+    w.write_record(None::<&[u8]>)
+}
+
+/// A text cell, defused; empty when null.
+fn text(w: &mut csv::Writer<Vec<u8>>, v: Option<&str>) -> Result<(), csv::Error> {
+    w.write_field(v.map(defuse).unwrap_or_default().as_bytes())
+}
+
+fn number(
+    w: &mut csv::Writer<Vec<u8>>,
+    n: Option<i64>,
+    num: &mut String,
+) -> Result<(), csv::Error> {
+    use std::fmt::Write as _;
+    num.clear();
+    if let Some(n) = n {
+        let _ = write!(num, "{n}");
+    }
+    w.write_field(num.as_bytes())
 }
 
 /// RFC 4180: fields quoted when they hold a comma, quote or line break
@@ -275,9 +293,15 @@ pub async fn calls_csv(
     let q = call_query(&who, f)?;
     let head = header(&HEADER, o.bom.unwrap_or(false)).map_err(encoding_failed)?;
     let page: PageFn<i64> = Arc::new(move |c, after| {
-        let page = calls::page_after(c, &q, after.copied().unwrap_or(0), PAGE)?;
-        let data = encode(&page, record).map_err(encoding_failed)?;
-        Ok((data, page.last().map(|c| c.id), page.len() as u64))
+        let mut w = writer();
+        let mut num = String::new();
+        let (last, n) = calls::for_each_after(c, &q, after.copied().unwrap_or(0), PAGE, |call| {
+            write_call(&mut w, call, &mut num).map_err(encoding_failed)
+        })?;
+        let data = w
+            .into_inner()
+            .map_err(|e| encoding_failed(csv::Error::from(e.into_error())))?;
+        Ok((data, last, n))
     });
     csv_download(
         &state,
@@ -323,16 +347,29 @@ mod tests {
 
     #[test]
     fn records_are_rfc4180() {
-        let c = Call {
-            call_id: "c,1".into(),
-            department: "sales".into(),
-            caller_name: Some("Say \"hi\"\nthere".into()),
-            mobile_number: Some("=HYPERLINK(\"x\")".into()),
-            created_at: "t".into(),
-            updated_at: "t".into(),
+        let c = CallRow {
+            call_id: "c,1",
+            department: "sales",
+            caller_name: Some("Say \"hi\"\nthere"),
+            mobile_number: Some("=HYPERLINK(\"x\")"),
+            duration_seconds: Some(42),
+            attempts: 2,
+            created_at: "t",
+            updated_at: "t",
+            metadata: "{\"a\":1}",
             ..Default::default()
         };
-        let out = String::from_utf8(encode(&[c], record).unwrap()).unwrap();
+        let mut w = writer();
+        let mut num = String::new();
+        write_call(&mut w, &c, &mut num).unwrap();
+        let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            out.matches(',').count() - 1,
+            HEADER.len() - 1,
+            "one field per column: {out}"
+        );
+        assert!(out.contains(",42,"), "{out}");
+        assert!(out.ends_with(",t,t,\"{\"\"a\"\":1}\"\r\n"), "{out}");
         assert!(out.starts_with("\"c,1\",sales,"), "{out}");
         assert!(out.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{out}");
         assert!(out.contains(",\"Say \"\"hi\"\"\nthere\","), "{out}");
