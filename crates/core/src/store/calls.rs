@@ -1031,10 +1031,9 @@ pub fn list_page(conn: &Connection, q: &CallQuery, cursor: Option<&Cursor>) -> R
     })
 }
 
-/// One page of the calls matching `q` (its sort, limit and offset ignored)
-/// with a row id above `after`, in row-id order: keyset pagination, so an
-/// export of any size reads one page at a time and each page costs the same.
-pub fn page_after(conn: &Connection, q: &CallQuery, after: i64, limit: i64) -> Result<Vec<Call>> {
+/// The statement of a keyset page: the calls matching `q` with a row id
+/// above `after`, in row-id order, at most `limit`.
+fn keyset_page_sql(q: &CallQuery, after: i64, limit: i64) -> (String, Vec<rusqlite::types::Value>) {
     let (where_sql, mut args) = filter_sql(q);
     args.push(after.into());
     let keyset = format!("c.id > ?{}", args.len());
@@ -1047,6 +1046,14 @@ pub fn page_after(conn: &Connection, q: &CallQuery, after: i64, limit: i64) -> R
         "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.id LIMIT {}",
         limit.clamp(1, 100_000)
     );
+    (sql, args)
+}
+
+/// One page of the calls matching `q` (its sort, limit and offset ignored)
+/// with a row id above `after`, in row-id order: keyset pagination, so an
+/// export of any size reads one page at a time and each page costs the same.
+pub fn page_after(conn: &Connection, q: &CallQuery, after: i64, limit: i64) -> Result<Vec<Call>> {
+    let (sql, args) = keyset_page_sql(q, after, limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
@@ -1150,18 +1157,7 @@ pub fn for_each_after(
     limit: i64,
     mut f: impl FnMut(&CallRow<'_>) -> Result<()>,
 ) -> Result<(Option<i64>, u64)> {
-    let (where_sql, mut args) = filter_sql(q);
-    args.push(after.into());
-    let keyset = format!("c.id > ?{}", args.len());
-    let where_sql = if where_sql.is_empty() {
-        format!(" WHERE {keyset}")
-    } else {
-        format!("{where_sql} AND {keyset}")
-    };
-    let sql = format!(
-        "SELECT {CALL_COLS} FROM {CALL_FROM}{where_sql} ORDER BY c.id LIMIT {}",
-        limit.clamp(1, 100_000)
-    );
+    let (sql, args) = keyset_page_sql(q, after, limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
     let (mut last, mut n) = (None, 0u64);
