@@ -1,6 +1,7 @@
 // The audit log, newest first, a page at a time (`before` the oldest seen).
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
+import { localMidnight } from "../../lib/days";
 
 const PAGE = 50;
 
@@ -11,14 +12,6 @@ export interface AuditFilters {
   entity: string;
   from: string;
   to: string;
-}
-
-/** A date input's day as the start of that local day, RFC 3339. */
-function dayStart(d: string, plusDays = 0): string | undefined {
-  if (!d) return undefined;
-  const t = new Date(`${d}T00:00:00`);
-  t.setDate(t.getDate() + plusDays);
-  return t.toISOString();
 }
 
 export function useAuditLog(filters: AuditFilters) {
@@ -32,8 +25,8 @@ export function useAuditLog(filters: AuditFilters) {
               actor: filters.actor.trim() || undefined,
               action: filters.action.trim() || undefined,
               entity: filters.entity || undefined,
-              from: dayStart(filters.from),
-              to: dayStart(filters.to, 1),
+              from: localMidnight(filters.from),
+              to: localMidnight(filters.to, 1),
               before: pageParam ?? undefined,
               limit: PAGE,
             },

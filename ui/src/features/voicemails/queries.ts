@@ -3,6 +3,7 @@
 import { useQuery, type QueryClient } from "@tanstack/react-query";
 import { client, unwrap } from "../../api/client";
 import type { InboxView } from "../../api/types";
+import { localMidnight } from "../../lib/days";
 
 export interface InboxFilters {
   department: string;
@@ -38,15 +39,6 @@ export function writeInbox(f: InboxFilters): Record<string, string> {
   return out;
 }
 
-/** A local day's start as RFC 3339 (the next day's, for `to`). */
-function dayStart(day: string, next = false): string | undefined {
-  if (!day) return undefined;
-  const d = new Date(`${day}T00:00:00`);
-  if (Number.isNaN(d.getTime())) return undefined;
-  if (next) d.setDate(d.getDate() + 1);
-  return d.toISOString();
-}
-
 export const inboxKey = ["voicemails"];
 
 export function useInbox(f: InboxFilters) {
@@ -59,8 +51,8 @@ export function useInbox(f: InboxFilters) {
             query: {
               department: f.department || undefined,
               view: f.view,
-              from: dayStart(f.from),
-              to: dayStart(f.to, true),
+              from: localMidnight(f.from),
+              to: localMidnight(f.to, 1),
               agent: f.agent || undefined,
               limit: 200,
             },
