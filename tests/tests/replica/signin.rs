@@ -198,6 +198,24 @@ fn code(a: &Answer) -> &str {
     a.body["error"]["code"].as_str().unwrap_or("")
 }
 
+/// The receiver's throttle, passed on: 429 `too_many_attempts` with a
+/// `Retry-After` of some seconds.
+fn assert_held(a: &Answer) {
+    assert_eq!(
+        (a.status, code(a)),
+        (429, "too_many_attempts"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.retry_after
+            .as_deref()
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
+        "{:?}",
+        a.retry_after
+    );
+}
+
 #[tokio::test]
 async fn a_browser_signs_in_through_the_replica_and_the_console_works_with_its_cookie() {
     let p = start().await;
@@ -406,20 +424,7 @@ async fn another_user_a_wrong_password_or_no_receiver_opens_no_session_here() {
     for _ in 0..6 {
         last = Some(login(&p.rep, json!({"username": "asha", "password": "wrong"})).await);
     }
-    let last = last.unwrap();
-    assert_eq!(
-        (last.status, code(&last)),
-        (429, "too_many_attempts"),
-        "{}",
-        last.body
-    );
-    assert!(
-        last.retry_after
-            .as_deref()
-            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
-        "{:?}",
-        last.retry_after
-    );
+    assert_held(&last.unwrap());
 
     // Receiver gone: 503 naming it; nothing issued. (From another browser:
     // this one is locked out of asha here by now.)

@@ -132,11 +132,11 @@ fn write_call(
 }
 
 /// A text cell, defused; empty when null.
-fn text(w: &mut csv::Writer<Vec<u8>>, v: Option<&str>) -> Result<(), csv::Error> {
+pub(crate) fn text(w: &mut csv::Writer<Vec<u8>>, v: Option<&str>) -> Result<(), csv::Error> {
     w.write_field(v.map(defuse).unwrap_or_default().as_bytes())
 }
 
-fn number(
+pub(crate) fn number(
     w: &mut csv::Writer<Vec<u8>>,
     n: Option<i64>,
     num: &mut String,
@@ -151,7 +151,7 @@ fn number(
 
 /// RFC 4180: fields quoted when they hold a comma, quote or line break
 /// (quotes doubled), records ended by CRLF.
-fn writer() -> csv::Writer<Vec<u8>> {
+pub(crate) fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
@@ -167,16 +167,10 @@ pub(crate) fn header(columns: &[&str], bom: bool) -> Result<Vec<u8>, csv::Error>
     Ok(out)
 }
 
-/// Encodes `rows` as records made by `record`.
-pub(crate) fn encode<T>(
-    rows: &[T],
-    record: impl Fn(&T) -> Vec<String>,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut w = writer();
-    for r in rows {
-        w.write_record(record(r))?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+/// The encoded bytes of a page's writer.
+pub(crate) fn finish(w: csv::Writer<Vec<u8>>) -> callboard_core::Result<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| encoding_failed(csv::Error::from(e.into_error())))
 }
 
 type Chunk = Result<Bytes, std::io::Error>;
@@ -298,10 +292,7 @@ pub async fn calls_csv(
         let (last, n) = calls::for_each_after(c, &q, after.copied().unwrap_or(0), PAGE, |call| {
             write_call(&mut w, call, &mut num).map_err(encoding_failed)
         })?;
-        let data = w
-            .into_inner()
-            .map_err(|e| encoding_failed(csv::Error::from(e.into_error())))?;
-        Ok((data, last, n))
+        Ok((finish(w)?, last, n))
     });
     csv_download(
         &state,

@@ -7,13 +7,15 @@ use crate::error::{ApiError, ApiResult, Json, Query};
 use crate::idempotency::IdempotencyKey;
 use crate::replica::ReplicaStatus;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use callboard_core::store::replica::{
     self as rows, Changes, OutboxEntry, Scope, Snapshot, SnapshotKey,
 };
 use callboard_core::store::users::Role;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -116,24 +118,7 @@ fn not_a_replica() -> ApiError {
     description = "On a replica: `live`, `syncing` (copying its first snapshot, page by page: `snapshot` says how far), `reconnecting` or `offline`, since when, the seq it holds and its lag. On a receiver: 404 `not_a_replica`.",
     responses((status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn status(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
-) -> ApiResult<Json<ReplicaStatus>> {
-    let Some(r) = state.replica.as_ref() else {
-        // A receiver: any signed-in principal learns it is not a replica.
-        let token = credential(&state, &headers, &uri)?;
-        crate::auth::resolve(&state, token).await?;
-        return Err(not_a_replica());
-    };
-    // Answered even before the replica first reached its receiver (it has
-    // no user yet): that is when the status matters most. A session signed
-    // in through the replica (the console in a browser) is accepted too.
-    let token = credential(&state, &headers, &uri)?;
-    if r.check_token(&token).is_err() {
-        crate::replica::sessions::principal(r, token).await?;
-    }
+pub async fn status(ReplicaCaller(r): ReplicaCaller) -> ApiResult<Json<ReplicaStatus>> {
     Ok(Json(r.status()))
 }
 
@@ -142,21 +127,8 @@ pub async fn status(
     responses((status = 202, body = ReplicaStatus), (status = 200, body = ReplicaStatus), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reconnect(
-    State(state): State<AppState>,
-    method: axum::http::Method,
-    headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
+    ReplicaCaller(r): ReplicaCaller,
 ) -> ApiResult<(StatusCode, Json<ReplicaStatus>)> {
-    let (token, via) = crate::auth::credential(&headers, &uri, &state.config.session_cookie)
-        .ok_or_else(crate::auth::missing_token)?;
-    let Some(r) = state.replica.as_ref() else {
-        crate::auth::resolve(&state, token).await?;
-        return Err(not_a_replica());
-    };
-    if r.check_token(&token).is_err() {
-        crate::replica::sessions::principal(r, token.clone()).await?;
-    }
-    crate::auth::check_csrf(&method, &headers, &token, via)?;
     let code = if r.reconnect_now() {
         StatusCode::ACCEPTED
     } else {
@@ -165,16 +137,30 @@ pub async fn reconnect(
     Ok((code, Json(r.status())))
 }
 
-/// The presented credential (bearer, or the console's cookie): this route
-/// answers before a replica knows its user, so it reads it itself.
-fn credential(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    uri: &axum::http::Uri,
-) -> ApiResult<String> {
-    crate::auth::credential(headers, uri, &state.config.session_cookie)
-        .map(|(token, _)| token)
-        .ok_or_else(crate::auth::missing_token)
+/// Someone this replica lets see its own link: its own token or a session
+/// signed in here (with the CSRF token for a change made by the cookie).
+/// Read from the request itself, because these routes answer before the
+/// replica knows its user (that is when its status matters most). On a
+/// receiver, any signed-in principal learns it is not a replica (404).
+pub struct ReplicaCaller(pub Arc<crate::replica::Shared>);
+
+impl FromRequestParts<AppState> for ReplicaCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let (token, via) =
+            crate::auth::credential(&parts.headers, &parts.uri, &state.config.session_cookie)
+                .ok_or_else(crate::auth::missing_token)?;
+        let Some(r) = state.replica.clone() else {
+            crate::auth::resolve(state, token).await?;
+            return Err(not_a_replica());
+        };
+        if r.check_token(&token).is_err() {
+            crate::replica::sessions::principal(&r, token.clone()).await?;
+        }
+        crate::auth::check_csrf(&parts.method, &parts.headers, &token, via)?;
+        Ok(ReplicaCaller(r))
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -176,43 +176,44 @@ const ARCHIVE_HEADER: [&str; 26] = [
     "metadata",
 ];
 
-fn archive_record(c: &ArchivedCall) -> Vec<String> {
-    let text = |v: &Option<String>| {
-        v.as_deref()
-            .map(csv_export::defuse)
-            .unwrap_or_default()
-            .into_owned()
-    };
-    vec![
-        csv_export::defuse(&c.call_id).into_owned(),
-        csv_export::defuse(&c.department).into_owned(),
-        text(&c.status),
-        text(&c.raw_status),
-        text(&c.direction),
-        text(&c.mobile_number),
-        text(&c.caller_name),
-        text(&c.did),
-        text(&c.agent_id),
-        text(&c.agent_name),
-        text(&c.started_at),
-        text(&c.answered_at),
-        text(&c.ended_at),
-        c.duration_seconds
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        text(&c.assignee),
-        c.attempts.to_string(),
-        text(&c.last_outcome),
-        text(&c.resolved_at),
-        text(&c.recording_url),
-        c.created_at.clone(),
-        c.updated_at.clone(),
-        c.archived_at.clone(),
-        c.dispositions.to_string(),
-        text(&c.last_disposition),
-        text(&c.last_disposition_notes),
-        csv_export::defuse(&c.metadata).into_owned(),
-    ]
+/// Writes `c` as one record (the columns of [`ARCHIVE_HEADER`]).
+fn write_archived(
+    w: &mut csv::Writer<Vec<u8>>,
+    c: &ArchivedCall,
+    num: &mut String,
+) -> Result<(), csv::Error> {
+    use csv_export::{number, text};
+    text(w, Some(&c.call_id))?;
+    text(w, Some(&c.department))?;
+    for v in [
+        &c.status,
+        &c.raw_status,
+        &c.direction,
+        &c.mobile_number,
+        &c.caller_name,
+        &c.did,
+        &c.agent_id,
+        &c.agent_name,
+        &c.started_at,
+        &c.answered_at,
+        &c.ended_at,
+    ] {
+        text(w, v.as_deref())?;
+    }
+    number(w, c.duration_seconds, num)?;
+    text(w, c.assignee.as_deref())?;
+    number(w, Some(c.attempts), num)?;
+    for v in [&c.last_outcome, &c.resolved_at, &c.recording_url] {
+        text(w, v.as_deref())?;
+    }
+    for v in [&c.created_at, &c.updated_at, &c.archived_at] {
+        text(w, Some(v))?;
+    }
+    number(w, Some(c.dispositions), num)?;
+    text(w, c.last_disposition.as_deref())?;
+    text(w, c.last_disposition_notes.as_deref())?;
+    text(w, Some(&c.metadata))?;
+    w.write_record(None::<&[u8]>)
 }
 
 #[utoipa::path(get, path = "/api/retention/archive/calls.csv", operation_id = "exportArchivedCallsCsv", tag = "retention", params(ArchiveExportParams),
@@ -237,8 +238,12 @@ pub async fn archive_csv(
         .map_err(csv_export::encoding_failed)?;
     let page: PageFn<archive::Cursor> = Arc::new(move |c, after| {
         let page = archive::page_after(c, &filter, after, csv_export::PAGE)?;
-        let data =
-            csv_export::encode(&page, archive_record).map_err(csv_export::encoding_failed)?;
+        let mut w = csv_export::writer();
+        let mut num = String::new();
+        for call in &page {
+            write_archived(&mut w, call, &mut num).map_err(csv_export::encoding_failed)?;
+        }
+        let data = csv_export::finish(w)?;
         let last = page.last().map(|c| (c.created_at.clone(), c.row_id));
         Ok((data, last, page.len() as u64))
     });

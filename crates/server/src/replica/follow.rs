@@ -84,8 +84,6 @@ fn set_next_attempt(shared: &Shared, at: Option<tokio::time::Instant>) {
     if let Ok(mut n) = shared.next_attempt.lock() {
         *n = at;
     }
-    // Watchers see the change (the wait is read from `next_attempt`).
-    shared.update(|_| {});
 }
 
 async fn session(shared: &Arc<Shared>, failures: &mut u32) -> Result<(), FollowError> {
