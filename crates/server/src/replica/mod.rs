@@ -113,8 +113,8 @@ pub struct ReplicaStatus {
     /// While it waits to try the receiver again (`reconnecting` or
     /// `offline`): milliseconds until the next attempt (10 s at most;
     /// `POST /api/replica/reconnect` tries at once). Null while an attempt
-    /// is under way and while live. Counted when read (`Shared::status`):
-    /// always null in the `watch` channel's copy.
+    /// is under way and while live.
+    // Counted when read (`Shared::status`): always null in the watch copy.
     pub retry_in_ms: Option<u64>,
 }
 
