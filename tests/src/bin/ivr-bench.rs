@@ -11,8 +11,8 @@
 //! in menus would. `--think-ms 0` sends back to back (a saturation test:
 //! then the latency measures the queue, not a step).
 //!
-//!     cargo build --release -p callboard-tests --bin ivr-bench
-//!     ./target/release/ivr-bench [--callers 500] [--think-ms 1000] [--floor-ms 10]
+//!     cargo build --release -p callboard-server -p callboard-tests --bin callboard --bin ivr-bench
+//!     CALLBOARD_BIN=target/release/callboard ./target/release/ivr-bench [--callers 500] [--think-ms 1000] [--floor-ms 10]
 
 use anyhow::{bail, Context, Result};
 use callboard_core::ivr::validate::{validate, Context as VContext};
@@ -88,7 +88,10 @@ async fn main() -> Result<()> {
         }
     }
 
-    let srv = TestServer::start().await?;
+    // The real release server in its own process (`CALLBOARD_BIN`), with
+    // the allocator settings of `callboard serve`: not a receiver sharing
+    // this process's runtime with the callers.
+    let srv = TestServer::start_process().await?;
     let (s, p) = srv
         .post_json("/api/providers", ADMIN_TOKEN, &json!({"name": "Bench IVR", "auth_config": {"scheme": "query_token", "param": "token"}}))
         .await?;

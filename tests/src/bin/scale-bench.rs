@@ -760,6 +760,9 @@ async fn main() -> Result<()> {
     );
     let rss_after = proc_kib(pid, "VmRSS:")? as f64 / 1024.0;
     let hwm = proc_kib(pid, "VmHWM:")? as f64 / 1024.0;
+    // Heap and stacks, against the mapped pages of the binary itself.
+    let anon = proc_kib(pid, "RssAnon:")? as f64 / 1024.0;
+    let file = proc_kib(pid, "RssFile:")? as f64 / 1024.0;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
@@ -799,7 +802,7 @@ async fn main() -> Result<()> {
         "| RSS after start | | | **{rss_start:.1} MiB** | | | ≤ {:.0} MiB |",
         a.rss_mib
     );
-    println!("| RSS after the queries | | | **{rss_after:.1} MiB** (VmHWM {hwm:.1} MiB) | | | ≤ {:.0} MiB |", a.rss_mib);
+    println!("| RSS after the queries | | | **{rss_after:.1} MiB** (anonymous {anon:.1}, file {file:.1}; VmHWM {hwm:.1} MiB) | | | ≤ {:.0} MiB |", a.rss_mib);
     if start_ms > a.start_ms {
         failed.push(format!("start {start_ms:.0} ms > {:.0} ms", a.start_ms));
     }
