@@ -200,6 +200,7 @@ pub fn router(state: AppState) -> Router {
     .layer(axum::middleware::from_fn(
         crate::metrics_export::track_webhooks,
     ))
+    .layer(axum::middleware::from_fn(crate::memory::give_back))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let path = req

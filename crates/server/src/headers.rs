@@ -37,11 +37,8 @@ fn console_policy(host: Option<&str>) -> String {
 const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn secure(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
+    // A header value is a shared buffer: keeping it costs no copy.
+    let host = req.headers().get(header::HOST).cloned();
     // Only this instance's cookie: a replica's on the same host (another
     // name) is not ours to judge or clear.
     let cookie = &state.config.session_cookie;
@@ -64,12 +61,13 @@ pub async fn secure(State(state): State<AppState>, req: Request, next: Next) -> 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/html"));
     let policy = if is_page {
-        console_policy(host.as_deref())
+        HeaderValue::from_str(&console_policy(host.as_ref().and_then(|h| h.to_str().ok()))).ok()
     } else {
-        API_POLICY.to_string()
+        Some(HeaderValue::from_static(API_POLICY))
     };
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&policy) {
+    h.reserve(5);
+    if let Some(v) = policy {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(

@@ -22,6 +22,7 @@ pub mod ivr;
 pub mod launch;
 pub mod lead_webhooks;
 pub mod leader;
+pub mod memory;
 pub mod metrics_export;
 pub mod outbound;
 pub mod refusals;

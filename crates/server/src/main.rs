@@ -729,7 +729,11 @@ async fn main() -> anyhow::Result<()> {
 /// freed, so later large buffers (a month's metrics, an export page) come
 /// from the thread's arena and stay there; with one arena per blocking
 /// thread that pinned ~20 MiB per thread (`scale-bench`: 160 MiB after the
-/// queries instead of ~55). Fixed thresholds and two arenas give it back.
+/// queries instead of ~55). Fixed thresholds give it back, and a cap on the
+/// arenas bounds it: four rather than two, because the writer and the two
+/// HTTP workers each allocate on every webhook and queued on two arenas'
+/// locks (+25 % durable webhooks with four); what the extra arenas keep
+/// after a heavy query, `memory::give_back` returns.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: `mallopt` only sets allocator parameters; it is called once,
@@ -737,7 +741,7 @@ fn tune_allocator() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
     }
 }
 

@@ -45,6 +45,8 @@ pub async fn metrics_cache(store: Store, mut stop: watch::Receiver<bool>) {
             Ok(cache.cells())
         })
         .await;
+    // Summing the month left its row-by-row buffers free in the arenas.
+    let _ = tokio::task::spawn_blocking(crate::memory::trim).await;
     match warmed {
         Ok(cells) => tracing::info!(
             cells,
