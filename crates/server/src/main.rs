@@ -732,7 +732,7 @@ async fn main() -> anyhow::Result<()> {
 /// queries instead of ~55). Fixed thresholds give it back, and a cap on the
 /// arenas bounds it: four rather than two, because the writer and the two
 /// HTTP workers each allocate on every webhook and queued on two arenas'
-/// locks (+25 % durable webhooks with four); what the extra arenas keep
+/// locks (about +20 % durable webhooks with four); what the extra arenas keep
 /// after a heavy query, `memory::give_back` returns.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
