@@ -169,7 +169,12 @@ fn delete_call(srv: &TestServer, call_id: &str) {
     let mut db = rusqlite::Connection::open(srv.dir.path().join("callboard.db")).unwrap();
     db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
     db.pragma_update(None, "foreign_keys", true).unwrap();
-    let tx = db.transaction().unwrap();
+    // Immediate: a transaction that reads first and then writes cannot wait
+    // for the server's writer (SQLite answers "busy" at once, whatever the
+    // busy timeout, when a reader's snapshot would have to become a writer).
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
     let id: i64 = tx
         .query_row("SELECT id FROM calls WHERE call_id = ?1", [call_id], |r| {
             r.get(0)
