@@ -66,6 +66,7 @@ pub async fn secure(State(state): State<AppState>, req: Request, next: Next) -> 
         Some(HeaderValue::from_static(API_POLICY))
     };
     let h = res.headers_mut();
+    // Room for the five headers below at once, not a regrowth per insert.
     h.reserve(5);
     if let Some(v) = policy {
         h.insert(header::CONTENT_SECURITY_POLICY, v);

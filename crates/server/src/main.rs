@@ -445,7 +445,7 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tune_allocator();
+    callboard_server::memory::tune();
     // The configuration file fills what flags and variables leave unset.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let root = Cli::command();
@@ -724,26 +724,3 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 }
-
-/// glibc's malloc raises its mmap threshold after the first large block is
-/// freed, so later large buffers (a month's metrics, an export page) come
-/// from the thread's arena and stay there; with one arena per blocking
-/// thread that pinned ~20 MiB per thread (`scale-bench`: 160 MiB after the
-/// queries instead of ~55). Fixed thresholds give it back, and a cap on the
-/// arenas bounds it: four rather than two, because the writer and the two
-/// HTTP workers each allocate on every webhook and queued on two arenas'
-/// locks (about +20 % durable webhooks with four); what the extra arenas keep
-/// after a heavy query, `memory::give_back` returns.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_allocator() {
-    // SAFETY: `mallopt` only sets allocator parameters; it is called once,
-    // first thing in `main`, and the values are in range.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 4);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_allocator() {}

@@ -1,4 +1,5 @@
-//! Giving memory back to the system after the requests that used a lot of it.
+//! The allocator's settings, and giving memory back to the system after the
+//! requests that used a lot of it.
 //!
 //! A month's metrics, a worklist sort or an export page builds large
 //! temporary buffers on a blocking thread; glibc keeps the freed pages in
@@ -61,3 +62,26 @@ pub(crate) fn trim() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn trim() {}
+
+/// glibc's malloc raises its mmap threshold after the first large block is
+/// freed, so later large buffers (a month's metrics, an export page) come
+/// from the thread's arena and stay there; with one arena per blocking
+/// thread that pinned ~20 MiB per thread (`scale-bench`: 160 MiB after the
+/// queries instead of ~55). Fixed thresholds give it back, and a cap on the
+/// arenas bounds it: four rather than two, because the writer and the two
+/// HTTP workers each allocate on every webhook and queued on two arenas'
+/// locks (about +20 % durable webhooks with four); what the extra arenas keep
+/// after a heavy query, [`give_back`] returns.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn tune() {
+    // SAFETY: `mallopt` only sets allocator parameters; `callboard serve`
+    // calls this once, first thing in `main`, and the values are in range.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn tune() {}
