@@ -13,6 +13,7 @@ pub mod backup;
 pub mod callbacks;
 pub mod calls;
 pub mod categories;
+mod checkpoint;
 pub mod cluster;
 pub mod connectors;
 pub mod deadlines;
@@ -261,6 +262,7 @@ impl Store {
         configure(&wconn)?;
         // Checkpoints run on their own thread (below), not inside a commit.
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        wconn.pragma_update(None, "journal_size_limit", checkpoint::WAL_KEEP_BYTES)?;
         migrate::run(&mut wconn)?;
         seed(&wconn, clock.now())?;
         match link.as_mut() {
@@ -314,6 +316,8 @@ impl Store {
         let writer_sms = Arc::clone(&sms);
         let stats = Arc::new(health::WriterStats::default());
         let writer_stats = Arc::clone(&stats);
+        let wal_restart = Arc::new(AtomicBool::new(false));
+        let writer_wal_restart = Arc::clone(&wal_restart);
         let handle = std::thread::Builder::new()
             .name("callboard-writer".into())
             .spawn(move || {
@@ -327,13 +331,14 @@ impl Store {
                         deadlines: writer_deadlines,
                         sms: writer_sms,
                         stats: writer_stats,
+                        wal_restart: writer_wal_restart,
                     },
                     link,
                 )
             })
             .map_err(|e| Error::Commit(format!("cannot start the writer thread: {e}")))?;
 
-        let checkpointer = spawn_checkpointer(&path)?;
+        let checkpointer = checkpoint::spawn(&path, wal_restart)?;
 
         Ok(Store {
             inner: Arc::new(Inner {
@@ -564,29 +569,6 @@ impl Store {
     }
 }
 
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// Copies the WAL back into the database in the background (PASSIVE: it
-/// never blocks the writer or readers), keeping commits free of that work.
-fn spawn_checkpointer(path: &Path) -> Result<(std::sync::mpsc::Sender<()>, JoinHandle<()>)> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(1))?;
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let handle = std::thread::Builder::new()
-        .name("callboard-checkpoint".into())
-        .spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(CHECKPOINT_EVERY)
-            {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "checkpoint failed");
-                }
-            }
-        })
-        .map_err(|e| Error::Commit(format!("cannot start the checkpoint thread: {e}")))?;
-    Ok((stop, handle))
-}
-
 /// What the writer thread shares with the rest of the store.
 struct Shared {
     hub: Hub,
@@ -595,6 +577,8 @@ struct Shared {
     deadlines: Arc<Notify>,
     sms: Arc<Notify>,
     stats: Arc<health::WriterStats>,
+    /// Set by the checkpointer when the WAL should start again.
+    wal_restart: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -705,6 +689,7 @@ fn writer_loop(
         let link = cluster.as_mut();
         let ok = run_batch(&mut conn, &mut batch, &mut rx, &shared, link);
         shared.stats.committed(ok);
+        checkpoint::finish_for_restart(&conn, &shared.wal_restart);
     }
     // Leave a tidy file behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
