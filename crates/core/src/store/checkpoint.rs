@@ -114,11 +114,29 @@ fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 mod tests {
     use super::*;
 
+    /// What a steady load did to the WAL.
+    struct Seen {
+        /// Times the WAL started again from its beginning (its header's
+        /// checkpoint sequence number changed).
+        restarts: u32,
+        /// The file's largest size seen during the load.
+        largest: u64,
+        /// The file's size after one more commit once the load stopped.
+        after: u64,
+    }
+
+    /// The WAL header's checkpoint sequence number (bytes 12..16), which
+    /// SQLite increments each time the WAL starts again.
+    fn sequence(wal: &Path) -> Option<u32> {
+        let bytes = std::fs::read(wal).ok()?;
+        let field: [u8; 4] = bytes.get(12..16)?.try_into().ok()?;
+        Some(u32::from_be_bytes(field))
+    }
+
     /// Commits 4 KiB rows one at a time for `secs`, as the writer does its
     /// batches (checking for a restart after each), while the background
-    /// rounds run every 10 ms with `reset`; returns the WAL's largest size
-    /// seen and its size after one more commit once the load stopped.
-    fn steady_load(reset: i64, secs: f64) -> (u64, u64) {
+    /// rounds run every 10 ms with `reset`.
+    fn steady_load(reset: i64, secs: f64) -> Seen {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
         let wal = dir.path().join("t.db-wal");
@@ -128,7 +146,7 @@ mod tests {
             .expect("sync");
         w.pragma_update(None, "wal_autocheckpoint", 0)
             .expect("auto");
-        w.pragma_update(None, "journal_size_limit", 1 << 20)
+        w.pragma_update(None, "journal_size_limit", 256 << 10)
             .expect("limit");
         w.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)")
             .expect("table");
@@ -153,10 +171,17 @@ mod tests {
             w
         });
         let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let mut restarts = 0;
         let mut largest = 0;
+        let mut last = None;
         let start = std::time::Instant::now();
         while start.elapsed().as_secs_f64() < secs {
             round(&c, reset, &restart).expect("checkpoint");
+            let now = sequence(&wal);
+            if last.is_some() && now.is_some() && now != last {
+                restarts += 1;
+            }
+            last = now.or(last);
             largest = largest.max(size());
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -166,30 +191,38 @@ mod tests {
         finish_for_restart(&w, &restart);
         w.execute("INSERT OR REPLACE INTO t (id, b) VALUES (0, x'00')", [])
             .expect("insert");
-        (largest, size())
+        Seen {
+            restarts,
+            largest,
+            after: size(),
+        }
     }
 
     #[test]
-    fn a_steady_load_keeps_the_wal_bounded_and_cut_back() {
-        // Without the restart (the control), background passes alone let the
-        // WAL grow for as long as the commits keep coming.
-        let (grown, _) = steady_load(i64::MAX, 1.0);
+    fn a_steady_load_restarts_the_wal_and_cuts_it_back() {
+        // Without the restart (the control), the background passes alone
+        // hardly ever let the WAL start again while commits keep coming, and
+        // it is as long as everything written since.
+        let control = steady_load(i64::MAX, 1.0);
+        // Restarted past 64 frames (256 KiB): it starts again round after
+        // round, and is cut back to the 256 KiB limit once the load stops.
+        let bounded = steady_load(64, 1.0);
         assert!(
-            grown > 16 << 20,
-            "the control should grow the WAL past 16 MiB, got {grown} bytes"
-        );
-        // Restarted from 256 frames (1 MiB): it starts again every few
-        // rounds (what a round lets through depends on the disk's speed, so
-        // the bound is the control's), and is cut back to the 1 MiB limit
-        // once the load stops.
-        let (largest, after) = steady_load(256, 1.0);
-        assert!(
-            largest < grown / 8,
-            "the WAL should stay under an eighth of the control's {grown} bytes, reached {largest}"
+            bounded.restarts >= 10 && bounded.restarts > 4 * control.restarts,
+            "the WAL should start again on most of the ~100 rounds: {} restarts (the control: {})",
+            bounded.restarts,
+            control.restarts
         );
         assert!(
-            after <= 1 << 20,
-            "the WAL should be cut back to 1 MiB, is {after} bytes"
+            control.largest > 8 << 20 && bounded.largest < control.largest,
+            "the control's WAL should grow past 8 MiB and the restarted one less: {} and {} bytes",
+            control.largest,
+            bounded.largest
+        );
+        assert!(
+            bounded.after <= 256 << 10,
+            "the WAL should be cut back to 256 KiB, is {} bytes",
+            bounded.after
         );
     }
 }
