@@ -74,7 +74,8 @@ fn round(conn: &Connection, reset: i64, restart: &AtomicBool) -> rusqlite::Resul
 /// On the writer's connection between two batches: when asked, copies what
 /// the background passes left, so that the next commit starts the WAL again.
 /// Busy (the background thread mid-pass, or a reader holding frames back):
-/// asked again after the next batch.
+/// tried again after the next batch (a pass with nothing it may copy costs
+/// no write and no sync).
 pub(crate) fn finish_for_restart(conn: &Connection, restart: &AtomicBool) {
     if !restart.swap(false, Ordering::AcqRel) {
         return;
@@ -85,10 +86,9 @@ pub(crate) fn finish_for_restart(conn: &Connection, restart: &AtomicBool) {
             restart.store(true, Ordering::Release);
         }
         Ok((frames, _)) => tracing::debug!(frames, "WAL checkpointed to its end"),
-        Err(e) => {
-            tracing::warn!(error = %e, "checkpoint failed");
-            restart.store(true, Ordering::Release);
-        }
+        // Not asked again before the next background round: a failing disk
+        // would otherwise log this after every batch.
+        Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
     }
 }
 
@@ -167,6 +167,9 @@ mod tests {
                 .expect("insert");
                 finish_for_restart(&w, &restart2);
                 n += 1;
+                // Some 40 MB a second rather than all the disk takes: the
+                // control's WAL still grows past its bound many times over.
+                std::thread::sleep(Duration::from_micros(50));
             }
             w
         });
