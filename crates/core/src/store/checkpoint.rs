@@ -46,6 +46,9 @@ pub(crate) const WAL_KEEP_BYTES: i64 = 256 << 20;
 /// stop it. It sets `restart` when the writer should finish a checkpoint.
 pub(crate) fn spawn(path: &Path, restart: Arc<AtomicBool>) -> Result<(Sender<()>, JoinHandle<()>)> {
     let conn = Connection::open(path)?;
+    // A PASSIVE checkpoint waits for no reader or writer; this only covers
+    // the brief locks of opening the WAL, as before.
+    conn.busy_timeout(Duration::from_secs(1))?;
     let (stop, stopped) = mpsc::channel::<()>();
     let handle = std::thread::Builder::new()
         .name("callboard-checkpoint".into())
