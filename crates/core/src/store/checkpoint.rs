@@ -14,8 +14,10 @@
 //! ([`WAL_KEEP_BYTES`]) cuts the file back.
 //!
 //! The writer does that last copy itself rather than the checkpointer taking
-//! the write lock (a RESTART checkpoint): a busy writer hardly ever leaves
-//! the lock free long enough for another thread's polling to get it.
+//! the write lock (a RESTART checkpoint): that one polls for the lock, then
+//! holds it while it waits for readers; under `ingest-bench` the writer
+//! stalled 15–150 ms behind it, and a writer with no gaps between commits
+//! (this module's test) kept it from ever getting the lock.
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;
@@ -31,15 +33,15 @@ const EVERY: Duration = Duration::from_millis(250);
 /// A WAL this long (256 MiB of 4 KiB pages) is started again. Only a load
 /// the background passes cannot keep up with reaches it (measured: a steady
 /// 1,000 webhooks/s on 2 cores does, 100/s does not); the writer's copy
-/// holds ingestion for 6–35 ms (two `fsync`s under load), so it is not done
-/// more often than disk space needs.
+/// holds ingestion for 6–35 ms (timed around the call under load), so it is
+/// not done more often than disk space needs.
 const WAL_RESET_FRAMES: i64 = 1 << 16;
 
 /// What the WAL file is cut back to once it starts again
 /// (`journal_size_limit`, set on the writer, whose commit restarts it). The
-/// size it restarts at: cutting a longer file back costs the commit that
-/// does it the time to free the blocks (70–90 ms for 200 MB, measured), and
-/// growing it again costs every commit that extends it.
+/// size it restarts at: with a 64 MiB limit the first batch after each
+/// restart took 70–90 ms (the file cut back from ~250 MiB), with 256 MiB
+/// that stall was gone; and a file cut short grows again on later commits.
 pub(crate) const WAL_KEEP_BYTES: i64 = 256 << 20;
 
 /// Starts the checkpointer thread on `path`; send on (or drop) the sender to

@@ -260,7 +260,8 @@ impl Store {
         // newer database is left exactly as it was.
         migrate::refuse_newer(&wconn)?;
         configure(&wconn)?;
-        // Checkpoints run on their own thread (below), not inside a commit.
+        // Checkpoints run on their own thread (`checkpoint`), not inside a
+        // commit; the file is cut back when the WAL starts again.
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
         wconn.pragma_update(None, "journal_size_limit", checkpoint::WAL_KEEP_BYTES)?;
         migrate::run(&mut wconn)?;
