@@ -56,6 +56,8 @@ impl Reply {
 #[derive(Default)]
 struct Inner {
     script: VecDeque<Reply>,
+    /// Replies kept for requests whose path ends so, before `script`.
+    by_path: Vec<(String, VecDeque<Reply>)>,
     default: Option<Reply>,
     seen: Vec<Seen>,
 }
@@ -90,8 +92,12 @@ async fn handle(
             headers,
             body: String::from_utf8_lossy(&body).to_string(),
         });
-        s.script
-            .pop_front()
+        let path = uri.path().to_string();
+        s.by_path
+            .iter_mut()
+            .find(|(suffix, q)| path.ends_with(suffix.as_str()) && !q.is_empty())
+            .and_then(|(_, q)| q.pop_front())
+            .or_else(|| s.script.pop_front())
             .or_else(|| s.default.clone())
             .unwrap_or_else(|| Reply::json(200, serde_json::json!({"ok": true})))
     };
@@ -130,6 +136,18 @@ impl FakePlatform {
             .unwrap()
             .script
             .extend(replies.iter().cloned());
+    }
+
+    /// What the next requests whose path ends with `suffix` get, in order
+    /// (before the general script).
+    pub fn script_path(&self, suffix: &str, replies: &[Reply]) {
+        let mut s = self.inner.lock().unwrap();
+        match s.by_path.iter_mut().find(|(p, _)| p == suffix) {
+            Some((_, q)) => q.extend(replies.iter().cloned()),
+            None => s
+                .by_path
+                .push((suffix.to_string(), replies.iter().cloned().collect())),
+        }
     }
 
     /// What requests get once the script is used up.

@@ -304,6 +304,7 @@ pub async fn serve_with(
         refusals: Arc::default(),
         idempotency_in_flight: Arc::default(),
         dialling: crate::outbound::Dialling::default(),
+        queue_legs: crate::queue_legs::Legs::default(),
         streams: crate::ari::Streams::default(),
     });
     // A replica marks no breaches, runs no retention and polls nothing: its

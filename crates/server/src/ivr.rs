@@ -13,7 +13,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use callboard_core::ivr::exec::{ApiOutcome, ApiRequest};
-use callboard_core::ivr::render::{plivo, Rendered};
+use callboard_core::ivr::render::{plivo, twiml, with_params, Rendered};
 use callboard_core::ivr::request;
 use callboard_core::signature::{self, AuthScheme, SignedRequest};
 use callboard_core::store::ivr::{self as store_ivr, StepInput, StepOutput};
@@ -31,8 +31,29 @@ pub const API_MAX_BYTES: usize = 64 * 1024;
 /// Longest an `api` node may wait.
 pub const API_MAX_TIMEOUT_MS: u32 = 3000;
 
+/// The query parameters Callboard writes into the URLs it gives the
+/// platform (read from the raw query; this type documents them).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct IvrQuery {
+    /// The step the action URL was made for (a stale one gets the current answer).
+    s: Option<u64>,
+    /// Hold music (an http(s) audio URL): with Plivo, the `<Dial dialMusic>`
+    /// request, answered with the looped audio; with Twilio, the
+    /// `<Enqueue waitUrl>`'s music.
+    music: Option<String>,
+    /// Twilio `<Enqueue waitUrl>`: the seconds after which the caller leaves
+    /// the queue (the queue node's slice); answered with the music, or
+    /// `<Leave/>` once `QueueTime` reaches it.
+    cb_wait: Option<u32>,
+    /// Twilio `<Queue url>`: an agent's call (`DequeingCallSid`) is taking
+    /// the caller; the other agents' calls are cancelled.
+    cb_bridge: Option<String>,
+}
+
 #[utoipa::path(get, path = "/ivr/{slug}", tag = "ivr", operation_id = "ivrGet",
-    params(("slug" = String, Path, description = "The provider's slug")),
+    params(("slug" = String, Path, description = "The provider's slug"), IvrQuery),
     responses(
         (status = 200, description = "The next instruction in the provider's dialect (XML or JSON)", content_type = "application/xml"),
         (status = 400, description = "The request cannot be read", body = crate::error::ErrorBody),
@@ -49,7 +70,7 @@ pub async fn ivr_get(
 }
 
 #[utoipa::path(post, path = "/ivr/{slug}", tag = "ivr", operation_id = "ivrPost",
-    params(("slug" = String, Path, description = "The provider's slug")),
+    params(("slug" = String, Path, description = "The provider's slug"), IvrQuery),
     request_body(content = Object, description = "The platform's request: form, JSON or query", content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The next instruction in the provider's dialect (XML or JSON)", content_type = "application/xml"),
@@ -193,6 +214,14 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     let fields = callboard_core::body::normalize(ctype.as_deref(), &bytes, query.as_deref())
         .map_err(|e| ApiError::bad_request(ErrorCode::MalformedBody, e.to_string()))?;
     let dialect = provider.ivr_dialect;
+    // Twilio's `<Enqueue>` asks what the caller hears while waiting, and
+    // tells us when an agent dequeues them: answered here, the call's
+    // place in the flow untouched.
+    if dialect == callboard_core::ivr::Dialect::Twilio {
+        if let Some(r) = twilio_queue(&state, &slug, query.as_deref(), &fields, rid.as_deref())? {
+            return Ok(answer(r));
+        }
+    }
     let ivr_req = request::parse(dialect, &fields, status)
         .map_err(|e| ApiError::bad_request(ErrorCode::UnreadableIvrRequest, e.to_string()))?;
 
@@ -240,8 +269,12 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
                 duplicate,
                 problem,
                 sms,
+                queue_legs,
                 ..
             }) => {
+                if !duplicate {
+                    ring_or_release(&state, &slug, &call_id, queue_legs, &action_base, &rid_log);
+                }
                 if let Some(p) = problem {
                     tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid_log, problem = %p, "IVR step had a problem");
                 }
@@ -276,6 +309,99 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     }
     tracing::error!(provider = %slug, call_id = %call_id, request_id = %rid_log, "IVR step asked for too many api requests: answering a goodbye");
     Ok(answer(store_ivr::goodbye(dialect, &call_id, &action_base)))
+}
+
+/// The wait and bridge URLs of a Twilio queue (`None`: an ordinary step).
+fn twilio_queue(
+    state: &AppState,
+    slug: &str,
+    query: Option<&str>,
+    fields: &serde_json::Value,
+    rid: Option<&str>,
+) -> ApiResult<Option<Rendered>> {
+    let field = |k: &str| {
+        fields.get(k).and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    if let Some(leave_after) = query_text(query, twiml::WAIT_PARAM) {
+        let leave_after: u32 = leave_after.parse().map_err(|_| {
+            ApiError::bad_request(ErrorCode::Invalid, "`cb_wait` is not a number of seconds")
+        })?;
+        let music = query_text(query, twiml::MUSIC_PARAM).unwrap_or_default();
+        if !(music.starts_with("https://") || music.starts_with("http://")) {
+            return Err(ApiError::bad_request(
+                ErrorCode::Invalid,
+                "`music` is not an http(s) URL",
+            ));
+        }
+        // Twilio sends how long the caller has waited; without it, the
+        // music plays on and the agents' timeout ends the slice.
+        let waited = field("QueueTime")
+            .and_then(|t| t.parse::<f64>().ok())
+            .map_or(0, |t| t.max(0.0) as u32);
+        return Ok(Some(twiml::queue_wait(&music, waited, leave_after)));
+    }
+    if query_text(query, twiml::BRIDGE_PARAM).is_some() {
+        let Some(caller) = field("CallSid") else {
+            return Err(ApiError::bad_request(
+                ErrorCode::UnreadableIvrRequest,
+                "the request has no `CallSid` (the call id)",
+            ));
+        };
+        let agent = field("DequeingCallSid");
+        tracing::info!(provider = %slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
+        state
+            .queue_legs
+            .taken(state, slug, &caller, agent.as_deref());
+        return Ok(Some(twiml::queue_bridge()));
+    }
+    Ok(None)
+}
+
+/// After a step of a Twilio call: ring the queue's agents for the caller
+/// now waiting in `<Enqueue>`, or stop the phones still ringing for one
+/// who left the queue.
+fn ring_or_release(
+    state: &AppState,
+    slug: &str,
+    call_id: &str,
+    legs: Option<store_ivr::QueueLegs>,
+    action_base: &str,
+    rid: &str,
+) {
+    match legs {
+        Some(legs) => {
+            let bridge_url = with_params(action_base, &[(twiml::BRIDGE_PARAM, "1")]);
+            let (state, slug, call_id, rid) = (
+                state.clone(),
+                slug.to_string(),
+                call_id.to_string(),
+                rid.to_string(),
+            );
+            tokio::spawn(async move {
+                let agents = legs.numbers.len();
+                match state
+                    .queue_legs
+                    .ring(&state, &slug, &call_id, legs, &bridge_url)
+                    .await
+                {
+                    Ok(rung) => {
+                        tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid, rung, agents, "IVR queue: agents rung")
+                    }
+                    Err(why) => {
+                        tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid, reason = %why, "IVR queue: no agent rung; the caller hears the music until the slice ends")
+                    }
+                }
+            });
+        }
+        None if state.queue_legs.has(slug, call_id) => {
+            state.queue_legs.release(state, slug, call_id);
+        }
+        None => {}
+    }
 }
 
 /// Whether an address is one an `api` node may not reach by default.

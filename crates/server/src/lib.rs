@@ -25,6 +25,7 @@ pub mod leader;
 pub mod memory;
 pub mod metrics_export;
 pub mod outbound;
+pub mod queue_legs;
 pub mod refusals;
 pub mod replica;
 pub mod retention;

@@ -110,6 +110,8 @@ pub struct Services {
     pub idempotency_in_flight: crate::idempotency::InFlightKeys,
     /// Click-to-call: the HTTP client and each department's breaker.
     pub dialling: crate::outbound::Dialling,
+    /// Twilio IVR queues: the agents' calls still ringing for each caller.
+    pub queue_legs: crate::queue_legs::Legs,
     /// Asterisk ARI event streams: their tasks and health.
     pub streams: crate::ari::Streams,
 }

@@ -7,6 +7,7 @@ use callboard_tests::{TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 mod sms;
+mod twilio_queue;
 
 const AGENT_PHONE: &str = "+919000000001";
 

@@ -8264,7 +8264,27 @@ export interface operations {
     };
     ivrGet: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The step the action URL was made for (a stale one gets the current answer). */
+                s?: number;
+                /**
+                 * @description Hold music (an http(s) audio URL): with Plivo, the `<Dial dialMusic>`
+                 *     request, answered with the looped audio; with Twilio, the
+                 *     `<Enqueue waitUrl>`'s music.
+                 */
+                music?: string;
+                /**
+                 * @description Twilio `<Enqueue waitUrl>`: the seconds after which the caller leaves
+                 *     the queue (the queue node's slice); answered with the music, or
+                 *     `<Leave/>` once `QueueTime` reaches it.
+                 */
+                cb_wait?: number;
+                /**
+                 * @description Twilio `<Queue url>`: an agent's call (`DequeingCallSid`) is taking
+                 *     the caller; the other agents' calls are cancelled.
+                 */
+                cb_bridge?: string;
+            };
             header?: never;
             path: {
                 /** @description The provider's slug */
@@ -8314,7 +8334,27 @@ export interface operations {
     };
     ivrPost: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The step the action URL was made for (a stale one gets the current answer). */
+                s?: number;
+                /**
+                 * @description Hold music (an http(s) audio URL): with Plivo, the `<Dial dialMusic>`
+                 *     request, answered with the looped audio; with Twilio, the
+                 *     `<Enqueue waitUrl>`'s music.
+                 */
+                music?: string;
+                /**
+                 * @description Twilio `<Enqueue waitUrl>`: the seconds after which the caller leaves
+                 *     the queue (the queue node's slice); answered with the music, or
+                 *     `<Leave/>` once `QueueTime` reaches it.
+                 */
+                cb_wait?: number;
+                /**
+                 * @description Twilio `<Queue url>`: an agent's call (`DequeingCallSid`) is taking
+                 *     the caller; the other agents' calls are cancelled.
+                 */
+                cb_bridge?: string;
+            };
             header?: never;
             path: {
                 /** @description The provider's slug */

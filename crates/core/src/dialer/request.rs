@@ -290,6 +290,60 @@ pub fn accepted(kind: DialerKind, body: &[u8]) -> Result<Option<String>, String>
     }
 }
 
+/// Twilio: ring an agent for an IVR queue (`twiml`: the leg's TwiML, which
+/// dials the caller's queue). `None` for a dialer of another platform.
+pub fn twilio_queue_leg(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    agent: &str,
+    twiml: &str,
+    ring_seconds: u32,
+) -> Option<Outbound> {
+    if cfg.kind != DialerKind::Twilio {
+        return None;
+    }
+    let sid = cfg.field("account_sid").unwrap_or_default().to_string();
+    let caller = cfg.field("caller_id").unwrap_or_default().to_string();
+    Some(Outbound {
+        method: Method::Post,
+        url: format!("{}/2010-04-01/Accounts/{sid}/Calls.json", cfg.base_url()),
+        query: vec![],
+        basic: Some((sid, secret(secrets, "auth_token").to_string())),
+        headers: vec![],
+        body: Body::Form(vec![
+            s("To", agent),
+            s("From", &caller),
+            s("Twiml", twiml),
+            // Twilio rings for at most 600 s.
+            s("Timeout", &ring_seconds.clamp(5, 600).to_string()),
+        ]),
+    })
+}
+
+/// Twilio: stop an agent's call that has not been answered (`canceled`
+/// leaves a call already in progress alone).
+pub fn twilio_cancel(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    call_sid: &str,
+) -> Option<Outbound> {
+    if cfg.kind != DialerKind::Twilio {
+        return None;
+    }
+    let sid = cfg.field("account_sid").unwrap_or_default().to_string();
+    Some(Outbound {
+        method: Method::Post,
+        url: format!(
+            "{}/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json",
+            cfg.base_url()
+        ),
+        query: vec![],
+        basic: Some((sid, secret(secrets, "auth_token").to_string())),
+        headers: vec![],
+        body: Body::Form(vec![s("Status", "canceled")]),
+    })
+}
+
 /// What a refusal's body says, short, for the attempt's record.
 pub fn refusal_reason(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;

@@ -134,6 +134,41 @@ fn exotel_connects_the_agent_first_with_a_terminal_json_callback() {
 }
 
 #[test]
+fn twilio_rings_a_queues_agent_and_cancels_a_leg_only_through_twilio() {
+    let c = cfg(
+        DialerKind::Twilio,
+        &[("account_sid", "AC123"), ("caller_id", "+14155550100")],
+    );
+    let keys = secrets(&[("auth_token", "t")]);
+    let r = request::twilio_queue_leg(&c, &keys, "+15550100", "<Response/>", 900).unwrap();
+    assert_eq!(
+        r.url,
+        "https://api.twilio.com/2010-04-01/Accounts/AC123/Calls.json"
+    );
+    assert_eq!(r.basic, Some(("AC123".into(), "t".into())));
+    let Body::Form(f) = r.body else {
+        panic!("form expected")
+    };
+    let field = |k: &str| f.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    assert_eq!(field("To"), "+15550100");
+    assert_eq!(field("From"), "+14155550100");
+    assert_eq!(field("Twiml"), "<Response/>");
+    assert_eq!(field("Timeout"), "600", "Twilio rings at most 600 s");
+    let x = request::twilio_cancel(&c, &keys, "CAleg").unwrap();
+    assert_eq!(
+        x.url,
+        "https://api.twilio.com/2010-04-01/Accounts/AC123/Calls/CAleg.json"
+    );
+    assert_eq!(
+        x.body,
+        Body::Form(vec![("Status".into(), "canceled".into())])
+    );
+    let plivo = cfg(DialerKind::Plivo, &[("auth_id", "MA1")]);
+    assert!(request::twilio_queue_leg(&plivo, &keys, "+1", "<Response/>", 60).is_none());
+    assert!(request::twilio_cancel(&plivo, &keys, "x").is_none());
+}
+
+#[test]
 fn twilio_dials_the_customer_from_twiml_with_an_escaped_action() {
     let c = cfg(
         DialerKind::Twilio,

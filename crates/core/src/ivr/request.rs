@@ -87,6 +87,15 @@ pub fn parse(dialect: Dialect, v: &Value, status: bool) -> Result<IvrRequest, Un
             let call_status = text(v, &["CallStatus", "Status"]).unwrap_or_default();
             let event = if timeout_marker {
                 IvrEvent::Timeout
+            } else if let Some(r) = text(v, &["QueueResult"]) {
+                // Twilio's `<Enqueue>` action: how the caller left the queue.
+                match r.to_ascii_lowercase().as_str() {
+                    "bridged" | "bridging-in-process" => IvrEvent::Dialed { answered: true },
+                    "hangup" => IvrEvent::Hangup,
+                    // leave (the slice is up), error, queue-full,
+                    // redirected, system-shutdown: nobody took the call.
+                    _ => IvrEvent::Dialed { answered: false },
+                }
             } else if let Some(s) = text(v, &["DialCallStatus"]) {
                 IvrEvent::Dialed {
                     answered: dial_answered(&s),

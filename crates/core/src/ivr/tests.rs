@@ -573,6 +573,7 @@ fn renderers_match_their_golden_files() {
     let ctx = RenderCtx {
         action_url: "https://cb.example.com/ivr/sales?token=T&s=1".into(),
         call_id: "CA123".into(),
+        twilio_enqueue: false,
     };
     let update = std::env::var("UPDATE_GOLDEN").is_ok();
     for d in DIALECTS {
@@ -606,6 +607,7 @@ fn xml_text_is_escaped() {
     let ctx = RenderCtx {
         action_url: "https://x/ivr/a?token=a&s=1".into(),
         call_id: "c".into(),
+        twilio_enqueue: false,
     };
     for d in [
         Dialect::Twilio,
@@ -691,6 +693,22 @@ fn platform_requests_become_neutral_events() {
     )
     .unwrap();
     assert_eq!(r.event, IvrEvent::Hangup);
+    // `<Enqueue>`'s action: how the caller left their queue.
+    for (result, event) in [
+        ("bridged", IvrEvent::Dialed { answered: true }),
+        ("leave", IvrEvent::Dialed { answered: false }),
+        ("queue-full", IvrEvent::Dialed { answered: false }),
+        ("error", IvrEvent::Dialed { answered: false }),
+        ("hangup", IvrEvent::Hangup),
+    ] {
+        let r = parse(
+            Dialect::Twilio,
+            &json!({"CallSid": "CA1", "QueueResult": result, "QueueTime": "31", "CallStatus": "in-progress", "s": "4"}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.event, event, "{result}");
+    }
     let r = parse(
         Dialect::Exotel,
         &json!({"CallSid": "E1", "CallFrom": "0980", "CallTo": "0800", "digits": "\"1\""}),
@@ -830,6 +848,7 @@ fn a_queue_announces_the_callers_place_and_wait_in_every_dialect() {
             &render::RenderCtx {
                 action_url: "https://cb.example/ivr/x?s=1".into(),
                 call_id: "c".into(),
+                twilio_enqueue: false,
             },
         );
         assert!(

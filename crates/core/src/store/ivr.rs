@@ -720,9 +720,21 @@ pub enum StepOutput {
         problem: Option<String>,
         /// The `sms` nodes reached in this step and what became of each.
         sms: Vec<SmsNote>,
+        /// The agents to ring through the department's Twilio dialer while
+        /// the caller waits in `<Enqueue>` (see `ivr::render::twiml`).
+        queue_legs: Option<QueueLegs>,
     },
     /// An `api` node needs its answer: nothing was written.
     NeedsApi(ApiRequest),
+}
+
+/// A Twilio queue's agents, rung by the receiver once the answer is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLegs {
+    /// The caller's Twilio queue (`cb-<CallSid>`).
+    pub queue: String,
+    pub numbers: Vec<String>,
+    pub ring_seconds: u32,
 }
 
 /// An `sms` node reached in a step: where its text went (`code` is the
@@ -773,6 +785,7 @@ pub fn goodbye(dialect: Dialect, call_id: &str, action_base: &str) -> Rendered {
         &RenderCtx {
             action_url: action_base.to_string(),
             call_id: call_id.to_string(),
+            twilio_enqueue: false,
         },
     )
 }
@@ -823,6 +836,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
                     visits: vec![],
                     problem: None,
                     sms: vec![],
+                    queue_legs: None,
                 });
             }
         }
@@ -965,12 +979,14 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
             .collect(),
     };
     let action_url = with_step(&input.action_base, step.state.step);
+    let queue_legs = twilio_queue_legs(w, &input, &answered)?;
     let rendered = render::render(
         input.dialect,
         &answered,
         &RenderCtx {
             action_url,
             call_id: req.call_id.clone(),
+            twilio_enqueue: queue_legs.is_some(),
         },
     );
     let at = time::fmt(now);
@@ -1029,7 +1045,39 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         visits,
         problem: step.problem,
         sms,
+        queue_legs,
     })
+}
+
+/// A queue with hold music waits in Twilio's `<Enqueue>` when the receiving
+/// department's click-to-call dialer is Twilio: the agents' calls must be
+/// made on the caller's own Twilio account, whose queue they dial.
+fn twilio_queue_legs(
+    w: &Writer<'_>,
+    input: &StepInput,
+    answer: &exec::Instruction,
+) -> Result<Option<QueueLegs>> {
+    if input.dialect != Dialect::Twilio {
+        return Ok(None);
+    }
+    let Some((numbers, ring_seconds)) = answer.actions.iter().find_map(|a| match a {
+        exec::Action::Dial {
+            numbers,
+            timeout_seconds,
+            music_url: Some(_),
+            ..
+        } => Some((numbers.clone(), *timeout_seconds)),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let twilio = super::callbacks::dialer(w.conn, &input.slug)?
+        .is_some_and(|d| d.config.kind == crate::dialer::DialerKind::Twilio);
+    Ok(twilio.then(|| QueueLegs {
+        queue: render::twiml::queue_name(&input.request.call_id),
+        numbers,
+        ring_seconds,
+    }))
 }
 
 /// Where each `sms` node of the step sends its text. Plivo and the JSON

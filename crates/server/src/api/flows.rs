@@ -465,6 +465,7 @@ pub async fn simulate(
                 let ctx = RenderCtx {
                     action_url: format!("https://callboard.example/ivr/sim?s={}", s.state.step),
                     call_id: "SIMULATED".into(),
+                    twilio_enqueue: false,
                 };
                 let rendered = render::render(dialect, &s.instruction, &ctx);
                 let ended = s.state.ended;

@@ -198,7 +198,7 @@ export const NODE_INFO: Record<NodeType, NodeTypeInfo> = {
         key: "hold_music_url",
         label: "Hold music URL",
         placeholder: "https://…/hold.mp3",
-        hint: "Plays while the agents ring on Vonage and Plivo; KooKoo plays its own music instead; Twilio and Exotel ring.",
+        hint: "Plays while the agents ring on Vonage and Plivo, and on Twilio when the department's click-to-call dialer is Twilio (the caller waits in a queue); KooKoo plays its own music instead; Exotel rings.",
       },
       { kind: "bool", key: "announce_position", label: "Announce position in line and estimated wait" },
       {

@@ -119,6 +119,7 @@ mod tests {
         let ctx = RenderCtx {
             action_url: "https://cb.example.com/ivr/sales?token=T&s=4".into(),
             call_id: "CA1".into(),
+            twilio_enqueue: false,
         };
         render(&instr, &ctx)
     }

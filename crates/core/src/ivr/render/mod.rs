@@ -91,6 +91,20 @@ pub struct RenderCtx {
     /// query-token providers).
     pub action_url: String,
     pub call_id: String,
+    /// A queue with hold music waits in Twilio's `<Enqueue>` while the
+    /// receiver rings the agents through the department's Twilio dialer
+    /// (TwiML only; see [`twiml`]).
+    pub twilio_enqueue: bool,
+}
+
+/// `url` with more query parameters, each value form-encoded.
+pub fn with_params(url: &str, params: &[(&str, &str)]) -> String {
+    let pairs = serde_urlencoded::to_string(params).unwrap_or_default();
+    if pairs.is_empty() {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{pairs}")
 }
 
 impl RenderCtx {

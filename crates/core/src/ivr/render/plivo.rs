@@ -133,6 +133,7 @@ mod tests {
         let ctx = RenderCtx {
             action_url: "https://cb.example.com/ivr/sales?token=T&s=4".into(),
             call_id: "P1".into(),
+            twilio_enqueue: false,
         };
         let instr = Instruction {
             actions: vec![Action::Dial {

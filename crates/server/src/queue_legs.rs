@@ -1,0 +1,255 @@
+//! The agents' phones of a Twilio IVR queue. A caller waiting in
+//! `<Enqueue>` (hold music, `ivr::render::twiml`) is reached by calls the
+//! receiver places through the department's Twilio dialer, one per agent,
+//! each dialling the caller's own queue. This module places them, and
+//! cancels the ones still ringing once an agent takes the caller, once the
+//! caller leaves the queue, or when the next slice rings afresh.
+//!
+//! The legs' ids live in memory only: after a restart, legs placed before
+//! it ring until their own timeout (the slice), and an agent who answers
+//! one hears that the caller is no longer waiting.
+
+use crate::outbound::credentials::read_secrets;
+use crate::outbound::{self, Dialling};
+use crate::state::AppState;
+use callboard_core::dialer::{self, request, DialerConfig};
+use callboard_core::ivr::render::twiml;
+use callboard_core::store::callbacks;
+use callboard_core::store::ivr::QueueLegs;
+use callboard_core::time::SharedClock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A call whose legs nobody released (the platform never called back) is
+/// forgotten after this long.
+const FORGET_AFTER: Duration = Duration::from_secs(3 * 3600);
+
+struct Dialer {
+    department: String,
+    config: DialerConfig,
+    secrets: BTreeMap<String, String>,
+}
+
+struct Entry {
+    generation: u64,
+    /// Still waiting for an agent: a leg placed now is kept.
+    open: bool,
+    /// The leg that took the caller.
+    taken_by: Option<String>,
+    legs: Vec<String>,
+    dialer: Arc<Dialer>,
+    since: Instant,
+}
+
+/// The ringing legs of each waiting caller, by `(department, call id)`.
+#[derive(Clone, Default)]
+pub struct Legs {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next: u64,
+    calls: HashMap<(String, String), Entry>,
+}
+
+/// Why no agent is rung, in words an admin can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum NotRung {
+    #[error("the department has no dialer")]
+    NoDialer,
+    #[error("the department's dialer is not Twilio")]
+    NotTwilio,
+    #[error("the Twilio dialer lacks {0}")]
+    Incomplete(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl Legs {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Whether the call has legs on record (cheap: no I/O).
+    pub fn has(&self, department: &str, call_id: &str) -> bool {
+        self.lock()
+            .calls
+            .contains_key(&(department.to_string(), call_id.to_string()))
+    }
+
+    /// Rings `legs.numbers` for the caller (cancelling the previous slice's
+    /// legs first). Returns once every request was answered; the legs are
+    /// on record as soon as Twilio gives their ids.
+    pub async fn ring(
+        &self,
+        state: &AppState,
+        department: &str,
+        call_id: &str,
+        legs: QueueLegs,
+        bridge_url: &str,
+    ) -> Result<usize, NotRung> {
+        let dialer = Arc::new(load(state, department).await?);
+        let key = (department.to_string(), call_id.to_string());
+        let (generation, stale) = {
+            let mut g = self.lock();
+            g.calls.retain(|_, e| e.since.elapsed() < FORGET_AFTER);
+            g.next += 1;
+            let generation = g.next;
+            let old = g.calls.insert(
+                key.clone(),
+                Entry {
+                    generation,
+                    open: true,
+                    taken_by: None,
+                    legs: Vec::new(),
+                    dialer: dialer.clone(),
+                    since: Instant::now(),
+                },
+            );
+            (generation, old)
+        };
+        if let Some(old) = stale {
+            cancel_all(state, &old.dialer, old.legs, None);
+        }
+        let twiml = twiml::queue_leg(&legs.queue, bridge_url);
+        let label = dialer.config.kind.spec().label;
+        let placed = legs.numbers.iter().map(|number| {
+            let dialer = dialer.clone();
+            let twiml = &twiml;
+            async move {
+                let out = request::twilio_queue_leg(
+                    &dialer.config,
+                    &dialer.secrets,
+                    number,
+                    twiml,
+                    legs.ring_seconds,
+                )?;
+                match state
+                    .dialling
+                    .send(&dialer.department, state.store.clock(), &out)
+                    .await
+                {
+                    Ok(body) => match request::accepted(dialer.config.kind, &body) {
+                        Ok(Some(sid)) => Some(sid),
+                        Ok(None) | Err(_) => {
+                            tracing::warn!(department = %dialer.department, call_id, agent = %number, "IVR queue: Twilio accepted an agent's call without its id");
+                            None
+                        }
+                    },
+                    Err(e) => {
+                        tracing::warn!(department = %dialer.department, call_id, agent = %number, error = %outbound::explain(label, "the agent's call", &e), "IVR queue: an agent's phone was not rung");
+                        None
+                    }
+                }
+            }
+        });
+        let sids: Vec<String> = futures_util::future::join_all(placed)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        let rung = sids.len();
+        let mut late = Vec::new();
+        {
+            let mut g = self.lock();
+            match g.calls.get_mut(&key) {
+                Some(e) if e.generation == generation && e.open => e.legs.extend(sids),
+                // Taken, left or rung afresh while these were placed.
+                Some(e) if e.generation == generation => {
+                    late.extend(sids.into_iter().filter(|s| Some(s) != e.taken_by.as_ref()))
+                }
+                _ => late.extend(sids),
+            }
+        }
+        cancel_all(state, &dialer, late, None);
+        Ok(rung)
+    }
+
+    /// An agent's leg (`by`, Twilio's `DequeingCallSid`) is taking the
+    /// caller: the other phones stop ringing.
+    pub fn taken(&self, state: &AppState, department: &str, call_id: &str, by: Option<&str>) {
+        let key = (department.to_string(), call_id.to_string());
+        let (dialer, legs) = {
+            let mut g = self.lock();
+            let Some(e) = g.calls.get_mut(&key) else {
+                return;
+            };
+            e.open = false;
+            e.taken_by = by.map(str::to_string);
+            (e.dialer.clone(), std::mem::take(&mut e.legs))
+        };
+        cancel_all(state, &dialer, legs, by);
+    }
+
+    /// The caller left the queue (answered, gave up, or the slice ended):
+    /// whatever still rings stops.
+    pub fn release(&self, state: &AppState, department: &str, call_id: &str) {
+        let key = (department.to_string(), call_id.to_string());
+        let Some(e) = self.lock().calls.remove(&key) else {
+            return;
+        };
+        let keep = e.taken_by.clone();
+        cancel_all(state, &e.dialer, e.legs, keep.as_deref());
+    }
+}
+
+async fn load(state: &AppState, department: &str) -> Result<Dialer, NotRung> {
+    let dep = department.to_string();
+    let found = state
+        .store
+        .read(move |c| callbacks::dialer(c, &dep))
+        .await
+        .map_err(|e| NotRung::Storage(e.to_string()))?
+        .ok_or(NotRung::NoDialer)?;
+    if found.config.kind != dialer::DialerKind::Twilio {
+        return Err(NotRung::NotTwilio);
+    }
+    let secrets = read_secrets(state.secrets.clone(), department)
+        .await
+        .map_err(|e| NotRung::Storage(e.message))?;
+    let missing = dialer::missing_secrets(found.config.kind, &secrets);
+    if !missing.is_empty() {
+        return Err(NotRung::Incomplete(missing.join(", ")));
+    }
+    Ok(Dialer {
+        department: department.to_string(),
+        config: found.config,
+        secrets,
+    })
+}
+
+/// Cancels each leg but `keep`, in the background (a cancel that fails
+/// leaves a phone ringing until its timeout: logged, nothing else).
+fn cancel_all(state: &AppState, dialer: &Arc<Dialer>, legs: Vec<String>, keep: Option<&str>) {
+    let legs: Vec<String> = legs
+        .into_iter()
+        .filter(|s| Some(s.as_str()) != keep)
+        .collect();
+    if legs.is_empty() {
+        return;
+    }
+    let dialling: Dialling = state.dialling.clone();
+    let clock: SharedClock = state.store.clock().clone();
+    let dialer = dialer.clone();
+    tokio::spawn(async move {
+        for sid in legs {
+            let Some(out) = request::twilio_cancel(&dialer.config, &dialer.secrets, &sid) else {
+                return;
+            };
+            match dialling.send(&dialer.department, &clock, &out).await {
+                Ok(_) => {
+                    tracing::debug!(department = %dialer.department, leg = %sid, "IVR queue: an agent's phone stopped ringing")
+                }
+                // Answered or ended meanwhile: Twilio refuses, nothing rings.
+                Err(e) => {
+                    tracing::info!(department = %dialer.department, leg = %sid, error = %e, "IVR queue: an agent's call was not cancelled")
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,332 @@
+//! A Twilio queue with hold music: the caller waits in `<Enqueue>` (music
+//! from the wait URL, `<Leave>` when the slice is up) while the receiver
+//! rings every available agent through the department's Twilio dialer — a
+//! fake Twilio REST API on loopback that records what it was asked — and
+//! cancels the phones still ringing once an agent takes the caller, the
+//! caller leaves the queue, or the next slice rings afresh.
+
+use super::{flow, owned, publish_and_attach, setup, twilio_post, xml_attr, AGENT_PHONE};
+use callboard_tests::fake_platform::{FakePlatform, Reply, Seen};
+use callboard_tests::{until, TestServer, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+const PUBLIC: &str = "https://cb.example.test";
+const TOKEN: &str = "twilio-auth-token-queue-0123456789";
+const SECOND_AGENT: &str = "+919000000002";
+const MUSIC: &str = "https://cdn.example.com/hold.mp3?x=1&y=2";
+
+/// Agents' calls created (`POST …/Calls.json`).
+fn created(fake: &FakePlatform) -> Vec<Seen> {
+    fake.seen()
+        .into_iter()
+        .filter(|r| r.target.ends_with("/Calls.json"))
+        .collect()
+}
+
+/// Legs cancelled (`POST …/Calls/{sid}.json`, `Status=canceled`), by sid.
+fn cancelled(fake: &FakePlatform) -> Vec<String> {
+    let mut v: Vec<String> = fake
+        .seen()
+        .into_iter()
+        .filter(|r| r.form("Status").as_deref() == Some("canceled"))
+        .map(|r| {
+            let tail = r.target.rsplit('/').next().unwrap_or_default();
+            tail.trim_end_matches(".json").to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A second available agent with a phone in `slug`.
+async fn second_agent(srv: &TestServer, slug: &str) {
+    let name = format!("agent2-{slug}");
+    srv.user(&name, "agent", &[slug]).await.unwrap();
+    let uid = srv.user_id(&name).await.unwrap();
+    for (path, body) in [
+        (
+            format!("/api/users/{uid}/phone"),
+            json!({"phone": SECOND_AGENT}),
+        ),
+        (
+            format!("/api/agents/{uid}/state"),
+            json!({"state": "available"}),
+        ),
+    ] {
+        let (s, b) = srv.put_json(&path, ADMIN_TOKEN, &body).await.unwrap();
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+async fn twilio_dialer(srv: &TestServer, slug: &str, fake: &FakePlatform) {
+    let (s, d) = srv
+        .put_json(
+            &format!("/api/providers/{slug}/dialer"),
+            ADMIN_TOKEN,
+            &json!({"kind": "twilio",
+                "fields": {"account_sid": "AC77", "caller_id": "+15550100", "base_url": fake.base},
+                "secrets": {"auth_token": "rest-token"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["ready"], true, "{d}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
+    let fake = FakePlatform::start().await;
+    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
+        .await
+        .unwrap();
+    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
+    second_agent(&srv, &slug).await;
+    let mut f = flow(&slug);
+    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
+    f["nodes"][2]["announce_every_seconds"] = json!(15);
+    publish_and_attach(&srv, &slug, &f).await;
+    let start = format!("{PUBLIC}/ivr/{slug}");
+    let post = |url: String, form: Vec<(&str, &str)>| {
+        twilio_post(&srv, PUBLIC, Some(TOKEN), url, owned(&form))
+    };
+    let call = |sid: &'static str| {
+        vec![
+            ("CallSid", sid),
+            ("From", "+15550001"),
+            ("To", "+15550002"),
+            ("CallStatus", "in-progress"),
+        ]
+    };
+    let press_1 = |sid: &'static str| {
+        let mut f = call(sid);
+        f.push(("Digits", "1"));
+        f
+    };
+
+    // Without a Twilio dialer the agents ring in a `<Dial>` (ringback only).
+    post(start.clone(), call("CAQ0")).await;
+    let (_, x) = post(format!("{start}?s=1"), press_1("CAQ0")).await;
+    assert!(x.contains("<Dial") && !x.contains("<Enqueue"), "{x}");
+
+    // With one, the caller waits in a queue of their own, with music.
+    twilio_dialer(&srv, &slug, &fake).await;
+    fake.script_path(
+        "/Calls.json",
+        &[
+            Reply::json(201, json!({"sid": "CAleg1", "status": "queued"})),
+            Reply::json(201, json!({"sid": "CAleg2", "status": "queued"})),
+        ],
+    );
+    fake.answer(Reply::json(
+        200,
+        json!({"sid": "CAx", "status": "canceled"}),
+    ));
+    post(start.clone(), call("CAQ1")).await;
+    let (s, x) = post(format!("{start}?s=1"), press_1("CAQ1")).await;
+    assert_eq!(s, 200, "{x}");
+    assert!(!x.contains("<Dial"), "{x}");
+    assert!(x.contains(">cb-CAQ1</Enqueue>"), "{x}");
+    assert_eq!(xml_attr(&x, "Enqueue", "action"), format!("{start}?s=2"));
+    let wait = xml_attr(&x, "Enqueue", "waitUrl");
+    assert!(wait.contains("cb_wait=15"), "{wait}");
+
+    // Every available agent's phone rings, through Twilio's REST API, with
+    // TwiML that dials the caller's queue.
+    until(10, "both agents rung", || async {
+        created(&fake).len() == 2
+    })
+    .await;
+    let legs = created(&fake);
+    let mut to: Vec<String> = legs.iter().filter_map(|r| r.form("To")).collect();
+    to.sort();
+    assert_eq!(to, vec![AGENT_PHONE.to_string(), SECOND_AGENT.to_string()]);
+    for leg in &legs {
+        assert_eq!(leg.target, "/2010-04-01/Accounts/AC77/Calls.json");
+        assert_eq!(leg.form("From").as_deref(), Some("+15550100"));
+        assert_eq!(leg.form("Timeout").as_deref(), Some("15"));
+        assert!(leg.header("authorization").unwrap().starts_with("Basic "));
+        let twiml = leg.form("Twiml").unwrap();
+        assert!(
+            twiml.contains(&format!(
+                r#"<Queue url="{start}?cb_bridge=1" method="POST">cb-CAQ1</Queue>"#
+            )),
+            "{twiml}"
+        );
+    }
+
+    // The wait URL: the music while the slice lasts, then `<Leave>`.
+    let mut waiting = call("CAQ1");
+    waiting.extend([
+        ("QueueTime", "3"),
+        ("QueuePosition", "1"),
+        ("QueueSid", "QU1"),
+    ]);
+    let (s, m) = post(wait.clone(), waiting.clone()).await;
+    assert_eq!(s, 200, "{m}");
+    assert!(
+        m.contains("<Play>https://cdn.example.com/hold.mp3?x=1&amp;y=2</Play>"),
+        "{m}"
+    );
+    let mut up = call("CAQ1");
+    up.extend([("QueueTime", "15"), ("QueueSid", "QU1")]);
+    let (_, m) = post(wait.clone(), up).await;
+    assert!(m.contains("<Leave/>") && !m.contains("<Play"), "{m}");
+    assert_eq!(
+        srv.call(&slug, "CAQ1").await.unwrap()["metadata"]["ivr_node"],
+        "sales",
+        "the wait URL leaves the call where it is"
+    );
+
+    // The slice is up: the caller hears their place again and waits on;
+    // the first slice's phones stop, the next slice's ring.
+    fake.script_path(
+        "/Calls.json",
+        &[
+            Reply::json(201, json!({"sid": "CAleg3", "status": "queued"})),
+            Reply::json(201, json!({"sid": "CAleg4", "status": "queued"})),
+        ],
+    );
+    let mut left = call("CAQ1");
+    left.extend([("QueueResult", "leave"), ("QueueTime", "15")]);
+    let (_, x) = post(format!("{start}?s=2"), left).await;
+    assert!(x.contains(">cb-CAQ1</Enqueue>"), "{x}");
+    until(10, "the first slice cancelled, the second rung", || async {
+        cancelled(&fake) == ["CAleg1", "CAleg2"] && created(&fake).len() == 4
+    })
+    .await;
+
+    // An agent dequeues the caller: Twilio fetches the bridge URL on the
+    // caller's side; the other phone stops ringing, the taker's does not.
+    let (s, b) = post(
+        format!("{start}?cb_bridge=1"),
+        vec![
+            ("CallSid", "CAQ1"),
+            ("DequeingCallSid", "CAleg4"),
+            ("QueueSid", "QU1"),
+            ("QueueTime", "21"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.contains("<Response>") && !b.contains("<Say"), "{b}");
+    until(10, "the other agent's phone cancelled", || async {
+        cancelled(&fake) == ["CAleg1", "CAleg2", "CAleg3"]
+    })
+    .await;
+
+    // When both hang up, Twilio reports the queue's result: answered.
+    let mut bridged = call("CAQ1");
+    bridged.extend([("QueueResult", "bridged"), ("QueueTime", "21")]);
+    let (_, x) = post(format!("{start}?s=3"), bridged).await;
+    assert!(x.contains("<Hangup/>"), "{x}");
+    let c = srv.call(&slug, "CAQ1").await.unwrap();
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(c["metadata"]["exit_reason"], "completed", "{c}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        cancelled(&fake),
+        ["CAleg1", "CAleg2", "CAleg3"],
+        "the taker's call is never cancelled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_agent_call_or_a_caller_who_hangs_up_loses_nothing() {
+    let fake = FakePlatform::start().await;
+    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
+        .await
+        .unwrap();
+    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
+    let mut f = flow(&slug);
+    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
+    publish_and_attach(&srv, &slug, &f).await;
+    twilio_dialer(&srv, &slug, &fake).await;
+    let start = format!("{PUBLIC}/ivr/{slug}");
+    let post = |url: String, form: Vec<(&str, &str)>| {
+        twilio_post(&srv, PUBLIC, Some(TOKEN), url, owned(&form))
+    };
+    let call =
+        |sid: &'static str| vec![("CallSid", sid), ("From", "+15550001"), ("To", "+15550002")];
+    let press_1 = |sid: &'static str| {
+        let mut f = call(sid);
+        f.push(("Digits", "1"));
+        f
+    };
+
+    // Twilio refuses the agent's call: the caller still waits with music,
+    // and when the wait is over the queue's timeout edge is taken.
+    fake.script_path(
+        "/Calls.json",
+        &[Reply::json(
+            401,
+            json!({"code": 20003, "message": "Authenticate", "status": 401}),
+        )],
+    );
+    post(start.clone(), call("CAR1")).await;
+    let (_, x) = post(format!("{start}?s=1"), press_1("CAR1")).await;
+    assert!(x.contains(">cb-CAR1</Enqueue>"), "{x}");
+    until(10, "the refused leg", || async {
+        created(&fake).len() == 1
+    })
+    .await;
+    let mut left = call("CAR1");
+    left.extend([("QueueResult", "leave"), ("QueueTime", "30")]);
+    let (_, x) = post(format!("{start}?s=2"), left).await;
+    assert!(x.contains("Leave a message"), "the timeout edge: {x}");
+    assert!(cancelled(&fake).is_empty(), "nothing was placed to cancel");
+
+    // A caller who hangs up while the agent's phone rings: a queue abandon,
+    // and the phone stops.
+    fake.script_path(
+        "/Calls.json",
+        &[Reply::json(
+            201,
+            json!({"sid": "CAlegH", "status": "queued"}),
+        )],
+    );
+    fake.answer(Reply::json(
+        200,
+        json!({"sid": "CAlegH", "status": "canceled"}),
+    ));
+    post(start.clone(), call("CAH1")).await;
+    post(format!("{start}?s=1"), press_1("CAH1")).await;
+    until(10, "the agent rung", || async { created(&fake).len() == 2 }).await;
+    // Whether its id is on record yet or not, the hang-up stops it.
+    let mut gone = call("CAH1");
+    gone.extend([("QueueResult", "hangup"), ("QueueTime", "7")]);
+    let (s, _) = post(format!("{start}?s=2"), gone).await;
+    assert_eq!(s, 200);
+    let c: Value = srv.call(&slug, "CAH1").await.unwrap();
+    assert_eq!(c["metadata"]["exit_reason"], "queue_abandon", "{c}");
+    assert_eq!(c["status"], "hangup", "{c}");
+    until(10, "the ringing phone cancelled", || async {
+        cancelled(&fake) == ["CAlegH"]
+    })
+    .await;
+
+    // The wait and bridge URLs are signed like every IVR request, and read
+    // strictly.
+    let wait = format!("{start}?s=2&cb_wait=15&music={}", urlencode(MUSIC));
+    let (s, _) = twilio_post(&srv, PUBLIC, None, wait.clone(), owned(&call("CAH1"))).await;
+    assert_eq!(s, 401);
+    let (s, b) = post(
+        format!("{start}?cb_wait=soon&music={}", urlencode(MUSIC)),
+        call("CAH1"),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b.contains("cb_wait"), "{b}");
+    let (s, b) = post(
+        format!("{start}?cb_wait=15&music=javascript%3Aalert(1)"),
+        call("CAH1"),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = post(format!("{start}?cb_bridge=1"), vec![("QueueSid", "QU1")]).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b.contains("CallSid"), "{b}");
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()
+}
