@@ -218,7 +218,9 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     // tells us when an agent dequeues them: answered here, the call's
     // place in the flow untouched.
     if dialect == callboard_core::ivr::Dialect::Twilio {
-        if let Some(r) = twilio_queue(&state, &slug, query.as_deref(), &fields, rid.as_deref())? {
+        if let Some(r) =
+            twilio_queue(&state, &provider, query.as_deref(), &fields, rid.as_deref()).await?
+        {
             return Ok(answer(r));
         }
     }
@@ -312,9 +314,9 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
 }
 
 /// The wait and bridge URLs of a Twilio queue (`None`: an ordinary step).
-fn twilio_queue(
+async fn twilio_queue(
     state: &AppState,
-    slug: &str,
+    provider: &ProviderRuntime,
     query: Option<&str>,
     fields: &serde_json::Value,
     rid: Option<&str>,
@@ -352,10 +354,20 @@ fn twilio_queue(
             ));
         };
         let agent = field("DequeingCallSid");
-        tracing::info!(provider = %slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
-        state
+        let number = state
             .queue_legs
-            .taken(state, slug, &caller, agent.as_deref());
+            .taken(state, &provider.slug, &caller, agent.as_deref());
+        tracing::info!(provider = %provider.slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), agent = number.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
+        // The call is talking from now; a failure to record it costs the
+        // board its "talking" row, never the caller their connection.
+        let (id, slug, sla) = (provider.id, provider.slug.clone(), provider.sla_minutes);
+        let recorded = state
+            .store
+            .write(move |w| store_ivr::queue_bridged(w, id, &slug, sla, &caller, number.as_deref()))
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(provider = %provider.slug, request_id = rid.unwrap_or("-"), error = %e, "IVR queue: the answered call was not recorded as talking");
+        }
         return Ok(Some(twiml::queue_bridge()));
     }
     Ok(None)

@@ -31,13 +31,20 @@ struct Dialer {
     secrets: BTreeMap<String, String>,
 }
 
+#[derive(Debug, Clone)]
+struct Leg {
+    sid: String,
+    number: String,
+}
+
 struct Entry {
     generation: u64,
     /// Still waiting for an agent: a leg placed now is kept.
     open: bool,
     /// The leg that took the caller.
     taken_by: Option<String>,
-    legs: Vec<String>,
+    /// Each ringing leg's id and the agent's phone it rings.
+    legs: Vec<Leg>,
     dialer: Arc<Dialer>,
     since: Instant,
 }
@@ -118,7 +125,7 @@ impl Legs {
         }
         let twiml = twiml::queue_leg(&legs.queue, bridge_url);
         let label = dialer.config.kind.spec().label;
-        let placed = legs.numbers.iter().map(|number| {
+        let placing = legs.numbers.iter().map(|number| {
             let dialer = dialer.clone();
             let twiml = &twiml;
             async move {
@@ -135,7 +142,10 @@ impl Legs {
                     .await
                 {
                     Ok(body) => match request::accepted(dialer.config.kind, &body) {
-                        Ok(Some(sid)) => Some(sid),
+                        Ok(Some(sid)) => Some(Leg {
+                            sid,
+                            number: number.clone(),
+                        }),
                         Ok(None) | Err(_) => {
                             tracing::warn!(department = %dialer.department, call_id, agent = %number, "IVR queue: Twilio accepted an agent's call without its id");
                             None
@@ -148,42 +158,64 @@ impl Legs {
                 }
             }
         });
-        let sids: Vec<String> = futures_util::future::join_all(placed)
+        let placed: Vec<Leg> = futures_util::future::join_all(placing)
             .await
             .into_iter()
             .flatten()
             .collect();
-        let rung = sids.len();
+        let rung = placed.len();
         let mut late = Vec::new();
+        let mut taker = None;
         {
             let mut g = self.lock();
             match g.calls.get_mut(&key) {
-                Some(e) if e.generation == generation && e.open => e.legs.extend(sids),
+                Some(e) if e.generation == generation && e.open => e.legs.extend(placed),
                 // Taken, left or rung afresh while these were placed.
                 Some(e) if e.generation == generation => {
-                    late.extend(sids.into_iter().filter(|s| Some(s) != e.taken_by.as_ref()))
+                    for l in placed {
+                        if Some(&l.sid) == e.taken_by.as_ref() {
+                            taker = Some(l.number);
+                        } else {
+                            late.push(l);
+                        }
+                    }
                 }
-                _ => late.extend(sids),
+                _ => late.extend(placed),
             }
         }
         cancel_all(state, &dialer, late, None);
+        if let Some(number) = taker {
+            // Answered before Twilio's answer to its creation was read: the
+            // call learns its agent now.
+            record_taker(state, department, call_id, number).await;
+        }
         Ok(rung)
     }
 
     /// An agent's leg (`by`, Twilio's `DequeingCallSid`) is taking the
-    /// caller: the other phones stop ringing.
-    pub fn taken(&self, state: &AppState, department: &str, call_id: &str, by: Option<&str>) {
+    /// caller: the other phones stop ringing. Returns the phone that leg
+    /// rang, when it is on record.
+    pub fn taken(
+        &self,
+        state: &AppState,
+        department: &str,
+        call_id: &str,
+        by: Option<&str>,
+    ) -> Option<String> {
         let key = (department.to_string(), call_id.to_string());
         let (dialer, legs) = {
             let mut g = self.lock();
-            let Some(e) = g.calls.get_mut(&key) else {
-                return;
-            };
+            let e = g.calls.get_mut(&key)?;
             e.open = false;
             e.taken_by = by.map(str::to_string);
             (e.dialer.clone(), std::mem::take(&mut e.legs))
         };
+        let number = legs
+            .iter()
+            .find(|l| Some(l.sid.as_str()) == by)
+            .map(|l| l.number.clone());
         cancel_all(state, &dialer, legs, by);
+        number
     }
 
     /// The caller left the queue (answered, gave up, or the slice ended):
@@ -195,6 +227,28 @@ impl Legs {
         };
         let keep = e.taken_by.clone();
         cancel_all(state, &e.dialer, e.legs, keep.as_deref());
+    }
+}
+
+/// Records that the caller is talking with the agent at `number`.
+pub async fn record_taker(state: &AppState, department: &str, call_id: &str, number: String) {
+    let Some(p) = state.store.providers().get(department) else {
+        return;
+    };
+    let (id, slug, sla, call) = (
+        p.id,
+        department.to_string(),
+        p.sla_minutes,
+        call_id.to_string(),
+    );
+    let done = state
+        .store
+        .write(move |w| {
+            callboard_core::store::ivr::queue_bridged(w, id, &slug, sla, &call, Some(&number))
+        })
+        .await;
+    if let Err(e) = done {
+        tracing::warn!(department, call_id, error = %e, "IVR queue: the agent who took the call was not recorded");
     }
 }
 
@@ -225,9 +279,10 @@ async fn load(state: &AppState, department: &str) -> Result<Dialer, NotRung> {
 
 /// Cancels each leg but `keep`, in the background (a cancel that fails
 /// leaves a phone ringing until its timeout: logged, nothing else).
-fn cancel_all(state: &AppState, dialer: &Arc<Dialer>, legs: Vec<String>, keep: Option<&str>) {
+fn cancel_all(state: &AppState, dialer: &Arc<Dialer>, legs: Vec<Leg>, keep: Option<&str>) {
     let legs: Vec<String> = legs
         .into_iter()
+        .map(|l| l.sid)
         .filter(|s| Some(s.as_str()) != keep)
         .collect();
     if legs.is_empty() {

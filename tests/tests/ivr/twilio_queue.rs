@@ -213,6 +213,42 @@ async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
         cancelled(&fake) == ["CAleg1", "CAleg2", "CAleg3"]
     })
     .await;
+    // The board shows the call talking at once, with the agent who took it
+    // (the phone the fourth agent call rang: replies go out in order).
+    let taker = created(&fake)[3].form("To").unwrap();
+    let c = srv.call(&slug, "CAQ1").await.unwrap();
+    assert_eq!(c["status"], "active", "{c}");
+    assert!(c["answered_at"].is_string(), "{c}");
+    // (Known at once once Twilio's answer to the agent's call was read;
+    // otherwise as soon as it is.)
+    until(10, "the agent on the call", || async {
+        srv.call(&slug, "CAQ1").await.unwrap()["agent_id"] == taker.as_str()
+    })
+    .await;
+    let c = srv.call(&slug, "CAQ1").await.unwrap();
+    let owner = if taker == AGENT_PHONE {
+        format!("agent-{slug}")
+    } else {
+        format!("agent2-{slug}")
+    };
+    assert!(
+        c["agent_name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&owner),
+        "{c}"
+    );
+    // Asked again (Twilio retries), nothing changes.
+    let (s, _) = post(
+        format!("{start}?cb_bridge=1"),
+        vec![("CallSid", "CAQ1"), ("DequeingCallSid", "CAleg4")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        srv.call(&slug, "CAQ1").await.unwrap()["answered_at"],
+        c["answered_at"]
+    );
 
     // When both hang up, Twilio reports the queue's result: answered.
     let mut bridged = call("CAQ1");

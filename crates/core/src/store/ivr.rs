@@ -1049,6 +1049,80 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
     })
 }
 
+/// An agent took a caller out of their Twilio queue (the bridge URL): the
+/// call is talking from now, with that agent — the live board shows it so
+/// at once, not when Twilio reports the queue's result after both hang up.
+/// `agent_number` is the phone the taking call rang (unknown after a
+/// restart, or not yet known when the agent answered before Twilio's
+/// answer to the call's creation was read: then it comes in a second call,
+/// which sets only the agent). `None`: no such call waiting in a flow, or
+/// nothing new to record.
+pub fn queue_bridged(
+    w: &mut Writer<'_>,
+    provider_id: i64,
+    slug: &str,
+    sla_minutes: i64,
+    call_id: &str,
+    agent_number: Option<&str>,
+) -> Result<Option<Call>> {
+    let row: Option<(i64, i64, CallState)> = w
+        .conn
+        .prepare_cached(
+            "SELECT flow_id, version, state FROM ivr_calls WHERE provider_id = ?1 AND call_id = ?2",
+        )?
+        .query_row(params![provider_id, call_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                At::new("ivr_calls", call_id).json(r, 2, "state")?,
+            ))
+        })
+        .optional()?;
+    let Some((flow_id, version, mut state)) = row else {
+        return Ok(None);
+    };
+    let first = !state.answered;
+    if state.ended || (!first && agent_number.is_none()) {
+        return Ok(None);
+    }
+    state.answered = true;
+    let agent_name: Option<String> = match agent_number {
+        Some(n) => w
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(NULLIF(u.display_name, ''), u.username) FROM users u
+                 WHERE (SELECT value FROM settings WHERE key = 'agent_phone:' || u.id) = ?1
+                 ORDER BY u.active DESC, u.id LIMIT 1",
+            )?
+            .query_row([n], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    let mut metadata = Map::new();
+    metadata.insert("ivr_flow_id".into(), json!(flow_id));
+    metadata.insert("ivr_version".into(), json!(version));
+    metadata.insert("ivr_node".into(), json!(state.node));
+    let mapped = MappedCall {
+        call_id: call_id.to_string(),
+        status: Some(Status::Active),
+        raw_status: Some("ivr:bridged".into()),
+        answered_at: first.then_some(w.now),
+        agent_id: agent_number.map(str::to_string),
+        agent_name,
+        metadata,
+        ..MappedCall::default()
+    };
+    let event_at = time::fmt(w.now);
+    let call =
+        super::workflow::intake::record(w, provider_id, slug, &mapped, &event_at, sla_minutes)?;
+    w.conn
+        .prepare_cached(
+            "UPDATE ivr_calls SET state = ?3, updated_at = ?4 WHERE provider_id = ?1 AND call_id = ?2",
+        )?
+        .execute(params![provider_id, call_id, serde_json::to_string(&state)?, event_at])?;
+    Ok(Some(call))
+}
+
 /// A queue with hold music waits in Twilio's `<Enqueue>` when the receiving
 /// department's click-to-call dialer is Twilio: the agents' calls must be
 /// made on the caller's own Twilio account, whose queue they dial.
