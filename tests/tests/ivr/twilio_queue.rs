@@ -73,6 +73,23 @@ async fn twilio_dialer(srv: &TestServer, slug: &str, fake: &FakePlatform) {
     assert_eq!(d["ready"], true, "{d}");
 }
 
+/// What the simulator answers a Twilio call that presses 1 (the queue).
+async fn simulated(srv: &TestServer, flow_id: i64) -> String {
+    let (s, sim) = srv
+        .post_json(
+            &format!("/api/flows/{flow_id}/simulate"),
+            ADMIN_TOKEN,
+            &json!({"dialect": "twilio", "caller": "+15550001", "did": "+15550002", "inputs": ["1"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{sim}");
+    sim["steps"][1]["rendered"]["body"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
     let fake = FakePlatform::start().await;
@@ -84,7 +101,10 @@ async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
     let mut f = flow(&slug);
     f["nodes"][2]["hold_music_url"] = json!(MUSIC);
     f["nodes"][2]["announce_every_seconds"] = json!(15);
-    publish_and_attach(&srv, &slug, &f).await;
+    let flow_id = publish_and_attach(&srv, &slug, &f).await;
+    // The simulator answers what the platform would get.
+    let x = simulated(&srv, flow_id).await;
+    assert!(x.contains("<Dial") && !x.contains("<Enqueue"), "{x}");
     let start = format!("{PUBLIC}/ivr/{slug}");
     let post = |url: String, form: Vec<(&str, &str)>| {
         twilio_post(&srv, PUBLIC, Some(TOKEN), url, owned(&form))
@@ -110,6 +130,8 @@ async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
 
     // With one, the caller waits in a queue of their own, with music.
     twilio_dialer(&srv, &slug, &fake).await;
+    let x = simulated(&srv, flow_id).await;
+    assert!(x.contains(">cb-SIMULATED</Enqueue>"), "{x}");
     fake.script_path(
         "/Calls.json",
         &[
