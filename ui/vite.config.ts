@@ -19,6 +19,10 @@ export default defineConfig({
   },
   test: {
     environment: "jsdom",
+    // One environment per worker, not per file: setting up jsdom for each of
+    // the 44 files took 28 of the run's 56 s. test-setup.ts cleans the DOM
+    // after each test; the suite passes in shuffled order.
+    isolate: false,
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test-setup.ts"],
     testTimeout: 30_000,
