@@ -30,18 +30,23 @@ use std::time::Duration;
 
 const EVERY: Duration = Duration::from_millis(250);
 
-/// A WAL this long (256 MiB of 4 KiB pages) is started again. Only a load
-/// the background passes cannot keep up with reaches it (measured: a steady
-/// 1,000 webhooks/s on 2 cores does, 100/s does not); the writer's copy
-/// holds ingestion for 6–35 ms (timed around the call under load), so it is
-/// not done more often than disk space needs.
-const WAL_RESET_FRAMES: i64 = 1 << 16;
+/// A WAL of this many frames (8 MiB of 4 KiB pages) or more at a
+/// background round is started again. Only a load the background passes
+/// cannot keep up with reaches it (a steady 1,000 webhooks/s on 2 cores does,
+/// 100/s does not); the file then peaks at ~30–40 MiB, since a round comes
+/// every 250 ms. Small on purpose: the commits around a restart were slower
+/// the longer the WAL being restarted — webhook→stream p99 at a steady
+/// 1,000/s was 13–21 ms restarting at 256 MiB, 148 ms at 1 GiB, and 6.5–10 ms
+/// at 4–16 MiB (release builds, same session); the writer's own copy takes
+/// 4–12 ms whatever the size, and durable ingestion did not change.
+const WAL_RESET_FRAMES: i64 = 1 << 11;
 
 /// What the WAL file is cut back to once it starts again
-/// (`journal_size_limit`, set on the writer, whose commit restarts it). The
-/// size it restarts at: with a 64 MiB limit the first batch after each
-/// restart took 70–90 ms (the file cut back from ~250 MiB), with 256 MiB
-/// that stall was gone; and a file cut short grows again on later commits.
+/// (`journal_size_limit`, set on the writer, whose commit restarts it): only
+/// a WAL that outgrew it (a burst the background rounds could not keep up
+/// with) is cut. With a 64 MiB limit and 256 MiB restarts the first batch
+/// after each restart took 70–90 ms (the file cut back from ~250 MiB); a
+/// file cut short grows again on later commits.
 pub(crate) const WAL_KEEP_BYTES: i64 = 256 << 20;
 
 /// Starts the checkpointer thread on `path`; send on (or drop) the sender to
@@ -86,12 +91,15 @@ pub(crate) fn finish_for_restart(conn: &Connection, restart: &AtomicBool) {
     if !restart.swap(false, Ordering::AcqRel) {
         return;
     }
-    match passive(conn) {
+    let started = std::time::Instant::now();
+    let copy = passive(conn);
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    match copy {
         Ok((frames, left)) if left > 0 => {
-            tracing::debug!(frames, left, "WAL not checkpointed to its end yet");
+            tracing::debug!(frames, left, ms, "WAL not checkpointed to its end yet");
             restart.store(true, Ordering::Release);
         }
-        Ok((frames, _)) => tracing::debug!(frames, "WAL checkpointed to its end"),
+        Ok((frames, _)) => tracing::debug!(frames, ms, "WAL checkpointed to its end"),
         // Not asked again before the next background round: a failing disk
         // would otherwise log this after every batch.
         Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
