@@ -404,7 +404,9 @@ fn ring_or_release(
                         tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid, rung, agents, "IVR queue: agents rung")
                     }
                     Err(why) => {
-                        tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid, reason = %why, "IVR queue: no agent rung; the caller hears the music until the slice ends")
+                        tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid, reason = %why, "IVR queue: no agent rung; the caller hears the music until the slice ends");
+                        // The previous slice's phones, if any, stop all the same.
+                        state.queue_legs.release(&state, &slug, &call_id);
                     }
                 }
             });

@@ -231,7 +231,7 @@ impl Legs {
 }
 
 /// Records that the caller is talking with the agent at `number`.
-pub async fn record_taker(state: &AppState, department: &str, call_id: &str, number: String) {
+async fn record_taker(state: &AppState, department: &str, call_id: &str, number: String) {
     let Some(p) = state.store.providers().get(department) else {
         return;
     };

@@ -388,3 +388,75 @@ async fn a_refused_agent_call_or_a_caller_who_hangs_up_loses_nothing() {
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialer_that_can_no_longer_ring_still_stops_the_last_slices_phones() {
+    let fake = FakePlatform::start().await;
+    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
+        .await
+        .unwrap();
+    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
+    let mut f = flow(&slug);
+    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
+    f["nodes"][2]["announce_every_seconds"] = json!(15);
+    publish_and_attach(&srv, &slug, &f).await;
+    twilio_dialer(&srv, &slug, &fake).await;
+    fake.script_path(
+        "/Calls.json",
+        &[Reply::json(
+            201,
+            json!({"sid": "CAlegI", "status": "queued"}),
+        )],
+    );
+    fake.answer(Reply::json(
+        200,
+        json!({"sid": "CAlegI", "status": "canceled"}),
+    ));
+    let start = format!("{PUBLIC}/ivr/{slug}");
+    let post = |url: String, form: Vec<(&str, &str)>| {
+        twilio_post(&srv, PUBLIC, Some(TOKEN), url, owned(&form))
+    };
+    let call = || {
+        vec![
+            ("CallSid", "CAI1"),
+            ("From", "+15550001"),
+            ("To", "+15550002"),
+        ]
+    };
+    post(start.clone(), call()).await;
+    let mut pressed = call();
+    pressed.push(("Digits", "1"));
+    post(format!("{start}?s=1"), pressed).await;
+    until(10, "the first slice rung", || async {
+        created(&fake).len() == 1
+    })
+    .await;
+
+    // The dialer loses its token (another platform, then Twilio again
+    // without one): the next slice rings nobody, and the first slice's
+    // phone stops instead of ringing on.
+    for body in [
+        json!({"kind": "exotel", "fields": {"account_sid": "a", "api_key": "k", "caller_id": "080"},
+               "secrets": {"api_token": "t"}}),
+        json!({"kind": "twilio", "fields": {"account_sid": "AC77", "caller_id": "+15550100", "base_url": fake.base}}),
+    ] {
+        let (s, d) = srv
+            .put_json(&format!("/api/providers/{slug}/dialer"), ADMIN_TOKEN, &body)
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{d}");
+    }
+    let mut left = call();
+    left.extend([("QueueResult", "leave"), ("QueueTime", "15")]);
+    let (s, x) = post(format!("{start}?s=2"), left).await;
+    assert_eq!(s, 200, "{x}");
+    assert!(
+        x.contains(">cb-CAI1</Enqueue>"),
+        "the caller still waits with music: {x}"
+    );
+    until(10, "the first slice's phone cancelled", || async {
+        cancelled(&fake) == ["CAlegI"]
+    })
+    .await;
+    assert_eq!(created(&fake).len(), 1, "nobody rung without a token");
+}
