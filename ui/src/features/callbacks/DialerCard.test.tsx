@@ -9,6 +9,17 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
+const twilio: DialerSpec = {
+  kind: "twilio",
+  label: "Twilio",
+  agent: "phone",
+  reports_status: true,
+  fields: [
+    { name: "account_sid", label: "Account SID", required: true, secret: false, multiline: false },
+    { name: "auth_token", label: "Auth token", required: true, secret: true, multiline: false },
+  ],
+};
+
 // What the server's `/api/dialer-kinds` says of Vonage (the form is built from it).
 const vonage: DialerSpec = {
   kind: "vonage",
@@ -30,7 +41,7 @@ beforeEach(() => {
   vi.stubGlobal(
     "fetch",
     vi.fn(async (req: Request) => {
-      if (req.url.endsWith("/api/dialer-kinds")) return json(200, [vonage]);
+      if (req.url.endsWith("/api/dialer-kinds")) return json(200, [vonage, twilio]);
       if (req.url.endsWith("/api/dialers")) return json(200, []);
       if (req.url.endsWith("/api/providers/sales/dialer") && req.method === "PUT") {
         put.push(JSON.parse(await req.text()));
@@ -71,5 +82,19 @@ describe("DialerCard", () => {
     });
     // The server's refusal is shown as it says it.
     expect(await screen.findByText(/not a PEM private key/)).toBeTruthy();
+  });
+
+  it("says that a Twilio dialer also rings the agents of IVR queues with hold music", async () => {
+    const user = userEvent.setup();
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={qc}>
+        <DialerCard provider={{ slug: "sales" } as Provider} />
+      </QueryClientProvider>,
+    );
+    await user.selectOptions(await screen.findByTestId("dialer-kind"), "vonage");
+    expect(screen.queryByTestId("dialer-twilio-queues")).toBeNull();
+    await user.selectOptions(screen.getByTestId("dialer-kind"), "twilio");
+    expect(screen.getByTestId("dialer-twilio-queues").textContent).toMatch(/hold music/);
   });
 });

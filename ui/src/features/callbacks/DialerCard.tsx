@@ -70,6 +70,12 @@ function DialerForm({ provider, current, kinds }: { provider: Provider; current?
         Agents press <strong>Call back</strong> on a missed call: the platform rings the agent&apos;s phone first, then
         the caller. Without a platform here, Call back opens the agent&apos;s own phone (a tel: link).
       </p>
+      {kind === "twilio" && (
+        <p className="muted" style={{ margin: 0 }} data-testid="dialer-twilio-queues">
+          With Twilio, IVR queues with hold music also ring the agents through it: the caller waits in a Twilio queue
+          hearing the music, and the first agent to answer takes the call.
+        </p>
+      )}
       {current && (
         <div className="row" data-testid="dialer-health">
           <span className={`state ${current.ready ? "on" : "off"}`}>
