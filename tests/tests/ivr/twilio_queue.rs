@@ -73,6 +73,33 @@ async fn twilio_dialer(srv: &TestServer, slug: &str, fake: &FakePlatform) {
     assert_eq!(d["ready"], true, "{d}");
 }
 
+/// A receiver, a Twilio department with an available agent, and the test
+/// flow with hold music on its queue (rung in slices of `every` seconds)
+/// published; the fake Twilio API a dialer will use. Returns the flow's id.
+async fn music_line(every: Option<u32>) -> (FakePlatform, TestServer, String, i64) {
+    let fake = FakePlatform::start().await;
+    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
+        .await
+        .unwrap();
+    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
+    let mut f = flow(&slug);
+    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
+    if let Some(every) = every {
+        f["nodes"][2]["announce_every_seconds"] = json!(every);
+    }
+    let flow_id = publish_and_attach(&srv, &slug, &f).await;
+    (fake, srv, slug, flow_id)
+}
+
+/// The next agent call Twilio creates gets `sid`; cancels are answered.
+fn one_leg(fake: &FakePlatform, sid: &str) {
+    fake.script_path(
+        "/Calls.json",
+        &[Reply::json(201, json!({"sid": sid, "status": "queued"}))],
+    );
+    fake.answer(Reply::json(200, json!({"sid": sid, "status": "canceled"})));
+}
+
 /// What the simulator answers a Twilio call that presses 1 (the queue).
 async fn simulated(srv: &TestServer, flow_id: i64) -> String {
     let (s, sim) = srv
@@ -92,16 +119,8 @@ async fn simulated(srv: &TestServer, flow_id: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
-    let fake = FakePlatform::start().await;
-    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
-        .await
-        .unwrap();
-    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
+    let (fake, srv, slug, flow_id) = music_line(Some(15)).await;
     second_agent(&srv, &slug).await;
-    let mut f = flow(&slug);
-    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
-    f["nodes"][2]["announce_every_seconds"] = json!(15);
-    let flow_id = publish_and_attach(&srv, &slug, &f).await;
     // The simulator answers what the platform would get.
     let x = simulated(&srv, flow_id).await;
     assert!(x.contains("<Dial") && !x.contains("<Enqueue"), "{x}");
@@ -290,14 +309,7 @@ async fn a_twilio_queue_plays_music_rings_the_agents_and_stops_the_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_agent_call_or_a_caller_who_hangs_up_loses_nothing() {
-    let fake = FakePlatform::start().await;
-    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
-        .await
-        .unwrap();
-    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
-    let mut f = flow(&slug);
-    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
-    publish_and_attach(&srv, &slug, &f).await;
+    let (fake, srv, slug, _) = music_line(None).await;
     twilio_dialer(&srv, &slug, &fake).await;
     let start = format!("{PUBLIC}/ivr/{slug}");
     let post = |url: String, form: Vec<(&str, &str)>| {
@@ -335,17 +347,7 @@ async fn a_refused_agent_call_or_a_caller_who_hangs_up_loses_nothing() {
 
     // A caller who hangs up while the agent's phone rings: a queue abandon,
     // and the phone stops.
-    fake.script_path(
-        "/Calls.json",
-        &[Reply::json(
-            201,
-            json!({"sid": "CAlegH", "status": "queued"}),
-        )],
-    );
-    fake.answer(Reply::json(
-        200,
-        json!({"sid": "CAlegH", "status": "canceled"}),
-    ));
+    one_leg(&fake, "CAlegH");
     post(start.clone(), call("CAH1")).await;
     post(format!("{start}?s=1"), press_1("CAH1")).await;
     until(10, "the agent rung", || async { created(&fake).len() == 2 }).await;
@@ -391,27 +393,9 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dialer_that_can_no_longer_ring_still_stops_the_last_slices_phones() {
-    let fake = FakePlatform::start().await;
-    let srv = TestServer::start_with_env(&[("CALLBOARD_PUBLIC_URL", PUBLIC)])
-        .await
-        .unwrap();
-    let (slug, _) = setup(&srv, "twilio", json!({"signing_secret": TOKEN})).await;
-    let mut f = flow(&slug);
-    f["nodes"][2]["hold_music_url"] = json!(MUSIC);
-    f["nodes"][2]["announce_every_seconds"] = json!(15);
-    publish_and_attach(&srv, &slug, &f).await;
+    let (fake, srv, slug, _) = music_line(Some(15)).await;
     twilio_dialer(&srv, &slug, &fake).await;
-    fake.script_path(
-        "/Calls.json",
-        &[Reply::json(
-            201,
-            json!({"sid": "CAlegI", "status": "queued"}),
-        )],
-    );
-    fake.answer(Reply::json(
-        200,
-        json!({"sid": "CAlegI", "status": "canceled"}),
-    ));
+    one_leg(&fake, "CAlegI");
     let start = format!("{PUBLIC}/ivr/{slug}");
     let post = |url: String, form: Vec<(&str, &str)>| {
         twilio_post(&srv, PUBLIC, Some(TOKEN), url, owned(&form))

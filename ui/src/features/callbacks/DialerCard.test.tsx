@@ -57,15 +57,19 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+function renderCard() {
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={qc}>
+      <DialerCard provider={{ slug: "sales" } as Provider} />
+    </QueryClientProvider>,
+  );
+}
+
 describe("DialerCard", () => {
   it("takes Vonage's private key in a multi-line field and sends it only as a secret", async () => {
     const user = userEvent.setup();
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    render(
-      <QueryClientProvider client={qc}>
-        <DialerCard provider={{ slug: "sales" } as Provider} />
-      </QueryClientProvider>,
-    );
+    renderCard();
     await user.selectOptions(await screen.findByTestId("dialer-kind"), "vonage");
     const key = screen.getByTestId("dialer-private_key");
     expect(key.tagName).toBe("TEXTAREA");
@@ -86,12 +90,7 @@ describe("DialerCard", () => {
 
   it("says that a Twilio dialer also rings the agents of IVR queues with hold music", async () => {
     const user = userEvent.setup();
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    render(
-      <QueryClientProvider client={qc}>
-        <DialerCard provider={{ slug: "sales" } as Provider} />
-      </QueryClientProvider>,
-    );
+    renderCard();
     await user.selectOptions(await screen.findByTestId("dialer-kind"), "vonage");
     expect(screen.queryByTestId("dialer-twilio-queues")).toBeNull();
     await user.selectOptions(screen.getByTestId("dialer-kind"), "twilio");
