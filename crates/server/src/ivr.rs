@@ -339,8 +339,8 @@ async fn twilio_queue(
                 "`music` is not an http(s) URL",
             ));
         }
-        // Twilio sends how long the caller has waited; without it, the
-        // music plays on and the agents' timeout ends the slice.
+        // Twilio sends how long the caller has waited (`QueueTime`, with
+        // every wait request); a request without it reads as just arrived.
         let waited = field("QueueTime")
             .and_then(|t| t.parse::<f64>().ok())
             .map_or(0, |t| t.max(0.0) as u32);
