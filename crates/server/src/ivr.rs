@@ -13,7 +13,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use callboard_core::ivr::exec::{ApiOutcome, ApiRequest};
-use callboard_core::ivr::render::{plivo, twiml, with_params, Rendered};
+use callboard_core::ivr::render::{plivo, twiml, with_params, Rendered, MUSIC_PARAM};
 use callboard_core::ivr::request;
 use callboard_core::signature::{self, AuthScheme, SignedRequest};
 use callboard_core::store::ivr::{self as store_ivr, StepInput, StepOutput};
@@ -196,16 +196,10 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     };
     // Plivo fetches a queue's hold music from the URL its `<Dial dialMusic>`
     // names: answered here, the call's place in the flow untouched.
-    if provider.ivr_dialect == callboard_core::ivr::Dialect::Plivo {
-        if let Some(audio) = query_text(query.as_deref(), plivo::MUSIC_PARAM) {
-            if !(audio.starts_with("https://") || audio.starts_with("http://")) {
-                return Err(ApiError::bad_request(
-                    ErrorCode::Invalid,
-                    "`music` is not an http(s) URL",
-                ));
-            }
-            return Ok(answer(plivo::hold_music(&audio)));
-        }
+    if provider.ivr_dialect == callboard_core::ivr::Dialect::Plivo
+        && query_text(query.as_deref(), MUSIC_PARAM).is_some()
+    {
+        return Ok(answer(plivo::hold_music(&music_url(query.as_deref())?)));
     }
     let (bytes, ctype) = match verified.body {
         Some(claims) => (Bytes::from(claims), Some("application/json".to_string())),
@@ -313,6 +307,19 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
     Ok(answer(store_ivr::goodbye(dialect, &call_id, &action_base)))
 }
 
+/// The hold music a platform asks for (`music=`): an http(s) URL, or a 400.
+fn music_url(query: Option<&str>) -> ApiResult<String> {
+    let music = query_text(query, MUSIC_PARAM).unwrap_or_default();
+    if music.starts_with("https://") || music.starts_with("http://") {
+        Ok(music)
+    } else {
+        Err(ApiError::bad_request(
+            ErrorCode::Invalid,
+            "`music` is not an http(s) URL",
+        ))
+    }
+}
+
 /// The wait and bridge URLs of a Twilio queue (`None`: an ordinary step).
 async fn twilio_queue(
     state: &AppState,
@@ -321,24 +328,12 @@ async fn twilio_queue(
     fields: &serde_json::Value,
     rid: Option<&str>,
 ) -> ApiResult<Option<Rendered>> {
-    let field = |k: &str| {
-        fields.get(k).and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s.trim().to_string()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    };
+    let field = |k: &str| request::field(fields, k);
     if let Some(leave_after) = query_text(query, twiml::WAIT_PARAM) {
         let leave_after: u32 = leave_after.parse().map_err(|_| {
             ApiError::bad_request(ErrorCode::Invalid, "`cb_wait` is not a number of seconds")
         })?;
-        let music = query_text(query, twiml::MUSIC_PARAM).unwrap_or_default();
-        if !(music.starts_with("https://") || music.starts_with("http://")) {
-            return Err(ApiError::bad_request(
-                ErrorCode::Invalid,
-                "`music` is not an http(s) URL",
-            ));
-        }
+        let music = music_url(query)?;
         // Twilio sends how long the caller has waited (`QueueTime`, with
         // every wait request); a request without it reads as just arrived.
         let waited = field("QueueTime")
@@ -360,14 +355,7 @@ async fn twilio_queue(
         tracing::info!(provider = %provider.slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), agent = number.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
         // The call is talking from now; a failure to record it costs the
         // board its "talking" row, never the caller their connection.
-        let (id, slug, sla) = (provider.id, provider.slug.clone(), provider.sla_minutes);
-        let recorded = state
-            .store
-            .write(move |w| store_ivr::queue_bridged(w, id, &slug, sla, &caller, number.as_deref()))
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(provider = %provider.slug, request_id = rid.unwrap_or("-"), error = %e, "IVR queue: the answered call was not recorded as talking");
-        }
+        crate::queue_legs::record_bridge(state, &provider.slug, &caller, number).await;
         return Ok(Some(twiml::queue_bridge()));
     }
     Ok(None)
@@ -411,10 +399,7 @@ fn ring_or_release(
                 }
             });
         }
-        None if state.queue_legs.has(slug, call_id) => {
-            state.queue_legs.release(state, slug, call_id);
-        }
-        None => {}
+        None => state.queue_legs.release(state, slug, call_id),
     }
 }
 

@@ -82,13 +82,6 @@ impl Legs {
         }
     }
 
-    /// Whether the call has legs on record (cheap: no I/O).
-    pub fn has(&self, department: &str, call_id: &str) -> bool {
-        self.lock()
-            .calls
-            .contains_key(&(department.to_string(), call_id.to_string()))
-    }
-
     /// Rings `legs.numbers` for the caller (cancelling the previous slice's
     /// legs first). Returns once every request was answered; the legs are
     /// on record as soon as Twilio gives their ids.
@@ -187,7 +180,7 @@ impl Legs {
         if let Some(number) = taker {
             // Answered before Twilio's answer to its creation was read: the
             // call learns its agent now.
-            record_taker(state, department, call_id, number).await;
+            record_bridge(state, department, call_id, Some(number)).await;
         }
         Ok(rung)
     }
@@ -230,8 +223,15 @@ impl Legs {
     }
 }
 
-/// Records that the caller is talking with the agent at `number`.
-async fn record_taker(state: &AppState, department: &str, call_id: &str, number: String) {
+/// Records that the caller is talking, with the agent at `number` when it
+/// is known (`store::ivr::queue_bridged`); a failure is logged, never the
+/// caller's problem.
+pub async fn record_bridge(
+    state: &AppState,
+    department: &str,
+    call_id: &str,
+    number: Option<String>,
+) {
     let Some(p) = state.store.providers().get(department) else {
         return;
     };
@@ -244,11 +244,11 @@ async fn record_taker(state: &AppState, department: &str, call_id: &str, number:
     let done = state
         .store
         .write(move |w| {
-            callboard_core::store::ivr::queue_bridged(w, id, &slug, sla, &call, Some(&number))
+            callboard_core::store::ivr::queue_bridged(w, id, &slug, sla, &call, number.as_deref())
         })
         .await;
     if let Err(e) = done {
-        tracing::warn!(department, call_id, error = %e, "IVR queue: the agent who took the call was not recorded");
+        tracing::warn!(department, call_id, error = %e, "IVR queue: the answered call was not recorded as talking");
     }
 }
 

@@ -75,6 +75,25 @@ fn bare(number: &str) -> String {
     number.trim().trim_start_matches('+').to_string()
 }
 
+/// A form POST to Twilio's account resource `path` (`Calls.json`,
+/// `Calls/{sid}.json`, `Messages.json`), with the account's basic auth.
+fn twilio_post(
+    cfg: &DialerConfig,
+    secrets: &BTreeMap<String, String>,
+    path: &str,
+    form: Vec<(String, String)>,
+) -> Outbound {
+    let sid = cfg.field("account_sid").unwrap_or_default().to_string();
+    Outbound {
+        method: Method::Post,
+        url: format!("{}/2010-04-01/Accounts/{sid}/{path}", cfg.base_url()),
+        query: vec![],
+        basic: Some((sid, secret(secrets, "auth_token").to_string())),
+        headers: vec![],
+        body: Body::Form(form),
+    }
+}
+
 /// The request that starts the call back. `secrets` holds the kind's secret
 /// fields (checked complete by the caller); `now` dates a signed token. An
 /// error means the settings cannot make a request (a key that does not sign).
@@ -107,7 +126,6 @@ pub fn build(
             }
         }
         DialerKind::Twilio => {
-            let sid = field("account_sid");
             let caller = field("caller_id");
             // The <Dial> action reports the customer leg (DialCallStatus);
             // the call's own status callback reports an agent who never
@@ -118,21 +136,19 @@ pub fn build(
                 xml_escape(d.status_url),
                 xml_escape(d.customer)
             );
-            Outbound {
-                method: Method::Post,
-                url: format!("{base}/2010-04-01/Accounts/{sid}/Calls.json"),
-                query: vec![],
-                basic: Some((sid, secret(secrets, "auth_token").to_string())),
-                headers: vec![],
-                body: Body::Form(vec![
+            twilio_post(
+                cfg,
+                secrets,
+                "Calls.json",
+                vec![
                     s("To", d.agent),
                     s("From", &caller),
                     s("Twiml", &twiml),
                     s("StatusCallback", d.status_url),
                     s("StatusCallbackEvent", "completed"),
                     s("StatusCallbackMethod", "POST"),
-                ]),
-            }
+                ],
+            )
         }
         DialerKind::Plivo => {
             let id = field("auth_id");
@@ -299,24 +315,20 @@ pub fn twilio_queue_leg(
     twiml: &str,
     ring_seconds: u32,
 ) -> Option<Outbound> {
-    if cfg.kind != DialerKind::Twilio {
-        return None;
-    }
-    let sid = cfg.field("account_sid").unwrap_or_default().to_string();
-    let caller = cfg.field("caller_id").unwrap_or_default().to_string();
-    Some(Outbound {
-        method: Method::Post,
-        url: format!("{}/2010-04-01/Accounts/{sid}/Calls.json", cfg.base_url()),
-        query: vec![],
-        basic: Some((sid, secret(secrets, "auth_token").to_string())),
-        headers: vec![],
-        body: Body::Form(vec![
-            s("To", agent),
-            s("From", &caller),
-            s("Twiml", twiml),
-            // Twilio rings for at most 600 s.
-            s("Timeout", &ring_seconds.clamp(5, 600).to_string()),
-        ]),
+    let caller = cfg.field("caller_id").unwrap_or_default();
+    (cfg.kind == DialerKind::Twilio).then(|| {
+        twilio_post(
+            cfg,
+            secrets,
+            "Calls.json",
+            vec![
+                s("To", agent),
+                s("From", caller),
+                s("Twiml", twiml),
+                // Twilio rings for at most 600 s.
+                s("Timeout", &ring_seconds.clamp(5, 600).to_string()),
+            ],
+        )
     })
 }
 
@@ -327,20 +339,13 @@ pub fn twilio_cancel(
     secrets: &BTreeMap<String, String>,
     call_sid: &str,
 ) -> Option<Outbound> {
-    if cfg.kind != DialerKind::Twilio {
-        return None;
-    }
-    let sid = cfg.field("account_sid").unwrap_or_default().to_string();
-    Some(Outbound {
-        method: Method::Post,
-        url: format!(
-            "{}/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json",
-            cfg.base_url()
-        ),
-        query: vec![],
-        basic: Some((sid, secret(secrets, "auth_token").to_string())),
-        headers: vec![],
-        body: Body::Form(vec![s("Status", "canceled")]),
+    (cfg.kind == DialerKind::Twilio).then(|| {
+        twilio_post(
+            cfg,
+            secrets,
+            &format!("Calls/{call_sid}.json"),
+            vec![s("Status", "canceled")],
+        )
     })
 }
 
@@ -408,21 +413,12 @@ pub fn sms(
                 s("Body", text),
             ]),
         }),
-        DialerKind::Twilio => {
-            let sid = field("account_sid");
-            Some(Outbound {
-                method: Method::Post,
-                url: format!("{base}/2010-04-01/Accounts/{sid}/Messages.json"),
-                query: vec![],
-                basic: Some((sid, secret(secrets, "auth_token").to_string())),
-                headers: vec![],
-                body: Body::Form(vec![
-                    s("From", &field("caller_id")),
-                    s("To", to),
-                    s("Body", text),
-                ]),
-            })
-        }
+        DialerKind::Twilio => Some(twilio_post(
+            cfg,
+            secrets,
+            "Messages.json",
+            vec![s("From", &field("caller_id")), s("To", to), s("Body", text)],
+        )),
         DialerKind::Plivo => {
             let id = field("auth_id");
             Some(Outbound {

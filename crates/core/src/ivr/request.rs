@@ -36,6 +36,12 @@ fn text(v: &Value, keys: &[&str]) -> Option<String> {
     })
 }
 
+/// One field of a platform request as text (a number as its digits),
+/// trimmed; none when missing or blank.
+pub fn field(v: &Value, key: &str) -> Option<String> {
+    text(v, &[key])
+}
+
 fn present(v: &Value, key: &str) -> bool {
     v.get(key).is_some()
 }

@@ -1123,6 +1123,13 @@ pub fn queue_bridged(
     Ok(Some(call))
 }
 
+/// Whether `department`'s click-to-call dialer is Twilio: then its queues
+/// with hold music wait in `<Enqueue>` and ring the agents through it.
+pub fn twilio_dialer(conn: &Connection, department: &str) -> Result<bool> {
+    Ok(super::callbacks::dialer(conn, department)?
+        .is_some_and(|d| d.config.kind == crate::dialer::DialerKind::Twilio))
+}
+
 /// A queue with hold music waits in Twilio's `<Enqueue>` when the receiving
 /// department's click-to-call dialer is Twilio: the agents' calls must be
 /// made on the caller's own Twilio account, whose queue they dial.
@@ -1145,9 +1152,7 @@ fn twilio_queue_legs(
     }) else {
         return Ok(None);
     };
-    let twilio = super::callbacks::dialer(w.conn, &input.slug)?
-        .is_some_and(|d| d.config.kind == crate::dialer::DialerKind::Twilio);
-    Ok(twilio.then(|| QueueLegs {
+    Ok(twilio_dialer(w.conn, &input.slug)?.then(|| QueueLegs {
         queue: render::twiml::queue_name(&input.request.call_id),
         numbers,
         ring_seconds,

@@ -10,12 +10,10 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use callboard_core::dialer::DialerKind;
 use callboard_core::ivr::exec::{self, ApiOutcome, CallState, IvrEvent, Visit};
 use callboard_core::ivr::model::NodeKind;
 use callboard_core::ivr::render::{self, Dialect, RenderCtx, Rendered};
 use callboard_core::ivr::{validate, FlowError};
-use callboard_core::store::callbacks;
 use callboard_core::store::ivr::{self, DbEnv, Flow, FlowAnalytics, FlowVersion};
 use callboard_core::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -472,8 +470,7 @@ pub async fn simulate(
                 let twilio_enqueue = dialect == Dialect::Twilio
                     && s.state.node.as_deref().and_then(|n| def.node(n)).is_some_and(|n| {
                         matches!(&n.kind, NodeKind::Queue { department, .. }
-                            if callbacks::dialer(c, department).ok().flatten()
-                                .is_some_and(|d| d.config.kind == DialerKind::Twilio))
+                            if ivr::twilio_dialer(c, department).unwrap_or(false))
                     });
                 let ctx = RenderCtx {
                     action_url: format!("https://callboard.example/ivr/sim?s={}", s.state.step),

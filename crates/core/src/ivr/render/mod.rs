@@ -97,6 +97,10 @@ pub struct RenderCtx {
     pub twilio_enqueue: bool,
 }
 
+/// The query parameter naming a queue's hold music (an audio URL) in the
+/// URLs the platform fetches it from (Plivo's `dialMusic`, Twilio's wait URL).
+pub const MUSIC_PARAM: &str = "music";
+
 /// `url` with more query parameters, each value form-encoded.
 pub fn with_params(url: &str, params: &[(&str, &str)]) -> String {
     let pairs = serde_urlencoded::to_string(params).unwrap_or_default();
@@ -121,13 +125,7 @@ impl RenderCtx {
     /// `action_url` with one more query parameter whose value is any text
     /// (a URL, say), form-encoded.
     pub fn url_with_text(&self, key: &str, value: &str) -> String {
-        let pair = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
-        let sep = if self.action_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!("{}{sep}{pair}", self.action_url)
+        with_params(&self.action_url, &[(key, value)])
     }
 }
 
@@ -217,6 +215,14 @@ impl Xml {
 
     pub fn finish(self) -> String {
         self.out
+    }
+
+    /// The document as a whole XML answer.
+    pub fn rendered(self) -> Rendered {
+        Rendered {
+            content_type: "application/xml".into(),
+            body: self.out,
+        }
     }
 }
 

@@ -8,8 +8,7 @@
 
 use super::{s, RenderCtx, Rendered, Xml};
 
-/// The query parameter of a hold-music request.
-pub const MUSIC_PARAM: &str = "music";
+pub use super::MUSIC_PARAM;
 
 /// What Plivo plays while a queue's `<Dial>` rings: the audio, looped.
 pub fn hold_music(audio_url: &str) -> Rendered {
@@ -17,10 +16,7 @@ pub fn hold_music(audio_url: &str) -> Rendered {
     x.open("Response", &[]);
     x.leaf("Play", &[("loop", s("0"))], Some(audio_url));
     x.close("Response");
-    Rendered {
-        content_type: "application/xml".into(),
-        body: x.finish(),
-    }
+    x.rendered()
 }
 use crate::ivr::exec::{Action, Instruction, Speech};
 

@@ -19,8 +19,7 @@ use crate::ivr::exec::{Action, Instruction, Speech};
 /// The wait URL's marker: its value is the seconds after which the caller
 /// leaves the queue (the slice's end).
 pub const WAIT_PARAM: &str = "cb_wait";
-/// The wait URL's hold music (an audio URL).
-pub const MUSIC_PARAM: &str = "music";
+pub use super::MUSIC_PARAM;
 /// The bridge URL's marker (fetched on the caller's side as an agent
 /// dequeues them).
 pub const BRIDGE_PARAM: &str = "cb_bridge";
@@ -35,13 +34,6 @@ pub fn queue_name(call_id: &str) -> String {
     format!("cb-{id}")
 }
 
-fn xml(x: Xml) -> Rendered {
-    Rendered {
-        content_type: "application/xml".into(),
-        body: x.finish(),
-    }
-}
-
 /// The wait URL's answer: the music once (Twilio fetches the URL again when
 /// it ends), or `<Leave>` once the caller has waited `leave_after` seconds.
 pub fn queue_wait(music_url: &str, queue_time: u32, leave_after: u32) -> Rendered {
@@ -53,7 +45,7 @@ pub fn queue_wait(music_url: &str, queue_time: u32, leave_after: u32) -> Rendere
         x.leaf("Play", &[], Some(music_url));
     }
     x.close("Response");
-    xml(x)
+    x.rendered()
 }
 
 /// The bridge URL's answer: nothing to say, connect them.
@@ -61,7 +53,7 @@ pub fn queue_bridge() -> Rendered {
     let mut x = Xml::new();
     x.open("Response", &[]);
     x.close("Response");
-    xml(x)
+    x.rendered()
 }
 
 /// The TwiML of an agent's call: take the caller out of their queue, or
