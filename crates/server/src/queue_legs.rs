@@ -5,9 +5,10 @@
 //! cancels the ones still ringing once an agent takes the caller, once the
 //! caller leaves the queue, or when the next slice rings afresh.
 //!
-//! The legs' ids live in memory only: after a restart, legs placed before
-//! it ring until their own timeout (the slice), and an agent who answers
-//! one hears that the caller is no longer waiting.
+//! The legs' ids live in memory only: after a restart (or on another
+//! instance of a cluster) the legs placed before still take the caller when
+//! answered, but the others are not cancelled: they ring until their own
+//! timeout (the slice), and the call shows no agent.
 
 use crate::outbound::credentials::read_secrets;
 use crate::outbound::{self, Dialling};

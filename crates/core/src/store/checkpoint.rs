@@ -37,8 +37,8 @@ const EVERY: Duration = Duration::from_millis(250);
 /// every 250 ms. Small on purpose: the commits around a restart were slower
 /// the longer the WAL being restarted — webhook→stream p99 at a steady
 /// 1,000/s was 13–21 ms restarting at 256 MiB, 148 ms at 1 GiB, and 6.5–10 ms
-/// at 4–16 MiB (release builds, same session); the writer's own copy takes
-/// 4–12 ms whatever the size, and durable ingestion did not change.
+/// at 4–16 MiB (release builds, same session); the writer's own copy took
+/// 4–12 ms (timed at 256 MiB), and durable ingestion did not change.
 const WAL_RESET_FRAMES: i64 = 1 << 11;
 
 /// What the WAL file is cut back to once it starts again
