@@ -541,6 +541,14 @@ impl TestServer {
         }
     }
 
+    /// The PostgreSQL database of a cluster instance (`None` on SQLite).
+    pub fn database_url(&self) -> Option<String> {
+        self.options
+            .as_ref()
+            .and_then(|o| o.database_url.clone())
+            .or_else(|| self.database_url.clone())
+    }
+
     // ------------------------------------------------------------ API helpers
 
     pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {

@@ -266,10 +266,12 @@ async fn run(state: AppState, slug: String, req: Request, status: bool) -> ApiRe
                 problem,
                 sms,
                 queue_legs,
+                cancel_legs,
                 ..
             }) => {
-                if !duplicate {
-                    ring_or_release(&state, &slug, &call_id, queue_legs, &action_base, &rid_log);
+                state.queue_legs.cancel(&state, &slug, cancel_legs);
+                if let Some(legs) = queue_legs {
+                    ring(&state, &slug, &call_id, legs, &action_base, &rid_log);
                 }
                 if let Some(p) = problem {
                     tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid_log, problem = %p, "IVR step had a problem");
@@ -349,58 +351,48 @@ async fn twilio_queue(
             ));
         };
         let agent = field("DequeingCallSid");
-        let number = state
-            .queue_legs
-            .taken(state, &provider.slug, &caller, agent.as_deref());
-        tracing::info!(provider = %provider.slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), agent = number.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
         // The call is talking from now; a failure to record it costs the
         // board its "talking" row, never the caller their connection.
-        crate::queue_legs::record_bridge(state, &provider.slug, &caller, number).await;
+        let number =
+            crate::queue_legs::bridged(state, &provider.slug, &caller, agent.as_deref()).await;
+        tracing::info!(provider = %provider.slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), agent = number.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");
         return Ok(Some(twiml::queue_bridge()));
     }
     Ok(None)
 }
 
-/// After a step of a Twilio call: ring the queue's agents for the caller
-/// now waiting in `<Enqueue>`, or stop the phones still ringing for one
-/// who left the queue.
-fn ring_or_release(
+/// After a step of a Twilio call that put the caller in `<Enqueue>`: ring
+/// the queue's agents, in the background.
+fn ring(
     state: &AppState,
     slug: &str,
     call_id: &str,
-    legs: Option<store_ivr::QueueLegs>,
+    legs: store_ivr::QueueLegs,
     action_base: &str,
     rid: &str,
 ) {
-    match legs {
-        Some(legs) => {
-            let bridge_url = with_params(action_base, &[(twiml::BRIDGE_PARAM, "1")]);
-            let (state, slug, call_id, rid) = (
-                state.clone(),
-                slug.to_string(),
-                call_id.to_string(),
-                rid.to_string(),
-            );
-            tokio::spawn(async move {
-                let agents = legs.numbers.len();
-                match state
-                    .queue_legs
-                    .ring(&state, &slug, &call_id, legs, &bridge_url)
-                    .await
-                {
-                    Ok(rung) => {
-                        tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid, rung, agents, "IVR queue: agents rung")
-                    }
-                    Err(why) => {
-                        tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid, reason = %why, "IVR queue: no agent rung; the caller hears the music until the slice ends");
-                        // The previous slice's phones, if any, stop all the same.
-                        state.queue_legs.release(&state, &slug, &call_id);
-                    }
-                }
-            });
+    let bridge_url = with_params(action_base, &[(twiml::BRIDGE_PARAM, "1")]);
+    let (state, slug, call_id, rid) = (
+        state.clone(),
+        slug.to_string(),
+        call_id.to_string(),
+        rid.to_string(),
+    );
+    tokio::spawn(async move {
+        let agents = legs.numbers.len();
+        match state
+            .queue_legs
+            .ring(&state, &slug, &call_id, legs, &bridge_url)
+            .await
+        {
+            Ok(rung) => {
+                tracing::info!(provider = %slug, call_id = %call_id, request_id = %rid, rung, agents, "IVR queue: agents rung")
+            }
+            Err(why) => {
+                tracing::warn!(provider = %slug, call_id = %call_id, request_id = %rid, reason = %why, "IVR queue: no agent rung; the caller hears the music until the slice ends")
+            }
         }
-        None => state.queue_legs.release(state, slug, call_id),
-    }
+    });
 }
 
 /// Whether an address is one an `api` node may not reach by default.

@@ -5,10 +5,11 @@
 //! cancels the ones still ringing once an agent takes the caller, once the
 //! caller leaves the queue, or when the next slice rings afresh.
 //!
-//! The legs' ids live in memory only: after a restart (or on another
-//! instance of a cluster) the legs placed before still take the caller when
-//! answered, but the others are not cancelled: they ring until their own
-//! timeout (the slice), and the call shows no agent.
+//! Which legs ring, and for which slice, is on disk
+//! (`store::queue_waits`, written in the step's own transaction): any
+//! instance of a cluster, or this one after a restart, stops them. Only the
+//! credentials they were placed with are remembered here, to stop them when
+//! the dialer has since lost its token.
 
 use crate::outbound::credentials::read_secrets;
 use crate::outbound::{self, Dialling};
@@ -17,14 +18,10 @@ use callboard_core::dialer::{self, request, DialerConfig};
 use callboard_core::ivr::render::twiml;
 use callboard_core::store::callbacks;
 use callboard_core::store::ivr::QueueLegs;
+use callboard_core::store::queue_waits::{self, Leg};
 use callboard_core::time::SharedClock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-
-/// A call whose legs nobody released (the platform never called back) is
-/// forgotten after this long.
-const FORGET_AFTER: Duration = Duration::from_secs(3 * 3600);
 
 struct Dialer {
     department: String,
@@ -32,34 +29,10 @@ struct Dialer {
     secrets: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone)]
-struct Leg {
-    sid: String,
-    number: String,
-}
-
-struct Entry {
-    generation: u64,
-    /// Still waiting for an agent: a leg placed now is kept.
-    open: bool,
-    /// The leg that took the caller.
-    taken_by: Option<String>,
-    /// Each ringing leg's id and the agent's phone it rings.
-    legs: Vec<Leg>,
-    dialer: Arc<Dialer>,
-    since: Instant,
-}
-
-/// The ringing legs of each waiting caller, by `(department, call id)`.
+/// The Twilio dialer each department last placed legs with.
 #[derive(Clone, Default)]
 pub struct Legs {
-    inner: Arc<Mutex<Inner>>,
-}
-
-#[derive(Default)]
-struct Inner {
-    next: u64,
-    calls: HashMap<(String, String), Entry>,
+    placed_with: Arc<Mutex<HashMap<String, Arc<Dialer>>>>,
 }
 
 /// Why no agent is rung, in words an admin can act on.
@@ -76,16 +49,17 @@ pub enum NotRung {
 }
 
 impl Legs {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        match self.inner.lock() {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Dialer>>> {
+        match self.placed_with.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
     }
 
-    /// Rings `legs.numbers` for the caller (cancelling the previous slice's
-    /// legs first). Returns once every request was answered; the legs are
-    /// on record as soon as Twilio gives their ids.
+    /// Rings `legs.numbers` for the caller (the step that opened slice
+    /// `legs.wait_id` handed the previous slice's legs to `cancel`).
+    /// Returns once every request was answered; the legs are on record as
+    /// soon as Twilio gives their ids.
     pub async fn ring(
         &self,
         state: &AppState,
@@ -95,28 +69,7 @@ impl Legs {
         bridge_url: &str,
     ) -> Result<usize, NotRung> {
         let dialer = Arc::new(load(state, department).await?);
-        let key = (department.to_string(), call_id.to_string());
-        let (generation, stale) = {
-            let mut g = self.lock();
-            g.calls.retain(|_, e| e.since.elapsed() < FORGET_AFTER);
-            g.next += 1;
-            let generation = g.next;
-            let old = g.calls.insert(
-                key.clone(),
-                Entry {
-                    generation,
-                    open: true,
-                    taken_by: None,
-                    legs: Vec::new(),
-                    dialer: dialer.clone(),
-                    since: Instant::now(),
-                },
-            );
-            (generation, old)
-        };
-        if let Some(old) = stale {
-            cancel_all(state, &old.dialer, old.legs, None);
-        }
+        self.lock().insert(department.to_string(), dialer.clone());
         let twiml = twiml::queue_leg(&legs.queue, bridge_url);
         let label = dialer.config.kind.spec().label;
         let placing = legs.numbers.iter().map(|number| {
@@ -158,81 +111,109 @@ impl Legs {
             .flatten()
             .collect();
         let rung = placed.len();
-        let mut late = Vec::new();
-        let mut taker = None;
-        {
-            let mut g = self.lock();
-            match g.calls.get_mut(&key) {
-                Some(e) if e.generation == generation && e.open => e.legs.extend(placed),
-                // Taken, left or rung afresh while these were placed.
-                Some(e) if e.generation == generation => {
-                    for l in placed {
-                        if Some(&l.sid) == e.taken_by.as_ref() {
-                            taker = Some(l.number);
-                        } else {
-                            late.push(l);
-                        }
-                    }
-                }
-                _ => late.extend(placed),
-            }
+        if placed.is_empty() {
+            return Ok(0);
         }
-        cancel_all(state, &dialer, late, None);
-        if let Some(number) = taker {
-            // Answered before Twilio's answer to its creation was read: the
-            // call learns its agent now.
-            record_bridge(state, department, call_id, Some(number)).await;
+        let wait_id = legs.wait_id;
+        let all: Vec<String> = placed.iter().map(|l| l.sid.clone()).collect();
+        let outcome = state
+            .store
+            .write(move |w| queue_waits::placed(w, wait_id, &placed))
+            .await;
+        match outcome {
+            Ok(p) => {
+                cancel_with(state, dialer, p.late);
+                if let Some(number) = p.taker {
+                    // Answered before Twilio's answer to its creation was
+                    // read: the call learns its agent now.
+                    record_bridge(state, department, call_id, Some(number)).await;
+                }
+            }
+            Err(e) => {
+                // Not on record, nobody could stop them: better they stop
+                // now than ring for a caller no one will find.
+                tracing::warn!(department, call_id, error = %e, "IVR queue: the agents' calls were not recorded; they are cancelled");
+                cancel_with(state, dialer, all);
+            }
         }
         Ok(rung)
     }
 
-    /// An agent's leg (`by`, Twilio's `DequeingCallSid`) is taking the
-    /// caller: the other phones stop ringing. Returns the phone that leg
-    /// rang, when it is on record.
-    pub fn taken(
-        &self,
-        state: &AppState,
-        department: &str,
-        call_id: &str,
-        by: Option<&str>,
-    ) -> Option<String> {
-        let key = (department.to_string(), call_id.to_string());
-        let (dialer, legs) = {
-            let mut g = self.lock();
-            let e = g.calls.get_mut(&key)?;
-            e.open = false;
-            e.taken_by = by.map(str::to_string);
-            (e.dialer.clone(), std::mem::take(&mut e.legs))
-        };
-        let number = legs
-            .iter()
-            .find(|l| Some(l.sid.as_str()) == by)
-            .map(|l| l.number.clone());
-        cancel_all(state, &dialer, legs, by);
-        number
-    }
-
-    /// The caller left the queue (answered, gave up, or the slice ended):
-    /// whatever still rings stops.
-    pub fn release(&self, state: &AppState, department: &str, call_id: &str) {
-        let key = (department.to_string(), call_id.to_string());
-        let Some(e) = self.lock().calls.remove(&key) else {
+    /// Stops the legs `sids` of `department` (a step's `cancel_legs`), in
+    /// the background.
+    pub fn cancel(&self, state: &AppState, department: &str, sids: Vec<String>) {
+        if sids.is_empty() {
             return;
-        };
-        let keep = e.taken_by.clone();
-        cancel_all(state, &e.dialer, e.legs, keep.as_deref());
+        }
+        let fallback = self.lock().get(department).cloned();
+        let (state, department) = (state.clone(), department.to_string());
+        tokio::spawn(async move {
+            let dialer = match load(&state, &department).await {
+                Ok(d) => Arc::new(d),
+                // The dialer changed since: the credentials the legs were
+                // placed with still stop them.
+                Err(why) => match fallback {
+                    Some(d) => d,
+                    None => {
+                        tracing::warn!(department = %department, legs = sids.len(), reason = %why, "IVR queue: agents' calls left ringing until their timeout");
+                        return;
+                    }
+                },
+            };
+            cancel_with(&state, dialer, sids);
+        });
     }
 }
 
-/// Records that the caller is talking, with the agent at `number` when it
-/// is known (`store::ivr::queue_bridged`); a failure is logged, never the
-/// caller's problem.
-pub async fn record_bridge(
+/// An agent's leg (`by`, Twilio's `DequeingCallSid`) took the caller: in
+/// one transaction the wait closes and the call is recorded talking, with
+/// the agent at the phone that leg rang when it is on record
+/// (`store::ivr::queue_bridged`); the other phones stop ringing. A failure
+/// is logged, never the caller's problem. Returns the agent's phone.
+pub async fn bridged(
     state: &AppState,
     department: &str,
     call_id: &str,
-    number: Option<String>,
-) {
+    by: Option<&str>,
+) -> Option<String> {
+    let p = state.store.providers().get(department)?;
+    let (id, slug, sla, call, by) = (
+        p.id,
+        department.to_string(),
+        p.sla_minutes,
+        call_id.to_string(),
+        by.map(str::to_string),
+    );
+    let done = state
+        .store
+        .write(move |w| {
+            let taken = queue_waits::taken(w, id, &call, by.as_deref())?.unwrap_or_default();
+            callboard_core::store::ivr::queue_bridged(
+                w,
+                id,
+                &slug,
+                sla,
+                &call,
+                taken.number.as_deref(),
+            )?;
+            Ok(taken)
+        })
+        .await;
+    match done {
+        Ok(taken) => {
+            state.queue_legs.cancel(state, department, taken.others);
+            taken.number
+        }
+        Err(e) => {
+            tracing::warn!(department, call_id, error = %e, "IVR queue: the answered call was not recorded as talking");
+            None
+        }
+    }
+}
+
+/// Records that the caller is talking, with the agent at `number`
+/// (`store::ivr::queue_bridged`), for a leg whose id came after the bridge.
+async fn record_bridge(state: &AppState, department: &str, call_id: &str, number: Option<String>) {
     let Some(p) = state.store.providers().get(department) else {
         return;
     };
@@ -278,20 +259,14 @@ async fn load(state: &AppState, department: &str) -> Result<Dialer, NotRung> {
     })
 }
 
-/// Cancels each leg but `keep`, in the background (a cancel that fails
-/// leaves a phone ringing until its timeout: logged, nothing else).
-fn cancel_all(state: &AppState, dialer: &Arc<Dialer>, legs: Vec<Leg>, keep: Option<&str>) {
-    let legs: Vec<String> = legs
-        .into_iter()
-        .map(|l| l.sid)
-        .filter(|s| Some(s.as_str()) != keep)
-        .collect();
+/// Cancels each leg, in the background (a cancel that fails leaves a
+/// phone ringing until its timeout: logged, nothing else).
+fn cancel_with(state: &AppState, dialer: Arc<Dialer>, legs: Vec<String>) {
     if legs.is_empty() {
         return;
     }
     let dialling: Dialling = state.dialling.clone();
     let clock: SharedClock = state.store.clock().clone();
-    let dialer = dialer.clone();
     tokio::spawn(async move {
         for sid in legs {
             let Some(out) = request::twilio_cancel(&dialer.config, &dialer.secrets, &sid) else {

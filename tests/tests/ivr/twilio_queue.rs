@@ -444,3 +444,126 @@ async fn a_dialer_that_can_no_longer_ring_still_stops_the_last_slices_phones() {
     .await;
     assert_eq!(created(&fake).len(), 1, "nobody rung without a token");
 }
+
+/// Where Twilio's next request lands: on PostgreSQL, another instance of
+/// the cluster (with a copy of `secrets.json`, as docs/OPERATIONS.md says;
+/// the earlier ones keep running, in `kept`); on SQLite, the same receiver
+/// restarted.
+async fn elsewhere(here: TestServer, kept: &mut Vec<TestServer>, slug: &str) -> TestServer {
+    let Some(url) = here.database_url() else {
+        return here.restart().await.unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        here.dir.path().join("secrets.json"),
+        dir.path().join("secrets.json"),
+    )
+    .unwrap();
+    let next = TestServer::start_in(
+        dir,
+        &[
+            ("CALLBOARD_PUBLIC_URL", PUBLIC),
+            ("CALLBOARD_DATABASE_URL", &url),
+        ],
+    )
+    .await
+    .unwrap();
+    until(10, "the new instance knows the department", || async {
+        next.get_json(&format!("/api/providers/{slug}"), ADMIN_TOKEN)
+            .await
+            .is_ok_and(|(s, _)| s == 200)
+    })
+    .await;
+    kept.push(here);
+    next
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phones_rung_by_one_receiver_stop_on_another_or_after_a_restart() {
+    let (fake, srv, slug, _) = music_line(Some(15)).await;
+    second_agent(&srv, &slug).await;
+    twilio_dialer(&srv, &slug, &fake).await;
+    let start = format!("{PUBLIC}/ivr/{slug}");
+    let call = |more: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("CallSid", "CAS1"),
+            ("From", "+15550001"),
+            ("To", "+15550002"),
+        ];
+        f.extend_from_slice(more);
+        owned(&f)
+    };
+    let legs = |a: &str, b: &str| {
+        fake.script_path(
+            "/Calls.json",
+            &[
+                Reply::json(201, json!({"sid": a, "status": "queued"})),
+                Reply::json(201, json!({"sid": b, "status": "queued"})),
+            ],
+        );
+    };
+    fake.answer(Reply::json(
+        200,
+        json!({"sid": "CAx", "status": "canceled"}),
+    ));
+    legs("CAlegS1", "CAlegS2");
+    twilio_post(&srv, PUBLIC, Some(TOKEN), start.clone(), call(&[])).await;
+    twilio_post(
+        &srv,
+        PUBLIC,
+        Some(TOKEN),
+        format!("{start}?s=1"),
+        call(&[("Digits", "1")]),
+    )
+    .await;
+    until(10, "the first slice rung", || async {
+        created(&fake).len() == 2
+    })
+    .await;
+    // Twilio's answers (the legs' ids) are recorded a moment after it
+    // received the requests.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // Twilio's next request reaches another receiver (or this one,
+    // restarted) while both phones ring: the slice ends there, the phones
+    // rung before stop, the next slice's ring.
+    let mut kept = Vec::new();
+    let srv = elsewhere(srv, &mut kept, &slug).await;
+    legs("CAlegS3", "CAlegS4");
+    let (s, x) = twilio_post(
+        &srv,
+        PUBLIC,
+        Some(TOKEN),
+        format!("{start}?s=2"),
+        call(&[("QueueResult", "leave"), ("QueueTime", "15")]),
+    )
+    .await;
+    assert_eq!(s, 200, "{x}");
+    assert!(x.contains(">cb-CAS1</Enqueue>"), "{x}");
+    until(10, "the first slice cancelled", || async {
+        cancelled(&fake) == ["CAlegS1", "CAlegS2"] && created(&fake).len() == 4
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // Again elsewhere, an agent takes the caller: the other phone stops,
+    // and the call shows the agent who took it.
+    let srv = elsewhere(srv, &mut kept, &slug).await;
+    let (s, b) = twilio_post(
+        &srv,
+        PUBLIC,
+        Some(TOKEN),
+        format!("{start}?cb_bridge=1"),
+        owned(&[("CallSid", "CAS1"), ("DequeingCallSid", "CAlegS4")]),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    until(10, "the other phone cancelled", || async {
+        cancelled(&fake) == ["CAlegS1", "CAlegS2", "CAlegS3"]
+    })
+    .await;
+    let taker = created(&fake)[3].form("To").unwrap();
+    let c = srv.call(&slug, "CAS1").await.unwrap();
+    assert_eq!(c["status"], "active", "{c}");
+    assert_eq!(c["agent_id"], taker.as_str(), "{c}");
+}

@@ -723,6 +723,9 @@ pub enum StepOutput {
         /// The agents to ring through the department's Twilio dialer while
         /// the caller waits in `<Enqueue>` (see `ivr::render::twiml`).
         queue_legs: Option<QueueLegs>,
+        /// Agents' calls of an earlier slice, or of a wait the caller left,
+        /// still ringing: to cancel (`store::queue_waits`).
+        cancel_legs: Vec<String>,
     },
     /// An `api` node needs its answer: nothing was written.
     NeedsApi(ApiRequest),
@@ -731,6 +734,8 @@ pub enum StepOutput {
 /// A Twilio queue's agents, rung by the receiver once the answer is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueLegs {
+    /// The slice these legs ring for (`store::queue_waits::placed`).
+    pub wait_id: i64,
     /// The caller's Twilio queue (`cb-<CallSid>`).
     pub queue: String,
     pub numbers: Vec<String>,
@@ -837,6 +842,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
                     problem: None,
                     sms: vec![],
                     queue_legs: None,
+                    cancel_legs: vec![],
                 });
             }
         }
@@ -979,7 +985,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
             .collect(),
     };
     let action_url = with_step(&input.action_base, step.state.step);
-    let queue_legs = twilio_queue_legs(w, &input, &answered)?;
+    let (queue_legs, cancel_legs) = twilio_queue_legs(w, &input, &answered)?;
     let rendered = render::render(
         input.dialect,
         &answered,
@@ -1046,6 +1052,7 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
         problem: step.problem,
         sms,
         queue_legs,
+        cancel_legs,
     })
 }
 
@@ -1137,11 +1144,12 @@ fn twilio_queue_legs(
     w: &Writer<'_>,
     input: &StepInput,
     answer: &exec::Instruction,
-) -> Result<Option<QueueLegs>> {
+) -> Result<(Option<QueueLegs>, Vec<String>)> {
     if input.dialect != Dialect::Twilio {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
-    let Some((numbers, ring_seconds)) = answer.actions.iter().find_map(|a| match a {
+    let call_id = &input.request.call_id;
+    let dial = answer.actions.iter().find_map(|a| match a {
         exec::Action::Dial {
             numbers,
             timeout_seconds,
@@ -1149,14 +1157,23 @@ fn twilio_queue_legs(
             ..
         } => Some((numbers.clone(), *timeout_seconds)),
         _ => None,
-    }) else {
-        return Ok(None);
-    };
-    Ok(twilio_dialer(w.conn, &input.slug)?.then(|| QueueLegs {
-        queue: render::twiml::queue_name(&input.request.call_id),
-        numbers,
-        ring_seconds,
-    }))
+    });
+    match dial {
+        Some((numbers, ring_seconds)) if twilio_dialer(w.conn, &input.slug)? => {
+            let (wait_id, stale) = super::queue_waits::open(w, input.provider_id, call_id)?;
+            let legs = QueueLegs {
+                wait_id,
+                queue: render::twiml::queue_name(call_id),
+                numbers,
+                ring_seconds,
+            };
+            Ok((Some(legs), stale))
+        }
+        _ => Ok((
+            None,
+            super::queue_waits::close(w, input.provider_id, call_id)?,
+        )),
+    }
 }
 
 /// Where each `sms` node of the step sends its text. Plivo and the JSON

@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod providers;
 pub mod queue_order;
+pub mod queue_waits;
 pub mod recording_fetches;
 pub mod refusals;
 pub mod repeat_callers;
