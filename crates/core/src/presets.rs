@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The files, in the order `GET /api/presets` lists them.
-const FILES: [(&str, &str); 16] = [
+const FILES: [(&str, &str); 17] = [
     ("generic", include_str!("../presets/generic.json")),
     ("exotel", include_str!("../presets/exotel.json")),
     ("knowlarity", include_str!("../presets/knowlarity.json")),
@@ -27,7 +27,25 @@ const FILES: [(&str, &str); 16] = [
     ("plivo", include_str!("../presets/plivo.json")),
     ("asterisk", include_str!("../presets/asterisk.json")),
     ("vonage", include_str!("../presets/vonage.json")),
+    ("3cx", include_str!("../presets/3cx.json")),
 ];
+
+/// Files a preset hands the admin to install on the platform, by preset.
+const TEMPLATES: [(&str, &str, &str, &str); 1] = [(
+    "3cx",
+    "callboard-3cx.xml",
+    "application/xml",
+    include_str!("../presets/3cx.xml"),
+)];
+
+/// A file to install on the platform (3CX's CRM template), with the
+/// preset.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PresetTemplate {
+    pub file_name: String,
+    pub media_type: String,
+    pub text: String,
+}
 
 /// Which secret the platform needs from the admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -63,6 +81,10 @@ pub struct Preset {
     pub field_mapping: Value,
     #[schema(value_type = Object)]
     pub status_map: Value,
+    /// A file the admin installs on the platform, when the platform needs
+    /// one (not in the preset's own file: attached at load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<PresetTemplate>,
 }
 
 fn default_route() -> String {
@@ -82,10 +104,21 @@ fn load_one(file_id: &str, text: &str) -> Result<Preset, PresetError> {
         id: file_id.to_string(),
         message: m,
     };
-    let p: Preset = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    let mut p: Preset = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
     if p.id != file_id {
         return Err(err(format!("file says id `{}`", p.id)));
     }
+    if p.template.is_some() {
+        return Err(err("`template` comes from its own file".into()));
+    }
+    p.template = TEMPLATES
+        .iter()
+        .find(|(id, ..)| *id == file_id)
+        .map(|(_, name, media, text)| PresetTemplate {
+            file_name: name.to_string(),
+            media_type: media.to_string(),
+            text: text.to_string(),
+        });
     Mapping::compile(&p.field_mapping, &p.status_map).map_err(|e| err(e.to_string()))?;
     let scheme = AuthScheme::from_config(&p.auth).map_err(|e| err(e.to_string()))?;
     let needs_signing = matches!(p.secret, SecretKind::SigningSecret | SecretKind::Platform);
@@ -148,7 +181,8 @@ mod tests {
                 "ringcentral",
                 "plivo",
                 "asterisk",
-                "vonage"
+                "vonage",
+                "3cx"
             ]
         );
         assert!(get("twilio").is_some());

@@ -31,7 +31,8 @@ async fn presets_are_listed_and_create_editable_providers() {
             "ringcentral",
             "plivo",
             "asterisk",
-            "vonage"
+            "vonage",
+            "3cx"
         ]
     );
     for p in list["data"].as_array().unwrap() {

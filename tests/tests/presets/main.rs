@@ -16,6 +16,7 @@ mod generic;
 mod india;
 mod poller;
 mod telnyx_aircall;
+mod threecx;
 mod twilio;
 mod vonage;
 

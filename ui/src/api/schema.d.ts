@@ -3295,9 +3295,19 @@ export interface components {
             route?: string;
             secret: components["schemas"]["SecretKind"];
             status_map: Record<string, unknown>;
+            template?: null | components["schemas"]["PresetTemplate"];
         };
         PresetList: {
             data: components["schemas"]["Preset"][];
+        };
+        /**
+         * @description A file to install on the platform (3CX's CRM template), with the
+         *     preset.
+         */
+        PresetTemplate: {
+            file_name: string;
+            media_type: string;
+            text: string;
         };
         PreviewRequest: {
             /** @description Draft mapping; defaults to the provider's saved one. */

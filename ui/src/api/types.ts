@@ -35,6 +35,7 @@ export type LoginResponse = S["LoginResponse"];
 export type WorkState = S["WorkState"];
 export type ErrorBody = S["ErrorBody"];
 export type Preset = S["Preset"];
+export type PresetTemplate = S["PresetTemplate"];
 export type Voicemail = S["Voicemail"];
 export type MetricsReport = S["MetricsReport"];
 export type Metrics = S["Metrics"];

@@ -4,10 +4,11 @@ import { useId, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { keys } from "../../api/keys";
 import type { components } from "../../api/schema";
-import type { Provider } from "../../api/types";
+import type { PresetTemplate, Provider } from "../../api/types";
 import { rotateKey } from "./queries";
 import { CopyButton, Dialog } from "../../components/Dialog";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { TemplateDownload } from "./TemplateDownload";
 
 type RotateRequest = components["schemas"]["RotateRequest"];
 
@@ -27,6 +28,7 @@ export function ApiKeyDialog({
   signingSecret,
   platformUrl,
   notes,
+  template,
   onDone,
 }: {
   title: string;
@@ -39,6 +41,8 @@ export function ApiKeyDialog({
   platformUrl?: string | null;
   /** The preset's setup notes for the admin. */
   notes?: string | null;
+  /** A file the preset's platform needs installed. */
+  template?: PresetTemplate | null;
   onDone: () => void;
 }) {
   const id = useId();
@@ -97,7 +101,10 @@ export function ApiKeyDialog({
         </div>
       )}
       {notes ? (
-        <p className="muted preset-notes">{notes}</p>
+        <>
+          <p className="muted preset-notes">{notes}</p>
+          <TemplateDownload template={template} />
+        </>
       ) : (
         <p className="muted">
           The platform sends each event as <code>POST</code> (JSON or form) or <code>GET</code> to the webhook URL, with

@@ -7,6 +7,7 @@ import { createProvider, usePresets } from "./queries";
 import type { Preset, ProviderCreated } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
+import { TemplateDownload } from "./TemplateDownload";
 
 export function PresetPicker({
   onCancel,
@@ -62,9 +63,12 @@ export function PresetPicker({
           ))}
         </fieldset>
         {preset && (
-          <p className="muted preset-notes" data-testid="preset-notes">
-            {preset.notes}
-          </p>
+          <>
+            <p className="muted preset-notes" data-testid="preset-notes">
+              {preset.notes}
+            </p>
+            <TemplateDownload template={preset.template} />
+          </>
         )}
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { keys } from "../../api/keys";
 import { setProviderActive, useProviders } from "./queries";
-import type { Provider, ProviderCreated } from "../../api/types";
+import type { PresetTemplate, Provider, ProviderCreated } from "../../api/types";
 import { CopyButton } from "../../components/Dialog";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Page } from "../../components/Page";
@@ -65,7 +65,11 @@ function ProviderList({
 }) {
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<{ provider: ProviderCreated; notes?: string } | null>(null);
+  const [created, setCreated] = useState<{
+    provider: ProviderCreated;
+    notes?: string;
+    template?: PresetTemplate | null;
+  } | null>(null);
   const [picking, setPicking] = useState(false);
   const [toggling, setToggling] = useState<Provider | null>(null);
   const deliveries = useDeliveryHealth();
@@ -193,7 +197,7 @@ function ProviderList({
           onCancel={() => setPicking(false)}
           onCreated={(p, preset) => {
             setPicking(false);
-            setCreated({ provider: p, notes: preset.notes });
+            setCreated({ provider: p, notes: preset.notes, template: preset.template });
           }}
         />
       )}
@@ -205,6 +209,7 @@ function ProviderList({
           signingSecret={created.provider.signing_secret}
           platformUrl={created.provider.platform_url}
           notes={created.notes}
+          template={created.template}
           onDone={() => {
             const slug = created.provider.slug;
             setCreated(null);

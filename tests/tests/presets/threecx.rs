@@ -1,0 +1,205 @@
+//! 3CX call journaling: the template Callboard hands out (`GET
+//! /api/presets`, installed in 3CX's CRM integration) posts, once a call
+//! ends, the keys the `3cx` preset maps. The reports are made here as 3CX
+//! would make them from that template: each `<Value>` whose `If` holds,
+//! its expression replaced by what 3CX substitutes for the call.
+
+use callboard_tests::{TestServer, ADMIN_TOKEN};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// `(key, condition, expression)` of each `<Value>` of the ReportCall
+/// scenario.
+fn post_values(template: &str) -> Vec<(String, Option<String>, String)> {
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(tag[start..start + len].replace("&quot;", "\""))
+    };
+    let scenario = template
+        .split("<Scenario Id=\"ReportCall\"")
+        .nth(1)
+        .expect("a ReportCall scenario");
+    scenario
+        .split("<Value ")
+        .skip(1)
+        .map(|v| {
+            let (tag, rest) = v.split_once('>').expect("a value tag");
+            let tag = format!(" {tag}");
+            let expr = rest.split("</Value>").next().expect("a closed value");
+            (
+                attr(&tag, "Key").expect("a key"),
+                attr(&tag, "If"),
+                expr.replace("&quot;", "\""),
+            )
+        })
+        .collect()
+}
+
+/// The JSON 3CX posts for a call whose variables evaluate as `vars` (an
+/// expression of the template missing from `vars` fails the test: the
+/// template and this test are kept in step).
+fn report(template: &str, call_type: &str, vars: &BTreeMap<&str, &str>) -> Value {
+    let mut body = Map::new();
+    for (key, cond, expr) in post_values(template) {
+        if let Some(c) = cond {
+            let want = c
+                .strip_prefix("[CallType]==")
+                .expect("a CallType condition");
+            if want != call_type {
+                continue;
+            }
+        }
+        let value = vars
+            .get(expr.as_str())
+            .unwrap_or_else(|| panic!("what 3CX makes of `{expr}` is not in the test"));
+        body.insert(key, json!(value));
+    }
+    Value::Object(body)
+}
+
+const TIME: &str = "ToString(\"yyyy-MM-ddTHH:mm:ssZ\")";
+
+fn vars<'a>(extra: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
+    let mut v: BTreeMap<&str, &str> = BTreeMap::new();
+    v.extend(extra.iter().copied());
+    v
+}
+
+#[tokio::test]
+async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
+    let srv = TestServer::start().await.unwrap();
+    let (s, list) = srv.get_json("/api/presets", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(s, 200, "{list}");
+    let preset = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "3cx")
+        .expect("the 3cx preset")
+        .clone();
+    let template = preset["template"]["text"].as_str().unwrap().to_string();
+    assert_eq!(preset["template"]["file_name"], "callboard-3cx.xml");
+    assert!(template.contains("Url=\"[WebhookUrl]?token=[ApiKey]\""));
+    // Every key the template posts is one the preset reads, and back.
+    let posted: std::collections::BTreeSet<String> = post_values(&template)
+        .into_iter()
+        .map(|(k, ..)| k)
+        .collect();
+    let mapped: std::collections::BTreeSet<String> = preset["field_mapping"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|spec| {
+            spec.get("path")
+                .and_then(Value::as_str)
+                .or(spec.as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(posted, mapped);
+    // Mentioned in the preset's own words, with the file's name.
+    assert!(preset["notes"]
+        .as_str()
+        .unwrap()
+        .contains("callboard-3cx.xml"));
+
+    // The department's region, for national numbers.
+    let mut mapping = preset["field_mapping"].clone();
+    mapping["$options"] = json!({"region": "GB"});
+    let p = srv
+        .provider_from_preset("Front desk", "3cx", json!({"field_mapping": mapping}))
+        .await
+        .unwrap();
+    let url = p["platform_url"].as_str().unwrap().to_string();
+    assert!(url.contains("?token="), "{p}");
+
+    // A missed call: no agent, no answer time.
+    let start = format!("[[CallStartTimeUTC].{TIME}]");
+    let end = format!("[[CallEndTimeUTC].{TIME}]");
+    let established = format!("[[CallEstablishedTimeUTC].{TIME}]");
+    let missed = report(
+        &template,
+        "Missed",
+        &vars(&[
+            (
+                "[Number]-[[CallStartTimeUTC].ToString(\"yyyyMMddHHmmss\")]",
+                "+442071838750-20261205093000",
+            ),
+            ("[Number]", "+442071838750"),
+            ("[CallType]", "Missed"),
+            ("[CallDirection]", "Inbound"),
+            (&start, "2026-12-05T09:30:00Z"),
+            (&end, "2026-12-05T09:30:41Z"),
+            ("[Duration]", "00:00:00"),
+        ]),
+    );
+    assert!(missed.get("agent").is_none(), "{missed}");
+    let (s, ack) = srv.send(srv.http.post(&url).json(&missed)).await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let c = srv
+        .call("front-desk", "+442071838750-20261205093000")
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "missed", "{c}");
+    assert_eq!(c["mobile_number"], "+442071838750", "{c}");
+    assert_eq!(c["direction"], "inbound", "{c}");
+    assert_eq!(c["ended_at"], "2026-12-05T09:30:41.000Z", "{c}");
+    assert!(c["answered_at"].is_null(), "{c}");
+
+    // An answered call with a national number: read in the department's
+    // region; the agent who took it; the talk time from `[Duration]`.
+    let answered = report(
+        &template,
+        "Inbound",
+        &vars(&[
+            (
+                "[Number]-[[CallStartTimeUTC].ToString(\"yyyyMMddHHmmss\")]",
+                "02079460000-20261205100000",
+            ),
+            ("[Number]", "02079460000"),
+            ("[CallType]", "Inbound"),
+            ("[CallDirection]", "Inbound"),
+            (&start, "2026-12-05T10:00:00Z"),
+            (&established, "2026-12-05T10:00:12Z"),
+            (&end, "2026-12-05T10:04:17Z"),
+            ("[Duration]", "00:04:05"),
+            ("[Agent]", "101"),
+            ("[AgentFirstName] [AgentLastName]", "Asha Rao"),
+            ("[AgentEmail]", "asha@example.com"),
+        ]),
+    );
+    let (s, ack) = srv.send(srv.http.post(&url).json(&answered)).await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    let c = srv
+        .call("front-desk", "02079460000-20261205100000")
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(c["mobile_number"], "+442079460000", "{c}");
+    assert_eq!(c["answered_at"], "2026-12-05T10:00:12.000Z", "{c}");
+    assert_eq!(c["duration_seconds"], 245, "{c}");
+    assert_eq!(c["agent_id"], "101", "{c}");
+    assert_eq!(c["agent_name"], "Asha Rao", "{c}");
+    assert_eq!(c["metadata"]["agent_email"], "asha@example.com", "{c}");
+
+    // 3CX retries a report it thinks failed: the same call, once.
+    let (s, ack) = srv.send(srv.http.post(&url).json(&answered)).await.unwrap();
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(ack["status"], "duplicate", "{ack}");
+
+    // Without the key, or with another, nothing is stored.
+    let bare = url.split('?').next().unwrap().to_string();
+    let (s, _) = srv.send(srv.http.post(&bare).json(&missed)).await.unwrap();
+    assert_eq!(s, 401);
+    let (s, _) = srv
+        .send(
+            srv.http
+                .post(format!("{bare}?token=cb_wrong"))
+                .json(&missed),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+}
