@@ -49,6 +49,9 @@ struct Running {
 pub struct Streams {
     health: Arc<Mutex<HashMap<String, StreamHealth>>>,
     running: Arc<Mutex<HashMap<String, Running>>>,
+    /// 3CX's calls per department, kept when its task restarts (a new
+    /// setting) so that the next snapshot ends what ended meanwhile.
+    calls: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<crate::threecx::Calls>>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,6 +87,13 @@ pub fn events_url(base: &str, credentials: &str) -> Result<String, String> {
 }
 
 impl Streams {
+    fn calls_of(&self, slug: &str) -> Arc<tokio::sync::Mutex<crate::threecx::Calls>> {
+        lock(&self.calls)
+            .entry(slug.to_string())
+            .or_default()
+            .clone()
+    }
+
     pub fn health(&self, slug: &str) -> Option<StreamHealth> {
         lock(&self.health).get(slug).cloned()
     }
@@ -116,7 +126,11 @@ impl Streams {
             };
             let wanted: HashMap<String, Connector> = list
                 .into_iter()
-                .filter(|c| c.kind == KIND && c.enabled && c.has_auth_token)
+                .filter(|c| {
+                    (c.kind == KIND || c.kind == crate::threecx::KIND)
+                        && c.enabled
+                        && c.has_auth_token
+                })
                 .map(|c| (c.department.clone(), c))
                 .collect();
             let mut running = lock(&self.running);
@@ -136,6 +150,7 @@ impl Streams {
                     store.clone(),
                     secrets.clone(),
                     slug.clone(),
+                    c.kind.clone(),
                     c.base_url.clone(),
                 ));
                 running.insert(
@@ -150,16 +165,36 @@ impl Streams {
     }
 
     /// Connects, reads, reconnects: forever (the supervisor aborts it).
-    async fn follow(self, store: Store, secrets: Arc<SecretStore>, slug: String, base: String) {
+    async fn follow(
+        self,
+        store: Store,
+        secrets: Arc<SecretStore>,
+        slug: String,
+        kind: String,
+        base: String,
+    ) {
         let mut failures: u32 = 0;
+        // 3CX's calls, kept across reconnections (`threecx::Calls`).
+        let calls = self.calls_of(&slug);
         loop {
-            let why = match self.session(&store, &secrets, &slug, &base).await {
-                Ok(()) => "Asterisk closed the connection".to_string(),
+            let session = if kind == crate::threecx::KIND {
+                match credentials(&secrets, &slug).await {
+                    Ok(c) => {
+                        let mut calls = calls.lock().await;
+                        crate::threecx::session(&self, &store, &c, &slug, &base, &mut calls).await
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.session(&store, &secrets, &slug, &base).await
+            };
+            let why = match session {
+                Ok(()) => "the platform closed the connection".to_string(),
                 Err(e) => e,
             };
             failures = failures.saturating_add(1);
             let wait = Duration::from_secs((1u64 << failures.min(5).saturating_sub(1)).min(30));
-            tracing::warn!(provider = %slug, error = %why, retry_in_s = wait.as_secs(), "ARI stream down");
+            tracing::warn!(provider = %slug, kind = %kind, error = %why, retry_in_s = wait.as_secs(), "event stream down");
             self.update(&slug, |h| {
                 h.connected = false;
                 h.since = Some(time::fmt(store.now()));
@@ -177,12 +212,7 @@ impl Streams {
         slug: &str,
         base: &str,
     ) -> Result<(), String> {
-        let (file, name) = (secrets.clone(), connectors::token_name(slug));
-        let credentials = tokio::task::spawn_blocking(move || file.get(&name))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?
-            .ok_or("no ARI credentials are stored")?;
+        let credentials = credentials(secrets, slug).await?;
         let url = events_url(base, &credentials)?;
         let (mut ws, _) = tokio::time::timeout(
             Duration::from_secs(10),
@@ -203,26 +233,48 @@ impl Streams {
             ),
         })?;
         tracing::info!(provider = %slug, "ARI stream connected");
-        self.update(slug, |h| {
-            h.connected = true;
-            h.since = Some(time::fmt(store.now()));
-            h.retries = 0;
-        });
+        self.connected(slug, store);
         while let Some(frame) = ws.next().await {
             let text = match frame.map_err(|e| e.to_string())? {
                 Message::Text(t) => t,
                 Message::Close(_) => return Ok(()),
                 _ => continue,
             };
-            self.ingest(store, slug, text.as_bytes()).await?;
+            self.ingest(store, slug, "ARI", text.as_bytes()).await?;
         }
         Ok(())
+    }
+
+    pub(crate) fn connected(&self, slug: &str, store: &Store) {
+        self.update(slug, |h| {
+            h.connected = true;
+            h.since = Some(time::fmt(store.now()));
+            h.retries = 0;
+        });
+    }
+
+    /// A document a connector made (3CX), through the provider's mapping.
+    pub(crate) async fn ingest_json(
+        &self,
+        store: &Store,
+        slug: &str,
+        method: &'static str,
+        doc: &serde_json::Value,
+    ) -> Result<(), String> {
+        let body = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
+        self.ingest(store, slug, method, &body).await
     }
 
     /// One event through the provider's mapping, stored before the next is
     /// read (so a restart loses at most the frame in flight, which ARI never
     /// replays: the stream is live only).
-    async fn ingest(&self, store: &Store, slug: &str, body: &[u8]) -> Result<(), String> {
+    async fn ingest(
+        &self,
+        store: &Store,
+        slug: &str,
+        method: &'static str,
+        body: &[u8],
+    ) -> Result<(), String> {
         let provider = store
             .providers()
             .get(slug)
@@ -231,7 +283,7 @@ impl Streams {
         let delivery = Delivery::prepare(
             &provider,
             Received {
-                method: "ARI",
+                method,
                 content_type: Some("application/json"),
                 body,
                 query: None,
@@ -249,7 +301,7 @@ impl Streams {
                 matches!(outcome, ingest::IngestResult::MappingFailed { .. })
             }
             Err(e) => {
-                tracing::warn!(provider = %slug, error = %e, "ARI frame refused");
+                tracing::warn!(provider = %slug, error = %e, "stream event refused");
                 true
             }
         };
@@ -261,6 +313,17 @@ impl Streams {
         });
         Ok(())
     }
+}
+
+/// The connector's credentials from the secret store (`user:password` for
+/// ARI, `client_id:api_key` for 3CX).
+async fn credentials(secrets: &Arc<SecretStore>, slug: &str) -> Result<String, String> {
+    let (file, name) = (secrets.clone(), connectors::token_name(slug));
+    tokio::task::spawn_blocking(move || file.get(&name))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "no credentials are stored".to_string())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod india;
 mod poller;
 mod telnyx_aircall;
 mod threecx;
+mod threecx_stream;
 mod twilio;
 mod vonage;
 

@@ -980,7 +980,7 @@ export interface paths {
         };
         /** @description The provider's API poller and its health: circuit state, last run, and the queue of Convoso recordings not ready when their call was first seen (`recordings`: pending, fetched, given up, next try, last error). */
         get: operations["getConnector"];
-        /** @description Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
+        /** @description Configures the provider's Convoso API poller, or the event stream of an Asterisk (ARI: `user:password`) or 3CX (Call Control API: `client_id:api_key`) provider. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again. */
         put: operations["putConnector"];
         post?: never;
         delete?: never;

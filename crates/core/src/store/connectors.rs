@@ -218,13 +218,15 @@ pub fn put(
     let base = input.base_url.trim().trim_end_matches('/').to_string();
     let minutes = input.interval_minutes.unwrap_or(15);
     let options = input.options.unwrap_or_default();
-    // Convoso's call-log poller, or Asterisk's ARI event stream.
+    // Convoso's call-log poller, Asterisk's ARI event stream, or 3CX's
+    // Call Control API.
     let kind = match preset.as_deref() {
         None | Some("convoso") => "convoso".to_string(),
         Some("asterisk") => "asterisk_ari".to_string(),
+        Some("3cx") => "3cx_call_control".to_string(),
         Some(other) => {
             return Err(Error::invalid(format!(
-                "only Convoso and Asterisk providers have an API connector (this one is `{other}`)"
+                "only Convoso, Asterisk and 3CX providers have an API connector (this one is `{other}`)"
             )))
         }
     };

@@ -22,7 +22,8 @@ pub struct ConnectorHealth {
     /// A sync is running now.
     pub running: bool,
     pub last_run: Option<RunReport>,
-    /// An event stream's connection (Asterisk ARI); null for pollers.
+    /// An event stream's connection (Asterisk ARI, 3CX Call Control); null
+    /// for pollers.
     pub stream: Option<crate::ari::StreamHealth>,
     /// Convoso recordings not ready when their call was first seen, fetched
     /// again with backoff (all zero for a stream).
@@ -62,7 +63,7 @@ pub async fn health(
             ))
         })
         .await?;
-    let stream = (connector.kind == crate::ari::KIND)
+    let stream = (connector.kind == crate::ari::KIND || connector.kind == crate::threecx::KIND)
         .then(|| state.streams.health(&slug).unwrap_or_default());
     Ok(Json(ConnectorHealth {
         connector,
@@ -75,7 +76,7 @@ pub async fn health(
 }
 
 #[utoipa::path(put, path = "/api/providers/{slug}/connector", operation_id = "putConnector", tag = "providers",
-    description = "Configures the provider's Convoso API poller. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
+    description = "Configures the provider's Convoso API poller, or the event stream of an Asterisk (ARI: `user:password`) or 3CX (Call Control API: `client_id:api_key`) provider. The auth token goes to the receiver's secret store (secrets.json, not the database) and is never shown again.",
     params(("slug" = String, Path)), request_body = ConnectorInput,
     responses((status = 200, body = Connector), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = ["admin"])))]

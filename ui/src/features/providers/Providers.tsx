@@ -15,7 +15,7 @@ import { IngestionLog } from "./IngestionLog";
 import { ApiKeyDialog, RotateKeyFlow } from "./KeyDialogs";
 import { PresetPicker } from "./PresetPicker";
 import { ConnectorCard } from "./ConnectorCard";
-import { AriStreamCard } from "./AriStreamCard";
+import { isStreamPlatform, StreamCard } from "./StreamCard";
 import { AgentIdsCard } from "./AgentIdsCard";
 import { DialerCard } from "../callbacks/DialerCard";
 import { SmsCard } from "../callbacks/SmsCard";
@@ -335,7 +335,7 @@ function ProviderDetail({
       <ProviderForm key={provider.slug} provider={provider} onCancel={back} />
       <ProviderIvrCard key={`ivr-${provider.slug}`} provider={provider} />
       {provider.preset === "convoso" && <ConnectorCard provider={provider} />}
-      {provider.preset === "asterisk" && <AriStreamCard provider={provider} />}
+      {isStreamPlatform(provider.preset) && <StreamCard provider={provider} platform={provider.preset} />}
       <DialerCard provider={provider} />
       <SmsCard provider={provider} />
       <AgentIdsCard provider={provider} />
