@@ -67,6 +67,11 @@ pub struct Preset {
     pub name: String,
     /// For the admin: where to paste the URL and the secret on the platform.
     pub notes: String,
+    /// Set when the preset could not be checked against a delivery the
+    /// platform really sent: what it was built from, for the admin to check
+    /// the first calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
     /// The authentication scheme (`{"scheme": …, options}`).
     #[schema(value_type = Object)]
     pub auth: Value,

@@ -48,6 +48,16 @@ async fn presets_are_listed_and_create_editable_providers() {
             assert!(!p[field].is_null(), "{} lacks {field}", p["id"]);
         }
     }
+    // Presets built without a recorded delivery say so (the console shows
+    // it when the preset is chosen); the others carry no such field.
+    let unverified: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["unverified"].is_string())
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(unverified, ["knowlarity", "convoso", "vonage", "3cx"]);
     let convoso = &list["data"][7];
     assert_eq!(convoso["auth"]["scheme"], "hmac_sha256");
     assert_eq!(convoso["auth"]["header"], "x-convoso-signature");

@@ -3296,6 +3296,12 @@ export interface components {
             secret: components["schemas"]["SecretKind"];
             status_map: Record<string, unknown>;
             template?: null | components["schemas"]["PresetTemplate"];
+            /**
+             * @description Set when the preset could not be checked against a delivery the
+             *     platform really sent: what it was built from, for the admin to check
+             *     the first calls.
+             */
+            unverified?: string | null;
         };
         PresetList: {
             data: components["schemas"]["Preset"][];

@@ -64,6 +64,11 @@ export function PresetPicker({
         </fieldset>
         {preset && (
           <>
+            {preset.unverified && (
+              <p className="banner warn" data-testid="preset-unverified">
+                Not verified against a recorded delivery: {preset.unverified}
+              </p>
+            )}
             <p className="muted preset-notes" data-testid="preset-notes">
               {preset.notes}
             </p>
