@@ -217,4 +217,48 @@ mod tests {
             .unwrap();
         assert_eq!(out, ["M1"]);
     }
+
+    /// The waits and legs of `call` on record.
+    fn on_record(w: &Writer<'_>, call: &str) -> Result<(i64, i64)> {
+        Ok(w.conn.query_row(
+            "SELECT COUNT(*), (SELECT COUNT(*) FROM ivr_queue_legs l JOIN ivr_queue_waits q ON q.id = l.wait_id WHERE q.call_id = ?1)
+             FROM ivr_queue_waits WHERE call_id = ?1",
+            [call],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    #[tokio::test]
+    async fn a_wait_nobody_closed_is_forgotten_after_three_hours() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = crate::time::OffsetClock::new();
+        let store = crate::Store::open(dir.path().join("callboard.db"), clock.clone()).unwrap();
+        store
+            .write(|w| {
+                let (id, _) = open(w, 1, "CA-old")?;
+                placed(w, id, &[leg("L1", "+1")])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        // Another caller's wait opening is what forgets the old ones.
+        clock.advance(chrono::Duration::minutes(3 * 60 - 1));
+        let before = store
+            .write(|w| {
+                open(w, 1, "CA-new")?;
+                on_record(w, "CA-old")
+            })
+            .await
+            .unwrap();
+        assert_eq!(before, (1, 1), "under three hours: still on record");
+        clock.advance(chrono::Duration::minutes(2));
+        let after = store
+            .write(|w| {
+                open(w, 1, "CA-other")?;
+                on_record(w, "CA-old")
+            })
+            .await
+            .unwrap();
+        assert_eq!(after, (0, 0), "forgotten after three hours, with its legs");
+    }
 }
