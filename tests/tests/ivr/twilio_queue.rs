@@ -445,6 +445,15 @@ async fn a_dialer_that_can_no_longer_ring_still_stops_the_last_slices_phones() {
     assert_eq!(created(&fake).len(), 1, "nobody rung without a token");
 }
 
+/// The agents' calls `srv` has on record as ringing (read from its
+/// database file, beside the running receiver).
+fn legs_on_record(srv: &TestServer) -> i64 {
+    let db = srv.dir.path().join("callboard.db");
+    rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM ivr_queue_legs", [], |r| r.get(0)))
+        .unwrap_or(-1)
+}
+
 /// Where Twilio's next request lands: on PostgreSQL, another instance of
 /// the cluster (with a copy of `secrets.json`, as docs/OPERATIONS.md says;
 /// the earlier ones keep running, in `kept`); on SQLite, the same receiver
@@ -522,7 +531,10 @@ async fn the_phones_rung_by_one_receiver_stop_on_another_or_after_a_restart() {
     .await;
     // Twilio's answers (the legs' ids) are recorded a moment after it
     // received the requests.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    until(10, "the first slice's legs on record", || async {
+        legs_on_record(&srv) == 2
+    })
+    .await;
 
     // Twilio's next request reaches another receiver (or this one,
     // restarted) while both phones ring: the slice ends there, the phones
@@ -544,7 +556,10 @@ async fn the_phones_rung_by_one_receiver_stop_on_another_or_after_a_restart() {
         cancelled(&fake) == ["CAlegS1", "CAlegS2"] && created(&fake).len() == 4
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    until(10, "the second slice's legs on record", || async {
+        legs_on_record(&srv) == 2
+    })
+    .await;
 
     // Again elsewhere, an agent takes the caller: the other phone stops,
     // and the call shows the agent who took it.
