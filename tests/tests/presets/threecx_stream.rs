@@ -148,6 +148,13 @@ impl Pbx {
         }
     }
 
+    /// Sends `text` as it is on every open socket.
+    fn raw(&self, text: &str) {
+        for s in self.sockets.lock().unwrap().iter() {
+            let _ = s.send(Some(text.to_string()));
+        }
+    }
+
     fn upsert(&self, dn: &str, id: i64, callid: i64, status: &str, caller: &str) {
         self.set(dn, id, callid, status, caller);
         self.event(0, dn, id);
@@ -269,6 +276,15 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     pbx.remove("102", 3);
     wait_status(&srv, "3cx-41", "completed").await;
 
+    // What the stream cannot use is passed over, and the stream goes on:
+    // a frame that is not JSON, one without an event, an entity that is not
+    // a participant, and a participant gone before it could be read.
+    pbx.raw("not json");
+    pbx.raw(r#"{"sequence": 99}"#);
+    pbx.raw(
+        r#"{"sequence": 100, "event": {"event_type": 0, "entity": "/callcontrol/800/devices/x"}}"#,
+    );
+    pbx.event(0, "800", 77);
     // A caller nobody answers: missed, a caller to call back.
     pbx.upsert("800", 4, 42, "Ringing", "+442079460000");
     wait_status(&srv, "3cx-42", "ringing").await;
