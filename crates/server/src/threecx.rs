@@ -20,6 +20,7 @@
 //! against a live 3CX.
 
 use crate::ari::Streams;
+use callboard_core::store::connectors;
 use callboard_core::Store;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -31,6 +32,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// The connector kind of a 3CX Call Control stream (`connectors.kind`).
 pub const KIND: &str = "3cx_call_control";
+
+/// The call ids this stream makes: `3cx-<callid>`.
+const CALL_PREFIX: &str = "3cx-";
 
 /// A token is renewed this long before 3CX says it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
@@ -138,7 +142,10 @@ impl Calls {
 
     /// A fresh snapshot (after a (re)connection): every participant read
     /// again; those no longer there were removed while the stream was down.
-    fn snapshot(&mut self, dns: Vec<DnInfo>) -> Vec<Value> {
+    /// `on_board`: the calls the board still shows live (with whether they
+    /// were answered) — those this process never saw (it started since) and
+    /// 3CX no longer has end too.
+    fn snapshot(&mut self, dns: Vec<DnInfo>, on_board: &[(i64, bool)]) -> Vec<Value> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for d in dns {
@@ -162,6 +169,12 @@ impl Calls {
         for e in gone {
             out.extend(self.remove(&e));
         }
+        for &(callid, answered) in on_board {
+            if !self.calls.contains_key(&callid) {
+                let state = if answered { "Ended" } else { "Unanswered" };
+                out.extend(emit(callid, &mut Call::default(), state));
+            }
+        }
         out
     }
 }
@@ -172,8 +185,8 @@ fn emit(callid: i64, call: &mut Call, state: &'static str) -> Vec<Value> {
     }
     call.sent = Some(state);
     vec![json!({
-        "call_id": format!("3cx-{callid}"),
-        "event_id": format!("3cx-{callid}-{}", state.to_ascii_lowercase()),
+        "call_id": format!("{CALL_PREFIX}{callid}"),
+        "event_id": format!("{CALL_PREFIX}{callid}-{}", state.to_ascii_lowercase()),
         "call_type": state,
         "number": call.number,
         "name": call.name,
@@ -323,7 +336,18 @@ pub(crate) async fn session(
     tracing::info!(provider = %slug, "3CX call control stream connected");
     // Read after subscribing, so nothing changes unseen in between.
     let dns: Vec<DnInfo> = api.get("/callcontrol").await?;
-    for doc in calls.snapshot(dns) {
+    let department = slug.to_string();
+    let on_board: Vec<(i64, bool)> = store
+        .read(move |c| connectors::live_calls(c, &department, CALL_PREFIX))
+        .await
+        .map_err(|e| format!("reading the board's live calls: {e}"))?
+        .into_iter()
+        .filter_map(|(id, answered)| {
+            let callid = id.strip_prefix(CALL_PREFIX)?.parse().ok()?;
+            Some((callid, answered))
+        })
+        .collect();
+    for doc in calls.snapshot(dns, &on_board) {
         streams.ingest_json(store, slug, "3CX", &doc).await?;
     }
     while let Some(frame) = ws.next().await {
@@ -423,10 +447,14 @@ mod tests {
         let mut c = Calls::default();
         c.upsert("/callcontrol/101/participants/1", &p(1, 7, "Connected"));
         c.upsert("/callcontrol/101/participants/2", &p(2, 9, "Ringing"));
-        let docs = c.snapshot(vec![DnInfo {
-            dn: Some("101".into()),
-            participants: Some(vec![p(2, 9, "Ringing"), p(4, 10, "Ringing")]),
-        }]);
+        // 11 and 12 are on the board from before this process started.
+        let docs = c.snapshot(
+            vec![DnInfo {
+                dn: Some("101".into()),
+                participants: Some(vec![p(2, 9, "Ringing"), p(4, 10, "Ringing")]),
+            }],
+            &[(11, true), (12, false), (10, false), (9, false)],
+        );
         let mut got: Vec<(String, String)> = docs
             .iter()
             .map(|d| {
@@ -441,6 +469,8 @@ mod tests {
             got,
             [
                 ("3cx-10".to_string(), "Ringing".to_string()),
+                ("3cx-11".to_string(), "Ended".to_string()),
+                ("3cx-12".to_string(), "Unanswered".to_string()),
                 ("3cx-7".to_string(), "Ended".to_string())
             ]
         );

@@ -315,4 +315,18 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     );
     let h = health(&srv).await;
     assert_eq!(h["stream"]["failed"], 0, "{h}");
+
+    // The receiver itself restarts while a call talks and a caller rings,
+    // and both end while it is down: the board does not keep them live.
+    pbx.upsert("102", 6, 44, "Connected", "+15550144");
+    pbx.upsert("800", 7, 45, "Ringing", "+15550145");
+    wait_status(&srv, "3cx-44", "active").await;
+    wait_status(&srv, "3cx-45", "ringing").await;
+    let mut srv = srv;
+    srv.stop().await.unwrap();
+    pbx.close_sockets();
+    pbx.participants.lock().unwrap().clear();
+    let srv = srv.restart().await.unwrap();
+    wait_status(&srv, "3cx-44", "completed").await;
+    wait_status(&srv, "3cx-45", "missed").await;
 }
