@@ -351,8 +351,6 @@ async fn twilio_queue(
             ));
         };
         let agent = field("DequeingCallSid");
-        // The call is talking from now; a failure to record it costs the
-        // board its "talking" row, never the caller their connection.
         let number =
             crate::queue_legs::bridged(state, &provider.slug, &caller, agent.as_deref()).await;
         tracing::info!(provider = %provider.slug, call_id = %caller, request_id = rid.unwrap_or("-"), agent_leg = agent.as_deref().unwrap_or("-"), agent = number.as_deref().unwrap_or("-"), "IVR queue: an agent takes the caller");

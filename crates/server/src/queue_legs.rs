@@ -17,8 +17,9 @@ use crate::state::AppState;
 use callboard_core::dialer::{self, request, DialerConfig};
 use callboard_core::ivr::render::twiml;
 use callboard_core::store::callbacks;
-use callboard_core::store::ivr::QueueLegs;
+use callboard_core::store::ivr::{self as store_ivr, QueueLegs};
 use callboard_core::store::queue_waits::{self, Leg};
+use callboard_core::store::Writer;
 use callboard_core::time::SharedClock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -126,7 +127,7 @@ impl Legs {
                 if let Some(number) = p.taker {
                     // Answered before Twilio's answer to its creation was
                     // read: the call learns its agent now.
-                    record_bridge(state, department, call_id, Some(number)).await;
+                    record_bridge(state, department, call_id, number).await;
                 }
             }
             Err(e) => {
@@ -165,72 +166,62 @@ impl Legs {
     }
 }
 
-/// An agent's leg (`by`, Twilio's `DequeingCallSid`) took the caller: in
-/// one transaction the wait closes and the call is recorded talking, with
-/// the agent at the phone that leg rang when it is on record
-/// (`store::ivr::queue_bridged`); the other phones stop ringing. A failure
-/// is logged, never the caller's problem. Returns the agent's phone.
+/// An agent's leg (`by`, Twilio's `DequeingCallSid`) took the caller: the
+/// wait closes and the call is recorded talking with its agent
+/// (`store::ivr::queue_taken`), then the other phones stop ringing. Returns
+/// the agent's phone, when that leg is on record.
 pub async fn bridged(
     state: &AppState,
     department: &str,
     call_id: &str,
     by: Option<&str>,
 ) -> Option<String> {
-    let p = state.store.providers().get(department)?;
-    let (id, slug, sla, call, by) = (
-        p.id,
-        department.to_string(),
-        p.sla_minutes,
-        call_id.to_string(),
-        by.map(str::to_string),
-    );
-    let done = state
-        .store
-        .write(move |w| {
-            let taken = queue_waits::taken(w, id, &call, by.as_deref())?.unwrap_or_default();
-            callboard_core::store::ivr::queue_bridged(
-                w,
-                id,
-                &slug,
-                sla,
-                &call,
-                taken.number.as_deref(),
-            )?;
-            Ok(taken)
-        })
-        .await;
-    match done {
-        Ok(taken) => {
-            state.queue_legs.cancel(state, department, taken.others);
-            taken.number
-        }
-        Err(e) => {
-            tracing::warn!(department, call_id, error = %e, "IVR queue: the answered call was not recorded as talking");
-            None
-        }
-    }
+    let by = by.map(str::to_string);
+    let taken = on_the_call(state, department, call_id, move |w, id, slug, sla, call| {
+        store_ivr::queue_taken(w, id, slug, sla, call, by.as_deref())
+    })
+    .await?;
+    state.queue_legs.cancel(state, department, taken.others);
+    taken.number
 }
 
 /// Records that the caller is talking, with the agent at `number`
 /// (`store::ivr::queue_bridged`), for a leg whose id came after the bridge.
-async fn record_bridge(state: &AppState, department: &str, call_id: &str, number: Option<String>) {
-    let Some(p) = state.store.providers().get(department) else {
-        return;
-    };
+async fn record_bridge(state: &AppState, department: &str, call_id: &str, number: String) {
+    on_the_call(state, department, call_id, move |w, id, slug, sla, call| {
+        store_ivr::queue_bridged(w, id, slug, sla, call, Some(&number))
+    })
+    .await;
+}
+
+/// One write about the department's call (provider id, slug, SLA, call
+/// id); a failure is logged, never the caller's problem: it costs the board
+/// its "talking" row, never the caller their connection.
+async fn on_the_call<T: Send + 'static>(
+    state: &AppState,
+    department: &str,
+    call_id: &str,
+    job: impl FnOnce(&mut Writer<'_>, i64, &str, i64, &str) -> callboard_core::Result<T>
+        + Send
+        + 'static,
+) -> Option<T> {
+    let p = state.store.providers().get(department)?;
     let (id, slug, sla, call) = (
         p.id,
         department.to_string(),
         p.sla_minutes,
         call_id.to_string(),
     );
-    let done = state
+    match state
         .store
-        .write(move |w| {
-            callboard_core::store::ivr::queue_bridged(w, id, &slug, sla, &call, number.as_deref())
-        })
-        .await;
-    if let Err(e) = done {
-        tracing::warn!(department, call_id, error = %e, "IVR queue: the answered call was not recorded as talking");
+        .write(move |w| job(w, id, &slug, sla, &call))
+        .await
+    {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(department, call_id, error = %e, "IVR queue: the answered call was not recorded as talking");
+            None
+        }
     }
 }
 

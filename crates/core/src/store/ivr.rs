@@ -1059,11 +1059,10 @@ pub fn run_step(w: &mut Writer<'_>, input: StepInput) -> Result<StepOutput> {
 /// An agent took a caller out of their Twilio queue (the bridge URL): the
 /// call is talking from now, with that agent — the live board shows it so
 /// at once, not when Twilio reports the queue's result after both hang up.
-/// `agent_number` is the phone the taking call rang (unknown after a
-/// restart, or not yet known when the agent answered before Twilio's
-/// answer to the call's creation was read: then it comes in a second call,
-/// which sets only the agent). `None`: no such call waiting in a flow, or
-/// nothing new to record.
+/// `agent_number` is the phone the taking call rang (not yet known when the
+/// agent answered before Twilio's answer to the call's creation was read:
+/// then it comes in a second call, which sets only the agent). `None`: no
+/// such call waiting in a flow, or nothing new to record.
 pub fn queue_bridged(
     w: &mut Writer<'_>,
     provider_id: i64,
@@ -1130,6 +1129,31 @@ pub fn queue_bridged(
     Ok(Some(call))
 }
 
+/// The bridge URL: the agent's call `by` (Twilio's `DequeingCallSid`) takes
+/// the caller. In one transaction the wait closes (`queue_waits::taken`)
+/// and the call is recorded talking with the agent at the phone that leg
+/// rang (`queue_bridged`); returns the other legs, to cancel, and that
+/// phone.
+pub fn queue_taken(
+    w: &mut Writer<'_>,
+    provider_id: i64,
+    slug: &str,
+    sla_minutes: i64,
+    call_id: &str,
+    by: Option<&str>,
+) -> Result<super::queue_waits::Taken> {
+    let taken = super::queue_waits::taken(w, provider_id, call_id, by)?.unwrap_or_default();
+    queue_bridged(
+        w,
+        provider_id,
+        slug,
+        sla_minutes,
+        call_id,
+        taken.number.as_deref(),
+    )?;
+    Ok(taken)
+}
+
 /// Whether `department`'s click-to-call dialer is Twilio: then its queues
 /// with hold music wait in `<Enqueue>` and ring the agents through it.
 pub fn twilio_dialer(conn: &Connection, department: &str) -> Result<bool> {
@@ -1140,6 +1164,9 @@ pub fn twilio_dialer(conn: &Connection, department: &str) -> Result<bool> {
 /// A queue with hold music waits in Twilio's `<Enqueue>` when the receiving
 /// department's click-to-call dialer is Twilio: the agents' calls must be
 /// made on the caller's own Twilio account, whose queue they dial.
+/// Such a step opens a new slice of the caller's wait (`queue_waits::open`)
+/// and any other Twilio step closes it: with the legs to ring, the earlier
+/// legs still ringing, to cancel.
 fn twilio_queue_legs(
     w: &Writer<'_>,
     input: &StepInput,

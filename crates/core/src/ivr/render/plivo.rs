@@ -8,7 +8,7 @@
 
 use super::{s, RenderCtx, Rendered, Xml};
 
-pub use super::MUSIC_PARAM;
+use super::MUSIC_PARAM;
 
 /// What Plivo plays while a queue's `<Dial>` rings: the audio, looped.
 pub fn hold_music(audio_url: &str) -> Rendered {

@@ -19,7 +19,7 @@ use crate::ivr::exec::{Action, Instruction, Speech};
 /// The wait URL's marker: its value is the seconds after which the caller
 /// leaves the queue (the slice's end).
 pub const WAIT_PARAM: &str = "cb_wait";
-pub use super::MUSIC_PARAM;
+use super::MUSIC_PARAM;
 /// The bridge URL's marker (fetched on the caller's side as an agent
 /// dequeues them).
 pub const BRIDGE_PARAM: &str = "cb_bridge";
