@@ -305,7 +305,7 @@ pub async fn serve_with(
         idempotency_in_flight: Arc::default(),
         dialling: crate::outbound::Dialling::default(),
         queue_legs: crate::queue_legs::Legs::default(),
-        streams: crate::ari::Streams::default(),
+        streams: crate::streams::Streams::default(),
     });
     // A replica marks no breaches, runs no retention and polls nothing: its
     // receiver does, and the rows follow. A receiver runs them while it leads

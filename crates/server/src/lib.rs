@@ -32,6 +32,7 @@ pub mod retention;
 pub mod sla_watch;
 pub mod sms;
 pub mod state;
+pub mod streams;
 pub mod threecx;
 pub mod throttle;
 pub mod tls;

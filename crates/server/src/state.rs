@@ -113,7 +113,7 @@ pub struct Services {
     /// Twilio IVR queues: the agents' calls still ringing for each caller.
     pub queue_legs: crate::queue_legs::Legs,
     /// Asterisk ARI event streams: their tasks and health.
-    pub streams: crate::ari::Streams,
+    pub streams: crate::streams::Streams,
 }
 
 impl AppState {

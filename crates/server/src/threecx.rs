@@ -19,8 +19,8 @@
 //! event: {event_type, entity}}` frames, `CallParticipant`); not tried
 //! against a live 3CX.
 
-use crate::ari::Streams;
-use callboard_core::store::connectors;
+use crate::streams::Streams;
+use callboard_core::store::calls;
 use callboard_core::Store;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -40,14 +40,14 @@ const CALL_PREFIX: &str = "3cx-";
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
 /// 3CX's `CallParticipant` (the fields used).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Participant {
-    pub id: Option<i64>,
-    pub status: Option<String>,
-    pub party_caller_name: Option<String>,
-    pub party_caller_id: Option<String>,
-    pub callid: Option<i64>,
-    pub dn: Option<String>,
+#[derive(Debug, Default, Deserialize)]
+struct Participant {
+    id: Option<i64>,
+    status: Option<String>,
+    party_caller_name: Option<String>,
+    party_caller_id: Option<String>,
+    callid: Option<i64>,
+    dn: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,10 +70,10 @@ struct FrameEvent {
 }
 
 /// What Callboard knows of one 3CX call.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Call {
-    /// Each live participant (its entity path) and its status.
-    live: BTreeMap<String, String>,
+    /// Its live participants (their entity paths).
+    live: BTreeSet<String>,
     answered: bool,
     number: Option<String>,
     name: Option<String>,
@@ -92,19 +92,21 @@ pub struct Calls {
 }
 
 impl Calls {
-    /// A participant as read now: the documents to ingest (none when the
-    /// call's state did not change).
-    fn upsert(&mut self, entity: &str, p: &Participant) -> Vec<Value> {
+    /// A participant of `dn` as read now: the documents to ingest (none
+    /// when the call's state did not change).
+    fn upsert(&mut self, entity: &str, dn: &str, p: &Participant) -> Vec<Value> {
         let Some(callid) = p.callid else {
             return Vec::new();
         };
         self.entities.insert(entity.to_string(), callid);
         let call = self.calls.entry(callid).or_default();
-        let status = p.status.clone().unwrap_or_default();
-        if status.eq_ignore_ascii_case("Connected") {
+        if p.status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Connected"))
+        {
             call.answered = true;
         }
-        call.live.insert(entity.to_string(), status);
+        call.live.insert(entity.to_string());
         if call.number.is_none() {
             call.number = p.party_caller_id.clone().filter(|s| !s.is_empty());
         }
@@ -112,7 +114,7 @@ impl Calls {
             call.name = p.party_caller_name.clone().filter(|s| !s.is_empty());
         }
         if call.dn.is_none() {
-            call.dn = p.dn.clone();
+            call.dn = Some(p.dn.clone().unwrap_or_else(|| dn.to_string()));
         }
         let state = if call.answered {
             "Connected"
@@ -150,14 +152,11 @@ impl Calls {
         let mut out = Vec::new();
         for d in dns {
             let dn = d.dn.unwrap_or_default();
-            for mut p in d.participants.unwrap_or_default() {
+            for p in d.participants.unwrap_or_default() {
                 let Some(id) = p.id else { continue };
                 let entity = format!("/callcontrol/{dn}/participants/{id}");
-                if p.dn.is_none() {
-                    p.dn = Some(dn.clone());
-                }
                 seen.insert(entity.clone());
-                out.extend(self.upsert(&entity, &p));
+                out.extend(self.upsert(&entity, &dn, &p));
             }
         }
         let gone: Vec<String> = self
@@ -194,11 +193,12 @@ fn emit(callid: i64, call: &mut Call, state: &'static str) -> Vec<Value> {
     })]
 }
 
-/// The `(dn, id)` of a participant entity (`/callcontrol/{dn}/participants/{id}`).
-fn participant_path(entity: &str) -> Option<(&str, &str)> {
+/// The DN of a participant entity (`/callcontrol/{dn}/participants/{id}`);
+/// none for any other entity.
+fn participant_dn(entity: &str) -> Option<&str> {
     let rest = entity.strip_prefix("/callcontrol/")?;
     let (dn, id) = rest.split_once("/participants/")?;
-    (!dn.is_empty() && !id.is_empty() && !id.contains('/')).then_some((dn, id))
+    (!dn.is_empty() && !id.is_empty() && !id.contains('/')).then_some(dn)
 }
 
 /// An application's access token, renewed before it expires.
@@ -273,7 +273,7 @@ impl Api {
 }
 
 /// `https://pbx…` → `wss://pbx…/callcontrol/ws`.
-pub fn socket_url(base: &str) -> Result<String, String> {
+fn socket_url(base: &str) -> Result<String, String> {
     if let Some(rest) = base.strip_prefix("https://") {
         Ok(format!("wss://{rest}/callcontrol/ws"))
     } else if let Some(rest) = base.strip_prefix("http://") {
@@ -338,7 +338,7 @@ pub(crate) async fn session(
     let dns: Vec<DnInfo> = api.get("/callcontrol").await?;
     let department = slug.to_string();
     let on_board: Vec<(i64, bool)> = store
-        .read(move |c| connectors::live_calls(c, &department, CALL_PREFIX))
+        .read(move |c| calls::live_calls(c, &department, CALL_PREFIX))
         .await
         .map_err(|e| format!("reading the board's live calls: {e}"))?
         .into_iter()
@@ -364,20 +364,14 @@ pub(crate) async fn session(
             tracing::debug!(provider = %slug, "3CX frame without an event");
             continue;
         };
-        let Some((dn, id)) = participant_path(&ev.entity) else {
+        let Some(dn) = participant_dn(&ev.entity) else {
             continue;
         };
         let docs = match ev.event_type {
-            // Upsert: read the participant as it is now.
+            // Upsert: read the participant (the entity is its path) as it is now.
             0 => {
-                let path = format!("/callcontrol/{dn}/participants/{id}");
-                match api.get::<Participant>(&path).await {
-                    Ok(mut p) => {
-                        if p.dn.is_none() {
-                            p.dn = Some(dn.to_string());
-                        }
-                        calls.upsert(&ev.entity, &p)
-                    }
+                match api.get::<Participant>(&ev.entity).await {
+                    Ok(p) => calls.upsert(&ev.entity, dn, &p),
                     // Gone between the event and the read: a removal follows.
                     Err(e) => {
                         tracing::debug!(provider = %slug, sequence, error = %e, "3CX participant not read");
@@ -420,15 +414,18 @@ mod tests {
         let mut c = Calls::default();
         let a = "/callcontrol/101/participants/1";
         let b = "/callcontrol/102/participants/2";
-        assert_eq!(types(&c.upsert(a, &p(1, 7, "Ringing"))), ["Ringing"]);
+        assert_eq!(types(&c.upsert(a, "101", &p(1, 7, "Ringing"))), ["Ringing"]);
         // The second phone: no news for the call.
-        assert!(c.upsert(b, &p(2, 7, "Ringing")).is_empty());
-        assert_eq!(types(&c.upsert(b, &p(2, 7, "Connected"))), ["Connected"]);
+        assert!(c.upsert(b, "101", &p(2, 7, "Ringing")).is_empty());
+        assert_eq!(
+            types(&c.upsert(b, "101", &p(2, 7, "Connected"))),
+            ["Connected"]
+        );
         // The phone nobody answered stops: the call goes on.
         assert!(c.remove(a).is_empty());
         assert_eq!(types(&c.remove(b)), ["Ended"]);
         // A caller nobody answered.
-        c.upsert(a, &p(3, 8, "Ringing"));
+        c.upsert(a, "101", &p(3, 8, "Ringing"));
         let d = c.remove(a);
         assert_eq!(types(&d), ["Unanswered"]);
         assert_eq!(d[0]["call_id"], "3cx-8");
@@ -436,17 +433,25 @@ mod tests {
         // An unknown entity, or a malformed one, changes nothing.
         assert!(c.remove("/callcontrol/9/participants/9").is_empty());
         assert_eq!(
-            participant_path("/callcontrol/101/participants/5"),
-            Some(("101", "5"))
+            participant_dn("/callcontrol/101/participants/5"),
+            Some("101")
         );
-        assert_eq!(participant_path("/callcontrol/101/devices/5"), None);
+        assert_eq!(participant_dn("/callcontrol/101/devices/5"), None);
     }
 
     #[test]
     fn a_snapshot_ends_the_calls_that_ended_while_the_stream_was_down() {
         let mut c = Calls::default();
-        c.upsert("/callcontrol/101/participants/1", &p(1, 7, "Connected"));
-        c.upsert("/callcontrol/101/participants/2", &p(2, 9, "Ringing"));
+        c.upsert(
+            "/callcontrol/101/participants/1",
+            "101",
+            &p(1, 7, "Connected"),
+        );
+        c.upsert(
+            "/callcontrol/101/participants/2",
+            "101",
+            &p(2, 9, "Ringing"),
+        );
         // 11 and 12 are on the board from before this process started.
         let docs = c.snapshot(
             vec![DnInfo {

@@ -345,6 +345,33 @@ pub(crate) fn upsert(
     })
 }
 
+/// The calls of `department` still live on the board (waiting, ringing or
+/// talking) whose ids start with `prefix` — an event stream's own calls —
+/// with whether each was answered: what a stream that starts again checks
+/// against the platform's snapshot, to end the calls that ended while it
+/// was not following.
+pub fn live_calls(
+    conn: &Connection,
+    department: &str,
+    prefix: &str,
+) -> Result<Vec<(String, bool)>> {
+    // The ids after every one starting with `prefix` (ASCII prefixes).
+    let mut upper = prefix.as_bytes().to_vec();
+    if let Some(last) = upper.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    let upper = String::from_utf8(upper).map_err(|_| Error::invalid("prefix must be ASCII"))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT call_id, status = 'active' FROM calls
+          WHERE status IN ('waiting', 'ringing', 'active') AND department = ?1
+            AND call_id >= ?2 AND call_id < ?3",
+    )?;
+    let rows = stmt.query_map(params![department, prefix, upper], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// A number's calls still on a department's worklist that entered it by a time.
 const OPEN_FROM_NUMBER: &str = "SELECT id FROM calls
   WHERE work_state IN ('pending', 'assigned', 'attempted')

@@ -24,7 +24,7 @@ pub struct ConnectorHealth {
     pub last_run: Option<RunReport>,
     /// An event stream's connection (Asterisk ARI, 3CX Call Control); null
     /// for pollers.
-    pub stream: Option<crate::ari::StreamHealth>,
+    pub stream: Option<crate::streams::StreamHealth>,
     /// Convoso recordings not ready when their call was first seen, fetched
     /// again with backoff (all zero for a stream).
     pub recordings: RecordingSummary,
@@ -63,7 +63,7 @@ pub async fn health(
             ))
         })
         .await?;
-    let stream = (connector.kind == crate::ari::KIND || connector.kind == crate::threecx::KIND)
+    let stream = crate::streams::is_stream(&connector.kind)
         .then(|| state.streams.health(&slug).unwrap_or_default());
     Ok(Json(ConnectorHealth {
         connector,
