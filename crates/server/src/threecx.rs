@@ -7,12 +7,19 @@
 //!
 //! A call is 3CX's `callid`; its participants on several DNs (a queue, the
 //! agents it rings) are folded into one call here, so that an agent's phone
-//! that stops ringing does not end a call another agent took: the call
-//! rings while any participant rings, talks once any is `Connected`, and
-//! ends when its last participant is removed — answered if one was ever
-//! connected. Each change becomes one JSON document in the `3cx` preset's
-//! vocabulary (`call_type` `Ringing`, `Connected`, `Ended`, `Unanswered`),
-//! fed through the provider's mapping like a webhook delivery.
+//! that stops ringing does not end a call another agent took. The DN's type
+//! (from the snapshot) says whose phone a participant is: on an extension
+//! (`Wextension`) an agent's, on a queue, IVR or trunk the caller held by
+//! the PBX. The call waits while only the PBX holds it, rings once an
+//! extension rings (or dials out), talks once an extension is `Connected`,
+//! and ends when its last participant is removed — answered if an extension
+//! ever was connected. 3CX's example dialer reads `Dialing` as an outgoing
+//! call and `Ringing` as an incoming one; so does the direction here. The
+//! agent is the extension that dials out or that took the call. Each change
+//! becomes one JSON document in the `3cx` preset's vocabulary (`call_type`
+//! `Waiting`, `Ringing`, `Connected`, `Ended`, `Unanswered`, and `Notanswered`
+//! for an outgoing call nobody picked up), fed through
+//! the provider's mapping like a webhook delivery.
 //!
 //! Written from 3CX's own example application (github.com/3cx/
 //! call-control-examples: the token request, the WebSocket's `{sequence,
@@ -53,6 +60,9 @@ struct Participant {
 #[derive(Debug, Default, Deserialize)]
 struct DnInfo {
     dn: Option<String>,
+    /// `Wextension`, `Wqueue`, `Wivr`, `Wroutepoint`, `Wexternalline`, …
+    #[serde(rename = "type")]
+    kind: Option<String>,
     #[serde(default)]
     participants: Option<Vec<Participant>>,
 }
@@ -74,12 +84,39 @@ struct FrameEvent {
 struct Call {
     /// Its live participants (their entity paths).
     live: BTreeSet<String>,
+    /// An extension rang (or dialled out) for it.
+    rang: bool,
+    /// An extension was connected on it.
     answered: bool,
+    /// `inbound` or `outbound`, from the first status that says.
+    direction: Option<&'static str>,
+    /// The extension that dials out or took the call.
+    agent: Option<String>,
     number: Option<String>,
     name: Option<String>,
     dn: Option<String>,
-    /// The last `call_type` sent for it.
-    sent: Option<&'static str>,
+    /// The last `call_type` and agent sent for it.
+    sent: Option<(&'static str, Option<String>)>,
+}
+
+/// Whose phone a DN's participant is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Side {
+    /// An extension: an agent's phone.
+    Agent,
+    /// A queue, IVR, route point or trunk: the PBX holding the caller.
+    Pbx,
+}
+
+impl Side {
+    /// A DN of an unknown type (not in the snapshot) counts as an agent's,
+    /// so that its `Connected` still reads as talking.
+    fn of(kind: Option<&str>) -> Side {
+        match kind {
+            Some(k) if !k.eq_ignore_ascii_case("Wextension") => Side::Pbx,
+            _ => Side::Agent,
+        }
+    }
 }
 
 /// The calls of one connector, kept across reconnections so that a call
@@ -89,6 +126,8 @@ pub struct Calls {
     calls: BTreeMap<i64, Call>,
     /// Entity path → call id, to find a removed participant's call.
     entities: BTreeMap<String, i64>,
+    /// DN → its type, as the last snapshot gave it.
+    kinds: BTreeMap<String, String>,
 }
 
 impl Calls {
@@ -99,12 +138,25 @@ impl Calls {
             return Vec::new();
         };
         self.entities.insert(entity.to_string(), callid);
+        let side = Side::of(self.kinds.get(dn).map(String::as_str));
         let call = self.calls.entry(callid).or_default();
-        if p.status
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("Connected"))
-        {
-            call.answered = true;
+        let status = p.status.as_deref().unwrap_or_default();
+        let is = |s: &str| status.eq_ignore_ascii_case(s);
+        if is("Dialing") {
+            call.direction.get_or_insert("outbound");
+        } else if is("Ringing") || side == Side::Pbx {
+            call.direction.get_or_insert("inbound");
+        }
+        if side == Side::Agent {
+            if is("Connected") {
+                call.answered = true;
+                call.agent = Some(dn.to_string());
+            } else if is("Dialing") || is("Ringing") {
+                call.rang = true;
+                if is("Dialing") {
+                    call.agent = Some(dn.to_string());
+                }
+            }
         }
         call.live.insert(entity.to_string());
         if call.number.is_none() {
@@ -118,8 +170,10 @@ impl Calls {
         }
         let state = if call.answered {
             "Connected"
-        } else {
+        } else if call.rang {
             "Ringing"
+        } else {
+            "Waiting"
         };
         emit(callid, call, state)
     }
@@ -136,7 +190,12 @@ impl Calls {
         if !call.live.is_empty() {
             return Vec::new();
         }
-        let state = if call.answered { "Ended" } else { "Unanswered" };
+        // An outgoing call nobody picked up failed; nobody called back.
+        let state = match (call.answered, call.direction) {
+            (true, _) => "Ended",
+            (false, Some("outbound")) => "Notanswered",
+            (false, _) => "Unanswered",
+        };
         let out = emit(callid, call, state);
         self.calls.remove(&callid);
         out
@@ -150,6 +209,11 @@ impl Calls {
     fn snapshot(&mut self, dns: Vec<DnInfo>, on_board: &[(i64, bool)]) -> Vec<Value> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
+        for d in &dns {
+            if let (Some(dn), Some(kind)) = (&d.dn, &d.kind) {
+                self.kinds.insert(dn.clone(), kind.clone());
+            }
+        }
         for d in dns {
             let dn = d.dn.unwrap_or_default();
             for p in d.participants.unwrap_or_default() {
@@ -178,15 +242,28 @@ impl Calls {
     }
 }
 
+/// The document for a call's new state, or for a new agent on it (a
+/// transfer); nothing when neither changed.
 fn emit(callid: i64, call: &mut Call, state: &'static str) -> Vec<Value> {
-    if call.sent == Some(state) {
+    let now = (state, call.agent.clone());
+    if call.sent.as_ref() == Some(&now) {
         return Vec::new();
     }
-    call.sent = Some(state);
+    call.sent = Some(now);
+    // The agent is in the event id: a transfer is news, not a duplicate.
+    let event_id = match &call.agent {
+        Some(agent) => format!(
+            "{CALL_PREFIX}{callid}-{}-{agent}",
+            state.to_ascii_lowercase()
+        ),
+        None => format!("{CALL_PREFIX}{callid}-{}", state.to_ascii_lowercase()),
+    };
     vec![json!({
         "call_id": format!("{CALL_PREFIX}{callid}"),
-        "event_id": format!("{CALL_PREFIX}{callid}-{}", state.to_ascii_lowercase()),
+        "event_id": event_id,
         "call_type": state,
+        "direction": call.direction,
+        "agent": call.agent,
         "number": call.number,
         "name": call.name,
         "dn": call.dn,
@@ -439,6 +516,88 @@ mod tests {
         assert_eq!(participant_dn("/callcontrol/101/devices/5"), None);
     }
 
+    fn dns(kinds: &[(&str, &str)]) -> Vec<DnInfo> {
+        kinds
+            .iter()
+            .map(|(dn, kind)| DnInfo {
+                dn: Some(dn.to_string()),
+                kind: Some(kind.to_string()),
+                participants: None,
+            })
+            .collect()
+    }
+
+    fn field<'a>(docs: &'a [Value], name: &str) -> Vec<&'a str> {
+        docs.iter()
+            .map(|d| d[name].as_str().unwrap_or("-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_queued_caller_waits_rings_and_talks_with_the_agent_who_took_it() {
+        let mut c = Calls::default();
+        c.snapshot(
+            dns(&[
+                ("800", "Wqueue"),
+                ("101", "Wextension"),
+                ("102", "Wextension"),
+            ]),
+            &[],
+        );
+        let q = "/callcontrol/800/participants/1";
+        // The queue has the caller (3CX shows it connected to the queue):
+        // waiting, not talking, and inbound.
+        let d = c.upsert(q, "800", &p(1, 7, "Connected"));
+        assert_eq!(types(&d), ["Waiting"]);
+        assert_eq!(field(&d, "direction"), ["inbound"]);
+        assert_eq!(field(&d, "agent"), ["-"]);
+        // Two agents' phones ring; the second answers.
+        let a = "/callcontrol/101/participants/2";
+        let b = "/callcontrol/102/participants/3";
+        assert_eq!(types(&c.upsert(a, "101", &p(2, 7, "Ringing"))), ["Ringing"]);
+        assert!(c.upsert(b, "102", &p(3, 7, "Ringing")).is_empty());
+        let d = c.upsert(b, "102", &p(3, 7, "Connected"));
+        assert_eq!(types(&d), ["Connected"]);
+        assert_eq!(field(&d, "agent"), ["102"]);
+        assert_eq!(field(&d, "event_id"), ["3cx-7-connected-102"]);
+        // The agent transfers it to 101, who answers: news, with its own id.
+        let d = c.upsert(a, "101", &p(2, 7, "Connected"));
+        assert_eq!(field(&d, "agent"), ["101"]);
+        assert_eq!(field(&d, "event_id"), ["3cx-7-connected-101"]);
+        assert!(c.remove(q).is_empty());
+        assert!(c.remove(b).is_empty());
+        let d = c.remove(a);
+        assert_eq!(types(&d), ["Ended"]);
+        assert_eq!(field(&d, "agent"), ["101"]);
+        assert_eq!(field(&d, "direction"), ["inbound"]);
+
+        // A caller who leaves the queue before any phone rang.
+        c.upsert(q, "800", &p(4, 8, "Connected"));
+        assert_eq!(types(&c.remove(q)), ["Unanswered"]);
+    }
+
+    #[test]
+    fn an_extension_dialling_out_is_an_outbound_call_with_its_agent() {
+        let mut c = Calls::default();
+        c.snapshot(dns(&[("101", "Wextension")]), &[]);
+        let a = "/callcontrol/101/participants/5";
+        let d = c.upsert(a, "101", &p(5, 9, "Dialing"));
+        assert_eq!(types(&d), ["Ringing"]);
+        assert_eq!(field(&d, "direction"), ["outbound"]);
+        assert_eq!(field(&d, "agent"), ["101"]);
+        let d = c.upsert(a, "101", &p(5, 9, "Connected"));
+        assert_eq!(types(&d), ["Connected"]);
+        assert_eq!(field(&d, "direction"), ["outbound"]);
+        assert_eq!(types(&c.remove(a)), ["Ended"]);
+        // Nobody picked up an outgoing call: it failed (not a caller to
+        // call back), with its agent.
+        let b = "/callcontrol/101/participants/6";
+        c.upsert(b, "101", &p(6, 10, "Dialing"));
+        let d = c.remove(b);
+        assert_eq!(types(&d), ["Notanswered"]);
+        assert_eq!(field(&d, "agent"), ["101"]);
+    }
+
     #[test]
     fn a_snapshot_ends_the_calls_that_ended_while_the_stream_was_down() {
         let mut c = Calls::default();
@@ -456,6 +615,7 @@ mod tests {
         let docs = c.snapshot(
             vec![DnInfo {
                 dn: Some("101".into()),
+                kind: Some("Wextension".into()),
                 participants: Some(vec![p(2, 9, "Ringing"), p(4, 10, "Ringing")]),
             }],
             &[(11, true), (12, false), (10, false), (9, false)],

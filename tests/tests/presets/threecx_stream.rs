@@ -62,13 +62,24 @@ async fn everything(State(pbx): State<Shared>, headers: HeaderMap) -> Response {
     if !authorized(&pbx, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let mut dns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    // Every DN the application follows, with or without calls: the queue
+    // 800 and the agents' extensions.
+    let mut dns: BTreeMap<String, Vec<Value>> = ["800", "101", "102", "103"]
+        .map(|dn| (dn.to_string(), Vec::new()))
+        .into();
     for ((dn, _), p) in pbx.participants.lock().unwrap().iter() {
         dns.entry(dn.clone()).or_default().push(p.clone());
     }
     let list: Vec<Value> = dns
         .into_iter()
-        .map(|(dn, ps)| json!({"dn": dn, "type": "Wqueue", "devices": [], "participants": ps}))
+        .map(|(dn, ps)| {
+            let kind = if dn.starts_with('8') {
+                "Wqueue"
+            } else {
+                "Wextension"
+            };
+            json!({"dn": dn, "type": kind, "devices": [], "participants": ps})
+        })
         .collect();
     Json(list).into_response()
 }
@@ -248,8 +259,8 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     assert!(!health(&srv).await.to_string().contains("wrong-key"));
 
     put_stream(&srv, &base, &format!("{APP}:{SECRET}")).await;
-    // The snapshot: the waiting caller rings on the board.
-    wait_status(&srv, "3cx-41", "ringing").await;
+    // The snapshot: the caller the queue holds waits on the board.
+    wait_status(&srv, "3cx-41", "waiting").await;
     until(10, "the event socket open", || async {
         pbx.open_sockets() >= 1
     })
@@ -258,19 +269,25 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     assert_eq!(c["mobile_number"], "+442071838750", "{c}");
     assert_eq!(c["caller_name"], "Asha Rao", "{c}");
     assert_eq!(c["metadata"]["dn"], "800", "{c}");
+    assert_eq!(c["direction"], "inbound", "{c}");
+    assert!(c["agent_id"].is_null(), "{c}");
 
-    // The queue rings two agents; one answers: the call is talking.
+    // The queue rings two agents; one answers: the call is talking, with
+    // the extension that took it as its agent.
     pbx.upsert("101", 2, 41, "Ringing", "+442071838750");
+    wait_status(&srv, "3cx-41", "ringing").await;
     pbx.upsert("102", 3, 41, "Ringing", "+442071838750");
     pbx.upsert("102", 3, 41, "Connected", "+442071838750");
     wait_status(&srv, "3cx-41", "active").await;
+    let c = srv.call("front-desk", "3cx-41").await.unwrap();
+    assert_eq!(c["agent_id"], "102", "{c}");
     // The other agent's phone stops, the queue lets go: still talking.
     pbx.remove("101", 2);
     pbx.remove("800", 1);
     // (Events are read in order: once a later call shows, those two were
     // read.)
     pbx.upsert("800", 9, 49, "Ringing", "+15550199");
-    wait_status(&srv, "3cx-49", "ringing").await;
+    wait_status(&srv, "3cx-49", "waiting").await;
     assert_eq!(status(&srv, "3cx-41").await, "active");
     // Then the agent hangs up: answered and ended.
     pbx.remove("102", 3);
@@ -287,11 +304,26 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     pbx.event(0, "800", 77);
     // A caller nobody answers: missed, a caller to call back.
     pbx.upsert("800", 4, 42, "Ringing", "+442079460000");
-    wait_status(&srv, "3cx-42", "ringing").await;
+    wait_status(&srv, "3cx-42", "waiting").await;
     pbx.remove("800", 4);
     wait_status(&srv, "3cx-42", "missed").await;
     assert_eq!(
         srv.call("front-desk", "3cx-42").await.unwrap()["work_state"],
+        "pending"
+    );
+
+    // An agent dials out (3CX: `Dialing` on the extension): an outbound
+    // call with that agent; nobody picks up: failed, not a caller to call
+    // back.
+    pbx.upsert("103", 8, 46, "Dialing", "+442079460001");
+    wait_status(&srv, "3cx-46", "ringing").await;
+    let c = srv.call("front-desk", "3cx-46").await.unwrap();
+    assert_eq!(c["direction"], "outbound", "{c}");
+    assert_eq!(c["agent_id"], "103", "{c}");
+    pbx.remove("103", 8);
+    wait_status(&srv, "3cx-46", "failed").await;
+    assert_ne!(
+        srv.call("front-desk", "3cx-46").await.unwrap()["work_state"],
         "pending"
     );
 
@@ -321,7 +353,7 @@ async fn the_3cx_call_control_stream_shows_calls_ringing_talking_and_ended() {
     pbx.upsert("102", 6, 44, "Connected", "+15550144");
     pbx.upsert("800", 7, 45, "Ringing", "+15550145");
     wait_status(&srv, "3cx-44", "active").await;
-    wait_status(&srv, "3cx-45", "ringing").await;
+    wait_status(&srv, "3cx-45", "waiting").await;
     let mut srv = srv;
     srv.stop().await.unwrap();
     pbx.close_sockets();

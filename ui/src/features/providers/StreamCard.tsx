@@ -26,7 +26,7 @@ const PLATFORMS = {
     testId: "3cx-stream",
     title: "3CX Call Control stream",
     about:
-      "Live states from 3CX's Call Control API (v20): Callboard signs in as a 3CX API application and follows the calls of every DN it may see, ringing and talking, not only when they end. It reconnects by itself.",
+      "Live states from 3CX's Call Control API (v20): Callboard signs in as a 3CX API application and follows the calls of every DN it may see — waiting in a queue, ringing, talking with the extension that took them, inbound or outbound — not only when they end. It reconnects by itself.",
     address: "3CX address",
     defaultBase: "https://pbx.example.com",
     credentials: "API application client_id:API key",
