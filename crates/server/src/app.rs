@@ -137,6 +137,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::metrics_export::metrics))
         .merge(webhooks::router())
         .merge(cloudonix::router())
+        .merge(crate::contacts::router())
         .merge(session::router())
         .merge(presets::router())
         .merge(providers::router())

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cloudonix;
 pub mod config_file;
 pub mod conn;
+pub mod contacts;
 pub mod convoso;
 pub mod dial;
 pub mod error;

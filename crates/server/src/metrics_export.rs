@@ -67,6 +67,8 @@ pub async fn track_webhooks(req: Request, next: Next) -> Response {
         .uri()
         .path()
         .strip_prefix("/webhooks/ivr/")
+        // A contact lookup reads; it is not a delivery.
+        .filter(|rest| !rest.ends_with("/contacts"))
         // `{slug}/leads` (the lead webhook) is counted under its provider.
         .map(|s| s.split('/').next().unwrap_or_default().to_string());
     let Some(slug) = slug else {

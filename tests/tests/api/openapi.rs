@@ -9,6 +9,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/ivr/{slug}"),
     ("get", "/webhooks/ivr/{slug}"),
     ("post", "/webhooks/ivr/{slug}/leads"),
+    ("get", "/webhooks/ivr/{slug}/contacts"),
     ("post", "/api/session/update"),
     ("get", "/api/presets"),
     ("get", "/api/voicemails"),

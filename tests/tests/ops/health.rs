@@ -149,6 +149,16 @@ async fn metrics_need_the_token_and_count_deliveries_streams_and_batches() {
     assert_eq!(s, 401);
     let (s, _) = srv.webhook("no-such", &key, &missed("y")).await.unwrap();
     assert_eq!(s, 404);
+    // A contact lookup reads: it is not counted as a delivery.
+    let (s, found) = srv
+        .send(
+            srv.http
+                .get(srv.url(&format!("/webhooks/ivr/{slug}/contacts?number=%2B15550100")))
+                .header("x-api-key", &key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{found}");
     let mut sock = ws::connect(&srv.ws_url(ADMIN_TOKEN, None)).await.unwrap();
     let _ = ws::next(&mut sock, Duration::from_millis(300)).await;
 

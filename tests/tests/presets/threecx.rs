@@ -58,6 +58,21 @@ fn report(template: &str, call_type: &str, vars: &BTreeMap<&str, &str>) -> Value
     Value::Object(body)
 }
 
+/// The `3cx` preset as `GET /api/presets` lists it, and its template's text.
+async fn preset_and_template(srv: &TestServer) -> (Value, String) {
+    let (s, list) = srv.get_json("/api/presets", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(s, 200, "{list}");
+    let preset = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "3cx")
+        .expect("the 3cx preset")
+        .clone();
+    let template = preset["template"]["text"].as_str().unwrap().to_string();
+    (preset, template)
+}
+
 const TIME: &str = "ToString(\"yyyy-MM-ddTHH:mm:ssZ\")";
 
 fn vars<'a>(extra: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
@@ -69,16 +84,7 @@ fn vars<'a>(extra: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
 #[tokio::test]
 async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
     let srv = TestServer::start().await.unwrap();
-    let (s, list) = srv.get_json("/api/presets", ADMIN_TOKEN).await.unwrap();
-    assert_eq!(s, 200, "{list}");
-    let preset = list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "3cx")
-        .expect("the 3cx preset")
-        .clone();
-    let template = preset["template"]["text"].as_str().unwrap().to_string();
+    let (preset, template) = preset_and_template(&srv).await;
     assert_eq!(preset["template"]["file_name"], "callboard-3cx.xml");
     assert!(template.contains("Url=\"[WebhookUrl]?token=[ApiKey]\""));
     // Every key the template posts is one the preset reads; every field
@@ -205,4 +211,142 @@ async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
         .await
         .unwrap();
     assert_eq!(s, 401);
+}
+
+/// The URL of the template's contact lookup (the scenario without an Id),
+/// with 3CX's variables as it substitutes them.
+fn lookup_url(template: &str, webhook_url: &str, key: &str, number: &str) -> String {
+    let scenario = template
+        .split("<Scenario Type=\"REST\">")
+        .nth(1)
+        .expect("a lookup scenario");
+    let start = scenario.find(" Url=\"").expect("its URL") + 6;
+    let len = scenario[start..].find('"').expect("a closed URL");
+    scenario[start..start + len]
+        .replace("&amp;", "&")
+        .replace("[WebhookUrl]", webhook_url)
+        .replace("[ApiKey]", key)
+        .replace("[Number]", number)
+}
+
+#[tokio::test]
+async fn a_3cx_contact_lookup_names_a_known_caller_and_links_their_calls() {
+    let srv = TestServer::start().await.unwrap();
+    let (preset, template) = preset_and_template(&srv).await;
+    // What 3CX shows comes from the answer's fields the template reads.
+    for path in ["contacts.id", "contacts.first_name", "contacts.url"] {
+        assert!(template.contains(&format!("Path=\"{path}\"")), "{path}");
+    }
+    // A department without a region (every number arrives with its
+    // country code), and one that reads national numbers as British.
+    let p = srv
+        .provider_from_preset("Front desk", "3cx", json!({}))
+        .await
+        .unwrap();
+    let platform = p["platform_url"].as_str().unwrap().to_string();
+    let (webhook, key) = platform.split_once("?token=").unwrap();
+    let mut mapping = preset["field_mapping"].clone();
+    mapping["$options"] = json!({"region": "GB"});
+    let b = srv
+        .provider_from_preset("Branch", "3cx", json!({"field_mapping": mapping}))
+        .await
+        .unwrap();
+    let branch = b["platform_url"].as_str().unwrap().to_string();
+    let (branch_webhook, branch_key) = branch.split_once("?token=").unwrap();
+    let asha = "+919876543210";
+    // Two calls from Asha, the newer one named (the stream reads 3CX's
+    // caller name), and a caller nobody named, at the branch.
+    for (url, id, name, number) in [
+        (&platform, "c1", None, asha),
+        (&platform, "c2", Some("Asha Rao"), asha),
+        (&branch, "c3", None, "+442079460000"),
+    ] {
+        let (s, ack) = srv
+            .send(srv.http.post(url).json(&json!({
+                "call_id": id, "number": number, "call_type": "Missed", "name": name,
+            })))
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{ack}");
+    }
+    let srv = &srv;
+    let ask_at = |webhook: &str, key: &str, number: &str| {
+        let url = lookup_url(&template, webhook, key, number);
+        async move { srv.send(srv.http.get(url)).await.unwrap() }
+    };
+    let ask = |number: &str| ask_at(webhook, key, number);
+
+    // 3CX puts the number in the URL as it is: its `+` arrives as a space.
+    let (s, found) = ask(asha).await;
+    assert_eq!(s, 200, "{found}");
+    let c = &found["contacts"][0];
+    assert_eq!(c["id"], asha, "{found}");
+    assert_eq!(c["first_name"], "Asha Rao", "{found}");
+    assert_eq!(c["calls"], 2, "{found}");
+    assert_eq!(c["last_status"], "missed", "{found}");
+    let link = c["url"].as_str().unwrap();
+    assert!(
+        link.ends_with("/history?q=%2B919876543210&department=front-desk"),
+        "{link}"
+    );
+    // The link opens the console (the history page), not an error.
+    let page = srv.http.get(link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(ask("%2B919876543210").await.1, found);
+    // Another department's caller is not this one's.
+    assert_eq!(ask("+442079460000").await.1, json!({"contacts": []}));
+    // At the branch: a national number is read in its region; a caller
+    // without a name is shown by their number.
+    let (_, other) = ask_at(branch_webhook, branch_key, "02079460000").await;
+    assert_eq!(other["contacts"][0]["first_name"], "+442079460000");
+    assert_eq!(
+        ask_at(branch_webhook, branch_key, "+442079460000").await.1,
+        other
+    );
+    // A number the department never heard from: nobody.
+    let (s, none) = ask("+442079460999").await;
+    assert_eq!((s, none), (200, json!({"contacts": []})));
+
+    // No number, a word, no key, a wrong key, an unknown department.
+    let (s, e) = srv
+        .send(srv.http.get(format!("{webhook}/contacts?token={key}")))
+        .await
+        .unwrap();
+    assert_eq!(s, 400, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("number"));
+    let (s, _) = ask("anonymous").await;
+    assert_eq!(s, 400);
+    let (s, _) = srv
+        .send(srv.http.get(format!("{webhook}/contacts?number=1")))
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+    let (s, _) = srv
+        .send(
+            srv.http
+                .get(format!("{webhook}/contacts?token=cb_wrong&number=1")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+    let (s, _) = srv
+        .send(
+            srv.http
+                .get(srv.url("/webhooks/ivr/nobody/contacts?token=x&number=1")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 404);
+    // Lookups are not deliveries: the department's log holds its two calls.
+    let (_, deliveries) = srv
+        .get_json("/api/providers/front-desk/deliveries", ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let applied = deliveries["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["outcome"] == "applied")
+        .count();
+    assert_eq!(applied, 2, "{deliveries}");
 }

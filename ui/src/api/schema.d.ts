@@ -1676,6 +1676,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/ivr/{slug}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Who is calling, for a telephone system's contact lookup (Callboard's 3CX template calls it with `?token=<api key>&number=[Number]`): the caller as this department's calls know them, and a link to their calls in the console. Authenticated by the department's scheme, like its webhooks. `contacts` is empty for a number the department never heard from. */
+        get: operations["lookupContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/ivr/{slug}/leads": {
         parameters: {
             query?: never;
@@ -2369,6 +2386,29 @@ export interface components {
              * @default 30
              */
             timeout_seconds: number;
+        };
+        /** @description A caller, in the words a CRM lookup uses. */
+        ContactCard: {
+            /**
+             * Format: int64
+             * @description Their calls to this department.
+             */
+            calls: number;
+            /** @description The newest caller name of their calls; the number when none has one. */
+            first_name: string;
+            /** @description The number, as the department's calls store it (E.164 when valid). */
+            id: string;
+            last_call_at: string;
+            /** @description Always empty: a caller's name is kept whole, not guessed apart. */
+            last_name: string;
+            last_status: string;
+            phone: string;
+            /** @description The console's call history of this number in this department. */
+            url: string;
+        };
+        /** @description The callers a number matches: none, or one. */
+        ContactLookup: {
+            contacts: components["schemas"]["ContactCard"][];
         };
         /** @description The call a user is on (ringing at them or talking). */
         CurrentCall: {
@@ -8649,6 +8689,59 @@ export interface operations {
             };
             /** @description Unsupported content type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lookupContact: {
+        parameters: {
+            query: {
+                /** @description The caller's number; a national number is read in the department's region (`$options.region`) */
+                number: string;
+            };
+            header?: never;
+            path: {
+                /** @description The department's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller, or none */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactLookup"];
+                };
+            };
+            /** @description No `number`, or one without digits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (the department's scheme) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or inactive department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

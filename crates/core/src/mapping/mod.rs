@@ -420,6 +420,17 @@ impl Mapping {
         self.options.defaults.zone
     }
 
+    /// A phone number as this provider's calls store it: E.164 read in the
+    /// provider's region (`$options.region`), else as received (trimmed);
+    /// `None` when it has no digit at all.
+    pub fn number(&self, raw: &str) -> Option<String> {
+        match phone::e164(raw, self.options.defaults.region) {
+            Ok(phone::Phone::Normalised(n)) => Some(n),
+            Ok(phone::Phone::Kept { text, .. }) => Some(text),
+            Err(_) => None,
+        }
+    }
+
     /// Whether the mapping has no fields at all.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()

@@ -16,6 +16,7 @@ pub mod categories;
 mod checkpoint;
 pub mod cluster;
 pub mod connectors;
+pub mod contacts;
 pub mod deadlines;
 pub(crate) mod decode;
 pub mod delivery_health;
