@@ -25,6 +25,17 @@ const PRESET_DIALECT: Record<string, Dialect> = {
   plivo: "plivo",
 };
 
+/** What a caller waiting in a queue with hold music hears, per dialect (docs/IVR.md). */
+export const HOLD_MUSIC: Record<Dialect, string> = {
+  exotel: "Queues ring with Exotel’s own tone: ExoML’s dial plays no audio file, so a queue’s hold music is not heard.",
+  twilio:
+    "A queue’s hold music plays when this department has a Twilio click-to-call dialer (the caller waits in a Twilio queue); otherwise callers hear ringing.",
+  kookoo: "Queues with hold music ring with KooKoo’s own music on hold, not the flow’s file.",
+  vonage: "A queue’s hold music streams while the agents ring.",
+  plivo: "A queue’s hold music plays while the agents ring.",
+  json: "The answer’s dial action names the queue’s hold music (music_url): your platform plays it.",
+};
+
 export function defaultDialect(preset: string | null | undefined): Dialect {
   return (preset && PRESET_DIALECT[preset]) || "json";
 }
@@ -103,6 +114,9 @@ export function ProviderIvrCard({ provider }: { provider: ProviderIvrFields }) {
           )}
         </Field>
       </div>
+      <p className="muted small" data-testid="provider-ivr-music">
+        Hold music: {HOLD_MUSIC[dialect]}
+      </p>
       <div className="secret">
         <span className="label-text">IVR URL</span>
         <code data-testid="provider-ivr-url">{url}</code>
