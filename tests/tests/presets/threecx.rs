@@ -100,7 +100,7 @@ async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
         .filter_map(|spec| spec.get("path").and_then(Value::as_str).or(spec.as_str()))
         .flat_map(|path| path.split('|').map(|p| p.trim().to_string()))
         .collect();
-    let streamed = ["event_id", "name", "dn"];
+    let streamed = ["event_id", "dn"];
     assert!(posted.is_subset(&mapped), "{posted:?} ⊄ {mapped:?}");
     for m in &mapped {
         assert!(
@@ -137,6 +137,8 @@ async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
                 "+442071838750-20261205093000",
             ),
             ("[Number]", "+442071838750"),
+            ("[Name]", "Priya Shah"),
+            ("[QueueExtension]", "800"),
             ("[CallType]", "Missed"),
             ("[CallDirection]", "Inbound"),
             (&start, "2026-12-05T09:30:00Z"),
@@ -155,6 +157,9 @@ async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
     assert_eq!(c["mobile_number"], "+442071838750", "{c}");
     assert_eq!(c["direction"], "inbound", "{c}");
     assert_eq!(c["ended_at"], "2026-12-05T09:30:41.000Z", "{c}");
+    // The name 3CX knows the caller by, and the queue they waited in.
+    assert_eq!(c["caller_name"], "Priya Shah", "{c}");
+    assert_eq!(c["metadata"]["queue"], "800", "{c}");
     assert!(c["answered_at"].is_null(), "{c}");
 
     // An answered call with a national number: read in the department's
@@ -168,6 +173,8 @@ async fn a_3cx_template_report_lands_as_a_completed_or_missed_call() {
                 "02079460000-20261205100000",
             ),
             ("[Number]", "02079460000"),
+            ("[Name]", ""),
+            ("[QueueExtension]", ""),
             ("[CallType]", "Inbound"),
             ("[CallDirection]", "Inbound"),
             (&start, "2026-12-05T10:00:00Z"),
