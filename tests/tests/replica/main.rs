@@ -184,6 +184,10 @@ const SKIPPED: &[(&str, &str)] = &[
     ),
     ("/webhooks/ivr/{slug}", "a webhook (a write), refused on replicas"),
     (
+        "/webhooks/ivr/{slug}/contacts",
+        "a platform's contact lookup, answered by the receiver only (platforms never reach a replica)",
+    ),
+    (
         "/dial/{token}/status",
         "a platform's report on a call back, receiver only",
     ),
