@@ -10,6 +10,7 @@ use crate::webhooks::{authenticate, provider_for, Authenticated};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use callboard_core::signature;
 use callboard_core::store::contacts;
 use callboard_core::store::refusals::DeliveryKind;
 use serde::Serialize;
@@ -70,13 +71,7 @@ pub async fn lookup(
         Authenticated::Handshake(r) => return Ok(r),
         Authenticated::Delivery(t) => t,
     };
-    let raw = taken
-        .query
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "number"))
-        .map(|(_, v)| v)
-        .unwrap_or_default();
+    let raw = signature::query_param(taken.query.as_deref(), "number").unwrap_or_default();
     // A `+` left unencoded in the query (`number=+44…`) decodes as a space.
     let raw = match raw.strip_prefix(' ') {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => format!("+{rest}"),

@@ -74,8 +74,8 @@ impl Streams {
         f(lock(&self.health).entry(slug.to_string()).or_default());
     }
 
-    /// Keeps one task per enabled ARI connector with a stored credential,
-    /// restarting it when its settings change, until `stop`.
+    /// Keeps one task per enabled stream connector (ARI, 3CX) with a stored
+    /// credential, restarting it when its settings change, until `stop`.
     pub async fn supervise(
         self,
         store: Store,

@@ -88,8 +88,8 @@ struct Call {
     rang: bool,
     /// An extension was connected on it.
     answered: bool,
-    /// `inbound` or `outbound`, from the first status that says.
-    direction: Option<&'static str>,
+    /// From the first status that says.
+    direction: Option<Direction>,
     /// The extension that dials out or took the call.
     agent: Option<String>,
     number: Option<String>,
@@ -97,6 +97,37 @@ struct Call {
     dn: Option<String>,
     /// The last `call_type` and agent sent for it.
     sent: Option<(&'static str, Option<String>)>,
+}
+
+/// Which way a call goes, in the preset's words.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Call {
+    /// Its `call_type` while a participant is live.
+    fn live_state(&self) -> &'static str {
+        if self.answered {
+            "Connected"
+        } else if self.rang {
+            "Ringing"
+        } else {
+            "Waiting"
+        }
+    }
+
+    /// Its `call_type` once its last participant is gone: an outgoing call
+    /// nobody picked up failed (nobody to call back).
+    fn end_state(&self) -> &'static str {
+        match (self.answered, self.direction) {
+            (true, _) => "Ended",
+            (false, Some(Direction::Outbound)) => "Notanswered",
+            (false, _) => "Unanswered",
+        }
+    }
 }
 
 /// Whose phone a DN's participant is.
@@ -143,9 +174,9 @@ impl Calls {
         let status = p.status.as_deref().unwrap_or_default();
         let is = |s: &str| status.eq_ignore_ascii_case(s);
         if is("Dialing") {
-            call.direction.get_or_insert("outbound");
+            call.direction.get_or_insert(Direction::Outbound);
         } else if is("Ringing") || side == Side::Pbx {
-            call.direction.get_or_insert("inbound");
+            call.direction.get_or_insert(Direction::Inbound);
         }
         if side == Side::Agent {
             if is("Connected") {
@@ -168,13 +199,7 @@ impl Calls {
         if call.dn.is_none() {
             call.dn = Some(p.dn.clone().unwrap_or_else(|| dn.to_string()));
         }
-        let state = if call.answered {
-            "Connected"
-        } else if call.rang {
-            "Ringing"
-        } else {
-            "Waiting"
-        };
+        let state = call.live_state();
         emit(callid, call, state)
     }
 
@@ -190,12 +215,7 @@ impl Calls {
         if !call.live.is_empty() {
             return Vec::new();
         }
-        // An outgoing call nobody picked up failed; nobody called back.
-        let state = match (call.answered, call.direction) {
-            (true, _) => "Ended",
-            (false, Some("outbound")) => "Notanswered",
-            (false, _) => "Unanswered",
-        };
+        let state = call.end_state();
         let out = emit(callid, call, state);
         self.calls.remove(&callid);
         out
@@ -234,8 +254,12 @@ impl Calls {
         }
         for &(callid, answered) in on_board {
             if !self.calls.contains_key(&callid) {
-                let state = if answered { "Ended" } else { "Unanswered" };
-                out.extend(emit(callid, &mut Call::default(), state));
+                let mut call = Call {
+                    answered,
+                    ..Call::default()
+                };
+                let state = call.end_state();
+                out.extend(emit(callid, &mut call, state));
             }
         }
         out
