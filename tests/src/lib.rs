@@ -420,6 +420,11 @@ impl TestServer {
         matches!(self.backend, Backend::Process(_))
     }
 
+    /// The server's data directory (its `callboard.db`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// The server process id (for reading its memory use from /proc); None
     /// in-process.
     pub fn pid(&self) -> Option<u32> {
@@ -794,6 +799,7 @@ pub fn event(call_id: &str, status: &str, caller: &str) -> Value {
     json!({ "data": { "call_id": call_id, "caller": caller, "status": status } })
 }
 
+pub mod cpu;
 pub mod fake_platform;
 pub mod pg;
 pub mod pki;
@@ -817,6 +823,15 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// A bench's verdict after its figures: an error naming every floor it
+/// missed (so it exits non-zero), or Ok.
+pub fn floors(missed: &[String]) -> Result<()> {
+    if missed.is_empty() {
+        return Ok(());
+    }
+    bail!("below the floor:\n  {}", missed.join("\n  "))
 }
 
 pub fn pct(sorted: &[std::time::Duration], p: f64) -> f64 {

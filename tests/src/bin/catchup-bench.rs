@@ -10,7 +10,12 @@
 //! peak RSS and time answering it in the same run.
 //!
 //!     cargo build --release -p callboard-server
-//!     cargo run --release -p callboard-tests --bin catchup-bench -- [--events 10000] [--concurrency 32]
+//!     cargo run --release -p callboard-tests --bin catchup-bench -- [--events 10000] [--concurrency 32] [--max-catchup-ms 1000] [--max-first-snapshot-ms 1000]
+//!
+//! It exits non-zero when pulling and applying the missed events (the
+//! reconnect's backoff wait apart) or the new replica's first snapshot takes
+//! longer than its bound; the bounds are for 10,000 events (raise them with
+//! `--events`).
 
 use anyhow::{bail, Context, Result};
 use callboard_tests::proxy::Proxy;
@@ -76,12 +81,18 @@ async fn wait_caught_up(srv: &TestServer, rep: &TestServer, limit: Duration) -> 
 async fn main() -> Result<()> {
     let mut events = 10_000usize;
     let mut concurrency = 32usize;
+    // Issue 17's floors (at 10,000 events): pulling and applying the missed
+    // events, and a new replica's first snapshot, each within a second.
+    let mut max_catchup_ms = 1_000.0f64;
+    let mut max_first_ms = 1_000.0f64;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--events" => events = v.parse()?,
             "--concurrency" => concurrency = v.parse()?,
+            "--max-catchup-ms" => max_catchup_ms = v.parse()?,
+            "--max-first-snapshot-ms" => max_first_ms = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -251,5 +262,18 @@ async fn main() -> Result<()> {
         unpaged_bytes as f64 / 1048576.0,
         mib(unpaged_peak)
     );
-    Ok(())
+    let mut missed = Vec::new();
+    let apply_ms = apply.as_secs_f64() * 1000.0;
+    if apply_ms > max_catchup_ms {
+        missed.push(format!(
+            "pulling and applying {events} missed events took {apply_ms:.0} ms > {max_catchup_ms:.0} ms"
+        ));
+    }
+    let first_ms = first.as_secs_f64() * 1000.0;
+    if first_ms > max_first_ms {
+        missed.push(format!(
+            "a new replica's first snapshot took {first_ms:.0} ms > {max_first_ms:.0} ms"
+        ));
+    }
+    callboard_tests::floors(&missed)
 }

@@ -6,7 +6,10 @@
 //! export.
 //!
 //!     cargo build --release -p callboard-server
-//!     cargo run --release -p callboard-tests --bin export-bench -- [--rows 1000000]
+//!     cargo run --release -p callboard-tests --bin export-bench -- [--rows 1000000] [--min-rows-per-sec 200000] [--max-rss-mib 64]
+//!
+//! It exits non-zero when the export is slower than `--min-rows-per-sec` or
+//! the server's peak resident memory during it (VmHWM) passes `--max-rss-mib`.
 
 use anyhow::{bail, Context, Result};
 use callboard_tests::{TestServer, ADMIN_TOKEN};
@@ -15,17 +18,30 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn args() -> Result<usize> {
-    let mut rows = 1_000_000;
+struct Args {
+    rows: usize,
+    /// Issue 17's floors: export rate, and the server's peak memory during it.
+    min_rows_per_sec: f64,
+    max_rss_mib: f64,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        rows: 1_000_000,
+        min_rows_per_sec: 200_000.0,
+        max_rss_mib: 64.0,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--rows" => rows = v.parse()?,
+            "--rows" => a.rows = v.parse()?,
+            "--min-rows-per-sec" => a.min_rows_per_sec = v.parse()?,
+            "--max-rss-mib" => a.max_rss_mib = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
-    Ok(rows)
+    Ok(a)
 }
 
 /// A field of /proc/<pid>/status, in KiB.
@@ -127,7 +143,8 @@ fn select_baseline(dir: &std::path::Path) -> Result<(usize, f64)> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let rows = args()?;
+    let a = args()?;
+    let rows = a.rows;
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
     build(dir.path(), rows).await?;
@@ -212,5 +229,19 @@ async fn main() -> Result<()> {
         (hwm_after.max(peak_rss) as f64 - rss_idle as f64) / 1024.0,
         bytes as f64 / 1048576.0
     );
-    Ok(())
+    let peak_mib = hwm_after.max(peak_rss) as f64 / 1024.0;
+    let mut missed = Vec::new();
+    if export_rate < a.min_rows_per_sec {
+        missed.push(format!(
+            "export {export_rate:.0} rows/s < {:.0} rows/s",
+            a.min_rows_per_sec
+        ));
+    }
+    if peak_mib > a.max_rss_mib {
+        missed.push(format!(
+            "peak RSS {peak_mib:.1} MiB > {:.0} MiB",
+            a.max_rss_mib
+        ));
+    }
+    callboard_tests::floors(&missed)
 }

@@ -12,9 +12,22 @@
 //!
 //!     cargo build --release -p callboard-server
 //!     cargo run --release -p callboard-tests --bin ingest-bench -- [--concurrency 64] [--requests 40000] [--rate 1000] [--seconds 5] [--database-url auto|postgres://…/postgres]
+//!         [--min-ratio 0.35] [--max-ack-ratio 10] [--max-ws-p99-ms 5] [--schema-probe SQL]…
+//!
+//! It exits non-zero when a floor is missed (after printing every figure):
+//! durable webhooks below `--min-ratio` × the no-op route, ack p99 above
+//! `--max-ack-ratio` × the no-op's p99, webhook→WebSocket p99 above
+//! `--max-ws-p99-ms`. Beside each HTTP phase it prints the CPU time per
+//! request of the server (its writer thread apart), of the bench itself,
+//! and how busy the machine's cores were, read from `/proc`.
+//!
+//! `--schema-probe 'DROP TRIGGER calls_search_ins'` (repeatable) runs SQL on
+//! the server's database after the warm-up, to measure what one trigger or
+//! index costs the webhook path against a run without it; such a run says so
+//! in its first line and is an experiment, not Callboard as shipped.
 
 use anyhow::{bail, Context, Result};
-use callboard_tests::pct;
+use callboard_tests::{cpu, pct};
 use callboard_tests::{ws, TestServer, ADMIN_TOKEN};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -30,6 +43,15 @@ struct Args {
     rate: u64,
     seconds: u64,
     database_url: Option<String>,
+    /// Issue 17's floors: durable webhooks ÷ the no-op route, ack p99 ÷ the
+    /// no-op's p99, webhook→WebSocket p99 at `rate`.
+    min_ratio: f64,
+    max_ack_ratio: f64,
+    max_ws_p99_ms: f64,
+    /// SQL run on the server's database before the measured phases: an
+    /// experiment (what a trigger or an index costs), never a figure of
+    /// Callboard as shipped.
+    schema_probe: Vec<String>,
 }
 
 fn args() -> Result<Args> {
@@ -39,6 +61,10 @@ fn args() -> Result<Args> {
         rate: 1000,
         seconds: 5,
         database_url: None,
+        min_ratio: 0.35,
+        max_ack_ratio: 10.0,
+        max_ws_p99_ms: 5.0,
+        schema_probe: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +75,10 @@ fn args() -> Result<Args> {
             "--rate" => a.rate = v.parse()?,
             "--seconds" => a.seconds = v.parse()?,
             "--database-url" => a.database_url = Some(v),
+            "--min-ratio" => a.min_ratio = v.parse()?,
+            "--max-ack-ratio" => a.max_ack_ratio = v.parse()?,
+            "--max-ws-p99-ms" => a.max_ws_p99_ms = v.parse()?,
+            "--schema-probe" => a.schema_probe.push(v),
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -253,7 +283,8 @@ async fn main() -> Result<()> {
     })
     .await??;
 
-    let srv = TestServer::start_process().await?;
+    let srv =
+        TestServer::start_process_with_env(&[("CALLBOARD_METRICS_TOKEN", METRICS_TOKEN)]).await?;
     let (slug, key) = srv.provider("Bench").await?;
 
     // Warm up connections and caches.
@@ -266,16 +297,35 @@ async fn main() -> Result<()> {
     })
     .await?;
 
+    if !a.schema_probe.is_empty() {
+        let db = rusqlite::Connection::open(srv.data_dir().join("callboard.db"))?;
+        db.busy_timeout(Duration::from_secs(10))?;
+        for sql in &a.schema_probe {
+            db.execute_batch(sql)
+                .with_context(|| format!("--schema-probe {sql}"))?;
+            println!("# probe: the schema was changed with `{sql}`: an experiment, not Callboard as shipped");
+        }
+    }
+
+    let pid = srv.pid().context("no server pid")?;
     let hz = srv.url("/healthz");
+    let meter = Meter::start(pid)?;
     let (noop_rps, noop_lat) =
         fire(&srv, a.requests, a.concurrency, move |h, _| h.get(&hz)).await?;
+    let noop_cpu = meter.stop(a.requests)?;
 
     let k = key.clone();
     let u = srv.url(&format!("/webhooks/ivr/{slug}"));
+    let meter = Meter::start(pid)?;
+    let batches_before = batches(&srv).await?;
     let (rps, lat) = fire(&srv, a.requests, a.concurrency, move |h, i| {
         h.post(&u).header("x-api-key", &k).json(&body(i))
     })
     .await?;
+    let durable_cpu = meter.stop(a.requests)?;
+    let batches_after = batches(&srv).await?;
+    let mean_batch =
+        (batches_after.1 - batches_before.1) / (batches_after.0 - batches_before.0).max(1.0);
 
     let (achieved, ws_lat, ws_acks) =
         ws_latency(&srv, &srv, &slug, &key, a.rate, a.seconds).await?;
@@ -319,10 +369,141 @@ async fn main() -> Result<()> {
         pct(&ws_acks, 0.5),
         pct(&ws_acks, 0.99)
     );
+    println!(
+        "| CPU per no-op request | server {:.1} µs, bench {:.1} µs | cores busy {:.0} % |",
+        noop_cpu.server_us,
+        noop_cpu.bench_us,
+        noop_cpu.busy * 100.0
+    );
+    println!(
+        "| CPU per durable webhook | server {:.1} µs (writer thread {:.1} µs), bench {:.1} µs | cores busy {:.0} % |",
+        durable_cpu.server_us,
+        durable_cpu.writer_us,
+        durable_cpu.bench_us,
+        durable_cpu.busy * 100.0
+    );
+    println!(
+        "| — the writer's transactions (group commit) | {mean_batch:.1} writes per commit on average | |"
+    );
+    println!(
+        "| — the server's threads, per durable webhook | {} | |",
+        durable_cpu
+            .threads
+            .iter()
+            .map(|(name, us)| format!("`{name}` {us:.1} µs"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     if let Some(url) = &a.database_url {
         cluster(&a, url, base, rps, noop_rps).await?;
     }
-    Ok(())
+
+    let mut missed = Vec::new();
+    let ratio = rps / noop_rps;
+    if ratio < a.min_ratio {
+        missed.push(format!(
+            "durable webhooks {ratio:.2}× the no-op route < {}×",
+            a.min_ratio
+        ));
+    }
+    let ack_ratio = pct(&lat, 0.99) / pct(&noop_lat, 0.99);
+    if ack_ratio > a.max_ack_ratio {
+        missed.push(format!(
+            "ack p99 {ack_ratio:.1}× the no-op's p99 > {}×",
+            a.max_ack_ratio
+        ));
+    }
+    let ws_p99 = pct(&ws_lat, 0.99);
+    if ws_p99 > a.max_ws_p99_ms {
+        missed.push(format!(
+            "webhook→WebSocket p99 {ws_p99:.2} ms at {achieved:.0}/s > {} ms",
+            a.max_ws_p99_ms
+        ));
+    }
+    callboard_tests::floors(&missed)
+}
+
+const METRICS_TOKEN: &str = "ingest-bench-metrics";
+
+/// The writer's committed transactions and the writes in them so far
+/// (`callboard_writer_batch_size` count and sum, from `/metrics`).
+async fn batches(srv: &TestServer) -> Result<(f64, f64)> {
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let sample = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .with_context(|| format!("no {name} in /metrics"))
+    };
+    Ok((
+        sample("callboard_writer_batch_size_count")?,
+        sample("callboard_writer_batch_size_sum")?,
+    ))
+}
+
+/// CPU time over one phase of the bench: the server's, its writer thread's,
+/// the bench's own, and the machine's busy share.
+struct Meter {
+    pid: u32,
+    server: cpu::Process,
+    bench: cpu::Process,
+    machine: cpu::Machine,
+}
+
+struct PhaseCpu {
+    server_us: f64,
+    writer_us: f64,
+    bench_us: f64,
+    busy: f64,
+    /// The server's threads by name, µs per request, busiest first.
+    threads: Vec<(String, f64)>,
+}
+
+/// The writer thread's name as `/proc` shows it (cut to 15 bytes).
+const WRITER_THREAD: &str = "callboard-write";
+
+impl Meter {
+    fn start(pid: u32) -> Result<Meter> {
+        Ok(Meter {
+            pid,
+            server: cpu::Process::read(pid)?,
+            bench: cpu::Process::read(std::process::id())?,
+            machine: cpu::Machine::read()?,
+        })
+    }
+
+    fn stop(self, requests: usize) -> Result<PhaseCpu> {
+        let server = cpu::Process::read(self.pid)?;
+        let bench = cpu::Process::read(std::process::id())?;
+        let machine = cpu::Machine::read()?;
+        let us = 1e6 / cpu::ticks_per_second() / requests.max(1) as f64;
+        let mut threads: Vec<(String, f64)> = server
+            .threads
+            .keys()
+            .map(|name| {
+                (
+                    name.clone(),
+                    server.thread_since(&self.server, name) as f64 * us,
+                )
+            })
+            .filter(|(_, t)| *t > 0.0)
+            .collect();
+        threads.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(PhaseCpu {
+            threads,
+            server_us: server.total.saturating_sub(self.server.total) as f64 * us,
+            writer_us: server.thread_since(&self.server, WRITER_THREAD) as f64 * us,
+            bench_us: bench.total.saturating_sub(self.bench.total) as f64 * us,
+            busy: machine.busy_since(&self.machine),
+        })
+    }
 }
 
 /// Instances of `callboard serve --database-url` on a new database there.
