@@ -24,7 +24,7 @@
 //! `--schema-probe 'DROP TRIGGER calls_search_ins'` (repeatable) runs SQL on
 //! the server's database after the warm-up, to measure what one trigger or
 //! index costs the webhook path against a run without it; such a run says so
-//! in its first line and is an experiment, not Callboard as shipped.
+//! above its table and is an experiment, not Callboard as shipped.
 
 use anyhow::{bail, Context, Result};
 use callboard_tests::{cpu, pct};
@@ -484,13 +484,15 @@ impl Meter {
         let bench = cpu::Process::read(std::process::id())?;
         let machine = cpu::Machine::read()?;
         let us = 1e6 / cpu::ticks_per_second() / requests.max(1) as f64;
+        // Threads from the scheduler's nanoseconds; processes in ticks.
+        let ns_us = 1e-3 / requests.max(1) as f64;
         let mut threads: Vec<(String, f64)> = server
-            .threads
+            .threads_ns
             .keys()
             .map(|name| {
                 (
                     name.clone(),
-                    server.thread_since(&self.server, name) as f64 * us,
+                    server.thread_ns_since(&self.server, name) as f64 * ns_us,
                 )
             })
             .filter(|(_, t)| *t > 0.0)
@@ -499,7 +501,7 @@ impl Meter {
         Ok(PhaseCpu {
             threads,
             server_us: server.total.saturating_sub(self.server.total) as f64 * us,
-            writer_us: server.thread_since(&self.server, WRITER_THREAD) as f64 * us,
+            writer_us: server.thread_ns_since(&self.server, WRITER_THREAD) as f64 * ns_us,
             bench_us: bench.total.saturating_sub(self.bench.total) as f64 * us,
             busy: machine.busy_since(&self.machine),
         })
