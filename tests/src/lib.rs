@@ -825,6 +825,26 @@ where
     panic!("timed out waiting for: {what}");
 }
 
+/// The `i`th webhook of the ingestion benches (`ingest-bench`, `stage-bench`),
+/// for a department mapped by [`generic_mapping`]: three events per call
+/// (queued, ringing, no answer), each with its caller's number and name, an
+/// agent and an event id.
+pub fn bench_event(i: usize) -> Value {
+    let call = i / 3;
+    let status = ["queued", "ringing", "no-answer"][i % 3];
+    json!({"data": {"call_id": format!("b{call}"), "caller": format!("+9198{:08}", call), "name": "Bench Caller",
+        "did": "18001234", "status": status, "agent": "Agent 7", "event_id": format!("e{i}")}})
+}
+
+/// Runs `sql` on the database at `path` while a server has it open: a
+/// bench's experiment (a trigger or index dropped), never Callboard as shipped.
+pub fn probe_schema(path: &std::path::Path, sql: &str) -> Result<()> {
+    let db = rusqlite::Connection::open(path)?;
+    db.busy_timeout(Duration::from_secs(10))?;
+    db.execute_batch(sql)
+        .with_context(|| format!("schema probe `{sql}`"))
+}
+
 /// A bench's verdict after its figures: an error naming every floor it
 /// missed (so it exits non-zero), or Ok.
 pub fn floors(missed: &[String]) -> Result<()> {

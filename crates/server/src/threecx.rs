@@ -182,11 +182,11 @@ impl Calls {
             if is("Connected") {
                 call.answered = true;
                 call.agent = Some(dn.to_string());
-            } else if is("Dialing") || is("Ringing") {
+            } else if is("Dialing") {
                 call.rang = true;
-                if is("Dialing") {
-                    call.agent = Some(dn.to_string());
-                }
+                call.agent = Some(dn.to_string());
+            } else if is("Ringing") {
+                call.rang = true;
             }
         }
         call.live.insert(entity.to_string());
@@ -274,14 +274,11 @@ fn emit(callid: i64, call: &mut Call, state: &'static str) -> Vec<Value> {
         return Vec::new();
     }
     call.sent = Some(now);
+    let mut event_id = format!("{CALL_PREFIX}{callid}-{}", state.to_ascii_lowercase());
     // The agent is in the event id: a transfer is news, not a duplicate.
-    let event_id = match &call.agent {
-        Some(agent) => format!(
-            "{CALL_PREFIX}{callid}-{}-{agent}",
-            state.to_ascii_lowercase()
-        ),
-        None => format!("{CALL_PREFIX}{callid}-{}", state.to_ascii_lowercase()),
-    };
+    if let Some(agent) = &call.agent {
+        event_id = format!("{event_id}-{agent}");
+    }
     vec![json!({
         "call_id": format!("{CALL_PREFIX}{callid}"),
         "event_id": event_id,

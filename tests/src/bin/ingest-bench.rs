@@ -27,7 +27,7 @@
 //! above its table and is an experiment, not Callboard as shipped.
 
 use anyhow::{bail, Context, Result};
-use callboard_tests::{cpu, pct};
+use callboard_tests::{bench_event, cpu, pct, probe_schema};
 use callboard_tests::{ws, TestServer, ADMIN_TOKEN};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -83,14 +83,6 @@ fn args() -> Result<Args> {
         }
     }
     Ok(a)
-}
-
-/// Each call gets three events, as a platform would send them.
-fn body(i: usize) -> serde_json::Value {
-    let call = i / 3;
-    let status = ["queued", "ringing", "no-answer"][i % 3];
-    json!({"data": {"call_id": format!("b{call}"), "caller": format!("+9198{:08}", call), "name": "Bench Caller",
-        "did": "18001234", "status": status, "agent": "Agent 7", "event_id": format!("e{i}")}})
 }
 
 async fn fire<F>(
@@ -162,7 +154,7 @@ fn sqlite_baseline(rows: usize) -> Result<f64> {
     while i < rows {
         let tx = conn.unchecked_transaction()?;
         for _ in 0..256.min(rows - i) {
-            let b = body(i).to_string();
+            let b = bench_event(i).to_string();
             let call = format!("b{}", i / 3);
             tx.prepare_cached(
                 "INSERT INTO calls (provider_id, department, call_id, mobile_number, status, metadata, created_at, updated_at, event_at)
@@ -297,14 +289,11 @@ async fn main() -> Result<()> {
     })
     .await?;
 
-    if !a.schema_probe.is_empty() {
-        let db = rusqlite::Connection::open(srv.data_dir().join("callboard.db"))?;
-        db.busy_timeout(Duration::from_secs(10))?;
-        for sql in &a.schema_probe {
-            db.execute_batch(sql)
-                .with_context(|| format!("--schema-probe {sql}"))?;
-            println!("# probe: the schema was changed with `{sql}`: an experiment, not Callboard as shipped");
-        }
+    for sql in &a.schema_probe {
+        probe_schema(&srv.data_dir().join("callboard.db"), sql)?;
+        println!(
+            "# probe: the schema was changed with `{sql}`: an experiment, not Callboard as shipped"
+        );
     }
 
     let pid = srv.pid().context("no server pid")?;
@@ -319,7 +308,7 @@ async fn main() -> Result<()> {
     let meter = Meter::start(pid)?;
     let batches_before = batches(&srv).await?;
     let (rps, lat) = fire(&srv, a.requests, a.concurrency, move |h, i| {
-        h.post(&u).header("x-api-key", &k).json(&body(i))
+        h.post(&u).header("x-api-key", &k).json(&bench_event(i))
     })
     .await?;
     let durable_cpu = meter.stop(a.requests)?;
@@ -575,7 +564,7 @@ async fn cluster(a: &Args, url: &str, sqlite: f64, single: f64, noop: f64) -> Re
         let (rps, lat) = fire(&group[0], a.requests, a.concurrency, move |h, i| {
             h.post(&u[i % u.len()])
                 .header("x-api-key", &k)
-                .json(&body(i))
+                .json(&bench_event(i))
         })
         .await?;
         // Webhooks to the last instance, the stream read on the first.

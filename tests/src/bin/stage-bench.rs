@@ -28,10 +28,10 @@ use callboard_core::store::audit::Actor;
 use callboard_core::store::ingest::{self, Delivery, IngestResult, Received};
 use callboard_core::store::providers::{self, NewProvider, ProviderRuntime};
 use callboard_core::Store;
-use callboard_tests::{cpu, generic_mapping, generic_status_map};
+use callboard_tests::{bench_event, cpu, generic_mapping, generic_status_map, probe_schema};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 struct Args {
     jobs: usize,
@@ -60,16 +60,6 @@ fn args() -> Result<Args> {
         }
     }
     Ok(a)
-}
-
-/// As `ingest-bench` sends them: three events per call.
-fn body(i: usize) -> Vec<u8> {
-    let call = i / 3;
-    let status = ["queued", "ringing", "no-answer"][i % 3];
-    json!({"data": {"call_id": format!("b{call}"), "caller": format!("+9198{:08}", call), "name": "Bench Caller",
-        "did": "18001234", "status": status, "agent": "Agent 7", "event_id": format!("e{i}")}})
-    .to_string()
-    .into_bytes()
 }
 
 /// A delivery its department's mapping (`{"call_id": "id"}`) cannot take:
@@ -123,7 +113,7 @@ async fn run_job(store: &Store, provider: &ProviderRuntime, job: Job, i: usize) 
             }
         }
         Job::Ingest => {
-            let d = prepare(provider, store, &body(i))?;
+            let d = prepare(provider, store, &bench_event(i).to_string().into_bytes())?;
             match store.write(move |w| ingest::ingest(w, d)).await? {
                 IngestResult::Applied { .. } => {}
                 _ => bail!("delivery {i} was not applied"),
@@ -192,10 +182,7 @@ async fn measure(a: &Args, v: &Variant) -> Result<Figure> {
     let warm = 2_000;
     fire(&store, &provider, job, 0, warm, a.in_flight).await?;
     if let Some(sql) = probe {
-        let db = rusqlite::Connection::open(&path)?;
-        db.busy_timeout(Duration::from_secs(10))?;
-        db.execute_batch(sql)
-            .with_context(|| format!("probe `{sql}`"))?;
+        probe_schema(&path, sql)?;
     }
     let pid = std::process::id();
     let before = cpu::Process::read(pid)?;
@@ -254,7 +241,9 @@ async fn department(
 /// µs per `Delivery::prepare`, one thread.
 async fn prepare_cost(jobs: usize) -> Result<f64> {
     let (_dir, store, provider) = department(generic_mapping()).await?;
-    let bodies: Vec<Vec<u8>> = (0..jobs).map(body).collect();
+    let bodies: Vec<Vec<u8>> = (0..jobs)
+        .map(|i| bench_event(i).to_string().into_bytes())
+        .collect();
     let start = Instant::now();
     for b in &bodies {
         std::hint::black_box(prepare(&provider, &store, b)?);

@@ -319,27 +319,17 @@ async fn a_3cx_contact_lookup_names_a_known_caller_and_links_their_calls() {
     assert!(e["error"]["message"].as_str().unwrap().contains("number"));
     let (s, _) = ask("anonymous").await;
     assert_eq!(s, 400);
-    let (s, _) = srv
-        .send(srv.http.get(format!("{webhook}/contacts?number=1")))
-        .await
-        .unwrap();
-    assert_eq!(s, 401);
-    let (s, _) = srv
-        .send(
-            srv.http
-                .get(format!("{webhook}/contacts?token=cb_wrong&number=1")),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 401);
-    let (s, _) = srv
-        .send(
-            srv.http
-                .get(srv.url("/webhooks/ivr/nobody/contacts?token=x&number=1")),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 404);
+    for (url, status) in [
+        (format!("{webhook}/contacts?number=1"), 401),
+        (format!("{webhook}/contacts?token=cb_wrong&number=1"), 401),
+        (
+            srv.url("/webhooks/ivr/nobody/contacts?token=x&number=1"),
+            404,
+        ),
+    ] {
+        let (s, e) = srv.send(srv.http.get(&url)).await.unwrap();
+        assert_eq!(s, status, "{url}: {e}");
+    }
     // Lookups are not deliveries: the department's log holds its two calls.
     let (_, deliveries) = srv
         .get_json("/api/providers/front-desk/deliveries", ADMIN_TOKEN)
