@@ -110,6 +110,8 @@ async fn build(dir: &std::path::Path, rows: usize) -> Result<()> {
             ])?;
         }
     }
+    // The search index's entries, as the writer writes them before each commit.
+    callboard_core::store::search::flush(&tx)?;
     tx.commit()?;
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     Ok(())

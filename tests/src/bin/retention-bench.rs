@@ -82,6 +82,8 @@ fn fill(db: &std::path::Path, calls: usize) -> Result<()> {
                 i += 1;
             }
         }
+        // The search index's entries, as the writer writes them before each commit.
+        callboard_core::store::search::flush(&tx)?;
         tx.commit()?;
     }
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;

@@ -383,6 +383,8 @@ fn fill(db: &Path, a: &Args) -> Result<(usize, usize, usize, usize)> {
                 i += 1;
             }
         }
+        // The search index's entries, as the writer writes them before each commit.
+        callboard_core::store::search::flush(&tx)?;
         tx.commit()?;
         if i.is_multiple_of(500_000) {
             eprintln!("  {i} calls written");

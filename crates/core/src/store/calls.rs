@@ -273,10 +273,98 @@ pub(crate) fn upsert(
     let answered = |s: Option<Status>| matches!(s, Some(Status::Active | Status::Completed));
     let reached = answered(merged.status) && !existing.as_ref().is_some_and(|c| answered(c.status));
     let now = time::fmt(w.now);
+    let stored = match existing.as_ref() {
+        Some(old) => update_changed(w, old, &merged, &now)?,
+        None => insert_new(w, provider_id, department, &merged, &now)?,
+    };
+    // The row as stored, without reading it back: the database supplies only
+    // what it computes (id, version, work_state, timestamps).
+    let call = Call {
+        id: stored.id,
+        department: department.to_string(),
+        version: stored.version,
+        work_state: stored.work_state,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        ..merged
+    };
+    if entered {
+        w.deadlines_changed();
+    }
+    Ok(Upserted {
+        call,
+        entered_worklist: entered,
+        reached,
+    })
+}
+
+/// Writes only the columns the event changed. An `UPDATE` rewrites the
+/// entry of every index over a column it sets, whether or not the value
+/// moved (and re-reads the metadata JSON for the lead index): setting all
+/// of them, as an upsert does, rewrote sixteen index entries for a new status.
+fn update_changed(w: &Writer<'_>, old: &Call, new: &Call, now: &str) -> Result<Stored> {
+    use rusqlite::types::Value as Sql;
+    let mut set: Vec<(&'static str, Sql)> = Vec::new();
+    let mut text = |column: &'static str, before: &Option<String>, after: &Option<String>| {
+        if before != after {
+            set.push((column, after.clone().into()));
+        }
+    };
+    text("mobile_number", &old.mobile_number, &new.mobile_number);
+    text("caller_name", &old.caller_name, &new.caller_name);
+    text("did", &old.did, &new.did);
+    text("direction", &old.direction, &new.direction);
+    text("raw_status", &old.raw_status, &new.raw_status);
+    text("agent_id", &old.agent_id, &new.agent_id);
+    text("agent_name", &old.agent_name, &new.agent_name);
+    text("started_at", &old.started_at, &new.started_at);
+    text("answered_at", &old.answered_at, &new.answered_at);
+    text("ended_at", &old.ended_at, &new.ended_at);
+    text("recording_url", &old.recording_url, &new.recording_url);
+    text("worklist_since", &old.worklist_since, &new.worklist_since);
+    text("sla_due_at", &old.sla_due_at, &new.sla_due_at);
+    text("event_at", &old.event_at, &new.event_at);
+    if old.status != new.status {
+        set.push(("status", new.status.map(|s| s.as_str().to_string()).into()));
+    }
+    if old.duration_seconds != new.duration_seconds {
+        set.push(("duration_seconds", new.duration_seconds.into()));
+    }
+    if old.metadata != new.metadata {
+        set.push(("metadata", serde_json::to_string(&new.metadata)?.into()));
+    }
+    if old.events_count != new.events_count {
+        set.push(("events_count", new.events_count.into()));
+    }
+    let mut sql = String::from("UPDATE calls SET ");
+    for (i, (column, _)) in set.iter().enumerate() {
+        sql.push_str(&format!("{column} = ?{}, ", i + 1));
+    }
+    let n = set.len();
+    sql.push_str(&format!(
+        "version = version + 1, updated_at = ?{} WHERE id = ?{} \
+         RETURNING id, version, work_state, created_at, updated_at",
+        n + 1,
+        n + 2
+    ));
+    let mut values: Vec<Sql> = set.into_iter().map(|(_, v)| v).collect();
+    values.push(now.to_string().into());
+    values.push(old.id.into());
+    let mut stmt = w.conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row(rusqlite::params_from_iter(values), stored_row)?)
+}
+
+/// A call seen for the first time.
+fn insert_new(
+    w: &Writer<'_>,
+    provider_id: i64,
+    department: &str,
+    merged: &Call,
+    now: &str,
+) -> Result<Stored> {
     let metadata = serde_json::to_string(&merged.metadata)?;
     let status = merged.status.map(Status::as_str);
-    // One statement for a new call and for an update: the merge above
-    // already decided every column's value.
+    // The read before found no row, and only the writer inserts calls.
     let mut stmt = w.conn.prepare_cached(
         "INSERT INTO calls (provider_id, department, call_id, mobile_number, caller_name, did,
             direction, status, raw_status, agent_id, agent_name, started_at, answered_at,
@@ -284,17 +372,6 @@ pub(crate) fn upsert(
             event_at, events_count, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
             ?18, ?19, ?20, ?21, ?22, ?22)
-         ON CONFLICT (provider_id, call_id) DO UPDATE SET
-            mobile_number = excluded.mobile_number, caller_name = excluded.caller_name,
-            did = excluded.did, direction = excluded.direction, status = excluded.status,
-            raw_status = excluded.raw_status, agent_id = excluded.agent_id,
-            agent_name = excluded.agent_name, started_at = excluded.started_at,
-            answered_at = excluded.answered_at, ended_at = excluded.ended_at,
-            duration_seconds = excluded.duration_seconds, recording_url = excluded.recording_url,
-            metadata = excluded.metadata, worklist_since = excluded.worklist_since,
-            sla_due_at = excluded.sla_due_at, event_at = excluded.event_at,
-            events_count = excluded.events_count, version = version + 1,
-            updated_at = excluded.updated_at
          RETURNING id, version, work_state, created_at, updated_at",
     )?;
     let stored = stmt.query_row(
@@ -324,25 +401,7 @@ pub(crate) fn upsert(
         ],
         stored_row,
     )?;
-    // The row as stored, without reading it back: the database supplies only
-    // what it computes (id, version, work_state, timestamps).
-    let call = Call {
-        id: stored.id,
-        department: department.to_string(),
-        version: stored.version,
-        work_state: stored.work_state,
-        created_at: stored.created_at,
-        updated_at: stored.updated_at,
-        ..merged
-    };
-    if entered {
-        w.deadlines_changed();
-    }
-    Ok(Upserted {
-        call,
-        entered_worklist: entered,
-        reached,
-    })
+    Ok(stored)
 }
 
 /// The calls of `department` still live on the board (waiting, ringing or
@@ -1488,6 +1547,73 @@ mod tests {
         );
     }
 
+    /// A call's later events write only what they change: whatever each
+    /// one changes, the row as stored is the call the event was merged into.
+    #[tokio::test]
+    async fn every_field_an_event_changes_is_stored() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        let t = |s: u32| Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, s).unwrap());
+        let mut events: Vec<MappedCall> = Vec::new();
+        let mut e = mapped(Some(Status::Waiting));
+        e.mobile_number = Some("+911".into());
+        events.push(e.clone());
+        let steps: Vec<fn(&mut MappedCall)> = vec![
+            |e| e.mobile_number = Some("+912".into()),
+            |e| e.caller_name = Some("Asha".into()),
+            |e| e.did = Some("1800".into()),
+            |e| e.direction = Some("inbound".into()),
+            |e| e.raw_status = Some("queued-2".into()),
+            |e| e.agent_id = Some("a7".into()),
+            |e| e.agent_name = Some("Ravi".into()),
+            |e| e.recording_url = Some("https://rec.example/1".into()),
+            |e| {
+                e.metadata.insert("queue".into(), Value::from("sales"));
+            },
+            |e| e.status = Some(Status::Ringing),
+            |e| e.status = Some(Status::Missed),
+            |e| e.ended_at = Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 1, 0).unwrap()),
+            |e| e.duration_seconds = Some(42),
+        ];
+        for step in steps {
+            step(&mut e);
+            events.push(e.clone());
+        }
+        let mut answered = mapped(Some(Status::Active));
+        answered.started_at = t(1);
+        answered.answered_at = t(2);
+        events.push(answered);
+        let checked = store
+            .write(move |w| {
+                crate::store::test_support::create_department(w, "Sales")?;
+                for (i, m) in events.iter().enumerate() {
+                    let at = format!("2026-01-01T10:00:{:02}.000Z", 10 + i);
+                    let up = upsert(w, 1, "sales", m, &at, 30)?;
+                    let stored = by_row_id(w.conn, up.call.id)?;
+                    let wire = |c: &Call| {
+                        let mut v = serde_json::to_value(c).unwrap_or_default();
+                        if let Some(o) = v.as_object_mut() {
+                            // Set by the read's join and by the SLA sweep, not by an event.
+                            o.remove("assignee_name");
+                            o.remove("sla_breached_at");
+                        }
+                        v
+                    };
+                    assert_eq!(wire(&stored), wire(&up.call), "after event {i}: {m:?}");
+                }
+                by_row_id(w.conn, 1)
+            })
+            .await
+            .unwrap();
+        assert_eq!(checked.events_count, 15);
+        assert_eq!(checked.caller_name.as_deref(), Some("Asha"));
+        assert_eq!(checked.metadata["queue"], "sales");
+        assert_eq!(
+            checked.started_at.as_deref(),
+            Some("2026-01-01T10:00:01.000Z")
+        );
+        assert!(checked.worklist_since.is_some() && checked.sla_due_at.is_some());
+    }
+
     #[test]
     fn older_events_fill_gaps_but_never_overwrite() {
         let mut first = mapped(Some(Status::Ringing));
@@ -1651,6 +1777,7 @@ mod tests {
             [],
         )
         .unwrap();
+        crate::store::search::flush(&conn).unwrap();
         let ids = |text: &str| -> Vec<String> {
             let q = CallQuery {
                 text: Some(text.into()),
@@ -1744,6 +1871,7 @@ mod tests {
             )
             .unwrap();
         }
+        crate::store::search::flush(&conn).unwrap();
         conn
     }
 

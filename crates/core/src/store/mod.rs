@@ -265,8 +265,16 @@ impl Store {
         // Checkpoints run on their own thread (`checkpoint`), not inside a
         // commit; the file is cut back when the WAL starts again.
         wconn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // A call's update sets only the columns its event changed
+        // (`calls::update_changed`): one statement per set of columns, and a
+        // platform's events come in a few such sets, beside every other
+        // write's statements.
+        wconn.set_prepared_statement_cache_capacity(256);
         wconn.pragma_update(None, "journal_size_limit", checkpoint::WAL_KEEP_BYTES)?;
         migrate::run(&mut wconn)?;
+        // Calls written into the file outside the writer (an older build's
+        // pending entries, a bench) are searchable from the start.
+        search::flush(&wconn)?;
         seed(&wconn, clock.now())?;
         match link.as_mut() {
             Some(link) => link.join(&wconn)?,
@@ -814,6 +822,9 @@ fn run_batch(
             }
             completions.push(done);
         }
+        // The search index's entries for the batch's calls, in one write
+        // (`search::flush`) rather than one per job.
+        let indexed = search::flush(w.conn);
         let entry = session
             .as_mut()
             .map(|s| cluster::changes::take(s, &tx))
@@ -822,9 +833,21 @@ fn run_batch(
             let n = Arc::clone(&shared.sms);
             w.after_commit.push(Box::new(move || n.notify_one()));
         }
-        (w.events, w.after_commit, entry)
+        (w.events, w.after_commit, entry, indexed)
     };
-    let (events, after_commit, entry) = recorded;
+    let (events, after_commit, entry, indexed) = recorded;
+    if let Err(e) = indexed {
+        drop(tx);
+        if let Some(l) = link.as_deref_mut() {
+            let _ = l.rollback();
+        }
+        tracing::error!(error = %e, jobs = completions.len(), "the batch's search entries could not be written");
+        let failure = Failure::of(&e);
+        for done in completions {
+            done(Some(&failure));
+        }
+        return false;
+    }
     // The batch's changes go to the shared log before SQLite commits: if
     // PostgreSQL refuses, nothing is committed anywhere and every job fails.
     let mut appended = None;
@@ -961,6 +984,20 @@ pub(crate) mod test_support {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         steps.join(" | ")
+    }
+
+    /// Creates the department (provider) `name`, as an admin would.
+    pub fn create_department(w: &mut Writer<'_>, name: &str) -> Result<()> {
+        let actor = super::audit::Actor {
+            user_id: None,
+            name: "t".into(),
+        };
+        let new = super::providers::NewProvider {
+            name: name.into(),
+            ..Default::default()
+        };
+        super::providers::create(w, new, &actor)?;
+        Ok(())
     }
 
     pub fn temp_store() -> (tempfile::TempDir, Store) {

@@ -1,7 +1,12 @@
 //! Text search over calls (`?q=`): the caller's number and name through the
-//! trigram index `calls_search` (migration v21, kept by triggers on `calls`),
-//! the call id from its start through `calls_call_id`. Either way a search
-//! reads the matching rows, not every row of the departments searched.
+//! trigram index `calls_search` (migration v21), the call id from its start
+//! through `calls_call_id`. Either way a search reads the matching rows, not
+//! every row of the departments searched.
+//!
+//! Triggers on `calls` note the calls whose entry is out of date in
+//! `calls_search_pending` (v32); [`flush`] writes them, once per write
+//! transaction, before it commits. Whatever writes calls outside the writer's
+//! batches (a bench filling a file, a test) flushes before it commits too.
 
 use crate::error::Result;
 use rusqlite::Connection;
@@ -28,6 +33,36 @@ pub(crate) fn phrase(text: &str) -> Option<String> {
 /// `call_id >= prefix AND call_id < prefix_end(prefix)` is a range on an index.
 pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix}{}", char::MAX)
+}
+
+/// The entries of calls changed since an earlier flush, by rowid.
+const FLUSH_DROP: &str =
+    "DELETE FROM calls_search WHERE rowid IN (SELECT id FROM calls_search_pending WHERE indexed)";
+
+/// The entries of the calls changed since the last flush that have a number
+/// or a name. `CROSS JOIN` keeps the pending few as the outer loop: left to
+/// itself the planner walked every call for them.
+const FLUSH_WRITE: &str = "INSERT INTO calls_search (rowid, mobile_number, caller_name)
+     SELECT c.id, c.mobile_number, c.caller_name
+     FROM calls_search_pending p CROSS JOIN calls c ON c.id = p.id
+     WHERE c.mobile_number IS NOT NULL OR c.caller_name IS NOT NULL";
+
+/// Writes the index entries of the calls changed since the last flush: in
+/// one statement, so FTS5 writes one segment for the whole transaction
+/// rather than one per change (it writes out what it holds at every statement
+/// savepoint, and a call upsert that fires triggers opens one).
+pub fn flush(conn: &Connection) -> Result<()> {
+    let pending: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM calls_search_pending)")?
+        .query_row([], |r| r.get(0))?;
+    if !pending {
+        return Ok(());
+    }
+    conn.prepare_cached(FLUSH_DROP)?.execute([])?;
+    conn.prepare_cached(FLUSH_WRITE)?.execute([])?;
+    conn.prepare_cached("DELETE FROM calls_search_pending")?
+        .execute([])?;
+    Ok(())
 }
 
 /// Brings the index in line with `calls` for the rows `ids`: after another
@@ -77,6 +112,8 @@ mod tests {
                     (3, 1, 'p', 'c', NULL, NULL, 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
         )
         .unwrap();
+        assert!(found(&conn, "2345").is_empty(), "written at the flush");
+        flush(&conn).unwrap();
         assert_eq!(found(&conn, "2345"), vec![1]);
         assert_eq!(found(&conn, "+9198"), vec![1, 2]);
         assert_eq!(
@@ -84,21 +121,21 @@ mod tests {
             vec![1],
             "any case, quotes as text"
         );
-        conn.execute("UPDATE calls SET status = 'active' WHERE id = 1", [])
-            .unwrap();
+        let change = |sql: &str| {
+            conn.execute(sql, []).unwrap();
+            flush(&conn).unwrap();
+        };
+        change("UPDATE calls SET status = 'active' WHERE id = 1");
         assert_eq!(found(&conn, "2345"), vec![1]);
-        conn.execute(
-            "UPDATE calls SET mobile_number = '+447700900123' WHERE id = 1",
-            [],
-        )
-        .unwrap();
+        change("UPDATE calls SET mobile_number = '+447700900123' WHERE id = 1");
         assert!(found(&conn, "2345").is_empty(), "the old number is gone");
         assert_eq!(found(&conn, "7700"), vec![1]);
         assert_eq!(found(&conn, "sharma"), vec![1], "the name stays");
-        conn.execute("UPDATE calls SET caller_name = 'Ravi' WHERE id = 3", [])
-            .unwrap();
+        change("UPDATE calls SET caller_name = 'Ravi' WHERE id = 3");
         assert_eq!(found(&conn, "rav"), vec![3]);
-        conn.execute("DELETE FROM calls WHERE id = 1", []).unwrap();
+        change("UPDATE calls SET mobile_number = NULL, caller_name = NULL WHERE id = 3");
+        assert!(found(&conn, "rav").is_empty(), "nothing left to find");
+        change("DELETE FROM calls WHERE id = 1");
         assert!(found(&conn, "7700").is_empty());
         // What a cluster peer applies with triggers off, then reindexes.
         conn.set_db_config(
@@ -120,6 +157,64 @@ mod tests {
         reindex(&conn, &[2]).unwrap();
         assert!(found(&conn, "+9198").is_empty());
         assert_eq!(found(&conn, "5550001"), vec![2]);
+    }
+
+    /// A batch can insert, change and delete the same calls before its
+    /// flush: the index ends as if each change had been written at once.
+    #[test]
+    fn one_flush_after_many_changes_leaves_the_index_as_the_calls_are() {
+        let conn = migrated();
+        conn.execute_batch(
+            "INSERT INTO providers (id, slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+             VALUES (1, 'p', 'P', 'x', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO calls (id, provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+             VALUES (1, 1, 'p', 'a', '+911111100000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                    (2, 1, 'p', 'b', '+912222200000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        flush(&conn).unwrap();
+        conn.execute_batch(
+            "UPDATE calls SET mobile_number = '+913333300000' WHERE id = 1;
+             UPDATE calls SET mobile_number = '+914444400000' WHERE id = 1;
+             DELETE FROM calls WHERE id = 2;
+             INSERT INTO calls (id, provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+             VALUES (3, 1, 'p', 'c', '+915555500000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                    (4, 1, 'p', 'd', '+916666600000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             UPDATE calls SET mobile_number = '+917777700000' WHERE id = 3;
+             DELETE FROM calls WHERE id = 4;",
+        )
+        .unwrap();
+        flush(&conn).unwrap();
+        let all = |n: &str| found(&conn, n);
+        assert!(all("11111").is_empty() && all("33333").is_empty());
+        assert_eq!(all("44444"), vec![1]);
+        assert!(all("22222").is_empty(), "a deleted call's entry is gone");
+        assert!(all("55555").is_empty());
+        assert_eq!(all("77777"), vec![3]);
+        assert!(
+            all("66666").is_empty(),
+            "inserted and deleted: never indexed"
+        );
+        assert_eq!(all("+91"), vec![1, 3]);
+        let left: i64 = conn
+            .query_row("SELECT COUNT(*) FROM calls_search_pending", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn a_flush_reads_the_pending_calls_by_id_not_every_call() {
+        let conn = migrated();
+        let write = crate::store::test_support::query_plan(&conn, FLUSH_WRITE, []);
+        assert!(write.contains("SCAN p"), "{write}");
+        assert!(
+            write.contains("SEARCH c USING INTEGER PRIMARY KEY"),
+            "{write}"
+        );
+        let drop = crate::store::test_support::query_plan(&conn, FLUSH_DROP, []);
+        assert!(drop.contains("LIST SUBQUERY"), "by rowid: {drop}");
     }
 
     #[test]
