@@ -150,12 +150,21 @@ pub enum IngestResult {
     },
 }
 
+/// An earlier delivery of the same event, by the platform's event id.
+const ORIGINAL_BY_EVENT_ID: &str = "SELECT id, call_id FROM raw_events
+    WHERE provider_id = ?1 AND event_id = ?2
+      AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1";
+
+/// An earlier delivery of the same body that had no event id: one with an
+/// id is found by it, so the hash index holds only those without
+/// (`raw_events_body_hash`, v33).
+const ORIGINAL_BY_BODY: &str = "SELECT id, call_id FROM raw_events
+    WHERE provider_id = ?1 AND body_hash = ?2 AND event_id IS NULL
+      AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1";
+
 fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<String>)>> {
     if let Some(eid) = &d.mapped.event_id {
-        let mut stmt = w.conn.prepare_cached(
-            "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND event_id = ?2
-               AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1",
-        )?;
+        let mut stmt = w.conn.prepare_cached(ORIGINAL_BY_EVENT_ID)?;
         if let Some(hit) = stmt
             .query_row(params![d.provider_id, eid], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
@@ -163,10 +172,7 @@ fn find_original(w: &Writer<'_>, d: &Delivery) -> Result<Option<(i64, Option<Str
             return Ok(Some(hit));
         }
     }
-    let mut stmt = w.conn.prepare_cached(
-        "SELECT id, call_id FROM raw_events WHERE provider_id = ?1 AND body_hash = ?2
-           AND outcome IN ('applied', 'mapping_failed') AND kind = 'call' LIMIT 1",
-    )?;
+    let mut stmt = w.conn.prepare_cached(ORIGINAL_BY_BODY)?;
     Ok(stmt
         .query_row(params![d.provider_id, d.body_hash], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -643,5 +649,62 @@ mod tests {
             received("POST", Some("application/json"), b"{}", None)
         )
         .is_ok());
+    }
+
+    #[test]
+    fn the_duplicate_checks_read_their_indexes() {
+        let conn = crate::store::test_support::migrated();
+        let plan = |sql: &str| crate::store::test_support::query_plan(&conn, sql, [1, 1]);
+        let by_id = plan(ORIGINAL_BY_EVENT_ID);
+        assert!(by_id.contains("USING INDEX raw_events_event_id"), "{by_id}");
+        let by_body = plan(ORIGINAL_BY_BODY);
+        assert!(
+            by_body.contains("USING INDEX raw_events_body_hash"),
+            "{by_body}"
+        );
+    }
+
+    /// The hash index holds only deliveries without an event id; a body
+    /// stored before the mapping named one is still its duplicate after.
+    #[tokio::test]
+    async fn a_body_stored_without_an_event_id_is_found_again_once_it_has_one() {
+        let (_dir, store) = crate::store::test_support::temp_store();
+        store
+            .write(|w| crate::store::test_support::create_department(w, "P"))
+            .await
+            .unwrap();
+        let with_id = {
+            let mut p = provider();
+            let mapping = serde_json::json!({"call_id": "id", "event_id": "eid"});
+            p.mapping = Arc::new(Mapping::compile(&mapping, &Value::Null).unwrap());
+            p
+        };
+        let deliver = |p: &ProviderRuntime, body: &'static [u8]| {
+            let d = Delivery::prepare(p, received("POST", Some("application/json"), body, None))
+                .unwrap();
+            let store = store.clone();
+            async move { store.write(move |w| ingest(w, d)).await.unwrap() }
+        };
+        let body = br#"{"id": "c1", "eid": "e-1"}"#;
+        let IngestResult::Applied { raw_event_id, .. } = deliver(&provider(), body).await else {
+            panic!("the first delivery is applied");
+        };
+        match deliver(&with_id, body).await {
+            IngestResult::Duplicate { duplicate_of, .. } => assert_eq!(duplicate_of, raw_event_id),
+            other => panic!("found again by its body: {other:?}"),
+        }
+        let fresh = br#"{"id": "c2", "eid": "e-2"}"#;
+        let IngestResult::Applied { raw_event_id, .. } = deliver(&with_id, fresh).await else {
+            panic!("a new event is applied");
+        };
+        let again = br#"{"id": "c2", "eid": "e-2", "note": "resent"}"#;
+        match deliver(&with_id, again).await {
+            IngestResult::Duplicate { duplicate_of, .. } => assert_eq!(duplicate_of, raw_event_id),
+            other => panic!("found again by its event id: {other:?}"),
+        }
+        match deliver(&with_id, fresh).await {
+            IngestResult::Duplicate { duplicate_of, .. } => assert_eq!(duplicate_of, raw_event_id),
+            other => panic!("the same body and id: {other:?}"),
+        }
     }
 }

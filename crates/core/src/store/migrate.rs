@@ -37,11 +37,12 @@ const V29: &str = include_str!("sql/v29_recording_fetches.sql");
 const V30: &str = include_str!("sql/v30_archive_reads.sql");
 const V31: &str = include_str!("sql/v31_queue_legs.sql");
 const V32: &str = include_str!("sql/v32_search_batched.sql");
+const V33: &str = include_str!("sql/v33_body_hash_without_event_id.sql");
 
 /// In order; the position (from 1) is the schema version.
 const ALL: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V20, V21,
-    V22, V23, V24, V25, V26, V27, V28, V29, V30, V31, V32,
+    V22, V23, V24, V25, V26, V27, V28, V29, V30, V31, V32, V33,
 ];
 
 pub fn migrations() -> Migrations<'static> {
