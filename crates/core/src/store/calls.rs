@@ -342,16 +342,27 @@ fn update_changed(w: &Writer<'_>, old: &Call, new: &Call, now: &str) -> Result<S
     }
     let n = set.len();
     sql.push_str(&format!(
-        "version = version + 1, updated_at = ?{} WHERE id = ?{} \
-         RETURNING id, version, work_state, created_at, updated_at",
+        "version = version + 1, updated_at = ?{} WHERE id = ?{}",
         n + 1,
         n + 2
     ));
     let mut values: Vec<Sql> = set.into_iter().map(|(_, v)| v).collect();
     values.push(now.to_string().into());
     values.push(old.id.into());
-    let mut stmt = w.conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row(rusqlite::params_from_iter(values), stored_row)?)
+    w.conn
+        .prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    stored(w.conn, old.id)
+}
+
+/// What the database computed for a call just written. Read by its id rather
+/// than with `RETURNING`, which SQLite serves through a temporary table of
+/// its own (a pager, a page cache and their buffers) for every statement.
+fn stored(conn: &Connection, id: i64) -> Result<Stored> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, version, work_state, created_at, updated_at FROM calls WHERE id = ?1",
+    )?;
+    Ok(stmt.query_row([id], stored_row)?)
 }
 
 /// A call seen for the first time.
@@ -371,37 +382,33 @@ fn insert_new(
             ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
             event_at, events_count, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?22)
-         RETURNING id, version, work_state, created_at, updated_at",
+            ?18, ?19, ?20, ?21, ?22, ?22)",
     )?;
-    let stored = stmt.query_row(
-        params![
-            provider_id,
-            department,
-            merged.call_id,
-            merged.mobile_number,
-            merged.caller_name,
-            merged.did,
-            merged.direction,
-            status,
-            merged.raw_status,
-            merged.agent_id,
-            merged.agent_name,
-            merged.started_at,
-            merged.answered_at,
-            merged.ended_at,
-            merged.duration_seconds,
-            merged.recording_url,
-            metadata,
-            merged.worklist_since,
-            merged.sla_due_at,
-            merged.event_at,
-            merged.events_count,
-            now,
-        ],
-        stored_row,
-    )?;
-    Ok(stored)
+    stmt.execute(params![
+        provider_id,
+        department,
+        merged.call_id,
+        merged.mobile_number,
+        merged.caller_name,
+        merged.did,
+        merged.direction,
+        status,
+        merged.raw_status,
+        merged.agent_id,
+        merged.agent_name,
+        merged.started_at,
+        merged.answered_at,
+        merged.ended_at,
+        merged.duration_seconds,
+        merged.recording_url,
+        metadata,
+        merged.worklist_since,
+        merged.sla_due_at,
+        merged.event_at,
+        merged.events_count,
+        now,
+    ])?;
+    stored(w.conn, w.conn.last_insert_rowid())
 }
 
 /// The calls of `department` still live on the board (waiting, ringing or

@@ -47,6 +47,18 @@ pub async fn forward_writes(State(state): State<AppState>, req: Request, next: N
     let Some(shared) = state.replica.clone() else {
         return next.run(req).await;
     };
+    // Boxed apart: axum allocates each middleware's future for every
+    // request, and this path's (HTTP calls to the receiver) is kilobytes
+    // that a receiver's requests would otherwise carry for nothing.
+    Box::pin(on_replica(state, shared, req, next)).await
+}
+
+async fn on_replica(
+    state: AppState,
+    shared: Arc<super::Shared>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/webhooks/") || path == "/api/session/update" {
         return ApiError::new(
