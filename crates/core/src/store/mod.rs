@@ -272,9 +272,11 @@ impl Store {
         wconn.set_prepared_statement_cache_capacity(256);
         wconn.pragma_update(None, "journal_size_limit", checkpoint::WAL_KEEP_BYTES)?;
         migrate::run(&mut wconn)?;
-        // Calls written into the file outside the writer (an older build's
-        // pending entries, a bench) are searchable from the start.
-        search::flush(&wconn)?;
+        // Calls written into the file outside the writer (a bench, a test)
+        // are searchable from the start; in one transaction, as the writer's.
+        let tx = wconn.unchecked_transaction()?;
+        search::flush(&tx)?;
+        tx.commit()?;
         seed(&wconn, clock.now())?;
         match link.as_mut() {
             Some(link) => link.join(&wconn)?,

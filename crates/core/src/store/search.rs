@@ -204,6 +204,32 @@ mod tests {
         assert_eq!(left, 0);
     }
 
+    /// A call written into the file while no server ran (a bench filling a
+    /// data directory, an import) is found once a server starts on it.
+    #[tokio::test]
+    async fn calls_written_outside_the_writer_are_found_after_a_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("callboard.db");
+        let clock = crate::time::system_clock;
+        crate::store::Store::open(&path, clock())
+            .unwrap()
+            .close()
+            .await;
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO providers (id, slug, name, api_key_hash, api_key_hint, created_at, updated_at)
+                 VALUES (1, 'p', 'P', 'x', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                 INSERT INTO calls (provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+                 VALUES (1, 'p', 'a', '+919812345678', 'missed', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+            )
+            .unwrap();
+        let store = crate::store::Store::open(&path, clock()).unwrap();
+        let hits = store.read(|c| Ok(found(c, "98123"))).await.unwrap();
+        store.close().await;
+        assert_eq!(hits, vec![1]);
+    }
+
     #[test]
     fn a_flush_reads_the_pending_calls_by_id_not_every_call() {
         let conn = migrated();
