@@ -301,7 +301,8 @@ pub(crate) fn upsert(
 /// Writes only the columns the event changed. An `UPDATE` rewrites the
 /// entry of every index over a column it sets, whether or not the value
 /// moved (and re-reads the metadata JSON for the lead index): setting all
-/// of them, as an upsert does, rewrote sixteen index entries for a new status.
+/// of them, as an upsert does, rewrote most of the sixteen indexes on
+/// `calls` for a new status.
 fn update_changed(w: &Writer<'_>, old: &Call, new: &Call, now: &str) -> Result<Stored> {
     use rusqlite::types::Value as Sql;
     let mut set: Vec<(&'static str, Sql)> = Vec::new();
