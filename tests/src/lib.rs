@@ -845,6 +845,26 @@ pub fn probe_schema(path: &std::path::Path, sql: &str) -> Result<()> {
         .with_context(|| format!("schema probe `{sql}`"))
 }
 
+/// A bench's `--flag value` pairs from its command line, in order.
+pub fn bench_flags() -> Result<Vec<(String, String)>> {
+    let mut it = std::env::args().skip(1);
+    let mut pairs = Vec::new();
+    while let Some(flag) = it.next() {
+        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+        pairs.push((flag, v));
+    }
+    Ok(pairs)
+}
+
+/// A field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`), in KiB.
+pub fn proc_kib(pid: u32, field: &str) -> Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
+}
+
 /// A bench's verdict after its figures: an error naming every floor it
 /// missed (so it exits non-zero), or Ok.
 pub fn floors(missed: &[String]) -> Result<()> {

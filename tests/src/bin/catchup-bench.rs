@@ -35,14 +35,6 @@ async fn head(srv: &TestServer) -> Result<i64> {
         .context("no seq")
 }
 
-fn proc_kib(pid: u32, field: &str) -> Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
-}
-
 /// Resets the process's peak RSS (`VmHWM`) to its current RSS.
 fn reset_peak(pid: u32) -> Result<()> {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
@@ -85,9 +77,7 @@ async fn main() -> Result<()> {
     // events, and a new replica's first snapshot, each within a second.
     let mut max_catchup_ms = 1_000.0f64;
     let mut max_first_ms = 1_000.0f64;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--events" => events = v.parse()?,
             "--concurrency" => concurrency = v.parse()?,
@@ -163,7 +153,7 @@ async fn main() -> Result<()> {
     // A new desktop joining: everything above in its first snapshot, page
     // by page. The receiver's peak RSS is reset first.
     let pid = srv.pid().context("the receiver is a process")?;
-    let receiver_idle = proc_kib(pid, "VmRSS:")?;
+    let receiver_idle = callboard_tests::proc_kib(pid, "VmRSS:")?;
     reset_peak(pid)?;
     let started = Instant::now();
     let fresh = TestServer::replica_in(tempfile::tempdir()?, &srv.url(""), ADMIN_TOKEN).await?;
@@ -197,8 +187,9 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let first = started.elapsed();
-    let receiver_peak = proc_kib(pid, "VmHWM:")?;
-    let replica_peak = proc_kib(fresh.pid().context("the replica is a process")?, "VmHWM:")?;
+    let receiver_peak = callboard_tests::proc_kib(pid, "VmHWM:")?;
+    let replica_peak =
+        callboard_tests::proc_kib(fresh.pid().context("the replica is a process")?, "VmHWM:")?;
     let c = calls(&fresh).await?;
     if a != c {
         bail!("the new replica's calls differ from the receiver's");
@@ -219,7 +210,7 @@ async fn main() -> Result<()> {
     }
     let unpaged_bytes = r.bytes().await?.len();
     let unpaged = started.elapsed();
-    let unpaged_peak = proc_kib(pid, "VmHWM:")?;
+    let unpaged_peak = callboard_tests::proc_kib(pid, "VmHWM:")?;
 
     println!("events: {events} webhooks ({} calls)", events.div_ceil(3));
     println!(

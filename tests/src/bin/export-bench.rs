@@ -31,9 +31,7 @@ fn args() -> Result<Args> {
         min_rows_per_sec: 200_000.0,
         max_rss_mib: 64.0,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--rows" => a.rows = v.parse()?,
             "--min-rows-per-sec" => a.min_rows_per_sec = v.parse()?,
@@ -42,15 +40,6 @@ fn args() -> Result<Args> {
         }
     }
     Ok(a)
-}
-
-/// A field of /proc/<pid>/status, in KiB.
-fn proc_kib(pid: u32, field: &str) -> Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
 /// A database with our schema and `rows` calls, written directly.
@@ -160,8 +149,8 @@ async fn main() -> Result<()> {
     let pid = srv.pid().context("no server pid")?;
     // Let the server settle, then take its resident memory with no export running.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_idle = proc_kib(pid, "VmRSS:")?;
-    let hwm_idle = proc_kib(pid, "VmHWM:")?;
+    let rss_idle = callboard_tests::proc_kib(pid, "VmRSS:")?;
+    let hwm_idle = callboard_tests::proc_kib(pid, "VmHWM:")?;
 
     // Sample the resident memory while the export runs.
     let peak = Arc::new(AtomicU64::new(rss_idle));
@@ -170,7 +159,7 @@ async fn main() -> Result<()> {
         let (peak, done) = (peak.clone(), done.clone());
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
-                if let Ok(kib) = proc_kib(pid, "VmRSS:") {
+                if let Ok(kib) = callboard_tests::proc_kib(pid, "VmRSS:") {
                     peak.fetch_max(kib, Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -196,7 +185,7 @@ async fn main() -> Result<()> {
     let export_secs = start.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);
     sampler.await?;
-    let hwm_after = proc_kib(pid, "VmHWM:")?;
+    let hwm_after = callboard_tests::proc_kib(pid, "VmHWM:")?;
     let peak_rss = peak.load(Ordering::Relaxed);
     // The header is one line; every record ends in CRLF (no caller name here holds a line break).
     let exported = lines.saturating_sub(1);

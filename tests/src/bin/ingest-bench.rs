@@ -66,9 +66,7 @@ fn args() -> Result<Args> {
         max_ws_p99_ms: 5.0,
         schema_probe: Vec::new(),
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--concurrency" => a.concurrency = v.parse()?,
             "--requests" => a.requests = v.parse()?,

@@ -14,7 +14,7 @@
 //!     cargo build --release -p callboard-server -p callboard-tests --bin callboard --bin ivr-bench
 //!     CALLBOARD_BIN=target/release/callboard ./target/release/ivr-bench [--callers 500] [--think-ms 1000] [--floor-ms 10]
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use callboard_core::ivr::validate::{validate, Context as VContext};
 use callboard_tests::{pct, TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -65,9 +65,7 @@ async fn main() -> Result<()> {
     let mut callers = 500usize;
     let mut floor_ms = 10.0f64;
     let mut think_ms = 1000u64;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--callers" => callers = v.parse()?,
             "--floor-ms" => floor_ms = v.parse()?,

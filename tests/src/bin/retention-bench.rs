@@ -9,7 +9,7 @@
 //! Exits non-zero when the p99 during retention exceeds `--max-ratio` times
 //! the baseline p99.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use callboard_tests::pct;
 use callboard_tests::{TestServer, ADMIN_TOKEN};
 use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
@@ -31,9 +31,7 @@ fn args() -> Result<Args> {
         seconds: 10,
         max_ratio: 3.0,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--calls" => a.calls = v.parse()?,
             "--rate" => a.rate = v.parse()?,

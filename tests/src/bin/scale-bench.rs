@@ -69,9 +69,7 @@ fn args() -> Result<Args> {
         rss_mib: 60.0,
         keep: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--calls" => a.calls = v.parse()?,
             "--departments" => a.departments = v.parse()?,
@@ -89,15 +87,6 @@ fn args() -> Result<Args> {
         bail!("--calls must be at least --departments (> 0)");
     }
     Ok(a)
-}
-
-/// A field of /proc/<pid>/status, in KiB.
-fn proc_kib(pid: u32, field: &str) -> Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
 /// xorshift64*: deterministic, no dependency.
@@ -613,7 +602,7 @@ async fn main() -> Result<()> {
     let start_ms = t.elapsed().as_secs_f64() * 1000.0;
     let pid = srv.pid().context("no server pid")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let rss_start = proc_kib(pid, "VmRSS:")? as f64 / 1024.0;
+    let rss_start = callboard_tests::proc_kib(pid, "VmRSS:")? as f64 / 1024.0;
 
     let conn = rusqlite::Connection::open_with_flags(
         srv.dir.path().join("callboard.db"),
@@ -760,11 +749,11 @@ async fn main() -> Result<()> {
         )
         .await?,
     );
-    let rss_after = proc_kib(pid, "VmRSS:")? as f64 / 1024.0;
-    let hwm = proc_kib(pid, "VmHWM:")? as f64 / 1024.0;
+    let rss_after = callboard_tests::proc_kib(pid, "VmRSS:")? as f64 / 1024.0;
+    let hwm = callboard_tests::proc_kib(pid, "VmHWM:")? as f64 / 1024.0;
     // Heap and stacks, against the mapped pages of the binary itself.
-    let anon = proc_kib(pid, "RssAnon:")? as f64 / 1024.0;
-    let file = proc_kib(pid, "RssFile:")? as f64 / 1024.0;
+    let anon = callboard_tests::proc_kib(pid, "RssAnon:")? as f64 / 1024.0;
+    let file = callboard_tests::proc_kib(pid, "RssFile:")? as f64 / 1024.0;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(

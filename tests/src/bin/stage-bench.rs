@@ -48,9 +48,7 @@ fn args() -> Result<Args> {
         in_flight: 64,
         only: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, v) in callboard_tests::bench_flags()? {
         match flag.as_str() {
             "--jobs" => a.jobs = v.parse()?,
             "--rounds" => a.rounds = v.parse()?,
