@@ -10,6 +10,7 @@ use crate::hub::Audience;
 use crate::mapping::MappedCall;
 use crate::status::Status;
 use crate::time;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -298,58 +299,98 @@ pub(crate) fn upsert(
     })
 }
 
+/// The columns an event writes, in the order of [`event_values`]: all of
+/// them for a new call, the changed ones for a stored call.
+const EVENT_COLUMNS: [&str; 18] = [
+    "mobile_number",
+    "caller_name",
+    "did",
+    "direction",
+    "status",
+    "raw_status",
+    "agent_id",
+    "agent_name",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration_seconds",
+    "recording_url",
+    "metadata",
+    "worklist_since",
+    "sla_due_at",
+    "event_at",
+    "events_count",
+];
+
+/// Where `metadata` stands in [`EVENT_COLUMNS`]: compared as JSON values,
+/// not as text.
+const METADATA: usize = 13;
+
+/// `c`'s values of [`EVENT_COLUMNS`], with its metadata as `metadata`.
+fn event_values<'a>(c: &'a Call, metadata: &'a str) -> [ToSqlOutput<'a>; 18] {
+    let text = |v: &'a Option<String>| match v {
+        Some(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        None => ToSqlOutput::Borrowed(ValueRef::Null),
+    };
+    let int = |v: Option<i64>| ToSqlOutput::Owned(v.map_or(SqlValue::Null, SqlValue::Integer));
+    [
+        text(&c.mobile_number),
+        text(&c.caller_name),
+        text(&c.did),
+        text(&c.direction),
+        match c.status {
+            Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_str().as_bytes())),
+            None => ToSqlOutput::Borrowed(ValueRef::Null),
+        },
+        text(&c.raw_status),
+        text(&c.agent_id),
+        text(&c.agent_name),
+        text(&c.started_at),
+        text(&c.answered_at),
+        text(&c.ended_at),
+        int(c.duration_seconds),
+        text(&c.recording_url),
+        ToSqlOutput::Borrowed(ValueRef::Text(metadata.as_bytes())),
+        text(&c.worklist_since),
+        text(&c.sla_due_at),
+        text(&c.event_at),
+        int(Some(c.events_count)),
+    ]
+}
+
 /// Writes only the columns the event changed. An `UPDATE` rewrites the
 /// entry of every index over a column it sets, whether or not the value
 /// moved (and re-reads the metadata JSON for the lead index): setting all
 /// of them, as an upsert does, rewrote most of the sixteen indexes on
 /// `calls` for a new status.
 fn update_changed(w: &Writer<'_>, old: &Call, new: &Call, now: &str) -> Result<Stored> {
-    use rusqlite::types::Value as Sql;
-    let mut set: Vec<(&'static str, Sql)> = Vec::new();
-    let mut text = |column: &'static str, before: &Option<String>, after: &Option<String>| {
-        if before != after {
-            set.push((column, after.clone().into()));
-        }
-    };
-    text("mobile_number", &old.mobile_number, &new.mobile_number);
-    text("caller_name", &old.caller_name, &new.caller_name);
-    text("did", &old.did, &new.did);
-    text("direction", &old.direction, &new.direction);
-    text("raw_status", &old.raw_status, &new.raw_status);
-    text("agent_id", &old.agent_id, &new.agent_id);
-    text("agent_name", &old.agent_name, &new.agent_name);
-    text("started_at", &old.started_at, &new.started_at);
-    text("answered_at", &old.answered_at, &new.answered_at);
-    text("ended_at", &old.ended_at, &new.ended_at);
-    text("recording_url", &old.recording_url, &new.recording_url);
-    text("worklist_since", &old.worklist_since, &new.worklist_since);
-    text("sla_due_at", &old.sla_due_at, &new.sla_due_at);
-    text("event_at", &old.event_at, &new.event_at);
-    if old.status != new.status {
-        set.push(("status", new.status.map(|s| s.as_str().to_string()).into()));
-    }
-    if old.duration_seconds != new.duration_seconds {
-        set.push(("duration_seconds", new.duration_seconds.into()));
-    }
-    if old.metadata != new.metadata {
-        set.push(("metadata", serde_json::to_string(&new.metadata)?.into()));
-    }
-    if old.events_count != new.events_count {
-        set.push(("events_count", new.events_count.into()));
-    }
+    let metadata = serde_json::to_string(&new.metadata)?;
+    let before = event_values(old, "");
     let mut sql = String::from("UPDATE calls SET ");
-    for (i, (column, _)) in set.iter().enumerate() {
-        sql.push_str(&format!("{column} = ?{}, ", i + 1));
+    let mut values: Vec<ToSqlOutput<'_>> = Vec::new();
+    for (i, (after, before)) in event_values(new, &metadata)
+        .into_iter()
+        .zip(before)
+        .enumerate()
+    {
+        let changed = if i == METADATA {
+            old.metadata != new.metadata
+        } else {
+            after != before
+        };
+        if changed {
+            values.push(after);
+            sql.push_str(&format!("{} = ?{}, ", EVENT_COLUMNS[i], values.len()));
+        }
     }
-    let n = set.len();
+    let n = values.len();
     sql.push_str(&format!(
         "version = version + 1, updated_at = ?{} WHERE id = ?{}",
         n + 1,
         n + 2
     ));
-    let mut values: Vec<Sql> = set.into_iter().map(|(_, v)| v).collect();
-    values.push(now.to_string().into());
-    values.push(old.id.into());
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(now.as_bytes())));
+    values.push(ToSqlOutput::Owned(SqlValue::Integer(old.id)));
     w.conn
         .prepare_cached(&sql)?
         .execute(rusqlite::params_from_iter(values))?;
@@ -366,7 +407,23 @@ fn stored(conn: &Connection, id: i64) -> Result<Stored> {
     Ok(stmt.query_row([id], stored_row)?)
 }
 
-/// A call seen for the first time.
+/// The statement that inserts a new call: its keys, [`EVENT_COLUMNS`] and
+/// its times.
+static INSERT_CALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let marks: Vec<String> = (4..4 + EVENT_COLUMNS.len())
+        .map(|i| format!("?{i}"))
+        .collect();
+    let now = 4 + EVENT_COLUMNS.len();
+    format!(
+        "INSERT INTO calls (provider_id, department, call_id, {}, created_at, updated_at)
+         VALUES (?1, ?2, ?3, {}, ?{now}, ?{now})",
+        EVENT_COLUMNS.join(", "),
+        marks.join(", ")
+    )
+});
+
+/// A call seen for the first time (the read before found no row, and only
+/// the writer inserts calls).
 fn insert_new(
     w: &Writer<'_>,
     provider_id: i64,
@@ -375,40 +432,19 @@ fn insert_new(
     now: &str,
 ) -> Result<Stored> {
     let metadata = serde_json::to_string(&merged.metadata)?;
-    let status = merged.status.map(Status::as_str);
-    // The read before found no row, and only the writer inserts calls.
-    let mut stmt = w.conn.prepare_cached(
-        "INSERT INTO calls (provider_id, department, call_id, mobile_number, caller_name, did,
-            direction, status, raw_status, agent_id, agent_name, started_at, answered_at,
-            ended_at, duration_seconds, recording_url, metadata, worklist_since, sla_due_at,
-            event_at, events_count, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?22)",
-    )?;
-    stmt.execute(params![
-        provider_id,
-        department,
-        merged.call_id,
-        merged.mobile_number,
-        merged.caller_name,
-        merged.did,
-        merged.direction,
-        status,
-        merged.raw_status,
-        merged.agent_id,
-        merged.agent_name,
-        merged.started_at,
-        merged.answered_at,
-        merged.ended_at,
-        merged.duration_seconds,
-        merged.recording_url,
-        metadata,
-        merged.worklist_since,
-        merged.sla_due_at,
-        merged.event_at,
-        merged.events_count,
-        now,
-    ])?;
+    let keys = [
+        ToSqlOutput::Owned(SqlValue::Integer(provider_id)),
+        ToSqlOutput::Borrowed(ValueRef::Text(department.as_bytes())),
+        ToSqlOutput::Borrowed(ValueRef::Text(merged.call_id.as_bytes())),
+    ];
+    let time = ToSqlOutput::Borrowed(ValueRef::Text(now.as_bytes()));
+    let values = keys
+        .into_iter()
+        .chain(event_values(merged, &metadata))
+        .chain([time]);
+    w.conn
+        .prepare_cached(&INSERT_CALL)?
+        .execute(rusqlite::params_from_iter(values))?;
     stored(w.conn, w.conn.last_insert_rowid())
 }
 

@@ -709,6 +709,13 @@ fn writer_loop(
     tracing::debug!("writer stopped");
 }
 
+/// Tells every job of a batch that ran but did not commit that it failed.
+fn tell_failed(completions: Vec<Completion>, failure: &Failure) {
+    for done in completions {
+        done(Some(failure));
+    }
+}
+
 fn refuse_all(batch: &mut Vec<Job>, failure: &Failure) {
     for job in batch.drain(..) {
         let (_, done) = job(Err(failure));
@@ -844,10 +851,7 @@ fn run_batch(
             let _ = l.rollback();
         }
         tracing::error!(error = %e, jobs = completions.len(), "the batch's search entries could not be written");
-        let failure = Failure::of(&e);
-        for done in completions {
-            done(Some(&failure));
-        }
+        tell_failed(completions, &Failure::of(&e));
         return false;
     }
     // The batch's changes go to the shared log before SQLite commits: if
@@ -872,10 +876,7 @@ fn run_batch(
             Err(e) => {
                 drop(tx);
                 tracing::error!(error = %e, jobs = completions.len(), "the batch could not be stored in the cluster's log");
-                let failure = Failure::of(&e);
-                for done in completions {
-                    done(Some(&failure));
-                }
+                tell_failed(completions, &Failure::of(&e));
                 return false;
             }
         }
@@ -901,10 +902,7 @@ fn run_batch(
             // applies it here (its jobs are told it failed; retries dedupe).
             let msg = e.to_string();
             tracing::error!(error = %msg, jobs = completions.len(), "group commit failed");
-            let failure = Failure::Commit(msg);
-            for done in completions {
-                done(Some(&failure));
-            }
+            tell_failed(completions, &Failure::Commit(msg));
             false
         }
     }

@@ -87,7 +87,7 @@ pub(crate) fn reindex(conn: &Connection, ids: &[i64]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::migrated;
+    use crate::store::test_support::{migrated, with_departments};
 
     fn found(conn: &Connection, text: &str) -> Vec<i64> {
         let mut stmt = conn
@@ -102,11 +102,9 @@ mod tests {
 
     #[test]
     fn fragments_of_numbers_and_names_are_found_and_follow_every_change() {
-        let conn = migrated();
+        let conn = with_departments(&["p"]);
         conn.execute_batch(
-            "INSERT INTO providers (id, slug, name, api_key_hash, api_key_hint, created_at, updated_at)
-             VALUES (1, 'p', 'P', 'x', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
-             INSERT INTO calls (id, provider_id, department, call_id, mobile_number, caller_name, status, created_at, updated_at)
+            "INSERT INTO calls (id, provider_id, department, call_id, mobile_number, caller_name, status, created_at, updated_at)
              VALUES (1, 1, 'p', 'a', '+919812345678', 'Priya \"P\" Sharma', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
                     (2, 1, 'p', 'b', '+919800000000', NULL, 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
                     (3, 1, 'p', 'c', NULL, NULL, 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
@@ -163,11 +161,9 @@ mod tests {
     /// flush: the index ends as if each change had been written at once.
     #[test]
     fn one_flush_after_many_changes_leaves_the_index_as_the_calls_are() {
-        let conn = migrated();
+        let conn = with_departments(&["p"]);
         conn.execute_batch(
-            "INSERT INTO providers (id, slug, name, api_key_hash, api_key_hint, created_at, updated_at)
-             VALUES (1, 'p', 'P', 'x', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
-             INSERT INTO calls (id, provider_id, department, call_id, mobile_number, status, created_at, updated_at)
+            "INSERT INTO calls (id, provider_id, department, call_id, mobile_number, status, created_at, updated_at)
              VALUES (1, 1, 'p', 'a', '+911111100000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
                     (2, 1, 'p', 'b', '+912222200000', 'ringing', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
         )
