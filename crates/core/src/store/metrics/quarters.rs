@@ -430,7 +430,7 @@ pub(super) fn run_out_sql() -> String {
     format!(
         "SELECT dep, {QUARTER}, COUNT(*) FROM (
             SELECT c.department AS dep, {OFFERED_AT} AS offered_at FROM calls c INDEXED BY calls_open_offered
-             WHERE c.work_state IN ('pending', 'assigned', 'attempted')
+             WHERE c.work_state <> 'resolved'
                AND {OFFERED_AT} >= ?1 AND {OFFERED_AT} < ?2
                AND c.sla_due_at <= ?3
                AND (?4 IS NULL OR c.department IN (SELECT value FROM json_each(?4)))
