@@ -6,6 +6,7 @@ use crate::api::{
     export, metrics, presets, providers, replica, retention, session, stats, users,
 };
 use crate::assets;
+use crate::compress::CompressWhereItPaysLayer;
 use crate::convoso::Pollers;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody, Json};
@@ -20,11 +21,14 @@ use callboard_core::secrets::SecretStore;
 use callboard_core::store::events as event_log;
 use callboard_core::Store;
 use serde::Serialize;
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::util::MapRequestLayer;
+use tower::{Service, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -167,80 +171,113 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-pub fn router(state: AppState) -> Router {
+/// The service each connection calls: the router inside one stack of
+/// middleware. Each layer wraps the whole router once, as a concrete type:
+/// `Router::layer` would wrap every route apart, and each layer put on that
+/// way costs a clone of a boxed service and a boxed future on every request
+/// (twelve of each per webhook; BENCHMARKS.md, "The middleware around the
+/// router"). The outermost layer is listed first.
+pub fn router(
+    state: AppState,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     let cors = cors(&state.config.allowed_origins);
     let (api, doc) = api_router();
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");
-    api.route(
-        "/api/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { axum::Json(doc.as_ref().clone()).into_response() }
-        }),
+    let routes = api
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()).into_response() }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The only layer on the routes themselves: the route's template is
+        // known once the router has matched it.
+        .layer(MapRequestLayer::new(note_route))
+        .with_state(state.clone());
+    ServiceBuilder::new()
+        .layer(cors)
+        .layer(compression())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::headers::secure,
+        ))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(axum::middleware::from_fn(crate::memory::give_back))
+        .layer(axum::middleware::from_fn(
+            crate::metrics_export::track_webhooks,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::forwarded::normalise,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::conn::body_in_time,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::replica::forward_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::idempotency::honour_key,
+        ))
+        .service(routes)
+}
+
+/// A request's span: its method and request id now, its route once matched
+/// ([`note_route`]): the template (`/dial/{token}/answer`), never the
+/// path itself, which may hold a secret.
+fn request_span(req: &Request) -> tracing::Span {
+    let rid = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = tracing::field::Empty,
+        request_id = rid
     )
-    .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::idempotency::honour_key,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::replica::forward_writes,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::conn::body_in_time,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::forwarded::normalise,
-    ))
-    .with_state(state.clone())
-    .layer(axum::middleware::from_fn(
-        crate::metrics_export::track_webhooks,
-    ))
-    .layer(axum::middleware::from_fn(crate::memory::give_back))
-    .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        let path = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default();
-        let rid = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_string();
-        tracing::info_span!("request", method = %req.method(), path, request_id = rid)
-    }))
-    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::headers::secure,
-    ))
-    .layer(compression())
-    .layer(cors)
+}
+
+/// Names the matched route in the request's span.
+fn note_route(req: Request) -> Request {
+    if let Some(path) = req.extensions().get::<MatchedPath>() {
+        tracing::Span::current().record("path", path.as_str());
+    }
+    req
 }
 
 /// gzip or brotli, as the client asks, where it pays: the console's bundle,
 /// lists, the CSV export. A webhook's acknowledgement (well under 1 KiB) is
 /// sent as it is: compressing it would cost the ingest path for nothing.
-fn compression(
-) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+fn compression() -> CompressWhereItPaysLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
-    tower_http::compression::CompressionLayer::new()
-        .quality(tower_http::CompressionLevel::Fastest)
-        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)).and(
-            // The event stream's upgrade has no body to compress.
-            |status: StatusCode,
-             _: axum::http::Version,
-             _: &axum::http::HeaderMap,
-             _: &axum::http::Extensions| { status != StatusCode::SWITCHING_PROTOCOLS },
-        ))
+    CompressWhereItPaysLayer::new(
+        tower_http::compression::CompressionLayer::new()
+            .quality(tower_http::CompressionLevel::Fastest)
+            .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)).and(
+                // The event stream's upgrade has no body to compress.
+                |status: StatusCode,
+                 _: axum::http::Version,
+                 _: &axum::http::HeaderMap,
+                 _: &axum::http::Extensions| {
+                    status != StatusCode::SWITCHING_PROTOCOLS
+                },
+            )),
+    )
 }
 
 /// Cross-origin access for exactly the listed origins (the desktop window's
@@ -391,5 +428,69 @@ pub(crate) async fn prune_events(store: Store, days: i64, mut stop: watch::Recei
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tower::ServiceExt;
+
+    /// Log lines written to a buffer the test reads.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_request_is_logged_under_its_route_not_its_path() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .service(
+                Router::new()
+                    .route(
+                        "/dial/{token}/status",
+                        get(|| async {
+                            tracing::info!("answering");
+                            "ok"
+                        }),
+                    )
+                    .layer(MapRequestLayer::new(note_route)),
+            );
+        let res = app
+            .oneshot(
+                Request::builder()
+                    .uri("/dial/s3cret-link/status")
+                    .header("x-request-id", "rid-1")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let logged = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("answering"), "{logged}");
+        assert!(
+            logged.contains(r#"path="/dial/{token}/status""#) && logged.contains("rid-1"),
+            "{logged}"
+        );
+        assert!(!logged.contains("s3cret"), "{logged}");
     }
 }

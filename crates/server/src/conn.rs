@@ -17,7 +17,6 @@
 use axum::body::Body;
 use axum::extract::connect_info::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
-use axum::Router;
 use callboard_core::ErrorCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -207,10 +206,11 @@ impl Drop for BusyGuard {
     }
 }
 
-/// A response body that keeps its connection marked busy while it streams.
+/// A response body that keeps its connection marked busy while it streams
+/// (hyper takes it as it is: no second box around the response's body).
 struct GuardedBody {
     inner: Body,
-    _guard: BusyGuard,
+    _guard: Option<BusyGuard>,
 }
 
 impl http_body::Body for GuardedBody {
@@ -333,13 +333,21 @@ fn over_cap() -> Vec<u8> {
 
 /// Accepts connections and serves `app` on each until `shutdown` resolves;
 /// then stops accepting and lets open connections finish their requests.
-pub async fn serve(
+pub async fn serve<A>(
     listener: TcpListener,
-    app: Router,
+    app: A,
     limits: Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    A: tower::Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    A::Future: Send + 'static,
+{
     let tracker = Arc::new(Tracker {
         permits: Arc::new(Semaphore::new(limits.max_connections)),
         registry: Mutex::new(Registry::default()),
@@ -432,17 +440,18 @@ pub async fn serve(
                     let app = app.clone();
                     async move {
                         if refused {
-                            return Ok::<_, Infallible>(busy_response());
+                            return Ok::<_, Infallible>(busy_response().map(|b| GuardedBody {
+                                inner: b,
+                                _guard: None,
+                            }));
                         }
                         let res = match app.oneshot(req.map(Body::new)).await {
                             Ok(r) => r,
                             Err(e) => match e {},
                         };
-                        Ok(res.map(|b| {
-                            Body::new(GuardedBody {
-                                inner: b,
-                                _guard: guard,
-                            })
+                        Ok(res.map(|b| GuardedBody {
+                            inner: b,
+                            _guard: Some(guard),
                         }))
                     }
                 })

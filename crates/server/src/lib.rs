@@ -8,6 +8,7 @@ pub mod ari;
 pub mod assets;
 pub mod auth;
 pub mod cloudonix;
+pub mod compress;
 pub mod config_file;
 pub mod conn;
 pub mod contacts;
