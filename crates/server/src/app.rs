@@ -10,6 +10,7 @@ use crate::compress::CompressWhereItPaysLayer;
 use crate::convoso::Pollers;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody, Json};
+use crate::gate::OnlyWhenLayer;
 use crate::state::{AppState, Config};
 use crate::{cloudonix, ivr, webhooks};
 use axum::extract::{MatchedPath, Request};
@@ -212,25 +213,30 @@ pub fn router(
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(axum::middleware::from_fn(crate::memory::give_back))
-        .layer(axum::middleware::from_fn(
-            crate::metrics_export::track_webhooks,
+        // Each of these for the requests it concerns only (`gate`).
+        .layer(OnlyWhenLayer::new(
+            crate::memory::concerns,
+            axum::middleware::from_fn(crate::memory::give_back),
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::forwarded::normalise,
+        .layer(OnlyWhenLayer::new(
+            crate::metrics_export::concerns,
+            axum::middleware::from_fn(crate::metrics_export::track_webhooks),
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::conn::body_in_time,
+        .layer(MapRequestLayer::new({
+            let state = state.clone();
+            move |req| crate::forwarded::normalise(&state, req)
+        }))
+        .layer(OnlyWhenLayer::new(
+            crate::conn::reads_body_in_time,
+            axum::middleware::from_fn_with_state(state.clone(), crate::conn::body_in_time),
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::replica::forward_writes,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::idempotency::honour_key,
+        // A replica forwards the console's changes to its receiver.
+        .option_layer(state.replica.is_some().then(|| {
+            axum::middleware::from_fn_with_state(state.clone(), crate::replica::forward_writes)
+        }))
+        .layer(OnlyWhenLayer::new(
+            crate::idempotency::concerns,
+            axum::middleware::from_fn_with_state(state, crate::idempotency::honour_key),
         ))
         .service(routes)
 }

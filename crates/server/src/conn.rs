@@ -237,6 +237,21 @@ impl http_body::Body for GuardedBody {
 /// extractors apply again).
 const CONSOLE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// The requests [`body_in_time`] reads: a console request with a body.
+pub fn reads_body_in_time(req: &Request<Body>) -> bool {
+    let path = req.uri().path();
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    has_body
+        && !path.starts_with("/webhooks/")
+        && !path.starts_with("/ivr/")
+        && path != "/api/session/update"
+}
+
 /// Reads every console request's body within `body_timeout` (408
 /// `body_timeout`), so a client cannot hold a request open by trickling its
 /// body. Webhook routes read their own bodies, with the same timeout.
@@ -246,18 +261,7 @@ pub async fn body_in_time(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let path = req.uri().path();
-    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
-        || req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() != "0");
-    if !has_body
-        || path.starts_with("/webhooks/")
-        || path.starts_with("/ivr/")
-        || path == "/api/session/update"
-    {
+    if !reads_body_in_time(&req) {
         return next.run(req).await;
     }
     let timeout = state.config.limits.body_timeout;

@@ -6,10 +6,8 @@
 
 use crate::state::AppState;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName};
-use axum::middleware::Next;
-use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
 
 const FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -56,8 +54,9 @@ fn client(proxies: &[ipnet::IpNet], headers: &HeaderMap) -> Option<IpAddr> {
 }
 
 /// Keeps the forwarding headers of a trusted proxy (noting the client),
-/// drops everyone else's.
-pub async fn normalise(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// drops everyone else's. (A request mapper, not a middleware: nothing to
+/// do after the answer, so no future of its own.)
+pub fn normalise(state: &AppState, mut req: Request) -> Request {
     let proxies = &state.config.trusted_proxies;
     let peer = req
         .extensions()
@@ -77,7 +76,7 @@ pub async fn normalise(State(state): State<AppState>, mut req: Request, next: Ne
         req.headers_mut()
             .insert(PROTO, axum::http::HeaderValue::from_static("https"));
     }
-    next.run(req).await
+    req
 }
 
 /// The scheme and host this request was made to, as the client saw them

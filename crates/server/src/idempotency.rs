@@ -63,8 +63,14 @@ fn stored_answer(status: u16, body: String) -> Response {
     res
 }
 
+/// The requests [`honour_key`] concerns: a change that carries a key.
+pub fn concerns(req: &Request) -> bool {
+    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.headers().contains_key("idempotency-key")
+}
+
 pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !concerns(&req) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get("idempotency-key").cloned() else {

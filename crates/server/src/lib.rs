@@ -16,6 +16,7 @@ pub mod convoso;
 pub mod dial;
 pub mod error;
 pub mod forwarded;
+pub mod gate;
 pub mod headers;
 pub mod health;
 pub mod http;

@@ -30,7 +30,7 @@ static TRIMMING: AtomicBool = AtomicBool::new(false);
 /// because it built anything large, and a trim then (it takes each arena's
 /// lock in turn) would only add to the queue.
 pub async fn give_back(req: Request, next: Next) -> Response {
-    let console = req.uri().path().starts_with("/api/");
+    let console = concerns(&req);
     let started = Instant::now();
     let response = next.run(req).await;
     if console && started.elapsed() >= SLOW && !TRIMMING.swap(true, Ordering::AcqRel) {
@@ -39,6 +39,11 @@ pub async fn give_back(req: Request, next: Next) -> Response {
         let _ = tokio::task::spawn_blocking(trim).await;
     }
     response
+}
+
+/// The requests [`give_back`] may trim after: the console's.
+pub fn concerns(req: &Request) -> bool {
+    req.uri().path().starts_with("/api/")
 }
 
 /// The trimming turn, given back when dropped.

@@ -61,6 +61,11 @@ fn outcome(status: StatusCode) -> &'static str {
     }
 }
 
+/// The requests [`track_webhooks`] may count: those to a webhook route.
+pub fn concerns(req: &Request) -> bool {
+    req.uri().path().starts_with("/webhooks/ivr/")
+}
+
 /// Middleware: times and counts every webhook delivery by provider and outcome.
 pub async fn track_webhooks(req: Request, next: Next) -> Response {
     let slug = req
