@@ -377,9 +377,9 @@ pub(crate) async fn authenticate(
     let method = parts.method.clone();
     let now = state.store.now();
     let url = public_url(state, &parts.headers, &parts.uri);
-    let headers = parts.headers.clone();
-    let lookup = move |name: &str| {
-        headers
+    let lookup = |name: &str| {
+        parts
+            .headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
