@@ -81,8 +81,5 @@ where
 
 /// A client that accepts an encoding, on a route that is not a platform's.
 fn worth_compressing(req: &Request) -> bool {
-    let path = req.uri().path();
-    req.headers().contains_key(ACCEPT_ENCODING)
-        && !path.starts_with("/webhooks/")
-        && !path.starts_with("/ivr/")
+    req.headers().contains_key(ACCEPT_ENCODING) && !crate::conn::platform_path(req.uri().path())
 }

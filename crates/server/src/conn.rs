@@ -246,10 +246,7 @@ pub fn reads_body_in_time(req: &Request<Body>) -> bool {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim() != "0");
-    has_body
-        && !path.starts_with("/webhooks/")
-        && !path.starts_with("/ivr/")
-        && path != "/api/session/update"
+    has_body && !platform_path(path) && path != "/api/session/update"
 }
 
 /// Reads every console request's body within `body_timeout` (408
@@ -291,9 +288,14 @@ pub fn body_timeout(timeout: Duration) -> crate::error::ApiError {
     )
 }
 
+/// A telephony platform's routes: its webhooks and its IVR requests.
+pub fn platform_path(path: &str) -> bool {
+    path.starts_with("/webhooks/") || path.starts_with("/ivr/")
+}
+
 /// Paths served even when the connection cap is near.
 fn priority_path(path: &str) -> bool {
-    path.starts_with("/webhooks/") || path.starts_with("/ivr/") || path == "/healthz"
+    platform_path(path) || path == "/healthz"
 }
 
 fn busy_response() -> Response<Body> {

@@ -69,19 +69,12 @@ pub fn concerns(req: &Request) -> bool {
         && req.headers().contains_key("idempotency-key")
 }
 
+/// Only the requests it [`concerns`] reach it (`app::router` gates it).
 pub async fn honour_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !concerns(&req) {
-        return next.run(req).await;
-    }
-    let Some(key) = req.headers().get("idempotency-key").cloned() else {
-        return next.run(req).await;
+    let key = match req.headers().get("idempotency-key") {
+        Some(key) if concerns(&req) => key.clone(),
+        _ => return next.run(req).await,
     };
-    // Boxed apart, as `replica::forward_writes` does its replica path: only
-    // requests that carry a key pay for this path's future.
-    Box::pin(keyed(state, key, req, next)).await
-}
-
-async fn keyed(state: AppState, key: HeaderValue, req: Request, next: Next) -> Response {
     let key = match key.to_str() {
         Ok(k) if valid_key(k) => k.to_string(),
         _ => {

@@ -61,9 +61,12 @@ fn outcome(status: StatusCode) -> &'static str {
     }
 }
 
+/// Where the webhook routes start; the provider's slug follows.
+const WEBHOOKS: &str = "/webhooks/ivr/";
+
 /// The requests [`track_webhooks`] may count: those to a webhook route.
 pub fn concerns(req: &Request) -> bool {
-    req.uri().path().starts_with("/webhooks/ivr/")
+    req.uri().path().starts_with(WEBHOOKS)
 }
 
 /// Middleware: times and counts every webhook delivery by provider and outcome.
@@ -71,7 +74,7 @@ pub async fn track_webhooks(req: Request, next: Next) -> Response {
     let slug = req
         .uri()
         .path()
-        .strip_prefix("/webhooks/ivr/")
+        .strip_prefix(WEBHOOKS)
         // A contact lookup reads; it is not a delivery.
         .filter(|rest| !rest.ends_with("/contacts"))
         // `{slug}/leads` (the lead webhook) is counted under its provider.

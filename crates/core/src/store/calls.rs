@@ -324,7 +324,20 @@ const EVENT_COLUMNS: [&str; 18] = [
 
 /// Where `metadata` stands in [`EVENT_COLUMNS`]: compared as JSON values,
 /// not as text.
-const METADATA: usize = 13;
+const METADATA: usize = column("metadata");
+
+/// The position of `name` in [`EVENT_COLUMNS`] (a build error if absent).
+const fn column(name: &str) -> usize {
+    let mut i = 0;
+    while i < EVENT_COLUMNS.len() {
+        // Column names are lower-case ASCII; `==` on `str` is not const.
+        if EVENT_COLUMNS[i].eq_ignore_ascii_case(name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not an event column")
+}
 
 /// `c`'s values of [`EVENT_COLUMNS`], with its metadata as `metadata`.
 fn event_values<'a>(c: &'a Call, metadata: &'a str) -> [ToSqlOutput<'a>; 18] {

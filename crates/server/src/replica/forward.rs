@@ -42,23 +42,11 @@ fn answer(status: u16, body: String) -> Response {
 
 /// Middleware of a replica's local API: reads pass through to the handlers
 /// over the cache; writes go to the receiver; webhooks belong to the
-/// receiver alone.
+/// receiver alone. Put on a replica's router only (`app::router`).
 pub async fn forward_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(shared) = state.replica.clone() else {
         return next.run(req).await;
     };
-    // Boxed apart: axum allocates each middleware's future for every
-    // request, and this path's (HTTP calls to the receiver) is kilobytes
-    // that a receiver's requests would otherwise carry for nothing.
-    Box::pin(on_replica(state, shared, req, next)).await
-}
-
-async fn on_replica(
-    state: AppState,
-    shared: Arc<super::Shared>,
-    req: Request,
-    next: Next,
-) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/webhooks/") || path == "/api/session/update" {
         return ApiError::new(
