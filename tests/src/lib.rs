@@ -865,6 +865,58 @@ pub fn proc_kib(pid: u32, field: &str) -> Result<u64> {
         .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
+/// The metrics token a bench starts its server with, to read the writer's
+/// own figures from `/metrics` afterwards.
+pub const BENCH_METRICS_TOKEN: &str = "bench-metrics";
+
+/// The writer's commit times so far, from `/metrics`
+/// (`callboard_writer_commit_seconds`), in a line: how many commits, the
+/// share within 1 ms and 10 ms, and the bucket of the slowest. A step or an
+/// ack that stalled behind a slow sync of the disk shows up here.
+pub async fn commit_times(srv: &TestServer) -> Result<String> {
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .bearer_auth(BENCH_METRICS_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let prefix = "callboard_writer_commit_seconds_bucket{le=\"";
+    let mut buckets: Vec<(String, f64)> = Vec::new();
+    for l in text.lines() {
+        if let Some(rest) = l.strip_prefix(prefix) {
+            let (le, n) = rest
+                .split_once("\"} ")
+                .with_context(|| format!("unreadable bucket line {l}"))?;
+            buckets.push((le.to_string(), n.trim().parse()?));
+        }
+    }
+    let total = buckets
+        .last()
+        .map(|(_, n)| *n)
+        .context("no commit times in /metrics")?;
+    let within = |bound: &str| {
+        buckets
+            .iter()
+            .find(|(le, _)| le == bound)
+            .map(|(_, n)| 100.0 * n / total.max(1.0))
+            .unwrap_or(0.0)
+    };
+    // The first bucket holding every commit bounds the slowest.
+    let slowest = buckets
+        .iter()
+        .find(|(_, n)| *n >= total)
+        .map(|(le, _)| le.clone())
+        .unwrap_or_default();
+    Ok(format!(
+        "{total} commits, {:.1} % within 1 ms, {:.2} % within 10 ms, the slowest ≤ {slowest} s",
+        within("0.001"),
+        within("0.01"),
+    ))
+}
+
 /// A bench's verdict after its figures: an error naming every floor it
 /// missed (so it exits non-zero), or Ok.
 pub fn floors(missed: &[String]) -> Result<()> {

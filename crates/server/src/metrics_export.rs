@@ -102,15 +102,16 @@ pub async fn track_webhooks(req: Request, next: Next) -> Response {
     res
 }
 
-/// The writer's batch sizes, from the store's own counters.
+/// A histogram the store keeps itself (the writer's batch sizes and commit
+/// times), encoded from its counts at scrape time.
 #[derive(Debug)]
-struct BatchSizes {
+struct KeptHistogram {
     buckets: Vec<(f64, u64)>,
     count: u64,
     sum: f64,
 }
 
-impl EncodeMetric for BatchSizes {
+impl EncodeMetric for KeptHistogram {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
     }
@@ -173,10 +174,20 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
     reg.register(
         "writer_batch_size",
         "Writes committed together in one transaction (group commit)",
-        BatchSizes {
+        KeptHistogram {
             buckets,
             count: w.batches(),
             sum: w.jobs() as f64,
+        },
+    );
+    let commits = w.commit_times();
+    reg.register(
+        "writer_commit_seconds",
+        "Time to write and sync one group commit (every write in it waits for it)",
+        KeptHistogram {
+            buckets: commits.buckets,
+            count: commits.count,
+            sum: commits.sum_seconds,
         },
     );
     reg.register(

@@ -27,7 +27,7 @@
 //! above its table and is an experiment, not Callboard as shipped.
 
 use anyhow::{bail, Context, Result};
-use callboard_tests::{bench_event, cpu, pct, probe_schema};
+use callboard_tests::{bench_event, cpu, pct, probe_schema, BENCH_METRICS_TOKEN};
 use callboard_tests::{ws, TestServer, ADMIN_TOKEN};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -276,7 +276,8 @@ async fn main() -> Result<()> {
     .await??;
 
     let srv =
-        TestServer::start_process_with_env(&[("CALLBOARD_METRICS_TOKEN", METRICS_TOKEN)]).await?;
+        TestServer::start_process_with_env(&[("CALLBOARD_METRICS_TOKEN", BENCH_METRICS_TOKEN)])
+            .await?;
     let (slug, key) = srv.provider("Bench").await?;
 
     // Warm up connections and caches.
@@ -319,6 +320,7 @@ async fn main() -> Result<()> {
     let (achieved, ws_lat, ws_acks) =
         ws_latency(&srv, &srv, &slug, &key, a.rate, a.seconds).await?;
 
+    let commits = callboard_tests::commit_times(&srv).await?;
     let (_, list) = srv
         .get_json(
             &format!("/api/calls?department={slug}&limit=1"),
@@ -374,6 +376,7 @@ async fn main() -> Result<()> {
     println!(
         "| — the writer's transactions (group commit) | {mean_batch:.1} writes per commit on average | |"
     );
+    println!("| — the writer's commits (write and sync), whole run | {commits} | |");
     println!(
         "| — the server's threads, per durable webhook | {} | |",
         durable_cpu
@@ -412,15 +415,13 @@ async fn main() -> Result<()> {
     callboard_tests::floors(&missed)
 }
 
-const METRICS_TOKEN: &str = "ingest-bench-metrics";
-
 /// The writer's committed transactions and the writes in them so far
 /// (`callboard_writer_batch_size` count and sum, from `/metrics`).
 async fn batches(srv: &TestServer) -> Result<(f64, f64)> {
     let text = srv
         .http
         .get(srv.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
+        .bearer_auth(BENCH_METRICS_TOKEN)
         .send()
         .await?
         .error_for_status()?

@@ -89,7 +89,11 @@ async fn main() -> Result<()> {
     // The real release server in its own process (`CALLBOARD_BIN`), with
     // the allocator settings of `callboard serve`: not a receiver sharing
     // this process's runtime with the callers.
-    let srv = TestServer::start_process().await?;
+    let srv = TestServer::start_process_with_env(&[(
+        "CALLBOARD_METRICS_TOKEN",
+        callboard_tests::BENCH_METRICS_TOKEN,
+    )])
+    .await?;
     let (s, p) = srv
         .post_json("/api/providers", ADMIN_TOKEN, &json!({"name": "Bench IVR", "auth_config": {"scheme": "query_token", "param": "token"}}))
         .await?;
@@ -203,6 +207,10 @@ async fn main() -> Result<()> {
         best.as_secs_f64() * 1000.0
     );
     println!("  analytics: {s}, {completed} calls completed");
+    println!(
+        "  the writer's commits (write and sync): {}",
+        callboard_tests::commit_times(&srv).await?
+    );
     if completed != callers as i64 {
         bail!("{completed} of {callers} callers completed the flow");
     }

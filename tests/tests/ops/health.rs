@@ -192,6 +192,18 @@ async fn metrics_need_the_token_and_count_deliveries_streams_and_batches() {
         sample(&text, "callboard_writer_batch_size_sum").unwrap() >= 3.0,
         "{text}"
     );
+    // Every commit timed, the slowest under the +Inf bucket.
+    let commits = sample(&text, "callboard_writer_commit_seconds_count").unwrap();
+    assert!(commits >= 3.0, "{text}");
+    assert_eq!(
+        sample(&text, "callboard_writer_commit_seconds_bucket{le=\"+Inf\"}"),
+        Some(commits),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "callboard_writer_commit_seconds_sum").unwrap() > 0.0,
+        "{text}"
+    );
     assert_eq!(
         sample(&text, "callboard_writer_queue_depth"),
         Some(0.0),

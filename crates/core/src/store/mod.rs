@@ -887,8 +887,18 @@ fn run_batch(
             }
         }
     }
+    let committing = std::time::Instant::now();
     match tx.commit() {
         Ok(()) => {
+            let took = committing.elapsed();
+            if shared.stats.commit_took(took) {
+                tracing::warn!(
+                    ms = took.as_millis() as u64,
+                    jobs = completions.len(),
+                    "a commit took {} ms: the disk was slow to write and sync the WAL, and every write of the batch waited for it",
+                    took.as_millis()
+                );
+            }
             if let (Some(l), Some(seq)) = (link, appended) {
                 l.committed_locally(seq);
             }
