@@ -869,12 +869,10 @@ pub fn proc_kib(pid: u32, field: &str) -> Result<u64> {
 /// own figures from `/metrics` afterwards.
 pub const BENCH_METRICS_TOKEN: &str = "bench-metrics";
 
-/// The writer's commit times so far, from `/metrics`
-/// (`callboard_writer_commit_seconds`), in a line: how many commits, the
-/// share within 1 ms and 10 ms, and the bucket of the slowest. A step or an
-/// ack that stalled behind a slow sync of the disk shows up here.
-pub async fn commit_times(srv: &TestServer) -> Result<String> {
-    let text = srv
+/// The server's `/metrics` text, for a server a bench started with
+/// `CALLBOARD_METRICS_TOKEN` = [`BENCH_METRICS_TOKEN`].
+pub async fn bench_metrics(srv: &TestServer) -> Result<String> {
+    Ok(srv
         .http
         .get(srv.url("/metrics"))
         .bearer_auth(BENCH_METRICS_TOKEN)
@@ -882,7 +880,15 @@ pub async fn commit_times(srv: &TestServer) -> Result<String> {
         .await?
         .error_for_status()?
         .text()
-        .await?;
+        .await?)
+}
+
+/// The writer's commit times so far, from `/metrics`
+/// (`callboard_writer_commit_seconds`), in a line: how many commits, the
+/// share within 1 ms and 10 ms, and the bucket of the slowest. A step or an
+/// ack that stalled behind a slow sync of the disk shows up here.
+pub async fn commit_times(srv: &TestServer) -> Result<String> {
+    let text = bench_metrics(srv).await?;
     let prefix = "callboard_writer_commit_seconds_bucket{le=\"";
     let mut buckets: Vec<(String, f64)> = Vec::new();
     for l in text.lines() {

@@ -418,15 +418,7 @@ async fn main() -> Result<()> {
 /// The writer's committed transactions and the writes in them so far
 /// (`callboard_writer_batch_size` count and sum, from `/metrics`).
 async fn batches(srv: &TestServer) -> Result<(f64, f64)> {
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .bearer_auth(BENCH_METRICS_TOKEN)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let text = callboard_tests::bench_metrics(srv).await?;
     let sample = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
