@@ -103,17 +103,15 @@ pub async fn track_webhooks(req: Request, next: Next) -> Response {
 }
 
 /// A histogram the store keeps itself (the writer's batch sizes and commit
-/// times), encoded from its counts at scrape time.
+/// times), encoded from its counts at scrape time (not cumulative, as
+/// prometheus-client's encoder accumulates them).
 #[derive(Debug)]
-struct KeptHistogram {
-    buckets: Vec<(f64, u64)>,
-    count: u64,
-    sum: f64,
-}
+struct KeptHistogram(callboard_core::store::health::Histogram);
 
 impl EncodeMetric for KeptHistogram {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
+        let h = &self.0;
+        encoder.encode_histogram::<NoLabelSet>(h.sum, h.count, &h.buckets, None)
     }
     fn metric_type(&self) -> MetricType {
         MetricType::Histogram
@@ -160,35 +158,15 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
         "Unix time of the last successful commit",
         gauge(w.last_commit_unix_ms() / 1000),
     );
-    // Non-cumulative buckets, as prometheus-client's encoder accumulates them.
-    let mut previous = 0;
-    let buckets = w
-        .batch_histogram()
-        .into_iter()
-        .map(|(bound, cumulative)| {
-            let n = cumulative - previous;
-            previous = cumulative;
-            (bound as f64, n)
-        })
-        .collect();
     reg.register(
         "writer_batch_size",
         "Writes committed together in one transaction (group commit)",
-        KeptHistogram {
-            buckets,
-            count: w.batches(),
-            sum: w.jobs() as f64,
-        },
+        KeptHistogram(w.batch_sizes()),
     );
-    let commits = w.commit_times();
     reg.register(
         "writer_commit_seconds",
         "Time to write and sync one group commit (every write in it waits for it)",
-        KeptHistogram {
-            buckets: commits.buckets,
-            count: commits.count,
-            sum: commits.sum_seconds,
-        },
+        KeptHistogram(w.commit_times()),
     );
     reg.register(
         "stream_clients",

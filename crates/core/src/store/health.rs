@@ -7,45 +7,120 @@ use rusqlite::Connection;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Upper bounds of the batch-size histogram (jobs per group commit).
-pub const BATCH_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/// Upper bounds of the batch-size histogram (jobs per group commit; a batch
+/// holds at most 1,024).
+pub const BATCH_BOUNDS: [f64; 11] = [
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
 
 /// Upper bounds of the commit-time histogram, in seconds. A commit writes
 /// the batch's pages to the WAL and syncs it, and every write of the batch
 /// waits for it: a healthy disk syncs in well under a millisecond, a
 /// stalling one in tenths of a second or more, which only this shows.
-pub const COMMIT_BOUNDS: [f64; 12] = [
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+pub const COMMIT_BOUNDS: [f64; 13] = [
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    f64::INFINITY,
 ];
 
 /// A commit this slow is logged: platforms wait for the acknowledgement
 /// behind it, and some give up after a few seconds.
 pub const SLOW_COMMIT: Duration = Duration::from_millis(500);
 
-/// The writer's counters, for metrics and readiness: lock-free, updated by
-/// the writer thread and by callers of `Store::write`.
-#[derive(Debug, Default)]
-pub struct WriterStats {
-    queued: AtomicI64,
-    jobs: AtomicU64,
-    batches: AtomicU64,
-    failed_commits: AtomicU64,
-    last_commit_unix_ms: AtomicI64,
-    /// Batches with at most `BATCH_BOUNDS[i]` jobs (not cumulative).
-    buckets: [AtomicU64; BATCH_BOUNDS.len()],
-    /// Commits that took at most `COMMIT_BOUNDS[i]` seconds (not
-    /// cumulative); the last, longer than every bound.
-    commit_buckets: [AtomicU64; COMMIT_BOUNDS.len() + 1],
-    commit_micros: AtomicU64,
-}
-
-/// How long the writer's commits took: per bucket of `COMMIT_BOUNDS` (not
-/// cumulative; the last bucket's bound is infinity), their number and sum.
+/// A histogram read from the writer's counters: the count under each upper
+/// bound (not cumulative), how many were observed and their sum.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CommitTimes {
+pub struct Histogram {
     pub buckets: Vec<(f64, u64)>,
     pub count: u64,
-    pub sum_seconds: f64,
+    pub sum: f64,
+}
+
+/// A histogram kept lock-free over fixed upper bounds: a value counts under
+/// the first bound it does not exceed (the last bound when it exceeds all).
+/// The sum is kept in whole units of `1 / scale` (jobs: 1; seconds: 10⁶).
+#[derive(Debug)]
+struct Buckets<const N: usize> {
+    bounds: &'static [f64; N],
+    scale: f64,
+    counts: [AtomicU64; N],
+    sum: AtomicU64,
+}
+
+impl<const N: usize> Buckets<N> {
+    fn new(bounds: &'static [f64; N], scale: f64) -> Self {
+        Self {
+            bounds,
+            scale,
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, value: f64) {
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| value <= *b)
+            .unwrap_or(N - 1);
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        // `as` saturates: a value past u64 counts as its largest.
+        self.sum
+            .fetch_add((value * self.scale).round() as u64, Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.counts.iter().map(|n| n.load(Ordering::Relaxed)).sum()
+    }
+
+    fn read(&self) -> Histogram {
+        let buckets: Vec<(f64, u64)> = self
+            .bounds
+            .iter()
+            .zip(self.counts.iter())
+            .map(|(bound, n)| (*bound, n.load(Ordering::Relaxed)))
+            .collect();
+        Histogram {
+            count: buckets.iter().map(|(_, n)| n).sum(),
+            buckets,
+            sum: self.sum.load(Ordering::Relaxed) as f64 / self.scale,
+        }
+    }
+}
+
+/// The writer's counters, for metrics and readiness: lock-free, updated by
+/// the writer thread and by callers of `Store::write`.
+#[derive(Debug)]
+pub struct WriterStats {
+    queued: AtomicI64,
+    failed_commits: AtomicU64,
+    last_commit_unix_ms: AtomicI64,
+    /// Jobs per batch: its count is the batches, its sum the jobs.
+    batch_sizes: Buckets<{ BATCH_BOUNDS.len() }>,
+    /// Seconds per successful commit.
+    commit_times: Buckets<{ COMMIT_BOUNDS.len() }>,
+}
+
+impl Default for WriterStats {
+    fn default() -> Self {
+        Self {
+            queued: AtomicI64::new(0),
+            failed_commits: AtomicU64::new(0),
+            last_commit_unix_ms: AtomicI64::new(0),
+            batch_sizes: Buckets::new(&BATCH_BOUNDS, 1.0),
+            commit_times: Buckets::new(&COMMIT_BOUNDS, 1e6),
+        }
+    }
 }
 
 impl WriterStats {
@@ -55,13 +130,7 @@ impl WriterStats {
 
     pub(crate) fn batch(&self, jobs: usize) {
         self.queued.fetch_sub(jobs as i64, Ordering::Relaxed);
-        self.jobs.fetch_add(jobs as u64, Ordering::Relaxed);
-        self.batches.fetch_add(1, Ordering::Relaxed);
-        let i = BATCH_BOUNDS
-            .iter()
-            .position(|b| jobs as u64 <= *b)
-            .unwrap_or(BATCH_BOUNDS.len() - 1);
-        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.batch_sizes.observe(jobs as f64);
     }
 
     pub(crate) fn committed(&self, ok: bool) {
@@ -76,32 +145,8 @@ impl WriterStats {
     /// Records how long a successful commit took; true when it was slow
     /// enough to log.
     pub(crate) fn commit_took(&self, took: Duration) -> bool {
-        let secs = took.as_secs_f64();
-        let i = COMMIT_BOUNDS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(COMMIT_BOUNDS.len());
-        self.commit_buckets[i].fetch_add(1, Ordering::Relaxed);
-        self.commit_micros.fetch_add(
-            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.commit_times.observe(took.as_secs_f64());
         took >= SLOW_COMMIT
-    }
-
-    pub fn commit_times(&self) -> CommitTimes {
-        let buckets: Vec<(f64, u64)> = COMMIT_BOUNDS
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::INFINITY))
-            .zip(self.commit_buckets.iter())
-            .map(|(bound, n)| (bound, n.load(Ordering::Relaxed)))
-            .collect();
-        CommitTimes {
-            count: buckets.iter().map(|(_, n)| n).sum(),
-            buckets,
-            sum_seconds: self.commit_micros.load(Ordering::Relaxed) as f64 / 1e6,
-        }
     }
 
     /// Jobs sent to the writer and not yet taken into a batch.
@@ -110,11 +155,11 @@ impl WriterStats {
     }
 
     pub fn jobs(&self) -> u64 {
-        self.jobs.load(Ordering::Relaxed)
+        self.batch_sizes.read().sum as u64
     }
 
     pub fn batches(&self) -> u64 {
-        self.batches.load(Ordering::Relaxed)
+        self.batch_sizes.count()
     }
 
     pub fn failed_commits(&self) -> u64 {
@@ -126,17 +171,14 @@ impl WriterStats {
         self.last_commit_unix_ms.load(Ordering::Relaxed)
     }
 
-    /// Cumulative counts per `BATCH_BOUNDS` upper bound.
-    pub fn batch_histogram(&self) -> Vec<(u64, u64)> {
-        let mut total = 0;
-        BATCH_BOUNDS
-            .iter()
-            .zip(self.buckets.iter())
-            .map(|(b, c)| {
-                total += c.load(Ordering::Relaxed);
-                (*b, total)
-            })
-            .collect()
+    /// Jobs per group commit (`BATCH_BOUNDS`).
+    pub fn batch_sizes(&self) -> Histogram {
+        self.batch_sizes.read()
+    }
+
+    /// Seconds per successful commit (`COMMIT_BOUNDS`).
+    pub fn commit_times(&self) -> Histogram {
+        self.commit_times.read()
     }
 }
 
@@ -203,7 +245,7 @@ mod tests {
         // Each commit timed: a successful batch is one commit.
         let commits = stats.commit_times();
         assert_eq!(commits.count, stats.batches());
-        assert!(commits.sum_seconds > 0.0, "{commits:?}");
+        assert!(commits.sum > 0.0, "{commits:?}");
     }
 
     #[test]
@@ -229,6 +271,6 @@ mod tests {
         assert_eq!(at(0.5), 1);
         assert_eq!(at(f64::INFINITY), 1, "slower than every bound");
         assert_eq!(t.count, 5);
-        assert!((t.sum_seconds - 4.6033).abs() < 1e-9, "{t:?}");
+        assert!((t.sum - 4.6033).abs() < 1e-9, "{t:?}");
     }
 }
